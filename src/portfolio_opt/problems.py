@@ -1,0 +1,66 @@
+"""Problems found in a scenario: what, where, and what to do about it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, located as a spreadsheet user would find it.
+
+    ``row`` is the row number a spreadsheet shows (the header is row 1), or ``None`` for a
+    problem with the whole file or column.
+    """
+
+    file: str
+    message: str
+    hint: str = ""
+    row: int | None = None
+    column: str | None = None
+    severity: Severity = Severity.ERROR
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def location(self) -> str:
+        parts = [self.file]
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column:
+            parts.append(f"column {self.column}")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        text = f"{self.location()}: {self.message}"
+        return f"{text} ({self.hint})" if self.hint else text
+
+
+class ScenarioError(Exception):
+    """The scenario cannot be used; ``problems`` lists every reason at once."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        errors = [p for p in problems if p.is_error]
+        super().__init__(
+            f"{len(errors)} problem(s) in the scenario:\n" + "\n".join(map(str, errors))
+        )
+
+
+class InfeasibleError(Exception):
+    """The hard rules cannot all hold; ``reasons`` says which rules collide and where."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        self.reasons = reasons
+        super().__init__("The hard rules cannot all hold:\n" + "\n".join(f"- {r}" for r in reasons))
+
+
+class NoPlanError(Exception):
+    """No plan was found within the time limit (the rules may still be satisfiable)."""

@@ -1,0 +1,183 @@
+"""Turning text cells into typed columns, one problem per bad cell."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from portfolio_opt.problems import Problem, Severity
+from portfolio_opt.scenario.schema import FALSE_WORDS, TRUE_WORDS, Column
+
+MAX_CELL_PROBLEMS = 50  # per column: past this, one summary line keeps the list readable
+
+
+def _row(position: int) -> int:
+    """Spreadsheet row of a data row: the header is row 1."""
+    return position + 2
+
+
+def _cell_problems(
+    label: str, column: str, positions: np.ndarray, values: pd.Series, what: str, hint: str
+) -> list[Problem]:
+    problems = [
+        Problem(label, f"{values.iloc[p]!r} is not {what}", hint, row=_row(p), column=column)
+        for p in positions[:MAX_CELL_PROBLEMS]
+    ]
+    if len(positions) > MAX_CELL_PROBLEMS:
+        more = len(positions) - MAX_CELL_PROBLEMS
+        problems.append(
+            Problem(label, f"... and {more} more cells like these", hint, column=column)
+        )
+    return problems
+
+
+def parse_numbers(text: pd.Series) -> pd.Series:
+    """Numbers as a spreadsheet user writes them: thousands separators and spaces allowed."""
+    cleaned = text.str.replace(",", "", regex=False).str.replace(" ", "", regex=False)
+    return pd.to_numeric(cleaned.where(cleaned != "", None), errors="coerce")
+
+
+def parse_booleans(text: pd.Series) -> pd.Series:
+    """true/false, 1/0, yes/no, y/n, 是/否 (any case) -> True/False; anything else -> NA."""
+    lowered = text.str.strip().str.lower()
+    result = pd.Series(pd.NA, index=text.index, dtype="boolean")
+    result[lowered.isin(TRUE_WORDS)] = True
+    result[lowered.isin(FALSE_WORDS)] = False
+    return result
+
+
+def _coerce_number(raw: pd.Series, col: Column, label: str) -> tuple[pd.Series, list[Problem]]:
+    values = parse_numbers(raw)
+    bad = np.flatnonzero(values.isna() & (raw != "")).astype(int)
+    problems = _cell_problems(label, col.name, bad, raw, "a number", "write a plain number")
+    if col.minimum is not None:
+        low = np.flatnonzero(values < col.minimum)
+        problems += _cell_problems(
+            label,
+            col.name,
+            low,
+            raw,
+            f"at least {col.minimum:g}",
+            f"use a value >= {col.minimum:g}",
+        )
+    if col.maximum is not None:
+        high = np.flatnonzero(values > col.maximum)
+        problems += _cell_problems(
+            label,
+            col.name,
+            high,
+            raw,
+            f"at most {col.maximum:g}",
+            f"use a value <= {col.maximum:g}",
+        )
+    if col.kind == "integer":
+        fractional = np.flatnonzero(values.notna() & (values % 1 != 0))
+        problems += _cell_problems(label, col.name, fractional, raw, "a whole number", "round it")
+        values = values.where(values % 1 == 0).round().astype("Int64")
+    elif col.default is not None:
+        values = values.fillna(float(col.default)).astype(float)
+    return values, problems
+
+
+def _coerce_bool(raw: pd.Series, col: Column, label: str) -> tuple[pd.Series, list[Problem]]:
+    values = parse_booleans(raw)
+    bad = np.flatnonzero(values.isna() & (raw.str.strip() != ""))
+    problems = _cell_problems(
+        label, col.name, bad, raw, "a yes/no value", "write true/false, 1/0, yes/no, y/n or 是/否"
+    )
+    return values.fillna(bool(col.default)).astype(bool), problems
+
+
+def coerce_table(
+    frame: pd.DataFrame, schema: tuple[Column, ...], label: str
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Check and convert the schema's columns; unknown columns stay as text, untouched.
+
+    Missing optional columns are added (blank / default); missing required ones are problems.
+    """
+    problems: list[Problem] = []
+    typed = frame.copy()
+    for col in schema:
+        if col.name not in frame.columns:
+            if col.required:
+                problems.append(
+                    Problem(
+                        label,
+                        "a required column is missing",
+                        f"add a column named {col.name!r} to the header row",
+                        row=1,
+                        column=col.name,
+                    )
+                )
+            raw = pd.Series([""] * len(frame), index=frame.index, dtype=str)
+        else:
+            raw = frame[col.name].astype(str).str.strip()
+        if col.required and col.name in frame.columns:
+            empty = np.flatnonzero(raw == "")
+            problems += [
+                Problem(
+                    label, "the value is empty", f"fill in {col.name}", row=_row(p), column=col.name
+                )
+                for p in empty[:MAX_CELL_PROBLEMS]
+            ]
+        if col.kind in ("number", "integer"):
+            typed[col.name], found = _coerce_number(raw, col, label)
+        elif col.kind == "bool":
+            typed[col.name], found = _coerce_bool(raw, col, label)
+        else:
+            typed[col.name], found = raw, []
+        problems += found
+    return typed, problems
+
+
+def duplicate_ids(frame: pd.DataFrame, column: str, label: str) -> list[Problem]:
+    """Each repeated id, at every row after its first appearance."""
+    ids = frame[column]
+    repeated = ids.duplicated(keep="first") & (ids != "")
+    first_row = {v: _row(int(i)) for i, v in ids[~ids.duplicated(keep="first")].items()}
+    return [
+        Problem(
+            label,
+            f"duplicate {column} {ids.iloc[p]!r} (first at row {first_row[ids.iloc[p]]})",
+            "give every row its own id, or merge the rows",
+            row=_row(p),
+            column=column,
+        )
+        for p in np.flatnonzero(repeated)
+    ]
+
+
+def unknown_values(
+    frame: pd.DataFrame,
+    column: str,
+    allowed: set[str],
+    label: str,
+    what: str,
+    hint: str,
+    severity: Severity = Severity.ERROR,
+) -> list[Problem]:
+    """Non-blank cells whose value is not among ``allowed``."""
+    values = frame[column]
+    bad = np.flatnonzero((values != "") & ~values.isin(allowed))
+    problems = [
+        Problem(
+            label,
+            f"unknown {what} {values.iloc[p]!r}",
+            hint,
+            row=_row(p),
+            column=column,
+            severity=severity,
+        )
+        for p in bad[:MAX_CELL_PROBLEMS]
+    ]
+    if len(bad) > MAX_CELL_PROBLEMS:
+        problems.append(
+            Problem(
+                label,
+                f"... and {len(bad) - MAX_CELL_PROBLEMS} more unknown {what} values",
+                hint,
+                column=column,
+                severity=severity,
+            )
+        )
+    return problems

@@ -1,0 +1,150 @@
+"""Loading a scenario folder: policy, tables, types, and every problem at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from pydantic import ValidationError
+
+from portfolio_opt.problems import Problem, ScenarioError
+from portfolio_opt.scenario import validate as rules
+from portfolio_opt.scenario.columns import coerce_table
+from portfolio_opt.scenario.data import Scenario
+from portfolio_opt.scenario.policy import Policy, load_policy
+from portfolio_opt.scenario.schema import REQUIRED_TABLES, SCHEMAS
+from portfolio_opt.scenario.tables import read_table, resolve_inside, split_table_spec
+
+POLICY_FILE = "scenario.toml"
+
+
+def _empty(table: str) -> pd.DataFrame:
+    frame = pd.DataFrame({c.name: pd.Series(dtype=str) for c in SCHEMAS[table]})
+    typed, _ = coerce_table(frame, SCHEMAS[table], table)
+    return typed
+
+
+def scenario_root(path: str | Path) -> Path:
+    """A scenario is named by its folder or by its scenario.toml."""
+    path = Path(path)
+    return path.parent if path.is_file() and path.suffix == ".toml" else path
+
+
+def _read_tables(
+    root: Path, policy: Policy
+) -> tuple[dict[str, pd.DataFrame], dict[str, Path], dict[str, str], list[Problem]]:
+    frames: dict[str, pd.DataFrame] = {}
+    files: dict[str, Path] = {}
+    labels: dict[str, str] = {}
+    problems: list[Problem] = []
+    for table in SCHEMAS:
+        spec = getattr(policy.tables, table)
+        if spec is None:
+            continue
+        file, _ = split_table_spec(spec)
+        labels[table] = Path(file).name
+        raw, found = read_table(root, spec, labels[table])
+        problems += found
+        if raw is None:
+            continue
+        typed, found = coerce_table(raw, SCHEMAS[table], labels[table])
+        problems += found
+        frames[table] = typed
+        inside = resolve_inside(root, file)
+        if inside is not None:
+            files[table] = inside
+    return frames, files, labels, problems
+
+
+def _cross_checks(
+    frames: dict[str, pd.DataFrame], labels: dict[str, str], policy: Policy
+) -> list[Problem]:
+    customers, managers = frames["customers"], frames["managers"]
+    c_label, m_label = labels["customers"], labels["managers"]
+    problems = [
+        *rules.customer_ids_unique(customers, c_label),
+        *rules.manager_ids_unique(managers, m_label),
+        *rules.classes_known(customers, policy, c_label),
+        *rules.grades_known(managers, policy, m_label),
+        *rules.manager_references_known(customers, managers, c_label),
+        *rules.pins_to_available(customers, managers, c_label),
+        *rules.personal_bounds_ordered(managers, m_label),
+        *rules.some_manager_available(managers, m_label),
+        *rules.negative_income(customers, c_label),
+    ]
+    if "relations" in frames:
+        problems += rules.relations_valid(frames["relations"], customers, labels["relations"])
+    if "affinity" in frames:
+        problems += rules.affinity_valid(
+            frames["affinity"], customers, managers, labels["affinity"]
+        )
+    problems += _payout_checks(frames, labels, policy)
+    return problems
+
+
+def _payout_checks(
+    frames: dict[str, pd.DataFrame], labels: dict[str, str], policy: Policy
+) -> list[Problem]:
+    from portfolio_opt.payout.validate import validate_payout_inputs
+
+    return validate_payout_inputs(frames, labels, policy)
+
+
+def _with_overrides(
+    policy: Policy, overrides: dict[str, object]
+) -> tuple[Policy | None, list[Problem]]:
+    try:
+        return policy.updated(overrides), []
+    except ValidationError as exc:
+        return None, [
+            Problem(
+                POLICY_FILE,
+                f"override {'.'.join(map(str, e['loc']))}: {e['msg']}",
+                "fix the value given on the command line",
+            )
+            for e in exc.errors()
+        ]
+
+
+def inspect_scenario(
+    path: str | Path, overrides: dict[str, object] | None = None
+) -> tuple[Scenario | None, list[Problem]]:
+    """Load what can be loaded and list every problem (errors and warnings) found on the way.
+
+    ``overrides`` replace policy keys by dotted name (``{"span.tolerance": 1}``) before checking.
+    """
+    root = scenario_root(path)
+    if not root.is_dir():
+        return None, [
+            Problem(str(path), "no such scenario folder", "give the folder holding scenario.toml")
+        ]
+    policy, problems = load_policy(root / POLICY_FILE)
+    if policy is not None and overrides:
+        policy, problems = _with_overrides(policy, overrides)
+    if policy is None:
+        return None, problems
+    frames, files, labels, found = _read_tables(root, policy)
+    problems += found
+    if all(t in frames for t in REQUIRED_TABLES):
+        problems += _cross_checks(frames, labels, policy)
+    if any(p.is_error for p in problems):
+        return None, problems
+    scenario = Scenario(
+        root=root,
+        policy=policy,
+        files=files,
+        warnings=[p for p in problems if not p.is_error],
+        **{t: frames[t] if t in frames else _empty(t) for t in SCHEMAS},
+    )
+    return scenario, problems
+
+
+def load_scenario(path: str | Path, overrides: dict[str, object] | None = None) -> Scenario:
+    """Load and validate a scenario folder; raise ScenarioError listing every problem.
+
+    ``overrides`` replace policy keys by dotted name, e.g. ``{"span.tolerance": 1}``.
+    """
+    scenario, problems = inspect_scenario(path, overrides)
+    if scenario is None:
+        raise ScenarioError(problems)
+    return scenario

@@ -1,0 +1,292 @@
+"""The policy: every key of ``scenario.toml``, typed, documented and defaulted.
+
+A minimal ``scenario.toml`` names only the tables; everything else has the default given here.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from portfolio_opt.problems import Problem
+
+INCOME_TYPES = ("interest", "deposit", "fee")
+GOALS = ("span", "balance", "chain", "industry", "continuity", "affinity")
+DEFAULT_ORDER = ["span", "balance", "chain", "industry", "continuity"]
+DEFAULT_CLASSES = ["premium", "key", "growth", "basic", "watch", "exit"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Tables(_Section):
+    """Paths of the tables, relative to the scenario folder (``file.xlsx#Sheet`` allowed)."""
+
+    customers: str = "customers.csv"
+    managers: str = "managers.csv"
+    relations: str | None = None
+    actuals: str | None = None
+    adjustments: str | None = None
+    credits: str | None = None
+    affinity: str | None = None
+
+
+class Classes(_Section):
+    """Customer classes and manager grades; which class is premium, which grade may hold it."""
+
+    classes: list[str] = Field(default_factory=lambda: list(DEFAULT_CLASSES), min_length=1)
+    premium_class: str = "premium"
+    grades: list[str] = Field(default_factory=lambda: ["A", "B", "C", "D", "E"], min_length=1)
+    premium_grade: str = "A"
+
+    @model_validator(mode="after")
+    def _premium_is_listed(self) -> Classes:
+        if self.premium_class not in self.classes:
+            raise ValueError(
+                f"premium_class {self.premium_class!r} is not in classes {self.classes}"
+            )
+        if self.premium_grade not in self.grades:
+            raise ValueError(f"premium_grade {self.premium_grade!r} is not in grades {self.grades}")
+        return self
+
+
+class Band(_Section):
+    """A portfolio type's own band of customer counts (either end optional)."""
+
+    min: int | None = Field(default=None, ge=0)
+    max: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Band:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
+
+
+class Span(_Section):
+    """Span band: floor(N/M) - tolerance .. ceil(N/M) + tolerance customers per manager."""
+
+    tolerance: int = Field(default=2, ge=0)
+    premium: Band = Field(default_factory=Band)
+    separate_ledger: Band = Field(default_factory=Band)
+
+
+class Objective(_Section):
+    """Soft goals: lexicographic ``order`` (most important first) or one weighted sum."""
+
+    order: list[Literal["span", "balance", "chain", "industry", "continuity", "affinity"]] = Field(
+        default_factory=lambda: list(DEFAULT_ORDER)
+    )
+    weights: dict[str, float] | None = None
+
+    @field_validator("order")
+    @classmethod
+    def _no_repeats(cls, order: list[str]) -> list[str]:
+        if len(set(order)) != len(order):
+            raise ValueError("a goal is listed twice")
+        return order
+
+    @field_validator("weights")
+    @classmethod
+    def _known_goals(cls, weights: dict[str, float] | None) -> dict[str, float] | None:
+        if weights is None:
+            return None
+        unknown = sorted(set(weights) - set(GOALS))
+        if unknown:
+            raise ValueError(f"unknown goal(s) {unknown}; goals are {list(GOALS)}")
+        if any(w < 0 for w in weights.values()):
+            raise ValueError("weights must be >= 0")
+        return weights
+
+    def goals(self) -> list[str]:
+        """The goals in order of importance (weighted goals by decreasing weight)."""
+        if self.weights is not None:
+            return [g for g, _ in sorted(self.weights.items(), key=lambda kv: -kv[1]) if _ > 0]
+        return list(self.order)
+
+
+class Balance(_Section):
+    """Optional hard bound: each standard portfolio's target within this fraction of the mean."""
+
+    max_deviation: float | None = Field(default=None, gt=0, lt=1)
+
+
+class Rotation(_Section):
+    """Optional rotation rule: a customer held this many years or more changes manager."""
+
+    max_tenure_years: int | None = Field(default=None, ge=1)
+
+
+class Solver(_Section):
+    """CP-SAT settings; ``workers = 0`` uses every core."""
+
+    time_limit_s: float = Field(default=30.0, gt=0)
+    workers: int = Field(default=0, ge=0)
+    seed: int = Field(default=0, ge=0)
+    deterministic: bool = False
+
+
+class Rates(_Section):
+    """The three tier rates, each one number or one per income type."""
+
+    target: float | dict[str, float] = 0.004
+    increment: float | dict[str, float] = 0.02
+    excess: float | dict[str, float] = 0.03
+
+    @field_validator("target", "increment", "excess")
+    @classmethod
+    def _non_negative(cls, value: float | dict[str, float]) -> float | dict[str, float]:
+        values = value.values() if isinstance(value, dict) else [value]
+        if isinstance(value, dict):
+            unknown = sorted(set(value) - set(INCOME_TYPES))
+            if unknown:
+                raise ValueError(f"unknown income type(s) {unknown}; use {list(INCOME_TYPES)}")
+        if any(v < 0 for v in values):
+            raise ValueError("a rate must be >= 0")
+        return value
+
+    def rate(self, tier: str, income_type: str) -> float:
+        value = getattr(self, tier)
+        return float(value.get(income_type, 0.0)) if isinstance(value, dict) else float(value)
+
+
+class PayoutOverride(_Section):
+    """Overrides for separate-ledger portfolios (their own assessment scheme)."""
+
+    rates: Rates | None = None
+    growth: dict[str, float] | None = None
+    default_growth: float | None = None
+
+
+class Payout(_Section):
+    """The payout model's parameters."""
+
+    year: int | None = Field(default=None, ge=1900, le=2200)
+    fx_rate: float = Field(default=1.0, gt=0)
+    growth: dict[str, float] = Field(default_factory=dict)
+    default_growth: float = 0.05
+    rates: Rates = Field(default_factory=Rates)
+    base_salary: dict[str, float] = Field(default_factory=dict)
+    default_base_salary: float = Field(default=0.0, ge=0)
+    default_score: float = Field(default=1000.0, ge=0, le=1000)
+    unit_target: float | None = Field(default=None, gt=0)
+    quarter_weights: list[float] = Field(default_factory=lambda: [0.25, 0.25, 0.25, 0.25])
+    separate_ledger: PayoutOverride = Field(default_factory=PayoutOverride)
+
+    @field_validator("quarter_weights")
+    @classmethod
+    def _four_weights_adding_to_one(cls, weights: list[float]) -> list[float]:
+        if len(weights) != 4 or any(w < 0 for w in weights) or abs(sum(weights) - 1) > 1e-9:
+            raise ValueError("give four non-negative weights that add up to 1")
+        return weights
+
+    @field_validator("base_salary")
+    @classmethod
+    def _salaries_non_negative(cls, salaries: dict[str, float]) -> dict[str, float]:
+        if any(v < 0 for v in salaries.values()):
+            raise ValueError("a base salary must be >= 0")
+        return salaries
+
+
+class Affinity(_Section):
+    """Default workload per customer class, where the affinity table gives none."""
+
+    default_workload: dict[str, float] = Field(default_factory=dict)
+
+
+class Policy(_Section):
+    """Everything in ``scenario.toml``."""
+
+    name: str | None = None
+    tables: Tables = Field(default_factory=Tables)
+    classes: Classes = Field(default_factory=Classes)
+    span: Span = Field(default_factory=Span)
+    objective: Objective = Field(default_factory=Objective)
+    balance: Balance = Field(default_factory=Balance)
+    rotation: Rotation = Field(default_factory=Rotation)
+    solver: Solver = Field(default_factory=Solver)
+    payout: Payout = Field(default_factory=Payout)
+    affinity: Affinity = Field(default_factory=Affinity)
+
+    @property
+    def premium_class(self) -> str:
+        return self.classes.premium_class
+
+    @property
+    def premium_grade(self) -> str:
+        return self.classes.premium_grade
+
+    def updated(self, dotted: dict[str, Any]) -> Policy:
+        """A copy with dotted keys (``span.tolerance``) replaced, checked like the file."""
+        data = self.model_dump()
+        for key, value in dotted.items():
+            node = data
+            *parents, leaf = key.split(".")
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = value
+        return Policy.model_validate(data)
+
+
+def _key_line(text: str, loc: tuple[Any, ...]) -> int | None:
+    """The line of ``loc`` (a key path) in TOML ``text``, found by a plain scan."""
+    section: list[str] = []
+    wanted = [str(p) for p in loc if not isinstance(p, int)]
+    header = re.compile(r"^\s*\[+\s*([^\]]+?)\s*\]+")
+    assignment = re.compile(r"^\s*([A-Za-z0-9_\-\"']+)\s*=")
+    best: int | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if m := header.match(line):
+            section = [s.strip().strip("\"'") for s in m.group(1).split(".")]
+            if section == wanted[: len(section)] and best is None and len(section) == len(wanted):
+                best = number
+            continue
+        if m := assignment.match(line):
+            key = [*section, m.group(1).strip("\"'")]
+            if key == wanted[: len(key)] and len(key) >= min(len(wanted), len(section) + 1):
+                return number
+    return best
+
+
+def parse_policy(text: str, file: str = "scenario.toml") -> tuple[Policy | None, list[Problem]]:
+    """Parse and check the policy text; on failure, every problem with its line."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        return None, [
+            Problem(file, f"not valid TOML: {exc}", "fix the syntax on that line", row=line)
+        ]
+    try:
+        return Policy.model_validate(raw), []
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if not str(p).startswith("function-after"))
+            key = ".".join(str(p) for p in loc) or "(top level)"
+            message = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                message = "unknown key"
+                hint = "check the spelling; see the policy keys in README.md"
+            else:
+                hint = f"fix the value of {key}"
+            problems.append(
+                Problem(file, f"{key}: {message}", hint, row=_key_line(text, loc), column=key)
+            )
+        return None, problems
+
+
+def load_policy(path: Path) -> tuple[Policy | None, list[Problem]]:
+    """Read ``scenario.toml``; a missing file is a problem, not an exception."""
+    if not path.exists():
+        return None, [Problem(path.name, "file not found", "create scenario.toml in the folder")]
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        text = path.read_bytes().decode("gb18030", errors="replace")
+    return parse_policy(text, path.name)

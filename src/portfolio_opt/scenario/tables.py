@@ -1,0 +1,134 @@
+"""Reading one table: CSV in any encoding Excel writes, or an XLSX sheet, all cells as text."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from portfolio_opt.problems import Problem
+
+ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+def split_table_spec(spec: str) -> tuple[str, str | None]:
+    """``file.xlsx#Sheet`` -> (``file.xlsx``, ``Sheet``); plain paths have no sheet."""
+    if "#" in spec:
+        file, sheet = spec.rsplit("#", 1)
+        return file, sheet or None
+    return spec, None
+
+
+def resolve_inside(root: Path, relative: str) -> Path | None:
+    """The path of ``relative`` under ``root``, or None if it leaves the folder."""
+    base = root.resolve()
+    target = (base / relative).resolve()
+    return target if target.is_relative_to(base) else None
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode CSV bytes as UTF-8 (with or without BOM), else GB18030; return (text, encoding)."""
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise UnicodeDecodeError("gb18030", data, 0, 1, "neither UTF-8 nor GB18030")
+
+
+def normalise_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Column names trimmed and lower-cased, as the spec matches them."""
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    return frame
+
+
+def _cell_text(value: object) -> str:
+    """A spreadsheet cell as the text a planner sees (whole numbers without '.0')."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _read_csv(path: Path, label: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+    try:
+        text, _ = decode_text(path.read_bytes())
+    except UnicodeDecodeError:
+        hint = "save it as CSV UTF-8 (or GB18030) from Excel"
+        return None, [Problem(label, "cannot read the text: unknown encoding", hint)]
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=False
+        )
+    except (pd.errors.ParserError, csv.Error) as exc:
+        return None, [Problem(label, f"not a valid CSV file: {exc}", "check quotes and commas")]
+    except pd.errors.EmptyDataError:
+        return None, [Problem(label, "the file is empty", "add a header row with the columns")]
+    return frame.map(lambda v: v.strip() if isinstance(v, str) else _cell_text(v)), []
+
+
+def _read_xlsx(
+    path: Path, sheet: str | None, label: str
+) -> tuple[pd.DataFrame | None, list[Problem]]:
+    try:
+        frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=object, engine="openpyxl")
+    except ValueError as exc:
+        if sheet is not None and "not found" in str(exc).lower():
+            return None, [Problem(label, f"no sheet named {sheet!r}", "check the name after '#'")]
+        return None, [Problem(label, f"cannot read the workbook: {exc}", "save it again as .xlsx")]
+    except Exception as exc:  # openpyxl raises many kinds on a damaged file
+        return None, [Problem(label, f"cannot read the workbook: {exc}", "save it again as .xlsx")]
+    frame = frame.map(_cell_text).astype(str)
+    frame.columns = [_cell_text(c) for c in frame.columns]
+    frame = frame.loc[:, [not c.lower().startswith("unnamed:") for c in frame.columns]]
+    return frame, []
+
+
+def read_table(
+    root: Path, spec: str, label: str | None = None
+) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Read one table of a scenario as text cells with normalised column names.
+
+    Returns the frame (or None when it cannot be read) and the problems met.
+    """
+    file, sheet = split_table_spec(spec)
+    label = label or file
+    path = resolve_inside(root, file)
+    if path is None:
+        return None, [
+            Problem(
+                label, "the path leaves the scenario folder", "keep every table inside the folder"
+            )
+        ]
+    if not path.is_file():
+        return None, [Problem(label, "file not found", f"put the file at {file} or fix [tables]")]
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        frame, problems = _read_xlsx(path, sheet, label)
+    elif suffix in (".csv", ".txt", ""):
+        frame, problems = _read_csv(path, label)
+    else:
+        return None, [Problem(label, f"unsupported file type {suffix!r}", "use .csv or .xlsx")]
+    if frame is None:
+        return None, problems
+    frame = normalise_columns(frame)
+    duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+    problems += [
+        Problem(label, "the column appears twice", "keep one of them", row=1, column=c)
+        for c in duplicated
+    ]
+    frame = frame.loc[:, ~frame.columns.duplicated()]
+    blank_rows = frame.apply(lambda r: all(v == "" for v in r), axis=1) if len(frame) else None
+    if blank_rows is not None and blank_rows.any():
+        # Trailing blank rows are common in spreadsheets; keep row numbers of the rest intact.
+        last = int((~blank_rows).to_numpy().nonzero()[0].max()) + 1 if (~blank_rows).any() else 0
+        frame = frame.iloc[:last]
+    return frame.reset_index(drop=True), problems

@@ -1,0 +1,189 @@
+"""Cross-table checks: one function per rule, each returning the problems it finds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from portfolio_opt.problems import Problem, Severity
+from portfolio_opt.scenario.columns import duplicate_ids, unknown_values
+from portfolio_opt.scenario.policy import Policy
+from portfolio_opt.scenario.schema import INCOME_COLUMNS
+
+RELATION_KINDS = {"group", "chain"}
+
+
+def _row(position: int) -> int:
+    return position + 2
+
+
+def customer_ids_unique(customers: pd.DataFrame, label: str) -> list[Problem]:
+    return duplicate_ids(customers, "customer_id", label)
+
+
+def manager_ids_unique(managers: pd.DataFrame, label: str) -> list[Problem]:
+    return duplicate_ids(managers, "manager_id", label)
+
+
+def classes_known(customers: pd.DataFrame, policy: Policy, label: str) -> list[Problem]:
+    allowed = set(policy.classes.classes)
+    hint = f"use one of {sorted(allowed)} or add the class to [classes] classes in scenario.toml"
+    return unknown_values(customers, "customer_class", allowed, label, "customer class", hint)
+
+
+def grades_known(managers: pd.DataFrame, policy: Policy, label: str) -> list[Problem]:
+    allowed = set(policy.classes.grades)
+    hint = f"use one of {sorted(allowed)} or add the grade to [classes] grades in scenario.toml"
+    return unknown_values(managers, "grade", allowed, label, "grade", hint)
+
+
+def manager_references_known(
+    customers: pd.DataFrame, managers: pd.DataFrame, label: str
+) -> list[Problem]:
+    """prior_manager_id and pinned_manager_id must name managers in the managers table."""
+    known = set(managers["manager_id"])
+    hint = "add the manager to managers (available = false if they left) or clear the cell"
+    return unknown_values(customers, "prior_manager_id", known, label, "manager", hint) + (
+        unknown_values(
+            customers,
+            "pinned_manager_id",
+            known,
+            label,
+            "manager",
+            "pin to a manager in the managers table, or clear the cell",
+        )
+    )
+
+
+def pins_to_available(customers: pd.DataFrame, managers: pd.DataFrame, label: str) -> list[Problem]:
+    unavailable = set(managers.loc[~managers["available"], "manager_id"])
+    pins = customers["pinned_manager_id"]
+    return [
+        Problem(
+            label,
+            f"pinned to manager {pins.iloc[p]!r}, who is not available",
+            "pin the customer to an available manager, or clear the pin",
+            row=_row(p),
+            column="pinned_manager_id",
+        )
+        for p in np.flatnonzero(pins.isin(unavailable))
+    ]
+
+
+def personal_bounds_ordered(managers: pd.DataFrame, label: str) -> list[Problem]:
+    low, high = managers["min_customers"], managers["max_customers"]
+    bad = np.flatnonzero((low.notna() & high.notna() & (low > high)).fillna(False).to_numpy())
+    return [
+        Problem(
+            label,
+            f"min_customers {low.iloc[p]} is above max_customers {high.iloc[p]}",
+            "swap or correct the two bounds",
+            row=_row(p),
+            column="min_customers",
+        )
+        for p in bad
+    ]
+
+
+def some_manager_available(managers: pd.DataFrame, label: str) -> list[Problem]:
+    if len(managers) and not managers["available"].any():
+        return [Problem(label, "no manager is available", "mark at least one manager available")]
+    if not len(managers):
+        return [Problem(label, "the table has no managers", "add one row per customer manager")]
+    return []
+
+
+def negative_income(customers: pd.DataFrame, label: str) -> list[Problem]:
+    """Negative income is possible (write-backs) but usually a typo: warn, do not stop."""
+    problems = []
+    for column in INCOME_COLUMNS:
+        for p in np.flatnonzero(customers[column] < 0)[:20]:
+            problems.append(
+                Problem(
+                    label,
+                    f"negative income {customers[column].iloc[p]:g}",
+                    "check the sign; the value is used as given",
+                    row=_row(p),
+                    column=column,
+                    severity=Severity.WARNING,
+                )
+            )
+    return problems
+
+
+def relations_valid(relations: pd.DataFrame, customers: pd.DataFrame, label: str) -> list[Problem]:
+    """Both ends must be known customers; kind is group or chain; no self-links."""
+    known = set(customers["customer_id"])
+    kinds = relations["kind"].str.lower()
+    problems = unknown_values(
+        relations,
+        "a",
+        known,
+        label,
+        "customer",
+        "use a customer_id from customers, or delete the row",
+    )
+    problems += unknown_values(
+        relations,
+        "b",
+        known,
+        label,
+        "customer",
+        "use a customer_id from customers, or delete the row",
+    )
+    for p in np.flatnonzero((kinds != "") & ~kinds.isin(RELATION_KINDS)):
+        problems.append(
+            Problem(
+                label,
+                f"unknown kind {relations['kind'].iloc[p]!r}",
+                "use 'group' (same group, hard) or 'chain' (industry chain, soft)",
+                row=_row(p),
+                column="kind",
+            )
+        )
+    for p in np.flatnonzero((relations["a"] == relations["b"]) & (relations["a"] != "")):
+        problems.append(
+            Problem(
+                label,
+                "a customer is linked to itself",
+                "delete the row",
+                row=_row(p),
+                column="b",
+                severity=Severity.WARNING,
+            )
+        )
+    return problems
+
+
+def affinity_valid(
+    affinity: pd.DataFrame, customers: pd.DataFrame, managers: pd.DataFrame, label: str
+) -> list[Problem]:
+    """Each row names a known manager and a known customer or industry."""
+    problems = unknown_values(
+        affinity,
+        "manager_id",
+        set(managers["manager_id"]),
+        label,
+        "manager",
+        "use a manager_id from managers, or delete the row",
+    )
+    problems += unknown_values(
+        affinity,
+        "customer_id",
+        set(customers["customer_id"]),
+        label,
+        "customer",
+        "use a customer_id from customers, or delete the row",
+    )
+    neither = np.flatnonzero((affinity["customer_id"] == "") & (affinity["industry"] == ""))
+    problems += [
+        Problem(
+            label,
+            "the row names neither a customer nor an industry",
+            "fill in customer_id or industry",
+            row=_row(p),
+            column="customer_id",
+        )
+        for p in neither
+    ]
+    return problems
