@@ -87,7 +87,11 @@ def _payout_checks(
 ) -> list[Problem]:
     from portfolio_opt.payout.validate import validate_payout_inputs
 
-    return validate_payout_inputs(frames, labels, policy)
+    tables = {t: frames[t] if t in frames else _empty(t) for t in ("actuals", "adjustments", "credits")}
+    return validate_payout_inputs(
+        frames["customers"], frames["managers"], tables["actuals"], tables["adjustments"],
+        tables["credits"], policy, files=labels,
+    )
 
 
 def _with_overrides(

@@ -1,0 +1,266 @@
+"""The ``portfolio-opt`` command: parse, call, print. Exit codes follow SPEC.md."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from portfolio_opt.model.solve import SolveParams
+from portfolio_opt.pipeline import (
+    EXIT_BAD_INPUT,
+    EXIT_INFEASIBLE,
+    EXIT_OK,
+    EXIT_USAGE,
+    OutputFolderError,
+    run_solve,
+)
+from portfolio_opt.problems import Problem
+from portfolio_opt.scenario.data import Scenario
+from portfolio_opt.scenario.loader import inspect_scenario
+
+console = Console(stderr=True, highlight=False)
+out_console = Console(highlight=False, soft_wrap=True)
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    errors = [p for p in problems if p.is_error]
+    warnings = [p for p in problems if not p.is_error]
+    for p in errors:
+        out_console.print(f"ERROR   {p}", markup=False)
+    for p in warnings:
+        out_console.print(f"WARNING {p}", markup=False)
+    if errors:
+        out_console.print(
+            f"{len(errors)} error(s), {len(warnings)} warning(s): nothing was solved.", markup=False
+        )
+
+
+def _load(path: str) -> Scenario:
+    scenario, problems = inspect_scenario(path)
+    if scenario is None:
+        _print_problems(problems)
+        sys.exit(EXIT_BAD_INPUT)
+    for p in scenario.warnings:
+        out_console.print(f"WARNING {p}", markup=False)
+    return scenario
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="portfolio-opt")
+def main() -> None:
+    """Split a branch's corporate customers among its customer managers, then set targets and pay."""
+
+
+@main.command()
+@click.argument("scenario", type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def validate(scenario: str, as_json: bool) -> None:
+    """List every problem in SCENARIO, or summarise it."""
+    from portfolio_opt.scenario.summary import scenario_summary
+
+    loaded = _load(scenario)
+    summary = scenario_summary(loaded)
+    if as_json:
+        out_console.print(json.dumps(summary, ensure_ascii=False, indent=2), markup=False)
+        return
+    table = Table(title=f"Scenario {summary['scenario']}: no errors", show_header=False)
+    for key, value in summary.items():
+        table.add_row(key.replace("_", " "), str(value))
+    out_console.print(table)
+
+
+class _Interrupt:
+    """First Ctrl-C asks the search to stop and keep its best plan; the second one aborts."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self) -> bool:
+        return self.requested
+
+    @contextmanager
+    def armed(self) -> Iterator[None]:
+        def handler(signum: int, frame: object) -> None:
+            if self.requested:
+                raise KeyboardInterrupt
+            self.requested = True
+            console.print("Stopping: keeping the best plan so far (Ctrl-C again to abort)")
+
+        previous = signal.signal(signal.SIGINT, handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def _progress_line() -> Iterator[Callable[[dict[str, object]], None] | None]:
+    """A live line on a terminal; nothing in a pipe."""
+    if not console.is_terminal:
+        yield None
+        return
+    with Live(console=console, refresh_per_second=4, transient=True) as live:
+
+        def show(state: dict[str, object]) -> None:
+            live.update(
+                f"incumbent {state['incumbent']:.3f}  bound {state['bound']:.3f}  "
+                f"gap {float(state['gap']):.1%}  elapsed {float(state['elapsed']):.1f}s"  # type: ignore[arg-type]
+            )
+
+        yield show
+
+
+def _print_kpis(kpis: dict[str, object]) -> None:
+    span, balance, chain, moves = (kpis.get(k, {}) for k in ("span", "balance", "chain", "moves"))
+    lines = [
+        f"status {kpis['status']}  objective {kpis['objective']}  bound {kpis['best_bound']}  "
+        f"gap {kpis['gap']}  {kpis['solve_seconds']}s",
+        f"span {span.get('min')}..{span.get('max')} (ideal {span.get('ideal')})  "  # type: ignore[union-attr]
+        f"target CV {balance.get('target_cv')}  gini {balance.get('target_gini')}",  # type: ignore[union-attr]
+        f"chain links cut {chain.get('cut')} of {chain.get('links')}  "  # type: ignore[union-attr]
+        f"moves {moves.get('count')} (at least {moves.get('lower_bound')})  "  # type: ignore[union-attr]
+        f"hard-rule violations {kpis.get('hard_rule_violations')}",
+    ]
+    for line in lines:
+        out_console.print(line, markup=False)
+
+
+@main.command(name="solve")
+@click.argument("scenario", type=click.Path())
+@click.option("--out", type=click.Path(file_okay=False), help="Output folder (default out/NAME).")
+@click.option("--time-limit", type=click.FloatRange(min=0.1), help="Seconds for the search.")
+@click.option("--workers", type=click.IntRange(min=0), help="CP-SAT threads (0: all cores).")
+@click.option("--seed", type=click.IntRange(min=0), help="Random seed.")
+@click.option("--deterministic", is_flag=True, default=None, help="Same inputs, same plan.")
+def solve_command(
+    scenario: str,
+    out: str | None,
+    time_limit: float | None,
+    workers: int | None,
+    seed: int | None,
+    deterministic: bool | None,
+) -> None:
+    """Validate, assign, pay and report."""
+    loaded = _load(scenario)
+    params = SolveParams.from_policy(
+        loaded, time_limit_s=time_limit, workers=workers, seed=seed, deterministic=deterministic
+    )
+    target = Path(out) if out else Path("out") / loaded.name
+    interrupt = _Interrupt()
+    started = time.monotonic()
+    try:
+        with interrupt.armed(), _progress_line() as progress:
+            outcome = run_solve(loaded, target, params, progress, interrupt, extras=_extras())
+    except OutputFolderError as exc:
+        console.print(f"Error: {exc}", markup=False)
+        sys.exit(EXIT_USAGE)
+    if outcome.exit_code != EXIT_OK:
+        title = (
+            "The hard rules cannot all hold:"
+            if outcome.exit_code == EXIT_INFEASIBLE
+            else ("No plan was written:")
+        )
+        out_console.print(title, markup=False)
+        for reason in outcome.result.explanation + outcome.violations:
+            out_console.print(f"- {reason}", markup=False)
+        sys.exit(outcome.exit_code)
+    _print_kpis(outcome.kpis)
+    out_console.print(
+        f"Plan written to {target} in {time.monotonic() - started:.1f}s", markup=False
+    )
+
+
+def _extras() -> Callable[..., None] | None:
+    """The report workbook and plots, when the report package provides them."""
+    try:
+        from portfolio_opt.report.writer import write_report_files
+    except ImportError:
+        return None
+    return write_report_files
+
+
+@main.command()
+@click.argument("scenario", type=click.Path())
+@click.argument("assignment", type=click.Path())
+def verify(scenario: str, assignment: str) -> None:
+    """Check ASSIGNMENT (e.g. a hand-edited plan) against every hard rule; print the KPIs."""
+    from portfolio_opt.payout import customer_targets
+    from portfolio_opt.plan.checker import check_plan
+    from portfolio_opt.plan.io import read_assignment
+    from portfolio_opt.plan.kpis import compute_kpis
+
+    loaded = _load(scenario)
+    plan, problems = read_assignment(Path(assignment), loaded)
+    if plan is None or any(p.is_error for p in problems):
+        _print_problems(problems)
+        sys.exit(EXIT_BAD_INPUT)
+    violations = check_plan(loaded, plan)
+    kpis = compute_kpis(loaded, plan, customer_targets(loaded.customers, loaded.policy)["target"])
+    out_console.print(json.dumps(kpis, ensure_ascii=False, indent=2, default=str), markup=False)
+    if violations:
+        out_console.print(f"{len(violations)} hard-rule violation(s):", markup=False)
+        for v in violations:
+            out_console.print(f"- [{v.rule}] {v.message}", markup=False)
+        sys.exit(EXIT_INFEASIBLE)
+    out_console.print("The plan keeps every hard rule.", markup=False)
+
+
+@main.command()
+@click.argument("scenario", type=click.Path())
+@click.argument("assignment", type=click.Path())
+@click.option(
+    "--out", type=click.Path(file_okay=False), help="Output folder (default out/NAME-payout)."
+)
+def payout(scenario: str, assignment: str, out: str | None) -> None:
+    """The payout model alone, on any assignment file."""
+    from portfolio_opt.payout import compute_payout
+    from portfolio_opt.pipeline import write_csv
+    from portfolio_opt.plan.io import read_assignment
+    from portfolio_opt.report.atomic import atomic_folder
+
+    loaded = _load(scenario)
+    plan, problems = read_assignment(Path(assignment), loaded)
+    if plan is None or any(p.is_error for p in problems):
+        _print_problems(problems)
+        sys.exit(EXIT_BAD_INPUT)
+    result = compute_payout(loaded, plan)
+    target = Path(out) if out else Path("out") / f"{loaded.name}-payout"
+    with atomic_folder(target) as staging:
+        write_csv(result.table, staging / "payout.csv")
+        if len(result.adjustments_applied):
+            write_csv(result.adjustments_applied, staging / "adjustments_applied.csv")
+    out_console.print(f"payout.csv written to {target}", markup=False)
+
+
+@main.command()
+@click.option("--customers", "n_customers", type=click.IntRange(min=1), required=True)
+@click.option("--managers", "n_managers", type=click.IntRange(min=1), required=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--rebalance", is_flag=True, help="Add last year's plan and a year of change.")
+@click.argument("out", type=click.Path(file_okay=False))
+def generate(n_customers: int, n_managers: int, seed: int, rebalance: bool, out: str) -> None:
+    """Write a synthetic scenario of N customers and M managers to OUT."""
+    from portfolio_opt.generate import generate_scenario, write_scenario
+
+    started = time.monotonic()
+    generated = generate_scenario(
+        n_customers, n_managers, seed=seed, rebalance=rebalance, name=Path(out).name
+    )
+    write_scenario(generated, Path(out))
+    out_console.print(
+        f"Scenario written to {out} in {time.monotonic() - started:.1f}s", markup=False
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,69 @@
+"""Lower bounds on every goal that no plan can beat, computed without the solver."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from portfolio_opt.model.instance import Instance
+
+
+def span_bound(instance: Instance) -> int:
+    """sum |M n_m - N| is smallest when every n_m is floor or ceil of N/M: 2 r (M - r)."""
+    m, n = instance.n_managers, instance.n_customers
+    r = n % m
+    return 2 * r * (m - r)
+
+
+def chain_bound(instance: Instance) -> int:
+    """Links between customers of different portfolio kinds are cut by every valid plan."""
+    ku, kv = instance.kind[instance.edge_u], instance.kind[instance.edge_v]
+    pu, pv = instance.pin[instance.edge_u], instance.pin[instance.edge_v]
+    forced = (ku != kv) | ((pu >= 0) & (pv >= 0) & (pu != pv))
+    return int(instance.edge_w[forced].sum())
+
+
+def industry_bound(instance: Instance) -> int:
+    """Per kind: at least one industry per manager needed to hold it, and each industry once."""
+    total = 0
+    for kind in range(3):
+        blocks = np.flatnonzero(instance.kind == kind)
+        if not len(blocks):
+            continue
+        distinct = len(np.unique(np.concatenate([instance.industries[b] for b in blocks])))
+        biggest = int(instance.high[kind].max(initial=1)) or 1
+        needed = -(-int(instance.size[blocks].sum()) // biggest)
+        total += max(distinct, needed)
+    return total
+
+
+def continuity_bound(instance: Instance) -> int:
+    """Each block keeps at most what one manager it may go to held of it last year."""
+    total = 0
+    for b in range(instance.n_blocks):
+        kind = int(instance.kind[b])
+        best = 0
+        for m, kept in instance.kept[b].items():
+            if instance.pin[b] >= 0 and m != instance.pin[b]:
+                continue
+            if kind >= 0 and instance.eligible_kind(m, kind):
+                best = max(best, kept)
+        total += int(instance.total_move_weight[b]) - best
+    return total
+
+
+def affinity_bound(instance: Instance) -> int:
+    if instance.affinity_cost is None:
+        return 0
+    return int(instance.affinity_cost.min(axis=1).sum())
+
+
+def goal_bounds(instance: Instance) -> dict[str, int]:
+    return {
+        "violation": 0,
+        "span": span_bound(instance),
+        "balance": 0,
+        "chain": chain_bound(instance),
+        "industry": industry_bound(instance),
+        "continuity": continuity_bound(instance),
+        "affinity": affinity_bound(instance),
+    }

@@ -1,0 +1,206 @@
+"""Collisions a planner can make between the hard rules, found before any search.
+
+Each function checks one kind of collision and returns sentences a planner understands, naming
+the customers, groups and managers involved and the numbers that do not fit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from portfolio_opt.model.instance import KIND_NAMES, MIXED, PREMIUM, SEPARATE, STANDARD, Instance
+
+SHOWN = 5
+
+
+def _names(ids: list[str]) -> str:
+    shown = ", ".join(ids[:SHOWN])
+    return shown + (f" and {len(ids) - SHOWN} more" if len(ids) > SHOWN else "")
+
+
+def _block_ids(instance: Instance, b: int) -> list[str]:
+    return [instance.customer_ids[i] for i in instance.members[b]]
+
+
+def _describe_block(instance: Instance, b: int) -> str:
+    ids = _block_ids(instance, b)
+    return f"customer {ids[0]}" if len(ids) == 1 else f"the group of {len(ids)} ({_names(ids)})"
+
+
+def _customer_kind(instance: Instance, i: int) -> int:
+    row = instance.scenario.customers.iloc[i]
+    if row["separate_ledger"]:
+        return SEPARATE
+    return PREMIUM if row["customer_class"] == instance.scenario.policy.premium_class else STANDARD
+
+
+def mixed_groups(instance: Instance) -> list[str]:
+    """A group must be one portfolio, but premium / separate-ledger portfolios hold nothing else."""
+    reasons = []
+    for b in np.flatnonzero(instance.kind == MIXED):
+        by_kind: dict[int, list[str]] = {}
+        for i in instance.members[b]:
+            by_kind.setdefault(_customer_kind(instance, int(i)), []).append(
+                instance.customer_ids[i]
+            )
+        parts = "; ".join(f"{KIND_NAMES[k]}: {_names(v)}" for k, v in sorted(by_kind.items()))
+        reasons.append(
+            f"A group mixes portfolio kinds ({parts}). A group stays in one portfolio, but premium "
+            "and separate-ledger portfolios hold nothing else: change the class or ledger of some "
+            "members, or split the group."
+        )
+    return reasons
+
+
+def conflicting_pins(instance: Instance) -> list[str]:
+    return [
+        f"{_describe_block(instance, b)} must stay together but is pinned to different managers "
+        f"({', '.join(pins)}): pin the whole group to one manager."
+        for b, pins in enumerate(instance.pin_conflict)
+        if pins
+    ]
+
+
+def pins_against_kind(instance: Instance) -> list[str]:
+    reasons = []
+    for b in np.flatnonzero(instance.pin >= 0):
+        m, kind = int(instance.pin[b]), int(instance.kind[b])
+        if kind >= 0 and not instance.eligible_kind(m, kind):
+            reasons.append(
+                f"{_describe_block(instance, b)} ({KIND_NAMES[kind]}) is pinned to manager "
+                f"{instance.manager_ids[m]} (grade {instance.grade[m]}), who may not hold a "
+                f"{KIND_NAMES[kind]} portfolio: pin it to an eligible manager or clear the pin."
+            )
+        if m in instance.forbidden[b]:
+            reasons.append(
+                f"{_describe_block(instance, b)} is pinned to manager {instance.manager_ids[m]}, "
+                "but the rotation rule moves it away from them (tenure at or above "
+                "max_tenure_years): clear the pin or the tenure."
+            )
+    return reasons
+
+
+def _eligible(instance: Instance, kind: int) -> list[int]:
+    return [m for m in range(instance.n_managers) if instance.eligible_kind(m, kind)]
+
+
+def no_eligible_manager(instance: Instance) -> list[str]:
+    reasons = []
+    policy = instance.scenario.policy
+    for kind, who in (
+        (
+            PREMIUM,
+            f"an available manager of grade {policy.premium_grade}"
+            + (" designated premium" if instance.flag_premium.any() else ""),
+        ),
+        (SEPARATE, "an available separate-ledger manager"),
+        (STANDARD, "an available manager not designated premium or separate-ledger"),
+    ):
+        count = int(instance.size[instance.kind == kind].sum())
+        if count and not _eligible(instance, kind):
+            reasons.append(f"{count} {KIND_NAMES[kind]} customers need {who}, and there is none.")
+    for m in np.flatnonzero(instance.flag_premium):
+        if instance.grade[m] != policy.premium_grade:
+            reasons.append(
+                f"Manager {instance.manager_ids[m]} is designated premium but has grade "
+                f"{instance.grade[m]}; premium portfolios need grade {policy.premium_grade}."
+            )
+    return reasons
+
+
+def oversized_groups(instance: Instance) -> list[str]:
+    reasons = []
+    for kind in (STANDARD, PREMIUM, SEPARATE):
+        eligible = _eligible(instance, kind)
+        if not eligible:
+            continue
+        largest = int(instance.high[kind, eligible].max())
+        for b in np.flatnonzero((instance.kind == kind) & (instance.size > largest)):
+            reasons.append(
+                f"{_describe_block(instance, b)} has {instance.size[b]} customers, more than the "
+                f"largest {KIND_NAMES[kind]} portfolio allowed ({largest}): widen the span "
+                "tolerance or the type's band, or give a manager a higher max_customers."
+            )
+    return reasons
+
+
+def kind_counts_fit(instance: Instance) -> list[str]:
+    """Can some number of portfolios of each kind hold its customers within the band?"""
+    reasons = []
+    for kind in (PREMIUM, SEPARATE):
+        need = int(instance.size[instance.kind == kind].sum())
+        eligible = _eligible(instance, kind)
+        if not need or not eligible:
+            continue
+        lows = np.sort(instance.low[kind, eligible])
+        highs = np.sort(instance.high[kind, eligible])[::-1]
+        fits = [k for k in range(1, len(eligible) + 1) if lows[:k].sum() <= need <= highs[:k].sum()]
+        if not fits:
+            low, high = int(lows.min()), int(highs.max())
+            reasons.append(
+                f"{need} {KIND_NAMES[kind]} customers fit no number of {KIND_NAMES[kind]} portfolios "
+                f"of {low}..{high} customers with {len(eligible)} eligible manager(s): "
+                f"{len(eligible)} portfolios hold at most {int(highs.sum())}, and one portfolio "
+                f"needs at least {low}. Set [span.{KIND_NAMES[kind]}] min/max, or change the "
+                "number of eligible managers."
+            )
+    n, lows, highs = instance.n_customers, instance.low.min(axis=0), instance.high.max(axis=0)
+    if highs.sum() < n:
+        reasons.append(
+            f"{n} customers but the {instance.n_managers} available managers hold at most "
+            f"{int(highs.sum())} together: add managers or widen the span tolerance."
+        )
+    return reasons
+
+
+def rotation_without_alternative(instance: Instance) -> list[str]:
+    reasons = []
+    for b in np.flatnonzero(instance.kind >= 0):
+        if not instance.forbidden[b] or instance.pin[b] >= 0:
+            continue
+        options = set(_eligible(instance, int(instance.kind[b]))) - instance.forbidden[b]
+        if not options:
+            held = ", ".join(instance.manager_ids[m] for m in sorted(instance.forbidden[b]))
+            reasons.append(
+                f"{_describe_block(instance, b)} must rotate away from {held}, but no other "
+                f"manager may hold a {KIND_NAMES[int(instance.kind[b])]} portfolio."
+            )
+    return reasons
+
+
+def balance_bound_reachable(instance: Instance) -> list[str]:
+    """With [balance] max_deviation, no single group may exceed the bound on its own."""
+    bound = instance.scenario.policy.balance.max_deviation
+    standard = instance.kind == STANDARD
+    eligible = _eligible(instance, STANDARD)
+    if bound is None or not standard.any() or not eligible:
+        return []
+    need = int(instance.size[standard].sum())
+    holders_max = len(eligible)
+    holders_min = max(1, -(-need // int(instance.high[STANDARD, eligible].max())))
+    mean_high = instance.value[standard].sum() / holders_min
+    reasons = []
+    for b in np.flatnonzero(standard & (instance.value > mean_high * (1 + bound))):
+        reasons.append(
+            f"{_describe_block(instance, b)} alone has a target of {instance.value[b]:,.0f}, above "
+            f"the mean standard portfolio target ({instance.value[standard].sum() / holders_max:,.0f}"
+            f"..{mean_high:,.0f}) plus {bound:.0%}: raise [balance] max_deviation."
+        )
+    return reasons
+
+
+CHECKS = (
+    mixed_groups,
+    conflicting_pins,
+    pins_against_kind,
+    no_eligible_manager,
+    oversized_groups,
+    kind_counts_fit,
+    rotation_without_alternative,
+    balance_bound_reachable,
+)
+
+
+def find_collisions(instance: Instance) -> list[str]:
+    """Every collision found, in the order of CHECKS."""
+    return [reason for check in CHECKS for reason in check(instance)]

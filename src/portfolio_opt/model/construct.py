@@ -1,0 +1,107 @@
+"""A first plan that keeps the hard rules where a greedy can: the search's starting point.
+
+Per portfolio kind: pinned blocks first, then largest blocks first, each to the manager that is
+furthest below its share of customers and of target (longest-processing-time style), preferring
+last year's manager when continuity leads the policy and linked customers when the chain does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from portfolio_opt.model.goals import GoalSpec, Means
+from portfolio_opt.model.instance import Instance
+from portfolio_opt.model.structure import Structure
+
+
+def _target_counts(instance: Instance, managers: np.ndarray, kind: int, total: int) -> np.ndarray:
+    """Customers per manager as even as the bands allow, adding to ``total`` where possible."""
+    low = instance.low[kind, managers].astype(float)
+    high = instance.high[kind, managers].astype(float)
+    lo_level, hi_level = 0.0, float(total) + 1
+    for _ in range(60):  # water-filling: find the level whose clipped sizes add to total
+        level = (lo_level + hi_level) / 2
+        if np.clip(level, low, high).sum() < total:
+            lo_level = level
+        else:
+            hi_level = level
+    return np.clip(hi_level, low, high)
+
+
+def _neighbours(instance: Instance) -> list[list[tuple[int, int]]]:
+    adjacency: list[list[tuple[int, int]]] = [[] for _ in range(instance.n_blocks)]
+    for u, v, w in zip(instance.edge_u, instance.edge_v, instance.edge_w, strict=True):
+        adjacency[int(u)].append((int(v), int(w)))
+        adjacency[int(v)].append((int(u), int(w)))
+    return adjacency
+
+
+def construct(instance: Instance, structure: Structure, means: Means, spec: GoalSpec) -> np.ndarray:
+    """Block -> manager, built greedily kind by kind."""
+    assign = np.full(instance.n_blocks, -1, dtype=np.int64)
+    order = list(spec.order)
+    rank = {
+        g: (order.index(g) if g in order else len(order))
+        for g in ("balance", "chain", "continuity")
+    }
+    adjacency = _neighbours(instance)
+    for kind in range(3):
+        managers = structure.managers_of(kind)
+        blocks = np.flatnonzero(instance.kind == kind)
+        if not len(blocks):
+            continue
+        if not len(managers):
+            managers = np.arange(instance.n_managers)
+        total = int(instance.size[blocks].sum())
+        want = _target_counts(instance, managers, kind, total)
+        value_share = instance.value_units[blocks].sum() / len(managers)
+        count = np.zeros(len(managers))
+        value = np.zeros(len(managers))
+        local = {int(m): i for i, m in enumerate(managers)}
+        high = instance.high[kind, managers]
+        pinned = [b for b in blocks if instance.pin[b] >= 0]
+        free = sorted(
+            (b for b in blocks if instance.pin[b] < 0),
+            key=lambda b: (-instance.size[b], -abs(instance.value_units[b]), b),
+        )
+        for b in pinned:
+            i = local.get(int(instance.pin[b]))
+            if i is None:
+                assign[b] = int(instance.pin[b])
+                continue
+            assign[b] = int(managers[i])
+            count[i] += instance.size[b]
+            value[i] += instance.value_units[b]
+        for b in free:
+            size = instance.size[b]
+            fill = (count + size) / np.maximum(want, 1) + (value + instance.value_units[b]) / max(
+                abs(value_share), 1
+            )
+            score = fill.copy()
+            if rank["continuity"] < rank["balance"]:
+                for m, w in instance.kept[b].items():
+                    if m in local:
+                        score[local[m]] -= 4.0 * w / max(int(instance.total_move_weight[b]), 1)
+            if rank["chain"] < rank["balance"]:
+                for nb, w in adjacency[b]:
+                    if assign[nb] in local:
+                        score[local[int(assign[nb])]] -= 0.5 * w / 100
+            fits = count + size <= high
+            for m in instance.forbidden[b]:
+                if m in local:
+                    fits[local[m]] = False
+            if not fits.any():
+                fits = np.ones(len(managers), dtype=bool)
+                for m in instance.forbidden[b]:
+                    if m in local:
+                        fits[local[m]] = False
+                if not fits.any():
+                    fits[:] = True
+            over = count + size > want + 0.5
+            score = np.where(over, score + 10.0, score)
+            i = int(np.argmin(np.where(fits, score, np.inf)))
+            assign[b] = int(managers[i])
+            count[i] += size
+            value[i] += instance.value_units[b]
+    assign[assign < 0] = 0
+    return assign

@@ -1,0 +1,292 @@
+"""The CP-SAT model over a set of managers and the blocks they may exchange.
+
+Solving it over all managers is the exact model (used on small branches and to prove bounds);
+over a few managers it is one step of the large-neighbourhood search. Goals are solved in the
+policy's order, each stage fixing the goal before it (lexicographic), or as one weighted sum.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from portfolio_opt.model.goals import GoalSpec, Means
+from portfolio_opt.model.instance import CHAIN_UNITS, STANDARD, Instance
+from portfolio_opt.model.structure import Structure
+
+# Integer weights that put the goals on one scale for a weighted sum: per customer off the span,
+# per 0.01% off the mean target, per chain link cut, per industry, per customer moved.
+NORMALISE = {
+    "span": None,
+    "balance": 100.0,
+    "chain": float(CHAIN_UNITS),
+    "industry": 1.0,
+    "continuity": 1000.0,
+    "affinity": 1.0,
+}
+
+
+@dataclass
+class StageResult:
+    goal: str
+    value: int
+    bound: float
+    optimal: bool
+
+
+@dataclass
+class SubResult:
+    assign: dict[int, int]  # block -> manager, for the blocks of the sub-model
+    stages: list[StageResult] = field(default_factory=list)
+    status: str = "unknown"
+
+
+class SubModel:
+    """CP-SAT model for ``blocks`` moving among ``managers`` (all other blocks stay put)."""
+
+    def __init__(
+        self,
+        instance: Instance,
+        structure: Structure,
+        means: Means,
+        spec: GoalSpec,
+        managers: np.ndarray,
+        blocks: np.ndarray,
+        assign: np.ndarray,
+        soft_hard_rules: bool = True,
+    ) -> None:
+        self._instance, self._structure, self._means, self._spec = instance, structure, means, spec
+        self._managers = [int(m) for m in managers]
+        self._blocks = [int(b) for b in blocks]
+        self._assign = assign
+        self._soft = soft_hard_rules
+        self._model = cp_model.CpModel()
+        self._x: dict[tuple[int, int], cp_model.IntVar] = {}
+        self._count: dict[int, cp_model.LinearExpr] = {}
+        self._total: dict[int, cp_model.LinearExpr] = {}
+        self.goals: dict[str, cp_model.LinearExprT] = {}
+        self._variables()
+        self._one_manager_per_block()
+        self._span_band()
+        self._hard_balance()
+        self._workload_capacity()
+        self._span_goal()
+        self._balance_goal()
+        self._chain_goal()
+        self._industry_goal()
+        self._continuity_goal()
+        self._affinity_goal()
+        self._symmetry_hint()
+
+    # -- variables ---------------------------------------------------------------------------
+    def _allowed(self, b: int, m: int) -> bool:
+        inst = self._instance
+        if inst.pin[b] >= 0:
+            return m == inst.pin[b]
+        return self._structure.kind[m] == inst.kind[b] and m not in inst.forbidden[b]
+
+    def _variables(self) -> None:
+        model, inst = self._model, self._instance
+        for b in self._blocks:
+            allowed = [m for m in self._managers if self._allowed(b, m)]
+            if not allowed:  # keep the plan as it is rather than lose the block
+                allowed = [int(self._assign[b])]
+            for m in allowed:
+                self._x[b, m] = model.new_bool_var(f"x_{b}_{m}")
+        for m in self._managers:
+            on_m = [(b, v) for (b, mm), v in self._x.items() if mm == m]
+            self._count[m] = sum(int(inst.size[b]) * v for b, v in on_m)
+            self._total[m] = sum(int(inst.value_units[b]) * v for b, v in on_m)
+
+    def _by_block(self, b: int) -> list[tuple[int, cp_model.IntVar]]:
+        return [(m, self._x[b, m]) for m in self._managers if (b, m) in self._x]
+
+    # -- hard rules --------------------------------------------------------------------------
+    def _one_manager_per_block(self) -> None:
+        for b in self._blocks:
+            self._model.add_exactly_one([v for _, v in self._by_block(b)])
+
+    def _slack(self, name: str, upper: int) -> cp_model.IntVar:
+        return self._model.new_int_var(0, max(upper, 0), name)
+
+    def _span_band(self) -> None:
+        model, inst, kind = self._model, self._instance, self._structure.kind
+        self._band_slack = []
+        for m in self._managers:
+            low, high = int(inst.low[kind[m], m]), int(inst.high[kind[m], m])
+            if self._soft:
+                s = self._slack(f"band_slack_{m}", inst.n_customers)
+                self._band_slack.append(s)
+                model.add(self._count[m] + s >= low)
+                model.add(self._count[m] - s <= high)
+            else:
+                model.add(self._count[m] >= low)
+                model.add(self._count[m] <= high)
+
+    def _hard_balance(self) -> None:
+        model, means = self._model, self._means
+        self._balance_slack = []
+        for m in self._managers:
+            if self._structure.kind[m] != STANDARD or not np.isfinite(means.hard_low[m]):
+                continue
+            low, high = int(np.ceil(means.hard_low[m])), int(np.floor(means.hard_high[m]))
+            s = self._slack(f"balance_slack_{m}", 10 * int(abs(means.mean[m])) + 10)
+            self._balance_slack.append(s)
+            model.add(self._total[m] + s >= low)
+            model.add(self._total[m] - s <= high)
+            if not self._soft:
+                model.add(s == 0)
+
+    def _workload_capacity(self) -> None:
+        inst, model = self._instance, self._model
+        self._capacity_slack = []
+        if inst.workload is None or inst.capacity is None:
+            return
+        for m in self._managers:
+            if inst.capacity[m] < 0:
+                continue
+            load = sum(int(inst.workload[b, m]) * v for (b, mm), v in self._x.items() if mm == m)
+            s = self._slack(f"capacity_slack_{m}", int(inst.workload[:, m].sum()) + 1)
+            self._capacity_slack.append(s)
+            model.add(load - s <= int(inst.capacity[m]))
+            if not self._soft:
+                model.add(s == 0)
+
+    # -- goals -------------------------------------------------------------------------------
+    def _span_goal(self) -> None:
+        inst, model = self._instance, self._model
+        m_count, n_total = inst.n_managers, inst.n_customers
+        terms = []
+        for m in self._managers:
+            dev = model.new_int_var(0, m_count * n_total + n_total, f"span_dev_{m}")
+            model.add(dev >= m_count * self._count[m] - n_total)
+            model.add(dev >= n_total - m_count * self._count[m])
+            terms.append(dev)
+        self.goals["span"] = sum(terms)
+        self.goals["violation"] = (
+            1_000_000 * sum(self._band_slack)
+            + sum(self._balance_slack)
+            + 1000 * sum(self._capacity_slack)
+        )
+
+    def _balance_goal(self) -> None:
+        model, means = self._model, self._means
+        terms = []
+        for m in self._managers:
+            mean, band = int(round(means.mean[m])), int(round(means.deadband[m]))
+            top = 20 * abs(mean) + 10 * int(np.abs(self._instance.value_units).sum()) + 10
+            dev = model.new_int_var(0, top, f"balance_dev_{m}")
+            empty = model.new_bool_var(f"empty_{m}")
+            model.add(self._count[m] == 0).only_enforce_if(empty)
+            model.add(self._count[m] >= 1).only_enforce_if(empty.Not())
+            model.add(dev >= self._total[m] - mean - band).only_enforce_if(empty.Not())
+            model.add(dev >= mean - band - self._total[m]).only_enforce_if(empty.Not())
+            terms.append(dev)
+        self.goals["balance"] = sum(terms)
+
+    def _chain_goal(self) -> None:
+        inst, model = self._instance, self._model
+        inside = set(self._blocks)
+        managers = set(self._managers)
+        terms: list[cp_model.LinearExprT] = []
+        for u, v, w in zip(inst.edge_u, inst.edge_v, inst.edge_w, strict=True):
+            u, v, w = int(u), int(v), int(w)
+            if u in inside and v in inside:
+                together = []
+                for m in self._managers:
+                    if (u, m) in self._x and (v, m) in self._x:
+                        y = model.new_bool_var(f"same_{u}_{v}_{m}")
+                        model.add_implication(y, self._x[u, m])
+                        model.add_implication(y, self._x[v, m])
+                        together.append(y)
+                terms.append(w - w * sum(together))
+            elif u in inside or v in inside:
+                b, other = (u, v) if u in inside else (v, u)
+                fixed = int(self._assign[other])
+                if fixed in managers and (b, fixed) in self._x:
+                    terms.append(w - w * self._x[b, fixed])
+        self.goals["chain"] = sum(terms)
+
+    def _industry_goal(self) -> None:
+        inst, model = self._instance, self._model
+        present: dict[tuple[int, int], cp_model.IntVar] = {}
+        for (b, m), x in self._x.items():
+            for i in inst.industries[b]:
+                key = (m, int(i))
+                if key not in present:
+                    present[key] = model.new_bool_var(f"industry_{m}_{i}")
+                model.add_implication(x, present[key])
+        self.goals["industry"] = sum(present.values())
+
+    def _continuity_goal(self) -> None:
+        inst = self._instance
+        self.goals["continuity"] = sum(
+            (int(inst.total_move_weight[b]) - inst.kept[b].get(m, 0)) * x
+            for (b, m), x in self._x.items()
+        )
+
+    def _affinity_goal(self) -> None:
+        inst = self._instance
+        if inst.affinity_cost is None:
+            return
+        self.goals["affinity"] = sum(
+            int(inst.affinity_cost[b, m]) * x for (b, m), x in self._x.items()
+        )
+
+    def _symmetry_hint(self) -> None:
+        for (b, m), x in self._x.items():
+            self._model.add_hint(x, int(self._assign[b]) == m)
+
+    # -- solving -----------------------------------------------------------------------------
+    def _weighted(self) -> cp_model.LinearExprT:
+        weights = self._spec.weights or {}
+        scale = {g: weights.get(g, 0.0) / n for g, n in NORMALISE.items() if n}
+        scale["span"] = weights.get("span", 0.0) / max(self._instance.n_managers, 1)
+        # balance is in units of 1e6 per mean portfolio: 100 units = 0.01%
+        return sum(
+            int(round(1000 * scale[g])) * self.goals[g]
+            for g in self._spec.order
+            if g in self.goals and scale.get(g)
+        )
+
+    def solve(self, time_limit_s: float, workers: int, seed: int, deterministic: bool) -> SubResult:
+        """Solve stage by stage; return the best assignment found and each stage's bound."""
+        model = self._model
+        stages = (
+            ["violation", *self._spec.order]
+            if self._spec.lexicographic
+            else ["violation", "weighted"]
+        )
+        result = SubResult(assign={})
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = max(workers, 1)
+        solver.parameters.random_seed = seed
+        if deterministic:
+            solver.parameters.interleave_search = workers > 1
+        per_stage = time_limit_s / len(stages)
+        for stage in stages:
+            expr = self._weighted() if stage == "weighted" else self.goals.get(stage)
+            if expr is None or isinstance(expr, int):
+                continue
+            model.minimize(expr)
+            if deterministic:
+                solver.parameters.max_deterministic_time = per_stage
+            else:
+                solver.parameters.max_time_in_seconds = per_stage
+            status = solver.solve(model)
+            if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                result.status = solver.status_name(status)
+                break
+            value = int(round(solver.objective_value))
+            result.stages.append(
+                StageResult(stage, value, solver.best_objective_bound, status == cp_model.OPTIMAL)
+            )
+            result.assign = {b: m for (b, m), x in self._x.items() if solver.value(x)}
+            model.clear_hints()
+            for (b, m), x in self._x.items():
+                model.add_hint(x, result.assign[b] == m)
+            model.add(expr <= value)
+            result.status = solver.status_name(status)
+        return result

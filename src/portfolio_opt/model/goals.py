@@ -1,0 +1,132 @@
+"""The soft goals as integers, evaluated on a plan in plain numpy (the model's mirror).
+
+Every goal is a sum over managers or chain links, so a change to a few managers changes only
+their terms; that is what lets large-neighbourhood search work on a few managers at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from portfolio_opt.model.instance import STANDARD, Instance
+from portfolio_opt.model.structure import Structure
+
+DEADBAND = 0.001  # balance within +-0.1% of the mean costs nothing: later goals keep that freedom
+HARD_BALANCE_MARGIN = 1e-4  # the model's integer targets are rounded: keep clear of the edge
+
+
+@dataclass(frozen=True)
+class GoalSpec:
+    """Which goals count and how: lexicographic ``order`` or ``weights``."""
+
+    order: tuple[str, ...]
+    weights: dict[str, float] | None
+
+    @property
+    def lexicographic(self) -> bool:
+        return self.weights is None
+
+
+def goal_spec(instance: Instance) -> GoalSpec:
+    objective = instance.scenario.policy.objective
+    has_affinity = instance.affinity_cost is not None
+    order = [g for g in objective.goals() if g != "affinity" or has_affinity]
+    if has_affinity and "affinity" not in order and objective.weights is None:
+        order.append("affinity")
+    if instance.scenario.policy.balance.max_deviation is not None and "balance" in order:
+        # The hard bound already holds balance; later goals use the freedom it leaves.
+        order.remove("balance")
+        order.append("balance")
+    weights = dict(objective.weights) if objective.weights is not None else None
+    return GoalSpec(tuple(order), weights)
+
+
+@dataclass
+class Means:
+    """Each manager's balance reference: the mean target of its portfolio kind, in units."""
+
+    mean: np.ndarray  # (M,)
+    deadband: np.ndarray  # (M,)
+    hard_low: np.ndarray  # (M,) -inf where no hard bound
+    hard_high: np.ndarray
+
+
+def portfolio_means(instance: Instance, structure: Structure) -> Means:
+    m = instance.n_managers
+    mean = np.zeros(m)
+    for kind in range(3):
+        holders = structure.managers_of(kind)
+        if len(holders):
+            mean[holders] = instance.value_units[instance.kind == kind].sum() / len(holders)
+    deadband = np.abs(mean) * DEADBAND
+    low = np.full(m, -np.inf)
+    high = np.full(m, np.inf)
+    bound = instance.scenario.policy.balance.max_deviation
+    if bound is not None:
+        standard = structure.managers_of(STANDARD)
+        tight = bound - HARD_BALANCE_MARGIN
+        low[standard] = mean[standard] - abs(mean[standard]) * tight
+        high[standard] = mean[standard] + abs(mean[standard]) * tight
+    return Means(mean, deadband, low, high)
+
+
+def evaluate(
+    instance: Instance, structure: Structure, means: Means, assign: np.ndarray
+) -> dict[str, int]:
+    """All goal values (and ``violation``, the amount by which bands or bounds are missed)."""
+    m_count, n_total = instance.n_managers, instance.n_customers
+    count = np.bincount(assign, weights=instance.size, minlength=m_count)
+    total = np.bincount(assign, weights=instance.value_units, minlength=m_count)
+    kind = structure.kind
+    low = instance.low[kind, np.arange(m_count)]
+    high = instance.high[kind, np.arange(m_count)]
+    band_miss = np.maximum(low - count, 0) + np.maximum(count - high, 0)
+    holds = count > 0
+    balance_miss = np.where(
+        holds & (kind == STANDARD),
+        np.maximum(means.hard_low - total, 0) + np.maximum(total - means.hard_high, 0),
+        0,
+    )
+    values = {
+        "violation": int(band_miss.sum() * 1_000_000 + np.ceil(balance_miss).sum()),
+        "span": int(np.abs(m_count * count - n_total).sum()),
+        "balance": int(
+            np.round(np.maximum(np.abs(total - means.mean) - means.deadband, 0)[holds].sum())
+        ),
+        "chain": int(instance.edge_w[assign[instance.edge_u] != assign[instance.edge_v]].sum()),
+        "industry": _industries(instance, assign),
+        "continuity": int(
+            sum(
+                int(instance.total_move_weight[b]) - instance.kept[b].get(int(assign[b]), 0)
+                for b in range(instance.n_blocks)
+            )
+        ),
+    }
+    if instance.affinity_cost is not None:
+        values["affinity"] = int(instance.affinity_cost[np.arange(instance.n_blocks), assign].sum())
+    if instance.workload is not None and instance.capacity is not None:
+        load = np.bincount(
+            assign,
+            weights=instance.workload[np.arange(instance.n_blocks), assign],
+            minlength=m_count,
+        )
+        over = np.where(instance.capacity >= 0, np.maximum(load - instance.capacity, 0), 0)
+        values["violation"] += int(np.ceil(over.sum()) * 1000)
+    return values
+
+
+def _industries(instance: Instance, assign: np.ndarray) -> int:
+    pairs = {
+        (int(assign[b]), int(i)) for b in range(instance.n_blocks) for i in instance.industries[b]
+    }
+    return len(pairs)
+
+
+def objective_key(values: dict[str, int], spec: GoalSpec) -> tuple[float, ...]:
+    """Comparable key: violation first, then the goals lexicographically or as one sum."""
+    if spec.weights is None:
+        return (values["violation"], *(values.get(g, 0) for g in spec.order))
+    weighted = sum(spec.weights.get(g, 0.0) * values.get(g, 0) for g in spec.order)
+    return (values["violation"], weighted)

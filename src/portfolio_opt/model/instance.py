@@ -1,0 +1,251 @@
+"""The problem as the optimiser sees it: customers packed into blocks, managers with bands.
+
+A block is a group (group_id plus ``group`` relations, transitively) or a single customer: the
+unit the model assigns. Everything is in numpy arrays indexed by block or manager position.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from portfolio_opt.scenario.data import Scenario
+
+STANDARD, PREMIUM, SEPARATE = 0, 1, 2
+KIND_NAMES = {STANDARD: "standard", PREMIUM: "premium", SEPARATE: "separate_ledger"}
+MIXED = -1
+
+BALANCE_UNITS = 1_000_000  # the mean portfolio target, in the model's integer units
+CHAIN_UNITS = 100  # chain weight 1.0 in integer units
+
+
+@dataclass
+class Instance:
+    """Arrays the model and the heuristics share; built once per solve by ``build_instance``."""
+
+    scenario: Scenario
+    customer_ids: list[str]
+    customer_value: np.ndarray  # each customer's target (stock + increment)
+    customer_block: np.ndarray
+    customer_move_weight: np.ndarray  # continuity weight of moving the customer
+    prior_manager: np.ndarray  # manager position, -1 for none / unavailable / unknown
+    members: list[np.ndarray]  # customer positions per block
+    size: np.ndarray
+    value: np.ndarray  # block target, money
+    value_units: np.ndarray  # block target, integer units
+    kind: np.ndarray  # STANDARD / PREMIUM / SEPARATE / MIXED
+    pin: np.ndarray  # manager position or -1
+    pin_conflict: list[list[str]]  # per block, distinct pinned manager ids when more than one
+    forbidden: list[frozenset[int]]  # managers a block may not go to (rotation)
+    kept: list[dict[int, int]]  # per block: manager -> move weight kept if the block goes there
+    total_move_weight: np.ndarray
+    industries: list[np.ndarray]  # industry codes per block (distinct)
+    industry_names: list[str]
+    edge_u: np.ndarray
+    edge_v: np.ndarray
+    edge_w: np.ndarray  # integer chain weight between two blocks
+    manager_ids: list[str]  # available managers only
+    grade: list[str]
+    flag_premium: np.ndarray
+    flag_separate: np.ndarray
+    low: np.ndarray  # (3, M) lower band per portfolio kind
+    high: np.ndarray  # (3, M) upper band per portfolio kind
+    unavailable_ids: list[str]
+    units_per_money: float
+    affinity_cost: np.ndarray | None = None  # (B, M) integer cost
+    workload: np.ndarray | None = None  # (B, M) integer workload
+    capacity: np.ndarray | None = None  # (M,) integer capacity, -1 for none
+    chain_total_units: int = 0
+    manager_index: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def n_customers(self) -> int:
+        return len(self.customer_ids)
+
+    @property
+    def n_managers(self) -> int:
+        return len(self.manager_ids)
+
+    @property
+    def n_blocks(self) -> int:
+        return len(self.size)
+
+    def eligible_kind(self, m: int, kind: int) -> bool:
+        """Whether manager ``m`` may hold a portfolio of ``kind`` (flags and grade)."""
+        if kind == PREMIUM:
+            if self.grade[m] != self.scenario.policy.premium_grade:
+                return False
+            return bool(self.flag_premium[m]) or not self.flag_premium.any()
+        if kind == SEPARATE:
+            return bool(self.flag_separate[m]) or not self.flag_separate.any()
+        return not self.flag_premium[m] and not self.flag_separate[m]
+
+
+def group_components(customers: pd.DataFrame, relations: pd.DataFrame) -> list[list[int]]:
+    """Customer positions joined by a shared group_id or a ``group`` relation, transitively."""
+    graph = nx.Graph()
+    graph.add_nodes_from(range(len(customers)))
+    position = {cid: i for i, cid in enumerate(customers["customer_id"])}
+    for _, rows in customers[customers["group_id"] != ""].groupby("group_id", sort=False):
+        index = [position[c] for c in rows["customer_id"]]
+        nx.add_path(graph, index)
+    links = relations[relations["kind"].str.lower() == "group"]
+    for a, b in zip(links["a"], links["b"], strict=True):
+        if a in position and b in position:
+            graph.add_edge(position[a], position[b])
+    return sorted((sorted(c) for c in nx.connected_components(graph)), key=lambda c: c[0])
+
+
+def span_band(n_customers: int, n_managers: int, tolerance: int) -> tuple[int, int]:
+    """floor(N/M) - tolerance .. ceil(N/M) + tolerance, never below 0."""
+    low = n_customers // n_managers - tolerance
+    high = -(-n_customers // n_managers) + tolerance
+    return max(low, 0), high
+
+
+def _bands(scenario: Scenario, managers: pd.DataFrame, n: int) -> tuple[np.ndarray, np.ndarray]:
+    span = scenario.policy.span
+    low_std, high_std = span_band(n, len(managers), span.tolerance)
+    m = len(managers)
+    low = np.full((3, m), low_std, dtype=np.int64)
+    high = np.full((3, m), high_std, dtype=np.int64)
+    for kind, band in ((PREMIUM, span.premium), (SEPARATE, span.separate_ledger)):
+        if band.min is not None:
+            low[kind, :] = band.min
+        if band.max is not None:
+            high[kind, :] = band.max
+    personal_low = managers["min_customers"].to_numpy(dtype="float64", na_value=np.nan)
+    personal_high = managers["max_customers"].to_numpy(dtype="float64", na_value=np.nan)
+    for kind in range(3):
+        low[kind] = np.where(np.isnan(personal_low), low[kind], personal_low).astype(np.int64)
+        high[kind] = np.where(np.isnan(personal_high), high[kind], personal_high).astype(np.int64)
+    return low, high
+
+
+def _move_weights(value: np.ndarray) -> np.ndarray:
+    """Mostly a count of moves, with the customer's value as a lesser part (value-weighted)."""
+    mean = float(np.mean(np.abs(value))) or 1.0
+    return 1000 + np.minimum(999, np.round(100 * np.abs(value) / mean)).astype(np.int64)
+
+
+def build_instance(scenario: Scenario, customer_value: pd.Series) -> Instance:
+    """Compile a validated scenario into model arrays.
+
+    ``customer_value`` is each customer's target (stock + increment), indexed by customer_id.
+    """
+    policy = scenario.policy
+    customers = scenario.customers.reset_index(drop=True)
+    managers = scenario.available_managers.reset_index(drop=True)
+    manager_index = {mid: i for i, mid in enumerate(managers["manager_id"])}
+    n = len(customers)
+    value = customer_value.reindex(customers["customer_id"]).fillna(0.0).to_numpy(dtype=float)
+    prior = np.array(
+        [manager_index.get(p, -1) for p in customers["prior_manager_id"]], dtype=np.int64
+    )
+    has_prior = (customers["prior_manager_id"] != "").to_numpy()
+    move_weight = np.where(has_prior, _move_weights(value), 0)  # nothing to keep without a prior
+    is_premium = (customers["customer_class"] == policy.premium_class).to_numpy()
+    is_separate = customers["separate_ledger"].to_numpy(dtype=bool)
+    customer_kind = np.where(is_separate, SEPARATE, np.where(is_premium, PREMIUM, STANDARD))
+    max_tenure = policy.rotation.max_tenure_years
+    tenure = customers["tenure_years"].to_numpy(dtype="float64", na_value=np.nan)
+    rotation_due = (
+        (tenure >= max_tenure) & (prior >= 0) if max_tenure is not None else np.zeros(n, dtype=bool)
+    )
+    industry_codes, industry_names = pd.factorize(customers["industry"].replace("", "(none)"))
+    pinned = customers["pinned_manager_id"].to_numpy(dtype=object)
+
+    components = group_components(customers, scenario.relations)
+    block_of = np.empty(n, dtype=np.int64)
+    members, kinds, pins, conflicts, forbidden, kept, industries = [], [], [], [], [], [], []
+    for b, comp in enumerate(components):
+        idx = np.array(comp, dtype=np.int64)
+        block_of[idx] = b
+        members.append(idx)
+        member_kinds = set(customer_kind[idx].tolist())
+        kinds.append(member_kinds.pop() if len(member_kinds) == 1 else MIXED)
+        pin_ids = sorted({p for p in pinned[idx] if p})
+        conflicts.append(pin_ids if len(pin_ids) > 1 else [])
+        pins.append(manager_index.get(pin_ids[0], -1) if len(pin_ids) == 1 else -1)
+        banned = frozenset(int(m) for m in prior[idx][rotation_due[idx]])
+        forbidden.append(banned)
+        stay: dict[int, int] = {}
+        for i in idx:
+            if prior[i] >= 0 and prior[i] not in banned:
+                stay[int(prior[i])] = stay.get(int(prior[i]), 0) + int(move_weight[i])
+        kept.append(stay)
+        industries.append(np.unique(industry_codes[idx]))
+
+    size = np.array([len(x) for x in members], dtype=np.int64)
+    block_value = np.array([value[x].sum() for x in members], dtype=float)
+    mean_portfolio = abs(value.sum()) / max(len(managers), 1) or 1.0
+    units = BALANCE_UNITS / mean_portfolio
+    low, high = _bands(scenario, managers, n)
+
+    edges = _chain_edges(scenario.relations, customers, block_of)
+    instance = Instance(
+        scenario=scenario,
+        customer_ids=list(customers["customer_id"]),
+        customer_value=value,
+        customer_block=block_of,
+        customer_move_weight=move_weight,
+        prior_manager=prior,
+        members=members,
+        size=size,
+        value=block_value,
+        value_units=np.round(block_value * units).astype(np.int64),
+        kind=np.array(kinds, dtype=np.int64),
+        pin=np.array(pins, dtype=np.int64),
+        pin_conflict=conflicts,
+        forbidden=forbidden,
+        kept=kept,
+        total_move_weight=np.array([move_weight[x].sum() for x in members], dtype=np.int64),
+        industries=industries,
+        industry_names=[str(x) for x in industry_names],
+        edge_u=edges[0],
+        edge_v=edges[1],
+        edge_w=edges[2],
+        manager_ids=list(managers["manager_id"]),
+        grade=list(managers["grade"]),
+        flag_premium=managers["premium"].to_numpy(dtype=bool),
+        flag_separate=managers["separate_ledger"].to_numpy(dtype=bool),
+        low=low,
+        high=high,
+        unavailable_ids=list(scenario.managers.loc[~scenario.managers["available"], "manager_id"]),
+        units_per_money=units,
+        chain_total_units=int(edges[3]),
+        manager_index=manager_index,
+    )
+    return instance
+
+
+def _chain_edges(
+    relations: pd.DataFrame, customers: pd.DataFrame, block_of: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Chain links summed per pair of blocks (links inside a block are never cut)."""
+    links = relations[relations["kind"].str.lower() == "chain"]
+    position = {cid: i for i, cid in enumerate(customers["customer_id"])}
+    weights: dict[tuple[int, int], int] = {}
+    total = 0
+    for a, b, w in zip(links["a"], links["b"], links["weight"], strict=True):
+        if a not in position or b not in position or a == b:
+            continue
+        units = int(round(float(w) * CHAIN_UNITS))
+        total += units
+        u, v = int(block_of[position[a]]), int(block_of[position[b]])
+        if u != v:
+            key = (min(u, v), max(u, v))
+            weights[key] = weights.get(key, 0) + units
+    if not weights:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.copy(), empty.copy(), total
+    keys = np.array(list(weights.keys()), dtype=np.int64)
+    return keys[:, 0], keys[:, 1], np.array(list(weights.values()), dtype=np.int64), total
+
+
+def ceil_div(a: int, b: int) -> int:
+    return -(-a // b) if b else math.inf  # type: ignore[return-value]

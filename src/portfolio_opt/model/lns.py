@@ -1,0 +1,177 @@
+"""Large-neighbourhood search: re-solve a few managers at a time with the CP-SAT sub-model.
+
+Neighbourhoods are chosen where the plan is weakest: managers that miss a band or bound, the
+most and least loaded managers of one kind, the two ends of a cut chain link, or at random.
+The neighbourhood grows while sub-models solve to optimality quickly and shrinks when they do not.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from portfolio_opt.model.cpmodel import SubModel
+from portfolio_opt.model.goals import GoalSpec, Means, evaluate, objective_key
+from portfolio_opt.model.instance import Instance
+from portfolio_opt.model.structure import Structure
+
+
+@dataclass
+class SearchBudget:
+    time_limit_s: float
+    workers: int
+    seed: int
+    deterministic: bool
+
+
+Progress = Callable[[dict[str, int], float], None]
+
+
+class LargeNeighbourhoodSearch:
+    """Improves a complete plan in place, never accepting a worse one."""
+
+    def __init__(
+        self,
+        instance: Instance,
+        structure: Structure,
+        means: Means,
+        spec: GoalSpec,
+        assign: np.ndarray,
+        budget: SearchBudget,
+    ) -> None:
+        self.instance, self.structure, self.means, self.spec = instance, structure, means, spec
+        self.assign = assign.copy()
+        self.budget = budget
+        self.values = evaluate(instance, structure, means, self.assign)
+        self.rng = np.random.default_rng(budget.seed)
+        self.size = 3
+        self.iterations = 0
+        self._kinds = [k for k in range(3) if len(structure.managers_of(k)) > 1]
+        self._weights = self._kind_weights()
+
+    def _kind_weights(self) -> np.ndarray:
+        counts = np.array([len(self.structure.managers_of(k)) for k in self._kinds], dtype=float)
+        return counts / counts.sum() if len(counts) else counts
+
+    # -- neighbourhoods ----------------------------------------------------------------------
+    def _pick_kind(self) -> int:
+        return int(self.rng.choice(self._kinds, p=self._weights))
+
+    def _loads(self) -> tuple[np.ndarray, np.ndarray]:
+        inst = self.instance
+        count = np.bincount(self.assign, weights=inst.size, minlength=inst.n_managers)
+        total = np.bincount(self.assign, weights=inst.value_units, minlength=inst.n_managers)
+        return count, total
+
+    def _violators(self, kind: int) -> np.ndarray:
+        inst, managers = self.instance, self.structure.managers_of(kind)
+        count, total = self._loads()
+        low, high = inst.low[kind, managers], inst.high[kind, managers]
+        bad = (count[managers] < low) | (count[managers] > high)
+        bad |= (total[managers] < self.means.hard_low[managers]) | (
+            total[managers] > self.means.hard_high[managers]
+        )
+        return managers[bad]
+
+    def _extremes(self, kind: int) -> np.ndarray:
+        managers = self.structure.managers_of(kind)
+        _, total = self._loads()
+        dev = total[managers] - self.means.mean[managers]
+        order = np.argsort(dev)
+        half = max(1, self.size // 2)
+        return np.concatenate([managers[order[:half]], managers[order[-half:]]])
+
+    def _chain_pair(self, kind: int) -> np.ndarray:
+        inst = self.instance
+        managers = set(self.structure.managers_of(kind).tolist())
+        au, av = self.assign[inst.edge_u], self.assign[inst.edge_v]
+        cut = np.flatnonzero((au != av) & np.isin(au, list(managers)) & np.isin(av, list(managers)))
+        if not len(cut):
+            return np.array([], dtype=np.int64)
+        weights = inst.edge_w[cut].astype(float)
+        e = int(self.rng.choice(cut, p=weights / weights.sum()))
+        chosen = {int(au[e]), int(av[e])}
+        # widen with managers that share cut links with the first two
+        linked = cut[np.isin(au[cut], list(chosen)) | np.isin(av[cut], list(chosen))]
+        extra = np.unique(np.concatenate([au[linked], av[linked]]))
+        self.rng.shuffle(extra)
+        for m in extra:
+            if len(chosen) >= self.size:
+                break
+            chosen.add(int(m))
+        return np.array(sorted(chosen), dtype=np.int64)
+
+    def _neighbourhood(self) -> np.ndarray:
+        kind = self._pick_kind()
+        managers = self.structure.managers_of(kind)
+        chosen = set()
+        violators = self._violators(kind)
+        if len(violators):
+            chosen.update(self.rng.permutation(violators)[: self.size].tolist())
+        else:
+            strategy = self.rng.random()
+            if strategy < 0.35:
+                chosen.update(self._extremes(kind).tolist())
+            elif strategy < 0.75 and len(self.instance.edge_u):
+                chosen.update(self._chain_pair(kind).tolist())
+        others = self.rng.permutation(managers)
+        for m in others:
+            if len(chosen) >= min(self.size, len(managers)):
+                break
+            chosen.add(int(m))
+        return np.array(sorted(chosen), dtype=np.int64)
+
+    # -- the loop ----------------------------------------------------------------------------
+    def step(self, sub_time_s: float) -> bool:
+        """One neighbourhood re-solved; True when the plan improved."""
+        managers = self._neighbourhood()
+        blocks = np.flatnonzero(np.isin(self.assign, managers))
+        if len(managers) < 2 or not len(blocks):
+            return False
+        sub = SubModel(
+            self.instance, self.structure, self.means, self.spec, managers, blocks, self.assign
+        )
+        result = sub.solve(
+            sub_time_s, 1, int(self.rng.integers(1 << 30)), self.budget.deterministic
+        )
+        self.iterations += 1
+        proven = all(s.optimal for s in result.stages) and result.stages
+        self.size = min(self.size + 1, 8) if proven else max(self.size - 1, 2)
+        if not result.assign:
+            return False
+        candidate = self.assign.copy()
+        for b, m in result.assign.items():
+            candidate[b] = m
+        values = evaluate(self.instance, self.structure, self.means, candidate)
+        if objective_key(values, self.spec) < objective_key(self.values, self.spec):
+            self.assign, self.values = candidate, values
+            return True
+        return False
+
+    def run(
+        self,
+        deadline: float,
+        progress: Progress | None = None,
+        stop: Callable[[], bool] | None = None,
+    ) -> None:
+        """Search until ``deadline`` (``time.monotonic()``), or in deterministic mode a step count."""
+        if not self._kinds:
+            return
+        sub_time = 0.5 if self.instance.n_blocks > 5000 else 0.3
+        steps = None
+        if self.budget.deterministic:  # a step count, not the clock, so every run is the same
+            steps = max(10, int(0.8 * self.budget.time_limit_s / sub_time))
+        while True:
+            if stop is not None and stop():
+                break
+            if steps is not None:
+                if self.iterations >= steps:
+                    break
+            elif time.monotonic() + sub_time > deadline:
+                break
+            self.step(sub_time)
+            if progress is not None:
+                progress(self.values, 0.0)

@@ -1,0 +1,260 @@
+"""From a scenario to a plan: analyse, structure, construct, search, prove what can be proven."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from portfolio_opt.model.bounds import goal_bounds
+from portfolio_opt.model.collisions import find_collisions
+from portfolio_opt.model.construct import construct
+from portfolio_opt.model.cpmodel import NORMALISE, SubModel
+from portfolio_opt.model.goals import GoalSpec, evaluate, goal_spec, objective_key, portfolio_means
+from portfolio_opt.model.instance import KIND_NAMES, Instance, build_instance
+from portfolio_opt.model.polish import polish_balance
+from portfolio_opt.model.state import PlanState
+from portfolio_opt.model.lns import LargeNeighbourhoodSearch, SearchBudget
+from portfolio_opt.model.result import Result, SolveStatus
+from portfolio_opt.model.structure import Structure, decide_structure
+from portfolio_opt.payout import customer_targets
+from portfolio_opt.scenario.data import Scenario
+
+EXACT_MODEL_PAIRS = 6000  # block x manager pairs up to which the whole branch is one model
+
+ProgressFn = Callable[[dict[str, object]], None]
+
+
+@dataclass(frozen=True)
+class SolveParams:
+    time_limit_s: float
+    workers: int
+    seed: int
+    deterministic: bool
+
+    @classmethod
+    def from_policy(cls, scenario: Scenario, **given: object) -> SolveParams:
+        """The policy's [solver] section, with any value given on the command line winning."""
+        solver = scenario.policy.solver
+        values = {
+            "time_limit_s": solver.time_limit_s,
+            "workers": solver.workers,
+            "seed": solver.seed,
+            "deterministic": solver.deterministic,
+        }
+        values.update({k: v for k, v in given.items() if v is not None})
+        workers = int(values["workers"])  # type: ignore[call-overload]
+        if workers <= 0:
+            import os
+
+            workers = os.cpu_count() or 1
+        return cls(
+            float(values["time_limit_s"]),
+            workers,
+            int(values["seed"]),  # type: ignore[arg-type]
+            bool(values["deterministic"]),
+        )
+
+
+def normalised_objective(values: dict[str, float], spec: GoalSpec, n_managers: int) -> float:
+    """One number for the goals: each on a readable scale (customers, 0.01%, links, moves)."""
+    weights = spec.weights or {g: 1.0 for g in spec.order}
+    total = 0.0
+    for goal in spec.order:
+        scale = n_managers if goal == "span" else (NORMALISE.get(goal) or 1.0)
+        total += weights.get(goal, 0.0) * values.get(goal, 0) / scale
+    return round(total, 6)
+
+
+def plan_frame(instance: Instance, structure: Structure, assign: np.ndarray) -> pd.DataFrame:
+    """assignment.csv rows: one per customer, in the customers table's order."""
+    customers = instance.scenario.customers.reset_index(drop=True)
+    manager = assign[instance.customer_block]
+    kinds = structure.kind[manager]
+    frame = pd.DataFrame(
+        {
+            "customer_id": customers["customer_id"].astype(str),
+            "manager_id": [instance.manager_ids[m] for m in manager],
+            "portfolio_type": [KIND_NAMES[int(k)] for k in kinds],
+            "prior_manager_id": customers["prior_manager_id"].astype(str),
+        }
+    )
+    frame["moved"] = (frame["prior_manager_id"] != "") & (
+        frame["prior_manager_id"] != frame["manager_id"]
+    )
+    return frame
+
+
+def _exact(instance: Instance, structure: Structure) -> bool:
+    pairs = sum(int((instance.kind == k).sum()) * len(structure.managers_of(k)) for k in range(3))
+    return pairs <= EXACT_MODEL_PAIRS
+
+
+def solve_instance(
+    instance: Instance,
+    params: SolveParams,
+    progress: ProgressFn | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> Result:
+    """Solve a compiled instance within ``params.time_limit_s``."""
+    started = time.monotonic()
+    deadline = started + params.time_limit_s
+    timings: dict[str, float] = {}
+    collisions = find_collisions(instance)
+    if collisions:
+        return Result(
+            SolveStatus.INFEASIBLE, explanation=collisions, runtime=time.monotonic() - started
+        )
+    spec = goal_spec(instance)
+    continuity_first = bool(spec.order) and spec.order[0] == "continuity"
+    structure = decide_structure(instance, min(10.0, params.time_limit_s / 3), continuity_first)
+    if not isinstance(structure, Structure):
+        return Result(
+            SolveStatus.INFEASIBLE, explanation=structure, runtime=time.monotonic() - started
+        )
+    timings["structure"] = time.monotonic() - started
+    means = portfolio_means(instance, structure)
+    assign = construct(instance, structure, means, spec)
+    state = PlanState(instance, structure, means, spec, assign)
+    polish_balance(state, started + params.time_limit_s * 0.3, np.random.default_rng(params.seed))
+    assign = state.assign
+    timings["construct"] = time.monotonic() - started - timings["structure"]
+    bounds: dict[str, float] = {k: float(v) for k, v in goal_bounds(instance).items()}
+    proven = False
+    iterations = 0
+    if _exact(instance, structure):
+        method = "exact CP-SAT model"
+        sub = SubModel(
+            instance,
+            structure,
+            means,
+            spec,
+            np.arange(instance.n_managers),
+            np.arange(instance.n_blocks),
+            assign,
+        )
+        remaining = max(deadline - time.monotonic(), 0.5)
+        outcome = sub.solve(remaining, params.workers, params.seed, params.deterministic)
+        if outcome.assign:
+            candidate = assign.copy()
+            for b, m in outcome.assign.items():
+                candidate[b] = m
+            if objective_key(
+                evaluate(instance, structure, means, candidate), spec
+            ) <= objective_key(evaluate(instance, structure, means, assign), spec):
+                assign = candidate
+        proven = bool(outcome.stages) and all(s.optimal for s in outcome.stages)
+        if spec.lexicographic:
+            for stage in outcome.stages:
+                bounds[stage.goal] = max(
+                    bounds.get(stage.goal, 0.0), float(np.ceil(stage.bound - 1e-6))
+                )
+                if not stage.optimal:
+                    break  # later stages' bounds hold only given this stage's value
+        if (
+            outcome.stages
+            and outcome.stages[0].goal == "violation"
+            and outcome.stages[0].optimal
+            and outcome.stages[0].value > 0
+        ):
+            return Result(
+                SolveStatus.INFEASIBLE,
+                explanation=_band_explanation(instance, structure),
+                runtime=time.monotonic() - started,
+            )
+    else:
+        method = "large-neighbourhood search (CP-SAT sub-models)"
+        search = LargeNeighbourhoodSearch(
+            instance,
+            structure,
+            means,
+            spec,
+            assign,
+            SearchBudget(params.time_limit_s, params.workers, params.seed, params.deterministic),
+        )
+
+        def report(values: dict[str, int], _: float) -> None:
+            if progress is not None:
+                progress(_progress_payload(values, bounds, spec, instance, started))
+
+        search.run(deadline, report, stop)
+        assign, iterations = search.assign, search.iterations
+    timings["search"] = time.monotonic() - started - sum(timings.values())
+    values = evaluate(instance, structure, means, assign)
+    if values["violation"] > 0:
+        return Result(
+            SolveStatus.NO_PLAN,
+            explanation=[
+                "No plan keeping every hard rule was found within the time limit "
+                f"({params.time_limit_s:g} s); try a longer --time-limit.",
+                *_band_explanation(instance, structure),
+            ],
+            runtime=time.monotonic() - started,
+        )
+    for goal in values:
+        bounds[goal] = min(bounds.get(goal, 0.0), float(values[goal]))
+    if proven:
+        bounds.update({g: float(values[g]) for g in spec.order})
+    objective = normalised_objective(values, spec, instance.n_managers)
+    best_bound = normalised_objective(bounds, spec, instance.n_managers)
+    return Result(
+        SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE,
+        assignment=plan_frame(instance, structure, assign),
+        goals={g: values[g] for g in values if g != "violation"},
+        bounds={g: bounds[g] for g in values if g != "violation"},
+        order=spec.order,
+        objective=objective,
+        best_bound=min(best_bound, objective),
+        runtime=time.monotonic() - started,
+        timings=timings,
+        iterations=iterations,
+        method=method,
+    )
+
+
+def _progress_payload(
+    values: dict[str, int],
+    bounds: dict[str, float],
+    spec: GoalSpec,
+    instance: Instance,
+    started: float,
+) -> dict[str, object]:
+    objective = normalised_objective(values, spec, instance.n_managers)
+    bound = min(normalised_objective(bounds, spec, instance.n_managers), objective)
+    return {
+        "incumbent": objective,
+        "bound": bound,
+        "gap": 0.0 if objective <= 0 else (objective - bound) / objective,
+        "elapsed": time.monotonic() - started,
+        "violation": values["violation"],
+    }
+
+
+def _band_explanation(instance: Instance, structure: Structure) -> list[str]:
+    counts = {KIND_NAMES[k]: len(structure.managers_of(k)) for k in range(3)}
+    return [
+        "The span bands, the [balance] bound and the groups could not all be met together "
+        f"with {counts} portfolios per kind: widen [span] tolerance or [balance] max_deviation, "
+        "or split the largest groups."
+    ]
+
+
+def solve(
+    scenario: Scenario,
+    progress: ProgressFn | None = None,
+    stop: Callable[[], bool] | None = None,
+    **given: object,
+) -> Result:
+    """Solve a loaded scenario; ``given`` overrides [solver] keys (time_limit_s, workers, ...)."""
+    params = SolveParams.from_policy(scenario, **given)
+    started = time.monotonic()
+    values = customer_targets(scenario.customers, scenario.policy)["target"]
+    instance = build_instance(scenario, values)
+    compiled = time.monotonic() - started
+    result = solve_instance(instance, params, progress, stop)
+    result.timings = {"compile": compiled, **result.timings}
+    result.runtime += compiled
+    return result

@@ -1,0 +1,129 @@
+"""How many premium and separate-ledger portfolios to open, and which managers hold them.
+
+A small CP-SAT model over one type choice per manager: the counts must let each kind's customers
+fit within its managers' bands; among feasible choices it keeps portfolio sizes close to N/M and
+then keeps managers on the kind of customers they held last year.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from portfolio_opt.model.instance import KIND_NAMES, PREMIUM, SEPARATE, STANDARD, Instance
+
+KINDS = (STANDARD, PREMIUM, SEPARATE)
+
+
+@dataclass(frozen=True)
+class Structure:
+    """The kind of portfolio each available manager holds (STANDARD / PREMIUM / SEPARATE)."""
+
+    kind: np.ndarray
+
+    def managers_of(self, kind: int) -> np.ndarray:
+        return np.flatnonzero(self.kind == kind)
+
+
+def customers_of_kind(instance: Instance, kind: int) -> int:
+    return int(instance.size[instance.kind == kind].sum())
+
+
+def _prior_kind_weight(instance: Instance) -> np.ndarray:
+    """(3, M): move weight of last year's customers of each kind per manager."""
+    weight = np.zeros((3, instance.n_managers), dtype=np.int64)
+    for b in range(instance.n_blocks):
+        if instance.kind[b] < 0:
+            continue
+        for m, w in instance.kept[b].items():
+            weight[instance.kind[b], m] += w
+    return weight
+
+
+def decide_structure(
+    instance: Instance, time_limit_s: float = 5.0, continuity_first: bool = False
+) -> Structure | list[str]:
+    """Choose each manager's portfolio kind; on failure, the reasons in words."""
+    model = cp_model.CpModel()
+    m_count = instance.n_managers
+    n_total = instance.n_customers
+    choose: dict[tuple[int, int], cp_model.IntVar] = {}
+    for m in range(m_count):
+        for k in KINDS:
+            if instance.eligible_kind(m, k):
+                choose[m, k] = model.new_bool_var(f"type_{m}_{k}")
+        options = [choose[m, k] for k in KINDS if (m, k) in choose]
+        if options:
+            model.add_exactly_one(options)
+    assumptions: dict[str, cp_model.IntVar] = {}
+
+    def labelled(text: str) -> cp_model.IntVar:
+        literal = model.new_bool_var(text)
+        assumptions[text] = literal
+        return literal
+
+    for k in KINDS:
+        need = customers_of_kind(instance, k)
+        holders = [(m, var) for (m, kk), var in choose.items() if kk == k]
+        low = sum(int(instance.low[k, m]) * v for m, v in holders)
+        high = sum(int(instance.high[k, m]) * v for m, v in holders)
+        name = KIND_NAMES[k]
+        model.add(low <= need).only_enforce_if(
+            labelled(f"the {name} portfolios' lower bounds add up to at most {need} customers")
+        )
+        model.add(high >= need).only_enforce_if(
+            labelled(f"the {name} portfolios' upper bounds add up to at least {need} customers")
+        )
+        largest = int(instance.size[instance.kind == k].max(initial=0))
+        if largest:
+            fitting = [v for m, v in holders if instance.high[k, m] >= largest]
+            model.add(sum(fitting) >= 1).only_enforce_if(
+                labelled(f"some {name} manager can take the largest {name} group ({largest})")
+            )
+    for b in np.flatnonzero(instance.pin >= 0):
+        m, k = int(instance.pin[b]), int(instance.kind[b])
+        if k >= 0:
+            var = choose.get((m, k))
+            text = f"manager {instance.manager_ids[m]} holds the {KIND_NAMES[k]} customers pinned to them"
+            if var is None:
+                model.add_bool_or([labelled(text).Not()])
+            else:
+                model.add_implication(labelled(text), var)
+
+    # Span: each kind's average portfolio close to N/M, i.e. |M * N_k - N * count_k| small.
+    span_terms = []
+    for k in KINDS:
+        need = customers_of_kind(instance, k)
+        count = sum(v for (m, kk), v in choose.items() if kk == k)
+        dev = model.new_int_var(0, 10 * n_total * m_count + 10, f"span_dev_{k}")
+        model.add_abs_equality(dev, m_count * need - n_total * count)
+        span_terms.append(dev)
+    prior = _prior_kind_weight(instance)
+    keep = sum(int(prior[k, m]) * v for (m, k), v in choose.items())
+    big = int(prior.sum()) + 1
+    if continuity_first:
+        model.maximize(keep * (10 * n_total * m_count + 10) * 3 - sum(span_terms))
+    else:
+        model.minimize(sum(span_terms) * big - keep)
+    model.add_assumptions(list(assumptions.values()))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = time_limit_s
+    solver.parameters.num_workers = 1
+    status = solver.solve(model)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        kind = np.full(m_count, STANDARD, dtype=np.int64)
+        for (m, k), var in choose.items():
+            if solver.value(var):
+                kind[m] = k
+        return Structure(kind)
+    if status == cp_model.INFEASIBLE:
+        core = set(solver.sufficient_assumptions_for_infeasibility())
+        names = [text for text, lit in assumptions.items() if lit.index in core]
+        return (
+            [f"these cannot all hold together: {'; '.join(names)}"]
+            if names
+            else ["no choice of portfolio kinds per manager fits the span bands"]
+        )
+    return ["the portfolio kinds could not be decided in time"]

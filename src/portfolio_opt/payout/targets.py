@@ -1,0 +1,237 @@
+"""Targets (目標任務): stock = bases, increment = bases x growth, target = stock + increment.
+
+With ``payout.unit_target`` the increments are reconciled with the unit's profit task
+(結合各經營單位的利潤任務進行匡算) so that all customers' targets add up to it to the cent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from portfolio_opt.payout.bases import BASE_COLUMNS, customer_bases
+from portfolio_opt.payout.cents import apportion, round_money, to_cents
+from portfolio_opt.payout.frames import flags, optional_numbers, text
+from portfolio_opt.scenario.policy import INCOME_TYPES, Policy
+
+INCREMENT_COLUMNS = tuple(f"{kind}_increment" for kind in INCOME_TYPES)
+TYPE_TARGET_COLUMNS = tuple(f"{kind}_target" for kind in INCOME_TYPES)
+TOTAL_COLUMNS = ("stock_target", "increment_target", "target")
+MONEY_COLUMNS = (*BASE_COLUMNS, *INCREMENT_COLUMNS, *TYPE_TARGET_COLUMNS, *TOTAL_COLUMNS)
+
+Method = Literal["scaled", "stock_share", "unreachable"]
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """How the increments were fitted to the unit target.
+
+    ``scaled``: every forecast increment multiplied by ``factor`` (> 0, or 0 when the stock
+    alone meets the task). ``stock_share``: the forecast points the wrong way (the stock alone
+    exceeds the task, or the forecast shrinks while the task asks for growth), so the gap
+    ``unit_target - stock`` is spread in proportion to stock. ``unreachable``: there is no stock
+    to spread over; increments stay the forecast.
+    """
+
+    unit_target: float
+    stock: float
+    forecast_increment: float
+    method: Method
+    factor: float | None
+
+    @property
+    def reached(self) -> bool:
+        return self.method != "unreachable"
+
+    @property
+    def message(self) -> str:
+        gap = self.unit_target - self.stock
+        if self.method == "scaled":
+            return (
+                f"increments scaled by {self.factor:.6g} so that the targets add up to the unit "
+                f"target {self.unit_target:,.2f}"
+            )
+        if self.method == "stock_share" and gap < 0:
+            return (
+                f"the stock alone ({self.stock:,.2f}) exceeds the unit target "
+                f"({self.unit_target:,.2f}): every customer's target is set below its stock, "
+                f"by {-gap:,.2f} in all, in proportion to its stock (negative increments)"
+            )
+        if self.method == "stock_share":
+            return (
+                f"the forecast increments add up to {self.forecast_increment:,.2f} but the unit "
+                f"target asks for {gap:,.2f} above the stock: the gap is spread in proportion to "
+                f"stock"
+            )
+        return (
+            f"no customer has a stock, so the unit target {self.unit_target:,.2f} cannot be "
+            f"spread; the targets are the forecast"
+        )
+
+
+def class_growth(customer_class: str, separate_ledger: bool, policy: Policy) -> float:
+    """The default growth of a class; for separate-ledger customers the override comes first.
+
+    Order: ``[payout.separate_ledger] growth[class]``, then its ``default_growth`` (separate-
+    ledger customers only), then ``payout.growth[class]``, then ``payout.default_growth``.
+    """
+    payout = policy.payout
+    override = payout.separate_ledger
+    if separate_ledger:
+        if override.growth and customer_class in override.growth:
+            return float(override.growth[customer_class])
+        if override.default_growth is not None:
+            return float(override.default_growth)
+    return float(payout.growth.get(customer_class, payout.default_growth))
+
+
+def customer_growth(customers: pd.DataFrame, policy: Policy) -> pd.Series:
+    """Each customer's forecast growth: its own ``growth_rate``, else its class default."""
+    own = optional_numbers(customers, "growth_rate")
+    defaults = [
+        class_growth(c, sl, policy)
+        for c, sl in zip(
+            text(customers, "customer_class"), flags(customers, "separate_ledger"), strict=True
+        )
+    ]
+    growth = own.fillna(pd.Series(defaults, index=customers.index, dtype=float))
+    growth.index = pd.Index(text(customers, "customer_id").to_numpy(), name="customer_id")
+    return growth.rename("growth")
+
+
+def reconcile_increments(
+    bases: pd.DataFrame, forecast: pd.DataFrame, unit_target: float
+) -> tuple[pd.DataFrame, Reconciliation]:
+    """Increments (same shape as ``forecast``) that make stock + increments = ``unit_target``.
+
+    Parameters
+    ----------
+    bases
+        Stock per customer and income type (cents), columns ``*_base``.
+    forecast
+        Forecast increments base x growth, columns ``*_increment``, same rows as ``bases``.
+    unit_target
+        The unit's profit task.
+
+    Returns
+    -------
+    increments, reconciliation
+        The increments in money, rounded so that the total hits the unit target to the cent
+        (leftover cents go to the largest remainders, ties to the earlier customer).
+    """
+    stock_cells = to_cents(bases.to_numpy(dtype=float)).ravel()
+    forecast_cells = forecast.to_numpy(dtype=float).ravel() * 100
+    stock, increment = stock_cells.sum(), forecast_cells.sum()
+    gap = float(to_cents(unit_target) - stock)
+    method: Method
+    if gap * increment > 0 or gap == 0:
+        method, factor = "scaled", gap / increment if gap else 0.0
+        raw = forecast_cells * factor
+    elif stock != 0:
+        method, factor = "stock_share", None
+        raw = gap * stock_cells / stock
+    else:
+        method, factor = "unreachable", None
+        raw = forecast_cells
+    reconciliation = Reconciliation(
+        unit_target=float(unit_target),
+        stock=float(stock) / 100,
+        forecast_increment=float(increment) / 100,
+        method=method,
+        factor=factor,
+    )
+    if method == "unreachable":
+        cents = to_cents(raw)
+    else:
+        cells = pd.Series(raw)
+        cents = apportion(cells, pd.Series(0, index=cells.index), pd.Series({0: gap})).to_numpy()
+    values = np.asarray(cents, dtype=float).reshape(forecast.shape) / 100
+    return pd.DataFrame(values, index=forecast.index, columns=forecast.columns), reconciliation
+
+
+def reconciled_targets(
+    customers: pd.DataFrame, policy: Policy
+) -> tuple[pd.DataFrame, Reconciliation | None]:
+    """:func:`customer_targets` and how they met the unit target (``None`` without one)."""
+    bases = customer_bases(customers, policy.payout.fx_rate)
+    growth = customer_growth(customers, policy)
+    forecast = pd.DataFrame(
+        {f"{k}_increment": bases[f"{k}_base"] * growth for k in INCOME_TYPES}, index=bases.index
+    )
+    reconciliation = None
+    if policy.payout.unit_target is None:
+        increments = round_money(forecast)
+    else:
+        increments, reconciliation = reconcile_increments(
+            bases, forecast, policy.payout.unit_target
+        )
+    table = pd.concat([bases, increments], axis=1)
+    for kind in INCOME_TYPES:
+        table[f"{kind}_target"] = round_money(table[f"{kind}_base"] + table[f"{kind}_increment"])
+    table["stock_target"] = round_money(bases.sum(axis=1))
+    table["increment_target"] = round_money(increments.sum(axis=1))
+    table["target"] = round_money(table["stock_target"] + table["increment_target"])
+    table["growth"] = growth
+    return table, reconciliation
+
+
+def customer_targets(customers: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+    """Bases and targets of every customer, known before any assignment.
+
+    Parameters
+    ----------
+    customers
+        The customers table (``schema.CUSTOMERS``).
+    policy
+        Uses ``payout.fx_rate``, growth (with the separate-ledger override for separate-ledger
+        customers) and ``unit_target`` (one scale over all customers).
+
+    Returns
+    -------
+    DataFrame
+        Index ``customer_id``; columns ``interest_base, deposit_base, fee_base``,
+        ``*_increment``, ``*_target`` per income type, ``stock_target``, ``increment_target``,
+        ``target`` (money, in cents) and ``growth`` (the rate used before any scaling).
+    """
+    return reconciled_targets(customers, policy)[0]
+
+
+def target_reconciliation(customers: pd.DataFrame, policy: Policy) -> Reconciliation | None:
+    """How the targets met ``payout.unit_target`` (``None`` without a unit target)."""
+    return reconciled_targets(customers, policy)[1]
+
+
+def sum_by_manager(
+    per_customer: pd.DataFrame, assignment: pd.DataFrame, columns: tuple[str, ...]
+) -> pd.DataFrame:
+    """Sums of money ``columns`` per manager, exact to the cent (managers in first-seen order)."""
+    plan = pd.DataFrame(
+        {
+            "customer_id": text(assignment, "customer_id"),
+            "manager_id": text(assignment, "manager_id"),
+        }
+    )
+    cents = to_cents(per_customer[list(columns)].reindex(plan["customer_id"]).fillna(0.0))
+    cents.index = pd.Index(plan["manager_id"].to_numpy(), name="manager_id")
+    return cents.groupby(level="manager_id", sort=False).sum() / 100
+
+
+def portfolio_targets(
+    assignment: pd.DataFrame, customers: pd.DataFrame, policy: Policy
+) -> pd.DataFrame:
+    """Bases and targets of every portfolio in ``assignment`` (before joint-marketing credits).
+
+    Returns
+    -------
+    DataFrame
+        Index ``manager_id`` (in order of first appearance); columns ``interest_base,
+        deposit_base, fee_base, stock_target, increment_target, target`` and the per-type
+        ``*_increment`` / ``*_target``.
+    """
+    per_customer = customer_targets(customers, policy)
+    sums = sum_by_manager(per_customer, assignment, MONEY_COLUMNS)
+    order = [*BASE_COLUMNS, *TOTAL_COLUMNS, *INCREMENT_COLUMNS, *TYPE_TARGET_COLUMNS]
+    return sums[order]

@@ -1,0 +1,279 @@
+"""Checks of the payout inputs, reported as problems a planner can find in the spreadsheet.
+
+Rows keep their original order, so the spreadsheet row of position i is i + 2 (header = 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+import pandas as pd
+
+from portfolio_opt.payout.adjustments import adjustment_kind
+from portfolio_opt.payout.frames import text
+from portfolio_opt.payout.periods import parse_period, payout_year
+from portfolio_opt.problems import Problem, Severity
+from portfolio_opt.scenario.policy import INCOME_TYPES, Policy, Rates
+from portfolio_opt.scenario.schema import INCOME_COLUMNS
+
+DEFAULT_FILES = {
+    "policy": "scenario.toml",
+    "customers": "customers.csv",
+    "managers": "managers.csv",
+    "actuals": "actuals.csv",
+    "adjustments": "adjustments.csv",
+    "credits": "credits.csv",
+}
+
+
+def _rows(frame: pd.DataFrame) -> Iterator[int]:
+    return iter(range(2, len(frame) + 2))
+
+
+def _missing_columns(frame: pd.DataFrame, columns: tuple[str, ...], file: str) -> list[Problem]:
+    return [
+        Problem(file, f"column {c} is missing", f"add a {c} column", column=c)
+        for c in columns
+        if c not in frame.columns
+    ]
+
+
+def _not_numbers(frame: pd.DataFrame, column: str, file: str) -> list[Problem]:
+    """Cells that hold something that is not a number (blanks are fine)."""
+    if column not in frame.columns:
+        return []
+    raw = frame[column]
+    bad = raw.notna() & (text(frame, column) != "") & pd.to_numeric(raw, errors="coerce").isna()
+    return [
+        Problem(file, f"{raw.iloc[i]!r} is not a number", "write a plain number", i + 2, column)
+        for i in bad.to_numpy().nonzero()[0]
+    ]
+
+
+def _period_problems(
+    frame: pd.DataFrame, file: str, year: int, year_is_set: bool
+) -> list[Problem]:
+    problems = []
+    for row, value in zip(_rows(frame), text(frame, "period"), strict=True):
+        period = parse_period(value)
+        if period is None:
+            problems.append(
+                Problem(
+                    file,
+                    f"period {value!r} is not a year (2024) or a quarter (2024Q1)",
+                    "write the period as YYYY or YYYYQn",
+                    row,
+                    "period",
+                )
+            )
+        elif period.year != year:
+            hint = "remove the row" if year_is_set else "set payout.year, or remove the row"
+            problems.append(
+                Problem(
+                    file,
+                    f"period {value} is outside the payout year {year}",
+                    hint,
+                    row,
+                    "period",
+                )
+            )
+    return problems
+
+
+def _unknown_ids(
+    frame: pd.DataFrame, column: str, known: set[str], what: str, table: str, file: str
+) -> list[Problem]:
+    problems = []
+    for row, value in zip(_rows(frame), text(frame, column), strict=True):
+        if value == "":
+            problems.append(Problem(file, f"{column} is blank", f"name the {what}", row, column))
+        elif value not in known:
+            problems.append(
+                Problem(
+                    file,
+                    f"{what} {value!r} is not in {table}",
+                    f"check the id, or add the {what} to {table}",
+                    row,
+                    column,
+                )
+            )
+    return problems
+
+
+def policy_problems(policy: Policy, file: str = "scenario.toml") -> list[Problem]:
+    """Rates below 0 and growth below -100% (a policy built in code skips pydantic's checks)."""
+    problems = []
+    sections: list[tuple[str, Rates | None]] = [
+        ("payout.rates", policy.payout.rates),
+        ("payout.separate_ledger.rates", policy.payout.separate_ledger.rates),
+    ]
+    for key, rates in sections:
+        if rates is None:
+            continue
+        for tier in ("target", "increment", "excess"):
+            value = getattr(rates, tier)
+            values = value.values() if isinstance(value, dict) else [value]
+            if any(v < 0 for v in values):
+                problems.append(
+                    Problem(file, f"{key}.{tier}: a rate is below 0", "use rates >= 0", None, key)
+                )
+    growths = {f"payout.growth.{c}": g for c, g in policy.payout.growth.items()}
+    growths["payout.default_growth"] = policy.payout.default_growth
+    override = policy.payout.separate_ledger
+    growths |= {f"payout.separate_ledger.growth.{c}": g for c, g in (override.growth or {}).items()}
+    if override.default_growth is not None:
+        growths["payout.separate_ledger.default_growth"] = override.default_growth
+    for key, growth in growths.items():
+        if growth < -1:
+            problems.append(
+                Problem(file, f"{key}: growth {growth} is below -1 (-100%)", "use a growth >= -1",
+                        None, key)
+            )
+    return problems
+
+
+def actuals_problems(
+    actuals: pd.DataFrame, customer_ids: set[str], year: int, year_is_set: bool, file: str
+) -> list[Problem]:
+    """Unknown customers, bad periods, periods outside the year, text in income columns."""
+    problems = _missing_columns(actuals, ("customer_id", "period"), file)
+    if problems:
+        return problems
+    problems += _unknown_ids(actuals, "customer_id", customer_ids, "customer", "customers", file)
+    problems += _period_problems(actuals, file, year, year_is_set)
+    for column in INCOME_COLUMNS:
+        problems += _not_numbers(actuals, column, file)
+    return problems
+
+
+def adjustments_problems(
+    adjustments: pd.DataFrame, manager_ids: set[str], year: int, year_is_set: bool, file: str
+) -> list[Problem]:
+    """Unknown managers, bad periods, text amounts; unknown kinds are warnings."""
+    problems = _missing_columns(adjustments, ("manager_id", "period"), file)
+    if problems:
+        return problems
+    problems += _unknown_ids(adjustments, "manager_id", manager_ids, "manager", "managers", file)
+    problems += _period_problems(adjustments, file, year, year_is_set)
+    problems += _not_numbers(adjustments, "amount", file)
+    for row, kind in zip(_rows(adjustments), text(adjustments, "kind"), strict=True):
+        if adjustment_kind(kind) is None:
+            problems.append(
+                Problem(
+                    file,
+                    f"kind {kind!r} is not reward, penalty or stop: its amount is added as given",
+                    "use reward, penalty or stop (or leave it blank)",
+                    row,
+                    "kind",
+                    Severity.WARNING,
+                )
+            )
+    return problems
+
+
+def credits_problems(
+    credits: pd.DataFrame, customer_ids: set[str], manager_ids: set[str], file: str
+) -> list[Problem]:
+    """Unknown customers or managers, shares outside 0..1, a customer's shares above 1."""
+    problems = _missing_columns(credits, ("customer_id", "manager_id", "share"), file)
+    if problems:
+        return problems
+    problems += _unknown_ids(credits, "customer_id", customer_ids, "customer", "customers", file)
+    problems += _unknown_ids(credits, "manager_id", manager_ids, "manager", "managers", file)
+    share = pd.to_numeric(credits["share"], errors="coerce")
+    for row, value, number in zip(_rows(credits), text(credits, "share"), share, strict=True):
+        if pd.isna(number) or not 0 <= number <= 1:
+            problems.append(
+                Problem(
+                    file,
+                    f"share {value!r} is not a number from 0 to 1",
+                    "write the share as a fraction, e.g. 0.3 for 30%",
+                    row,
+                    "share",
+                )
+            )
+    valid = share.where((share >= 0) & (share <= 1))
+    customers = text(credits, "customer_id")
+    for customer, total in valid.groupby(customers.to_numpy()).sum().items():
+        if total > 1 + 1e-9:
+            rows = [i + 2 for i in (customers == customer).to_numpy().nonzero()[0]]
+            problems.append(
+                Problem(
+                    file,
+                    f"the shares of customer {customer!r} add up to {total:g}, more than 1 "
+                    f"(rows {', '.join(map(str, rows))})",
+                    "lower the shares: the holder keeps 1 minus their sum",
+                    rows[0],
+                    "share",
+                )
+            )
+    return problems
+
+
+def salary_problems(managers: pd.DataFrame, policy: Policy, file: str) -> list[Problem]:
+    """Warnings for staff levels missing from ``payout.base_salary`` (default salary used)."""
+    if "base_salary" in managers.columns:
+        given = pd.to_numeric(managers["base_salary"], errors="coerce").notna()
+    else:
+        given = pd.Series(False, index=managers.index)
+    problems = []
+    for row, level, has_salary in zip(
+        _rows(managers), text(managers, "staff_level"), given, strict=True
+    ):
+        if level and not has_salary and level not in policy.payout.base_salary:
+            problems.append(
+                Problem(
+                    file,
+                    f"staff level {level!r} has no entry in payout.base_salary: the base salary "
+                    f"is payout.default_base_salary ({policy.payout.default_base_salary:g})",
+                    "add the level to [payout.base_salary], or give base_salary",
+                    row,
+                    "staff_level",
+                    Severity.WARNING,
+                )
+            )
+    return problems
+
+
+def validate_payout_inputs(
+    customers: pd.DataFrame,
+    managers: pd.DataFrame,
+    actuals: pd.DataFrame,
+    adjustments: pd.DataFrame,
+    credits: pd.DataFrame,
+    policy: Policy,
+    files: Mapping[str, str] | None = None,
+) -> list[Problem]:
+    """Every problem with the payout inputs, errors and warnings, in table order.
+
+    Parameters
+    ----------
+    customers, managers, actuals, adjustments, credits
+        The tables as loaded (rows in file order); empty frames for absent tables.
+    policy
+        The policy (``payout`` section; the payout year for period checks).
+    files
+        File name per table (``customers``, ..., and ``policy``) for the messages; defaults to
+        ``<table>.csv`` and ``scenario.toml``.
+
+    Returns
+    -------
+    list of Problem
+        Errors: actuals for unknown customers, periods that are not ``YYYY``/``YYYYQn`` or are
+        outside the payout year, adjustments for unknown managers or bad periods, credits for
+        unknown customers or managers, shares outside 0..1 or adding up to more than 1 for one
+        customer, negative rates, growth below -100%, text in number columns. Warnings: unknown
+        adjustment kinds, staff levels without a base salary.
+    """
+    names = {**DEFAULT_FILES, **(files or {})}
+    customer_ids = set(text(customers, "customer_id"))
+    manager_ids = set(text(managers, "manager_id"))
+    year = payout_year(policy, actuals)
+    year_is_set = policy.payout.year is not None
+    return [
+        *policy_problems(policy, names["policy"]),
+        *salary_problems(managers, policy, names["managers"]),
+        *actuals_problems(actuals, customer_ids, year, year_is_set, names["actuals"]),
+        *adjustments_problems(adjustments, manager_ids, year, year_is_set, names["adjustments"]),
+        *credits_problems(credits, customer_ids, manager_ids, names["credits"]),
+    ]

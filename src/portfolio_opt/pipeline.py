@@ -1,0 +1,169 @@
+"""The solve job end to end: scenario -> plan -> checker -> payout -> output folder.
+
+The command line and the parallel runners call these; nothing here knows about the terminal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from portfolio_opt import __version__
+from portfolio_opt.model.result import Result, SolveStatus
+from portfolio_opt.model.solve import SolveParams, solve
+from portfolio_opt.payout import compute_payout, customer_targets
+from portfolio_opt.plan.checker import check_plan
+from portfolio_opt.plan.kpis import compute_kpis
+from portfolio_opt.report.atomic import atomic_folder
+from portfolio_opt.report.safe_text import escape_frame
+from portfolio_opt.report.tables import portfolios_table
+from portfolio_opt.scenario.data import Scenario
+from portfolio_opt.scenario.loader import POLICY_FILE
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 4
+
+
+class OutputFolderError(Exception):
+    """The output folder cannot be used without risking the user's files."""
+
+
+@dataclass
+class SolveOutcome:
+    result: Result
+    exit_code: int
+    kpis: dict[str, object] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    violations: list[str] = field(default_factory=list)
+
+
+def input_hashes(scenario: Scenario) -> dict[str, str]:
+    files = {POLICY_FILE: scenario.root / POLICY_FILE, **{k: v for k, v in scenario.files.items()}}
+    return {
+        name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for name, path in sorted(files.items())
+        if path.is_file()
+    }
+
+
+def check_output_folder(out: Path, scenario: Scenario) -> None:
+    """Refuse folders whose replacement would lose inputs or files the tool did not write."""
+    out, root = out.resolve(), scenario.root.resolve()
+    if out == root or root.is_relative_to(out):
+        raise OutputFolderError(f"{out} holds the scenario itself; choose another --out folder")
+    if out.exists() and (
+        not out.is_dir() or (any(out.iterdir()) and not (out / "manifest.json").exists())
+    ):
+        raise OutputFolderError(
+            f"{out} exists and is not an output folder of this tool; choose a new or empty folder"
+        )
+
+
+def kpi_record(scenario: Scenario, result: Result, assignment: pd.DataFrame) -> dict[str, object]:
+    targets = customer_targets(scenario.customers, scenario.policy)["target"]
+    kpis: dict[str, object] = {
+        "status": result.status.value,
+        "objective": result.objective,
+        "best_bound": result.best_bound,
+        "gap": None if result.gap is None else round(result.gap, 6),
+        "solve_seconds": round(result.runtime, 3),
+    }
+    kpis.update(compute_kpis(scenario, assignment, targets))
+    kpis["goals"] = {
+        goal: {"value": result.goals.get(goal), "bound": result.bounds.get(goal)}
+        for goal in result.order
+    }
+    kpis["method"] = result.method
+    return kpis
+
+
+def manifest(scenario: Scenario, params: SolveParams, result: Result) -> dict[str, object]:
+    return {
+        "tool": "portfolio-opt",
+        "version": __version__,
+        "python": platform.python_version(),
+        "scenario": str(scenario.root),
+        "inputs_sha256": input_hashes(scenario),
+        "policy": scenario.policy.model_dump(mode="json"),
+        "solver": {
+            "time_limit_s": params.time_limit_s,
+            "workers": params.workers,
+            "seed": params.seed,
+            "deterministic": params.deterministic,
+            "method": result.method,
+            "iterations": result.iterations,
+        },
+        "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
+        "status": result.status.value,
+    }
+
+
+def _json(data: object) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    escape_frame(frame).to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+
+
+def write_outputs(
+    out: Path,
+    tables: dict[str, pd.DataFrame],
+    kpis: dict[str, object],
+    meta: dict[str, object],
+    extras: Callable[[Path], None] | None = None,
+) -> None:
+    """Every output file into a staging folder, then one rename into ``out``."""
+    with atomic_folder(out) as staging:
+        for name, frame in tables.items():
+            write_csv(frame, staging / f"{name}.csv")
+        (staging / "kpis.json").write_text(_json(kpis), encoding="utf-8")
+        if extras is not None:
+            extras(staging)
+        (staging / "manifest.json").write_text(_json(meta), encoding="utf-8")
+
+
+def run_solve(
+    scenario: Scenario,
+    out: Path | None,
+    params: SolveParams,
+    progress: Callable[[dict[str, object]], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+    extras: Callable[[Path, Scenario, dict[str, pd.DataFrame], dict[str, object]], None]
+    | None = None,
+) -> SolveOutcome:
+    """Solve, check, pay and (with ``out``) write the output folder."""
+    if out is not None:
+        check_output_folder(out, scenario)
+    result = solve(
+        scenario,
+        progress=progress,
+        stop=stop,
+        time_limit_s=params.time_limit_s,
+        workers=params.workers,
+        seed=params.seed,
+        deterministic=params.deterministic,
+    )
+    if result.status in (SolveStatus.INFEASIBLE, SolveStatus.NO_PLAN) or result.assignment is None:
+        code = EXIT_INFEASIBLE if result.status is SolveStatus.INFEASIBLE else EXIT_NO_PLAN
+        return SolveOutcome(result, code)
+    assignment = result.assignment
+    violations = check_plan(scenario, assignment)
+    if violations:  # never write a plan that breaks a hard rule
+        return SolveOutcome(result, EXIT_NO_PLAN, violations=[v.message for v in violations])
+    payout = compute_payout(scenario, assignment)
+    tables = {
+        "assignment": assignment,
+        "portfolios": portfolios_table(assignment, scenario),
+        "payout": payout.table,
+    }
+    kpis = kpi_record(scenario, result, assignment)
+    if out is not None:
+        hook = None if extras is None else (lambda staging: extras(staging, scenario, tables, kpis))
+        write_outputs(out, tables, kpis, manifest(scenario, params, result), hook)
+    return SolveOutcome(result, EXIT_OK, kpis, tables)

@@ -1,0 +1,127 @@
+"""Reading an assignment file, such as a plan a planner edited in Excel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from portfolio_opt.plan.checker import text_column
+from portfolio_opt.problems import Problem, Severity
+from portfolio_opt.scenario.data import Scenario
+from portfolio_opt.scenario.tables import read_table, split_table_spec
+
+REQUIRED = ("customer_id", "manager_id")
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def _row(position: int) -> int:
+    """Spreadsheet row of a data row: the header is row 1."""
+    return position + 2
+
+
+def _unescape(value: str) -> str:
+    """Undo the quote our CSV/XLSX writers put before text a spreadsheet would run as a formula."""
+    if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_STARTS:
+        return value[1:]
+    return value
+
+
+def _id_hint(value: str, known: set[str], table: str) -> str:
+    """What to do about an unknown id; spots leading zeros a spreadsheet dropped."""
+    if value.isdigit():
+        padded = sorted(k for k in known if k.isdigit() and k.lstrip("0") == value.lstrip("0"))
+        if padded:
+            return (
+                f"did you mean {padded[0]}? The spreadsheet may have dropped leading zeros: "
+                "format the column as text"
+            )
+    return f"use an id from the {table} table"
+
+
+def _id_problems(frame: pd.DataFrame, scenario: Scenario, label: str) -> list[Problem]:
+    """Unknown and repeated ids, located by row (the checker reports them as rule breaks too)."""
+    problems = []
+    known = {
+        "customer_id": (set(text_column(scenario.customers, "customer_id")), "customers"),
+        "manager_id": (set(text_column(scenario.managers, "manager_id")), "managers"),
+    }
+    first_row: dict[str, int] = {}
+    for position, (cid, mid) in enumerate(
+        zip(frame["customer_id"], frame["manager_id"], strict=True)
+    ):
+        row = int(frame.index[position])
+        for column, value in (("customer_id", cid), ("manager_id", mid)):
+            ids, table = known[column]
+            if value and value not in ids:
+                problems.append(
+                    Problem(
+                        label,
+                        f"unknown {column.removesuffix('_id')} {value!r}",
+                        _id_hint(value, ids, table),
+                        row=row,
+                        column=column,
+                        severity=Severity.WARNING,
+                    )
+                )
+        if cid in first_row:
+            problems.append(
+                Problem(
+                    label,
+                    f"customer {cid} is listed again (first at row {first_row[cid]})",
+                    "keep one row per customer",
+                    row=row,
+                    column="customer_id",
+                    severity=Severity.WARNING,
+                )
+            )
+        first_row.setdefault(cid, row)
+    return problems
+
+
+def read_assignment(path: Path, scenario: Scenario) -> tuple[pd.DataFrame, list[Problem]]:
+    """Read an assignment (CSV in UTF-8, UTF-8 with BOM or GB18030; or ``.xlsx[#Sheet]``).
+
+    Every cell is read as text, so ids keep their exact spelling (no ``101.0``); column names
+    are matched case-insensitively after trimming; blank rows are skipped. Returns the rows
+    (``customer_id``, ``manager_id`` and any other columns, all text) and the problems found:
+    errors for a file that cannot be used, warnings for unknown or repeated ids.
+    """
+    file, sheet = split_table_spec(str(path))
+    label = Path(file).name
+    real = Path(file).resolve()
+    frame, problems = read_table(real.parent, real.name + (f"#{sheet}" if sheet else ""), label)
+    empty = pd.DataFrame({c: pd.Series(dtype=str) for c in REQUIRED})
+    if frame is None:
+        return empty, problems
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        problems += [
+            Problem(
+                label,
+                "a required column is missing",
+                f"add a column named {c!r} to the header row",
+                row=1,
+                column=c,
+            )
+            for c in missing
+        ]
+        return empty, problems
+    frame = frame.astype(str).map(lambda v: _unescape(v.strip()))
+    frame.index = pd.Index([_row(p) for p in range(len(frame))])
+    blank_id = frame["customer_id"] == ""
+    blank_row = blank_id & (frame["manager_id"] == "")
+    problems += [
+        Problem(
+            label,
+            "the customer_id is empty",
+            "fill it in or delete the row",
+            row=row,
+            column="customer_id",
+        )
+        for row in frame.index[blank_id & ~blank_row]
+    ]
+    frame = frame[~blank_id]
+    problems += _id_problems(frame, scenario, label)
+    ordered = [*REQUIRED, *(c for c in frame.columns if c not in REQUIRED)]
+    return frame[ordered].reset_index(drop=True), problems

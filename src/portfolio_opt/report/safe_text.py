@@ -1,0 +1,30 @@
+"""Text a spreadsheet would run as a formula is stored as text, in CSV and XLSX alike."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def escape_formula(value: object) -> object:
+    """Prefix a quote to text starting with =, +, -, @ (numbers are left alone)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def unescape_formula(value: str) -> str:
+    """Undo ``escape_formula`` when reading a file the tool wrote (or Excel saved)."""
+    if value.startswith("'") and value[1:2] in FORMULA_STARTS and len(value) > 1:
+        return value[1:]
+    return value
+
+
+def escape_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells are safe to open in a spreadsheet."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(escape_formula)
+    return safe

@@ -1,0 +1,79 @@
+"""The output tables of a plan: portfolios.csv beside assignment.csv."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from portfolio_opt.payout import portfolio_targets
+from portfolio_opt.scenario.data import Scenario
+
+PORTFOLIO_COLUMNS = [
+    "manager_id",
+    "grade",
+    "portfolio_type",
+    "n_customers",
+    "interest_base",
+    "deposit_base",
+    "fee_base",
+    "stock_target",
+    "increment_target",
+    "target",
+    "n_industries",
+    "chain_links_cut",
+]
+
+
+def _portfolio_type(assignment: pd.DataFrame, scenario: Scenario) -> pd.Series:
+    if "portfolio_type" in assignment.columns:
+        return assignment.groupby("manager_id")["portfolio_type"].first()
+    customers = scenario.customers.set_index("customer_id")
+    kinds = assignment["customer_id"].map(
+        lambda c: (
+            "separate_ledger"
+            if customers.at[c, "separate_ledger"]
+            else (
+                "premium"
+                if customers.at[c, "customer_class"] == scenario.policy.premium_class
+                else "standard"
+            )
+        )
+    )
+    return kinds.groupby(assignment["manager_id"]).first()
+
+
+def _chain_cuts(assignment: pd.DataFrame, scenario: Scenario) -> pd.Series:
+    """Per manager: weight of chain links with one end in the portfolio and the other elsewhere."""
+    holder = assignment.set_index("customer_id")["manager_id"]
+    links = scenario.relations[scenario.relations["kind"].str.lower() == "chain"]
+    ends_a, ends_b = links["a"].map(holder), links["b"].map(holder)
+    cut = ends_a.notna() & ends_b.notna() & (ends_a != ends_b)
+    weights = links.loc[cut, "weight"]
+    both = pd.concat([weights.groupby(ends_a[cut]).sum(), weights.groupby(ends_b[cut]).sum()])
+    return both.groupby(level=0).sum()
+
+
+def portfolios_table(assignment: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """One row per available manager (empty portfolios included), SPEC's portfolios.csv."""
+    managers = scenario.available_managers.set_index("manager_id")
+    targets = portfolio_targets(assignment, scenario.customers, scenario.policy)
+    table = pd.DataFrame(index=pd.Index(managers.index, name="manager_id"))
+    table["grade"] = managers["grade"]
+    table["portfolio_type"] = _portfolio_type(assignment, scenario).reindex(table.index).fillna("")
+    table["n_customers"] = assignment.groupby("manager_id").size().reindex(table.index).fillna(0)
+    for column in PORTFOLIO_COLUMNS[4:10]:
+        table[column] = targets[column].reindex(table.index).fillna(0.0).round(2)
+    industry = assignment["customer_id"].map(
+        scenario.customers.set_index("customer_id")["industry"]
+    )
+    named = industry != ""
+    table["n_industries"] = (
+        industry[named]
+        .groupby(assignment.loc[named, "manager_id"])
+        .nunique()
+        .reindex(table.index)
+        .fillna(0)
+    )
+    table["chain_links_cut"] = _chain_cuts(assignment, scenario).reindex(table.index).fillna(0.0)
+    table["n_customers"] = table["n_customers"].astype(int)
+    table["n_industries"] = table["n_industries"].astype(int)
+    return table.reset_index()[PORTFOLIO_COLUMNS]
