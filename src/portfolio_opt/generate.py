@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,31 +65,32 @@ CLASS_GROWTH = {
 GRADE_SHARES = (0.22, 0.28, 0.25, 0.15, 0.10)
 BASE_SALARY = {"L1": 120000, "L2": 160000, "L3": 210000, "L4": 260000}
 
-# (industry, word used in company names); listed from most to least common
-INDUSTRIES: tuple[tuple[str, str], ...] = (
-    ("批發零售", "商貿"),
-    ("建築工程", "建設"),
-    ("房地產", "置業"),
-    ("機械設備", "機械"),
-    ("鋼鐵", "鋼鐵"),
-    ("汽車零部件", "汽車配件"),
-    ("化工", "化工"),
-    ("電子元器件", "電子"),
-    ("紡織", "紡織"),
-    ("物流", "物流"),
-    ("食品加工", "食品"),
-    ("建材", "建材"),
-    ("服裝", "服飾"),
-    ("軟件信息", "科技"),
-    ("醫藥", "醫藥"),
-    ("汽車製造", "汽車"),
-    ("電力", "電力"),
-    ("糧油", "糧油"),
-    ("通信設備", "通信"),
-    ("煤炭", "煤業"),
-    ("有色金屬", "有色金屬"),
-    ("港口航運", "港務"),
+# (industry, word in Chinese company names, word in English ones), most common first
+INDUSTRIES: tuple[tuple[str, str, str], ...] = (
+    ("批發零售", "商貿", "Trading"),
+    ("建築工程", "建設", "Construction"),
+    ("房地產", "置業", "Properties"),
+    ("機械設備", "機械", "Machinery"),
+    ("鋼鐵", "鋼鐵", "Steel"),
+    ("汽車零部件", "汽車配件", "Auto Parts"),
+    ("化工", "化工", "Chemicals"),
+    ("電子元器件", "電子", "Electronics"),
+    ("紡織", "紡織", "Textiles"),
+    ("物流", "物流", "Logistics"),
+    ("食品加工", "食品", "Foods"),
+    ("建材", "建材", "Building Materials"),
+    ("服裝", "服飾", "Apparel"),
+    ("軟件信息", "科技", "Software"),
+    ("醫藥", "醫藥", "Pharmaceuticals"),
+    ("汽車製造", "汽車", "Motors"),
+    ("電力", "電力", "Power"),
+    ("糧油", "糧油", "Grain & Oils"),
+    ("通信設備", "通信", "Telecom Equipment"),
+    ("煤炭", "煤業", "Coal"),
+    ("有色金屬", "有色金屬", "Nonferrous Metals"),
+    ("港口航運", "港務", "Shipping"),
 )
+ENGLISH_WORD = {name: english for name, _, english in INDUSTRIES}
 # upstream -> downstream links between industries (行業鏈的上、下游)
 CHAINS: tuple[tuple[str, str], ...] = (
     ("鋼鐵", "汽車零部件"),
@@ -112,56 +114,15 @@ CHAINS: tuple[tuple[str, str], ...] = (
     ("物流", "批發零售"),
     ("軟件信息", "通信設備"),
 )
-_CITIES = [
-    "上海",
-    "北京",
-    "廣州",
-    "深圳",
-    "天津",
-    "重慶",
-    "蘇州",
-    "杭州",
-    "南京",
-    "寧波",
-    "無錫",
-    "青島",
-    "廈門",
-    "福州",
-    "武漢",
-    "長沙",
-    "成都",
-    "西安",
-    "鄭州",
-    "濟南",
-    "合肥",
-    "南昌",
-    "昆明",
-    "瀋陽",
-    "大連",
-    "長春",
-    "太原",
-    "南寧",
-    "貴陽",
-    "蘭州",
-    "佛山",
-    "東莞",
-    "溫州",
-    "常州",
-    "紹興",
-    "嘉興",
-    "泉州",
-    "煙台",
-    "唐山",
-    "徐州",
-    "珠海",
-    "中山",
-    "惠州",
-    "台州",
-    "金華",
-    "揚州",
-    "哈爾濱",
-    "石家莊",
-]
+# fmt: off
+_CITIES = (
+    "上海", "北京", "廣州", "深圳", "天津", "重慶", "蘇州", "杭州", "南京", "寧波",
+    "無錫", "青島", "廈門", "福州", "武漢", "長沙", "成都", "西安", "鄭州", "濟南",
+    "合肥", "南昌", "昆明", "瀋陽", "大連", "長春", "太原", "南寧", "貴陽", "蘭州",
+    "佛山", "東莞", "溫州", "常州", "紹興", "嘉興", "泉州", "煙台", "唐山", "徐州",
+    "珠海", "中山", "惠州", "台州", "金華", "揚州", "哈爾濱", "石家莊",
+)
+# fmt: on
 _BRAND_CHARS = list(
     "宏達恒昌盛興華瑞鑫泰豐源祥隆遠博創新凱嘉德信誠匯金安康寶通海天中東南順利富永明光輝"
     "聯眾合和美佳益億萬騰飛龍鳳星陽潤澤景成立正方圓寰宇環球晶航程長江山峰雲冠威特偉力"
@@ -324,6 +285,11 @@ def write_scenario(generated: GeneratedScenario, out: Path) -> None:
         (out / f"{table}.csv").write_bytes(_csv_text(frame).encode("utf-8"))
 
 
+def _numbered(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
+    """Ids such as ``C0042``: the prefix and the number padded with zeros."""
+    return np.char.add(prefix, np.char.zfill(numbers.astype(str), width)).astype(object)
+
+
 def _csv_text(frame: pd.DataFrame) -> str:
     text = frame.copy()
     for column in text.columns:
@@ -335,20 +301,21 @@ def _csv_text(frame: pd.DataFrame) -> str:
 # ---------------------------------------------------------------- customers
 
 
-def _group_sizes(rng: np.random.Generator, members: int, cap: int, largest: int) -> np.ndarray:
-    """Heavy-tailed group sizes (2 .. ``largest``) adding up to at most ``members``."""
-    if cap < 2 or largest < 2 or members < 2:
-        return np.zeros(0, dtype=np.int64)
-    sizes = np.minimum(rng.zipf(2.2, size=members // 2 + 1), min(cap, largest) - 1) + 1
-    return sizes[np.cumsum(sizes) <= members]
+def _group_cap(customers: int, portfolios: int, band: tuple[int, int]) -> int:
+    """The largest group allowed: half a portfolio, so groups always pack (1: no groups)."""
+    if band[1] < 4:
+        return 1
+    return max(2, int(customers / portfolios // 2))
 
 
-def _segment_groups(
-    rng: np.random.Generator, count: int, share: float, cap: int, largest: int
-) -> np.ndarray:
-    sizes = _group_sizes(rng, count, cap, largest)
-    sizes = sizes[np.cumsum(sizes) <= round(share * count)]
+def _segment_groups(rng: np.random.Generator, count: int, share: float, cap: int) -> np.ndarray:
+    """Group labels (-1: none) for ``count`` customers, ``share`` of them in groups of
+    heavy-tailed sizes 2 .. ``cap``."""
     labels = np.full(count, -1, dtype=np.int64)
+    if cap < 2 or count < 2:
+        return labels
+    sizes = np.minimum(rng.zipf(2.2, size=count // 2 + 1), cap - 1) + 1
+    sizes = sizes[np.cumsum(sizes) <= round(share * count)]
     labels[: sizes.sum()] = np.repeat(np.arange(len(sizes)), sizes)
     return labels
 
@@ -359,18 +326,17 @@ def _kinds_and_groups(rng: np.random.Generator, lay: Layout) -> tuple[np.ndarray
     Groups stay inside one kind and below half the span, so every group fits a portfolio.
     """
     n_std = lay.n - lay.n_premium - lay.n_separate
-    std_cap = max(2, int(lay.span // 2)) if lay.band[1] >= 4 else 1
-    segments = [(STANDARD, n_std, GROUPED_SHARE, std_cap, 10**9)]
+    segments = [(STANDARD, n_std, GROUPED_SHARE, _group_cap(lay.n, lay.m, lay.band))]
     if lay.premium_band:
-        cap = max(2, int(lay.n_premium / lay.k_premium // 2)) if lay.premium_band[1] >= 4 else 1
-        segments.append((PREMIUM_KIND, lay.n_premium, GROUPED_SHARE, cap, 10**9))
+        cap = _group_cap(lay.n_premium, lay.k_premium, lay.premium_band)
+        segments.append((PREMIUM_KIND, lay.n_premium, GROUPED_SHARE, cap))
     if lay.separate_band:
-        cap = int(lay.n_separate / lay.k_separate // 2) if lay.separate_band[1] >= 4 else 1
-        segments.append((SEPARATE, lay.n_separate, SEPARATE_GROUPED_SHARE, cap, 3))
+        cap = min(3, _group_cap(lay.n_separate, lay.k_separate, lay.separate_band))
+        segments.append((SEPARATE, lay.n_separate, SEPARATE_GROUPED_SHARE, cap))
     kinds, groups, offset = [], [], 0
-    for kind, count, share, cap, largest in segments:
-        labels = _segment_groups(rng, count, share, cap, largest)
-        kinds.append(np.full(count, kind, dtype=np.int8))
+    for segment, count, share, cap in segments:
+        labels = _segment_groups(rng, count, share, cap)
+        kinds.append(np.full(count, segment, dtype=np.int8))
         groups.append(np.where(labels >= 0, labels + offset, -1))
         offset += int(labels.max(initial=-1)) + 1
     order = rng.permutation(lay.n)
@@ -433,7 +399,7 @@ def _company_names(rng: np.random.Generator, industry: np.ndarray, group: np.nda
     city = np.array(_CITIES, dtype=object)[brand_index // len(_BRAND_CHARS) ** 2]
     first = chars[(brand_index // len(_BRAND_CHARS)) % len(_BRAND_CHARS)]
     second = chars[brand_index % len(_BRAND_CHARS)]
-    word = np.array([w for _, w in INDUSTRIES], dtype=object)[industry]
+    word = np.array([word for _, word, _ in INDUSTRIES], dtype=object)[industry]
     suffix = rng.choice(np.array(_SUFFIXES, dtype=object), size=n, p=_SUFFIX_P)
     return _distinct(rng, city + first + second + word + suffix)
 
@@ -460,7 +426,7 @@ def _person_names(rng: np.random.Generator, n: int) -> np.ndarray:
 def _incomes(rng: np.random.Generator, cls: np.ndarray) -> dict[str, np.ndarray]:
     """Last year's income by type: lognormal, scaled by class (premium about three times)."""
     n = len(cls)
-    scale = np.array([_CLASS_INCOME.get(c, 1.0) for c in cls])
+    scale = pd.Series(cls).map(_CLASS_INCOME).fillna(1.0).to_numpy(float)
     premium = cls == PREMIUM
 
     def draw(median: float, sigma: float, zero_share: float) -> np.ndarray:
@@ -505,7 +471,7 @@ def _managers(
     n_join = max(1, round(JOINER_SHARE * lay.m)) if rebalance and lay.m >= 2 else 0
     rows = lay.m + n_leave
     width = max(3, len(str(rows)))
-    ids = np.array([f"M{i:0{width}d}" for i in range(1, rows + 1)], dtype=object)
+    ids = _numbered("M", np.arange(1, rows + 1), width)
     joiner = np.arange(rows) >= rows - n_join
     available = np.ones(rows, dtype=bool)
     available[rng.choice(rows - n_join, size=n_leave, replace=False)] = False
@@ -640,6 +606,8 @@ def _history(
     staff = np.flatnonzero(roles.last_year)
     separate = np.flatnonzero(roles.separate)
     a_grade = staff[(roles.grade[staff] == PREMIUM_GRADE) & ~roles.separate[staff]]
+    if not len(a_grade):  # every premium-grade manager is new: last year others held premium
+        a_grade = staff[~roles.separate[staff]]
     n0 = int((~new).sum())
     n_was_premium = int((was_premium & ~new).sum())
     k0 = min(len(a_grade), max(1, round(n_was_premium * len(staff) / n0))) if n_was_premium else 0
@@ -728,7 +696,7 @@ def _tenure(
     group: np.ndarray,
     pinned: np.ndarray,
     history: _History,
-) -> pd.array:
+) -> pd.arrays.IntegerArray:
     """Years with the prior manager: one draw per group (members came together), capped below
     the rotation limit wherever rotating would leave the customer nowhere to go."""
     unit = _units(group)
@@ -736,7 +704,7 @@ def _tenure(
     per_unit = np.minimum(rng.geometric(TENURE_P, size=inverse.max() + 1), 12)
     years = per_unit[inverse]
     years[history.split] = np.minimum(rng.geometric(TENURE_P, size=int(history.split.sum())), 12)
-    no_alternative = (kind == SEPARATE) | (pinned == history.prior)
+    no_alternative = (kind == SEPARATE) | ((pinned >= 0) & (pinned == history.prior))
     if lay.k_premium < 2:
         no_alternative |= kind == PREMIUM_KIND
     if lay.k_standard < 2:
@@ -777,7 +745,7 @@ def _chain_links(
     rng: np.random.Generator, industry: np.ndarray, count: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """``count`` random (upstream row, downstream row) pairs along the industry chains."""
-    names = [name for name, _ in INDUSTRIES]
+    names = [name for name, _, _ in INDUSTRIES]
     up = np.array([names.index(u) for u, _ in CHAINS])
     down = np.array([names.index(d) for _, d in CHAINS])
     members = np.bincount(industry, minlength=len(names))
@@ -834,16 +802,17 @@ def _customers_frame(
     roles: _Roles,
     history: _History | None,
     pinned: np.ndarray,
-    tenure: pd.array | None,
+    tenure: pd.arrays.IntegerArray | None,
 ) -> pd.DataFrame:
     n = lay.n
     width = max(4, len(str(n)))
-    ids = np.array([f"C{i:0{width}d}" for i in range(1, n + 1)], dtype=object)
+    ids = _numbered("C", np.arange(1, n + 1), width)
     written = (group >= 0) & ~np.isin(group, relation_only)
     g_width = max(4, len(str(int(group.max(initial=0)) + 1)))
-    group_ids = np.array([f"G{g + 1:0{g_width}d}" for g in group], dtype=object)
+    group_ids = _numbered("G", group + 1, g_width)
     explicit = rng.random(n) < EXPLICIT_GROWTH_SHARE
-    growth = np.array([CLASS_GROWTH.get(c, 0.05) for c in cls]) + rng.normal(0, 0.03, size=n)
+    growth = pd.Series(cls).map(CLASS_GROWTH).fillna(0.05).to_numpy(float)
+    growth = growth + rng.normal(0, 0.03, size=n)
     manager_ids = np.append(roles.ids, "")  # index -1 -> blank
     frame = pd.DataFrame(
         {
@@ -851,7 +820,7 @@ def _customers_frame(
             "name": _company_names(rng, industry, group),
             "customer_class": cls,
             "group_id": np.where(written, group_ids, ""),
-            "industry": np.array([name for name, _ in INDUSTRIES], dtype=object)[industry],
+            "industry": np.array([name for name, _, _ in INDUSTRIES], dtype=object)[industry],
             "separate_ledger": kind == SEPARATE,
             **_incomes(rng, cls),
             "growth_rate": np.where(explicit, np.round(growth, 3), np.nan),
@@ -947,7 +916,7 @@ def _toml_value(value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def _toml_section(header: str, values: dict[str, object]) -> list[str]:
+def _toml_section(header: str, values: Mapping[str, object]) -> list[str]:
     return [f"[{header}]", *(f"{k} = {_toml_value(v)}" for k, v in values.items()), ""]
 
 
@@ -1002,3 +971,219 @@ _TABLE_FILES = {
     t: f"{t}.csv"
     for t in ("customers", "managers", "relations", "actuals", "adjustments", "credits")
 }
+
+
+# ---------------------------------------------------------------- the bundled demo
+
+DEMO_SEED = 11
+DEMO_MAX_DEVIATION = 0.1
+_ENGLISH_BRANDS = (
+    "Pacific Rim",
+    "Golden Harvest",
+    "Orient",
+    "Harbour View",
+    "Silverline",
+    "Evergreen",
+    "Summit",
+    "Blue Ocean",
+)
+FORMULA_NAME = "=SUM 貿易有限公司"
+
+
+def demo_scenario() -> GeneratedScenario:
+    """The bundled ``scenarios/demo``: small enough to check by hand, every rule and table used.
+
+    The plain draw for 60 customers and 6 available managers (a rebalancing year), then tuned:
+    one designated premium manager, personal bounds on two managers, English names beside the
+    Chinese ones (and one a spreadsheet would read as a formula), a newcomer with their own
+    salary and no score yet, quarterly actuals, one adjustment of each kind, the balance rule,
+    and a policy file that explains every key.
+    """
+    lay = plan_layout(60, 6)
+    base = generate_scenario(lay.n, lay.m, seed=DEMO_SEED, rebalance=True)
+    rng = np.random.default_rng(DEMO_SEED + 1)
+    customers, managers = base.customers.copy(), base.managers.copy()
+    _demo_managers(customers, managers, lay)
+    _demo_names(rng, customers)
+    periods = [str(YEAR), f"{YEAR}Q1", f"{YEAR}Q2"]
+    return GeneratedScenario(
+        customers=customers,
+        managers=managers,
+        relations=base.relations,
+        actuals=_actuals_frame(rng, customers, periods, [1.0, 0.22, 0.26]),
+        adjustments=_demo_adjustments(managers),
+        credits=base.credits,
+        toml=_demo_toml(lay),
+    )
+
+
+def _demo_managers(customers: pd.DataFrame, managers: pd.DataFrame, lay: Layout) -> None:
+    """Designate last year's main premium holder; bound two standard managers; the newcomer
+    gets a salary of their own and no score yet."""
+    usable = managers["available"] & ~managers["separate_ledger"]
+    a_grade = managers.loc[usable & (managers["grade"] == PREMIUM_GRADE), "manager_id"]
+    held = customers.loc[customers["customer_class"] == PREMIUM, "prior_manager_id"]
+    counts = held.value_counts().reindex(a_grade, fill_value=0)
+    designated = counts.index[np.argmax(counts.to_numpy())]
+    managers.loc[managers["manager_id"] == designated, "premium"] = True
+    standard = managers[usable & (managers["grade"] != PREMIUM_GRADE)].index
+    lo, hi = lay.band
+    managers.loc[standard[0], "max_customers"] = hi - 1
+    managers.loc[standard[1], "min_customers"] = lo + 1
+    newcomer = managers.index[
+        managers["available"] & ~managers["manager_id"].isin(customers["prior_manager_id"])
+    ][-1]
+    managers["base_salary"] = managers["base_salary"].astype(float)
+    managers.loc[newcomer, "base_salary"] = 150_000.0
+    managers["management_score"] = managers["management_score"].astype("Int64")
+    managers.loc[newcomer, "management_score"] = pd.NA
+
+
+def _demo_names(rng: np.random.Generator, customers: pd.DataFrame) -> None:
+    """A few English names, and one that starts like a spreadsheet formula."""
+    plain = customers["group_id"].eq("") & customers["pinned_manager_id"].eq("")
+    chosen = _pick(rng, plain.to_numpy(), len(_ENGLISH_BRANDS) + 1)
+    english = [
+        f"{brand} {ENGLISH_WORD[ind]} Co., Ltd."
+        for brand, ind in zip(_ENGLISH_BRANDS, customers["industry"].iloc[chosen[1:]], strict=True)
+    ]
+    customers.loc[customers.index[chosen[1:]], "name"] = english
+    customers.loc[customers.index[chosen[0]], "name"] = FORMULA_NAME
+
+
+def _demo_adjustments(managers: pd.DataFrame) -> pd.DataFrame:
+    """One reward, one penalty and one stopped quarter, on three available managers."""
+    who = managers.loc[managers["available"], "manager_id"].to_numpy()
+    return pd.DataFrame(
+        {
+            "manager_id": [who[0], who[1], who[2]],
+            "period": [str(YEAR), f"{YEAR}Q1", f"{YEAR}Q2"],
+            "kind": ["reward", "penalty", "stop"],
+            "amount": [20_000.0, -5_000.0, 0.0],
+            "note": [_REWARD_NOTES[0], _PENALTY_NOTES[0], _STOP_NOTE],
+        }
+    )
+
+
+_DEMO_TOML = """\
+# The demo branch: {n} customers, {m} available managers (and one who is leaving).
+# Small enough to check by hand; every rule and every table is used. This file is also the
+# reference example of the policy: every key is shown, with its meaning. A minimal
+# scenario.toml needs only [tables]; every other key has a default.
+# Rebuilt by portfolio_opt.generate.demo_scenario() (see scenarios/README.md).
+
+name = "demo"
+
+# The tables, relative to this folder (an .xlsx file, or file.xlsx#Sheet, works too).
+[tables]
+customers = "customers.csv"
+managers = "managers.csv"
+relations = "relations.csv"      # group links (hard) and industry-chain links (soft)
+actuals = "actuals.csv"          # realised income, for the payout model
+adjustments = "adjustments.csv"  # rewards, penalties, stopped performance pay
+credits = "credits.csv"          # joint-marketing shares credited to other managers
+# affinity = "affinity.csv"      # manager-customer suitability and workload (not used here)
+
+# Six customer classes, one of them premium; manager grades, one of which may hold premium.
+[classes]
+classes = ["premium", "key", "growth", "basic", "watch", "exit"]
+premium_class = "premium"  # premium customers form portfolios of their own ...
+grades = ["A", "B", "C", "D", "E"]
+premium_grade = "A"        # ... held by managers of this grade (managers.csv flags which)
+
+# Span: each manager holds floor(N/M) - tolerance .. ceil(N/M) + tolerance customers;
+# here N = {n} customers and M = {m} available managers, so {lo} .. {hi}.
+# Personal bounds in managers.csv (min_customers, max_customers) win over any band.
+[span]
+tolerance = {tolerance}
+
+# Premium portfolios have their own band ...
+[span.premium]
+min = {premium_min}
+max = {premium_max}
+
+# ... and so do separate-ledger portfolios (held by managers with separate_ledger = true).
+[span.separate_ledger]
+min = {separate_min}
+max = {separate_max}
+
+# Soft goals, most important first (lexicographic). For one weighted sum instead, write
+# weights = {{ span = 100, balance = 10, chain = 3, industry = 2, continuity = 1 }}
+[objective]
+order = ["span", "balance", "chain", "industry", "continuity"]
+
+# Hard: every standard portfolio's total target within +-{deviation_pct}% of their mean.
+[balance]
+max_deviation = {deviation}
+
+# Hard: a customer held by the same manager for this many years or more changes manager.
+[rotation]
+max_tenure_years = {max_tenure}
+
+[solver]
+time_limit_s = 10      # stop searching after this many seconds
+workers = 0            # 0: every core
+seed = 0
+deterministic = false  # true: the same plan, byte for byte, for the same seed and workers
+
+[payout]
+year = {year}              # the year settled; actuals periods are {year} and {year}Q1 .. {year}Q4
+fx_rate = {fx_rate}            # the _fx income columns, in local currency
+default_growth = 0.05    # forecast growth for a class missing from [payout.growth]
+default_score = 900      # management score where managers.csv leaves it blank
+default_base_salary = 0  # for a staff level missing from [payout.base_salary]
+# unit_target = 60000000  # the unit's profit task: increments are scaled to add up to it
+quarter_weights = [0.22, 0.26, 0.24, 0.28]  # share of the year's target due each quarter
+
+# Forecast growth by customer class, where the customer's growth_rate is blank.
+[payout.growth]
+{growth}
+
+# Tier rates: the target tier (up to the stock), the increment tier, and beyond the target.
+# Each is one number, or one per income type as for increment here.
+[payout.rates]
+target = 0.01
+increment = {{ interest = 0.03, deposit = 0.025, fee = 0.04 }}
+excess = 0.05
+
+# Yearly base salary by staff level (a manager's own base_salary column wins).
+[payout.base_salary]
+{salaries}
+
+# Separate-ledger portfolios follow their own assessment scheme (客戶二部的考核方案).
+[payout.separate_ledger]
+default_growth = 0.03
+growth = {{ key = 0.04, exit = -0.1 }}
+
+[payout.separate_ledger.rates]
+target = 0.008
+increment = 0.02
+excess = 0.03
+
+# With an affinity table: the workload of a customer by class, where the table gives none.
+# [affinity]
+# default_workload = {{ premium = 2.0, key = 1.5, basic = 1.0 }}
+"""
+
+
+def _demo_toml(lay: Layout) -> str:
+    premium, separate = lay.premium_band, lay.separate_band
+    assert premium is not None and separate is not None
+    return _DEMO_TOML.format(
+        n=lay.n,
+        m=lay.m,
+        lo=lay.band[0],
+        hi=lay.band[1],
+        tolerance=lay.tolerance,
+        premium_min=premium[0],
+        premium_max=premium[1],
+        separate_min=separate[0],
+        separate_max=separate[1],
+        deviation=DEMO_MAX_DEVIATION,
+        deviation_pct=round(100 * DEMO_MAX_DEVIATION),
+        max_tenure=MAX_TENURE_YEARS,
+        year=YEAR,
+        fx_rate=FX_RATE,
+        growth="\n".join(f"{k} = {_toml_value(v)}" for k, v in CLASS_GROWTH.items()),
+        salaries="\n".join(f"{k} = {v}" for k, v in BASE_SALARY.items()),
+    )

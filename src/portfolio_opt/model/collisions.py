@@ -37,7 +37,7 @@ def _customer_kind(instance: Instance, i: int) -> int:
 def mixed_groups(instance: Instance) -> list[str]:
     """A group must be one portfolio, but premium / separate-ledger portfolios hold nothing else."""
     reasons = []
-    for b in np.flatnonzero(instance.kind == MIXED):
+    for b in np.flatnonzero((instance.kind == MIXED) & (instance.size > 1)):
         by_kind: dict[int, list[str]] = {}
         for i in instance.members[b]:
             by_kind.setdefault(_customer_kind(instance, int(i)), []).append(
@@ -50,6 +50,22 @@ def mixed_groups(instance: Instance) -> list[str]:
             "members, or split the group."
         )
     return reasons
+
+
+def premium_and_separate(instance: Instance) -> list[str]:
+    """Both isolation rules on one customer would need a third, premium separate-ledger, kind."""
+    customers = instance.scenario.customers
+    both = customers[
+        customers["separate_ledger"]
+        & (customers["customer_class"] == instance.scenario.policy.premium_class)
+    ]["customer_id"].tolist()
+    if not both:
+        return []
+    return [
+        f"{len(both)} customer(s) are premium and booked in a separate ledger ({_names(both)}): "
+        "premium portfolios hold only premium customers and separate-ledger portfolios only "
+        "separate-ledger ones, so decide which applies (change the class or the ledger flag)."
+    ]
 
 
 def conflicting_pins(instance: Instance) -> list[str]:
@@ -190,6 +206,7 @@ def balance_bound_reachable(instance: Instance) -> list[str]:
 
 
 CHECKS = (
+    premium_and_separate,
     mixed_groups,
     conflicting_pins,
     pins_against_kind,

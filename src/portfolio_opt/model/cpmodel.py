@@ -7,6 +7,7 @@ policy's order, each stage fixing the goal before it (lexicographic), or as one 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,6 +42,10 @@ class SubResult:
     assign: dict[int, int]  # block -> manager, for the blocks of the sub-model
     stages: list[StageResult] = field(default_factory=list)
     status: str = "unknown"
+    proven: bool = True  # every stage solved to proven optimality
+
+
+Plan = dict[int, int]  # block -> manager, for the sub-model's blocks
 
 
 class SubModel:
@@ -56,17 +61,24 @@ class SubModel:
         blocks: np.ndarray,
         assign: np.ndarray,
         soft_hard_rules: bool = True,
+        banned: dict[int, set[int]] | None = None,
     ) -> None:
         self._instance, self._structure, self._means, self._spec = instance, structure, means, spec
         self._managers = [int(m) for m in managers]
         self._blocks = [int(b) for b in blocks]
         self._assign = assign
         self._soft = soft_hard_rules
+        self._banned = banned or {}
         self._model = cp_model.CpModel()
         self._x: dict[tuple[int, int], cp_model.IntVar] = {}
         self._count: dict[int, cp_model.LinearExpr] = {}
         self._total: dict[int, cp_model.LinearExpr] = {}
         self.goals: dict[str, cp_model.LinearExprT] = {}
+        # Auxiliary variables with the rule that gives their value in a plan: a complete hint.
+        self._derived: list[tuple[cp_model.IntVar, Callable[[Plan], int]]] = []
+        self._cached_plan: Plan | None = None
+        self._cached_loads: tuple[dict[int, int], dict[int, int], dict[int, set[int]]] = ({}, {}, {})
+        self._industry_sets = {b: {int(i) for i in instance.industries[b]} for b in self._blocks}
         self._variables()
         self._one_manager_per_block()
         self._span_band()
@@ -85,6 +97,8 @@ class SubModel:
         inst = self._instance
         if inst.pin[b] >= 0:
             return m == inst.pin[b]
+        if m in self._banned.get(b, ()):
+            return False
         return self._structure.kind[m] == inst.kind[b] and m not in inst.forbidden[b]
 
     def _variables(self) -> None:
@@ -108,8 +122,30 @@ class SubModel:
         for b in self._blocks:
             self._model.add_exactly_one([v for _, v in self._by_block(b)])
 
-    def _slack(self, name: str, upper: int) -> cp_model.IntVar:
-        return self._model.new_int_var(0, max(upper, 0), name)
+    def _slack(self, name: str, upper: int, rule: Callable[[Plan], int]) -> cp_model.IntVar:
+        var = self._model.new_int_var(0, max(upper, 0), name)
+        self._derived.append((var, lambda plan: min(max(rule(plan), 0), max(upper, 0))))
+        return var
+
+    def _loads(self, plan: Plan) -> tuple[dict[int, int], dict[int, int], dict[int, set[int]]]:
+        """Count, target and industries per manager of ``plan`` (cached for the last plan)."""
+        if self._cached_plan is not plan:
+            inst = self._instance
+            count: dict[int, int] = {}
+            total: dict[int, int] = {}
+            industries: dict[int, set[int]] = {}
+            for b, m in plan.items():
+                count[m] = count.get(m, 0) + int(inst.size[b])
+                total[m] = total.get(m, 0) + int(inst.value_units[b])
+                industries.setdefault(m, set()).update(self._industry_sets[b])
+            self._cached_plan, self._cached_loads = plan, (count, total, industries)
+        return self._cached_loads
+
+    def _count_in(self, plan: Plan, m: int) -> int:
+        return self._loads(plan)[0].get(m, 0)
+
+    def _total_in(self, plan: Plan, m: int) -> int:
+        return self._loads(plan)[1].get(m, 0)
 
     def _span_band(self) -> None:
         model, inst, kind = self._model, self._instance, self._structure.kind
@@ -117,7 +153,11 @@ class SubModel:
         for m in self._managers:
             low, high = int(inst.low[kind[m], m]), int(inst.high[kind[m], m])
             if self._soft:
-                s = self._slack(f"band_slack_{m}", inst.n_customers)
+                s = self._slack(
+                    f"band_slack_{m}", inst.n_customers,
+                    lambda p, m=m, lo=low, hi=high: max(lo - self._count_in(p, m),
+                                                        self._count_in(p, m) - hi),
+                )
                 self._band_slack.append(s)
                 model.add(self._count[m] + s >= low)
                 model.add(self._count[m] - s <= high)
@@ -132,7 +172,11 @@ class SubModel:
             if self._structure.kind[m] != STANDARD or not np.isfinite(means.hard_low[m]):
                 continue
             low, high = int(np.ceil(means.hard_low[m])), int(np.floor(means.hard_high[m]))
-            s = self._slack(f"balance_slack_{m}", 10 * int(abs(means.mean[m])) + 10)
+            s = self._slack(
+                f"balance_slack_{m}", 10 * int(abs(means.mean[m])) + 10,
+                lambda p, m=m, lo=low, hi=high: max(lo - self._total_in(p, m),
+                                                    self._total_in(p, m) - hi),
+            )
             self._balance_slack.append(s)
             model.add(self._total[m] + s >= low)
             model.add(self._total[m] - s <= high)
@@ -148,7 +192,11 @@ class SubModel:
             if inst.capacity[m] < 0:
                 continue
             load = sum(int(inst.workload[b, m]) * v for (b, mm), v in self._x.items() if mm == m)
-            s = self._slack(f"capacity_slack_{m}", int(inst.workload[:, m].sum()) + 1)
+            s = self._slack(
+                f"capacity_slack_{m}", int(inst.workload[:, m].sum()) + 1,
+                lambda p, m=m: sum(int(inst.workload[b, m]) for b, mm in p.items() if mm == m)
+                - int(inst.capacity[m]),  # type: ignore[index]
+            )
             self._capacity_slack.append(s)
             model.add(load - s <= int(inst.capacity[m]))
             if not self._soft:
@@ -163,6 +211,9 @@ class SubModel:
             dev = model.new_int_var(0, m_count * n_total + n_total, f"span_dev_{m}")
             model.add(dev >= m_count * self._count[m] - n_total)
             model.add(dev >= n_total - m_count * self._count[m])
+            self._derived.append(
+                (dev, lambda p, m=m: abs(m_count * self._count_in(p, m) - n_total))
+            )
             terms.append(dev)
         self.goals["span"] = sum(terms)
         self.goals["violation"] = (
@@ -178,11 +229,22 @@ class SubModel:
             mean, band = int(round(means.mean[m])), int(round(means.deadband[m]))
             top = 20 * abs(mean) + 10 * int(np.abs(self._instance.value_units).sum()) + 10
             dev = model.new_int_var(0, top, f"balance_dev_{m}")
-            empty = model.new_bool_var(f"empty_{m}")
-            model.add(self._count[m] == 0).only_enforce_if(empty)
-            model.add(self._count[m] >= 1).only_enforce_if(empty.Not())
-            model.add(dev >= self._total[m] - mean - band).only_enforce_if(empty.Not())
-            model.add(dev >= mean - band - self._total[m]).only_enforce_if(empty.Not())
+            kind = self._structure.kind[m]
+            if self._instance.low[kind, m] >= 1:  # never empty: plain constraints, a tight LP
+                model.add(dev >= self._total[m] - mean - band)
+                model.add(dev >= mean - band - self._total[m])
+            else:
+                empty = model.new_bool_var(f"empty_{m}")
+                model.add(self._count[m] == 0).only_enforce_if(empty)
+                model.add(self._count[m] >= 1).only_enforce_if(empty.Not())
+                model.add(dev >= self._total[m] - mean - band).only_enforce_if(empty.Not())
+                model.add(dev >= mean - band - self._total[m]).only_enforce_if(empty.Not())
+                self._derived.append((empty, lambda p, m=m: int(self._count_in(p, m) == 0)))
+            self._derived.append(
+                (dev, lambda p, m=m, mean=mean, band=band, always=self._instance.low[kind, m] >= 1:
+                 0 if self._count_in(p, m) == 0 and not always
+                 else max(abs(self._total_in(p, m) - mean) - band, 0))
+            )
             terms.append(dev)
         self.goals["balance"] = sum(terms)
 
@@ -201,6 +263,9 @@ class SubModel:
                         model.add_implication(y, self._x[u, m])
                         model.add_implication(y, self._x[v, m])
                         together.append(y)
+                        self._derived.append(
+                            (y, lambda p, u=u, v=v, m=m: int(p[u] == m and p[v] == m))
+                        )
                 terms.append(w - w * sum(together))
             elif u in inside or v in inside:
                 b, other = (u, v) if u in inside else (v, u)
@@ -217,6 +282,11 @@ class SubModel:
                 key = (m, int(i))
                 if key not in present:
                     present[key] = model.new_bool_var(f"industry_{m}_{i}")
+                    self._derived.append(
+                        (present[key], lambda p, m=m, i=int(i): int(
+                            i in self._loads(p)[2].get(m, set())
+                        ))
+                    )
                 model.add_implication(x, present[key])
         self.goals["industry"] = sum(present.values())
 
@@ -236,8 +306,16 @@ class SubModel:
         )
 
     def _symmetry_hint(self) -> None:
+        self._hint({b: int(self._assign[b]) for b in self._blocks})
+
+    def _hint(self, plan: Plan) -> None:
+        """Hint every variable, so CP-SAT starts from a complete feasible solution."""
+        model = self._model
+        model.clear_hints()
         for (b, m), x in self._x.items():
-            self._model.add_hint(x, int(self._assign[b]) == m)
+            model.add_hint(x, plan[b] == m)
+        for var, rule in self._derived:
+            model.add_hint(var, rule(plan))
 
     # -- solving -----------------------------------------------------------------------------
     def _weighted(self) -> cp_model.LinearExprT:
@@ -278,15 +356,15 @@ class SubModel:
             status = solver.solve(model)
             if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 result.status = solver.status_name(status)
+                result.proven = False
                 break
+            result.proven &= status == cp_model.OPTIMAL
             value = int(round(solver.objective_value))
             result.stages.append(
                 StageResult(stage, value, solver.best_objective_bound, status == cp_model.OPTIMAL)
             )
             result.assign = {b: m for (b, m), x in self._x.items() if solver.value(x)}
-            model.clear_hints()
-            for (b, m), x in self._x.items():
-                model.add_hint(x, result.assign[b] == m)
+            self._hint(result.assign)
             model.add(expr <= value)
             result.status = solver.status_name(status)
         return result

@@ -113,7 +113,7 @@ def evaluate(
             minlength=m_count,
         )
         over = np.where(instance.capacity >= 0, np.maximum(load - instance.capacity, 0), 0)
-        values["violation"] += int(np.ceil(over.sum()) * 1000)
+        values["violation"] += int(np.ceil(over).sum() * 1000)
     return values
 
 

@@ -123,6 +123,9 @@ def _bands(scenario: Scenario, managers: pd.DataFrame, n: int) -> tuple[np.ndarr
     for kind in range(3):
         low[kind] = np.where(np.isnan(personal_low), low[kind], personal_low).astype(np.int64)
         high[kind] = np.where(np.isnan(personal_high), high[kind], personal_high).astype(np.int64)
+        # A personal end beyond the band's other end drags it along (personal bounds win).
+        high[kind] = np.where(~np.isnan(personal_low), np.maximum(high[kind], low[kind]), high[kind])
+        low[kind] = np.where(~np.isnan(personal_high), np.minimum(low[kind], high[kind]), low[kind])
     return low, high
 
 
@@ -220,6 +223,9 @@ def build_instance(scenario: Scenario, customer_value: pd.Series) -> Instance:
         chain_total_units=int(edges[3]),
         manager_index=manager_index,
     )
+    from portfolio_opt.model.affinity import attach_affinity  # affinity builds on the instance
+
+    attach_affinity(instance)
     return instance
 
 

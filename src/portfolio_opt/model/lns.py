@@ -138,7 +138,7 @@ class LargeNeighbourhoodSearch:
             sub_time_s, 1, int(self.rng.integers(1 << 30)), self.budget.deterministic
         )
         self.iterations += 1
-        proven = all(s.optimal for s in result.stages) and result.stages
+        proven = result.proven
         self.size = min(self.size + 1, 8) if proven else max(self.size - 1, 2)
         if not result.assign:
             return False

@@ -17,6 +17,7 @@ from portfolio_opt.model.goals import GoalSpec, evaluate, goal_spec, objective_k
 from portfolio_opt.model.instance import KIND_NAMES, Instance, build_instance
 from portfolio_opt.model.polish import polish_balance
 from portfolio_opt.model.state import PlanState
+from portfolio_opt.model.symmetry import allowed_labels, interchangeable_classes, relabel
 from portfolio_opt.model.lns import LargeNeighbourhoodSearch, SearchBudget
 from portfolio_opt.model.result import Result, SolveStatus
 from portfolio_opt.model.structure import Structure, decide_structure
@@ -119,7 +120,8 @@ def solve_instance(
     means = portfolio_means(instance, structure)
     assign = construct(instance, structure, means, spec)
     state = PlanState(instance, structure, means, spec, assign)
-    polish_balance(state, started + params.time_limit_s * 0.3, np.random.default_rng(params.seed))
+    if "balance" in spec.order:
+        polish_balance(state, started + params.time_limit_s * 0.3, np.random.default_rng(params.seed))
     assign = state.assign
     timings["construct"] = time.monotonic() - started - timings["structure"]
     bounds: dict[str, float] = {k: float(v) for k, v in goal_bounds(instance).items()}
@@ -127,6 +129,8 @@ def solve_instance(
     iterations = 0
     if _exact(instance, structure):
         method = "exact CP-SAT model"
+        classes = interchangeable_classes(instance, structure)
+        assign = relabel(instance, classes, structure, assign)
         sub = SubModel(
             instance,
             structure,
@@ -135,6 +139,7 @@ def solve_instance(
             np.arange(instance.n_managers),
             np.arange(instance.n_blocks),
             assign,
+            banned=allowed_labels(instance, classes, structure),
         )
         remaining = max(deadline - time.monotonic(), 0.5)
         outcome = sub.solve(remaining, params.workers, params.seed, params.deterministic)
@@ -146,7 +151,7 @@ def solve_instance(
                 evaluate(instance, structure, means, candidate), spec
             ) <= objective_key(evaluate(instance, structure, means, assign), spec):
                 assign = candidate
-        proven = bool(outcome.stages) and all(s.optimal for s in outcome.stages)
+        proven = outcome.proven and bool(outcome.assign)
         if spec.lexicographic:
             for stage in outcome.stages:
                 bounds[stage.goal] = max(

@@ -38,17 +38,27 @@ class PlanState:
             self.adjacency[int(u)].append((int(v), int(w)))
             self.adjacency[int(v)].append((int(u), int(w)))
         self.goal_names = ["violation", *spec.order]
+        self.load = np.zeros(m)
+        if instance.workload is not None:
+            self.load = np.bincount(
+                assign, weights=instance.workload[np.arange(instance.n_blocks), assign], minlength=m
+            )
 
     # -- per-manager terms -------------------------------------------------------------------
-    def _manager_terms(self, m: int, count: int, total: float, industries: int) -> dict[str, float]:
+    def _manager_terms(
+        self, m: int, count: int, total: float, industries: int, load: float
+    ) -> dict[str, float]:
         inst, means = self.inst, self.means
         band = max(self.low[m] - count, 0) + max(count - self.high[m], 0)
         hard = 0.0
         if count > 0 and self.structure.kind[m] == STANDARD:
             hard = max(means.hard_low[m] - total, 0) + max(total - means.hard_high[m], 0)
         balance = max(abs(total - means.mean[m]) - means.deadband[m], 0) if count > 0 else 0.0
+        over = 0.0
+        if inst.capacity is not None and inst.capacity[m] >= 0:
+            over = max(load - inst.capacity[m], 0.0)
         return {
-            "violation": band * 1_000_000 + np.ceil(hard),
+            "violation": band * 1_000_000 + np.ceil(hard) + np.ceil(over) * 1000,
             "span": abs(inst.n_managers * count - inst.n_customers),
             "balance": balance,
             "industry": industries,
@@ -62,6 +72,7 @@ class PlanState:
         count = {m: int(self.count[m]) for m in touched}
         total = {m: float(self.total[m]) for m in touched}
         industry = {m: Counter(self.industry[m]) for m in touched}
+        load = {m: float(self.load[m]) for m in touched}
         result = dict.fromkeys(self.goal_names, 0.0)
         for b, to in moves:
             frm = int(self.assign[b])
@@ -71,6 +82,9 @@ class PlanState:
             count[to] += int(inst.size[b])
             total[frm] -= float(inst.value_units[b])
             total[to] += float(inst.value_units[b])
+            if inst.workload is not None:
+                load[frm] -= float(inst.workload[b, frm])
+                load[to] += float(inst.workload[b, to])
             codes = [int(i) for i in inst.industries[b]]
             industry[frm].subtract(codes)
             industry[to].update(codes)
@@ -83,10 +97,10 @@ class PlanState:
         for m in touched:
             before = self._manager_terms(
                 m, int(self.count[m]), float(self.total[m]),
-                sum(1 for c in self.industry[m].values() if c > 0),
+                sum(1 for c in self.industry[m].values() if c > 0), float(self.load[m]),
             )
             after = self._manager_terms(
-                m, count[m], total[m], sum(1 for c in industry[m].values() if c > 0)
+                m, count[m], total[m], sum(1 for c in industry[m].values() if c > 0), load[m]
             )
             for goal in ("violation", "span", "balance", "industry"):
                 result[goal] = result.get(goal, 0.0) + after[goal] - before[goal]
@@ -140,6 +154,9 @@ class PlanState:
             self.count[to] += int(inst.size[b])
             self.total[frm] -= float(inst.value_units[b])
             self.total[to] += float(inst.value_units[b])
+            if inst.workload is not None:
+                self.load[frm] -= float(inst.workload[b, frm])
+                self.load[to] += float(inst.workload[b, to])
             self.blocks[frm].discard(b)
             self.blocks[to].add(b)
             codes = [int(i) for i in inst.industries[b]]

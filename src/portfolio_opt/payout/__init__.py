@@ -8,7 +8,12 @@ Usable on the optimiser's plan, on a hand-made plan, and from a notebook::
 """
 
 from portfolio_opt.payout.bases import customer_bases, income_bases
-from portfolio_opt.payout.compute import PayoutResult, compute_payout, payout_problems
+from portfolio_opt.payout.compute import (
+    PayoutResult,
+    compute_payout,
+    manager_types,
+    payout_problems,
+)
 from portfolio_opt.payout.credits import credit_shares, split_by_shares
 from portfolio_opt.payout.periods import Period, parse_period, payout_year
 from portfolio_opt.payout.realised import Realised, realised_income
@@ -24,7 +29,7 @@ from portfolio_opt.payout.targets import (
     target_reconciliation,
 )
 from portfolio_opt.payout.tiers import TierRates, portfolio_tiers, tier_income, tier_rates
-from portfolio_opt.payout.validate import validate_payout_inputs
+from portfolio_opt.payout.validate import assignment_problems, validate_payout_inputs
 
 __all__ = [
     "PayoutResult",
@@ -35,6 +40,7 @@ __all__ = [
     "TierRates",
     "Tiers",
     "actual_income",
+    "assignment_problems",
     "base_salaries",
     "compute_payout",
     "credit_shares",
@@ -43,6 +49,7 @@ __all__ = [
     "customer_targets",
     "income_bases",
     "management_scores",
+    "manager_types",
     "parse_period",
     "payout_problems",
     "payout_year",

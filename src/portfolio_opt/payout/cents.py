@@ -23,30 +23,38 @@ def round_money(amount: Money) -> Money:
     return to_cents(amount) / 100
 
 
-def apportion(raw: pd.Series, groups: pd.Series, totals: pd.Series) -> pd.Series:
+def apportion(raw: np.ndarray, groups: np.ndarray, totals: np.ndarray) -> np.ndarray:
     """Whole numbers near ``raw`` that add up to ``totals[group]`` within each group.
 
     Largest remainder: every value is rounded down, then the missing units go to the values
     with the largest fractions; ties go to the earlier row, so the result depends only on the
-    input order.
+    input order. Each column of a 2-D ``raw`` is apportioned on its own.
 
     Parameters
     ----------
     raw
-        Values in the unit to apportion (e.g. cents), one per row.
+        Values in the unit to apportion (e.g. cents), shape (rows,) or (rows, columns).
     groups
-        The group of each row (same index as ``raw``).
+        Group number of each row, 0 .. number of groups - 1.
     totals
-        The whole total each group must reach, indexed by group.
+        The whole total each group must reach, shape (groups,) or (groups, columns).
     """
-    if raw.empty:
-        return raw.astype(float)
-    key = groups.to_numpy()
-    floor = np.floor(raw.astype(float) + _EPS)
-    fraction = raw - floor
-    by_group = floor.groupby(key)
-    residual = totals.reindex(key).fillna(0).to_numpy() - by_group.transform("sum").to_numpy()
-    size = by_group.transform("size").to_numpy()
-    each, extra = np.divmod(residual, size)
-    rank = fraction.groupby(key).rank(method="first", ascending=False).to_numpy() - 1
-    return floor + each + (rank < extra)
+    values = np.asarray(raw, dtype=float)
+    flat = values.ndim == 1
+    values = values[:, None] if flat else values
+    wanted = np.asarray(totals, dtype=float).reshape(-1, values.shape[1])
+    codes = np.asarray(groups, dtype=np.int64)
+    floor = np.floor(values + _EPS)
+    fraction = values - floor
+    residual = wanted.copy()
+    np.subtract.at(residual, codes, floor)
+    size = np.bincount(codes, minlength=len(wanted)).astype(float)[:, None]
+    each, extra = np.divmod(residual, np.maximum(size, 1))
+    rank = np.empty_like(floor)
+    rows = np.arange(len(codes))
+    for column in range(values.shape[1]):
+        order = np.lexsort((rows, -fraction[:, column], codes))
+        first = np.searchsorted(codes[order], codes[order], side="left")
+        rank[order, column] = rows - first
+    result = floor + each[codes] + (rank < extra[codes])
+    return result.ravel() if flat else result

@@ -31,7 +31,10 @@ def credit_shares(assignment: pd.DataFrame, credits: pd.DataFrame) -> pd.DataFra
         holder's row first. Repeated (customer, manager) pairs are merged.
     """
     holders = pd.DataFrame(
-        {"customer_id": text(assignment, "customer_id"), "manager_id": text(assignment, "manager_id")}
+        {
+            "customer_id": text(assignment, "customer_id"),
+            "manager_id": text(assignment, "manager_id"),
+        }
     ).drop_duplicates("customer_id")
     credited = pd.DataFrame(
         {
@@ -63,13 +66,14 @@ def split_by_shares(values: pd.DataFrame, shares: pd.DataFrame) -> pd.DataFrame:
         Index ``manager_id`` (managers in ``shares``, first-seen order), same columns as
         ``values``. Each column adds up to the total of the customers in ``shares``.
     """
-    customer = shares["customer_id"].astype(str).reset_index(drop=True)
-    manager = shares["manager_id"].astype(str).reset_index(drop=True)
-    share = shares["share"].astype(float).reset_index(drop=True)
-    split = pd.DataFrame(index=customer.index)
-    for column in values.columns:
-        cents = to_cents(values[column].astype(float)).groupby(level=0).sum()
-        raw = cents.reindex(customer.to_numpy()).fillna(0.0).to_numpy() * share.to_numpy()
-        split[column] = apportion(pd.Series(raw), customer, cents).to_numpy()
-    split.index = pd.Index(manager.to_numpy(), name="manager_id")
-    return split.groupby(level="manager_id", sort=False).sum() / 100
+    customer = shares["customer_id"].astype(str).to_numpy()
+    manager = shares["manager_id"].astype(str).to_numpy()
+    share = shares["share"].to_numpy(dtype=float)[:, None]
+    codes, uniques = pd.factorize(customer)
+    cents = to_cents(values.astype(float)).groupby(level=0).sum()
+    whole = cents.reindex(uniques).fillna(0.0).to_numpy()
+    split = apportion(whole[codes] * share, codes, whole)
+    per_row = pd.DataFrame(
+        split, columns=values.columns, index=pd.Index(manager, name="manager_id")
+    )
+    return per_row.groupby(level="manager_id", sort=False).sum() / 100

@@ -25,7 +25,10 @@ def text(frame: pd.DataFrame, column: str) -> pd.Series:
     """The column as trimmed ``str``; blanks and a missing column are ``""``."""
     if column not in frame.columns:
         return pd.Series("", index=frame.index, dtype=str)
-    return frame[column].astype(object).where(frame[column].notna(), "").astype(str).str.strip()
+    values = frame[column]
+    if values.isna().any():
+        values = values.astype(object).where(values.notna(), "")
+    return values.astype(str).str.strip()
 
 
 def flags(frame: pd.DataFrame, column: str, default: bool = False) -> pd.Series:

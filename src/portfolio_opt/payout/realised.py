@@ -36,13 +36,14 @@ def realised_income(actuals: pd.DataFrame, year: int, fx_rate: float) -> Realise
     Several rows for one customer and period are added up.
     """
     periods = [parse_period(p) for p in text(actuals, "period")]
+    in_year = [p for p in periods if p is not None and p.year == year]
     keep = [p is not None and p.year == year for p in periods]
     if not any(keep):
         return Realised()
     income = income_bases(actuals, fx_rate)[keep]
     income.columns = list(INCOME_TYPES)
     income["customer_id"] = text(actuals, "customer_id")[keep].to_numpy()
-    income["quarter"] = [p.quarter or 0 for p, k in zip(periods, keep, strict=True) if k]
+    income["quarter"] = [p.quarter or 0 for p in in_year]
 
     quarterly = income[income["quarter"] > 0]
     by_quarter = quarterly.groupby(["quarter", "customer_id"])[list(INCOME_TYPES)].sum()

@@ -146,8 +146,7 @@ def reconcile_increments(
     if method == "unreachable":
         cents = to_cents(raw)
     else:
-        cells = pd.Series(raw)
-        cents = apportion(cells, pd.Series(0, index=cells.index), pd.Series({0: gap})).to_numpy()
+        cents = apportion(raw, np.zeros(len(raw), dtype=np.int64), np.array([gap]))
     values = np.asarray(cents, dtype=float).reshape(forecast.shape) / 100
     return pd.DataFrame(values, index=forecast.index, columns=forecast.columns), reconciliation
 

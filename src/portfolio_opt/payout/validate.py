@@ -13,7 +13,7 @@ from portfolio_opt.payout.adjustments import adjustment_kind
 from portfolio_opt.payout.frames import text
 from portfolio_opt.payout.periods import parse_period, payout_year
 from portfolio_opt.problems import Problem, Severity
-from portfolio_opt.scenario.policy import INCOME_TYPES, Policy, Rates
+from portfolio_opt.scenario.policy import Policy, Rates
 from portfolio_opt.scenario.schema import INCOME_COLUMNS
 
 DEFAULT_FILES = {
@@ -50,9 +50,7 @@ def _not_numbers(frame: pd.DataFrame, column: str, file: str) -> list[Problem]:
     ]
 
 
-def _period_problems(
-    frame: pd.DataFrame, file: str, year: int, year_is_set: bool
-) -> list[Problem]:
+def _period_problems(frame: pd.DataFrame, file: str, year: int, year_is_set: bool) -> list[Problem]:
     problems = []
     for row, value in zip(_rows(frame), text(frame, "period"), strict=True):
         period = parse_period(value)
@@ -126,8 +124,13 @@ def policy_problems(policy: Policy, file: str = "scenario.toml") -> list[Problem
     for key, growth in growths.items():
         if growth < -1:
             problems.append(
-                Problem(file, f"{key}: growth {growth} is below -1 (-100%)", "use a growth >= -1",
-                        None, key)
+                Problem(
+                    file,
+                    f"{key}: growth {growth} is below -1 (-100%)",
+                    "use a growth >= -1",
+                    None,
+                    key,
+                )
             )
     return problems
 
@@ -233,6 +236,61 @@ def salary_problems(managers: pd.DataFrame, policy: Policy, file: str) -> list[P
                 )
             )
     return problems
+
+
+PORTFOLIO_TYPES = ("premium", "separate_ledger", "standard")
+
+
+def assignment_problems(
+    assignment: pd.DataFrame,
+    customers: pd.DataFrame,
+    managers: pd.DataFrame,
+    file: str = "assignment.csv",
+) -> list[Problem]:
+    """What keeps an assignment from being paid: unknown or repeated customers, unknown
+    managers, unknown portfolio types (the hard rules are the plan checker's business)."""
+    problems = _missing_columns(assignment, ("customer_id", "manager_id"), file)
+    if problems:
+        return problems
+    known_customers = set(text(customers, "customer_id"))
+    problems += _unknown_ids(
+        assignment, "customer_id", known_customers, "customer", "customers", file
+    )
+    problems += _unknown_ids(
+        assignment, "manager_id", set(text(managers, "manager_id")), "manager", "managers", file
+    )
+    ids = text(assignment, "customer_id")
+    problems += [
+        Problem(
+            file,
+            f"customer {ids.iloc[i]!r} is assigned twice",
+            "keep one row",
+            i + 2,
+            "customer_id",
+        )
+        for i in ids.duplicated().to_numpy().nonzero()[0]
+    ]
+    for row, kind in zip(_rows(assignment), text(assignment, "portfolio_type"), strict=True):
+        if kind and kind not in PORTFOLIO_TYPES:
+            problems.append(
+                Problem(
+                    file,
+                    f"portfolio_type {kind!r} is not one of {', '.join(PORTFOLIO_TYPES)}",
+                    "correct it, or leave it blank to take it from the manager",
+                    row,
+                    "portfolio_type",
+                )
+            )
+    return problems
+
+
+def duplicate_ids(frame: pd.DataFrame, column: str, file: str) -> list[Problem]:
+    """Ids that appear more than once (the payout model indexes by them)."""
+    ids = text(frame, column)
+    return [
+        Problem(file, f"{column} {ids.iloc[i]!r} appears twice", "keep one row", i + 2, column)
+        for i in ids.duplicated().to_numpy().nonzero()[0]
+    ]
 
 
 def validate_payout_inputs(

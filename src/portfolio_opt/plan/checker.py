@@ -98,8 +98,11 @@ def customer_targets(scenario: Scenario) -> pd.Series:
     """Each customer's target (stock + increment), indexed by customer_id.
 
     base_k = local + fx_rate * foreign for k in interest, deposit, fee; stock = sum of the bases;
-    increment = stock * growth. With ``payout.unit_target``, the increments are scaled by one
-    factor so that all targets add up to it (left as they are when the increments add to 0).
+    increment = stock * growth. With ``payout.unit_target`` the increments are fitted so that
+    all targets add up to it: scaled by one factor when the forecast points towards the task;
+    otherwise (the stock alone overshoots it, or the forecast shrinks while the task asks for
+    growth) the gap between task and stock is spread in proportion to stock; with no stock at
+    all, the forecast stays.
     """
     customers = scenario.customers
     fx_rate = scenario.policy.payout.fx_rate
@@ -109,8 +112,12 @@ def customer_targets(scenario: Scenario) -> pd.Series:
         stock = stock + local + fx_rate * number_column(customers, f"{kind}_income_fx", 0.0)
     increment = stock * _growth(scenario)
     unit_target = scenario.policy.payout.unit_target
-    if unit_target is not None and increment.sum() != 0:
-        increment = increment * ((unit_target - stock.sum()) / increment.sum())
+    if unit_target is not None:
+        gap, forecast = unit_target - stock.sum(), increment.sum()
+        if gap == 0 or gap * forecast > 0:
+            increment = increment * (gap / forecast if gap else 0.0)
+        elif stock.sum() != 0:
+            increment = stock * (gap / stock.sum())
     target = stock + increment
     target.index = pd.Index(text_column(customers, "customer_id"), name="customer_id")
     return target.rename("target")

@@ -94,6 +94,13 @@ def _payout_checks(
     )
 
 
+def _new_cells(found: list[Problem], earlier: list[Problem]) -> list[Problem]:
+    """``found`` without errors on cells that already have one (e.g. a share that is not a
+    number is not also reported as outside 0..1)."""
+    flagged = {(p.file, p.row, p.column) for p in earlier if p.is_error and p.row is not None}
+    return [p for p in found if not (p.is_error and (p.file, p.row, p.column) in flagged)]
+
+
 def _with_overrides(
     policy: Policy, overrides: dict[str, object]
 ) -> tuple[Policy | None, list[Problem]]:
@@ -130,7 +137,7 @@ def inspect_scenario(
     frames, files, labels, found = _read_tables(root, policy)
     problems += found
     if all(t in frames for t in REQUIRED_TABLES):
-        problems += _cross_checks(frames, labels, policy)
+        problems += _new_cells(_cross_checks(frames, labels, policy), problems)
     if any(p.is_error for p in problems):
         return None, problems
     scenario = Scenario(

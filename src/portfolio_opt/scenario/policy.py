@@ -253,12 +253,20 @@ def _key_line(text: str, loc: tuple[Any, ...]) -> int | None:
     return best
 
 
+def _toml_error_line(exc: tomllib.TOMLDecodeError) -> int | None:
+    """The line of a TOML syntax error (Python < 3.14 gives it only in the message)."""
+    line = getattr(exc, "lineno", None)
+    if line is None and (m := re.search(r"at line (\d+)", str(exc))):
+        line = int(m.group(1))
+    return line
+
+
 def parse_policy(text: str, file: str = "scenario.toml") -> tuple[Policy | None, list[Problem]]:
     """Parse and check the policy text; on failure, every problem with its line."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
+        line = _toml_error_line(exc)
         return None, [
             Problem(file, f"not valid TOML: {exc}", "fix the syntax on that line", row=line)
         ]

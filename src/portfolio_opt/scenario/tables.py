@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -66,10 +67,15 @@ def _read_csv(path: Path, label: str) -> tuple[pd.DataFrame | None, list[Problem
         return None, [Problem(label, "cannot read the text: unknown encoding", hint)]
     try:
         frame = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=False
+            io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False
         )
     except (pd.errors.ParserError, csv.Error) as exc:
-        return None, [Problem(label, f"not a valid CSV file: {exc}", "check quotes and commas")]
+        detail = " ".join(str(exc).split())
+        line = re.search(r"line (\d+)", detail)
+        row = int(line.group(1)) if line else None
+        return None, [
+            Problem(label, f"not a valid CSV file: {detail}", "check quotes and commas", row=row)
+        ]
     except pd.errors.EmptyDataError:
         return None, [Problem(label, "the file is empty", "add a header row with the columns")]
     return frame.map(lambda v: v.strip() if isinstance(v, str) else _cell_text(v)), []

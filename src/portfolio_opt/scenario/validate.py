@@ -66,7 +66,7 @@ def pins_to_available(customers: pd.DataFrame, managers: pd.DataFrame, label: st
             row=_row(p),
             column="pinned_manager_id",
         )
-        for p in np.flatnonzero(pins.isin(unavailable))
+        for p in np.flatnonzero(pins.isin(unavailable) & (pins != ""))
     ]
 
 

@@ -1,0 +1,73 @@
+"""Affinity and workload: how well each manager suits each block, and the work it needs.
+
+The affinity table gives ``cost`` and ``workload`` per (customer or industry, manager); a
+customer's own row wins over its industry's. Workload without a row falls back to the policy's
+``[affinity] default_workload`` for the customer's class, else 0; cost without a row is 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from portfolio_opt.model.instance import Instance
+
+WORKLOAD_UNITS = 1000  # workload and capacity are compared in thousandths
+
+
+def _pair_table(instance: Instance, column: str) -> np.ndarray:
+    """(customers, managers) matrix of ``column``, NaN where no row applies."""
+    scenario = instance.scenario
+    affinity = scenario.affinity
+    customers = scenario.customers.reset_index(drop=True)
+    n, m = len(customers), instance.n_managers
+    matrix = np.full((n, m), np.nan)
+    manager = affinity["manager_id"].map(instance.manager_index)
+    rows = affinity[manager.notna() & affinity[column].notna()]
+    manager = manager[rows.index].astype(int)
+    by_industry = rows[rows["customer_id"] == ""]
+    if len(by_industry):
+        industry_pos = {ind: np.flatnonzero(customers["industry"].to_numpy() == ind)
+                        for ind in by_industry["industry"].unique()}
+        for ind, mm, value in zip(by_industry["industry"], manager[by_industry.index],
+                                  by_industry[column], strict=True):
+            matrix[industry_pos[ind], mm] = value
+    by_customer = rows[rows["customer_id"] != ""]
+    position = pd.Series(np.arange(n), index=customers["customer_id"])
+    cust = by_customer["customer_id"].map(position)
+    ok = cust.notna()
+    matrix[cust[ok].astype(int).to_numpy(), manager[by_customer.index][ok].to_numpy()] = (
+        by_customer.loc[ok, column].to_numpy(dtype=float)
+    )
+    return matrix
+
+
+def _per_block(instance: Instance, per_customer: np.ndarray) -> np.ndarray:
+    """Sum customer rows into block rows."""
+    out = np.zeros((instance.n_blocks, per_customer.shape[1]))
+    np.add.at(out, instance.customer_block, per_customer)
+    return out
+
+
+def attach_affinity(instance: Instance) -> None:
+    """Fill the instance's affinity cost, workload and capacity arrays from the scenario."""
+    scenario = instance.scenario
+    managers = scenario.available_managers.reset_index(drop=True)
+    capacity = managers["capacity"].to_numpy(dtype=float, na_value=np.nan)
+    has_table = len(scenario.affinity) > 0
+    if not has_table and np.isnan(capacity).all():
+        return
+    customers = scenario.customers.reset_index(drop=True)
+    cost = np.nan_to_num(_pair_table(instance, "cost"), nan=0.0) if has_table else None
+    workload = _pair_table(instance, "workload") if has_table else np.full(
+        (len(customers), instance.n_managers), np.nan
+    )
+    defaults = scenario.policy.affinity.default_workload
+    fallback = customers["customer_class"].map(lambda c: defaults.get(c, 0.0)).to_numpy(dtype=float)
+    workload = np.where(np.isnan(workload), fallback[:, None], workload)
+    if cost is not None:
+        instance.affinity_cost = np.round(_per_block(instance, cost)).astype(np.int64)
+    instance.workload = np.round(_per_block(instance, workload) * WORKLOAD_UNITS).astype(np.int64)
+    instance.capacity = np.where(
+        np.isnan(capacity), -1, np.floor(np.nan_to_num(capacity) * WORKLOAD_UNITS + 1e-6)
+    ).astype(np.int64)

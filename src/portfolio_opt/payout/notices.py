@@ -1,0 +1,93 @@
+"""Warnings about a payout: inputs that are left out, and why."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from portfolio_opt.payout.frames import text
+from portfolio_opt.payout.settlement import YEAR
+from portfolio_opt.payout.targets import Reconciliation
+from portfolio_opt.problems import Problem, Severity
+
+
+def _listed(items: list[str], limit: int) -> str:
+    return ", ".join(items[:limit]) + (" ..." if len(items) > limit else "")
+
+
+def unassigned_customers(customers: pd.DataFrame, planned: set[str]) -> list[Problem]:
+    """Customers missing from the plan: nobody is paid for them."""
+    missing = [c for c in text(customers, "customer_id") if c not in planned]
+    if not missing:
+        return []
+    return [
+        Problem(
+            "assignment.csv",
+            f"{len(missing)} customer(s) are not in the assignment, so nobody is paid for them: "
+            f"{_listed(missing, 5)}",
+            "assign them, or accept that their income is left out",
+            severity=Severity.WARNING,
+        )
+    ]
+
+
+def rows_outside_plan(frame: pd.DataFrame, planned: set[str], file: str) -> list[Problem]:
+    """Actuals or credits rows of customers that are not in the plan (they are ignored)."""
+    ids = text(frame, "customer_id")
+    rows = [str(i + 2) for i in (~ids.isin(planned) & ids.ne("")).to_numpy().nonzero()[0]]
+    if not rows:
+        return []
+    return [
+        Problem(
+            file,
+            f"{len(rows)} row(s) are for customers outside the assignment and are ignored "
+            f"(rows {_listed(rows, 10)})",
+            "",
+            int(rows[0]),
+            "customer_id",
+            Severity.WARNING,
+        )
+    ]
+
+
+def unapplied_adjustments(
+    adjustments: pd.DataFrame, managers: list[str], quarters: list[int], file: str
+) -> list[Problem]:
+    """Adjustments of managers without rows, and stops of quarters without a row."""
+    warnings = []
+    for adj in adjustments.itertuples(index=False):
+        if adj.manager_id not in managers:
+            message = (
+                f"manager {adj.manager_id!r} is not available and holds no customer: the "
+                f"adjustment is not applied"
+            )
+            warnings.append(
+                Problem(file, message, "", int(adj.source_row), "manager_id", Severity.WARNING)
+            )
+        elif adj.kind == "stop" and adj.quarter != YEAR and adj.quarter not in quarters:
+            warnings.append(
+                Problem(
+                    file,
+                    f"there is no payout row for {adj.period} (no actuals for that quarter): "
+                    f"the stop is not applied",
+                    "add the quarter's actuals, or stop the year instead",
+                    int(adj.source_row),
+                    "period",
+                    Severity.WARNING,
+                )
+            )
+    return warnings
+
+
+def unit_target_notice(reconciliation: Reconciliation | None) -> list[Problem]:
+    """A warning when the unit target could not be met by scaling the forecast."""
+    if reconciliation is None or reconciliation.method == "scaled":
+        return []
+    return [
+        Problem(
+            "scenario.toml",
+            reconciliation.message,
+            "check payout.unit_target against the customers' bases",
+            column="payout.unit_target",
+            severity=Severity.WARNING,
+        )
+    ]

@@ -1,0 +1,142 @@
+import dataclasses
+
+import pandas as pd
+import pytest
+
+from portfolio_opt.payout import compute_payout, validate_payout_inputs
+from portfolio_opt.payout.validate import assignment_problems
+from portfolio_opt.problems import ScenarioError
+from portfolio_opt.scenario.policy import Rates
+
+from .builders import plan, table, worked_example
+
+
+def _with(scenario, name, rows):
+    """The scenario with ``rows`` appended to table ``name`` (the new rows come last)."""
+    current = getattr(scenario, name)
+    extra = table(name, rows)
+    return dataclasses.replace(scenario, **{name: pd.concat([current, extra], ignore_index=True)})
+
+
+def _problems(scenario):
+    return validate_payout_inputs(
+        scenario.customers,
+        scenario.managers,
+        scenario.actuals,
+        scenario.adjustments,
+        scenario.credits,
+        scenario.policy,
+        {"actuals": "ist.xlsx"},
+    )
+
+
+def test_the_worked_example_is_clean():
+    scenario, _ = worked_example()
+    assert _problems(scenario) == []
+
+
+BAD = [
+    # (table, rows appended, file, row, column, words in the message)
+    # actuals for a customer nobody knows
+    ("actuals", [{"customer_id": "C9", "period": "2024Q1"}], "ist.xlsx", 12, "customer_id",
+     "'C9' is not in customers"),
+    # a fifth quarter
+    ("actuals", [{"customer_id": "C1", "period": "2024Q5"}], "ist.xlsx", 12, "period",
+     "is not a year"),
+    # last year's actuals in this year's payout
+    ("actuals", [{"customer_id": "C1", "period": "2023Q4"}], "ist.xlsx", 12, "period",
+     "outside the payout year 2024"),
+    # adjustment for an unknown manager
+    ("adjustments", [{"manager_id": "M9", "period": "2024"}], "adjustments.csv", 3,
+     "manager_id", "'M9' is not in managers"),
+    # adjustment with a period that is not one
+    ("adjustments", [{"manager_id": "M1", "period": "Q2"}], "adjustments.csv", 3, "period",
+     "is not a year"),
+    # adjustment for next year
+    ("adjustments", [{"manager_id": "M1", "period": "2025"}], "adjustments.csv", 3, "period",
+     "outside the payout year"),
+    # credit of an unknown customer
+    ("credits", [{"customer_id": "C9", "manager_id": "M1", "share": 0.1}], "credits.csv", 3,
+     "customer_id", "'C9' is not in customers"),
+    # credit to an unknown manager
+    ("credits", [{"customer_id": "C1", "manager_id": "M9", "share": 0.1}], "credits.csv", 3,
+     "manager_id", "'M9' is not in managers"),
+    # share above 1
+    ("credits", [{"customer_id": "C1", "manager_id": "M2", "share": 1.5}], "credits.csv", 3,
+     "share", "not a number from 0 to 1"),
+    # negative share
+    ("credits", [{"customer_id": "C1", "manager_id": "M2", "share": -0.1}], "credits.csv", 3,
+     "share", "not a number from 0 to 1"),
+    # C5 already gives 0.5 to M2; another 0.6 makes 1.1
+    ("credits", [{"customer_id": "C5", "manager_id": "M1", "share": 0.6}], "credits.csv", 2,
+     "share", "add up to 1.1, more than 1 (rows 2, 3)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "rows", "file", "row", "column", "words"), BAD)
+def test_bad_inputs_are_listed_and_stop_the_payout(name, rows, file, row, column, words):
+    scenario, assignment = worked_example()
+    scenario = _with(scenario, name, rows)
+    errors = [p for p in _problems(scenario) if p.is_error]
+    assert [(p.file, p.row, p.column) for p in errors] == [(file, row, column)]
+    assert words in errors[0].message
+    with pytest.raises(ScenarioError) as caught:
+        compute_payout(scenario, assignment)
+    assert any(words in p.message for p in caught.value.problems)
+
+
+def test_text_in_a_number_column_of_a_hand_made_table():
+    scenario, _ = worked_example()
+    actuals = scenario.actuals.astype(object)
+    actuals.loc[3, "interest_income"] = "lots"
+    problems = _problems(dataclasses.replace(scenario, actuals=actuals))
+    assert [(p.row, p.column) for p in problems] == [(5, "interest_income")]
+
+
+def test_negative_rates_are_errors():
+    scenario, _ = worked_example()
+    rates = Rates.model_construct(target=-0.01, increment={"fee": -1.0}, excess=0.1)
+    payout = scenario.policy.payout.model_copy(update={"rates": rates})
+    policy = scenario.policy.model_copy(update={"payout": payout})
+    problems = _problems(dataclasses.replace(scenario, policy=policy))
+    assert [p.column for p in problems] == ["payout.rates", "payout.rates"]
+    assert all(p.file == "scenario.toml" and "below 0" in p.message for p in problems)
+
+
+def test_a_credit_to_the_holder_is_fine_and_unknown_kinds_are_warnings():
+    scenario, _ = worked_example()
+    scenario = _with(scenario, "credits", [{"customer_id": "C1", "manager_id": "M1", "share": 0.2}])
+    scenario = _with(
+        scenario, "adjustments", [{"manager_id": "M1", "period": "2024", "kind": "fine"}]
+    )
+    problems = _problems(scenario)
+    assert [(p.is_error, p.row, p.column) for p in problems] == [(False, 3, "kind")]
+
+
+def test_missing_staff_level_salary_is_a_warning():
+    scenario, _ = worked_example()
+    scenario = _with(
+        scenario, "managers", [{"manager_id": "M4", "grade": "C", "staff_level": "intern"}]
+    )
+    (problem,) = _problems(scenario)
+    assert not problem.is_error
+    assert (problem.file, problem.row, problem.column) == ("managers.csv", 5, "staff_level")
+
+
+def test_assignment_problems():
+    scenario, _ = worked_example()
+    assignment = pd.concat(
+        [plan({"C1": "M1", "C9": "M1", "C2": "M7"}), plan({"C1": "M2"}, "fancy")],
+        ignore_index=True,
+    )
+    problems = assignment_problems(assignment, scenario.customers, scenario.managers)
+    assert [(p.row, p.column) for p in problems] == [
+        (3, "customer_id"),  # unknown customer
+        (4, "manager_id"),  # unknown manager
+        (5, "customer_id"),  # C1 twice
+        (5, "portfolio_type"),  # not a portfolio type
+    ]
+    assert [p.message for p in assignment_problems(pd.DataFrame(), scenario.customers,
+                                                     scenario.managers)] == [
+        "column customer_id is missing", "column manager_id is missing",
+    ]  # fmt: skip

@@ -1,0 +1,114 @@
+"""Reading assignment files as planners hand them back: CSV in three encodings, or XLSX."""
+
+from __future__ import annotations
+
+import openpyxl
+import pytest
+
+from portfolio_opt.plan import check_plan, read_assignment
+from portfolio_opt.problems import Severity
+
+from .builders import make_scenario, small_scenario
+
+SMALL_CSV = (
+    "customer_id,manager_id,name\n"
+    "P1,MA,甲公司\nP2,MA,乙公司\nS1,MB,\nS2,MB,\nS3,MC,\nS4,MC,\nL1,ML,\nL2,ML,\n"
+)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_csv_encodings(tmp_path, encoding):
+    path = tmp_path / "plan.csv"
+    path.write_bytes(SMALL_CSV.encode(encoding))
+    frame, problems = read_assignment(path, small_scenario())
+    assert problems == []
+    assert list(frame.columns) == ["customer_id", "manager_id", "name"]
+    assert frame.loc[0, "name"] == "甲公司"
+    assert check_plan(small_scenario(), frame) == []
+
+
+def test_column_names_and_ids_are_trimmed(tmp_path):
+    path = tmp_path / "plan.csv"
+    path.write_text(" Manager_ID , CUSTOMER_ID \n MB , S1 \n", encoding="utf-8")
+    frame, problems = read_assignment(path, small_scenario())
+    assert problems == []
+    assert frame.to_dict("records") == [{"customer_id": "S1", "manager_id": "MB"}]
+
+
+def keys(*ids: str) -> list[dict[str, str]]:
+    """Customers of class key with these ids."""
+    return [{"customer_id": i, "customer_class": "key"} for i in ids]
+
+
+def test_numeric_ids_stay_text(tmp_path):
+    scenario = make_scenario(keys("101", "0102"), [{"manager_id": "7", "grade": "B"}])
+    path = tmp_path / "plan.csv"
+    path.write_text("customer_id,manager_id\n101,7\n0102,7\n", encoding="utf-8")
+    frame, problems = read_assignment(path, scenario)
+    assert problems == [] and list(frame["customer_id"]) == ["101", "0102"]
+
+
+def test_xlsx_numbers_are_read_as_written(tmp_path):
+    scenario = make_scenario(keys("101", "102"), [{"manager_id": "7", "grade": "B"}])
+    book = openpyxl.Workbook()
+    book.active.title = "Cover"
+    sheet = book.create_sheet("Plan")
+    for row in (["Customer_ID", "Manager_ID"], [101, 7], [102.0, 7.0], [None, None]):
+        sheet.append(row)
+    book.save(tmp_path / "plan.xlsx")
+    frame, problems = read_assignment(tmp_path / "plan.xlsx#Plan", scenario)
+    assert problems == []
+    assert frame.to_dict("records") == [
+        {"customer_id": "101", "manager_id": "7"},
+        {"customer_id": "102", "manager_id": "7"},
+    ]
+    assert check_plan(scenario, frame) == []
+
+
+def test_missing_column(tmp_path):
+    path = tmp_path / "plan.csv"
+    path.write_text("customer_id,owner\nS1,MB\n", encoding="utf-8")
+    frame, problems = read_assignment(path, small_scenario())
+    (problem,) = problems
+    assert problem.is_error and problem.column == "manager_id" and problem.row == 1
+    assert problem.file == "plan.csv" and "manager_id" in problem.hint
+    assert frame.empty and list(frame.columns) == ["customer_id", "manager_id"]
+
+
+def test_blank_customer_id_is_an_error_with_its_row(tmp_path):
+    path = tmp_path / "plan.csv"
+    path.write_text("customer_id,manager_id\nS1,MB\n,\n ,MC\n", encoding="utf-8")
+    frame, problems = read_assignment(path, small_scenario())
+    (problem,) = problems  # the fully blank row 3 is skipped quietly
+    assert problem.is_error and problem.row == 4 and problem.column == "customer_id"
+    assert list(frame["customer_id"]) == ["S1"]
+
+
+def test_unknown_and_repeated_ids_are_located(tmp_path):
+    scenario = make_scenario(keys("00123", "A"), [{"manager_id": "M1", "grade": "B"}])
+    path = tmp_path / "plan.csv"
+    path.write_text("customer_id,manager_id\n123,M1\nA,M9\nA,M1\n", encoding="utf-8")
+    frame, problems = read_assignment(path, scenario)
+    assert all(p.severity is Severity.WARNING for p in problems)
+    where = {(p.row, p.column): p for p in problems}
+    assert "00123" in where[(2, "customer_id")].hint  # leading zeros dropped by a spreadsheet
+    assert "'M9'" in where[(3, "manager_id")].message
+    assert "first at row 3" in where[(4, "customer_id")].message
+    assert len(frame) == 3  # the checker still judges every row
+
+
+def test_formula_escape_is_undone(tmp_path):
+    scenario = make_scenario(keys("-5"), [{"manager_id": "=M", "grade": "B"}])
+    path = tmp_path / "plan.csv"
+    path.write_text("customer_id,manager_id\n'-5,'=M\n", encoding="utf-8")
+    frame, problems = read_assignment(path, scenario)
+    assert problems == [] and frame.to_dict("records") == [
+        {"customer_id": "-5", "manager_id": "=M"}
+    ]
+
+
+def test_missing_file(tmp_path):
+    frame, problems = read_assignment(tmp_path / "nope.csv", small_scenario())
+    (problem,) = problems
+    assert problem.is_error and problem.file == "nope.csv" and "not found" in problem.message
+    assert frame.empty
