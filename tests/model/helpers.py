@@ -44,7 +44,8 @@ def valid_plan(scenario: Scenario, result: Result) -> pd.DataFrame:
     assert result.assignment is not None
     plan = result.assignment
     assert sorted(plan["customer_id"]) == sorted(scenario.customers["customer_id"])
-    assert check_plan(scenario, plan) == []
+    broken = [str(v) for v in check_plan(scenario, plan)]
+    assert broken == [], broken
     return plan
 
 

@@ -78,10 +78,12 @@ def construct(instance: Instance, structure: Structure, means: Means, spec: Goal
                 abs(value_share), 1
             )
             score = fill.copy()
-            if rank["continuity"] < rank["balance"]:
-                for m, w in instance.kept[b].items():
-                    if m in local:
-                        score[local[m]] -= 4.0 * w / max(int(instance.total_move_weight[b]), 1)
+            # Last year's manager is a good start even when continuity ranks low: the search
+            # then moves only what the higher goals need.
+            pull = 4.0 if rank["continuity"] < rank["balance"] else 0.6
+            for m, w in instance.kept[b].items():
+                if m in local:
+                    score[local[m]] -= pull * w / max(int(instance.total_move_weight[b]), 1)
             if rank["chain"] < rank["balance"]:
                 for nb, w in adjacency[b]:
                     if assign[nb] in local:

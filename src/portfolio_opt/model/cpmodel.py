@@ -62,6 +62,7 @@ class SubModel:
         assign: np.ndarray,
         soft_hard_rules: bool = True,
         banned: dict[int, set[int]] | None = None,
+        hint: bool = True,
     ) -> None:
         self._instance, self._structure, self._means, self._spec = instance, structure, means, spec
         self._managers = [int(m) for m in managers]
@@ -90,7 +91,8 @@ class SubModel:
         self._industry_goal()
         self._continuity_goal()
         self._affinity_goal()
-        self._symmetry_hint()
+        if hint:
+            self._start_hint()
 
     # -- variables ---------------------------------------------------------------------------
     def _allowed(self, b: int, m: int) -> bool:
@@ -305,7 +307,7 @@ class SubModel:
             int(inst.affinity_cost[b, m]) * x for (b, m), x in self._x.items()
         )
 
-    def _symmetry_hint(self) -> None:
+    def _start_hint(self) -> None:
         self._hint({b: int(self._assign[b]) for b in self._blocks})
 
     def _hint(self, plan: Plan) -> None:
@@ -343,17 +345,19 @@ class SubModel:
         solver.parameters.random_seed = seed
         if deterministic:
             solver.parameters.interleave_search = workers > 1
-        per_stage = time_limit_s / len(stages)
-        for stage in stages:
-            expr = self._weighted() if stage == "weighted" else self.goals.get(stage)
-            if expr is None or isinstance(expr, int):
-                continue
+        exprs = [(g, self._weighted() if g == "weighted" else self.goals.get(g)) for g in stages]
+        exprs = [(g, e) for g, e in exprs if e is not None and not isinstance(e, int)]
+        spent = 0.0  # time used so far (deterministic time in deterministic mode)
+        for position, (stage, expr) in enumerate(exprs):
+            # Time left is shared by the stages left: an easy stage leaves more for the next.
+            share = max(time_limit_s - spent, 0.05) / (len(exprs) - position)
             model.minimize(expr)
             if deterministic:
-                solver.parameters.max_deterministic_time = per_stage
+                solver.parameters.max_deterministic_time = share
             else:
-                solver.parameters.max_time_in_seconds = per_stage
+                solver.parameters.max_time_in_seconds = share
             status = solver.solve(model)
+            spent += solver.response_proto.deterministic_time if deterministic else solver.wall_time
             if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 result.status = solver.status_name(status)
                 result.proven = False

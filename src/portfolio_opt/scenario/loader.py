@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +20,11 @@ POLICY_FILE = "scenario.toml"
 
 
 def _empty(table: str) -> pd.DataFrame:
+    return _typed_empty(table).copy()
+
+
+@cache
+def _typed_empty(table: str) -> pd.DataFrame:
     frame = pd.DataFrame({c.name: pd.Series(dtype=str) for c in SCHEMAS[table]})
     typed, _ = coerce_table(frame, SCHEMAS[table], table)
     return typed

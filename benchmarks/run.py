@@ -1,0 +1,210 @@
+"""Engine benchmark: S, M, M-rebalance and L branches; our engine, a greedy and a one-shot CP-SAT
+model side by side in the same run, one table.
+
+    python benchmarks/run.py                      # every case, 60 s limits
+    python benchmarks/run.py --cases S,M --time-limit 20 --csv out/bench.csv
+
+Each run happens in a fresh child process so its peak memory is its own. Not part of the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import resource
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from portfolio_opt.generate import generate_scenario, write_scenario
+
+ORDER_CHAIN = ["span", "chain", "balance", "industry", "continuity"]
+ORDER_CONTINUITY = ["continuity", "span", "balance", "chain", "industry"]
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    customers: int
+    managers: int
+    rebalance: bool
+    overrides: dict[str, object]
+    time_limit_s: float
+    target: str
+
+
+CASES = [
+    Case("S", 300, 10, False, {}, 20, "proven optimal in seconds"),
+    Case("M", 3000, 80, False, {}, 20, "span range <= 2, CV <= 0.5%, <= 20 s"),
+    Case("M-chain", 3000, 80, False,
+         {"objective.order": ORDER_CHAIN, "balance.max_deviation": 0.02}, 30,
+         "cut <= 35% of chain weight, <= 30 s"),
+    Case("M-rebalance", 3000, 80, True,
+         {"objective.order": ORDER_CONTINUITY, "balance.max_deviation": 0.05}, 60,
+         "moves <= 1.15 x lower bound, <= 60 s"),
+    Case("L", 30000, 600, False, {}, 60, "CV <= 1%, <= 60 s, <= 4 GiB"),
+]
+
+
+def _row(case: Case, method: str, scenario, result, seconds: float) -> dict[str, object]:
+    from portfolio_opt.payout import customer_targets
+    from portfolio_opt.plan.checker import check_plan
+    from portfolio_opt.plan.kpis import compute_kpis
+
+    row: dict[str, object] = {"case": case.name, "method": method, "seconds": round(seconds, 1)}
+    if result is None or result.assignment is None:
+        row["status"] = "no plan" if result is None else result.status.value
+        return row
+    plan = result.assignment
+    kpis = compute_kpis(scenario, plan, customer_targets(scenario.customers, scenario.policy)["target"])
+    standard = kpis["span"]["by_type"].get("standard", {})
+    row.update(
+        status=result.status.value,
+        violations=len(check_plan(scenario, plan)),
+        span_std=f"{standard.get('min')}..{standard.get('max')}",
+        target_cv_pct=round(100 * (kpis["balance"]["target_cv"] or 0), 3),
+        max_dev_pct=round(100 * (kpis["balance"]["max_deviation"] or 0), 2),
+        chain_cut_pct=round(100 * (kpis["chain"]["cut_share"] or 0), 1),
+        moves=kpis["moves"]["count"],
+        moves_lb=kpis["moves"]["lower_bound"],
+        objective=result.objective,
+        bound=result.best_bound,
+        gap_pct=None if result.gap is None else round(100 * result.gap, 1),
+    )
+    return row
+
+
+def _load(folder: Path, case: Case):
+    from portfolio_opt.scenario.loader import load_scenario
+
+    return load_scenario(folder, case.overrides)
+
+
+def run_engine(folder: Path, case: Case, queue: mp.Queue) -> None:
+    from portfolio_opt.model.solve import solve
+
+    scenario = _load(folder, case)
+    started = time.monotonic()
+    result = solve(scenario, time_limit_s=case.time_limit_s, workers=2, seed=0)
+    row = _row(case, "portfolio_opt", scenario, result, time.monotonic() - started)
+    row["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    queue.put(row)
+
+
+def run_greedy(folder: Path, case: Case, queue: mp.Queue) -> None:
+    """The constructive plan alone: kinds decided, blocks placed greedily, no search."""
+    from portfolio_opt.model.construct import construct
+    from portfolio_opt.model.goals import evaluate, goal_spec, portfolio_means
+    from portfolio_opt.model.instance import build_instance
+    from portfolio_opt.model.result import Result, SolveStatus
+    from portfolio_opt.model.solve import plan_frame
+    from portfolio_opt.model.structure import Structure, decide_structure
+    from portfolio_opt.payout import customer_targets
+
+    scenario = _load(folder, case)
+    started = time.monotonic()
+    instance = build_instance(scenario, customer_targets(scenario.customers, scenario.policy)["target"])
+    structure = decide_structure(instance)
+    result = None
+    if isinstance(structure, Structure):
+        spec = goal_spec(instance)
+        means = portfolio_means(instance, structure)
+        assign = construct(instance, structure, means, spec)
+        ok = evaluate(instance, structure, means, assign)["violation"] == 0
+        result = Result(SolveStatus.FEASIBLE if ok else SolveStatus.NO_PLAN,
+                        assignment=plan_frame(instance, structure, assign))
+    row = _row(case, "greedy", scenario, result, time.monotonic() - started)
+    if result is not None and result.status.value == "no_plan":
+        row["status"] = "greedy breaks a band or bound"
+    row["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    queue.put(row)
+
+
+def run_one_shot(folder: Path, case: Case, queue: mp.Queue) -> None:
+    """One CP-SAT model of the whole branch, hard rules hard, no start plan, goals in order."""
+    import numpy as np
+
+    from portfolio_opt.model.cpmodel import SubModel
+    from portfolio_opt.model.goals import goal_spec, portfolio_means
+    from portfolio_opt.model.instance import build_instance
+    from portfolio_opt.model.result import Result, SolveStatus
+    from portfolio_opt.model.solve import plan_frame
+    from portfolio_opt.model.structure import Structure, decide_structure
+    from portfolio_opt.payout import customer_targets
+
+    scenario = _load(folder, case)
+    started = time.monotonic()
+    instance = build_instance(scenario, customer_targets(scenario.customers, scenario.policy)["target"])
+    structure = decide_structure(instance)
+    result = None
+    if isinstance(structure, Structure):
+        spec = goal_spec(instance)
+        means = portfolio_means(instance, structure)
+        start = np.zeros(instance.n_blocks, dtype=np.int64)
+        model = SubModel(instance, structure, means, spec, np.arange(instance.n_managers),
+                         np.arange(instance.n_blocks), start, soft_hard_rules=False, hint=False)
+        remaining = max(case.time_limit_s - (time.monotonic() - started), 1.0)
+        outcome = model.solve(remaining, 2, 0, False)
+        if outcome.assign and len(outcome.assign) == instance.n_blocks:
+            assign = start.copy()
+            for b, m in outcome.assign.items():
+                assign[b] = m
+            result = Result(SolveStatus.FEASIBLE, assignment=plan_frame(instance, structure, assign))
+    row = _row(case, "one-shot CP-SAT", scenario, result, time.monotonic() - started)
+    row["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    queue.put(row)
+
+
+def _in_child(target, folder: Path, case: Case) -> dict[str, object]:
+    context = mp.get_context("spawn")
+    queue: mp.Queue = context.Queue()
+    process = context.Process(target=target, args=(folder, case, queue))
+    process.start()
+    process.join(timeout=case.time_limit_s * 4 + 120)
+    if process.is_alive():
+        process.kill()
+        return {"case": case.name, "method": target.__name__, "status": "killed (time)"}
+    return queue.get() if not queue.empty() else {"case": case.name, "method": target.__name__,
+                                                  "status": f"crashed ({process.exitcode})"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", default=",".join(c.name for c in CASES))
+    parser.add_argument("--time-limit", type=float, help="Override every case's time limit.")
+    parser.add_argument("--methods", default="engine,greedy,one-shot")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--csv", type=Path)
+    args = parser.parse_args(argv)
+    wanted = set(args.cases.split(","))
+    methods = {"engine": run_engine, "greedy": run_greedy, "one-shot": run_one_shot}
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for case in CASES:
+            if case.name not in wanted:
+                continue
+            if args.time_limit:
+                case = Case(**{**case.__dict__, "time_limit_s": args.time_limit})
+            folder = Path(tmp) / case.name
+            write_scenario(generate_scenario(case.customers, case.managers, seed=args.seed,
+                                             rebalance=case.rebalance, name=case.name), folder)
+            for name in args.methods.split(","):
+                row = _in_child(methods[name], folder, case)
+                row["target"] = case.target
+                rows.append(row)
+                print(pd.DataFrame([row]).to_string(index=False, header=False), file=sys.stderr)
+    table = pd.DataFrame(rows)
+    with pd.option_context("display.width", 250, "display.max_columns", 30):
+        print(table.drop(columns=["target"]).to_string(index=False))
+    if args.csv:
+        args.csv.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(args.csv, index=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

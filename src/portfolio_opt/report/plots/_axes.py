@@ -1,0 +1,111 @@
+"""What the per-manager plots share: order, colours, tick labels, money axes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter
+
+from portfolio_opt.report.plots.fonts import find_cjk_font
+
+TYPE_ORDER = ("premium", "standard", "separate_ledger")
+TYPE_COLOURS = {
+    "premium": "#c8871a",
+    "standard": "#3b6ea5",
+    "separate_ledger": "#7b5ea7",
+    "": "#9a9a9a",
+}
+TYPE_LABELS = {
+    "premium": "premium",
+    "standard": "standard",
+    "separate_ledger": "separate ledger",
+    "": "empty",
+}
+NAMES_UP_TO = 30  # managers; beyond that a name under every bar is unreadable
+
+
+def new_axes(ax: Axes | None, n_bars: int, height: float = 4.8) -> Axes:
+    """``ax`` itself, or a new figure sized for ``n_bars`` bars (pyplot, for notebooks)."""
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, created = plt.subplots(figsize=(bar_figure_width(n_bars), height), layout="constrained")
+    return created
+
+
+def bar_figure_width(n_bars: int) -> float:
+    return min(max(6.4, 1.6 + 0.42 * n_bars), 30.0)
+
+
+def ordered_managers(frame: pd.DataFrame, types: pd.Series | None = None) -> pd.DataFrame:
+    """One row per manager, premium first, then standard, then separate ledger; by id within."""
+    frame = frame.copy()
+    frame["manager_id"] = frame["manager_id"].astype(str)
+    if "portfolio_type" not in frame.columns:
+        kinds = types if types is not None else pd.Series(dtype=str)
+        frame["portfolio_type"] = frame["manager_id"].map(kinds)
+    frame["portfolio_type"] = frame["portfolio_type"].fillna("").astype(str)
+    rank = {kind: i for i, kind in enumerate(TYPE_ORDER)}
+    frame["_rank"] = frame["portfolio_type"].map(lambda k: rank.get(k, len(rank)))
+    frame = frame.sort_values(["_rank", "manager_id"], kind="stable")
+    return frame.drop(columns="_rank").reset_index(drop=True)
+
+
+def type_colours(types: pd.Series) -> list[str]:
+    return [TYPE_COLOURS.get(str(k), TYPE_COLOURS[""]) for k in types]
+
+
+def manager_ticks(
+    ax: Axes,
+    ids: pd.Series,
+    types: pd.Series,
+    names: Mapping[str, str] | None = None,
+) -> None:
+    """Manager ids under the bars, with the name below where a font can draw it.
+
+    Tick labels take their portfolio type's colour.
+    """
+    font = find_cjk_font()
+    show_names = names is not None and len(ids) <= NAMES_UP_TO
+    labels, uses_cjk = [], False
+    for manager_id in ids:
+        name = str(names.get(manager_id, "")) if show_names and names is not None else ""
+        drawable = bool(name) and (
+            name.isascii() or (font is not None and font.draws(name))
+        )
+        labels.append(f"{manager_id}\n{name}" if drawable else str(manager_id))
+        uses_cjk |= drawable and not name.isascii()
+    positions = list(range(len(ids)))
+    extra: dict[str, object] = {}
+    if uses_cjk and font is not None:
+        extra["fontfamily"] = font.families
+    crowded = len(ids) > 12
+    ax.set_xticks(
+        positions,
+        labels,
+        rotation=90 if crowded else 0,
+        fontsize=8 if crowded else 9,
+        **extra,  # type: ignore[arg-type]
+    )
+    for label, kind in zip(ax.get_xticklabels(), types, strict=True):
+        label.set_color(TYPE_COLOURS.get(str(kind), TYPE_COLOURS[""]))
+    ax.set_xlim(-0.6, len(ids) - 0.4)
+
+
+def money(value: float, _: object = None) -> str:
+    """Thousands separators, no decimals: 12,345,678."""
+    return f"{value:,.0f}"
+
+
+def money_axis(ax: Axes) -> None:
+    ax.yaxis.set_major_formatter(FuncFormatter(money))
+    ax.grid(axis="y", color="#dddddd", linewidth=0.8)
+    ax.set_axisbelow(True)
+
+
+def clean_frame(ax: Axes) -> None:
+    ax.spines["top"].set_visible(False)
+    ax.spines["right"].set_visible(False)

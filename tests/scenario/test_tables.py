@@ -1,0 +1,114 @@
+"""Reading one table: encodings, XLSX sheets, header spelling, paths kept inside the folder."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from portfolio_opt.scenario.loader import inspect_scenario
+from portfolio_opt.scenario.tables import read_table, resolve_inside, split_table_spec
+
+CSV = "customer_id,name,customer_class\nC1,甲公司,key\nC2,乙公司,basic\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_csv_encoding_is_detected(tmp_path, encoding):
+    (tmp_path / "c.csv").write_bytes(CSV.encode(encoding))
+    frame, problems = read_table(tmp_path, "c.csv")
+    assert problems == []
+    assert list(frame.columns) == ["customer_id", "name", "customer_class"]
+    assert frame["name"].tolist() == ["甲公司", "乙公司"]
+
+
+def test_header_is_trimmed_and_lower_cased(tmp_path):
+    (tmp_path / "c.csv").write_text(" Customer_ID ,NAME\t,customer_class\nC1,甲, key \n")
+    frame, problems = read_table(tmp_path, "c.csv")
+    assert problems == []
+    assert frame.to_dict("records") == [{"customer_id": "C1", "name": "甲", "customer_class": "key"}]
+
+
+def test_trailing_blank_rows_are_dropped_and_row_numbers_kept(tmp_path):
+    (tmp_path / "c.csv").write_text("customer_id,customer_class\nC1,key\n,\nC3,x\n,\n,\n")
+    frame, _ = read_table(tmp_path, "c.csv")
+    assert frame["customer_id"].tolist() == ["C1", "", "C3"]
+
+
+def xlsx(tmp_path, sheets: dict[str, pd.DataFrame]) -> None:
+    with pd.ExcelWriter(tmp_path / "book.xlsx", engine="openpyxl") as book:
+        for name, frame in sheets.items():
+            frame.to_excel(book, sheet_name=name, index=False)
+
+
+def test_xlsx_first_sheet_or_the_named_one(tmp_path):
+    xlsx(
+        tmp_path,
+        {
+            "客户": pd.DataFrame({"Customer_ID": ["C1"], "interest_income": [1200.5]}),
+            "经理": pd.DataFrame({"manager_id": ["M1"], "available": [True], "score": [900]}),
+        },
+    )
+    first, problems = read_table(tmp_path, "book.xlsx")
+    assert problems == []
+    assert first.to_dict("records") == [{"customer_id": "C1", "interest_income": "1200.5"}]
+    named, problems = read_table(tmp_path, "book.xlsx#经理")
+    assert problems == []
+    assert named.to_dict("records") == [{"manager_id": "M1", "available": "true", "score": "900"}]
+
+
+def test_xlsx_sheet_that_does_not_exist(tmp_path):
+    xlsx(tmp_path, {"客户": pd.DataFrame({"customer_id": ["C1"]})})
+    frame, problems = read_table(tmp_path, "book.xlsx#Managers", "book.xlsx")
+    assert frame is None
+    assert [(p.file, p.message) for p in problems] == [
+        ("book.xlsx", "no sheet named 'Managers'")
+    ]
+    assert "'#'" in problems[0].hint
+
+
+def test_xlsx_sheet_that_does_not_exist_in_a_scenario(minimal):
+    pd.read_csv(minimal / "managers.csv").to_excel(
+        minimal / "managers.xlsx", sheet_name="经理", index=False
+    )
+    (minimal / "scenario.toml").write_text(
+        '[tables]\ncustomers = "customers.csv"\nmanagers = "managers.xlsx#客户经理"\n',
+        encoding="utf-8",
+    )
+    scenario, problems = inspect_scenario(minimal)
+    assert scenario is None
+    assert [(p.file, p.message) for p in problems] == [
+        ("managers.xlsx", "no sheet named '客户经理'")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [("a.csv", ("a.csv", None)), ("b.xlsx#Sheet 1", ("b.xlsx", "Sheet 1")), ("b.xlsx#", ("b.xlsx", None))],
+)
+def test_split_table_spec(spec, expected):
+    assert split_table_spec(spec) == expected
+
+
+@pytest.mark.parametrize("relative", ["../x.csv", "sub/../../x.csv", "/etc/hostname"])
+def test_paths_leaving_the_folder_are_refused(tmp_path, relative):
+    root = tmp_path / "scenario"
+    root.mkdir()
+    (tmp_path / "x.csv").write_text(CSV)
+    assert resolve_inside(root, relative) is None
+    frame, problems = read_table(root, relative, "x.csv")
+    assert frame is None
+    assert [p.message for p in problems] == ["the path leaves the scenario folder"]
+
+
+def test_symlink_out_of_the_folder_is_refused(tmp_path):
+    root = tmp_path / "scenario"
+    root.mkdir()
+    (tmp_path / "x.csv").write_text(CSV)
+    (root / "link.csv").symlink_to(tmp_path / "x.csv")
+    assert resolve_inside(root, "link.csv") is None
+
+
+def test_paths_inside_the_folder_are_allowed(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "c.csv").write_text(CSV)
+    frame, problems = read_table(tmp_path, "sub/../sub/c.csv")
+    assert problems == [] and len(frame) == 2

@@ -1,0 +1,166 @@
+"""Every bad input is reported with its file, spreadsheet row, column and what to do.
+
+Each case is a folder under ``data/invalid/`` named after the failure: ``valid_minimal`` with
+one thing broken. Rows are spreadsheet rows (the header is row 1); ``None`` is the whole file.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from portfolio_opt.problems import Problem
+from portfolio_opt.scenario.loader import inspect_scenario
+
+from .conftest import DATA, INVALID
+
+CASES = [
+    # files that cannot be read
+    ("MissingScenarioToml", "scenario.toml", None, None, "file not found"),
+    ("MissingManagersFile", "managers.csv", None, None, "file not found"),
+    ("EmptyCustomersFile", "customers.csv", None, None, "the file is empty"),
+    # bytes that are neither UTF-8 nor GB18030
+    ("UnreadableEncoding", "customers.csv", None, None, "unknown encoding"),
+    # a data row with more cells than the header: row 3 is the bad line
+    ("RaggedCsvRow", "customers.csv", 3, None, "not a valid CSV file"),
+    # managers.xlsx holds plain text, not a workbook
+    ("CorruptXlsx", "managers.xlsx", None, None, "cannot read the workbook"),
+    ("UnsupportedFileType", "managers.ods", None, None, "unsupported file type"),
+    # customers = "../DuplicateCustomerId/customers.csv": the file exists, but outside
+    ("PathLeavesFolder", "customers.csv", None, None, "leaves the scenario folder"),
+    ("AbsolutePathOutsideFolder", "hostname", None, None, "leaves the scenario folder"),
+    # the policy file: syntax, unknown keys and bad values, each with its line
+    ("TomlSyntaxError", "scenario.toml", 6, None, "not valid TOML"),
+    ("UnknownPolicyKey", "scenario.toml", 7, "span.tolerence", "unknown key"),
+    ("PolicyValueOutOfRange", "scenario.toml", 6, "span.tolerance", "greater than or equal to 0"),
+    ("PremiumClassNotListed", "scenario.toml", 5, "classes", "premium_class 'vip' is not in"),
+    # the header
+    ("MissingCustomerClassColumn", "customers.csv", 1, "customer_class", "required column"),
+    ("DuplicateColumn", "customers.csv", 1, "name", "the column appears twice"),
+    # ids
+    ("EmptyCustomerId", "customers.csv", 3, "customer_id", "the value is empty"),
+    ("EmptyManagerId", "managers.csv", 4, "manager_id", "the value is empty"),
+    ("DuplicateCustomerId", "customers.csv", 4, "customer_id", "duplicate customer_id 'C2'"),
+    ("DuplicateManagerId", "managers.csv", 4, "manager_id", "duplicate manager_id 'M2'"),
+    # classes and grades outside the policy's lists
+    ("UnknownCustomerClass", "customers.csv", 3, "customer_class", "unknown customer class 'vip'"),
+    ("UnknownGrade", "managers.csv", 3, "grade", "unknown grade 'Z'"),
+    # cells of the wrong type or range
+    ("IncomeNotANumber", "customers.csv", 3, "interest_income", "'八十' is not a number"),
+    ("ScoreAboveThousand", "managers.csv", 3, "management_score", "at most 1000"),
+    ("ScoreBelowZero", "managers.csv", 2, "management_score", "at least 0"),
+    ("BooleanNotRecognised", "managers.csv", 3, "available", "'maybe' is not a yes/no value"),
+    ("TenureNotWholeNumber", "customers.csv", 3, "tenure_years", "not a whole number"),
+    ("MinCustomersAboveMax", "managers.csv", 2, "min_customers", "is above max_customers"),
+    # every manager has available = false
+    ("NoManagerAvailable", "managers.csv", None, None, "no manager is available"),
+    # customers naming managers
+    ("UnknownPriorManager", "customers.csv", 3, "prior_manager_id", "unknown manager 'M9'"),
+    ("UnknownPinnedManager", "customers.csv", 4, "pinned_manager_id", "unknown manager 'M9'"),
+    ("PinnedToUnavailableManager", "customers.csv", 4, "pinned_manager_id", "not available"),
+    # optional tables naming customers and managers
+    ("RelationUnknownCustomer", "relations.csv", 3, "b", "unknown customer 'C9'"),
+    ("RelationUnknownKind", "relations.csv", 2, "kind", "unknown kind 'supplier'"),
+    ("CreditUnknownCustomer", "credits.csv", 3, "customer_id", "customer 'C9' is not in"),
+    ("CreditUnknownManager", "credits.csv", 2, "manager_id", "manager 'M9' is not in"),
+    ("ActualsUnknownCustomer", "actuals.csv", 3, "customer_id", "customer 'C9' is not in"),
+    ("ActualsBadPeriod", "actuals.csv", 2, "period", "'2026Q5' is not a year"),
+    ("AdjustmentUnknownManager", "adjustments.csv", 3, "manager_id", "manager 'M9' is not in"),
+    ("AffinityUnknownManager", "affinity.csv", 3, "manager_id", "unknown manager 'M9'"),
+    # credit shares: each within 0..1, and one customer's shares at most 1 together
+    ("CreditShareAboveOne", "credits.csv", 2, "share", "at most 1"),
+    ("CreditShareBelowZero", "credits.csv", 3, "share", "at least 0"),
+    ("CreditShareNotANumber", "credits.csv", 2, "share", "'30%' is not a number"),
+    # C1 gives 0.6 (row 3) and 0.5 (row 4) away
+    ("CreditSharesAddUpAboveOne", "credits.csv", 3, "share", "add up to 1.1, more than 1"),
+]
+
+
+def errors_of(folder: str) -> list[Problem]:
+    scenario, problems = inspect_scenario(INVALID / folder)
+    assert scenario is None, "an invalid scenario must not load"
+    return [p for p in problems if p.is_error]
+
+
+@pytest.mark.parametrize(("folder", "file", "row", "column", "phrase"), CASES)
+def test_invalid_input_is_reported_where_it_is(
+    folder: str, file: str, row: int | None, column: str | None, phrase: str
+):
+    errors = errors_of(folder)
+    found = [
+        p
+        for p in errors
+        if (p.file, p.row, p.column) == (file, row, column) and phrase in p.message
+    ]
+    assert found, f"expected {file} row {row} column {column}: {phrase!r}; got {errors}"
+    assert all(p.hint for p in found), "every problem says what to do"
+    # One error per cell, from the most specific check (no extra "share '' is not a number").
+    cells = [(p.file, p.row, p.column) for p in errors if p.row is not None]
+    assert len(cells) == len(set(cells)), errors
+
+
+def test_every_invalid_folder_has_a_case():
+    folders = {p.name for p in INVALID.iterdir() if p.is_dir()}
+    assert folders == {case[0] for case in CASES}
+
+
+MANY_PROBLEMS = {
+    ("customers.csv", 3, "customer_class", "unknown customer class 'vip'"),
+    ("customers.csv", 3, "interest_income", "'abc' is not a number"),
+    ("customers.csv", 4, "customer_id", "duplicate customer_id 'C2' (first at row 3)"),
+    ("customers.csv", 4, "prior_manager_id", "unknown manager 'M9'"),
+    ("customers.csv", 5, "customer_id", "the value is empty"),
+    ("customers.csv", 5, "pinned_manager_id", "pinned to manager 'M3', who is not available"),
+    ("customers.csv", 6, "customer_class", "the value is empty"),
+    ("customers.csv", 6, "pinned_manager_id", "unknown manager 'M8'"),
+    ("managers.csv", 2, "management_score", "'1200' is not at most 1000"),
+    ("managers.csv", 3, "grade", "unknown grade 'Z'"),
+    ("managers.csv", 3, "available", "'maybe' is not a yes/no value"),
+    ("relations.csv", 2, "b", "unknown customer 'C7'"),
+    ("relations.csv", 3, "kind", "unknown kind 'friend'"),
+    ("actuals.csv", 2, "customer_id", "customer 'C9' is not in customers"),
+    ("actuals.csv", 3, "period", "'2026Q9' is not a year"),
+    ("actuals.csv", 3, "interest_income", "'x' is not a number"),
+    ("adjustments.csv", 2, "manager_id", "manager 'M7' is not in managers"),
+    ("credits.csv", 2, "share", "'1.4' is not at most 1"),
+    ("credits.csv", 3, "share", "the shares of customer 'C5' add up to 1.3"),
+    ("credits.csv", 5, "manager_id", "manager 'M6' is not in managers"),
+    ("affinity.csv", 2, "manager_id", "unknown manager 'M5'"),
+}
+
+
+def matches(problem: Problem, expected: tuple[str, int, str, str]) -> bool:
+    file, row, column, phrase = expected
+    return (problem.file, problem.row, problem.column) == (file, row, column) and (
+        phrase in problem.message
+    )
+
+
+def test_many_problems_are_all_reported_at_once():
+    scenario, problems = inspect_scenario(DATA / "many_problems")
+    assert scenario is None
+    errors = [p for p in problems if p.is_error]
+    missing = [e for e in MANY_PROBLEMS if not any(matches(p, e) for p in errors)]
+    assert missing == []
+    unexpected = [p for p in errors if not any(matches(p, e) for e in MANY_PROBLEMS)]
+    assert unexpected == []
+    warnings = [p for p in problems if not p.is_error]
+    assert [(w.file, w.row, w.column) for w in warnings] == [
+        ("customers.csv", 4, "interest_income")
+    ]
+
+
+def test_negative_income_is_a_warning_that_does_not_stop():
+    scenario, problems = inspect_scenario(DATA / "warning" / "NegativeIncome")
+    assert scenario is not None
+    assert [(p.severity, p.file, p.row, p.column) for p in problems] == [
+        ("warning", "customers.csv", 4, "interest_income")
+    ]
+    assert "negative income -30" in problems[0].message
+    assert scenario.warnings == problems
+    assert scenario.customers["interest_income"].tolist() == [100.0, 80.0, -30.0]
+
+
+def test_a_blank_pin_is_not_a_pin_to_a_manager_with_a_blank_id():
+    """An unavailable manager with an empty id must not flag every customer without a pin."""
+    errors = errors_of("EmptyManagerId")
+    assert [p.column for p in errors] == ["manager_id"]
