@@ -186,7 +186,8 @@ def run_ours(
     sign = -1 if entry.sense == "max" else 1
     if result.goals.get("affinity") != sign * value:
         raise AssertionError(
-            f"{entry.label}: engine reports {result.goals.get('affinity')}, plan costs {sign * value}"
+            f"{entry.label}: the engine reports {result.goals.get('affinity')}, "
+            f"the plan costs {sign * value}"
         )
     return value, result.status is SolveStatus.OPTIMAL, seconds, result.method
 
@@ -203,8 +204,7 @@ def run_plain(
         model.add_exactly_one(x[i][j] for i in range(m))
     for i in range(m):
         model.add(
-            sum(int(problem.resource[i, j]) * x[i][j] for j in range(n))
-            <= int(problem.capacity[i])
+            sum(int(problem.resource[i, j]) * x[i][j] for j in range(n)) <= int(problem.capacity[i])
         )
     total = sum(int(problem.cost[i, j]) * x[i][j] for i in range(m) for j in range(n))
     if entry.sense == "max":
@@ -287,7 +287,9 @@ def write_csv(rows: list[Row], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.tmp")
     with temp.open("w", encoding="utf-8", newline="") as stream:
-        writer = csv.DictWriter(stream, fieldnames=list(asdict(rows[0]) if rows else Row.__annotations__))
+        writer = csv.DictWriter(
+            stream, fieldnames=list(asdict(rows[0]) if rows else Row.__annotations__)
+        )
         writer.writeheader()
         for row in rows:
             writer.writerow({k: "" if v is None else v for k, v in asdict(row).items()})

@@ -40,12 +40,24 @@ class Case:
 CASES = [
     Case("S", 300, 10, False, {}, 20, "proven optimal in seconds"),
     Case("M", 3000, 80, False, {}, 20, "span range <= 2, CV <= 0.5%, <= 20 s"),
-    Case("M-chain", 3000, 80, False,
-         {"objective.order": ORDER_CHAIN, "balance.max_deviation": 0.02}, 30,
-         "cut <= 35% of chain weight, <= 30 s"),
-    Case("M-rebalance", 3000, 80, True,
-         {"objective.order": ORDER_CONTINUITY, "balance.max_deviation": 0.05}, 60,
-         "moves <= 1.15 x lower bound, <= 60 s"),
+    Case(
+        "M-chain",
+        3000,
+        80,
+        False,
+        {"objective.order": ORDER_CHAIN, "balance.max_deviation": 0.02},
+        30,
+        "cut <= 35% of chain weight, <= 30 s",
+    ),
+    Case(
+        "M-rebalance",
+        3000,
+        80,
+        True,
+        {"objective.order": ORDER_CONTINUITY, "balance.max_deviation": 0.05},
+        60,
+        "moves <= 1.15 x lower bound, <= 60 s",
+    ),
     Case("L", 30000, 600, False, {}, 60, "CV <= 1%, <= 60 s, <= 4 GiB"),
 ]
 
@@ -60,7 +72,9 @@ def _row(case: Case, method: str, scenario, result, seconds: float) -> dict[str,
         row["status"] = "no plan" if result is None else result.status.value
         return row
     plan = result.assignment
-    kpis = compute_kpis(scenario, plan, customer_targets(scenario.customers, scenario.policy)["target"])
+    kpis = compute_kpis(
+        scenario, plan, customer_targets(scenario.customers, scenario.policy)["target"]
+    )
     standard = kpis["span"]["by_type"].get("standard", {})
     row.update(
         status=result.status.value,
@@ -107,7 +121,9 @@ def run_greedy(folder: Path, case: Case, queue: mp.Queue) -> None:
 
     scenario = _load(folder, case)
     started = time.monotonic()
-    instance = build_instance(scenario, customer_targets(scenario.customers, scenario.policy)["target"])
+    instance = build_instance(
+        scenario, customer_targets(scenario.customers, scenario.policy)["target"]
+    )
     structure = decide_structure(instance)
     result = None
     if isinstance(structure, Structure):
@@ -115,8 +131,10 @@ def run_greedy(folder: Path, case: Case, queue: mp.Queue) -> None:
         means = portfolio_means(instance, structure)
         assign = construct(instance, structure, means, spec)
         ok = evaluate(instance, structure, means, assign)["violation"] == 0
-        result = Result(SolveStatus.FEASIBLE if ok else SolveStatus.NO_PLAN,
-                        assignment=plan_frame(instance, structure, assign))
+        result = Result(
+            SolveStatus.FEASIBLE if ok else SolveStatus.NO_PLAN,
+            assignment=plan_frame(instance, structure, assign),
+        )
     row = _row(case, "greedy", scenario, result, time.monotonic() - started)
     if result is not None and result.status.value == "no_plan":
         row["status"] = "greedy breaks a band or bound"
@@ -138,22 +156,35 @@ def run_one_shot(folder: Path, case: Case, queue: mp.Queue) -> None:
 
     scenario = _load(folder, case)
     started = time.monotonic()
-    instance = build_instance(scenario, customer_targets(scenario.customers, scenario.policy)["target"])
+    instance = build_instance(
+        scenario, customer_targets(scenario.customers, scenario.policy)["target"]
+    )
     structure = decide_structure(instance)
     result = None
     if isinstance(structure, Structure):
         spec = goal_spec(instance)
         means = portfolio_means(instance, structure)
         start = np.zeros(instance.n_blocks, dtype=np.int64)
-        model = SubModel(instance, structure, means, spec, np.arange(instance.n_managers),
-                         np.arange(instance.n_blocks), start, soft_hard_rules=False, hint=False)
+        model = SubModel(
+            instance,
+            structure,
+            means,
+            spec,
+            np.arange(instance.n_managers),
+            np.arange(instance.n_blocks),
+            start,
+            soft_hard_rules=False,
+            hint=False,
+        )
         remaining = max(case.time_limit_s - (time.monotonic() - started), 1.0)
         outcome = model.solve(remaining, 2, 0, False)
         if outcome.assign and len(outcome.assign) == instance.n_blocks:
             assign = start.copy()
             for b, m in outcome.assign.items():
                 assign[b] = m
-            result = Result(SolveStatus.FEASIBLE, assignment=plan_frame(instance, structure, assign))
+            result = Result(
+                SolveStatus.FEASIBLE, assignment=plan_frame(instance, structure, assign)
+            )
     row = _row(case, "one-shot CP-SAT", scenario, result, time.monotonic() - started)
     row["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     queue.put(row)
@@ -168,8 +199,15 @@ def _in_child(target, folder: Path, case: Case) -> dict[str, object]:
     if process.is_alive():
         process.kill()
         return {"case": case.name, "method": target.__name__, "status": "killed (time)"}
-    return queue.get() if not queue.empty() else {"case": case.name, "method": target.__name__,
-                                                  "status": f"crashed ({process.exitcode})"}
+    return (
+        queue.get()
+        if not queue.empty()
+        else {
+            "case": case.name,
+            "method": target.__name__,
+            "status": f"crashed ({process.exitcode})",
+        }
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,8 +228,16 @@ def main(argv: list[str] | None = None) -> int:
             if args.time_limit:
                 case = Case(**{**case.__dict__, "time_limit_s": args.time_limit})
             folder = Path(tmp) / case.name
-            write_scenario(generate_scenario(case.customers, case.managers, seed=args.seed,
-                                             rebalance=case.rebalance, name=case.name), folder)
+            write_scenario(
+                generate_scenario(
+                    case.customers,
+                    case.managers,
+                    seed=args.seed,
+                    rebalance=case.rebalance,
+                    name=case.name,
+                ),
+                folder,
+            )
             for name in args.methods.split(","):
                 row = _in_child(methods[name], folder, case)
                 row["target"] = case.target

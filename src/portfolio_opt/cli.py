@@ -58,7 +58,7 @@ def _load(path: str) -> Scenario:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="portfolio-opt")
 def main() -> None:
-    """Split a branch's corporate customers among its customer managers, then set targets and pay."""
+    """Split a branch's corporate customers among its managers, then set targets and pay."""
 
 
 @main.command()

@@ -145,7 +145,8 @@ def load_gap(spec: str) -> GapProblem:
         index = 1
     if not 1 <= index <= len(problems):
         raise GapSpecError(
-            f"{path.name} holds {len(problems)} problem(s): #{index} is not among 1..{len(problems)}"
+            f"{path.name} holds {len(problems)} problem(s): "
+            f"#{index} is not among 1..{len(problems)}"
         )
     return problems[index - 1]
 
@@ -226,7 +227,9 @@ def write_gap_scenario(problem: GapProblem, out: Path, source: str, maximise: bo
     tables = scenario_tables(problem, maximise)
     with atomic_folder(out) as staging:
         for name, frame in tables.items():
-            frame.to_csv(staging / f"{name}.csv", index=False, encoding="utf-8", lineterminator="\n")
+            frame.to_csv(
+                staging / f"{name}.csv", index=False, encoding="utf-8", lineterminator="\n"
+            )
         (staging / "scenario.toml").write_text(
             scenario_toml(problem, source, maximise), encoding="utf-8"
         )
@@ -242,4 +245,3 @@ def import_gap(spec: str, out: Path, maximise: bool = False) -> None:
     path, index = split_spec(spec)
     source = path.name if index is None else f"{path.name}#{index}"
     write_gap_scenario(problem, Path(out), source, maximise)
-

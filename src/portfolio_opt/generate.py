@@ -10,6 +10,8 @@ files, byte for byte.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 import math
 from collections.abc import Mapping
@@ -35,7 +37,13 @@ RELATION_GROUP_SHARE = 0.15  # groups known only from relations.csv, not from gr
 GROUP_SHARE_INDUSTRY = 0.6  # members of a group mostly work in the group's industry
 GROUP_SHARE_BRAND = 0.7  # ... and mostly carry the group's name
 PIN_SHARE = 0.005
-CHAIN_LINK_SHARE = 0.08
+NETWORK_SIZE = 25  # mean customers of one local supply network (a cluster of chain links)
+NETWORK_SPREAD = 3  # Dirichlet concentration of network sizes: lower, more uneven
+SUPPLIER_LINKS = ((1, 2, 3), (0.3, 0.4, 0.3))  # links to suppliers per customer, and odds
+MAIN_TIE_WEIGHTS = ((1.0, 2.0, 3.0), (0.2, 0.45, 0.35))  # a customer's main supplier
+OTHER_TIE_WEIGHTS = ((1.0, 2.0), (0.6, 0.4))  # further suppliers, sole buyers
+STRAY_LINK_SHARE = 0.08  # customers with one more link outside their network (weight 1)
+OTHER_KIND_ODDS = 0.55  # a partner of another portfolio kind is kept with these odds
 FX_SHARE = 0.12
 EXPLICIT_GROWTH_SHARE = 0.1
 NEW_CUSTOMER_SHARE = 0.05
@@ -44,6 +52,9 @@ JOINER_SHARE = 0.03
 REGRADE_SHARE = 0.02
 SPLIT_GROUP_SHARE = 0.03
 TENURE_P = 0.33  # geometric: about 6% of customers reach the rotation limit
+PRIOR_VALUE_NOISE = 0.06  # last year's customer values: this year's, lognormally perturbed
+VALUE_MARGIN = 0.9  # aim this far below the limits: rounding and later draws stay inside
+SEPARATE_GROWTH = 0.03  # the generated policy's [payout.separate_ledger] default_growth
 
 _CLASSES = Classes()
 CLASSES: list[str] = list(_CLASSES.classes)
@@ -76,12 +87,14 @@ INDUSTRIES: tuple[tuple[str, str, str], ...] = (
     ("化工", "化工", "Chemicals"),
     ("電子元器件", "電子", "Electronics"),
     ("紡織", "紡織", "Textiles"),
+    ("塑料製品", "塑膠", "Plastics"),
     ("物流", "物流", "Logistics"),
     ("食品加工", "食品", "Foods"),
     ("建材", "建材", "Building Materials"),
     ("服裝", "服飾", "Apparel"),
     ("軟件信息", "科技", "Software"),
     ("醫藥", "醫藥", "Pharmaceuticals"),
+    ("包裝印刷", "包裝", "Packaging"),
     ("汽車製造", "汽車", "Motors"),
     ("電力", "電力", "Power"),
     ("糧油", "糧油", "Grain & Oils"),
@@ -91,28 +104,23 @@ INDUSTRIES: tuple[tuple[str, str, str], ...] = (
     ("港口航運", "港務", "Shipping"),
 )
 ENGLISH_WORD = {name: english for name, _, english in INDUSTRIES}
-# upstream -> downstream links between industries (行業鏈的上、下游)
-CHAINS: tuple[tuple[str, str], ...] = (
-    ("鋼鐵", "汽車零部件"),
-    ("汽車零部件", "汽車製造"),
-    ("鋼鐵", "機械設備"),
-    ("鋼鐵", "建築工程"),
-    ("煤炭", "鋼鐵"),
+# Supply chains (行業鏈), upstream first. Each customer belongs to one local network of one
+# chain, and buys from a few customers of the industry just upstream in the same network.
+SUPPLY_CHAINS: tuple[tuple[str, ...], ...] = (
+    ("煤炭", "鋼鐵", "汽車零部件", "汽車製造", "批發零售"),  # ... to the car dealers
+    ("鋼鐵", "機械設備", "建築工程", "房地產"),
+    ("建材", "建築工程", "房地產"),
+    ("化工", "塑料製品", "包裝印刷", "食品加工", "批發零售"),
+    ("化工", "紡織", "服裝", "批發零售"),
+    ("化工", "醫藥", "批發零售"),
+    ("糧油", "食品加工", "批發零售"),
+    ("有色金屬", "電子元器件", "通信設備", "軟件信息"),
     ("煤炭", "電力"),
-    ("有色金屬", "電子元器件"),
-    ("電子元器件", "通信設備"),
-    ("化工", "紡織"),
-    ("化工", "醫藥"),
-    ("紡織", "服裝"),
-    ("建材", "建築工程"),
-    ("建築工程", "房地產"),
-    ("糧油", "食品加工"),
-    ("食品加工", "批發零售"),
-    ("服裝", "批發零售"),
-    ("醫藥", "批發零售"),
-    ("港口航運", "物流"),
-    ("物流", "批發零售"),
-    ("軟件信息", "通信設備"),
+    ("港口航運", "物流", "批發零售"),
+)
+# upstream -> downstream links between industries (行業鏈的上、下游)
+CHAINS: tuple[tuple[str, str], ...] = tuple(
+    dict.fromkeys(pair for chain in SUPPLY_CHAINS for pair in itertools.pairwise(chain))
 )
 # fmt: off
 _CITIES = (
@@ -142,6 +150,9 @@ _PENALTY_NOTES = ("客戶投訴經查屬實", "因工作疏忽導致客戶流失
 _STOP_NOTE = "未及時發現風險形成不良資產"
 
 STANDARD, PREMIUM_KIND, SEPARATE = 0, 1, 2
+# The largest customer and the largest group, as a share of the mean portfolio target of
+# their kind, so that every kind's portfolios can be balanced: (customer, group) per kind.
+VALUE_LIMITS = {STANDARD: (0.15, 0.35), PREMIUM_KIND: (0.15, 0.40), SEPARATE: (0.15, 0.35)}
 TABLES = ("customers", "managers", "relations", "actuals", "adjustments", "credits")
 
 
@@ -251,15 +262,16 @@ def generate_scenario(
     new = np.arange(lay.n) >= lay.n - n_new
     cls = _classes(rng, kind)
     industry = _industries(rng, group)
+    money = _money(rng, lay, kind, group, cls)
     managers, roles = _managers(rng, lay, rebalance)
-    history = _history(rng, lay, kind, group, cls, new, roles) if rebalance else None
+    history = _history(rng, lay, kind, group, cls, new, roles, money) if rebalance else None
     pinned = _pins(rng, kind, group, roles)
     tenure = _tenure(rng, lay, kind, group, pinned, history) if history is not None else None
     relation_only = _relation_only_groups(rng, group)
     customers = _customers_frame(
-        rng, lay, kind, group, relation_only, cls, industry, roles, history, pinned, tenure
+        rng, lay, kind, group, relation_only, cls, industry, money, roles, history, pinned, tenure
     )
-    relations = _relations_frame(rng, customers, group, relation_only, industry)
+    relations = _relations_frame(rng, customers, kind, group, relation_only, industry)
     available = managers.loc[managers["available"], "manager_id"].to_numpy()
     toml = _policy_toml(lay, seed=seed, rebalance=rebalance, name=name)
     return GeneratedScenario(
@@ -445,6 +457,91 @@ def _incomes(rng: np.random.Generator, cls: np.ndarray) -> dict[str, np.ndarray]
     return incomes
 
 
+@dataclass
+class _Money:
+    """Each customer's incomes, own growth rate (NaN: the class default) and target."""
+
+    incomes: dict[str, np.ndarray]
+    growth_rate: np.ndarray
+    value: np.ndarray
+
+
+def _money(
+    rng: np.random.Generator, lay: Layout, kind: np.ndarray, group: np.ndarray, cls: np.ndarray
+) -> _Money:
+    """Incomes and growth, with the largest customers and groups of each kind shrunk to fit
+    a balanced portfolio (see ``VALUE_LIMITS``)."""
+    n = len(cls)
+    incomes = _incomes(rng, cls)
+    explicit = rng.random(n) < EXPLICIT_GROWTH_SHARE
+    growth = _class_growth(cls, kind) + rng.normal(0, 0.03, size=n)
+    growth_rate = np.where(explicit, np.round(growth, 3), np.nan)
+    scale = _value_caps(lay, kind, group, _targets(incomes, growth_rate, cls, kind))
+    incomes = {column: np.round(value * scale, 2) for column, value in incomes.items()}
+    return _Money(incomes, growth_rate, _targets(incomes, growth_rate, cls, kind))
+
+
+def _class_growth(cls: np.ndarray, kind: np.ndarray) -> np.ndarray:
+    growth = pd.Series(cls).map(CLASS_GROWTH).fillna(0.05).to_numpy(float)
+    return np.where(kind == SEPARATE, SEPARATE_GROWTH, growth)
+
+
+def _targets(
+    incomes: Mapping[str, np.ndarray], growth_rate: np.ndarray, cls: np.ndarray, kind: np.ndarray
+) -> np.ndarray:
+    """Each customer's target as the generated policy sets it: bases grown by the forecast."""
+    base = sum(
+        incomes[column] + FX_RATE * incomes[f"{column}_fx"]
+        for column in ("interest_income", "deposit_income", "fee_income")
+    )
+    growth = np.where(np.isnan(growth_rate), _class_growth(cls, kind), growth_rate)
+    return np.asarray(base * (1 + growth), dtype=float)
+
+
+def _squash(value: np.ndarray, cap: float) -> np.ndarray:
+    """Values above half the cap bent smoothly below the cap; the rest unchanged."""
+    knee = cap / 2
+    over = value > knee
+    out = value.astype(float)
+    out[over] = knee + (cap - knee) * -np.expm1(-(value[over] - knee) / (cap - knee))
+    return out
+
+
+def _value_caps(lay: Layout, kind: np.ndarray, group: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """A factor per customer that keeps each customer and each group well below its limit
+    share of the mean portfolio target of its kind.
+
+    In small branches a portfolio holds few customers, and the limits widen to two customers'
+    and four customers' worth.
+    """
+    scale = np.ones(len(value))
+    portfolios = {STANDARD: lay.k_standard, PREMIUM_KIND: lay.k_premium, SEPARATE: lay.k_separate}
+    for _ in range(3):  # shrinking lowers the mean: settle the caps on it
+        for segment, count in portfolios.items():
+            rows = np.flatnonzero(kind == segment)
+            if not count or not len(rows):
+                continue
+            per_portfolio = len(rows) / count
+            one, many = VALUE_LIMITS[segment]
+            current = value[rows] * scale[rows]
+            mean = current.sum() / count
+            cap = VALUE_MARGIN * max(one, 2 / per_portfolio) * mean
+            scale[rows] *= np.divide(
+                _squash(current, cap), current, out=np.ones(len(rows)), where=current > 0
+            )
+            grouped = rows[group[rows] >= 0]
+            if not len(grouped):
+                continue
+            labels, inverse = np.unique(group[grouped], return_inverse=True)
+            totals = np.bincount(inverse, weights=value[grouped] * scale[grouped])
+            cap = VALUE_MARGIN * max(many, 4 / per_portfolio) * mean
+            factor = np.divide(
+                _squash(totals, cap), totals, out=np.ones(len(labels)), where=totals > 0
+            )
+            scale[grouped] *= factor[inverse]
+    return scale
+
+
 # ---------------------------------------------------------------- managers
 
 
@@ -557,33 +654,56 @@ class _History:
     split: np.ndarray  # customers moved off their group's manager last year
 
 
-def _spread(rng: np.random.Generator, unit: np.ndarray, bins: int) -> np.ndarray:
-    """A bin 0..bins-1 per item; items of one unit share a bin; bin sizes as equal as can be.
+def _balanced(
+    rng: np.random.Generator, unit: np.ndarray, value: np.ndarray, bins: int
+) -> np.ndarray:
+    """A bin 0..bins-1 per item, as this tool would have planned it: items of one unit share
+    a bin, bin sizes within one of each other whenever the units allow, bin values close.
 
-    Groups go first, largest first, each to the emptiest bin; single items then fill the bins
-    level by level, so the sizes end up within one of each other whenever the groups allow.
+    Units of several items go first, most valuable first, each to the poorest bin with room.
+    Single items then go, most valuable first, to the bin that misses the most value per
+    free place, so the small items at the end even out what the large ones left.
     """
     labels, inverse, sizes = np.unique(unit, return_inverse=True, return_counts=True)
+    worth = np.bincount(inverse, weights=value)
     bin_of = np.empty(len(labels), dtype=np.int64)
-    load = np.zeros(bins, dtype=np.int64)
-    order = rng.permutation(len(labels))
-    groups = order[sizes[order] > 1]
-    groups = groups[np.argsort(-sizes[groups], kind="stable")]
-    ties = rng.random(bins)
-    for u in groups:
-        b = int(np.argmin(load + ties))
+    load, held = np.zeros(bins, dtype=np.int64), np.zeros(bins)
+    quota = np.full(bins, len(unit) // bins)
+    quota[rng.permutation(bins)[: len(unit) % bins]] += 1
+    tie = rng.random(len(labels))
+    order = np.lexsort((tie, -worth))
+    for u in order[sizes[order] > 1]:
+        room = load + sizes[u] <= quota
+        pool = np.flatnonzero(room) if room.any() else np.arange(bins)
+        b = int(pool[np.argmin(held[pool] if room.any() else load[pool])])
         bin_of[u] = b
         load[b] += sizes[u]
+        held[b] += worth[u]
     single = order[sizes[order] == 1]
-    total = int(load.sum()) + len(single)
-    target = np.full(bins, total // bins)
-    target[rng.permutation(bins)[: total % bins]] += 1
-    room = np.maximum(target - load, 0)
-    slot_bin = np.repeat(np.arange(bins), room)
-    level = load[slot_bin] + np.arange(len(slot_bin)) - np.repeat(np.cumsum(room) - room, room)
-    pick = np.lexsort((rng.random(len(slot_bin)), level))[: len(single)]
-    bin_of[single] = slot_bin[pick]
+    free = _free_places(rng, load, quota, len(single))
+    mean = worth.sum() / bins
+    heap = [(-(mean - held[b]) / free[b], int(b)) for b in np.flatnonzero(free)]
+    heapq.heapify(heap)
+    for u in single:
+        _, b = heapq.heappop(heap)
+        bin_of[u] = b
+        held[b] += worth[u]
+        free[b] -= 1
+        if free[b]:
+            heapq.heappush(heap, (-(mean - held[b]) / free[b], b))
     return bin_of[inverse]
+
+
+def _free_places(
+    rng: np.random.Generator, load: np.ndarray, quota: np.ndarray, count: int
+) -> np.ndarray:
+    """How many of ``count`` single items each bin takes: up to its quota, and where groups
+    overfilled a bin, the places left are taken lowest level first, so sizes stay even."""
+    free = np.maximum(quota - load, 0)
+    slot_bin = np.repeat(np.arange(len(load)), free)
+    level = load[slot_bin] + np.arange(len(slot_bin)) - np.repeat(np.cumsum(free) - free, free)
+    pick = np.lexsort((rng.random(len(slot_bin)), level))[:count]
+    return np.bincount(slot_bin[pick], minlength=len(load))
 
 
 def _units(group: np.ndarray) -> np.ndarray:
@@ -599,8 +719,13 @@ def _history(
     cls: np.ndarray,
     new: np.ndarray,
     roles: _Roles,
+    money: _Money,
 ) -> _History:
-    """Last year's plan over last year's staff, and last year's classes."""
+    """Last year's plan over last year's staff, and last year's classes.
+
+    The bank made last year's plan with this tool, so it kept the rules and was balanced in
+    customers and in target (last year's targets: this year's, slightly perturbed).
+    """
     prior_class = _regrade(rng, lay, kind, group, cls, new)
     was_premium = prior_class == PREMIUM
     staff = np.flatnonzero(roles.last_year)
@@ -615,13 +740,14 @@ def _history(
     rest = np.setdiff1d(staff, np.concatenate([holders, separate]))
     prior = np.full(lay.n, -1, dtype=np.int64)
     unit = _units(group)
+    value = money.value * rng.lognormal(0.0, PRIOR_VALUE_NOISE, size=lay.n)
     for rows, bins in (
         (~new & was_premium, holders),
         (~new & (kind == SEPARATE), separate),
         (~new & ~was_premium & (kind != SEPARATE), rest),
     ):
         if rows.any():
-            prior[rows] = bins[_spread(rng, unit[rows], len(bins))]
+            prior[rows] = bins[_balanced(rng, unit[rows], value[rows], len(bins))]
     split = _split_groups(rng, prior, group, kind, rest)
     return _History(prior, prior_class, split)
 
@@ -741,31 +867,146 @@ def _relation_only_groups(rng: np.random.Generator, group: np.ndarray) -> np.nda
     return np.sort(rng.choice(n_groups, size=count, replace=False))
 
 
-def _chain_links(
-    rng: np.random.Generator, industry: np.ndarray, count: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """``count`` random (upstream row, downstream row) pairs along the industry chains."""
+def _chain_positions() -> np.ndarray:
+    """Position of each industry in each supply chain (chain x industry), -1 where absent."""
     names = [name for name, _, _ in INDUSTRIES]
-    up = np.array([names.index(u) for u, _ in CHAINS])
-    down = np.array([names.index(d) for _, d in CHAINS])
-    members = np.bincount(industry, minlength=len(names))
-    weight = np.minimum(members[up], members[down]).astype(float)
-    if count < 1 or weight.sum() == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    link = rng.choice(len(CHAINS), size=count, p=weight / weight.sum())
-    by_industry = np.argsort(industry, kind="stable")
-    start = np.concatenate([[0], np.cumsum(members)[:-1]])
+    position = np.full((len(SUPPLY_CHAINS), len(names)), -1, dtype=np.int64)
+    for c, chain in enumerate(SUPPLY_CHAINS):
+        position[c, [names.index(name) for name in chain]] = np.arange(len(chain))
+    return position
 
-    def member(ind: np.ndarray) -> np.ndarray:
-        offset = np.floor(rng.random(len(ind)) * members[ind]).astype(np.int64)
-        return by_industry[start[ind] + offset]
 
-    return member(up[link]), member(down[link])
+def _networks(
+    rng: np.random.Generator, industry: np.ndarray, group: np.ndarray, position: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each customer's supply chain and local network within it.
+
+    A customer joins one chain holding its industry, and one of that chain's networks
+    (about ``NETWORK_SIZE`` customers, uneven). A group member whose industry is on its
+    group's chain joins the network of the group's first member.
+    """
+    n = len(industry)
+    holds = (position >= 0).T[industry]
+    chain = np.argmax(rng.random(holds.shape) * holds, axis=1)
+    lead = np.arange(n)
+    lead[group >= 0] = _leaders(group)[group[group >= 0]]
+    follow = (group >= 0) & (position[chain[lead], industry] >= 0)
+    chain[follow] = chain[lead[follow]]
+    members = np.bincount(chain, minlength=len(SUPPLY_CHAINS))
+    count = np.maximum(1, np.round(members / NETWORK_SIZE)).astype(np.int64)
+    offset = np.concatenate([[0], np.cumsum(count)[:-1]])
+    network = np.empty(n, dtype=np.int64)
+    for c in range(len(SUPPLY_CHAINS)):
+        rows = np.flatnonzero(chain == c)
+        share = rng.dirichlet(np.full(count[c], NETWORK_SPREAD))
+        network[rows] = offset[c] + rng.choice(count[c], size=len(rows), p=share)
+    network[follow] = network[lead[follow]]
+    return chain, network
+
+
+def _partners(
+    rng: np.random.Generator,
+    rows: np.ndarray,
+    block: np.ndarray,
+    sorted_block: np.ndarray,
+    order: np.ndarray,
+    kind: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One partner per row, drawn from the customers of ``block`` (a key per row).
+
+    A partner of another portfolio kind is redrawn (a few times) unless kept with the odds
+    ``OTHER_KIND_ODDS``: ties run mostly, not only, within a kind. Rows whose block is
+    empty get -1.
+    """
+    start = np.searchsorted(sorted_block, block, side="left")
+    size = np.searchsorted(sorted_block, block, side="right") - start
+    found = np.flatnonzero(size > 0)
+    partner = np.full(len(rows), -1, dtype=np.int64)
+    start, size, own = start[found], size[found], kind[rows[found]]
+    pick = order[start + (rng.random(len(found)) * size).astype(np.int64)]
+    for _ in range(3):
+        redraw = (kind[pick] != own) & (rng.random(len(found)) >= OTHER_KIND_ODDS)
+        fresh = order[start + (rng.random(len(found)) * size).astype(np.int64)]
+        pick = np.where(redraw, fresh, pick)
+    partner[found] = pick
+    return partner
+
+
+def _weights(
+    rng: np.random.Generator, table: tuple[tuple[float, ...], tuple[float, ...]], n: int
+) -> np.ndarray:
+    return rng.choice(np.array(table[0]), size=n, p=np.array(table[1]))
+
+
+def _chain_links(
+    rng: np.random.Generator, industry: np.ndarray, group: np.ndarray, kind: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted (upstream row, downstream row) links along the supply chains, without repeats.
+
+    Within each local network, every customer buys from one to three customers of the
+    industry just upstream (the first its main supplier, a strong tie), and every customer
+    left without a buyer sells to one downstream. A few customers also trade with one
+    customer of an adjacent industry anywhere in the branch (weight 1).
+    """
+    n = len(industry)
+    position = _chain_positions()
+    chain, network = _networks(rng, industry, group, position)
+    depth = position.shape[1]
+    place = position[chain, industry]
+    key = network * depth + place
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    ups, downs, weights = [], [], []
+    wanted = rng.choice(np.array(SUPPLIER_LINKS[0]), size=n, p=np.array(SUPPLIER_LINKS[1]))
+    for nth in range(max(SUPPLIER_LINKS[0])):
+        rows = np.flatnonzero((wanted > nth) & (place > 0))
+        supplier = _partners(rng, rows, key[rows] - 1, sorted_key, order, kind)
+        rows, supplier = rows[supplier >= 0], supplier[supplier >= 0]
+        ups.append(supplier)
+        downs.append(rows)
+        weights.append(_weights(rng, OTHER_TIE_WEIGHTS if nth else MAIN_TIE_WEIGHTS, len(rows)))
+    buying = np.zeros(n, dtype=bool)
+    buying[np.concatenate(ups)] = True
+    last = np.array([len(c) - 1 for c in SUPPLY_CHAINS])[chain]
+    rows = np.flatnonzero(~buying & (place < last))
+    buyer = _partners(rng, rows, key[rows] + 1, sorted_key, order, kind)
+    rows, buyer = rows[buyer >= 0], buyer[buyer >= 0]
+    ups.append(rows)
+    downs.append(buyer)
+    weights.append(_weights(rng, OTHER_TIE_WEIGHTS, len(rows)))
+    stray_up, stray_down = _stray_links(rng, industry)
+    ups.append(stray_up)
+    downs.append(stray_down)
+    weights.append(np.ones(len(stray_up)))
+    up, down, weight = np.concatenate(ups), np.concatenate(downs), np.concatenate(weights)
+    strongest = np.lexsort((-weight, down, up))
+    up, down, weight = up[strongest], down[strongest], weight[strongest]
+    first = np.ones(len(up), dtype=bool)
+    first[1:] = (up[1:] != up[:-1]) | (down[1:] != down[:-1])
+    return up[first], down[first], weight[first]
+
+
+def _stray_links(rng: np.random.Generator, industry: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``STRAY_LINK_SHARE`` of customers trade with a random customer of an adjacent industry."""
+    names = [name for name, _, _ in INDUSTRIES]
+    pairs = np.array([(names.index(u), names.index(d)) for u, d in CHAINS])
+    ends = np.concatenate([pairs, pairs[:, ::-1]])  # (own industry, other industry)
+    rows = np.flatnonzero(rng.random(len(industry)) < STRAY_LINK_SHARE)
+    mine = ends[:, 0][None, :] == industry[rows][:, None]
+    pick = np.argmax(rng.random(mine.shape) * mine, axis=1)
+    order = np.argsort(industry, kind="stable")
+    same = np.zeros(len(industry), dtype=np.int64)
+    partner = _partners(rng, rows, ends[pick, 1], industry[order], order, same)
+    upstream = pick < len(pairs)  # the first half of ``ends`` has the row upstream
+    keep = mine.any(axis=1) & (partner >= 0)
+    rows, partner, upstream = rows[keep], partner[keep], upstream[keep]
+    return np.where(upstream, rows, partner), np.where(upstream, partner, rows)
 
 
 def _relations_frame(
     rng: np.random.Generator,
     customers: pd.DataFrame,
+    kind: np.ndarray,
     group: np.ndarray,
     relation_only: np.ndarray,
     industry: np.ndarray,
@@ -775,14 +1016,12 @@ def _relations_frame(
     leader = _leaders(group)[group[linked]]
     star = linked[linked != leader]
     star_leader = leader[linked != leader]
-    up, down = _chain_links(rng, industry, round(CHAIN_LINK_SHARE * len(ids)))
-    pairs = np.unique(np.stack([up, down], axis=1), axis=0) if len(up) else np.zeros((0, 2), int)
-    weight = np.round(np.clip(rng.lognormal(0.0, 0.6, size=len(pairs)), 0.1, 10.0), 1)
+    up, down, weight = _chain_links(rng, industry, group, kind)
     return pd.DataFrame(
         {
-            "a": np.concatenate([ids[star_leader], ids[pairs[:, 0]]]),
-            "b": np.concatenate([ids[star], ids[pairs[:, 1]]]),
-            "kind": ["group"] * len(star) + ["chain"] * len(pairs),
+            "a": np.concatenate([ids[star_leader], ids[up]]),
+            "b": np.concatenate([ids[star], ids[down]]),
+            "kind": ["group"] * len(star) + ["chain"] * len(up),
             "weight": np.concatenate([np.full(len(star), np.nan), weight]),
         }
     )
@@ -799,6 +1038,7 @@ def _customers_frame(
     relation_only: np.ndarray,
     cls: np.ndarray,
     industry: np.ndarray,
+    money: _Money,
     roles: _Roles,
     history: _History | None,
     pinned: np.ndarray,
@@ -810,9 +1050,6 @@ def _customers_frame(
     written = (group >= 0) & ~np.isin(group, relation_only)
     g_width = max(4, len(str(int(group.max(initial=0)) + 1)))
     group_ids = _numbered("G", group + 1, g_width)
-    explicit = rng.random(n) < EXPLICIT_GROWTH_SHARE
-    growth = pd.Series(cls).map(CLASS_GROWTH).fillna(0.05).to_numpy(float)
-    growth = growth + rng.normal(0, 0.03, size=n)
     manager_ids = np.append(roles.ids, "")  # index -1 -> blank
     frame = pd.DataFrame(
         {
@@ -822,8 +1059,8 @@ def _customers_frame(
             "group_id": np.where(written, group_ids, ""),
             "industry": np.array([name for name, _, _ in INDUSTRIES], dtype=object)[industry],
             "separate_ledger": kind == SEPARATE,
-            **_incomes(rng, cls),
-            "growth_rate": np.where(explicit, np.round(growth, 3), np.nan),
+            **money.incomes,
+            "growth_rate": money.growth_rate,
             "prior_manager_id": manager_ids[history.prior] if history else "",
             "tenure_years": tenure if tenure is not None else pd.array([pd.NA] * n, "Int64"),
             "pinned_manager_id": manager_ids[pinned],

@@ -34,8 +34,9 @@ def test_no_clawback_at_year_end():
 
 
 def test_stop_forfeits_the_quarter_for_good():
-    rows = settle({1: Tiers(100, 0, 0), 2: Tiers(250, 0, 0), 3: Tiers(300, 0, 0)},
-                  Tiers(300, 0, 0), stops={2})  # fmt: skip
+    rows = settle(
+        {1: Tiers(100, 0, 0), 2: Tiers(250, 0, 0), 3: Tiers(300, 0, 0)}, Tiers(300, 0, 0), stops={2}
+    )
     assert _pay(rows) == [100, 0, 50, 150]
     assert rows[1].forfeited == 150
     assert rows[1].adjustments == -150

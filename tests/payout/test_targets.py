@@ -56,8 +56,12 @@ def test_targets_of_the_worked_example():
     targets = customer_targets(scenario.customers, scenario.policy)
     assert targets.loc["C2", "fee_base"] == 100_000  # 20,000 foreign x 5
     assert targets["stock_target"].to_dict() == {
-        "C1": 600_000, "C2": 200_000, "C3": 400_000, "C4": 400_000, "C5": 200_000,
-    }  # fmt: skip
+        "C1": 600_000,
+        "C2": 200_000,
+        "C3": 400_000,
+        "C4": 400_000,
+        "C5": 200_000,
+    }
     assert targets.loc["C3", "increment_target"] == 80_000  # own growth 20%
     assert targets.loc["C1", "interest_target"] == 550_000
     assert (targets["target"] == targets["stock_target"] + targets["increment_target"]).all()
@@ -70,8 +74,12 @@ def test_unit_target_scales_every_increment_by_one_factor():
     # S = 1,800,000, forecast increments 220,000: factor (2,130,000 - 1,800,000) / 220,000
     assert target_reconciliation(scenario.customers, policy).factor == pytest.approx(1.5)
     assert targets["increment_target"].to_dict() == {
-        "C1": 90_000, "C2": 30_000, "C3": 120_000, "C4": 60_000, "C5": 30_000,
-    }  # fmt: skip
+        "C1": 90_000,
+        "C2": 30_000,
+        "C3": 120_000,
+        "C4": 60_000,
+        "C5": 30_000,
+    }
     assert targets["target"].sum() == 2_130_000
 
 
@@ -84,8 +92,12 @@ def test_stock_above_the_unit_target_cuts_targets_in_proportion_to_stock():
     assert "exceeds the unit target" in reconciliation.message
     # every target is 0.9 x its stock, whatever the customer's growth
     assert targets["target"].to_dict() == {
-        "C1": 540_000, "C2": 180_000, "C3": 360_000, "C4": 360_000, "C5": 180_000,
-    }  # fmt: skip
+        "C1": 540_000,
+        "C2": 180_000,
+        "C3": 360_000,
+        "C4": 360_000,
+        "C5": 180_000,
+    }
     assert targets.loc["C1", "interest_target"] == 450_000
     assert (targets["increment_target"] < 0).all()
 
@@ -107,22 +119,32 @@ def test_portfolio_targets_sum_the_customers_per_manager():
     portfolios = portfolio_targets(assignment, scenario.customers, scenario.policy)
     assert list(portfolios.index) == ["M1", "M2", "M3"]
     assert portfolios.loc["M1", ["stock_target", "increment_target", "target"]].tolist() == [
-        800_000, 80_000, 880_000,
-    ]  # fmt: skip
+        800_000,
+        80_000,
+        880_000,
+    ]
     assert portfolios.loc["M3", "fee_base"] == 200_000  # before the credit to M2
     assert list(portfolios.columns[:6]) == [
-        "interest_base", "deposit_base", "fee_base", "stock_target", "increment_target", "target",
-    ]  # fmt: skip
+        "interest_base",
+        "deposit_base",
+        "fee_base",
+        "stock_target",
+        "increment_target",
+        "target",
+    ]
 
 
 money = st.floats(min_value=0, max_value=5e6, allow_nan=False).map(lambda x: round(x, 3))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
     rows=st.lists(
         st.tuples(
-            money, money, money, money,
+            money,
+            money,
+            money,
+            money,
             st.one_of(st.none(), st.floats(-0.5, 0.8)),
             st.booleans(),
         ),
@@ -132,7 +154,7 @@ money = st.floats(min_value=0, max_value=5e6, allow_nan=False).map(lambda x: rou
     unit_target=st.floats(min_value=1, max_value=5e7),
     fx_rate=st.floats(min_value=0.1, max_value=10),
     managers=st.integers(1, 3),
-)  # fmt: skip
+)
 def test_reconciliation_hits_the_unit_target_to_the_cent(rows, unit_target, fx_rate, managers):
     customers = table(
         "customers",

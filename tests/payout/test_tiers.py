@@ -38,18 +38,26 @@ def _frame(interest, deposit, fee):
 def test_one_rate_per_tier_applies_to_totals_and_per_type_rates_to_each_type():
     stock, increment = _frame(1000, 1000, 0), _frame(100, 100, 0)
     realised = _frame(1300, 700, 0)  # interest beyond target, deposit short of stock
-    totals = TierRates.from_rates(Policy().payout.rates.model_copy(update={
-        "target": 0.01, "increment": 0.05, "excess": 0.1}))  # fmt: skip
+    totals = TierRates.from_rates(
+        Policy().payout.rates.model_copy(update={"target": 0.01, "increment": 0.05, "excess": 0.1})
+    )
     result = portfolio_tiers(realised, stock, increment, pd.Series([totals], index=["M"]))
     # totals: P = 2000 = S, nothing beyond the stock
     assert result.loc["M"].tolist() == pytest.approx([20.0, 0.0, 0.0])
     per_type = tier_rates(
         Policy.model_validate(
-            {"payout": {"rates": {"target": {"interest": 0.01, "deposit": 0.01},
-                                  "increment": 0.05, "excess": 0.1}}}
+            {
+                "payout": {
+                    "rates": {
+                        "target": {"interest": 0.01, "deposit": 0.01},
+                        "increment": 0.05,
+                        "excess": 0.1,
+                    }
+                }
+            }
         ),
         "standard",
-    )  # fmt: skip
+    )
     assert per_type.per_type
     result = portfolio_tiers(realised, stock, increment, pd.Series([per_type], index=["M"]))
     # interest: 10 + 5 + 20; deposit: 7; the deposit shortfall does not eat the interest excess
@@ -58,9 +66,13 @@ def test_one_rate_per_tier_applies_to_totals_and_per_type_rates_to_each_type():
 
 def test_separate_ledger_overrides_only_the_tiers_it_names():
     policy = Policy.model_validate(
-        {"payout": {"rates": {"target": 0.01, "increment": 0.05, "excess": 0.1},
-                    "separate_ledger": {"rates": {"excess": 0.2}}}}
-    )  # fmt: skip
+        {
+            "payout": {
+                "rates": {"target": 0.01, "increment": 0.05, "excess": 0.1},
+                "separate_ledger": {"rates": {"excess": 0.2}},
+            }
+        }
+    )
     ledger = tier_rates(policy, "separate_ledger")
     assert ledger.target["fee"] == 0.01
     assert ledger.increment["interest"] == 0.05

@@ -38,39 +38,105 @@ def test_the_worked_example_is_clean():
 BAD = [
     # (table, rows appended, file, row, column, words in the message)
     # actuals for a customer nobody knows
-    ("actuals", [{"customer_id": "C9", "period": "2024Q1"}], "ist.xlsx", 12, "customer_id",
-     "'C9' is not in customers"),
+    (
+        "actuals",
+        [{"customer_id": "C9", "period": "2024Q1"}],
+        "ist.xlsx",
+        12,
+        "customer_id",
+        "'C9' is not in customers",
+    ),
     # a fifth quarter
-    ("actuals", [{"customer_id": "C1", "period": "2024Q5"}], "ist.xlsx", 12, "period",
-     "is not a year"),
+    (
+        "actuals",
+        [{"customer_id": "C1", "period": "2024Q5"}],
+        "ist.xlsx",
+        12,
+        "period",
+        "is not a year",
+    ),
     # last year's actuals in this year's payout
-    ("actuals", [{"customer_id": "C1", "period": "2023Q4"}], "ist.xlsx", 12, "period",
-     "outside the payout year 2024"),
+    (
+        "actuals",
+        [{"customer_id": "C1", "period": "2023Q4"}],
+        "ist.xlsx",
+        12,
+        "period",
+        "outside the payout year 2024",
+    ),
     # adjustment for an unknown manager
-    ("adjustments", [{"manager_id": "M9", "period": "2024"}], "adjustments.csv", 3,
-     "manager_id", "'M9' is not in managers"),
+    (
+        "adjustments",
+        [{"manager_id": "M9", "period": "2024"}],
+        "adjustments.csv",
+        3,
+        "manager_id",
+        "'M9' is not in managers",
+    ),
     # adjustment with a period that is not one
-    ("adjustments", [{"manager_id": "M1", "period": "Q2"}], "adjustments.csv", 3, "period",
-     "is not a year"),
+    (
+        "adjustments",
+        [{"manager_id": "M1", "period": "Q2"}],
+        "adjustments.csv",
+        3,
+        "period",
+        "is not a year",
+    ),
     # adjustment for next year
-    ("adjustments", [{"manager_id": "M1", "period": "2025"}], "adjustments.csv", 3, "period",
-     "outside the payout year"),
+    (
+        "adjustments",
+        [{"manager_id": "M1", "period": "2025"}],
+        "adjustments.csv",
+        3,
+        "period",
+        "outside the payout year",
+    ),
     # credit of an unknown customer
-    ("credits", [{"customer_id": "C9", "manager_id": "M1", "share": 0.1}], "credits.csv", 3,
-     "customer_id", "'C9' is not in customers"),
+    (
+        "credits",
+        [{"customer_id": "C9", "manager_id": "M1", "share": 0.1}],
+        "credits.csv",
+        3,
+        "customer_id",
+        "'C9' is not in customers",
+    ),
     # credit to an unknown manager
-    ("credits", [{"customer_id": "C1", "manager_id": "M9", "share": 0.1}], "credits.csv", 3,
-     "manager_id", "'M9' is not in managers"),
+    (
+        "credits",
+        [{"customer_id": "C1", "manager_id": "M9", "share": 0.1}],
+        "credits.csv",
+        3,
+        "manager_id",
+        "'M9' is not in managers",
+    ),
     # share above 1
-    ("credits", [{"customer_id": "C1", "manager_id": "M2", "share": 1.5}], "credits.csv", 3,
-     "share", "not a number from 0 to 1"),
+    (
+        "credits",
+        [{"customer_id": "C1", "manager_id": "M2", "share": 1.5}],
+        "credits.csv",
+        3,
+        "share",
+        "not a number from 0 to 1",
+    ),
     # negative share
-    ("credits", [{"customer_id": "C1", "manager_id": "M2", "share": -0.1}], "credits.csv", 3,
-     "share", "not a number from 0 to 1"),
+    (
+        "credits",
+        [{"customer_id": "C1", "manager_id": "M2", "share": -0.1}],
+        "credits.csv",
+        3,
+        "share",
+        "not a number from 0 to 1",
+    ),
     # C5 already gives 0.5 to M2; another 0.6 makes 1.1
-    ("credits", [{"customer_id": "C5", "manager_id": "M1", "share": 0.6}], "credits.csv", 2,
-     "share", "add up to 1.1, more than 1 (rows 2, 3)"),
-]  # fmt: skip
+    (
+        "credits",
+        [{"customer_id": "C5", "manager_id": "M1", "share": 0.6}],
+        "credits.csv",
+        2,
+        "share",
+        "add up to 1.1, more than 1 (rows 2, 3)",
+    ),
+]
 
 
 @pytest.mark.parametrize(("name", "rows", "file", "row", "column", "words"), BAD)
@@ -99,8 +165,15 @@ def test_negative_rates_are_errors():
     payout = scenario.policy.payout.model_copy(update={"rates": rates})
     policy = scenario.policy.model_copy(update={"payout": payout})
     problems = _problems(dataclasses.replace(scenario, policy=policy))
-    assert [p.column for p in problems] == ["payout.rates", "payout.rates"]
+    assert [p.column for p in problems] == ["payout.rates.target", "payout.rates.increment"]
     assert all(p.file == "scenario.toml" and "below 0" in p.message for p in problems)
+
+
+def test_growth_below_minus_one_is_an_error():
+    scenario, _ = worked_example()
+    policy = scenario.policy.updated({"payout.growth": {"key": -1.5}})
+    (problem,) = _problems(dataclasses.replace(scenario, policy=policy))
+    assert problem.is_error and problem.column == "payout.growth.key"
 
 
 def test_a_credit_to_the_holder_is_fine_and_unknown_kinds_are_warnings():
@@ -136,7 +209,7 @@ def test_assignment_problems():
         (5, "customer_id"),  # C1 twice
         (5, "portfolio_type"),  # not a portfolio type
     ]
-    assert [p.message for p in assignment_problems(pd.DataFrame(), scenario.customers,
-                                                     scenario.managers)] == [
-        "column customer_id is missing", "column manager_id is missing",
-    ]  # fmt: skip
+    assert [
+        p.message
+        for p in assignment_problems(pd.DataFrame(), scenario.customers, scenario.managers)
+    ] == ["column customer_id is missing", "column manager_id is missing"]

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from portfolio_opt.problems import ScenarioError
+from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.loader import load_scenario
 from portfolio_opt.scenario.policy import Policy
 from portfolio_opt.scenario.schema import SCHEMAS
@@ -17,10 +18,12 @@ from .conftest import DATA, INVALID
 TABLES = ("customers.csv", "managers.csv")
 
 
-def assert_same_tables(twin: Path, original: Path) -> None:
+def assert_same_tables(twin: Path, original: Path) -> Scenario:
+    """Customers and managers of ``twin`` equal those of ``original``; the twin, loaded."""
     expected, loaded = load_scenario(original), load_scenario(twin)
     pd.testing.assert_frame_equal(loaded.customers, expected.customers)
     pd.testing.assert_frame_equal(loaded.managers, expected.managers)
+    return loaded
 
 
 @pytest.mark.parametrize("encoding", ["gb18030", "utf-8-sig"])
@@ -34,8 +37,9 @@ def test_csv_in_another_encoding_loads_like_its_utf8_twin(all_columns, tmp_path,
     if encoding == "gb18030":  # make sure the twin really is not UTF-8
         with pytest.raises(UnicodeDecodeError):
             (twin / "customers.csv").read_bytes().decode("utf-8")
-    assert_same_tables(twin, all_columns)
-    assert load_scenario(twin).customers.loc[0, "name"] == "廈門星佳鋼鐵有限公司"
+    loaded = assert_same_tables(twin, all_columns)
+    assert loaded.customers.loc[0, "name"] == "廈門星佳鋼鐵有限公司"
+    assert loaded.customers["備註"].tolist() == ["老客戶", "", "續約中", "分賬"]
 
 
 def test_xlsx_loads_like_its_csv_twin(all_columns, tmp_path):
@@ -125,8 +129,19 @@ def test_columns_are_matched_ignoring_case_and_spaces(minimal):
 
 @pytest.mark.parametrize(
     ("word", "value"),
-    [("是", True), ("否", False), ("Y", True), ("N", False), ("yes", True), ("NO", False),
-     ("1", True), ("0", False), ("True", True), ("false", False), ("", True)],
+    [
+        ("是", True),
+        ("否", False),
+        ("Y", True),
+        ("N", False),
+        ("yes", True),
+        ("NO", False),
+        ("1", True),
+        ("0", False),
+        ("True", True),
+        ("false", False),
+        ("", True),
+    ],
 )
 def test_booleans_in_every_spelling(minimal, word, value):
     path = minimal / "managers.csv"

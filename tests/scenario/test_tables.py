@@ -24,7 +24,9 @@ def test_header_is_trimmed_and_lower_cased(tmp_path):
     (tmp_path / "c.csv").write_text(" Customer_ID ,NAME\t,customer_class\nC1,甲, key \n")
     frame, problems = read_table(tmp_path, "c.csv")
     assert problems == []
-    assert frame.to_dict("records") == [{"customer_id": "C1", "name": "甲", "customer_class": "key"}]
+    assert frame.to_dict("records") == [
+        {"customer_id": "C1", "name": "甲", "customer_class": "key"}
+    ]
 
 
 def test_trailing_blank_rows_are_dropped_and_row_numbers_kept(tmp_path):
@@ -59,9 +61,7 @@ def test_xlsx_sheet_that_does_not_exist(tmp_path):
     xlsx(tmp_path, {"客户": pd.DataFrame({"customer_id": ["C1"]})})
     frame, problems = read_table(tmp_path, "book.xlsx#Managers", "book.xlsx")
     assert frame is None
-    assert [(p.file, p.message) for p in problems] == [
-        ("book.xlsx", "no sheet named 'Managers'")
-    ]
+    assert [(p.file, p.message) for p in problems] == [("book.xlsx", "no sheet named 'Managers'")]
     assert "'#'" in problems[0].hint
 
 
@@ -82,7 +82,11 @@ def test_xlsx_sheet_that_does_not_exist_in_a_scenario(minimal):
 
 @pytest.mark.parametrize(
     ("spec", "expected"),
-    [("a.csv", ("a.csv", None)), ("b.xlsx#Sheet 1", ("b.xlsx", "Sheet 1")), ("b.xlsx#", ("b.xlsx", None))],
+    [
+        ("a.csv", ("a.csv", None)),
+        ("b.xlsx#Sheet 1", ("b.xlsx", "Sheet 1")),
+        ("b.xlsx#", ("b.xlsx", None)),
+    ],
 )
 def test_split_table_spec(spec, expected):
     assert split_table_spec(spec) == expected

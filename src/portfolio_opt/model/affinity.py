@@ -27,10 +27,13 @@ def _pair_table(instance: Instance, column: str) -> np.ndarray:
     manager = manager[rows.index].astype(int)
     by_industry = rows[rows["customer_id"] == ""]
     if len(by_industry):
-        industry_pos = {ind: np.flatnonzero(customers["industry"].to_numpy() == ind)
-                        for ind in by_industry["industry"].unique()}
-        for ind, mm, value in zip(by_industry["industry"], manager[by_industry.index],
-                                  by_industry[column], strict=True):
+        industry_pos = {
+            ind: np.flatnonzero(customers["industry"].to_numpy() == ind)
+            for ind in by_industry["industry"].unique()
+        }
+        for ind, mm, value in zip(
+            by_industry["industry"], manager[by_industry.index], by_industry[column], strict=True
+        ):
             matrix[industry_pos[ind], mm] = value
     by_customer = rows[rows["customer_id"] != ""]
     position = pd.Series(np.arange(n), index=customers["customer_id"])
@@ -59,8 +62,10 @@ def attach_affinity(instance: Instance) -> None:
         return
     customers = scenario.customers.reset_index(drop=True)
     cost = np.nan_to_num(_pair_table(instance, "cost"), nan=0.0) if has_table else None
-    workload = _pair_table(instance, "workload") if has_table else np.full(
-        (len(customers), instance.n_managers), np.nan
+    workload = (
+        _pair_table(instance, "workload")
+        if has_table
+        else np.full((len(customers), instance.n_managers), np.nan)
     )
     defaults = scenario.policy.affinity.default_workload
     fallback = customers["customer_class"].map(lambda c: defaults.get(c, 0.0)).to_numpy(dtype=float)

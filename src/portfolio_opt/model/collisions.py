@@ -154,7 +154,8 @@ def kind_counts_fit(instance: Instance) -> list[str]:
         if not fits:
             low, high = int(lows.min()), int(highs.max())
             reasons.append(
-                f"{need} {KIND_NAMES[kind]} customers fit no number of {KIND_NAMES[kind]} portfolios "
+                f"{need} {KIND_NAMES[kind]} customers fit no number of "
+                f"{KIND_NAMES[kind]} portfolios "
                 f"of {low}..{high} customers with {len(eligible)} eligible manager(s): "
                 f"{len(eligible)} portfolios hold at most {int(highs.sum())}, and one portfolio "
                 f"needs at least {low}. Set [span.{KIND_NAMES[kind]}] min/max, or change the "
@@ -199,7 +200,8 @@ def balance_bound_reachable(instance: Instance) -> list[str]:
     for b in np.flatnonzero(standard & (instance.value > mean_high * (1 + bound))):
         reasons.append(
             f"{_describe_block(instance, b)} alone has a target of {instance.value[b]:,.0f}, above "
-            f"the mean standard portfolio target ({instance.value[standard].sum() / holders_max:,.0f}"
+            "the mean standard portfolio target "
+            f"({instance.value[standard].sum() / holders_max:,.0f}"
             f"..{mean_high:,.0f}) plus {bound:.0%}: raise [balance] max_deviation."
         )
     return reasons

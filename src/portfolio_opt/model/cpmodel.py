@@ -78,7 +78,11 @@ class SubModel:
         # Auxiliary variables with the rule that gives their value in a plan: a complete hint.
         self._derived: list[tuple[cp_model.IntVar, Callable[[Plan], int]]] = []
         self._cached_plan: Plan | None = None
-        self._cached_loads: tuple[dict[int, int], dict[int, int], dict[int, set[int]]] = ({}, {}, {})
+        self._cached_loads: tuple[dict[int, int], dict[int, int], dict[int, set[int]]] = (
+            {},
+            {},
+            {},
+        )
         self._industry_sets = {b: {int(i) for i in instance.industries[b]} for b in self._blocks}
         self._variables()
         self._one_manager_per_block()
@@ -156,9 +160,11 @@ class SubModel:
             low, high = int(inst.low[kind[m], m]), int(inst.high[kind[m], m])
             if self._soft:
                 s = self._slack(
-                    f"band_slack_{m}", inst.n_customers,
-                    lambda p, m=m, lo=low, hi=high: max(lo - self._count_in(p, m),
-                                                        self._count_in(p, m) - hi),
+                    f"band_slack_{m}",
+                    inst.n_customers,
+                    lambda p, m=m, lo=low, hi=high: max(
+                        lo - self._count_in(p, m), self._count_in(p, m) - hi
+                    ),
                 )
                 self._band_slack.append(s)
                 model.add(self._count[m] + s >= low)
@@ -175,9 +181,11 @@ class SubModel:
                 continue
             low, high = int(np.ceil(means.hard_low[m])), int(np.floor(means.hard_high[m]))
             s = self._slack(
-                f"balance_slack_{m}", 10 * int(abs(means.mean[m])) + 10,
-                lambda p, m=m, lo=low, hi=high: max(lo - self._total_in(p, m),
-                                                    self._total_in(p, m) - hi),
+                f"balance_slack_{m}",
+                10 * int(abs(means.mean[m])) + 10,
+                lambda p, m=m, lo=low, hi=high: max(
+                    lo - self._total_in(p, m), self._total_in(p, m) - hi
+                ),
             )
             self._balance_slack.append(s)
             model.add(self._total[m] + s >= low)
@@ -195,9 +203,12 @@ class SubModel:
                 continue
             load = sum(int(inst.workload[b, m]) * v for (b, mm), v in self._x.items() if mm == m)
             s = self._slack(
-                f"capacity_slack_{m}", int(inst.workload[:, m].sum()) + 1,
-                lambda p, m=m: sum(int(inst.workload[b, m]) for b, mm in p.items() if mm == m)
-                - int(inst.capacity[m]),  # type: ignore[index]
+                f"capacity_slack_{m}",
+                int(inst.workload[:, m].sum()) + 1,
+                lambda p, m=m: (
+                    sum(int(inst.workload[b, m]) for b, mm in p.items() if mm == m)
+                    - int(inst.capacity[m])
+                ),  # type: ignore[index]
             )
             self._capacity_slack.append(s)
             model.add(load - s <= int(inst.capacity[m]))
@@ -243,9 +254,14 @@ class SubModel:
                 model.add(dev >= mean - band - self._total[m]).only_enforce_if(empty.Not())
                 self._derived.append((empty, lambda p, m=m: int(self._count_in(p, m) == 0)))
             self._derived.append(
-                (dev, lambda p, m=m, mean=mean, band=band, always=self._instance.low[kind, m] >= 1:
-                 0 if self._count_in(p, m) == 0 and not always
-                 else max(abs(self._total_in(p, m) - mean) - band, 0))
+                (
+                    dev,
+                    lambda p, m=m, mean=mean, band=band, always=self._instance.low[kind, m] >= 1: (
+                        0
+                        if self._count_in(p, m) == 0 and not always
+                        else max(abs(self._total_in(p, m) - mean) - band, 0)
+                    ),
+                )
             )
             terms.append(dev)
         self.goals["balance"] = sum(terms)
@@ -285,9 +301,10 @@ class SubModel:
                 if key not in present:
                     present[key] = model.new_bool_var(f"industry_{m}_{i}")
                     self._derived.append(
-                        (present[key], lambda p, m=m, i=int(i): int(
-                            i in self._loads(p)[2].get(m, set())
-                        ))
+                        (
+                            present[key],
+                            lambda p, m=m, i=int(i): int(i in self._loads(p)[2].get(m, set())),
+                        )
                     )
                 model.add_implication(x, present[key])
         self.goals["industry"] = sum(present.values())

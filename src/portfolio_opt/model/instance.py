@@ -124,7 +124,9 @@ def _bands(scenario: Scenario, managers: pd.DataFrame, n: int) -> tuple[np.ndarr
         low[kind] = np.where(np.isnan(personal_low), low[kind], personal_low).astype(np.int64)
         high[kind] = np.where(np.isnan(personal_high), high[kind], personal_high).astype(np.int64)
         # A personal end beyond the band's other end drags it along (personal bounds win).
-        high[kind] = np.where(~np.isnan(personal_low), np.maximum(high[kind], low[kind]), high[kind])
+        high[kind] = np.where(
+            ~np.isnan(personal_low), np.maximum(high[kind], low[kind]), high[kind]
+        )
         low[kind] = np.where(~np.isnan(personal_high), np.minimum(low[kind], high[kind]), low[kind])
     return low, high
 

@@ -157,7 +157,7 @@ class LargeNeighbourhoodSearch:
         progress: Progress | None = None,
         stop: Callable[[], bool] | None = None,
     ) -> None:
-        """Search until ``deadline`` (``time.monotonic()``), or in deterministic mode a step count."""
+        """Search until ``deadline`` (monotonic clock), or a step count when deterministic."""
         if not self._kinds:
             return
         sub_time = 0.5 if self.instance.n_blocks > 5000 else 0.3

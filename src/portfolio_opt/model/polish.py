@@ -11,6 +11,7 @@ from portfolio_opt.model.instance import Instance
 from portfolio_opt.model.state import Move, PlanState
 
 CANDIDATES = 12  # best few moves by balance gain, checked in full
+MAX_ROUNDS = 50_000  # ends the search on its own when no deadline is given (deterministic mode)
 
 
 def _allowed(inst: Instance, state: PlanState, b: int, m: int) -> bool:
@@ -52,14 +53,20 @@ def polish_balance(state: PlanState, deadline: float, rng: np.random.Generator) 
         managers = state.structure.managers_of(kind)
         if len(managers) < 2:
             continue
-        stale = 0
-        while stale < 3 and time.monotonic() < deadline:
+        stale, rounds = 0, 0
+        while stale < 3 and rounds < MAX_ROUNDS and time.monotonic() < deadline:
+            rounds += 1
             dev = state.total[managers] - state.means.mean[managers]
             order = np.argsort(dev)
             improved = False
-            pairs = [(int(managers[order[-1 - i]]), int(managers[order[j]]))
-                     for i in range(min(4, len(order))) for j in range(min(4, len(order)))]
-            pairs += [tuple(int(x) for x in rng.choice(managers, 2, replace=False)) for _ in range(4)]
+            pairs = [
+                (int(managers[order[-1 - i]]), int(managers[order[j]]))
+                for i in range(min(4, len(order)))
+                for j in range(min(4, len(order)))
+            ]
+            pairs += [
+                tuple(int(x) for x in rng.choice(managers, 2, replace=False)) for _ in range(4)
+            ]
             for over, under in pairs:
                 if over == under:
                     continue

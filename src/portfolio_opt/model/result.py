@@ -17,7 +17,7 @@ class SolveStatus(str, Enum):
 
 GOAL_UNITS = {
     "span": "sum over managers of |M x customers - N|",
-    "balance": "sum of target deviations beyond +-0.1% of the kind's mean, 1e6 = one mean portfolio",
+    "balance": "target deviations beyond +-0.1% of the kind's mean, 1e6 = one mean portfolio",
     "chain": "weight of chain links cut, x100",
     "industry": "sum over portfolios of distinct industries",
     "continuity": "moves, ~1000 per customer plus up to 999 by value",

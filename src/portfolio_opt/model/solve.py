@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,12 +16,12 @@ from portfolio_opt.model.construct import construct
 from portfolio_opt.model.cpmodel import NORMALISE, SubModel
 from portfolio_opt.model.goals import GoalSpec, evaluate, goal_spec, objective_key, portfolio_means
 from portfolio_opt.model.instance import KIND_NAMES, Instance, build_instance
-from portfolio_opt.model.polish import polish_balance
-from portfolio_opt.model.state import PlanState
-from portfolio_opt.model.symmetry import allowed_labels, interchangeable_classes, relabel
 from portfolio_opt.model.lns import LargeNeighbourhoodSearch, SearchBudget
+from portfolio_opt.model.polish import polish_balance
 from portfolio_opt.model.result import Result, SolveStatus
+from portfolio_opt.model.state import PlanState
 from portfolio_opt.model.structure import Structure, decide_structure
+from portfolio_opt.model.symmetry import allowed_labels, interchangeable_classes, relabel
 from portfolio_opt.payout import customer_targets
 from portfolio_opt.scenario.data import Scenario
 
@@ -121,7 +122,8 @@ def solve_instance(
     assign = construct(instance, structure, means, spec)
     state = PlanState(instance, structure, means, spec, assign)
     if "balance" in spec.order:
-        polish_balance(state, started + params.time_limit_s * 0.3, np.random.default_rng(params.seed))
+        polish_deadline = math.inf if params.deterministic else started + params.time_limit_s * 0.3
+        polish_balance(state, polish_deadline, np.random.default_rng(params.seed))
     assign = state.assign
     timings["construct"] = time.monotonic() - started - timings["structure"]
     bounds: dict[str, float] = {k: float(v) for k, v in goal_bounds(instance).items()}
@@ -259,6 +261,8 @@ def solve(
     values = customer_targets(scenario.customers, scenario.policy)["target"]
     instance = build_instance(scenario, values)
     compiled = time.monotonic() - started
+    remaining = max(params.time_limit_s - compiled, 0.5)  # the limit covers the whole solve
+    params = SolveParams(remaining, params.workers, params.seed, params.deterministic)
     result = solve_instance(instance, params, progress, stop)
     result.timings = {"compile": compiled, **result.timings}
     result.runtime += compiled

@@ -17,7 +17,11 @@ class PlanState:
     """Per-manager counts, targets and industries of a plan, with exact goal deltas for moves."""
 
     def __init__(
-        self, instance: Instance, structure: Structure, means: Means, spec: GoalSpec,
+        self,
+        instance: Instance,
+        structure: Structure,
+        means: Means,
+        spec: GoalSpec,
         assign: np.ndarray,
     ) -> None:
         self.inst, self.structure, self.means, self.spec = instance, structure, means, spec
@@ -89,15 +93,20 @@ class PlanState:
             industry[frm].subtract(codes)
             industry[to].update(codes)
             kept = inst.kept[b]
-            result["continuity"] = result.get("continuity", 0.0) + kept.get(frm, 0) - kept.get(to, 0)
+            result["continuity"] = (
+                result.get("continuity", 0.0) + kept.get(frm, 0) - kept.get(to, 0)
+            )
             if inst.affinity_cost is not None:
                 result["affinity"] = result.get("affinity", 0.0) + float(
                     inst.affinity_cost[b, to] - inst.affinity_cost[b, frm]
                 )
         for m in touched:
             before = self._manager_terms(
-                m, int(self.count[m]), float(self.total[m]),
-                sum(1 for c in self.industry[m].values() if c > 0), float(self.load[m]),
+                m,
+                int(self.count[m]),
+                float(self.total[m]),
+                sum(1 for c in self.industry[m].values() if c > 0),
+                float(self.load[m]),
             )
             after = self._manager_terms(
                 m, count[m], total[m], sum(1 for c in industry[m].values() if c > 0), load[m]

@@ -86,7 +86,8 @@ def decide_structure(
         m, k = int(instance.pin[b]), int(instance.kind[b])
         if k >= 0:
             var = choose.get((m, k))
-            text = f"manager {instance.manager_ids[m]} holds the {KIND_NAMES[k]} customers pinned to them"
+            who = instance.manager_ids[m]
+            text = f"manager {who} holds the {KIND_NAMES[k]} customers pinned to them"
             if var is None:
                 model.add_bool_or([labelled(text).Not()])
             else:
@@ -110,6 +111,7 @@ def decide_structure(
     model.add_assumptions(list(assumptions.values()))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_s
+    solver.parameters.max_deterministic_time = time_limit_s  # the same answer on every machine
     solver.parameters.num_workers = 1
     status = solver.solve(model)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):

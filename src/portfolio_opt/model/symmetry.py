@@ -37,20 +37,23 @@ def block_order(instance: Instance, kind: int) -> list[int]:
     return sorted(blocks.tolist(), key=lambda b: (-instance.value_units[b], -instance.size[b], b))
 
 
-def allowed_labels(instance: Instance, classes: list[list[int]], structure: Structure) -> dict[int, set[int]]:
-    """Per block, the interchangeable managers it may NOT use: the j-th block uses one of the first j+1."""
+def allowed_labels(
+    instance: Instance, classes: list[list[int]], structure: Structure
+) -> dict[int, set[int]]:
+    """Per block, the interchangeable managers it may not use (block j: only the first j+1)."""
     banned: dict[int, set[int]] = {}
     for members in classes:
         kind = int(structure.kind[members[0]])
         for j, b in enumerate(block_order(instance, kind)):
             if j + 1 >= len(members):
                 break
-            banned[b] = set(members[j + 1:])
+            banned[b] = set(members[j + 1 :])
     return banned
 
 
-def relabel(instance: Instance, classes: list[list[int]], structure: Structure,
-            assign: np.ndarray) -> np.ndarray:
+def relabel(
+    instance: Instance, classes: list[list[int]], structure: Structure, assign: np.ndarray
+) -> np.ndarray:
     """The same plan with interchangeable managers renamed to satisfy the fixed labelling."""
     result = assign.copy()
     for members in classes:

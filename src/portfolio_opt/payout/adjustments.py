@@ -78,5 +78,5 @@ def year_adjustments(adjustments: pd.DataFrame, year: int) -> pd.DataFrame:
             "note": text(adjustments, "note").to_numpy(),
         }
     )
-    in_year = [p is not None and p.year == year for p in periods]
-    return table[in_year].reset_index(drop=True)
+    in_year = pd.Series([p is not None and p.year == year for p in periods], dtype=bool)
+    return table[in_year.to_numpy()].reset_index(drop=True)

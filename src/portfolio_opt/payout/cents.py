@@ -15,7 +15,14 @@ Money = TypeVar("Money", float, np.ndarray, pd.Series, pd.DataFrame)
 
 def to_cents(amount: Money) -> Money:
     """Whole cents of ``amount`` (as floats), rounded half away from zero (四捨五入)."""
-    return np.sign(amount) * np.floor(np.abs(amount) * 100 + 0.5 + _EPS)
+    values = np.asarray(amount, dtype=float)
+    # + 0.0 turns -0.0 into 0.0, so a CSV never shows "-0.0"
+    cents = np.sign(values) * np.floor(np.abs(values) * 100 + 0.5 + _EPS) + 0.0
+    if isinstance(amount, pd.DataFrame):
+        return pd.DataFrame(cents, index=amount.index, columns=amount.columns)
+    if isinstance(amount, pd.Series):
+        return pd.Series(cents, index=amount.index, name=amount.name)
+    return cents[()]
 
 
 def round_money(amount: Money) -> Money:

@@ -8,6 +8,7 @@ settlement -> base salary + performance pay x score / 1000.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -217,9 +218,26 @@ def _label(year: int, quarter: int) -> str:
     return str(year) if quarter == YEAR else quarter_label(year, quarter)
 
 
+@dataclass(frozen=True)
+class _Applied:
+    """One applied adjustment (a row of ``PayoutResult.adjustments_applied``)."""
+
+    manager_id: str
+    period: str
+    adjustment_period: str
+    kind: str
+    amount: float
+    note: str
+    source_row: int
+
+    def describe(self) -> str:
+        note = f" ({self.note})" if self.note else ""
+        return f"{self.kind} {self.amount:+.2f}{note} [{self.adjustment_period}]"
+
+
 def _applied(
     adjustments: pd.DataFrame, settled: list[SettledRow], year: int, quarters: list[int]
-) -> list[dict[str, object]]:
+) -> list[_Applied]:
     """Trace of one manager's adjustments: where each landed, stops with what they forfeited."""
     forfeited = {row.quarter: row.forfeited for row in settled}
     records = []
@@ -227,30 +245,25 @@ def _applied(
         row = _row_of(int(adj.quarter), quarters)
         if adj.kind == "stop" and row != adj.quarter:
             continue
-        amount = -forfeited[row] / 100 if adj.kind == "stop" else float(adj.amount)
+        # pop: a second stop of the same period forfeits nothing more
+        amount = -forfeited.pop(row, 0) / 100 if adj.kind == "stop" else float(adj.amount)
         records.append(
-            {
-                "manager_id": adj.manager_id,
-                "period": _label(year, row),
-                "adjustment_period": adj.period,
-                "kind": adj.kind,
-                "amount": amount,
-                "note": adj.note,
-                "source_row": int(adj.source_row),
-            }
+            _Applied(
+                str(adj.manager_id),
+                _label(year, row),
+                str(adj.period),
+                str(adj.kind),
+                amount,
+                str(adj.note),
+                int(adj.source_row),
+            )
         )
     return records
 
 
-def _describe(records: list[dict[str, object]], period: str | None) -> str:
+def _describe(records: list[_Applied], period: str | None) -> str:
     """The adjustments in a row as text; ``None``: all of them (the yearly row)."""
-    parts = []
-    for record in records:
-        if period is None or record["period"] == period:
-            note = f" ({record['note']})" if record["note"] else ""
-            amount = float(str(record["amount"]))
-            parts.append(f"{record['kind']} {amount:+.2f}{note} [{record['adjustment_period']}]")
-    return "; ".join(parts)
+    return "; ".join(r.describe() for r in records if period is None or r.period == period)
 
 
 def _settle_manager(
@@ -367,7 +380,7 @@ def compute_payout(scenario: Scenario, assignment: pd.DataFrame) -> PayoutResult
     score = management_scores(scenario.managers, policy)
 
     rows: list[dict[str, object]] = []
-    applied: list[dict[str, object]] = []
+    applied: list[_Applied] = []
     for manager in managers:
         own = adjustments[adjustments["manager_id"] == manager]
         settled = _settle_manager(manager, own, quarter_tiers, year_tiers)
@@ -396,7 +409,9 @@ def compute_payout(scenario: Scenario, assignment: pd.DataFrame) -> PayoutResult
     ]
     return PayoutResult(
         table=table,
-        adjustments_applied=pd.DataFrame(applied, columns=list(APPLIED_COLUMNS)),
+        adjustments_applied=pd.DataFrame(
+            [dataclasses.astuple(a) for a in applied], columns=list(APPLIED_COLUMNS)
+        ),
         year=year,
         warnings=warnings,
         reconciliation=reconciliation,

@@ -25,10 +25,11 @@ def text(frame: pd.DataFrame, column: str) -> pd.Series:
     """The column as trimmed ``str``; blanks and a missing column are ``""``."""
     if column not in frame.columns:
         return pd.Series("", index=frame.index, dtype=str)
-    values = frame[column]
-    if values.isna().any():
-        values = values.astype(object).where(values.notna(), "")
-    return values.astype(str).str.strip()
+    cells = [
+        "" if not isinstance(value, str) and pd.isna(value) else str(value).strip()
+        for value in frame[column].to_numpy(dtype=object)
+    ]
+    return pd.Series(cells, index=frame.index, dtype=str)
 
 
 def flags(frame: pd.DataFrame, column: str, default: bool = False) -> pd.Series:

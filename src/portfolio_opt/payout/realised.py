@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from portfolio_opt.payout.bases import income_bases
@@ -37,8 +38,8 @@ def realised_income(actuals: pd.DataFrame, year: int, fx_rate: float) -> Realise
     """
     periods = [parse_period(p) for p in text(actuals, "period")]
     in_year = [p for p in periods if p is not None and p.year == year]
-    keep = [p is not None and p.year == year for p in periods]
-    if not any(keep):
+    keep = np.array([p is not None and p.year == year for p in periods], dtype=bool)
+    if not keep.any():
         return Realised()
     income = income_bases(actuals, fx_rate)[keep]
     income.columns = list(INCOME_TYPES)

@@ -110,7 +110,7 @@ def reconcile_increments(
     Parameters
     ----------
     bases
-        Stock per customer and income type (cents), columns ``*_base``.
+        Stock per customer and income type (money in whole cents), columns ``*_base``.
     forecast
         Forecast increments base x growth, columns ``*_increment``, same rows as ``bases``.
     unit_target

@@ -113,7 +113,13 @@ def policy_problems(policy: Policy, file: str = "scenario.toml") -> list[Problem
             values = value.values() if isinstance(value, dict) else [value]
             if any(v < 0 for v in values):
                 problems.append(
-                    Problem(file, f"{key}.{tier}: a rate is below 0", "use rates >= 0", None, key)
+                    Problem(
+                        file,
+                        f"{key}.{tier}: a rate is below 0",
+                        "use rates >= 0",
+                        None,
+                        f"{key}.{tier}",
+                    )
                 )
     growths = {f"payout.growth.{c}": g for c, g in policy.payout.growth.items()}
     growths["payout.default_growth"] = policy.payout.default_growth

@@ -93,10 +93,17 @@ def _payout_checks(
 ) -> list[Problem]:
     from portfolio_opt.payout.validate import validate_payout_inputs
 
-    tables = {t: frames[t] if t in frames else _empty(t) for t in ("actuals", "adjustments", "credits")}
+    tables = {
+        t: frames[t] if t in frames else _empty(t) for t in ("actuals", "adjustments", "credits")
+    }
     return validate_payout_inputs(
-        frames["customers"], frames["managers"], tables["actuals"], tables["adjustments"],
-        tables["credits"], policy, files=labels,
+        frames["customers"],
+        frames["managers"],
+        tables["actuals"],
+        tables["adjustments"],
+        tables["credits"],
+        policy,
+        files=labels,
     )
 
 

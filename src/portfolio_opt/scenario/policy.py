@@ -253,11 +253,13 @@ def _key_line(text: str, loc: tuple[Any, ...]) -> int | None:
     return best
 
 
-def _toml_error_line(exc: tomllib.TOMLDecodeError) -> int | None:
+def _toml_error_line(exc: tomllib.TOMLDecodeError, text: str) -> int | None:
     """The line of a TOML syntax error (Python < 3.14 gives it only in the message)."""
     line = getattr(exc, "lineno", None)
     if line is None and (m := re.search(r"at line (\d+)", str(exc))):
         line = int(m.group(1))
+    if line is None and "end of document" in str(exc):
+        line = max(1, len(text.splitlines()))
     return line
 
 
@@ -266,7 +268,7 @@ def parse_policy(text: str, file: str = "scenario.toml") -> tuple[Policy | None,
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = _toml_error_line(exc)
+        line = _toml_error_line(exc, text)
         return None, [
             Problem(file, f"not valid TOML: {exc}", "fix the syntax on that line", row=line)
         ]

@@ -13,7 +13,7 @@ from portfolio_opt.scenario.policy import Policy
 def _personal(managers: pd.DataFrame | None, column: str) -> dict[str, float]:
     if managers is None or column not in managers.columns:
         return {}
-    values = pd.to_numeric(managers[column], errors="coerce")
+    values = pd.to_numeric(managers[column], errors="coerce").astype("float64")
     return {
         str(m): float(v)
         for m, v in zip(managers["manager_id"], values, strict=True)

@@ -81,7 +81,7 @@ def _charmap(path: str, index: int = 0) -> set[int]:
 @cache
 def default_codepoints() -> frozenset[int]:
     """Characters the default sans-serif font draws (Latin, digits, punctuation and more)."""
-    path = font_manager.findfont(font_manager.FontProperties(family="sans-serif"))
+    path = font_manager.findfont(font_manager.FontProperties(family=["sans-serif"]))
     return frozenset(_charmap(path) | {ord(" "), ord("\n")})
 
 

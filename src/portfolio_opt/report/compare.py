@@ -1,0 +1,514 @@
+"""Plans side by side: KPIs, fairness curves, loads, and the customers that move between them.
+
+A plan comes from a solve output folder (assignment.csv, portfolios.csv, payout.csv, kpis.json,
+manifest.json) or from a scenario folder, solved on the way with :func:`pipeline.run_solve`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+from pydantic import ValidationError
+
+from portfolio_opt import __version__
+from portfolio_opt.model.solve import SolveParams
+from portfolio_opt.payout import customer_targets
+from portfolio_opt.pipeline import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    SolveOutcome,
+    input_hashes,
+    run_solve,
+    write_csv,
+)
+from portfolio_opt.plan.kpis import gini
+from portfolio_opt.problems import Problem
+from portfolio_opt.report.plots import plot_fairness, plot_load, span_bands
+from portfolio_opt.report.safe_text import unescape_formula
+from portfolio_opt.report.workbook import Sheet, write_workbook
+from portfolio_opt.report.writer import flatten_kpis, save_figures, write_report_files
+from portfolio_opt.scenario.data import Scenario
+from portfolio_opt.scenario.loader import POLICY_FILE, inspect_scenario
+from portfolio_opt.scenario.policy import Policy
+
+OUTPUT_FILES = ("assignment.csv", "portfolios.csv", "kpis.json", "manifest.json")
+SKIPPED_KPIS = ("goals.",)  # solver internals, on each run's own report
+PAY_MEANINGS = {
+    "pay.total_base_salary": "the year's base salaries, all managers",
+    "pay.total_performance_pay": "the year's performance pay, all managers",
+    "pay.total_actual_income": "the year's actual income, all managers",
+}
+ID_COLUMNS = {"customer_id": str, "manager_id": str, "prior_manager_id": str, "period": str}
+
+
+class CompareError(Exception):
+    """A plan cannot be compared; ``exit_code`` follows SPEC.md, ``details`` lists the reasons."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_BAD_INPUT, details: Sequence = ()):
+        super().__init__(message)
+        self.exit_code = exit_code
+        self.details = [str(d) for d in details]
+
+
+@dataclass
+class Run:
+    """One plan to compare, and what is known of its scenario.
+
+    ``scenario`` is ``None`` when the plan was read from a folder whose inputs are gone or
+    changed since; names and customer values are then unknown.
+    """
+
+    label: str
+    assignment: pd.DataFrame
+    portfolios: pd.DataFrame
+    payout: pd.DataFrame
+    kpis: dict[str, Any]
+    policy: Policy | None = None
+    scenario: Scenario | None = None
+    folder: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def manager_names(self) -> dict[str, str]:
+        if self.scenario is None:
+            return {}
+        managers = self.scenario.managers
+        return dict(zip(managers["manager_id"], managers["name"].astype(str), strict=True))
+
+    @property
+    def customer_names(self) -> dict[str, str]:
+        if self.scenario is None:
+            return {}
+        customers = self.scenario.customers
+        return dict(zip(customers["customer_id"], customers["name"].astype(str), strict=True))
+
+    def customer_values(self) -> pd.Series:
+        """Each customer's total target (its value), empty without the scenario."""
+        if self.scenario is None:
+            return pd.Series(dtype=float)
+        return customer_targets(self.scenario.customers, self.scenario.policy)["target"]
+
+    def bands(self) -> pd.DataFrame | None:
+        """Every manager's span band, with personal bounds where the scenario is known."""
+        policy = self.scenario.policy if self.scenario is not None else self.policy
+        if policy is None:
+            return None
+        managers = self.scenario.available_managers if self.scenario is not None else None
+        n_customers = int(self.kpis.get("n_customers") or self.portfolios["n_customers"].sum())
+        return span_bands(policy, self.portfolios, n_customers, managers)
+
+
+def is_output_folder(path: Path) -> bool:
+    return path.is_dir() and all((path / name).is_file() for name in OUTPUT_FILES)
+
+
+def is_scenario_folder(path: Path) -> bool:
+    return (path / POLICY_FILE).is_file() or (path.is_file() and path.suffix == ".toml")
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    frame = pd.read_csv(path, dtype=ID_COLUMNS, keep_default_na=False, na_values=[""])
+    for column in frame.columns:
+        if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
+            frame[column] = frame[column].map(
+                lambda v: unescape_formula(v) if isinstance(v, str) else v
+            )
+    for column in ID_COLUMNS:
+        if column in frame.columns:
+            frame[column] = frame[column].fillna("").astype(str)
+    return frame
+
+
+def _portfolios(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["portfolio_type"] = frame["portfolio_type"].fillna("").astype(str)
+    return frame
+
+
+def _source_scenario(manifest: dict[str, Any]) -> tuple[Scenario | None, str]:
+    """The scenario a run was solved from, if it is still there and unchanged."""
+    source = manifest.get("scenario")
+    if not source or not Path(str(source)).is_dir():
+        return None, f"its scenario {source} is not found: names and values are not shown"
+    scenario, _ = inspect_scenario(str(source))
+    if scenario is None:
+        return None, f"its scenario {source} no longer loads: names and values are not shown"
+    if manifest.get("inputs_sha256") and input_hashes(scenario) != manifest["inputs_sha256"]:
+        return None, f"the files of {source} changed since this solve: names and values not shown"
+    return scenario, ""
+
+
+def load_run(folder: Path, label: str | None = None) -> Run:
+    """A plan from a solve output folder."""
+    folder = Path(folder)
+    missing = [name for name in OUTPUT_FILES if not (folder / name).is_file()]
+    if missing:
+        raise CompareError(
+            f"{folder} is not a solve output folder: {', '.join(missing)} missing",
+            details=[f"{folder}: run `portfolio-opt solve` first, or give a scenario folder"],
+        )
+    try:
+        kpis = json.loads((folder / "kpis.json").read_text(encoding="utf-8"))
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        assignment = _read_csv(folder / "assignment.csv")
+        portfolios = _portfolios(_read_csv(folder / "portfolios.csv"))
+        payout_file = folder / "payout.csv"
+        payout = _read_csv(payout_file) if payout_file.is_file() else pd.DataFrame()
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        raise CompareError(f"{folder}: an output file cannot be read ({exc})") from exc
+    try:
+        policy = Policy.model_validate(manifest.get("policy") or {})
+    except ValidationError:
+        policy = None
+    scenario, note = _source_scenario(manifest)
+    return Run(
+        label or folder.resolve().name,
+        assignment,
+        portfolios,
+        payout,
+        kpis,
+        policy,
+        scenario,
+        folder,
+        [f"{label or folder.name}: {note}"] if note else [],
+    )
+
+
+def run_from_outcome(scenario: Scenario, outcome: SolveOutcome, label: str | None = None) -> Run:
+    """A plan from :func:`pipeline.run_solve`'s result, kept in memory (e.g. in a notebook)."""
+    if outcome.exit_code != EXIT_OK:
+        raise CompareError(
+            f"{label or scenario.name}: no plan to compare",
+            outcome.exit_code,
+            outcome.result.explanation + outcome.violations,
+        )
+    tables = outcome.tables
+    return Run(
+        label or scenario.root.name,
+        tables["assignment"],
+        _portfolios(tables["portfolios"]),
+        tables.get("payout", pd.DataFrame()),
+        dict(outcome.kpis),
+        scenario.policy,
+        scenario,
+    )
+
+
+def solve_run(
+    path: Path, label: str, out: Path | None, time_limit_s: float | None = None
+) -> Run:
+    """Solve the scenario at ``path`` (writing its output folder to ``out``, if given)."""
+    scenario, problems = inspect_scenario(path)
+    if scenario is None:
+        errors: list[Problem] = [p for p in problems if p.is_error]
+        raise CompareError(f"{path}: the scenario has {len(errors)} error(s)", details=errors)
+    params = SolveParams.from_policy(scenario, time_limit_s=time_limit_s)
+    outcome = run_solve(scenario, out, params, extras=write_report_files)
+    run = run_from_outcome(scenario, outcome, label)
+    run.folder = out
+    return run
+
+
+def unique_labels(paths: Sequence[Path]) -> list[str]:
+    """Folder names, made unique with -2, -3... where two folders share a name."""
+    labels: list[str] = []
+    for path in paths:
+        base = path.resolve().name or "plan"
+        label, n = base, 2
+        while label in labels:
+            label, n = f"{base}-{n}", n + 1
+        labels.append(label)
+    return labels
+
+
+def collect_runs(
+    paths: Sequence[Path],
+    runs_folder: Path | None = None,
+    time_limit_s: float | None = None,
+    announce: Callable[[str], None] | None = None,
+) -> list[Run]:
+    """Each path as a plan: output folders are read, scenario folders solved into runs_folder."""
+    runs = []
+    for path, label in zip(paths, unique_labels(paths), strict=True):
+        path = Path(path)
+        if is_output_folder(path):
+            runs.append(load_run(path, label))
+        elif is_scenario_folder(path):
+            if announce is not None:
+                announce(f"Solving {path} ...")
+            out = None if runs_folder is None else runs_folder / label
+            runs.append(solve_run(path, label, out, time_limit_s))
+        else:
+            raise CompareError(
+                f"{path} is neither a scenario folder nor a solve output folder",
+                details=[
+                    f"{path}: a scenario folder holds {POLICY_FILE}; a solve output folder "
+                    f"holds {', '.join(OUTPUT_FILES)}"
+                ],
+            )
+    return runs
+
+
+def pay_totals(payout: pd.DataFrame) -> dict[str, float]:
+    """The year's total base salary, performance pay and actual income over all managers."""
+    if payout.empty or "period" not in payout.columns:
+        return {}
+    periods = payout["period"].astype(str)
+    yearly = periods[~periods.str.contains("Q", case=False)]
+    if yearly.empty:
+        return {}
+    rows = payout[periods == yearly.max()]
+    return {
+        f"pay.total_{column}": float(rows[column].astype(float).sum())
+        for column in ("base_salary", "performance_pay", "actual_income")
+        if column in rows.columns
+    }
+
+
+def kpi_table(runs: Sequence[Run]) -> pd.DataFrame:
+    """One row per KPI (``kpi``, ``meaning``), one column per plan."""
+    order: list[str] = []
+    meanings: dict[str, str] = {}
+    values: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        flat = flatten_kpis(run.kpis)
+        column = {}
+        for kpi, value, meaning in flat.itertuples(index=False, name=None):
+            if kpi.startswith(SKIPPED_KPIS):
+                continue
+            column[kpi] = value
+            meanings.setdefault(kpi, meaning)
+        for kpi, total in pay_totals(run.payout).items():
+            column[kpi] = total
+            meanings.setdefault(kpi, PAY_MEANINGS.get(kpi, ""))
+        order += [k for k in column if k not in order]
+        values[run.label] = column
+    table = pd.DataFrame({"kpi": order})
+    for run in runs:
+        table[run.label] = pd.Series([values[run.label].get(k) for k in order], dtype=object)
+    table["meaning"] = [meanings.get(k, "") for k in order]
+    return table
+
+
+def same_customers(a: Run, b: Run) -> bool:
+    return set(a.assignment["customer_id"]) == set(b.assignment["customer_id"])
+
+
+def moves_between(base: Run, other: Run) -> pd.DataFrame:
+    """Customers whose manager differs between two plans of the same customers, by value.
+
+    Columns: ``from_plan``, ``to_plan``, ``customer_id``, ``customer_name``, ``value`` (the
+    customer's total target), ``from_manager_id``/``_name``, ``to_manager_id``/``_name``.
+    """
+    if not same_customers(base, other):
+        raise ValueError(f"{base.label} and {other.label} do not hold the same customers")
+    before = base.assignment.set_index("customer_id")["manager_id"].astype(str)
+    after = other.assignment.set_index("customer_id")["manager_id"].astype(str)
+    after = after.reindex(before.index)
+    moved = before.index[before != after]
+    values = base.customer_values()
+    if values.empty:
+        values = other.customer_values()
+    customers = {**other.customer_names, **base.customer_names}
+    managers = {**other.manager_names, **base.manager_names}
+    table = pd.DataFrame(
+        {
+            "from_plan": base.label,
+            "to_plan": other.label,
+            "customer_id": moved.astype(str),
+            "customer_name": [customers.get(c, "") for c in moved],
+            "value": [float(values.get(c, math.nan)) for c in moved],
+            "from_manager_id": before[moved].to_numpy(),
+            "from_manager_name": [managers.get(m, "") for m in before[moved]],
+            "to_manager_id": after[moved].to_numpy(),
+            "to_manager_name": [managers.get(m, "") for m in after[moved]],
+        }
+    )
+    return table.sort_values(["value", "customer_id"], ascending=[False, True]).reset_index(
+        drop=True
+    )
+
+
+def manager_moves(moves: pd.DataFrame, base: Run, other: Run) -> pd.DataFrame:
+    """Per manager: customers before and after, gained and lost (count and value), net value."""
+    managers = sorted(
+        set(base.portfolios["manager_id"].astype(str))
+        | set(other.portfolios["manager_id"].astype(str))
+    )
+    names = {**other.manager_names, **base.manager_names}
+    count_before = base.assignment["manager_id"].astype(str).value_counts()
+    count_after = other.assignment["manager_id"].astype(str).value_counts()
+    gained = moves.groupby("to_manager_id")["value"]
+    lost = moves.groupby("from_manager_id")["value"]
+    table = pd.DataFrame({"manager_id": managers})
+    table.insert(0, "to_plan", other.label)
+    table.insert(0, "from_plan", base.label)
+    table["manager_name"] = [names.get(m, "") for m in managers]
+    table["customers_before"] = [int(count_before.get(m, 0)) for m in managers]
+    table["customers_after"] = [int(count_after.get(m, 0)) for m in managers]
+    table["gained"] = [int(gained.size().get(m, 0)) for m in managers]
+    table["gained_value"] = [float(gained.sum().get(m, 0.0)) for m in managers]
+    table["lost"] = [int(lost.size().get(m, 0)) for m in managers]
+    table["lost_value"] = [float(lost.sum().get(m, 0.0)) for m in managers]
+    table["net_value"] = table["gained_value"] - table["lost_value"]
+    money = ["gained_value", "lost_value", "net_value"]
+    table[money] = table[money].round(2)
+    return table
+
+
+@dataclass
+class Comparison:
+    """Plans side by side: the KPI table, and moves from the first plan to each other one."""
+
+    runs: list[Run]
+    kpis: pd.DataFrame
+    moves: pd.DataFrame
+    by_manager: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+def compare_runs(runs: Sequence[Run]) -> Comparison:
+    """Compare plans; moves are counted from the first plan to each later one of its customers."""
+    runs = list(runs)
+    notes = [note for run in runs for note in run.notes]
+    moves, by_manager = [], []
+    for other in runs[1:]:
+        if not same_customers(runs[0], other):
+            notes.append(
+                f"{runs[0].label} and {other.label} hold different customers: no moves shown"
+            )
+            continue
+        pair = moves_between(runs[0], other)
+        moves.append(pair)
+        by_manager.append(manager_moves(pair, runs[0], other))
+    return Comparison(
+        runs,
+        kpi_table(runs),
+        pd.concat(moves, ignore_index=True) if moves else pd.DataFrame(),
+        pd.concat(by_manager, ignore_index=True) if by_manager else pd.DataFrame(),
+        notes,
+    )
+
+
+def _fairness_figure(runs: Sequence[Run]) -> Figure:
+    figure = Figure(figsize=(7.5, 6.5), layout="constrained")
+    ax = figure.subplots()
+    parts = []
+    for i, run in enumerate(runs):
+        plot_fairness(run.portfolios, ax, label=run.label, color=f"C{i}")
+        standard = run.portfolios.loc[run.portfolios["portfolio_type"] == "standard", "target"]
+        if len(standard) >= 2:
+            parts.append(f"{run.label} {gini(standard.astype(float)):.4f}")
+    ax.set_title("Target fairness, standard portfolios - Gini: " + (", ".join(parts) or "n/a"))
+    return figure
+
+
+def _load_figure(runs: Sequence[Run]) -> Figure:
+    widths = [max(3.2, 1.0 + 0.42 * len(run.portfolios)) for run in runs]
+    figure = Figure(figsize=(sum(widths) + 2.8, 5.2), layout="constrained")
+    axes = figure.subplots(1, len(runs), sharey=True, width_ratios=widths, squeeze=False)[0]
+    for i, (run, ax) in enumerate(zip(runs, axes, strict=True)):
+        plot_load(run.portfolios, run.bands(), ax, names=run.manager_names, title=run.label)
+        if i < len(runs) - 1 and ax.get_legend() is not None:
+            ax.get_legend().remove()
+        if i:
+            ax.set_ylabel("")
+    top = max(ax.get_ylim()[1] for ax in axes)
+    for ax in axes:
+        ax.set_ylim(0, top)
+    figure.suptitle("Customers per manager")
+    return figure
+
+
+def comparison_figures(comparison: Comparison) -> dict[str, Figure]:
+    """fairness: Lorenz curves overlaid; load: each plan's customers per manager, side by side."""
+    return {
+        "fairness": _fairness_figure(comparison.runs),
+        "load": _load_figure(comparison.runs),
+    }
+
+
+def portfolios_side_by_side(runs: Sequence[Run]) -> pd.DataFrame:
+    """Per manager: each plan's portfolio type, customers and target."""
+    table: pd.DataFrame | None = None
+    names: dict[str, str] = {}
+    for run in runs:
+        names = {**run.manager_names, **names}
+        part = run.portfolios[["manager_id", "portfolio_type", "n_customers", "target"]].rename(
+            columns={
+                "portfolio_type": f"{run.label} type",
+                "n_customers": f"{run.label} customers",
+                "target": f"{run.label} target",
+            }
+        )
+        part = part.assign(manager_id=part["manager_id"].astype(str))
+        table = part if table is None else table.merge(part, on="manager_id", how="outer")
+    assert table is not None
+    table.insert(1, "manager_name", table["manager_id"].map(names).fillna(""))
+    return table.sort_values("manager_id").reset_index(drop=True)
+
+
+def _where(run_folder: Path | None, folder: Path) -> str | None:
+    """A run's folder, relative when it lies inside the comparison (it moves with it)."""
+    if run_folder is None:
+        return None
+    resolved = run_folder.resolve()
+    inside = resolved.is_relative_to(folder.resolve())
+    return str(resolved.relative_to(folder.resolve())) if inside else str(resolved)
+
+
+def write_comparison(folder: Path, comparison: Comparison) -> None:
+    """compare.csv, compare.xlsx, moves.csv, moves_by_manager.csv and plots/ into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_csv(comparison.kpis, folder / "compare.csv")
+    sheets: dict[str, pd.DataFrame | Sheet] = {
+        "KPIs": Sheet(comparison.kpis, key_column="kpi"),
+        "Portfolios": portfolios_side_by_side(comparison.runs),
+    }
+    if not comparison.moves.empty or not comparison.by_manager.empty:
+        write_csv(comparison.moves, folder / "moves.csv")
+        write_csv(comparison.by_manager, folder / "moves_by_manager.csv")
+        sheets["Moves"] = comparison.moves
+        sheets["Moves by manager"] = comparison.by_manager
+    write_workbook(folder / "compare.xlsx", sheets)
+    save_figures(folder / "plots", comparison_figures(comparison))
+    manifest = {
+        "tool": "portfolio-opt",
+        "command": "compare",
+        "version": __version__,
+        "plans": {run.label: _where(run.folder, folder) for run in comparison.runs},
+        "notes": comparison.notes,
+    }
+    (folder / "manifest.json").write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+
+
+def folder_problem(out: Path, inputs: Sequence[Path]) -> str | None:
+    """Why ``out`` cannot take the comparison (it is replaced whole), or ``None``."""
+    target = out.resolve()
+    for path in inputs:
+        resolved = Path(path).resolve()
+        if resolved == target or resolved.is_relative_to(target):
+            return f"{out} holds the plan {path}; choose another --out folder"
+    if not target.exists():
+        return None
+    if not target.is_dir():
+        return f"{out} is a file; choose a folder for --out"
+    manifest = target / "manifest.json"
+    if not any(target.iterdir()):
+        return None
+    try:
+        previous = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        previous = {}
+    if isinstance(previous, dict) and previous.get("command") == "compare":
+        return None
+    return f"{out} exists and is not a comparison folder of this tool; choose a new or empty folder"

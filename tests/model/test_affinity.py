@@ -1,0 +1,221 @@
+"""Affinity and workload: the capacity rule and the cost goal, on cases solved by hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from plan.builders import make_scenario
+from portfolio_opt.cli import main
+from portfolio_opt.model.result import SolveStatus
+from portfolio_opt.plan import check_plan, compute_kpis
+
+from .helpers import holdings, manager_of, solve_fast, standard_customers, valid_plan
+
+COST_ONLY = {"span": {"tolerance": 10}, "objective": {"order": ["affinity"]}}
+
+
+def manager(mid: str, capacity: float | None = None) -> dict[str, Any]:
+    row: dict[str, Any] = {"manager_id": mid, "grade": "B"}
+    if capacity is not None:
+        row["capacity"] = capacity
+    return row
+
+
+def costs(table: dict[str, dict[str, float]], workload: float | None = 1) -> list[dict[str, Any]]:
+    """Affinity rows {customer: {manager: cost}}, each with the same workload."""
+    return [
+        {"customer_id": c, "manager_id": m, "cost": cost, "workload": workload}
+        for c, row in table.items()
+        for m, cost in row.items()
+    ]
+
+
+# C00..C03 all prefer M1; what moving one of them to M2 costs: 8, 1, 7, 2.
+PREFER_M1 = {
+    "C00": {"M1": 1, "M2": 9},
+    "C01": {"M1": 1, "M2": 2},
+    "C02": {"M1": 1, "M2": 8},
+    "C03": {"M1": 1, "M2": 3},
+}
+
+
+def test_cost_alone_sends_every_customer_to_its_cheapest_manager() -> None:
+    scenario = make_scenario(
+        standard_customers(4),
+        [manager("M1"), manager("M2")],
+        affinity=costs(PREFER_M1),
+        policy=COST_ONLY,
+    )
+    result = solve_fast(scenario)
+    plan = valid_plan(scenario, result)
+    assert holdings(plan) == {"M1": ["C00", "C01", "C02", "C03"]}
+    assert result.goals["affinity"] == 4
+    assert result.status is SolveStatus.OPTIMAL
+
+
+def test_capacity_binds_and_the_cheapest_customers_to_move_are_moved() -> None:
+    scenario = make_scenario(
+        standard_customers(4),
+        [manager("M1", capacity=2), manager("M2", capacity=10)],
+        affinity=costs(PREFER_M1),
+        policy=COST_ONLY,
+    )
+    result = solve_fast(scenario)
+    plan = valid_plan(scenario, result)
+    # M1 keeps the two whose move would cost most (C00: +8, C02: +7).
+    assert holdings(plan) == {"M1": ["C00", "C02"], "M2": ["C01", "C03"]}
+    assert result.goals["affinity"] == 1 + 2 + 1 + 3
+    kpis = compute_kpis(scenario, plan)
+    assert kpis["affinity"] == {"cost": 7.0}
+    assert kpis["workload"]["max_utilisation"] == pytest.approx(1.0)  # M1: 2 of 2
+
+
+def test_fractional_workloads_fit_exactly_at_capacity() -> None:
+    scenario = make_scenario(
+        standard_customers(4),
+        [manager("M1", capacity=1.5), manager("M2")],
+        affinity=costs(PREFER_M1, workload=0.5),
+        policy=COST_ONLY,
+    )
+    plan = valid_plan(scenario, solve_fast(scenario))
+    assert holdings(plan)["M1"] == ["C00", "C02", "C03"]  # 3 x 0.5 = 1.5; C01 moves for +1
+
+
+def test_customer_row_wins_over_its_industry_row() -> None:
+    customers = standard_customers(3, industry="steel") + standard_customers(
+        1, start=3, industry="ports"
+    )
+    affinity = [
+        {"industry": "steel", "manager_id": "M1", "cost": 5},
+        {"industry": "steel", "manager_id": "M2", "cost": 1},
+        {"customer_id": "C00", "manager_id": "M2", "cost": 9},  # C00 is steel, but not for M2
+        {"industry": "ports", "manager_id": "M1", "cost": 2},
+        {"industry": "ports", "manager_id": "M2", "cost": 6},
+    ]
+    scenario = make_scenario(
+        customers, [manager("M1"), manager("M2")], affinity=affinity, policy=COST_ONLY
+    )
+    result = solve_fast(scenario)
+    plan = valid_plan(scenario, result)
+    assert manager_of(plan) == {"C00": "M1", "C01": "M2", "C02": "M2", "C03": "M1"}
+    assert result.goals["affinity"] == 5 + 1 + 1 + 2
+
+
+def test_default_workload_by_class_where_the_table_gives_none() -> None:
+    customers = [
+        {"customer_id": "K1", "customer_class": "key"},
+        {"customer_id": "K2", "customer_class": "key"},
+        {"customer_id": "B1", "customer_class": "basic"},
+    ]
+    scenario = make_scenario(
+        customers,
+        [manager("M1", capacity=3), manager("M2")],
+        affinity=costs({c: {"M1": 0, "M2": 10} for c in ("K1", "K2", "B1")}, workload=None),
+        policy={**COST_ONLY, "affinity": {"default_workload": {"key": 2, "basic": 1}}},
+    )
+    result = solve_fast(scenario)
+    plan = valid_plan(scenario, result)
+    held = sorted(holdings(plan)["M1"])
+    # Two key customers (2 + 2) do not fit in 3; one key and the basic one (2 + 1) do.
+    assert held in (["B1", "K1"], ["B1", "K2"])
+    assert result.goals["affinity"] == 10
+    assert compute_kpis(scenario, plan)["workload"]["max_utilisation"] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("order", "expected_m1"),
+    [
+        (["affinity", "span"], 4),  # cost first: everyone with M1
+        (["span", "affinity"], 2),  # span first: two each, then the cheapest split
+    ],
+)
+def test_affinity_takes_its_place_in_the_policy_order(order: list[str], expected_m1: int) -> None:
+    scenario = make_scenario(
+        standard_customers(4),
+        [manager("M1"), manager("M2")],
+        affinity=costs(PREFER_M1),
+        policy={"span": {"tolerance": 10}, "objective": {"order": order}},
+    )
+    result = solve_fast(scenario)
+    plan = valid_plan(scenario, result)
+    assert len(holdings(plan).get("M1", [])) == expected_m1
+    if expected_m1 == 2:
+        assert sorted(holdings(plan)["M1"]) == ["C00", "C02"]
+
+
+def test_more_workload_than_capacity_gives_no_plan() -> None:
+    scenario = make_scenario(
+        standard_customers(4),
+        [manager("M1", capacity=1), manager("M2", capacity=2)],
+        affinity=costs(PREFER_M1),
+        policy=COST_ONLY,
+    )
+    result = solve_fast(scenario)
+    assert result.status in (SolveStatus.INFEASIBLE, SolveStatus.NO_PLAN)
+    assert result.assignment is None
+
+
+def _folder(root: Path, tables: dict[str, list[dict[str, Any]]], policy: str) -> Path:
+    """A scenario folder with these tables as CSV and ``policy`` as scenario.toml."""
+    root.mkdir()
+    for name, rows in tables.items():
+        pd.DataFrame(rows).to_csv(root / f"{name}.csv", index=False)
+    (root / "scenario.toml").write_text(policy, encoding="utf-8")
+    return root
+
+
+def _printed_kpis(output: str) -> dict[str, Any]:
+    """The KPI JSON that ``verify`` prints before its verdict."""
+    kpis, _ = json.JSONDecoder().raw_decode(output[output.index("{") :])
+    return kpis
+
+
+def test_verify_reports_affinity_cost_and_utilisation_and_flags_an_overload(
+    tmp_path: Path,
+) -> None:
+    root = _folder(
+        tmp_path / "branch",
+        {
+            "customers": standard_customers(4),
+            "managers": [manager("M1", capacity=2), manager("M2", capacity=4)],
+            "affinity": costs(PREFER_M1),
+        },
+        '[tables]\naffinity = "affinity.csv"\n[span]\ntolerance = 10\n',
+    )
+    good = pd.DataFrame(
+        {"customer_id": ["C00", "C01", "C02", "C03"], "manager_id": ["M1", "M2", "M1", "M2"]}
+    )
+    good.to_csv(tmp_path / "good.csv", index=False)
+    runner = CliRunner()
+    result = runner.invoke(main, ["verify", str(root), str(tmp_path / "good.csv")])
+    assert result.exit_code == 0, result.output
+    kpis = _printed_kpis(result.output)
+    assert kpis["affinity"] == {"cost": 7.0}
+    assert kpis["workload"]["max_utilisation"] == pytest.approx(1.0)
+
+    overloaded = good.assign(manager_id="M1")
+    overloaded.to_csv(tmp_path / "bad.csv", index=False)
+    result = runner.invoke(main, ["verify", str(root), str(tmp_path / "bad.csv")])
+    assert result.exit_code == 3
+    assert "[capacity]" in result.output and "above the capacity 2" in result.output
+    kpis = _printed_kpis(result.output)
+    assert kpis["workload"]["max_utilisation"] == pytest.approx(2.0)  # 4 of 2
+
+
+def test_checker_and_engine_agree_on_the_plan_they_price() -> None:
+    scenario = make_scenario(
+        standard_customers(4),
+        [manager("M1", capacity=2), manager("M2", capacity=10)],
+        affinity=costs(PREFER_M1),
+        policy=COST_ONLY,
+    )
+    result = solve_fast(scenario)
+    assert result.assignment is not None
+    assert check_plan(scenario, result.assignment) == []
+    assert compute_kpis(scenario, result.assignment)["affinity"]["cost"] == result.goals["affinity"]

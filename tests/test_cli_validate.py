@@ -1,0 +1,121 @@
+"""``portfolio-opt validate``: every problem with file, row and column and exit 1, or a summary."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from portfolio_opt.cli import main
+
+DATA = Path(__file__).parent / "scenario" / "data"
+CONSOLE_SCRIPT = Path(sys.executable).parent / "portfolio-opt"
+
+
+def validate(*args: str | Path):
+    return CliRunner().invoke(main, ["validate", *map(str, args)])
+
+
+def fingerprint(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` with the hash of its bytes."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_every_problem_is_printed_and_the_exit_code_is_1():
+    result = validate(DATA / "many_problems")
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    errors = [line for line in lines if line.startswith("ERROR")]
+    assert len(errors) == 21
+    for expected in (
+        "ERROR   customers.csv, row 4, column customer_id: duplicate customer_id 'C2'",
+        "ERROR   managers.csv, row 2, column management_score: '1200' is not at most 1000",
+        "ERROR   customers.csv, row 5, column pinned_manager_id: pinned to manager 'M3'",
+        "ERROR   relations.csv, row 2, column b: unknown customer 'C7'",
+        "ERROR   actuals.csv, row 2, column customer_id: customer 'C9' is not in customers",
+        "ERROR   adjustments.csv, row 2, column manager_id: manager 'M7' is not in managers",
+        "ERROR   credits.csv, row 3, column share: the shares of customer 'C5' add up to 1.3",
+    ):
+        assert any(line.startswith(expected) for line in errors), expected
+    # Every cell problem says where it is; the hint in brackets says what to do.
+    assert all(", row " in line and ", column " in line and line.endswith(")") for line in errors)
+    warning = "WARNING customers.csv, row 4, column interest_income: negative income -5 ("
+    assert [line for line in lines if line.startswith("WARNING")] == [
+        line for line in lines if line.startswith(warning)
+    ]
+    assert any(line.startswith(warning) for line in lines)
+    assert lines[-1] == "21 error(s), 1 warning(s): nothing was solved."
+
+
+def test_policy_problem_is_printed_with_its_line():
+    result = validate(DATA / "invalid" / "UnknownPolicyKey")
+    assert result.exit_code == 1
+    assert "ERROR   scenario.toml, row 7, column span.tolerence: span.tolerence: unknown key" in (
+        result.output
+    )
+
+
+def test_valid_scenario_prints_the_summary_and_exits_0():
+    result = validate(DATA / "valid_minimal")
+    assert result.exit_code == 0, result.output
+    assert "Scenario valid_minimal: no errors" in result.output
+    assert "ERROR" not in result.output and "WARNING" not in result.output
+
+
+def test_summary_as_json():
+    result = validate(DATA / "valid_all_columns", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["customers"] == 4
+    assert (summary["managers"], summary["managers_available"]) == (4, 3)
+    assert summary["customers_by_class"] == {"key": 2, "premium": 1, "basic": 1}
+    assert (summary["groups"], summary["pinned_customers"]) == (1, 2)
+    assert summary["tables"] == ["customers", "managers"]
+
+
+def test_warnings_are_printed_but_do_not_stop():
+    result = validate(DATA / "warning" / "NegativeIncome")
+    assert result.exit_code == 0, result.output
+    assert (
+        "WARNING customers.csv, row 4, column interest_income: negative income -30" in result.output
+    )
+    assert "no errors" in result.output
+
+
+def test_missing_folder_exits_1(tmp_path):
+    result = validate(tmp_path / "nowhere")
+    assert result.exit_code == 1
+    assert "no such scenario folder" in result.output
+
+
+def test_missing_argument_is_bad_usage():
+    assert CliRunner().invoke(main, ["validate"]).exit_code == 2
+
+
+@pytest.mark.parametrize("folder", ["valid_all_columns", "many_problems"])
+def test_inputs_are_never_modified(folder):
+    before = fingerprint(DATA / folder)
+    validate(DATA / folder)
+    assert fingerprint(DATA / folder) == before
+
+
+def test_console_script_exit_codes():
+    assert CONSOLE_SCRIPT.exists(), "install the package: pip install -e ."
+    bad = subprocess.run(
+        [CONSOLE_SCRIPT, "validate", DATA / "invalid" / "DuplicateCustomerId"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode == 1
+    assert "customers.csv, row 4, column customer_id: duplicate customer_id 'C2'" in bad.stdout

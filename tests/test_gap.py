@@ -1,0 +1,225 @@
+"""GAP files: both formats read, imported as a scenario, solved to the published optimum."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from portfolio_opt.gap import (
+    GapFormatError,
+    GapSpecError,
+    import_gap,
+    load_gap,
+    read_gap_file,
+    split_spec,
+)
+from portfolio_opt.gap_command import import_gap as import_gap_command
+from portfolio_opt.model.result import SolveStatus
+from portfolio_opt.model.solve import solve
+from portfolio_opt.plan import check_plan, compute_kpis
+from portfolio_opt.scenario.loader import load_scenario
+
+# OR-Library gap1.txt, problem 1 (c515-1): optimum 261 as a minimisation, 336 as a maximisation.
+GAP1_1 = """
+5 15
+17 21 22 18 24 15 20 18 19 18 16 22 24 24 16
+23 16 21 16 17 16 19 25 18 21 17 15 25 17 24
+16 20 16 25 24 16 17 19 19 18 20 16 17 21 24
+19 19 22 22 20 16 19 17 21 19 25 23 25 25 25
+18 19 15 15 21 25 16 16 23 15 22 17 19 22 24
+8 15 14 23 8 16 8 25 9 17 25 15 10 8 24
+15 7 23 22 11 11 12 10 17 16 7 16 10 18 22
+21 20 6 22 24 10 24 9 21 14 11 14 11 19 16
+20 11 8 14 9 5 6 19 19 7 6 6 13 9 18
+8 13 13 13 10 20 25 16 16 17 10 10 5 12 23
+36 34 38 27 33
+"""
+# A second, hand-checkable problem: 2 agents, 3 jobs.
+TINY = "2 3  1 2 3  4 5 6  1 1 1  2 2 2  2 4"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "gap"
+
+
+@pytest.fixture
+def orlib_file(tmp_path: Path) -> Path:
+    """An OR-Library style file with two problems (gap1-1, then TINY), oddly wrapped."""
+    path = tmp_path / "gapx.txt"
+    numbers = " ".join(GAP1_1.split()).replace(" 36 ", "\n36\n")
+    path.write_text(f"  2\n{numbers}\n{TINY.replace('  ', chr(10))}\n", encoding="ascii")
+    return path
+
+
+@pytest.fixture
+def single_file(tmp_path: Path) -> Path:
+    """A Yagiura style file: one problem, no leading count."""
+    path = tmp_path / "c0203"
+    path.write_text(TINY + "\n", encoding="ascii")
+    return path
+
+
+def test_one_problem_file_is_read_agent_major(single_file: Path) -> None:
+    (problem,) = read_gap_file(single_file)
+    assert (problem.n_agents, problem.n_jobs) == (2, 3)
+    assert problem.cost.tolist() == [[1, 2, 3], [4, 5, 6]]
+    assert problem.resource.tolist() == [[1, 1, 1], [2, 2, 2]]
+    assert problem.capacity.tolist() == [2, 4]
+    assert problem.name == "c0203"
+    # jobs 0, 1 to agent 0 (cost 1 + 2, resource 2 of 2), job 2 to agent 1 (cost 6, 2 of 4)
+    plan = np.array([0, 0, 1])
+    assert problem.objective(plan) == 9
+    assert not problem.overload(plan).any()
+    assert problem.overload(np.array([0, 0, 0])).tolist() == [1, 0]
+
+
+def test_several_problems_file_is_read_whatever_the_line_breaks(orlib_file: Path) -> None:
+    first, second = read_gap_file(orlib_file)
+    assert (first.n_agents, first.n_jobs, second.n_agents, second.n_jobs) == (5, 15, 2, 3)
+    assert first.capacity.tolist() == [36, 34, 38, 27, 33]
+    assert first.cost[4, 14] == 24 and first.resource[0, 0] == 8
+    assert (first.name, second.name) == ("gapx-1", "gapx-2")
+    assert load_gap(f"{orlib_file}#2").cost.tolist() == second.cost.tolist()
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("a/gap1.txt#3", (Path("a/gap1.txt"), 3)),
+        ("a/gap1.txt", (Path("a/gap1.txt"), None)),
+        ("odd#name", (Path("odd#name"), None)),  # a '#' not followed by a number is the name
+    ],
+)
+def test_split_spec(spec: str, expected: tuple[Path, int | None]) -> None:
+    assert split_spec(spec) == expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("", "holds 2 problems: pick one with gapx.txt#k (k = 1..2)"),  # #k missing
+        ("#3", "#3 is not among 1..2"),
+        ("#0", "#0 is not among 1..2"),
+    ],
+)
+def test_a_problem_that_is_not_in_the_file(orlib_file: Path, spec: str, message: str) -> None:
+    with pytest.raises(GapSpecError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_gap(f"{orlib_file}{spec}")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2 3 1 2 3 x", "'x' is not an integer"),  # not numbers
+        ("1  2 3  1 2 3  4 5 6  1 1 1  2 2 2  2", "needs 14 numbers after its header"),  # cut
+        ("1  " + TINY + " 7", "1 numbers are left after the 1 problems"),  # trailing junk
+        ("2 3  1 2 3  4 5 6  1 1 1  2 -2 2  2 4", "must be >= 0"),  # negative resource use
+        ("", "neither an OR-Library file"),  # empty
+    ],
+)
+def test_a_file_that_is_not_a_gap_file(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "broken"
+    path.write_text(text, encoding="ascii")
+    with pytest.raises(GapFormatError, match=message):
+        read_gap_file(path)
+
+
+def test_import_writes_a_scenario_that_loads_with_the_band_off(
+    orlib_file: Path, tmp_path: Path
+) -> None:
+    import_gap(f"{orlib_file}#1", tmp_path / "s")
+    scenario = load_scenario(tmp_path / "s")
+    assert len(scenario.customers) == 15 and len(scenario.managers) == 5
+    assert set(scenario.customers["customer_class"]) == {"basic"}
+    assert scenario.managers["capacity"].tolist() == [36, 34, 38, 27, 33]
+    affinity = scenario.affinity
+    assert len(affinity) == 5 * 15
+    row = affinity[(affinity["customer_id"] == "J15") & (affinity["manager_id"] == "A5")]
+    assert (row["cost"].item(), row["workload"].item()) == (24, 23)
+    assert scenario.policy.span.tolerance == 15  # 0 .. all customers per manager
+    assert scenario.policy.objective.goals() == ["affinity"]
+
+
+def test_import_for_maximisation_stores_minus_the_profit(orlib_file: Path, tmp_path: Path) -> None:
+    import_gap(f"{orlib_file}#2", tmp_path / "max", maximise=True)
+    scenario = load_scenario(tmp_path / "max")
+    assert sorted(scenario.affinity["cost"].tolist()) == [-6, -5, -4, -3, -2, -1]
+    assert "cost = -profit" in (tmp_path / "max" / "scenario.toml").read_text(encoding="utf-8")
+
+
+def test_import_refuses_a_folder_with_other_files(orlib_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me", encoding="utf-8")
+    with pytest.raises(FileExistsError):
+        import_gap(f"{orlib_file}#2", out)
+    assert (out / "notes.txt").exists()
+    import_gap(f"{orlib_file}#2", tmp_path / "again")
+    import_gap(f"{orlib_file}#1", tmp_path / "again")  # an earlier import is replaced
+    assert len(load_scenario(tmp_path / "again").customers) == 15
+
+
+@pytest.mark.parametrize(("maximise", "optimum"), [(False, 261), (True, 336)])
+def test_gap1_1_round_trip_solves_to_the_published_optimum(
+    orlib_file: Path, tmp_path: Path, maximise: bool, optimum: int
+) -> None:
+    import_gap(f"{orlib_file}#1", tmp_path / "s", maximise=maximise)
+    scenario = load_scenario(tmp_path / "s")
+    started = time.monotonic()
+    result = solve(scenario, time_limit_s=10, workers=1, seed=0, deterministic=True)
+    assert time.monotonic() - started < 10
+    assert result.status is SolveStatus.OPTIMAL
+    assert result.assignment is not None
+    assert check_plan(scenario, result.assignment) == []
+    cost = -optimum if maximise else optimum
+    assert result.goals["affinity"] == cost
+    assert compute_kpis(scenario, result.assignment)["affinity"]["cost"] == cost
+    # The plan, scored on the raw file, is the optimum and within every capacity.
+    problem = load_gap(f"{orlib_file}#1")
+    agents = result.assignment.set_index("customer_id")["manager_id"]
+    plan = np.array([int(agents[f"J{j + 1:02d}"][1:]) - 1 for j in range(15)])
+    assert problem.objective(plan) == optimum
+    assert not problem.overload(plan).any()
+
+
+def test_command_writes_the_scenario_and_reports_usage_errors(
+    orlib_file: Path, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    done = runner.invoke(import_gap_command, [f"{orlib_file}#2", str(tmp_path / "s"), "--maximise"])
+    assert done.exit_code == 0, done.output
+    assert "3 customers (jobs), 2 managers (agents), maximise profit" in done.output
+    assert (tmp_path / "s" / "affinity.csv").exists()
+    which = runner.invoke(import_gap_command, [str(orlib_file), str(tmp_path / "t")])
+    assert which.exit_code == 2 and "pick one with gapx.txt#k" in which.output
+    missing = runner.invoke(import_gap_command, [str(tmp_path / "nope.txt"), str(tmp_path / "u")])
+    assert missing.exit_code == 2 and "no such file" in missing.output
+    broken = tmp_path / "broken.txt"
+    broken.write_text("3 1 x", encoding="ascii")
+    bad = runner.invoke(import_gap_command, [str(broken), str(tmp_path / "v")])
+    assert bad.exit_code == 1 and "not an integer" in bad.output
+    assert not (tmp_path / "t").exists() and not (tmp_path / "v").exists()
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="the shared GAP benchmark folder is not here")
+@pytest.mark.parametrize(
+    ("spec", "certificate", "best"),
+    [
+        ("orlib/gap1.txt#1", "cattrysse1994/gap1-0_solution.txt", 261),
+        ("orlib/gap12.txt#5", "cattrysse1994/gap12-4_solution.txt", 945),
+        ("orlib/gapd.txt#6", "chu1997/d20200_solution.txt", 12238),
+        ("yagiura/c05100", "chu1997/c05100_solution.txt", 1931),
+        ("yagiura/e801600", "yagiura2004/e801600_solution.txt", 176820),
+    ],
+)
+def test_published_certificates_score_their_published_value(
+    spec: str, certificate: str, best: int
+) -> None:
+    problem = load_gap(str(SHARED / spec))
+    plan = np.array(
+        (SHARED / "best_solutions" / certificate).read_text(encoding="ascii").split(), dtype=int
+    )
+    assert len(plan) == problem.n_jobs
+    assert problem.objective(plan) == best
+    assert not problem.overload(plan).any()
