@@ -37,13 +37,13 @@ RELATION_GROUP_SHARE = 0.15  # groups known only from relations.csv, not from gr
 GROUP_SHARE_INDUSTRY = 0.6  # members of a group mostly work in the group's industry
 GROUP_SHARE_BRAND = 0.7  # ... and mostly carry the group's name
 PIN_SHARE = 0.005
-NETWORK_SIZE = 25  # mean customers of one local supply network (a cluster of chain links)
-NETWORK_SPREAD = 3  # Dirichlet concentration of network sizes: lower, more uneven
-SUPPLIER_LINKS = ((1, 2, 3), (0.3, 0.4, 0.3))  # links to suppliers per customer, and odds
+NETWORK_SIZE = 20  # mean customers of one local supply network (a cluster of chain links)
+NETWORK_SPREAD = 6.0  # Dirichlet concentration of network sizes: lower, more uneven
+SUPPLIER_LINKS = ((1, 2, 3), (0.2, 0.4, 0.4))  # links to suppliers per customer, and odds
 MAIN_TIE_WEIGHTS = ((1.0, 2.0, 3.0), (0.2, 0.45, 0.35))  # a customer's main supplier
 OTHER_TIE_WEIGHTS = ((1.0, 2.0), (0.6, 0.4))  # further suppliers, sole buyers
 STRAY_LINK_SHARE = 0.08  # customers with one more link outside their network (weight 1)
-OTHER_KIND_ODDS = 0.55  # a partner of another portfolio kind is kept with these odds
+OTHER_KIND_ODDS = 0.6  # a partner of another portfolio kind is kept with these odds
 FX_SHARE = 0.12
 EXPLICIT_GROWTH_SHARE = 0.1
 NEW_CUSTOMER_SHARE = 0.05
@@ -499,8 +499,8 @@ def _targets(
 
 
 def _squash(value: np.ndarray, cap: float) -> np.ndarray:
-    """Values above half the cap bent smoothly below the cap; the rest unchanged."""
-    knee = cap / 2
+    """Values above 60% of the cap bent smoothly below the cap; the rest unchanged."""
+    knee = 0.6 * cap
     over = value > knee
     out = value.astype(float)
     out[over] = knee + (cap - knee) * -np.expm1(-(value[over] - knee) / (cap - knee))
@@ -965,10 +965,8 @@ def _chain_links(
         ups.append(supplier)
         downs.append(rows)
         weights.append(_weights(rng, OTHER_TIE_WEIGHTS if nth else MAIN_TIE_WEIGHTS, len(rows)))
-    buying = np.zeros(n, dtype=bool)
-    buying[np.concatenate(ups)] = True
     last = np.array([len(c) - 1 for c in SUPPLY_CHAINS])[chain]
-    rows = np.flatnonzero(~buying & (place < last))
+    rows = np.flatnonzero(place < last)
     buyer = _partners(rng, rows, key[rows] + 1, sorted_key, order, kind)
     rows, buyer = rows[buyer >= 0], buyer[buyer >= 0]
     ups.append(rows)
@@ -1212,7 +1210,7 @@ _TABLE_FILES = {
 
 # ---------------------------------------------------------------- the bundled demo
 
-DEMO_SEED = 11
+DEMO_SEED = 47
 DEMO_MAX_DEVIATION = 0.1
 _ENGLISH_BRANDS = (
     "Pacific Rim",

@@ -1,5 +1,5 @@
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from portfolio_opt.payout.cents import to_cents
@@ -137,6 +137,8 @@ def test_portfolio_targets_sum_the_customers_per_manager():
 money = st.floats(min_value=0, max_value=5e6, allow_nan=False).map(lambda x: round(x, 3))
 
 
+# a forecast too small to scale (a growth of -2e-311)
+@example([(0.0, 0.0, 0.0, 2.0, -2.2e-311, False)], 1.0, 1.0, 1)
 @settings(max_examples=40, deadline=None)
 @given(
     rows=st.lists(

@@ -31,7 +31,8 @@ class Reconciliation:
 
     ``scaled``: every forecast increment multiplied by ``factor`` (> 0, or 0 when the stock
     alone meets the task). ``stock_share``: the forecast points the wrong way (the stock alone
-    exceeds the task, or the forecast shrinks while the task asks for growth), so the gap
+    exceeds the task, or the forecast shrinks while the task asks for growth) or adds up to
+    less than a cent, so the gap
     ``unit_target - stock`` is spread in proportion to stock. ``unreachable``: there is no stock
     to spread over; increments stay the forecast.
     """
@@ -127,7 +128,8 @@ def reconcile_increments(
     stock, increment = stock_cells.sum(), forecast_cells.sum()
     gap = float(to_cents(unit_target) - stock)
     method: Method
-    if gap * increment > 0 or gap == 0:
+    # Less than a cent of forecast in all is no forecast to scale (and would overflow).
+    if gap == 0 or (abs(increment) >= 1 and gap * increment > 0):
         method, factor = "scaled", gap / increment if gap else 0.0
         raw = forecast_cells * factor
     elif stock != 0:

@@ -201,9 +201,7 @@ def run_from_outcome(scenario: Scenario, outcome: SolveOutcome, label: str | Non
     )
 
 
-def solve_run(
-    path: Path, label: str, out: Path | None, time_limit_s: float | None = None
-) -> Run:
+def solve_run(path: Path, label: str, out: Path | None, time_limit_s: float | None = None) -> Run:
     """Solve the scenario at ``path`` (writing its output folder to ``out``, if given)."""
     scenario, problems = inspect_scenario(path)
     if scenario is None:
@@ -245,6 +243,8 @@ def collect_runs(
                 announce(f"Solving {path} ...")
             out = None if runs_folder is None else runs_folder / label
             runs.append(solve_run(path, label, out, time_limit_s))
+        elif not path.exists():
+            raise CompareError(f"{path} does not exist", details=[f"{path}: check the path"])
         else:
             raise CompareError(
                 f"{path} is neither a scenario folder nor a solve output folder",

@@ -15,8 +15,8 @@ from rich.text import Text
 from portfolio_opt.pipeline import EXIT_USAGE
 from portfolio_opt.report.atomic import atomic_folder
 from portfolio_opt.report.compare import (
-    Comparison,
     CompareError,
+    Comparison,
     collect_runs,
     compare_runs,
     folder_problem,
@@ -47,21 +47,60 @@ def format_value(kpi: str, value: Any) -> str:
 
 def _kpi_table(comparison: Comparison) -> Table:
     labels = [run.label for run in comparison.runs]
-    table = Table(title="KPIs side by side", title_justify="left")
-    table.add_column("KPI")
-    for label in labels:
-        table.add_column(label, justify="right")
-    for row in comparison.kpis.to_dict("records"):
-        table.add_row(
-            Text(row["kpi"]), *(Text(format_value(row["kpi"], row[label])) for label in labels)
-        )
+    rows = [
+        [row["kpi"], *(format_value(row["kpi"], row[label]) for label in labels)]
+        for row in comparison.kpis.to_dict("records")
+    ]
+    return _rows("KPIs side by side", ["KPI", *labels], rows, 1)
+
+
+def _rows(title: str, columns: list[str], rows: list[list[str]], left: int) -> Table:
+    """A table whose first ``left`` columns are text and the rest numbers (no markup read)."""
+    table = Table(title=title, title_justify="left")
+    for i, column in enumerate(columns):
+        table.add_column(column, justify="left" if i < left else "right")
+    for row in rows:
+        table.add_row(*(Text(cell) for cell in row))
     return table
 
 
-def _moves_tables(comparison: Comparison) -> list[Table | str]:
+def _gains_table(base: str, other: str, managers: pd.DataFrame) -> Table:
+    rows = [
+        [
+            str(m["manager_id"]),
+            str(m["manager_name"]),
+            f"{m['customers_before']} -> {m['customers_after']}",
+            f"{m['gained']}: {m['gained_value']:,.0f}",
+            f"{m['lost']}: {m['lost_value']:,.0f}",
+            f"{m['net_value']:+,.0f}",
+        ]
+        for m in managers.to_dict("records")
+        if m["gained"] or m["lost"]
+    ]
+    columns = ["manager", "name", "customers", "gained", "lost", "net value"]
+    return _rows(f"Who gains and loses ({base} -> {other})", columns, rows, 2)
+
+
+def _moves_list(base: str, other: str, moves: pd.DataFrame) -> Table:
+    rows = [
+        [
+            str(m["customer_id"]),
+            str(m["customer_name"]),
+            str(m["from_manager_id"]),
+            str(m["to_manager_id"]),
+            "-" if pd.isna(m["value"]) else f"{m['value']:,.0f}",
+        ]
+        for m in moves.head(MOVES_LISTED).to_dict("records")
+    ]
+    columns = ["customer", "name", "from", "to", "value"]
+    return _rows(f"Customers that move, by value ({base} -> {other})", columns, rows, 4)
+
+
+def _moves_parts(comparison: Comparison) -> list[Table | str]:
+    """Per pair of plans: a count line, who gains and loses, and the largest moves."""
     shown: list[Table | str] = []
-    by_manager = comparison.by_manager
-    for (base, other), managers in by_manager.groupby(["from_plan", "to_plan"], sort=False):
+    pairs = comparison.by_manager.groupby(["from_plan", "to_plan"], sort=False)
+    for (base, other), managers in pairs:
         moves = comparison.moves[
             (comparison.moves["from_plan"] == base) & (comparison.moves["to_plan"] == other)
         ]
@@ -71,47 +110,14 @@ def _moves_tables(comparison: Comparison) -> list[Table | str]:
         )
         if moves.empty:
             continue
-        table = Table(title=f"Who gains and loses ({base} -> {other})", title_justify="left")
-        for column in ("manager", "name", "customers", "gained", "gained value", "lost"):
-            table.add_column(column, justify="left" if column in ("manager", "name") else "right")
-        table.add_column("lost value", justify="right")
-        table.add_column("net value", justify="right")
-        for row in managers.to_dict("records"):
-            if not row["gained"] and not row["lost"]:
-                continue
-            cells = (
-                row["manager_id"],
-                row["manager_name"],
-                f"{row['customers_before']} -> {row['customers_after']}",
-                str(row["gained"]),
-                f"{row['gained_value']:,.0f}",
-                str(row["lost"]),
-                f"{row['lost_value']:,.0f}",
-                f"{row['net_value']:+,.0f}",
-            )
-            table.add_row(*(Text(str(c)) for c in cells))
-        shown.append(table)
-        listed = Table(title=f"Customers that move, by value ({base} -> {other})")
-        listed.title_justify = "left"
-        for column in ("customer", "name", "from", "to", "value"):
-            listed.add_column(column, justify="right" if column == "value" else "left")
-        for row in moves.head(MOVES_LISTED).to_dict("records"):
-            cells = (
-                row["customer_id"],
-                row["customer_name"],
-                row["from_manager_id"],
-                row["to_manager_id"],
-                "-" if pd.isna(row["value"]) else f"{row['value']:,.0f}",
-            )
-            listed.add_row(*(Text(str(c)) for c in cells))
-        shown.append(listed)
+        shown += [_gains_table(base, other, managers), _moves_list(base, other, moves)]
         if len(moves) > MOVES_LISTED:
             shown.append(f"... and {len(moves) - MOVES_LISTED} more in moves.csv")
     return shown
 
 
 @click.command(name="compare")
-@click.argument("runs", nargs=-1, required=True, type=click.Path())
+@click.argument("runs", nargs=-1, required=True, type=click.Path(), metavar="RUN_OR_SCENARIO...")
 @click.option(
     "--out", type=click.Path(file_okay=False), help="Output folder (default out/compare)."
 )
@@ -151,7 +157,7 @@ def compare(runs: tuple[str, ...], out: str | None, time_limit: float | None) ->
             out_console.print(f"- {detail}", markup=False)
         sys.exit(exc.exit_code)
     out_console.print(_kpi_table(comparison))
-    for part in _moves_tables(comparison):
+    for part in _moves_parts(comparison):
         out_console.print(part, markup=False)
     for note in comparison.notes:
         out_console.print(f"Note: {note}", markup=False)

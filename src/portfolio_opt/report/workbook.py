@@ -183,7 +183,7 @@ def sheet_title(name: str, taken: set[str]) -> str:
 def write_workbook(path: Path, sheets: Mapping[str, pd.DataFrame | Sheet]) -> None:
     """Write ``sheets`` (in order) as one workbook at ``path``."""
     workbook = Workbook()
-    workbook.remove(workbook.active)  # type: ignore[arg-type]
+    workbook.remove(workbook.active)
     taken: set[str] = set()
     for name, table in sheets.items():
         sheet = table if isinstance(table, Sheet) else Sheet(table)

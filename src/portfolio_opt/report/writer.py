@@ -92,9 +92,9 @@ def assignment_sheet(scenario: Scenario, assignment: pd.DataFrame) -> pd.DataFra
     ids = sheet["customer_id"].astype(str)
     extra = {
         "customer_name": ids.map(_names(scenario.customers, "customer_id")),
-        "manager_name": sheet["manager_id"].astype(str).map(
-            _names(scenario.managers, "manager_id")
-        ),
+        "manager_name": sheet["manager_id"]
+        .astype(str)
+        .map(_names(scenario.managers, "manager_id")),
         "customer_class": ids.map(customers["customer_class"]),
         "industry": ids.map(customers["industry"]),
         "group_id": ids.map(customers["group_id"]),

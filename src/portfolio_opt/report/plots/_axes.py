@@ -6,9 +6,10 @@ from collections.abc import Mapping
 
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
-from portfolio_opt.report.plots.fonts import find_cjk_font
+from portfolio_opt.report.plots import fonts
 
 TYPE_ORDER = ("premium", "standard", "separate_ledger")
 TYPE_COLOURS = {
@@ -68,14 +69,12 @@ def manager_ticks(
 
     Tick labels take their portfolio type's colour.
     """
-    font = find_cjk_font()
+    font = fonts.find_cjk_font()
     show_names = names is not None and len(ids) <= NAMES_UP_TO
     labels, uses_cjk = [], False
     for manager_id in ids:
         name = str(names.get(manager_id, "")) if show_names and names is not None else ""
-        drawable = bool(name) and (
-            name.isascii() or (font is not None and font.draws(name))
-        )
+        drawable = bool(name) and (name.isascii() or (font is not None and font.draws(name)))
         labels.append(f"{manager_id}\n{name}" if drawable else str(manager_id))
         uses_cjk |= drawable and not name.isascii()
     positions = list(range(len(ids)))
@@ -93,6 +92,23 @@ def manager_ticks(
     for label, kind in zip(ax.get_xticklabels(), types, strict=True):
         label.set_color(TYPE_COLOURS.get(str(kind), TYPE_COLOURS[""]))
     ax.set_xlim(-0.6, len(ids) - 0.4)
+
+
+def type_keys(types: pd.Series) -> list[Line2D]:
+    """Legend entries that tell the portfolio types by the colour of the manager ids."""
+    present = [k for k in (*TYPE_ORDER, "") if (types == k).any()]
+    return [
+        Line2D(
+            [],
+            [],
+            linestyle="",
+            marker="$M$",
+            markersize=9,
+            color=TYPE_COLOURS[k],
+            label=f"{TYPE_LABELS[k]} portfolio",
+        )
+        for k in present
+    ]
 
 
 def money(value: float, _: object = None) -> str:

@@ -12,6 +12,7 @@ from matplotlib.patches import Patch
 from portfolio_opt.report.plots import _axes
 
 BAND_COLOUR = "#d4d4d4"
+BAND_GID = "span-band"
 
 
 def _bands(band: Any, ids: pd.Series) -> pd.DataFrame | None:
@@ -61,10 +62,14 @@ def plot_load(
         lows, highs = bands["low"].astype(float), bands["high"].astype(float)
         if lows.nunique() == 1 and highs.nunique() == 1:
             label = f"span band {lows.iloc[0]:.0f}-{highs.iloc[0]:.0f}"
-            ax.axhspan(lows.iloc[0], highs.iloc[0], color=BAND_COLOUR, alpha=0.7, zorder=0)
+            ax.axhspan(
+                lows.iloc[0], highs.iloc[0], color=BAND_COLOUR, alpha=0.7, zorder=0, gid=BAND_GID
+            )
         else:
             label = "span band (own per manager)"
-            ax.bar(x, highs - lows, bottom=lows, width=0.92, color=BAND_COLOUR, zorder=0)
+            ax.bar(
+                x, highs - lows, bottom=lows, width=0.92, color=BAND_COLOUR, zorder=0, gid=BAND_GID
+            )
         handles.append(Patch(color=BAND_COLOUR, label=label))
     bars = ax.bar(x, counts, width=0.6, color=_axes.type_colours(table["portfolio_type"]))
     if len(table) <= _axes.NAMES_UP_TO:
@@ -74,11 +79,11 @@ def plot_load(
         ax.axhline(ideal, color="#333333", linestyle="--", linewidth=1, label=f"ideal {ideal:.1f}")
     )
     present = [k for k in (*_axes.TYPE_ORDER, "") if (table["portfolio_type"] == k).any()]
-    handles += [
-        Patch(color=_axes.TYPE_COLOURS[k], label=_axes.TYPE_LABELS[k]) for k in present
-    ]
+    handles += [Patch(color=_axes.TYPE_COLOURS[k], label=_axes.TYPE_LABELS[k]) for k in present]
     _axes.manager_ticks(ax, table["manager_id"], table["portfolio_type"], names)
-    top = max([float(counts.max() if len(counts) else 0)] + ([float(highs.max())] if bands is not None else []))
+    top = float(counts.max()) if len(counts) else 0.0
+    if bands is not None:
+        top = max(top, float(highs.max()))
     ax.set_ylim(0, top * 1.15 + 1)
     ax.set_ylabel("customers")
     ax.set_title(title or "Customers per manager")

@@ -73,6 +73,8 @@ def plot_payout(
     shown = str(table["period"].iloc[0]) if len(table) else ""
     ax.set_ylabel("pay (local currency)")
     ax.set_title(title or f"Pay per manager, {shown}: base salary and performance tiers")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    handles, _ = ax.get_legend_handles_labels()
+    handles += _axes.type_keys(table["portfolio_type"])
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     _axes.clean_frame(ax)
     return ax

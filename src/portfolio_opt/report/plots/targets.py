@@ -71,6 +71,8 @@ def plot_targets(
     _axes.money_axis(ax)
     ax.set_ylabel("target (local currency)")
     ax.set_title(title or "Target per manager: stock + increment")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    handles, _ = ax.get_legend_handles_labels()
+    handles += _axes.type_keys(table["portfolio_type"])
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     _axes.clean_frame(ax)
     return ax

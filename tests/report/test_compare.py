@@ -1,0 +1,188 @@
+"""Comparing plans: reading output folders, the KPI table, the moves between two plans."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from portfolio_opt.payout import customer_targets
+from portfolio_opt.pipeline import EXIT_BAD_INPUT
+from portfolio_opt.report.compare import (
+    CompareError,
+    Run,
+    compare_runs,
+    comparison_figures,
+    folder_problem,
+    kpi_table,
+    load_run,
+    manager_moves,
+    moves_between,
+    run_from_outcome,
+    unique_labels,
+    write_comparison,
+)
+
+from .conftest import Solved
+
+
+@pytest.fixture(scope="module")
+def base(solved: Solved) -> Run:
+    return load_run(solved.out)
+
+
+@pytest.fixture(scope="module")
+def tight(solved_tight: Solved) -> Run:
+    return load_run(solved_tight.out)
+
+
+def _moved_c0003(run: Run) -> Run:
+    """The same plan with C0003 handed to another manager (M006 or M007)."""
+    assignment = run.assignment.copy()
+    row = assignment["customer_id"] == "C0003"
+    before = assignment.loc[row, "manager_id"].iloc[0]
+    assignment.loc[row, "manager_id"] = "M007" if before != "M007" else "M006"
+    return Run("edited", assignment, run.portfolios, run.payout, run.kpis, run.policy, run.scenario)
+
+
+def test_output_folder_read_back(base: Run, solved: Solved) -> None:
+    assert base.label == "demo"
+    plan = solved.outcome.tables["assignment"]
+    assert base.assignment["manager_id"].tolist() == plan["manager_id"].astype(str).tolist()
+    assert base.kpis["balance"] == pytest.approx(solved.outcome.kpis["balance"])
+    assert base.scenario is not None and base.notes == []
+    assert (
+        base.manager_names["M001"]
+        == solved.scenario.managers.set_index("manager_id").at["M001", "name"]
+    )
+    assert base.bands() is not None and len(base.bands()) == 6
+
+
+def test_changed_inputs_drop_names_and_values(solved: Solved, tmp_path: Path) -> None:
+    copy = shutil.copytree(solved.out, tmp_path / "old-run")
+    manifest = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
+    manifest["inputs_sha256"]["customers"] = "0" * 64
+    (copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    run = load_run(copy)
+    assert run.scenario is None and run.manager_names == {}
+    assert "changed since this solve" in run.notes[0]
+    assert run.bands() is not None  # from the policy in the manifest
+
+
+def test_not_an_output_folder(tmp_path: Path) -> None:
+    (tmp_path / "assignment.csv").write_text("customer_id,manager_id\n", encoding="utf-8")
+    with pytest.raises(CompareError) as caught:
+        load_run(tmp_path)
+    assert caught.value.exit_code == EXIT_BAD_INPUT
+    assert "kpis.json" in str(caught.value)
+
+
+def test_kpi_table_side_by_side(base: Run, tight: Run) -> None:
+    table = kpi_table([base, tight]).set_index("kpi")
+    assert list(table.columns) == ["demo", "demo-tight", "meaning"]
+    assert table.at["span.max", "demo"] == base.kpis["span"]["max"]
+    assert table.at["balance.target_gini", "demo-tight"] == tight.kpis["balance"]["target_gini"]
+    assert not [k for k in table.index if k.startswith("goals.")]
+    yearly = base.payout[base.payout["period"] == "2026"]
+    assert table.at["pay.total_actual_income", "demo"] == pytest.approx(
+        yearly["actual_income"].sum()
+    )
+
+
+def test_moves_of_one_customer(base: Run, solved: Solved) -> None:
+    edited = _moved_c0003(base)
+    moves = moves_between(base, edited)
+    assert moves["customer_id"].tolist() == ["C0003"]
+    (move,) = moves.to_dict("records")
+    target = customer_targets(solved.scenario.customers, solved.scenario.policy)["target"]
+    assert move["value"] == pytest.approx(target["C0003"])
+    assert move["customer_name"] == "=SUM 貿易有限公司"
+    assert (
+        move["to_manager_id"] in ("M006", "M007")
+        and move["from_manager_id"] != move["to_manager_id"]
+    )
+    by_manager = manager_moves(moves, base, edited).set_index("manager_id")
+    giver, taker = by_manager.loc[move["from_manager_id"]], by_manager.loc[move["to_manager_id"]]
+    assert (giver["lost"], giver["gained"], taker["gained"]) == (1, 0, 1)
+    assert taker["net_value"] == pytest.approx(-giver["net_value"])
+    assert taker["customers_after"] == taker["customers_before"] + 1
+
+
+def test_moves_between_two_solves_add_up(base: Run, tight: Run) -> None:
+    moves = moves_between(base, tight)
+    before = base.assignment.set_index("customer_id")["manager_id"]
+    after = tight.assignment.set_index("customer_id")["manager_id"]
+    assert set(moves["customer_id"]) == set(before.index[before != after.reindex(before.index)])
+    by_manager = manager_moves(moves, base, tight)
+    assert by_manager["gained"].sum() == by_manager["lost"].sum() == len(moves)
+    assert (
+        by_manager["customers_after"] - by_manager["customers_before"]
+        == by_manager["gained"] - by_manager["lost"]
+    ).all()
+    assert moves["value"].is_monotonic_decreasing
+
+
+def test_plans_of_different_customers_have_no_moves(base: Run) -> None:
+    fewer = Run("fewer", base.assignment.iloc[1:], base.portfolios, base.payout, base.kpis)
+    with pytest.raises(ValueError):
+        moves_between(base, fewer)
+    comparison = compare_runs([base, fewer])
+    assert comparison.moves.empty
+    assert any("different customers" in note for note in comparison.notes)
+
+
+def test_written_comparison(base: Run, tmp_path: Path) -> None:
+    comparison = compare_runs([base, _moved_c0003(base)])
+    write_comparison(tmp_path, comparison)
+    moves_csv = (tmp_path / "moves.csv").read_text(encoding="utf-8")
+    assert "'=SUM 貿易有限公司" in moves_csv  # escaped for spreadsheets
+    kpis = pd.read_csv(tmp_path / "compare.csv")
+    assert list(kpis.columns) == ["kpi", "demo", "edited", "meaning"]
+    book = load_workbook(tmp_path / "compare.xlsx")
+    assert book.sheetnames == ["KPIs", "Portfolios", "Moves", "Moves by manager"]
+    assert not [c for s in book for row in s.iter_rows() for c in row if c.data_type == "f"]
+    assert "=SUM 貿易有限公司" in [c.value for c in book["Moves"]["D"]]
+    assert (tmp_path / "plots" / "fairness.png").is_file()
+    assert (tmp_path / "plots" / "load.png").is_file()
+    manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["command"] == "compare" and list(manifest["plans"]) == ["demo", "edited"]
+
+
+def test_figures_overlay_and_side_by_side(base: Run, tight: Run) -> None:
+    figures = comparison_figures(compare_runs([base, tight]))
+    (fairness,) = figures["fairness"].axes
+    labels = [line.get_label() for line in fairness.get_lines()]
+    assert any(label.startswith("demo: standard") for label in labels)
+    assert any(label.startswith("demo-tight: standard") for label in labels)
+    assert "demo-tight" in fairness.get_title()
+    assert [ax.get_title() for ax in figures["load"].axes] == ["demo", "demo-tight"]
+
+
+def test_run_from_outcome(solved: Solved) -> None:
+    run = run_from_outcome(solved.scenario, solved.outcome, "in memory")
+    assert run.label == "in memory" and run.scenario is solved.scenario
+    assert len(run.assignment) == 60
+
+
+def test_unique_labels() -> None:
+    assert unique_labels([Path("a/demo"), Path("b/demo"), Path("demo-x")]) == [
+        "demo",
+        "demo-2",
+        "demo-x",
+    ]
+
+
+def test_folder_problem(tmp_path: Path) -> None:
+    inputs = [tmp_path / "runs" / "a", tmp_path / "b"]
+    assert folder_problem(tmp_path / "new", inputs) is None
+    assert "holds the plan" in folder_problem(tmp_path / "runs", inputs)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me", encoding="utf-8")
+    assert "not a comparison folder" in folder_problem(tmp_path / "mine", inputs)
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "manifest.json").write_text('{"command": "compare"}', encoding="utf-8")
+    assert folder_problem(tmp_path / "old", inputs) is None

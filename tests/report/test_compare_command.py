@@ -1,0 +1,93 @@
+"""``portfolio-opt compare`` on the command line: output, files and exit codes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from portfolio_opt.pipeline import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE
+from portfolio_opt.report.compare_command import compare, format_value
+
+from .conftest import Solved
+
+
+@click.group()
+def cli() -> None:
+    """A stand-in for the portfolio-opt group."""
+
+
+cli.add_command(compare)
+
+
+def _run(*args: str | Path):
+    return CliRunner().invoke(cli, ["compare", *map(str, args)])
+
+
+def test_two_output_folders(solved: Solved, solved_tight: Solved, tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    result = _run(solved.out, solved_tight.out, "--out", out)
+    assert result.exit_code == EXIT_OK, result.output
+    assert "KPIs side by side" in result.output
+    assert "balance.target_gini" in result.output and "demo-tight" in result.output
+    assert "change manager from demo to demo-tight" in result.output
+    for name in ("compare.csv", "compare.xlsx", "moves.csv", "moves_by_manager.csv"):
+        assert (out / name).is_file(), name
+    assert (out / "plots" / "fairness.png").is_file() and (out / "plots" / "load.png").is_file()
+    again = _run(solved.out, solved_tight.out, "--out", out)  # its own folder is replaced
+    assert again.exit_code == EXIT_OK, again.output
+
+
+def test_a_scenario_is_solved_first(demo_dir: Path, solved: Solved, tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    result = _run(demo_dir, solved.out, "--out", out, "--time-limit", "1")
+    assert result.exit_code == EXIT_OK, result.output
+    assert (out / "runs" / "demo" / "report.xlsx").is_file()
+    assert "demo-2" in result.output  # both folders are named demo
+
+
+def test_one_plan_is_a_usage_error(solved: Solved) -> None:
+    assert _run(solved.out).exit_code == EXIT_USAGE
+
+
+def test_a_missing_folder_is_bad_input(solved: Solved, tmp_path: Path) -> None:
+    result = _run(solved.out, tmp_path / "nowhere", "--out", tmp_path / "cmp")
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert "does not exist" in result.output
+    assert not (tmp_path / "cmp").exists()
+
+
+def test_a_broken_scenario_is_bad_input(demo_dir: Path, solved: Solved, tmp_path: Path) -> None:
+    broken = shutil.copytree(demo_dir, tmp_path / "broken")
+    toml = broken / "scenario.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("tolerance = 2", "tolerance = -1"))
+    result = _run(solved.out, broken, "--out", tmp_path / "cmp")
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert "tolerance" in result.output
+
+
+def test_a_folder_of_other_files_is_refused(solved: Solved, solved_tight: Solved, tmp_path: Path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me", encoding="utf-8")
+    result = _run(solved.out, solved_tight.out, "--out", mine)
+    assert result.exit_code == EXIT_USAGE
+    assert (mine / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+@pytest.mark.parametrize(
+    ("kpi", "value", "shown"),
+    [
+        ("gap", 0.5303, "53.0%"),
+        ("moves.value", 11365489.4, "11,365,489"),
+        ("balance.target_gini", 0.034906, "0.0349"),
+        ("span.ideal", 10.0, "10"),
+        ("status", "feasible", "feasible"),
+        ("affinity.cost", None, "-"),
+    ],
+)
+def test_format_value(kpi: str, value: object, shown: str) -> None:
+    assert format_value(kpi, value) == shown
