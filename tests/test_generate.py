@@ -436,11 +436,13 @@ def test_chain_links_are_dense_clustered_and_partly_across_kinds(branch: Files) 
     assert lo <= sizes[sizes > 0].min() and sizes.max() <= hi
 
 
-def test_no_customer_or_group_outweighs_a_portfolio(branch: Files) -> None:
+@pytest.mark.parametrize("bundled", [False, True])
+def test_no_customer_or_group_outweighs_a_portfolio(branch: Files, bundled: bool) -> None:
     """Every kind's portfolios can be balanced: the largest customer is at most 15% of the
     kind's mean portfolio target, the largest group at most 35% (40% for premium)."""
-    target, kind, counts = customer_targets(branch), kinds(branch), portfolio_counts(branch)
-    units = Rules.of(branch).units
+    files = read_files(SCENARIOS / "city-branch") if bundled else branch
+    target, kind, counts = customer_targets(files), kinds(files), portfolio_counts(files)
+    units = Rules.of(files).units
     for name, one, many in (
         ("standard", 0.15, 0.35),
         ("premium", 0.15, 0.40),
@@ -608,7 +610,8 @@ def test_city_branch_admits_a_plan_within_two_percent_balance() -> None:
     result = solve(scenario, time_limit_s=8, workers=1, seed=0)
     assert result.has_plan, result.explanation
     files = read_files(SCENARIOS / "city-branch")
-    manager = dict(zip(result.assignment["customer_id"], result.assignment["manager_id"]))
+    assignment = result.assignment
+    manager = dict(zip(assignment["customer_id"], assignment["manager_id"], strict=True))
     plan = {row: manager[c] for row, c in enumerate(files.customers["customer_id"])}
     assert violations(files, plan) == []
     standard = kinds(files) == "standard"

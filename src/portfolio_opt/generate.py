@@ -2,8 +2,10 @@
 
 A scenario is built in three steps. The layout fixes how many premium and separate-ledger
 customers and portfolios there are, and their bands, so that every hard rule can hold. The
-population draws managers and customers (groups, industries, incomes, names). For a
-rebalancing year, last year's plan is drawn first and a year of change is put on top of it.
+population draws managers and customers (groups, industries, incomes, names), with incomes
+capped so that every kind's portfolios can be balanced, and chain links clustered in local
+supply networks. For a rebalancing year, last year's plan (a good, balanced plan, as this
+tool makes them) is drawn first and a year of change is put on top of it.
 Everything comes from one ``numpy`` generator seeded once, so a seed always gives the same
 files, byte for byte.
 """
@@ -41,7 +43,7 @@ NETWORK_SIZE = 20  # mean customers of one local supply network (a cluster of ch
 NETWORK_SPREAD = 6.0  # Dirichlet concentration of network sizes: lower, more uneven
 SUPPLIER_LINKS = ((1, 2, 3), (0.2, 0.4, 0.4))  # links to suppliers per customer, and odds
 MAIN_TIE_WEIGHTS = ((1.0, 2.0, 3.0), (0.2, 0.45, 0.35))  # a customer's main supplier
-OTHER_TIE_WEIGHTS = ((1.0, 2.0), (0.6, 0.4))  # further suppliers, sole buyers
+OTHER_TIE_WEIGHTS = ((1.0, 2.0), (0.6, 0.4))  # further suppliers, and buyers
 STRAY_LINK_SHARE = 0.08  # customers with one more link outside their network (weight 1)
 OTHER_KIND_ODDS = 0.6  # a partner of another portfolio kind is kept with these odds
 FX_SHARE = 0.12
@@ -911,7 +913,7 @@ def _partners(
     sorted_block: np.ndarray,
     order: np.ndarray,
     kind: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> np.ndarray:
     """One partner per row, drawn from the customers of ``block`` (a key per row).
 
     A partner of another portfolio kind is redrawn (a few times) unless kept with the odds
@@ -935,6 +937,7 @@ def _partners(
 def _weights(
     rng: np.random.Generator, table: tuple[tuple[float, ...], tuple[float, ...]], n: int
 ) -> np.ndarray:
+    """``n`` link weights drawn from a (weights, odds) table."""
     return rng.choice(np.array(table[0]), size=n, p=np.array(table[1]))
 
 
@@ -944,9 +947,9 @@ def _chain_links(
     """Weighted (upstream row, downstream row) links along the supply chains, without repeats.
 
     Within each local network, every customer buys from one to three customers of the
-    industry just upstream (the first its main supplier, a strong tie), and every customer
-    left without a buyer sells to one downstream. A few customers also trade with one
-    customer of an adjacent industry anywhere in the branch (weight 1).
+    industry just upstream (the first its main supplier, a strong tie) and sells to one of
+    the industry just downstream. A few customers also trade with one customer of an
+    adjacent industry anywhere in the branch (weight 1).
     """
     n = len(industry)
     position = _chain_positions()

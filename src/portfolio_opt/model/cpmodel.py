@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.sat.python import cp_model
 
-from portfolio_opt.model.goals import GoalSpec, Means
+from portfolio_opt.model.goals import MISPLACED, GoalSpec, Means
 from portfolio_opt.model.instance import CHAIN_UNITS, STANDARD, Instance
 from portfolio_opt.model.structure import Structure
 
@@ -70,6 +70,7 @@ class SubModel:
         self._assign = assign
         self._soft = soft_hard_rules
         self._banned = banned or {}
+        self._misplaced: list[int] = []
         self._model = cp_model.CpModel()
         self._x: dict[tuple[int, int], cp_model.IntVar] = {}
         self._count: dict[int, cp_model.LinearExpr] = {}
@@ -111,8 +112,9 @@ class SubModel:
         model, inst = self._model, self._instance
         for b in self._blocks:
             allowed = [m for m in self._managers if self._allowed(b, m)]
-            if not allowed:  # keep the plan as it is rather than lose the block
+            if not allowed:  # keep the block where it is, priced as a broken rule
                 allowed = [int(self._assign[b])]
+                self._misplaced.append(b)
             for m in allowed:
                 self._x[b, m] = model.new_bool_var(f"x_{b}_{m}")
         for m in self._managers:
@@ -233,6 +235,7 @@ class SubModel:
             1_000_000 * sum(self._band_slack)
             + sum(self._balance_slack)
             + 1000 * sum(self._capacity_slack)
+            + MISPLACED * len(self._misplaced)
         )
 
     def _balance_goal(self) -> None:

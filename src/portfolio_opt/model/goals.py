@@ -90,7 +90,11 @@ def evaluate(
         0,
     )
     values = {
-        "violation": int(band_miss.sum() * 1_000_000 + np.ceil(balance_miss).sum()),
+        "violation": int(
+            band_miss.sum() * 1_000_000
+            + np.ceil(balance_miss).sum()
+            + MISPLACED * misplaced_blocks(instance, structure, assign)
+        ),
         "span": int(np.abs(m_count * count - n_total).sum()),
         "balance": int(
             np.round(np.maximum(np.abs(total - means.mean) - means.deadband, 0)[holds].sum())
@@ -115,6 +119,17 @@ def evaluate(
         over = np.where(instance.capacity >= 0, np.maximum(load - instance.capacity, 0), 0)
         values["violation"] += int(np.ceil(over).sum() * 1000)
     return values
+
+
+MISPLACED = 10**12  # a block with a manager it may not have: worse than any band miss
+
+
+def misplaced_blocks(instance: Instance, structure: Structure, assign: np.ndarray) -> int:
+    """Blocks at a manager of the wrong kind, away from their pin, or kept against rotation."""
+    pinned = instance.pin >= 0
+    wrong = np.where(pinned, assign != instance.pin, structure.kind[assign] != instance.kind)
+    rotation = sum(1 for b in range(instance.n_blocks) if int(assign[b]) in instance.forbidden[b])
+    return int(wrong.sum()) + rotation
 
 
 def _industries(instance: Instance, assign: np.ndarray) -> int:

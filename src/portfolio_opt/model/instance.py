@@ -114,10 +114,13 @@ def _bands(scenario: Scenario, managers: pd.DataFrame, n: int) -> tuple[np.ndarr
     low = np.full((3, m), low_std, dtype=np.int64)
     high = np.full((3, m), high_std, dtype=np.int64)
     for kind, band in ((PREMIUM, span.premium), (SEPARATE, span.separate_ledger)):
+        # A type's own end replaces the general one and drags the other end along if needed.
         if band.min is not None:
             low[kind, :] = band.min
+            high[kind, :] = np.maximum(high[kind, :], band.min)
         if band.max is not None:
             high[kind, :] = band.max
+            low[kind, :] = np.minimum(low[kind, :], band.max)
     personal_low = managers["min_customers"].to_numpy(dtype="float64", na_value=np.nan)
     personal_high = managers["max_customers"].to_numpy(dtype="float64", na_value=np.nan)
     for kind in range(3):

@@ -82,6 +82,17 @@ def decide_structure(
             model.add(sum(fitting) >= 1).only_enforce_if(
                 labelled(f"some {name} manager can take the largest {name} group ({largest})")
             )
+    for b in np.flatnonzero([bool(f) for f in instance.forbidden]):
+        k = int(instance.kind[b])
+        if k < 0 or instance.pin[b] >= 0:
+            continue
+        others = [v for (m, kk), v in choose.items() if kk == k and m not in instance.forbidden[b]]
+        ids = ", ".join(instance.customer_ids[i] for i in instance.members[b][:3])
+        text = f"customers rotating away from their manager ({ids}) have another {KIND_NAMES[k]} manager"
+        if others:
+            model.add(sum(others) >= 1).only_enforce_if(labelled(text))
+        else:
+            model.add_bool_or([labelled(text).Not()])
     for b in np.flatnonzero(instance.pin >= 0):
         m, k = int(instance.pin[b]), int(instance.kind[b])
         if k >= 0:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import pandas as pd
@@ -13,16 +13,10 @@ from rich.table import Table
 from rich.text import Text
 
 from portfolio_opt.pipeline import EXIT_USAGE
-from portfolio_opt.report.atomic import atomic_folder
-from portfolio_opt.report.compare import (
-    CompareError,
-    Comparison,
-    collect_runs,
-    compare_runs,
-    folder_problem,
-    write_comparison,
-)
 from portfolio_opt.report.workbook import COUNT, MONEY, PERCENT, RATIO, number_format
+
+if TYPE_CHECKING:
+    from portfolio_opt.report.compare import Comparison
 
 console = Console(stderr=True, highlight=False)
 out_console = Console(highlight=False)
@@ -133,6 +127,16 @@ def compare(runs: tuple[str, ...], out: str | None, time_limit: float | None) ->
     (its output goes to OUT/runs/NAME). Writes compare.csv, compare.xlsx, moves.csv,
     moves_by_manager.csv and plots/ (fairness.png, load.png) to OUT.
     """
+    # Plotting and workbook libraries load only when a comparison runs.
+    from portfolio_opt.report.atomic import atomic_folder
+    from portfolio_opt.report.compare import (
+        CompareError,
+        collect_runs,
+        compare_runs,
+        folder_problem,
+        write_comparison,
+    )
+
     if len(runs) < 2:
         raise click.UsageError("give at least two plans to compare")
     paths = [Path(r) for r in runs]
@@ -147,7 +151,9 @@ def compare(runs: tuple[str, ...], out: str | None, time_limit: float | None) ->
                 paths,
                 staging / "runs",
                 time_limit,
-                announce=lambda text: console.print(text, markup=False),
+                announce=(lambda text: console.print(text, markup=False))
+                if console.is_terminal
+                else None,
             )
             comparison = compare_runs(found)
             write_comparison(staging, comparison)

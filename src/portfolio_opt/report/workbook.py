@@ -14,16 +14,16 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
 from portfolio_opt.report.safe_text import FORMULA_STARTS
+
+if TYPE_CHECKING:  # openpyxl is imported where a workbook is written: the CLI starts faster
+    from openpyxl.cell.cell import Cell
+    from openpyxl.worksheet.worksheet import Worksheet
 
 MONEY = "#,##0.00"
 COUNT = "#,##0"
@@ -31,8 +31,9 @@ PERCENT = "0.0%"
 RATIO = "0.0000"
 SECONDS = "0.0"
 
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-HEADER_FILL = PatternFill("solid", fgColor="305496")
+HEADER_COLOUR, HEADER_TEXT = "305496", "FFFFFF"
+# Control characters XML cannot hold (openpyxl refuses them), as openpyxl defines them.
+ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 MIN_WIDTH, MAX_WIDTH = 6, 60
 SAMPLE_ROWS = 2000  # rows measured for column widths
 SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
@@ -95,10 +96,10 @@ def cell_value(value: object) -> object:
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return None
     if isinstance(value, bool | int | float | str):
-        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+        return ILLEGAL_CHARACTERS.sub("", value) if isinstance(value, str) else value
     if isinstance(value, list | tuple | set):
         return ", ".join(str(v) for v in value)
-    return ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    return ILLEGAL_CHARACTERS.sub("", str(value))
 
 
 def set_value(cell: Cell, value: object) -> None:
@@ -142,6 +143,9 @@ def _formats(sheet: Sheet) -> Callable[[int, str], str | None]:
 
 def write_sheet(ws: Worksheet, sheet: Sheet) -> None:
     """Header, rows, formats, widths, frozen header, autofilter."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     frame = sheet.frame
     columns = [str(c) for c in frame.columns]
     fmt = _formats(sheet)
@@ -149,7 +153,8 @@ def write_sheet(ws: Worksheet, sheet: Sheet) -> None:
     for col, name in enumerate(columns, start=1):
         cell = ws.cell(row=1, column=col)
         set_value(cell, name)
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.font = Font(bold=True, color=HEADER_TEXT)
+        cell.fill = PatternFill("solid", fgColor=HEADER_COLOUR)
         cell.alignment = Alignment(vertical="center")
     for row, values in enumerate(frame.itertuples(index=False, name=None)):
         for col, (name, value) in enumerate(zip(columns, values, strict=True), start=1):
@@ -182,6 +187,8 @@ def sheet_title(name: str, taken: set[str]) -> str:
 
 def write_workbook(path: Path, sheets: Mapping[str, pd.DataFrame | Sheet]) -> None:
     """Write ``sheets`` (in order) as one workbook at ``path``."""
+    from openpyxl import Workbook
+
     workbook = Workbook()
     workbook.remove(workbook.active)
     taken: set[str] = set()

@@ -38,7 +38,8 @@ def new_axes(ax: Axes | None, n_bars: int, height: float = 4.8) -> Axes:
 
 
 def bar_figure_width(n_bars: int) -> float:
-    return min(max(6.4, 1.6 + 0.42 * n_bars), 30.0)
+    """Inches of bars: about 0.4 per manager, capped so that a branch still fits a screen."""
+    return min(max(6.4, 1.6 + 0.42 * n_bars), 18.0)
 
 
 def ordered_managers(frame: pd.DataFrame, types: pd.Series | None = None) -> pd.DataFrame:
