@@ -180,12 +180,10 @@ def solve_command(
     )
 
 
-def _extras() -> Callable[..., None] | None:
-    """The report workbook and plots, when the report package provides them."""
-    try:
-        from portfolio_opt.report.writer import write_report_files
-    except ImportError:
-        return None
+def _extras() -> Callable[..., None]:
+    """The report workbook and plots, written into the output folder with the tables."""
+    from portfolio_opt.report.writer import write_report_files
+
     return write_report_files
 
 
@@ -260,6 +258,16 @@ def generate(n_customers: int, n_managers: int, seed: int, rebalance: bool, out:
     out_console.print(
         f"Scenario written to {out} in {time.monotonic() - started:.1f}s", markup=False
     )
+
+
+def _register_commands() -> None:
+    """Commands that live beside the packages they drive."""
+    from portfolio_opt.report.compare_command import compare
+
+    main.add_command(compare)
+
+
+_register_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from portfolio_opt import __version__
+from portfolio_opt.model.instance import span_band
 from portfolio_opt.model.result import Result, SolveStatus
 from portfolio_opt.model.solve import SolveParams, solve
 from portfolio_opt.payout import compute_payout, customer_targets
@@ -74,6 +75,11 @@ def kpi_record(scenario: Scenario, result: Result, assignment: pd.DataFrame) -> 
         "solve_seconds": round(result.runtime, 3),
     }
     kpis.update(compute_kpis(scenario, assignment, targets))
+    span = kpis.get("span")
+    if isinstance(span, dict) and len(scenario.available_managers):
+        tolerance = scenario.policy.span.tolerance
+        span["band"] = list(span_band(len(scenario.customers), len(scenario.available_managers),
+                                      tolerance))
     kpis["goals"] = {
         goal: {"value": result.goals.get(goal), "bound": result.bounds.get(goal)}
         for goal in result.order
@@ -87,7 +93,7 @@ def manifest(scenario: Scenario, params: SolveParams, result: Result) -> dict[st
         "tool": "portfolio-opt",
         "version": __version__,
         "python": platform.python_version(),
-        "scenario": str(scenario.root),
+        "scenario": str(scenario.root.resolve()),
         "inputs_sha256": input_hashes(scenario),
         "policy": scenario.policy.model_dump(mode="json"),
         "solver": {

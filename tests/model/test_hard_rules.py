@@ -309,6 +309,32 @@ def test_premium_customer_pinned_to_an_a_grade_manager_who_is_not_its_prior() ->
     assert plan["P1"] == "A2"
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="structure._prior_kind_weight counts last year's customers of pinned blocks for "
+    "managers they cannot go to: continuity first opens a ledger portfolio at M1 that stays "
+    "empty, below the band, and solve reports the branch infeasible",
+)
+def test_pinned_ledger_customers_do_not_make_their_old_manager_a_ledger_manager() -> None:
+    """L00 and L01 (separate ledger) were with M1 and are pinned to M3; band 1..3.
+
+    M3 {L00, L01}, and two standard customers for each of M1, M2, M4, keeps every rule.
+    """
+    customers = [
+        *standard_customers(
+            2, prefix="L", separate_ledger=True, prior_manager_id="M1", pinned_manager_id="M3"
+        ),
+        *standard_customers(3, prior_manager_id="M2"),
+        *standard_customers(3, start=3, prior_manager_id="M4"),
+    ]
+    managers = [manager("M1"), manager("M2"), manager("M3"), manager("M4")]
+    scenario = make_scenario(customers, managers, policy=policy(span={"tolerance": 1}))
+
+    plan = manager_of(valid_plan(scenario, solve_fast(scenario)))
+
+    assert plan["L00"] == plan["L01"] == "M3"
+
+
 # ------------------------------------------------------------------ rule 7: rotation
 
 
@@ -384,6 +410,57 @@ def test_rotation_of_premium_customers_between_designated_managers() -> None:
     # Every customer is due to rotate and each kind has two managers: they all swap.
     assert (plan["P1"], plan["P2"]) == ("A2", "A1")
     assert [plan[f"C{i:02d}"] for i in range(10)] == ["M2"] * 5 + ["M1"] * 5
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="structure.decide_structure ignores rotation: it keeps M1 (last year's holder of "
+    "the normal customers) as the only standard manager, and SubModel keeps C00 with M1",
+)
+def test_rotation_when_the_other_manager_must_take_the_ledger_instead() -> None:
+    """C00 must leave M1; the only other manager, M2, held the ledger customers last year.
+
+    M2 {C00, C01, C02} and M1 {L00, L01} keeps every rule (band 2..3).
+    """
+    customers = [
+        *standard_customers(1, prior_manager_id="M1", tenure_years=5),
+        *standard_customers(2, start=1, prior_manager_id="M1"),
+        *standard_customers(2, prefix="L", separate_ledger=True, prior_manager_id="M2"),
+    ]
+    scenario = make_scenario(
+        customers,
+        [manager("M1"), manager("M2")],
+        policy={"span": {"tolerance": 0}, "rotation": {"max_tenure_years": 5}},
+    )
+
+    plan = manager_of(valid_plan(scenario, solve_fast(scenario)))
+
+    assert plan["C00"] != "M1"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="structure.decide_structure ignores rotation: with M2 as the ledger holder, C02 can "
+    "only go to M1, over the band, and solve reports the branch infeasible (blaming balance and "
+    "groups, which this branch does not have)",
+)
+def test_rotation_does_not_turn_a_feasible_branch_infeasible() -> None:
+    """C02 must leave M3. M1 {C00, C01}, M2 {C02, C03}, M3 {L00, L01} keeps every rule."""
+    customers = [
+        *standard_customers(2, pinned_manager_id="M1"),
+        *standard_customers(1, start=2, prior_manager_id="M3", tenure_years=5),
+        *standard_customers(1, start=3),
+        *standard_customers(2, prefix="L", separate_ledger=True, prior_manager_id="M2"),
+    ]
+    scenario = make_scenario(
+        customers,
+        [manager("M1"), manager("M2"), manager("M3")],
+        policy={"span": {"tolerance": 0}, "rotation": {"max_tenure_years": 5}},
+    )
+
+    plan = manager_of(valid_plan(scenario, solve_fast(scenario)))
+
+    assert plan["C02"] != "M3"
 
 
 # ------------------------------------------------------------------ rule 8: balance

@@ -7,6 +7,8 @@ last year's manager when continuity leads the policy and linked customers when t
 
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 
 from portfolio_opt.model.goals import GoalSpec, Means
@@ -72,7 +74,12 @@ def construct(instance: Instance, structure: Structure, means: Means, spec: Goal
             assign[b] = int(managers[i])
             count[i] += instance.size[b]
             value[i] += instance.value_units[b]
+        if rank["chain"] < rank["balance"] and len(instance.edge_u):
+            _grow_regions(instance, managers, free, want, value_share, adjacency, assign,
+                          count, value)
         for b in free:
+            if assign[b] >= 0:
+                continue
             size = instance.size[b]
             fill = (count + size) / np.maximum(want, 1) + (value + instance.value_units[b]) / max(
                 abs(value_share), 1
@@ -107,3 +114,69 @@ def construct(instance: Instance, structure: Structure, means: Means, spec: Goal
             value[i] += instance.value_units[b]
     assign[assign < 0] = 0
     return assign
+
+
+def _grow_regions(
+    instance: Instance, managers: np.ndarray, free: list[int], want: np.ndarray,
+    value_share: float, adjacency: list[list[tuple[int, int]]], assign: np.ndarray,
+    count: np.ndarray, value: np.ndarray,
+) -> None:
+    """Greedy graph growing: each manager in turn takes, among the free blocks most linked to what
+    it already holds, the one that keeps its target on track, until it has its share of customers."""
+    free_set = set(free)
+    degree = {b: sum(w for nb, w in adjacency[b] if nb in free_set) for b in free}
+    seeds = iter(sorted(free, key=lambda b: (-degree[b], b)))
+    for i, m in enumerate(managers):
+        m = int(m)
+        rate = value_share / max(want[i], 1.0)  # target value per customer
+        gain: dict[int, int] = {}
+        heap: list[tuple[int, int]] = []
+
+        def link(block: int) -> None:
+            for nb, w in adjacency[block]:
+                if nb in free_set:
+                    gain[nb] = gain.get(nb, 0) + w
+                    heapq.heappush(heap, (-gain[nb], nb))
+
+        for b in np.flatnonzero(assign == m):  # pinned blocks seed their manager's region
+            link(int(b))
+        while count[i] < want[i] - 0.5:
+            options = _frontier(heap, gain, free_set, instance, m, count[i], want[i])
+            if not options:
+                seed = next((b for b in seeds if b in free_set
+                             and m not in instance.forbidden[b]
+                             and count[i] + instance.size[b] <= want[i] + 0.5), None)
+                if seed is None:
+                    break
+                options = [seed]
+            best = max(gain.get(b, 0) for b in options)
+            close = [b for b in options if gain.get(b, 0) * 2 >= best]
+            block = min(close, key=lambda b: (abs(value[i] + instance.value_units[b]
+                                                  - (count[i] + instance.size[b]) * rate), b))
+            for other in options:
+                if other != block and other in gain:
+                    heapq.heappush(heap, (-gain[other], other))
+            assign[block] = m
+            free_set.discard(block)
+            gain.pop(block, None)
+            count[i] += instance.size[block]
+            value[i] += instance.value_units[block]
+            link(block)
+
+
+def _frontier(
+    heap: list[tuple[int, int]], gain: dict[int, int], free_set: set[int], instance: Instance,
+    manager: int, count: float, want: float, width: int = 8,
+) -> list[int]:
+    """Up to ``width`` free blocks most linked to the region that still fit its count."""
+    options: list[int] = []
+    seen: set[int] = set()
+    while heap and len(options) < width:
+        weight, block = heapq.heappop(heap)
+        if block in seen or block not in free_set or -weight != gain.get(block):
+            continue
+        seen.add(block)
+        if manager in instance.forbidden[block] or count + instance.size[block] > want + 0.5:
+            continue
+        options.append(block)
+    return options

@@ -17,7 +17,7 @@ from portfolio_opt.model.cpmodel import NORMALISE, SubModel
 from portfolio_opt.model.goals import GoalSpec, evaluate, goal_spec, objective_key, portfolio_means
 from portfolio_opt.model.instance import KIND_NAMES, Instance, build_instance
 from portfolio_opt.model.lns import LargeNeighbourhoodSearch, SearchBudget
-from portfolio_opt.model.polish import polish_balance
+from portfolio_opt.model.polish import polish_balance, polish_chain
 from portfolio_opt.model.result import Result, SolveStatus
 from portfolio_opt.model.state import PlanState
 from portfolio_opt.model.structure import Structure, decide_structure
@@ -124,6 +124,9 @@ def solve_instance(
     if "balance" in spec.order:
         polish_deadline = math.inf if params.deterministic else started + params.time_limit_s * 0.3
         polish_balance(state, polish_deadline, np.random.default_rng(params.seed))
+    if "chain" in spec.order and len(instance.edge_u):
+        chain_deadline = math.inf if params.deterministic else started + params.time_limit_s * 0.5
+        polish_chain(state, chain_deadline)
     assign = state.assign
     timings["construct"] = time.monotonic() - started - timings["structure"]
     bounds: dict[str, float] = {k: float(v) for k, v in goal_bounds(instance).items()}

@@ -12,7 +12,7 @@ from portfolio_opt.report.plots import fonts, plot_load
 
 from ..builders import TEST_FONT_FAMILY, cjk_test_font, portfolios_frame
 
-NAMES = {"M01": "田鵬斌", "M02": "Alice Wong", "M03": "蘇勇英", "M04": "", "M05": "田", "M06": "斌"}
+NAMES = {"M01": "田鵬斌", "M02": "José Wong", "M03": "蘇勇英", "M04": "", "M05": "田", "M06": "斌"}
 
 
 def _draw_and_save(tmp_path: Path) -> tuple[list[str], list[warnings.WarningMessage]]:
@@ -47,11 +47,11 @@ def test_a_font_lacking_common_chinese_is_passed_over(
 def test_names_drawn_where_the_font_covers_them(tmp_path: Path, test_cjk_font: Path) -> None:
     labels, caught = _draw_and_save(tmp_path)
     # type order M01, M03, M02, M04, M05, M06; 蘇勇英 has glyphs the test font lacks
-    assert labels == ["M01\n田鵬斌", "M03", "M02\nAlice Wong", "M04", "M05\n田", "M06\n斌"]
+    assert labels == ["M01\n田鵬斌", "M03", "M02\nJosé Wong", "M04", "M05\n田", "M06\n斌"]
     assert not [w for w in caught if "missing from font" in str(w.message)]
 
 
 def test_ids_only_without_a_cjk_font(tmp_path: Path, no_cjk_font: None) -> None:
     labels, caught = _draw_and_save(tmp_path)
-    assert labels == ["M01", "M03", "M02\nAlice Wong", "M04", "M05", "M06"]
+    assert labels == ["M01", "M03", "M02\nJosé Wong", "M04", "M05", "M06"]
     assert not [w for w in caught if "missing from font" in str(w.message)]

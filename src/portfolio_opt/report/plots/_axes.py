@@ -71,16 +71,16 @@ def manager_ticks(
     Tick labels take their portfolio type's colour.
     """
     font = fonts.find_cjk_font()
+    known = font.codepoints if font is not None else fonts.default_codepoints()
     show_names = names is not None and len(ids) <= NAMES_UP_TO
-    labels, uses_cjk = [], False
+    labels = []
     for manager_id in ids:
         name = str(names.get(manager_id, "")) if show_names and names is not None else ""
-        drawable = bool(name) and (name.isascii() or (font is not None and font.draws(name)))
+        drawable = bool(name) and all(ord(ch) in known for ch in name if not ch.isspace())
         labels.append(f"{manager_id}\n{name}" if drawable else str(manager_id))
-        uses_cjk |= drawable and not name.isascii()
     positions = list(range(len(ids)))
     extra: dict[str, object] = {}
-    if uses_cjk and font is not None:
+    if font is not None and show_names:
         extra["fontfamily"] = font.families
     crowded = len(ids) > 12
     ax.set_xticks(
