@@ -235,12 +235,8 @@ def test_a_premium_band_below_the_general_floor_admits_a_plan() -> None:
     assert check_plan(low_premium_band_scenario(), hand) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="instance._bands replaces a type band's end without dragging the other end along "
-    "(the checker does): [span.premium] max 2 under a general floor of 3 gives the band 3..2",
-)
 def test_a_premium_band_below_the_general_floor_is_not_a_collision() -> None:
+    """The type's max drags the general floor down with it, as in the checker."""
     result = solve_fast(low_premium_band_scenario())
 
     assert result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE), result.explanation

@@ -361,12 +361,6 @@ def test_rotation_moves_customers_at_or_above_the_limit_and_keeps_the_rest() -> 
     assert plan["C03"] == plan["C04"] != "M1"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="structure.decide_structure ignores rotation: it may make the rotating customer's "
-    "prior manager the only premium holder; SubModel then keeps the forbidden assignment and "
-    "solve reports it as optimal",
-)
 def test_rotation_of_a_premium_customer_to_the_other_a_grade_manager() -> None:
     """P1 has been with A1 for 7 years; A2 is also grade A and free to take it."""
     customers = [
@@ -412,11 +406,6 @@ def test_rotation_of_premium_customers_between_designated_managers() -> None:
     assert [plan[f"C{i:02d}"] for i in range(10)] == ["M2"] * 5 + ["M1"] * 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="structure.decide_structure ignores rotation: it keeps M1 (last year's holder of "
-    "the normal customers) as the only standard manager, and SubModel keeps C00 with M1",
-)
 def test_rotation_when_the_other_manager_must_take_the_ledger_instead() -> None:
     """C00 must leave M1; the only other manager, M2, held the ledger customers last year.
 
@@ -440,9 +429,9 @@ def test_rotation_when_the_other_manager_must_take_the_ledger_instead() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="structure.decide_structure ignores rotation: with M2 as the ledger holder, C02 can "
-    "only go to M1, over the band, and solve reports the branch infeasible (blaming balance and "
-    "groups, which this branch does not have)",
+    reason="structure.decide_structure only asks for another standard manager than M3, not one "
+    "with room: with M2 as the ledger holder, C02 can only go to M1 (full with its pins), and "
+    "solve reports the branch infeasible, blaming balance and groups it does not have",
 )
 def test_rotation_does_not_turn_a_feasible_branch_infeasible() -> None:
     """C02 must leave M3. M1 {C00, C01}, M2 {C02, C03}, M3 {L00, L01} keeps every rule."""

@@ -80,9 +80,9 @@ def _balance_bound(branch: Branch, standard: list[str]) -> float | None:
 @st.composite
 def feasible_branches(draw: st.DrawFn) -> Branch:
     rotation = draw(st.booleans())
-    # With rotation, premium and separate-ledger holders are designated: the engine may
-    # otherwise pick a rotating customer's prior manager as the only holder of its kind (see
-    # the xfail tests of test_hard_rules.py), and that known bug would drown this property.
+    # With rotation, premium and separate-ledger holders are designated: otherwise the engine
+    # may choose portfolio kinds that leave a rotating customer no manager with room (a known
+    # bug, see the xfail tests of test_hard_rules.py) and that would drown this property.
     managers = _portfolio_managers(draw, designated=rotation)
     size = draw(st.integers(1, 4))
     customers: list[dict[str, Any]] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 
+import networkx as nx
 import numpy as np
 
 from portfolio_opt.model.goals import GoalSpec, Means
@@ -75,8 +76,8 @@ def construct(instance: Instance, structure: Structure, means: Means, spec: Goal
             count[i] += instance.size[b]
             value[i] += instance.value_units[b]
         if rank["chain"] < rank["balance"] and len(instance.edge_u):
-            _grow_regions(instance, managers, free, want, value_share, adjacency, assign,
-                          count, value)
+            _pack_communities(instance, managers, free, want, adjacency, assign, count, value,
+                              seed=0)
         for b in free:
             if assign[b] >= 0:
                 continue
@@ -180,3 +181,56 @@ def _frontier(
             continue
         options.append(block)
     return options
+
+
+def _pack_communities(
+    instance: Instance, managers: np.ndarray, free: list[int], want: np.ndarray,
+    adjacency: list[list[tuple[int, int]]], assign: np.ndarray, count: np.ndarray,
+    value: np.ndarray, seed: int,
+) -> None:
+    """Chain communities (Louvain) packed whole into portfolios, largest first; a community too
+    big for any portfolio is cut along a breadth-first order into portfolio-sized pieces."""
+    free_set = set(free)
+    graph = nx.Graph()
+    graph.add_nodes_from(free)
+    for b in free:
+        for nb, w in adjacency[b]:
+            if nb in free_set and b < nb:
+                graph.add_edge(b, nb, weight=w)
+    communities = nx.community.louvain_communities(graph, weight="weight", seed=seed)
+    pieces = sorted((sorted(c) for c in communities if len(c) > 1),
+                    key=lambda c: (-int(instance.size[c].sum()), c[0]))
+    room = want - count
+    for piece in pieces:
+        for chunk in _chunks(piece, graph, instance, float(room.max())):
+            need = int(instance.size[chunk].sum())
+            fits = np.flatnonzero(room >= need - 0.5)
+            if not len(fits):
+                continue  # left to the greedy fill
+            i = int(fits[np.argmax(room[fits])])
+            m = int(managers[i])
+            if any(m in instance.forbidden[b] for b in chunk):
+                continue
+            assign[chunk] = m
+            room[i] -= need
+            count[i] += need
+            value[i] += instance.value_units[chunk].sum()
+
+
+def _chunks(piece: list[int], graph: nx.Graph, instance: Instance, largest: float) -> list[list[int]]:
+    """The piece as it is, or cut into connected runs of a breadth-first order that each fit."""
+    if instance.size[piece].sum() <= largest or largest < 1:
+        return [piece]
+    start = max(piece, key=lambda b: (graph.degree(b, weight="weight"), -b))
+    order = [start, *(v for _, v in nx.bfs_edges(graph.subgraph(piece), start))]
+    order += [b for b in piece if b not in set(order)]
+    chunks, current, size = [], [], 0
+    for b in order:
+        if size + instance.size[b] > largest and current:
+            chunks.append(current)
+            current, size = [], 0
+        current.append(b)
+        size += int(instance.size[b])
+    if current:
+        chunks.append(current)
+    return chunks

@@ -7,6 +7,7 @@ The neighbourhood grows while sub-models solve to optimality quickly and shrinks
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ import numpy as np
 from portfolio_opt.model.cpmodel import SubModel
 from portfolio_opt.model.goals import GoalSpec, Means, evaluate, objective_key
 from portfolio_opt.model.instance import Instance
+from portfolio_opt.model.polish import polish_chain
+from portfolio_opt.model.state import PlanState
 from portfolio_opt.model.structure import Structure
 
 
@@ -51,6 +54,11 @@ class LargeNeighbourhoodSearch:
         self.iterations = 0
         self._kinds = [k for k in range(3) if len(structure.managers_of(k)) > 1]
         self._weights = self._kind_weights()
+        order = list(spec.order)
+        balance_first = "balance" in order and (
+            "chain" not in order or order.index("balance") < order.index("chain")
+        )
+        self._extremes_share = 0.35 if balance_first else 0.1
 
     def _kind_weights(self) -> np.ndarray:
         counts = np.array([len(self.structure.managers_of(k)) for k in self._kinds], dtype=float)
@@ -113,9 +121,9 @@ class LargeNeighbourhoodSearch:
             chosen.update(self.rng.permutation(violators)[: self.size].tolist())
         else:
             strategy = self.rng.random()
-            if strategy < 0.35:
+            if strategy < self._extremes_share:
                 chosen.update(self._extremes(kind).tolist())
-            elif strategy < 0.75 and len(self.instance.edge_u):
+            elif strategy < self._extremes_share + 0.4 and len(self.instance.edge_u):
                 chosen.update(self._chain_pair(kind).tolist())
         others = self.rng.permutation(managers)
         for m in others:
@@ -151,6 +159,16 @@ class LargeNeighbourhoodSearch:
             return True
         return False
 
+    def _polish(self) -> None:
+        """A cheap local pass between sub-models: moves the search alone would miss."""
+        if "chain" not in self.spec.order or not len(self.instance.edge_u):
+            return
+        state = PlanState(self.instance, self.structure, self.means, self.spec, self.assign)
+        if polish_chain(state, math.inf, passes=2):
+            values = evaluate(self.instance, self.structure, self.means, state.assign)
+            if objective_key(values, self.spec) < objective_key(self.values, self.spec):
+                self.assign, self.values = state.assign, values
+
     def run(
         self,
         deadline: float,
@@ -173,5 +191,7 @@ class LargeNeighbourhoodSearch:
             elif time.monotonic() + sub_time > deadline:
                 break
             self.step(sub_time)
+            if self.iterations % 20 == 0:
+                self._polish()
             if progress is not None:
                 progress(self.values, 0.0)
