@@ -56,8 +56,12 @@ CASES = [
     pytest.param(
         # G1 holds a premium and a normal customer: one portfolio cannot be both kinds.
         Collision(
-            [premium("P1", group_id="G1"), *standard_customers(1, group_id="G1"),
-             premium("P2"), *standard_customers(6, start=1)],
+            [
+                premium("P1", group_id="G1"),
+                *standard_customers(1, group_id="G1"),
+                premium("P2"),
+                *standard_customers(6, start=1),
+            ],
             [manager("A1", "A"), manager("M1"), manager("M2")],
             ["mixes portfolio kinds", "standard: C00", "premium: P1"],
         ),
@@ -78,8 +82,10 @@ CASES = [
         Collision(
             [*(premium(f"P{i}") for i in range(5)), *standard_customers(10)],
             [manager("A1", "A"), manager("A2", "A"), manager("M1"), manager("M2")],
-            ["5 premium customers fit no number of premium portfolios of 3..4 customers",
-             "2 eligible manager(s)"],
+            [
+                "5 premium customers fit no number of premium portfolios of 3..4 customers",
+                "2 eligible manager(s)",
+            ],
             policy={"span": {"premium": {"min": 3, "max": 4}}},
         ),
         id="premium_customers_fit_no_number_of_portfolios",
@@ -98,29 +104,37 @@ CASES = [
         Collision(
             [premium("P1", pinned_manager_id="M1"), premium("P2"), *standard_customers(8)],
             [manager("A1", "A"), manager("M1"), manager("M2")],
-            ["customer P1 (premium) is pinned to manager M1 (grade B)",
-             "may not hold a premium portfolio"],
+            [
+                "customer P1 (premium) is pinned to manager M1 (grade B)",
+                "may not hold a premium portfolio",
+            ],
         ),
         id="premium_pinned_to_the_wrong_grade",
     ),
     pytest.param(
         # A normal customer pinned to the dedicated separate-ledger manager.
         Collision(
-            [*standard_customers(1, pinned_manager_id="L1"),
-             *standard_customers(2, prefix="L", separate_ledger=True),
-             *standard_customers(7, start=1)],
+            [
+                *standard_customers(1, pinned_manager_id="L1"),
+                *standard_customers(2, prefix="L", separate_ledger=True),
+                *standard_customers(7, start=1),
+            ],
             [manager("M1"), manager("M2"), LEDGER_MANAGER],
-            ["customer C00 (standard) is pinned to manager L1",
-             "may not hold a standard portfolio"],
+            [
+                "customer C00 (standard) is pinned to manager L1",
+                "may not hold a standard portfolio",
+            ],
         ),
         id="normal_customer_pinned_to_the_ledger_manager",
     ),
     pytest.param(
         # G1 must stay together, but its members are pinned to M1 and to M2.
         Collision(
-            [*standard_customers(1, group_id="G1", pinned_manager_id="M1"),
-             *standard_customers(1, start=1, group_id="G1", pinned_manager_id="M2"),
-             *standard_customers(8, start=2)],
+            [
+                *standard_customers(1, group_id="G1", pinned_manager_id="M1"),
+                *standard_customers(1, start=1, group_id="G1", pinned_manager_id="M2"),
+                *standard_customers(8, start=2),
+            ],
             [manager("M1"), manager("M2"), manager("M3")],
             ["the group of 2 (C00, C01)", "pinned to different managers (M1, M2)"],
         ),
@@ -129,11 +143,16 @@ CASES = [
     pytest.param(
         # P1 must leave A1 after 6 years, but A1 is the only manager who may hold premium.
         Collision(
-            [premium("P1", prior_manager_id="A1", tenure_years=6), premium("P2"),
-             *standard_customers(8)],
+            [
+                premium("P1", prior_manager_id="A1", tenure_years=6),
+                premium("P2"),
+                *standard_customers(8),
+            ],
             [manager("A1", "A"), manager("M1"), manager("M2")],
-            ["customer P1 must rotate away from A1",
-             "no other manager may hold a premium portfolio"],
+            [
+                "customer P1 must rotate away from A1",
+                "no other manager may hold a premium portfolio",
+            ],
             policy={"rotation": {"max_tenure_years": 5}},
         ),
         id="rotation_with_a_single_eligible_manager",
@@ -141,9 +160,12 @@ CASES = [
     pytest.param(
         # C00 is pinned to the manager the rotation rule takes it away from.
         Collision(
-            [*standard_customers(1, prior_manager_id="M1", tenure_years=9,
-                                 pinned_manager_id="M1"),
-             *standard_customers(8, start=1)],
+            [
+                *standard_customers(
+                    1, prior_manager_id="M1", tenure_years=9, pinned_manager_id="M1"
+                ),
+                *standard_customers(8, start=1),
+            ],
             [manager("M1"), manager("M2"), manager("M3")],
             ["customer C00 is pinned to manager M1", "rotation rule moves it away"],
             policy={"rotation": {"max_tenure_years": 5}},
@@ -153,11 +175,16 @@ CASES = [
     pytest.param(
         # BIG00's target (5,000) alone is far above the mean standard portfolio (<= 3,050) + 10%.
         Collision(
-            [{"customer_id": "BIG00", "customer_class": "key", "interest_income": 5000},
-             *standard_customers(11)],
+            [
+                {"customer_id": "BIG00", "customer_class": "key", "interest_income": 5000},
+                *standard_customers(11),
+            ],
             [manager("M1"), manager("M2"), manager("M3")],
-            ["customer BIG00 alone has a target of 5,000", "plus 10%",
-             "raise [balance] max_deviation"],
+            [
+                "customer BIG00 alone has a target of 5,000",
+                "plus 10%",
+                "raise [balance] max_deviation",
+            ],
             policy={"balance": {"max_deviation": 0.1}, "payout": {"default_growth": 0.0}},
         ),
         id="one_block_breaks_the_balance_bound",
@@ -177,8 +204,10 @@ CASES = [
         Collision(
             [*(premium(f"P{i}") for i in range(4)), *standard_customers(6)],
             [manager("A1", "A"), manager("A2", "A"), manager("M1")],
-            ["the standard portfolios' upper bounds add up to at least 6 customers",
-             "the premium portfolios' upper bounds add up to at least 4 customers"],
+            [
+                "the standard portfolios' upper bounds add up to at least 6 customers",
+                "the premium portfolios' upper bounds add up to at least 4 customers",
+            ],
             policy={"span": {"tolerance": 0, "premium": {"min": 1, "max": 2}}},
         ),
         id="portfolio_kinds_fit_alone_but_not_together",

@@ -8,13 +8,17 @@ independent checker, and asserts the rule's own property on the plan.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 import pytest
 
 from plan.builders import make_scenario
+from plan.builders import plan as by_hand
+from portfolio_opt.plan import check_plan
 from portfolio_opt.plan.checker import customer_targets
+from portfolio_opt.scenario.data import Scenario
 
 from .helpers import holdings, manager_of, solve_fast, standard_customers, valid_plan
 
@@ -198,7 +202,9 @@ def test_span_band_caps_a_manager_who_held_almost_everyone() -> None:
     customers = standard_customers(12, prior_manager_id="M1")
     customers[10]["prior_manager_id"] = customers[11]["prior_manager_id"] = "M2"
     scenario = make_scenario(
-        customers, [manager("M1"), manager("M2"), manager("M3")], policy=policy(span={"tolerance": 1})
+        customers,
+        [manager("M1"), manager("M2"), manager("M3")],
+        policy=policy(span={"tolerance": 1}),
     )
 
     plan = valid_plan(scenario, solve_fast(scenario))
@@ -218,8 +224,13 @@ def test_premium_band_splits_premium_customers_the_general_band_would_keep_toget
         *(premium(f"P{i}", prior_manager_id="A1") for i in range(6)),
         *standard_customers(24),
     ]
-    managers = [manager("A1", "A"), manager("A2", "A"), manager("A3", "A"), manager("M1"),
-                manager("M2")]
+    managers = [
+        manager("A1", "A"),
+        manager("A2", "A"),
+        manager("A3", "A"),
+        manager("M1"),
+        manager("M2"),
+    ]
     scenario = make_scenario(
         customers, managers, policy=policy(span={"tolerance": 2, "premium": {"min": 2, "max": 3}})
     )
@@ -264,7 +275,9 @@ def test_personal_bounds_win_over_the_span_band() -> None:
         manager("M4"),
     ]
     scenario = make_scenario(
-        customers, managers, policy={"span": {"tolerance": 1}}  # span first: 5 each tempts
+        customers,
+        managers,
+        policy={"span": {"tolerance": 1}},  # span first: 5 each tempts
     )
 
     plan = valid_plan(scenario, solve_fast(scenario))
@@ -309,17 +322,8 @@ def test_premium_customer_pinned_to_an_a_grade_manager_who_is_not_its_prior() ->
     assert plan["P1"] == "A2"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="structure._prior_kind_weight counts last year's customers of pinned blocks for "
-    "managers they cannot go to: continuity first opens a ledger portfolio at M1 that stays "
-    "empty, below the band, and solve reports the branch infeasible",
-)
-def test_pinned_ledger_customers_do_not_make_their_old_manager_a_ledger_manager() -> None:
-    """L00 and L01 (separate ledger) were with M1 and are pinned to M3; band 1..3.
-
-    M3 {L00, L01}, and two standard customers for each of M1, M2, M4, keeps every rule.
-    """
+def pinned_ledger_branch() -> Scenario:
+    """L00 and L01 (separate ledger) were with M1 and are pinned to M3; band 1..3."""
     customers = [
         *standard_customers(
             2, prefix="L", separate_ledger=True, prior_manager_id="M1", pinned_manager_id="M3"
@@ -328,7 +332,19 @@ def test_pinned_ledger_customers_do_not_make_their_old_manager_a_ledger_manager(
         *standard_customers(3, start=3, prior_manager_id="M4"),
     ]
     managers = [manager("M1"), manager("M2"), manager("M3"), manager("M4")]
-    scenario = make_scenario(customers, managers, policy=policy(span={"tolerance": 1}))
+    return make_scenario(customers, managers, policy=policy(span={"tolerance": 1}))
+
+
+PINNED_LEDGER_PLAN = {
+    "M3": ["L00", "L01"],
+    "M1": ["C00", "C03"],
+    "M2": ["C01", "C02"],
+    "M4": ["C04", "C05"],
+}
+
+
+def test_pinned_ledger_customers_do_not_make_their_old_manager_a_ledger_manager() -> None:
+    scenario = pinned_ledger_branch()
 
     plan = manager_of(valid_plan(scenario, solve_fast(scenario)))
 
@@ -427,29 +443,44 @@ def test_rotation_when_the_other_manager_must_take_the_ledger_instead() -> None:
     assert plan["C00"] != "M1"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="structure.decide_structure only asks for another standard manager than M3, not one "
-    "with room: with M2 as the ledger holder, C02 can only go to M1 (full with its pins), and "
-    "solve reports the branch infeasible, blaming balance and groups it does not have",
-)
-def test_rotation_does_not_turn_a_feasible_branch_infeasible() -> None:
-    """C02 must leave M3. M1 {C00, C01}, M2 {C02, C03}, M3 {L00, L01} keeps every rule."""
+def rotation_without_room_branch() -> Scenario:
+    """C02 must leave M3; M1 is full with its two pinned customers (band 2..2)."""
     customers = [
         *standard_customers(2, pinned_manager_id="M1"),
         *standard_customers(1, start=2, prior_manager_id="M3", tenure_years=5),
         *standard_customers(1, start=3),
         *standard_customers(2, prefix="L", separate_ledger=True, prior_manager_id="M2"),
     ]
-    scenario = make_scenario(
+    return make_scenario(
         customers,
         [manager("M1"), manager("M2"), manager("M3")],
         policy={"span": {"tolerance": 0}, "rotation": {"max_tenure_years": 5}},
     )
 
+
+ROTATION_WITHOUT_ROOM_PLAN = {"M1": ["C00", "C01"], "M2": ["C02", "C03"], "M3": ["L00", "L01"]}
+
+
+def test_rotation_does_not_turn_a_feasible_branch_infeasible() -> None:
+    scenario = rotation_without_room_branch()
+
     plan = manager_of(valid_plan(scenario, solve_fast(scenario)))
 
     assert plan["C02"] != "M3"
+
+
+@pytest.mark.parametrize(
+    ("branch", "holdings_by_hand"),
+    [
+        (pinned_ledger_branch, PINNED_LEDGER_PLAN),
+        (rotation_without_room_branch, ROTATION_WITHOUT_ROOM_PLAN),
+    ],
+)
+def test_the_branches_of_the_xfail_tests_admit_a_plan(
+    branch: Callable[[], Scenario], holdings_by_hand: dict[str, list[str]]
+) -> None:
+    """A plan made by hand keeps every rule: those branches are feasible."""
+    assert check_plan(branch(), by_hand(holdings_by_hand)) == []
 
 
 # ------------------------------------------------------------------ rule 8: balance
@@ -463,8 +494,12 @@ def test_balance_bound_spreads_targets_that_continuity_would_keep_lopsided() -> 
     incomes = [400, 300, 200, 100] * 3
     priors = ["M1", "M1", "M1", "M2", "M1", "M2", "M2", "M3", "M2", "M3", "M3", "M3"]
     customers = [
-        {"customer_id": f"C{i:02d}", "customer_class": "key", "interest_income": income,
-         "prior_manager_id": prior}
+        {
+            "customer_id": f"C{i:02d}",
+            "customer_class": "key",
+            "interest_income": income,
+            "prior_manager_id": prior,
+        }
         for i, (income, prior) in enumerate(zip(incomes, priors, strict=True))
     ]
     scenario = make_scenario(

@@ -128,8 +128,9 @@ def feasible_branches(draw: st.DrawFn) -> Branch:
             relations.append({"a": a, "b": b, "kind": "chain", "weight": draw(st.integers(1, 3))})
     policy: dict[str, Any] = {
         "span": {"tolerance": draw(st.integers(0, 1))},
-        "objective": {"order": draw(st.permutations(["span", "balance", "chain", "industry",
-                                                      "continuity"]))},
+        "objective": {
+            "order": draw(st.permutations(["span", "balance", "chain", "industry", "continuity"]))
+        },
     }
     if rotation:
         policy["rotation"] = {"max_tenure_years": LIMIT}

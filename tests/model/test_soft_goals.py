@@ -155,9 +155,7 @@ def test_reported_goals_match_the_plan() -> None:
     industry = {r["customer_id"]: r["industry"] for r in rows}
     assert result.goals["industry"] == sum(len({industry[c] for c in cs}) for cs in held.values())
     owner = manager_of(plan)
-    cut = sum(
-        100 * r.get("weight", 1) for r in relations if owner[r["a"]] != owner[r["b"]]
-    )
+    cut = sum(100 * r.get("weight", 1) for r in relations if owner[r["a"]] != owner[r["b"]])
     assert result.goals["chain"] == cut
 
 

@@ -115,6 +115,11 @@ def no_eligible_manager(instance: Instance) -> list[str]:
         count = int(instance.size[instance.kind == kind].sum())
         if count and not _eligible(instance, kind):
             reasons.append(f"{count} {KIND_NAMES[kind]} customers need {who}, and there is none.")
+    for m in np.flatnonzero(instance.flag_premium & instance.flag_separate):
+        reasons.append(
+            f"Manager {instance.manager_ids[m]} is designated both premium and separate-ledger; "
+            "a manager holds one kind of portfolio: clear one of the two flags."
+        )
     for m in np.flatnonzero(instance.flag_premium):
         if instance.grade[m] != policy.premium_grade:
             reasons.append(

@@ -7,8 +7,6 @@ last year's manager when continuity leads the policy and linked customers when t
 
 from __future__ import annotations
 
-import heapq
-
 import networkx as nx
 import numpy as np
 
@@ -39,6 +37,11 @@ def _neighbours(instance: Instance) -> list[list[tuple[int, int]]]:
     return adjacency
 
 
+def _staying(instance: Instance, b: int, local: dict[int, int], continuity_leads: bool) -> int:
+    """0 for a block that goes back to last year's manager first (continuity leads), else 1."""
+    return 0 if continuity_leads and any(m in local for m in instance.kept[b]) else 1
+
+
 def construct(instance: Instance, structure: Structure, means: Means, spec: GoalSpec) -> np.ndarray:
     """Block -> manager, built greedily kind by kind."""
     assign = np.full(instance.n_blocks, -1, dtype=np.int64)
@@ -63,9 +66,15 @@ def construct(instance: Instance, structure: Structure, means: Means, spec: Goal
         local = {int(m): i for i, m in enumerate(managers)}
         high = instance.high[kind, managers]
         pinned = [b for b in blocks if instance.pin[b] >= 0]
+        continuity_leads = rank["continuity"] < rank["balance"]
         free = sorted(
             (b for b in blocks if instance.pin[b] < 0),
-            key=lambda b: (-instance.size[b], -abs(instance.value_units[b]), b),
+            key=lambda b: (
+                _staying(instance, b, local, continuity_leads),
+                -instance.size[b],
+                -abs(instance.value_units[b]),
+                b,
+            ),
         )
         for b in pinned:
             i = local.get(int(instance.pin[b]))
@@ -75,9 +84,11 @@ def construct(instance: Instance, structure: Structure, means: Means, spec: Goal
             assign[b] = int(managers[i])
             count[i] += instance.size[b]
             value[i] += instance.value_units[b]
-        if rank["chain"] < rank["balance"] and len(instance.edge_u):
-            _pack_communities(instance, managers, free, want, adjacency, assign, count, value,
-                              seed=0)
+        chain_leads = rank["chain"] < min(rank["balance"], rank["continuity"])
+        if chain_leads and len(instance.edge_u):
+            _pack_communities(
+                instance, managers, free, want, adjacency, assign, count, value, seed=0
+            )
         for b in free:
             if assign[b] >= 0:
                 continue
@@ -108,6 +119,10 @@ def construct(instance: Instance, structure: Structure, means: Means, spec: Goal
                 if not fits.any():
                     fits[:] = True
             over = count + size > want + 0.5
+            if (
+                _staying(instance, b, local, continuity_leads) == 0
+            ):  # going home may overfill the even share, within the band
+                over &= ~np.isin(managers, list(instance.kept[b]))
             score = np.where(over, score + 10.0, score)
             i = int(np.argmin(np.where(fits, score, np.inf)))
             assign[b] = int(managers[i])
@@ -117,76 +132,16 @@ def construct(instance: Instance, structure: Structure, means: Means, spec: Goal
     return assign
 
 
-def _grow_regions(
-    instance: Instance, managers: np.ndarray, free: list[int], want: np.ndarray,
-    value_share: float, adjacency: list[list[tuple[int, int]]], assign: np.ndarray,
-    count: np.ndarray, value: np.ndarray,
-) -> None:
-    """Greedy graph growing: each manager in turn takes, among the free blocks most linked to what
-    it already holds, the one that keeps its target on track, until it has its share of customers."""
-    free_set = set(free)
-    degree = {b: sum(w for nb, w in adjacency[b] if nb in free_set) for b in free}
-    seeds = iter(sorted(free, key=lambda b: (-degree[b], b)))
-    for i, m in enumerate(managers):
-        m = int(m)
-        rate = value_share / max(want[i], 1.0)  # target value per customer
-        gain: dict[int, int] = {}
-        heap: list[tuple[int, int]] = []
-
-        def link(block: int) -> None:
-            for nb, w in adjacency[block]:
-                if nb in free_set:
-                    gain[nb] = gain.get(nb, 0) + w
-                    heapq.heappush(heap, (-gain[nb], nb))
-
-        for b in np.flatnonzero(assign == m):  # pinned blocks seed their manager's region
-            link(int(b))
-        while count[i] < want[i] - 0.5:
-            options = _frontier(heap, gain, free_set, instance, m, count[i], want[i])
-            if not options:
-                seed = next((b for b in seeds if b in free_set
-                             and m not in instance.forbidden[b]
-                             and count[i] + instance.size[b] <= want[i] + 0.5), None)
-                if seed is None:
-                    break
-                options = [seed]
-            best = max(gain.get(b, 0) for b in options)
-            close = [b for b in options if gain.get(b, 0) * 2 >= best]
-            block = min(close, key=lambda b: (abs(value[i] + instance.value_units[b]
-                                                  - (count[i] + instance.size[b]) * rate), b))
-            for other in options:
-                if other != block and other in gain:
-                    heapq.heappush(heap, (-gain[other], other))
-            assign[block] = m
-            free_set.discard(block)
-            gain.pop(block, None)
-            count[i] += instance.size[block]
-            value[i] += instance.value_units[block]
-            link(block)
-
-
-def _frontier(
-    heap: list[tuple[int, int]], gain: dict[int, int], free_set: set[int], instance: Instance,
-    manager: int, count: float, want: float, width: int = 8,
-) -> list[int]:
-    """Up to ``width`` free blocks most linked to the region that still fit its count."""
-    options: list[int] = []
-    seen: set[int] = set()
-    while heap and len(options) < width:
-        weight, block = heapq.heappop(heap)
-        if block in seen or block not in free_set or -weight != gain.get(block):
-            continue
-        seen.add(block)
-        if manager in instance.forbidden[block] or count + instance.size[block] > want + 0.5:
-            continue
-        options.append(block)
-    return options
-
-
 def _pack_communities(
-    instance: Instance, managers: np.ndarray, free: list[int], want: np.ndarray,
-    adjacency: list[list[tuple[int, int]]], assign: np.ndarray, count: np.ndarray,
-    value: np.ndarray, seed: int,
+    instance: Instance,
+    managers: np.ndarray,
+    free: list[int],
+    want: np.ndarray,
+    adjacency: list[list[tuple[int, int]]],
+    assign: np.ndarray,
+    count: np.ndarray,
+    value: np.ndarray,
+    seed: int,
 ) -> None:
     """Chain communities (Louvain) packed whole into portfolios, largest first; a community too
     big for any portfolio is cut along a breadth-first order into portfolio-sized pieces."""
@@ -198,8 +153,10 @@ def _pack_communities(
             if nb in free_set and b < nb:
                 graph.add_edge(b, nb, weight=w)
     communities = nx.community.louvain_communities(graph, weight="weight", seed=seed)
-    pieces = sorted((sorted(c) for c in communities if len(c) > 1),
-                    key=lambda c: (-int(instance.size[c].sum()), c[0]))
+    pieces = sorted(
+        (sorted(c) for c in communities if len(c) > 1),
+        key=lambda c: (-int(instance.size[c].sum()), c[0]),
+    )
     room = want - count
     for piece in pieces:
         for chunk in _chunks(piece, graph, instance, float(room.max())):
@@ -217,7 +174,9 @@ def _pack_communities(
             value[i] += instance.value_units[chunk].sum()
 
 
-def _chunks(piece: list[int], graph: nx.Graph, instance: Instance, largest: float) -> list[list[int]]:
+def _chunks(
+    piece: list[int], graph: nx.Graph, instance: Instance, largest: float
+) -> list[list[int]]:
     """The piece as it is, or cut into connected runs of a breadth-first order that each fit."""
     if instance.size[piece].sum() <= largest or largest < 1:
         return [piece]

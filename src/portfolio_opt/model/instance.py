@@ -185,6 +185,8 @@ def build_instance(scenario: Scenario, customer_value: pd.Series) -> Instance:
         for i in idx:
             if prior[i] >= 0 and prior[i] not in banned:
                 stay[int(prior[i])] = stay.get(int(prior[i]), 0) + int(move_weight[i])
+        if pins[-1] >= 0:  # a pinned block can keep only what its pin held
+            stay = {pins[-1]: stay[pins[-1]]} if pins[-1] in stay else {}
         kept.append(stay)
         industries.append(np.unique(industry_codes[idx]))
 

@@ -182,16 +182,19 @@ class LargeNeighbourhoodSearch:
         steps = None
         if self.budget.deterministic:  # a step count, not the clock, so every run is the same
             steps = max(10, int(0.8 * self.budget.time_limit_s / sub_time))
+        slowest = sub_time
         while True:
             if stop is not None and stop():
                 break
             if steps is not None:
                 if self.iterations >= steps:
                     break
-            elif time.monotonic() + sub_time > deadline:
+            elif time.monotonic() + 1.5 * slowest > deadline:  # finish on time, not after it
                 break
+            began = time.monotonic()
             self.step(sub_time)
             if self.iterations % 20 == 0:
                 self._polish()
+            slowest = max(slowest, time.monotonic() - began)
             if progress is not None:
                 progress(self.values, 0.0)

@@ -113,8 +113,7 @@ def _links_by_manager(state: PlanState, b: int) -> dict[int, int]:
 def _swap_partners(state: PlanState, b: int, target: int, limit: int = 8) -> list[int]:
     """Blocks at ``target`` of the same size and closest target value, least tied to ``target``."""
     inst = state.inst
-    same = [c for c in state.blocks[target]
-            if inst.size[c] == inst.size[b] and inst.pin[c] < 0]
+    same = [c for c in state.blocks[target] if inst.size[c] == inst.size[b] and inst.pin[c] < 0]
     same.sort(key=lambda c: abs(float(inst.value_units[c] - inst.value_units[b])))
     return same[:limit]
 
@@ -142,8 +141,11 @@ def polish_chain(state: PlanState, deadline: float, passes: int = 6) -> int:
                 if state.structure.kind[target] != inst.kind[b] or target in inst.forbidden[b]:
                     continue
                 options: list[list[Move]] = [[(b, target)]]
-                options += [[(b, target), (c, here)] for c in _swap_partners(state, b, target)
-                            if here not in inst.forbidden[c]]
+                options += [
+                    [(b, target), (c, here)]
+                    for c in _swap_partners(state, b, target)
+                    if here not in inst.forbidden[c]
+                ]
                 choice = _best(state, options)
                 if choice is not None:
                     state.apply(choice)

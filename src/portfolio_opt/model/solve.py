@@ -14,7 +14,14 @@ from portfolio_opt.model.bounds import goal_bounds
 from portfolio_opt.model.collisions import find_collisions
 from portfolio_opt.model.construct import construct
 from portfolio_opt.model.cpmodel import NORMALISE, SubModel
-from portfolio_opt.model.goals import GoalSpec, evaluate, goal_spec, objective_key, portfolio_means
+from portfolio_opt.model.goals import (
+    GoalSpec,
+    Means,
+    evaluate,
+    goal_spec,
+    objective_key,
+    portfolio_means,
+)
 from portfolio_opt.model.instance import KIND_NAMES, Instance, build_instance
 from portfolio_opt.model.lns import LargeNeighbourhoodSearch, SearchBudget
 from portfolio_opt.model.polish import polish_balance, polish_chain
@@ -25,6 +32,7 @@ from portfolio_opt.model.symmetry import allowed_labels, interchangeable_classes
 from portfolio_opt.payout import customer_targets
 from portfolio_opt.scenario.data import Scenario
 
+MAX_STRUCTURES = 5  # choices of portfolio kinds tried when the exact model rules one out
 EXACT_MODEL_PAIRS = 6000  # block x manager pairs up to which the whole branch is one model
 
 ProgressFn = Callable[[dict[str, object]], None]
@@ -112,12 +120,62 @@ def solve_instance(
         )
     spec = goal_spec(instance)
     continuity_first = bool(spec.order) and spec.order[0] == "continuity"
-    structure = decide_structure(instance, min(10.0, params.time_limit_s / 3), continuity_first)
-    if not isinstance(structure, Structure):
-        return Result(
-            SolveStatus.INFEASIBLE, explanation=structure, runtime=time.monotonic() - started
+    tried: list[np.ndarray] = []  # kinds per manager already shown to admit no plan
+    while True:
+        structure = decide_structure(
+            instance, min(10.0, params.time_limit_s / 3), continuity_first, exclude=tried
         )
-    timings["structure"] = time.monotonic() - started
+        if not isinstance(structure, Structure):
+            if tried:  # the kinds were a heuristic choice: no proof that the rules collide
+                return Result(
+                    SolveStatus.NO_PLAN,
+                    explanation=_band_explanation(instance, None),
+                    runtime=time.monotonic() - started,
+                )
+            return Result(
+                SolveStatus.INFEASIBLE, explanation=structure, runtime=time.monotonic() - started
+            )
+        attempt = _attempt(instance, structure, spec, params, started, deadline, progress, stop)
+        if attempt is not None:
+            break
+        tried.append(structure.kind)
+        if len(tried) >= MAX_STRUCTURES or time.monotonic() > deadline:
+            return Result(
+                SolveStatus.NO_PLAN,
+                explanation=_band_explanation(instance, structure),
+                runtime=time.monotonic() - started,
+            )
+    means, assign, bounds, proven, iterations, method, timings = attempt
+    timings["search"] = time.monotonic() - started - sum(timings.values())
+    return _finish(
+        instance,
+        structure,
+        means,
+        spec,
+        assign,
+        bounds,
+        proven,
+        iterations,
+        method,
+        timings,
+        params,
+        started,
+    )
+
+
+def _attempt(
+    instance: Instance,
+    structure: Structure,
+    spec: GoalSpec,
+    params: SolveParams,
+    started: float,
+    deadline: float,
+    progress: ProgressFn | None,
+    stop: Callable[[], bool] | None,
+) -> tuple[Means, np.ndarray, dict[str, float], bool, int, str, dict[str, float]] | None:
+    """Construct, polish and search with the given kinds; None when the exact model proves
+    that these kinds admit no plan."""
+    timings: dict[str, float] = {"structure": time.monotonic() - started}
     means = portfolio_means(instance, structure)
     assign = construct(instance, structure, means, spec)
     state = PlanState(instance, structure, means, spec, assign)
@@ -170,11 +228,7 @@ def solve_instance(
             and outcome.stages[0].optimal
             and outcome.stages[0].value > 0
         ):
-            return Result(
-                SolveStatus.INFEASIBLE,
-                explanation=_band_explanation(instance, structure),
-                runtime=time.monotonic() - started,
-            )
+            return None
     else:
         method = "large-neighbourhood search (CP-SAT sub-models)"
         search = LargeNeighbourhoodSearch(
@@ -192,7 +246,24 @@ def solve_instance(
 
         search.run(deadline, report, stop)
         assign, iterations = search.assign, search.iterations
-    timings["search"] = time.monotonic() - started - sum(timings.values())
+    return means, assign, bounds, proven, iterations, method, timings
+
+
+def _finish(
+    instance: Instance,
+    structure: Structure,
+    means: Means,
+    spec: GoalSpec,
+    assign: np.ndarray,
+    bounds: dict[str, float],
+    proven: bool,
+    iterations: int,
+    method: str,
+    timings: dict[str, float],
+    params: SolveParams,
+    started: float,
+) -> Result:
+    """Check the final plan's bands and bounds, and report it with its goals and bounds."""
     values = evaluate(instance, structure, means, assign)
     if values["violation"] > 0:
         return Result(
@@ -243,12 +314,32 @@ def _progress_payload(
     }
 
 
-def _band_explanation(instance: Instance, structure: Structure) -> list[str]:
-    counts = {KIND_NAMES[k]: len(structure.managers_of(k)) for k in range(3)}
+def _band_explanation(instance: Instance, structure: Structure | None) -> list[str]:
+    counts = (
+        {}
+        if structure is None
+        else {
+            KIND_NAMES[k]: len(structure.managers_of(k))
+            for k in range(3)
+            if len(structure.managers_of(k))
+        }
+    )
+    rules = ["the span bands"]
+    if instance.scenario.policy.balance.max_deviation is not None:
+        rules.append("the [balance] bound")
+    if (instance.size > 1).any():
+        rules.append("keeping groups together")
+    if any(instance.forbidden):
+        rules.append("rotation")
+    if (instance.pin >= 0).any():
+        rules.append("pins")
+    if instance.capacity is not None:
+        rules.append("workload capacity")
     return [
-        "The span bands, the [balance] bound and the groups could not all be met together "
-        f"with {counts} portfolios per kind: widen [span] tolerance or [balance] max_deviation, "
-        "or split the largest groups."
+        f"With {counts} portfolios per kind, no plan met {', '.join(rules)} together. "
+        "The portfolio kinds were chosen first, so another choice may still work: widen [span] "
+        "tolerance or a type's band, or designate which managers hold premium and "
+        "separate-ledger portfolios."
     ]
 
 

@@ -43,9 +43,13 @@ def _prior_kind_weight(instance: Instance) -> np.ndarray:
 
 
 def decide_structure(
-    instance: Instance, time_limit_s: float = 5.0, continuity_first: bool = False
+    instance: Instance,
+    time_limit_s: float = 5.0,
+    continuity_first: bool = False,
+    exclude: list[np.ndarray] | None = None,
 ) -> Structure | list[str]:
-    """Choose each manager's portfolio kind; on failure, the reasons in words."""
+    """Choose each manager's portfolio kind (other than the ``exclude``d choices); on failure,
+    the reasons in words."""
     model = cp_model.CpModel()
     m_count = instance.n_managers
     n_total = instance.n_customers
@@ -88,7 +92,10 @@ def decide_structure(
             continue
         others = [v for (m, kk), v in choose.items() if kk == k and m not in instance.forbidden[b]]
         ids = ", ".join(instance.customer_ids[i] for i in instance.members[b][:3])
-        text = f"customers rotating away from their manager ({ids}) have another {KIND_NAMES[k]} manager"
+        kind_name = KIND_NAMES[k]
+        text = (
+            f"customers rotating away from their manager ({ids}) have another {kind_name} manager"
+        )
         if others:
             model.add(sum(others) >= 1).only_enforce_if(labelled(text))
         else:
@@ -119,6 +126,9 @@ def decide_structure(
         model.maximize(keep * (10 * n_total * m_count + 10) * 3 - sum(span_terms))
     else:
         model.minimize(sum(span_terms) * big - keep)
+    for kinds in exclude or []:  # a choice already shown to admit no plan
+        same = [choose[m, int(k)] for m, k in enumerate(kinds) if (m, int(k)) in choose]
+        model.add(sum(same) <= len(same) - 1)
     model.add_assumptions(list(assumptions.values()))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_s

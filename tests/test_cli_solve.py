@@ -1,0 +1,276 @@
+"""``portfolio-opt solve`` and ``portfolio-opt verify`` as a planner runs them.
+
+The branch is ``tests/model/data/small_branch`` (16 customers, 4 available managers, every hard
+rule in play), copied to a temporary folder for each test so the repository is never written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner, Result
+
+from portfolio_opt.cli import main
+
+SMALL_BRANCH = Path(__file__).parent / "model" / "data" / "small_branch"
+FAST = ["--time-limit", "2", "--workers", "1"]
+
+KPI_KEYS = {
+    "status",
+    "objective",
+    "best_bound",
+    "gap",
+    "solve_seconds",
+    "n_customers",
+    "n_managers",
+    "span",
+    "balance",
+    "chain",
+    "industries_per_portfolio",
+    "moves",
+    "hard_rule_violations",
+}
+KPI_PARTS = {
+    "span": {"ideal", "min", "max", "max_abs_dev"},
+    "balance": {"target_gini", "target_cv", "max_over_min", "max_deviation"},
+    "chain": {"links", "cut"},
+    "moves": {"count", "value", "lower_bound"},
+}
+COLUMNS = {
+    "assignment": ["customer_id", "manager_id", "portfolio_type", "prior_manager_id", "moved"],
+    "portfolios": [
+        "manager_id",
+        "grade",
+        "portfolio_type",
+        "n_customers",
+        "interest_base",
+        "deposit_base",
+        "fee_base",
+        "stock_target",
+        "increment_target",
+        "target",
+        "n_industries",
+        "chain_links_cut",
+    ],
+    "payout": [
+        "manager_id",
+        "period",
+        "base_salary",
+        "target_income",
+        "increment_income",
+        "excess_income",
+        "adjustments",
+        "performance_pay",
+        "management_score",
+        "actual_income",
+    ],
+}
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args))
+
+
+def solve(scenario: Path, out: Path, *extra: str) -> Result:
+    return run("solve", str(scenario), "--out", str(out), *FAST, *extra)
+
+
+def digests(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` by relative path, with its SHA-256."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture
+def branch(tmp_path: Path) -> Path:
+    """A fresh copy of the small branch."""
+    return shutil.copytree(SMALL_BRANCH, tmp_path / "small_branch")
+
+
+@dataclass(frozen=True)
+class Solved:
+    """A copy of the small branch, its input files' digests before solving, and the output."""
+
+    scenario: Path
+    inputs_before: dict[str, str]
+    out: Path
+
+
+@pytest.fixture(scope="module")
+def solved(tmp_path_factory: pytest.TempPathFactory) -> Solved:
+    """One deterministic solve (seed 0) of the small branch; tests only read it."""
+    root = tmp_path_factory.mktemp("solved")
+    scenario = shutil.copytree(SMALL_BRANCH, root / "small_branch")
+    before = digests(scenario)
+    result = solve(scenario, root / "run", "--deterministic", "--seed", "0")
+    assert result.exit_code == 0, result.output
+    return Solved(scenario, before, root / "run")
+
+
+# ------------------------------------------------------------------ solve
+
+
+def test_solve_writes_every_output_file(solved: Solved) -> None:
+    out = solved.out
+    names = {p.name for p in out.iterdir()}
+
+    assert names >= {"assignment.csv", "portfolios.csv", "payout.csv", "kpis.json", "manifest.json"}
+    for table, columns in COLUMNS.items():
+        frame = pd.read_csv(out / f"{table}.csv", dtype=str)
+        assert list(frame.columns[: len(columns)]) == columns, table
+
+
+def test_kpis_have_the_documented_keys_and_no_violation(solved: Solved) -> None:
+    out = solved.out
+    kpis = json.loads((out / "kpis.json").read_text(encoding="utf-8"))
+    assignment = pd.read_csv(out / "assignment.csv", dtype=str)
+
+    assert set(kpis) >= KPI_KEYS
+    for key, parts in KPI_PARTS.items():
+        assert set(kpis[key]) >= parts, key
+    assert kpis["hard_rule_violations"] == 0
+    assert kpis["status"] in ("optimal", "feasible")
+    assert (kpis["n_customers"], kpis["n_managers"]) == (16, 4)
+    assert kpis["moves"]["count"] == int((assignment["moved"] == "True").sum())
+    assert kpis["moves"]["lower_bound"] <= kpis["moves"]["count"]
+    counts = assignment["manager_id"].value_counts()
+    assert (kpis["span"]["min"], kpis["span"]["max"]) == (counts.min(), counts.max())
+
+
+def test_portfolios_add_up_to_the_assignment(solved: Solved) -> None:
+    out = solved.out
+    assignment = pd.read_csv(out / "assignment.csv", dtype=str)
+    portfolios = pd.read_csv(out / "portfolios.csv", dtype={"manager_id": str})
+
+    held = portfolios.set_index("manager_id")["n_customers"]
+    assert held[held > 0].to_dict() == assignment["manager_id"].value_counts().to_dict()
+    types = assignment.groupby("manager_id")["portfolio_type"].unique()
+    assert all(len(t) == 1 for t in types)
+    assert types["A1"][0] == "premium" and types["L1"][0] == "separate_ledger"
+
+
+def test_deterministic_solves_write_the_same_plan_byte_for_byte(
+    solved: Solved, tmp_path: Path
+) -> None:
+    again = solve(solved.scenario, tmp_path / "again", "--deterministic", "--seed", "0")
+
+    assert again.exit_code == 0, again.output
+    for name in ("assignment.csv", "portfolios.csv", "payout.csv"):
+        assert (tmp_path / "again" / name).read_bytes() == (solved.out / name).read_bytes()
+
+
+def test_solve_never_modifies_the_inputs(solved: Solved) -> None:
+    assert digests(solved.scenario) == solved.inputs_before
+
+
+def test_a_second_solve_replaces_the_output_folder(solved: Solved, tmp_path: Path) -> None:
+    out = shutil.copytree(solved.out, tmp_path / "run")  # an earlier run's folder
+    (out / "assignment.csv").write_text("customer_id,manager_id\nS01,MX\n", encoding="utf-8")
+    (out / "stale.txt").write_text("left from an older run", encoding="utf-8")
+
+    result = solve(solved.scenario, out)
+
+    assert result.exit_code == 0, result.output
+    assert not (out / "stale.txt").exists()
+    assignment = pd.read_csv(out / "assignment.csv", dtype=str)
+    assert len(assignment) == 16 and "MX" not in set(assignment["manager_id"])
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no staging or old folder left
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        ".",  # the scenario folder itself
+        "..",  # the folder holding it
+    ],
+)
+def test_out_holding_the_scenario_is_refused_and_nothing_is_deleted(
+    branch: Path, target: str
+) -> None:
+    out = (branch / target).resolve()
+    before = digests(out)
+
+    result = solve(branch, out)
+
+    assert result.exit_code == 2
+    assert "choose another --out folder" in result.output
+    assert digests(out) == before
+
+
+def test_bad_usage_exits_2(branch: Path) -> None:
+    assert run("solve", str(branch), "--time-limit", "0").exit_code == 2
+    assert run("solve", str(branch), "--no-such-option").exit_code == 2
+
+
+# ------------------------------------------------------------------ verify
+
+
+def test_verify_accepts_the_written_plan(solved: Solved) -> None:
+    scenario, out = solved.scenario, solved.out
+
+    result = run("verify", str(scenario), str(out / "assignment.csv"))
+
+    assert result.exit_code == 0, result.output
+    assert "The plan keeps every hard rule." in result.output
+
+
+def _edited(out: Path, folder: Path, **moves: str) -> Path:
+    """A copy of the written plan with customers moved by hand, as a planner would in Excel."""
+    plan = pd.read_csv(out / "assignment.csv", dtype=str, keep_default_na=False)
+    for customer, manager in moves.items():
+        plan.loc[plan["customer_id"] == customer, "manager_id"] = manager
+    path = folder / "edited.csv"
+    plan.to_csv(path, index=False)
+    return path
+
+
+def test_verify_names_a_split_group(solved: Solved, tmp_path: Path) -> None:
+    scenario, out = solved.scenario, solved.out
+    plan = pd.read_csv(out / "assignment.csv", dtype=str).set_index("customer_id")
+    other = "M1" if plan.loc["S02", "manager_id"] == "M2" else "M2"
+
+    result = run("verify", str(scenario), str(_edited(out, tmp_path, S02=other)))
+
+    assert result.exit_code == 3, result.output
+    assert "[group]" in result.output
+    assert "S01" in result.output and "S02" in result.output
+
+
+def test_verify_names_a_moved_pinned_customer(solved: Solved, tmp_path: Path) -> None:
+    scenario, out = solved.scenario, solved.out
+
+    result = run("verify", str(scenario), str(_edited(out, tmp_path, S03="M1")))
+
+    assert result.exit_code == 3, result.output
+    assert "[pin] customer S03 is pinned to manager M2 but is given to M1" in result.output
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("missing.csv", None),  # no such file
+        ("plan.csv", b"customer_id,owner\nS01,M1\n"),  # no manager_id column
+        ("plan.xlsx", b"\x00\x01 not a workbook \xff\xfe"),  # not a real .xlsx
+    ],
+)
+def test_verify_an_unreadable_assignment_exits_1(
+    solved: Solved, tmp_path: Path, name: str, content: bytes | None
+) -> None:
+    scenario = solved.scenario
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+
+    result = run("verify", str(scenario), str(path))
+
+    assert result.exit_code == 1, result.output
+    assert "ERROR" in result.output and name in result.output
