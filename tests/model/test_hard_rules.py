@@ -476,7 +476,7 @@ def test_rotation_does_not_turn_a_feasible_branch_infeasible() -> None:
         (rotation_without_room_branch, ROTATION_WITHOUT_ROOM_PLAN),
     ],
 )
-def test_the_branches_of_the_xfail_tests_admit_a_plan(
+def test_the_branches_of_the_regression_tests_admit_a_plan(
     branch: Callable[[], Scenario], holdings_by_hand: dict[str, list[str]]
 ) -> None:
     """A plan made by hand keeps every rule: those branches are feasible."""

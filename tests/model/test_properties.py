@@ -80,10 +80,7 @@ def _balance_bound(branch: Branch, standard: list[str]) -> float | None:
 @st.composite
 def feasible_branches(draw: st.DrawFn) -> Branch:
     rotation = draw(st.booleans())
-    # With rotation, premium and separate-ledger holders are designated: otherwise the engine
-    # may choose portfolio kinds that leave a rotating customer no manager with room (a known
-    # bug, see the xfail tests of test_hard_rules.py) and that would drown this property.
-    managers = _portfolio_managers(draw, designated=rotation)
+    managers = _portfolio_managers(draw, designated=draw(st.booleans()))
     size = draw(st.integers(1, 4))
     customers: list[dict[str, Any]] = []
     relations: list[dict[str, Any]] = []
@@ -97,9 +94,7 @@ def feasible_branches(draw: st.DrawFn) -> Branch:
             if position and draw(st.integers(0, 3)) == 0:
                 group += 1  # a new group starts; the rest of this portfolio may join it
             pinned = draw(st.integers(0, 5)) == 0
-            # A pinned customer was with its pin last year: a prior elsewhere can mislead the
-            # engine's choice of portfolio kinds (a known bug, see test_hard_rules.py).
-            prior = m["manager_id"] if pinned else draw(st.sampled_from(prior_choices))
+            prior = draw(st.sampled_from(prior_choices))
             tenure = draw(st.integers(0, 8))
             if rotation and prior == m["manager_id"]:
                 tenure = min(tenure, LIMIT - 1)  # staying is allowed only below the limit

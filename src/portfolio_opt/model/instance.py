@@ -77,10 +77,12 @@ class Instance:
     def eligible_kind(self, m: int, kind: int) -> bool:
         """Whether manager ``m`` may hold a portfolio of ``kind`` (flags and grade)."""
         if kind == PREMIUM:
-            if self.grade[m] != self.scenario.policy.premium_grade:
+            if self.grade[m] != self.scenario.policy.premium_grade or self.flag_separate[m]:
                 return False
             return bool(self.flag_premium[m]) or not self.flag_premium.any()
         if kind == SEPARATE:
+            if self.flag_premium[m]:  # designated for premium: holds nothing else
+                return False
             return bool(self.flag_separate[m]) or not self.flag_separate.any()
         return not self.flag_premium[m] and not self.flag_separate[m]
 
