@@ -93,9 +93,9 @@ def construct(instance: Instance, structure: Structure, means: Means, spec: Goal
             if assign[b] >= 0:
                 continue
             size = instance.size[b]
-            fill = (count + size) / np.maximum(want, 1) + (value + instance.value_units[b]) / max(
-                abs(value_share), 1
-            )
+            count_fill = (count + size) / np.maximum(want, 1)
+            value_fill = (value + instance.value_units[b]) / max(abs(value_share), 1)
+            fill = count_fill + value_fill
             score = fill.copy()
             # Last year's manager is a good start even when continuity ranks low: the search
             # then moves only what the higher goals need.

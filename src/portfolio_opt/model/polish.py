@@ -29,7 +29,10 @@ def _candidates(inst: Instance, state: PlanState, over: int, under: int) -> list
     if len(a):
         shift = inst.value_units[a].astype(float)
         gain = np.abs(gap) - np.abs(gap - 2 * shift)
-        for i in np.argsort(-gain)[:CANDIDATES]:
+        # Blocks that lose nothing by moving (no prior here) are cheap repairs: always offer some.
+        free = np.array([inst.kept[int(b)].get(over, 0) == 0 for b in a])
+        picks = [*np.argsort(-gain)[:CANDIDATES], *np.argsort(-np.where(free, gain, -np.inf))[:8]]
+        for i in dict.fromkeys(int(i) for i in picks):
             if gain[i] > 0:
                 options.append((float(gain[i]), [(int(a[i]), under)]))
     if len(a) and len(c):
@@ -154,4 +157,58 @@ def polish_chain(state: PlanState, deadline: float, passes: int = 6) -> int:
                     break
         if not improved:
             break
+    return made
+
+
+def _band_candidates(state: PlanState, m: int, kind_managers: np.ndarray) -> list[list[Move]]:
+    """Moves that bring manager ``m`` back into its band: blocks pulled in or pushed out,
+    cheapest for continuity first."""
+    inst = state.inst
+    options: list[tuple[int, list[Move]]] = []
+    if state.count[m] < state.low[m]:
+        for other in kind_managers:
+            other = int(other)
+            if other == m or state.count[other] <= state.low[other]:
+                continue
+            for b in state.blocks[other]:
+                if _allowed(inst, state, b, m):
+                    cost = inst.kept[b].get(other, 0) - inst.kept[b].get(m, 0)
+                    options.append((cost, [(b, m)]))
+    elif state.count[m] > state.high[m]:
+        for b in state.blocks[m]:
+            for other in kind_managers:
+                other = int(other)
+                if (
+                    other != m
+                    and state.count[other] < state.high[other]
+                    and _allowed(inst, state, b, other)
+                ):
+                    cost = inst.kept[b].get(m, 0) - inst.kept[b].get(other, 0)
+                    options.append((cost, [(b, other)]))
+    options.sort(key=lambda item: item[0])
+    return [moves for _, moves in options[:40]]
+
+
+def repair_bands(state: PlanState, deadline: float) -> int:
+    """Bring every manager's count into its band, moving the blocks that cost least."""
+    made = 0
+    for kind in range(3):
+        managers = state.structure.managers_of(kind)
+        for _ in range(10 * len(managers)):
+            if time.monotonic() > deadline:
+                return made
+            outside = [
+                int(m) for m in managers if not state.low[m] <= state.count[m] <= state.high[m]
+            ]
+            if not outside:
+                break
+            moved = False
+            for m in outside:
+                choice = _best(state, _band_candidates(state, m, managers))
+                if choice is not None:
+                    state.apply(choice)
+                    made += 1
+                    moved = True
+            if not moved:
+                break
     return made

@@ -24,7 +24,7 @@ from portfolio_opt.model.goals import (
 )
 from portfolio_opt.model.instance import KIND_NAMES, Instance, build_instance
 from portfolio_opt.model.lns import LargeNeighbourhoodSearch, SearchBudget
-from portfolio_opt.model.polish import polish_balance, polish_chain
+from portfolio_opt.model.polish import polish_balance, polish_chain, repair_bands
 from portfolio_opt.model.result import Result, SolveStatus
 from portfolio_opt.model.state import PlanState
 from portfolio_opt.model.structure import Structure, decide_structure
@@ -179,6 +179,8 @@ def _attempt(
     means = portfolio_means(instance, structure)
     assign = construct(instance, structure, means, spec)
     state = PlanState(instance, structure, means, spec, assign)
+    repair_deadline = math.inf if params.deterministic else started + params.time_limit_s * 0.2
+    repair_bands(state, repair_deadline)
     if "balance" in spec.order:
         polish_deadline = math.inf if params.deterministic else started + params.time_limit_s * 0.3
         polish_balance(state, polish_deadline, np.random.default_rng(params.seed))

@@ -10,7 +10,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -135,12 +135,16 @@ def _summary(future: Future, task: SolveTask, submitted: float) -> TaskSummary:
 
 
 def run_tasks(
-    client: Client, tasks: Sequence[SolveTask], watcher: Watcher | None = None
+    client: Client,
+    tasks: Sequence[SolveTask],
+    watcher: Watcher | None = None,
+    function: Callable[[SolveTask], TaskSummary] = solve_task,
 ) -> list[TaskSummary]:
     """Run every task on the cluster, each on its own; summaries in the order of ``tasks``.
 
     A task that fails (bad input, infeasible, an exception after its retries, workers lost
-    too often) gives a failed summary and the others go on.
+    too often) gives a failed summary and the others go on. ``function`` runs one task on a
+    worker (:func:`solve_task`, or a wrapper of it).
     """
     from distributed import as_completed
 
@@ -149,9 +153,7 @@ def run_tasks(
         for topic in topics:
             client.subscribe_topic(topic, lambda event: watcher.event(dict(event[1])))
     submitted = time.monotonic()
-    futures = {
-        client.submit(solve_task, task, pure=False, retries=RETRIES): task for task in tasks
-    }
+    futures = {client.submit(solve_task, task, pure=False, retries=RETRIES): task for task in tasks}
     summaries: dict[str, TaskSummary] = {}
     try:
         for future in as_completed(futures):

@@ -130,7 +130,7 @@ def sweep_table(variants: Sequence[Variant], summaries: Sequence[TaskSummary]) -
     for variant, summary in zip(variants, summaries, strict=True):
         row: dict[str, Any] = {
             "variant": variant.label,
-            "folder": f"{VARIANTS_FOLDER}/{variant.folder_name}",
+            "folder": f"{VARIANTS_FOLDER}/{variant.folder_name}" if summary.ok else "",
         }
         row.update({key: _cell(value) for key, value in variant.settings})
         if variant.drop is not None:
@@ -234,7 +234,11 @@ def find_branches(paths: Sequence[Path]) -> list[Path]:
 def branch_table(labels: Sequence[str], summaries: Sequence[TaskSummary]) -> pd.DataFrame:
     """One row per branch: status, size, targets, pay and the main KPIs."""
     rows = [
-        {"branch": label, "folder": f"{BRANCHES_FOLDER}/{label}", **summary_row(summary)}
+        {
+            "branch": label,
+            "folder": f"{BRANCHES_FOLDER}/{label}" if summary.ok else "",
+            **summary_row(summary),
+        }
         for label, summary in zip(labels, summaries, strict=True)
     ]
     return with_counts(pd.DataFrame(rows))
@@ -281,6 +285,10 @@ def bank_row(table: pd.DataFrame) -> dict[str, Any]:
     return row
 
 
+def _unescaped(value: object) -> object:
+    return unescape_formula(value) if isinstance(value, str) else value
+
+
 def _read_output_table(path: Path) -> pd.DataFrame:
     frame = pd.read_csv(
         path,
@@ -290,7 +298,9 @@ def _read_output_table(path: Path) -> pd.DataFrame:
     )
     for name in frame.columns:
         if pd.api.types.is_string_dtype(frame[name]) or frame[name].dtype == object:
-            frame[name] = frame[name].map(lambda v: unescape_formula(v) if isinstance(v, str) else v)
+            frame[name] = frame[name].map(
+                lambda v: unescape_formula(v) if isinstance(v, str) else v
+            )
     return frame
 
 

@@ -9,7 +9,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from portfolio_opt.report.plots import fonts
-from portfolio_opt.report.plots._axes import clean_frame, money
+from portfolio_opt.report.plots._axes import clean_frame
 
 VARIANT_KPIS = {
     "span.max_abs_dev": "span: largest distance from N/M",
@@ -22,14 +22,20 @@ BAR_COLOUR, FAILED_COLOUR = "#3b6ea5", "#b03a2e"
 PLANNED = ("optimal", "feasible")
 
 
-def _shown(value: float) -> str:
-    if abs(value) >= 1000:
-        return money(value)
-    return f"{value:.4g}"
+def _shown(kpi: str, value: float) -> str:
+    from portfolio_opt.report.compare_command import format_value
+
+    return format_value(kpi, value)
 
 
 def plot_variant_kpi(
-    values: pd.Series, status: pd.Series, ax: Axes, title: str, *, labels: bool = True
+    values: pd.Series,
+    status: pd.Series,
+    ax: Axes,
+    kpi: str,
+    title: str | None = None,
+    *,
+    labels: bool = True,
 ) -> Axes:
     """One horizontal bar per variant (first on top); a variant without a plan shows why.
 
@@ -37,6 +43,8 @@ def plot_variant_kpi(
     ----------
     values
         The KPI per variant, indexed by the variant's label.
+    kpi
+        The KPI's dotted name (it picks the number format); the title when none is given.
     status
         Each variant's status (``optimal``, ``feasible``, or what stopped it), same index.
     """
@@ -47,7 +55,7 @@ def plot_variant_kpi(
     ax.barh(positions, numbers.fillna(0.0), color=BAR_COLOUR, height=0.6)
     for y, (value, state) in enumerate(zip(numbers, status, strict=True)):
         if not math.isnan(value):
-            ax.text(value, y, f" {_shown(value)}", va="center", ha="left", fontsize=8)
+            ax.text(value, y, f" {_shown(kpi, value)}", va="center", ha="left", fontsize=8)
         elif state in PLANNED:
             ax.text(0, y, " n/a", va="center", ha="left", color="#777777", fontsize=8)
         else:
@@ -58,7 +66,7 @@ def plot_variant_kpi(
     ax.set_ylim(len(values) - 0.5, -0.5)
     ax.set_xlim(0, top * 1.35 if top > 0 else 1)
     ax.set_xticks([])
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title or kpi, fontsize=9)
     clean_frame(ax)
     return ax
 
@@ -86,6 +94,6 @@ def variants_figure(table: pd.DataFrame, kpis: dict[str, str] | None = None) -> 
     status = pd.Series(table["status"].astype(str).to_numpy(), index=labels)
     for i, (ax, (column, title)) in enumerate(zip(axes, shown.items(), strict=False)):
         values = pd.Series(table[column].to_numpy(), index=labels)
-        plot_variant_kpi(values, status, ax, title, labels=i == 0)
+        plot_variant_kpi(values, status, ax, column, title, labels=i == 0)
     figure.suptitle("Variants side by side")
     return figure

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from portfolio_opt.model.solve import SolveParams
+from portfolio_opt.parallel.variants import VariantError, apply_drop
 from portfolio_opt.pipeline import (
     EXIT_BAD_INPUT,
     EXIT_INFEASIBLE,
@@ -27,7 +28,6 @@ from portfolio_opt.pipeline import (
     OutputFolderError,
     run_solve,
 )
-from portfolio_opt.parallel.variants import VariantError, apply_drop
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.loader import inspect_scenario
 

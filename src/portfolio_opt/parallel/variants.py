@@ -77,7 +77,7 @@ def parse_value(text: str) -> object:
     try:
         return tomllib.loads(f"value = {text}")["value"]
     except tomllib.TOMLDecodeError:
-        if text[0] in "[{\"'":
+        if any(ch in text for ch in "[]{}\"'"):  # a list, table or string gone wrong
             raise VariantError(f"{text!r} is not a valid value") from None
         return text
 
@@ -90,7 +90,9 @@ def format_value(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         try:
-            plain = value == value.strip() != "" and "," not in value and parse_value(value) == value
+            plain = (
+                value == value.strip() != "" and "," not in value and parse_value(value) == value
+            )
         except VariantError:
             plain = False
         return value if plain else json.dumps(value, ensure_ascii=False)
@@ -158,10 +160,11 @@ class Variant:
     @property
     def folder_name(self) -> str:
         """A file-system-safe folder name, numbered so that it is unique and sorts in order."""
-        parts = [f"{key}={format_value(value)}" for key, value in self.settings]
+        parts = [f"{key.rsplit('.', 1)[-1]}={format_value(value)}" for key, value in self.settings]
         if self.drop:
             parts.append(f"drop-{len(self.drop)}")
-        text = FOLDER_UNSAFE.sub("_", "_".join(parts)).strip("._")[:FOLDER_LENGTH]
+        text = re.sub("_+", "_", FOLDER_UNSAFE.sub("_", "_".join(parts)))
+        text = text.strip("._")[:FOLDER_LENGTH]
         return f"{self.index:02d}" + (f"_{text}" if text else "")
 
 
@@ -186,8 +189,10 @@ def managers_to_drop(scenario: Scenario, count: int) -> tuple[str, ...]:
             "neither designated (premium, separate ledger) nor pinned to a customer"
         )
     grades = scenario.policy.classes.grades
-    rank = candidates["grade"].astype(str).map(
-        lambda g: grades.index(g) if g in grades else len(grades)
+    rank = (
+        candidates["grade"]
+        .astype(str)
+        .map(lambda g: grades.index(g) if g in grades else len(grades))
     )
     order = pd.DataFrame({"rank": rank, "manager_id": candidates["manager_id"].astype(str)})
     order = order.sort_values(["rank", "manager_id"], ascending=False, kind="stable")
@@ -218,8 +223,9 @@ def cross_product(
     value_lists = [list(values) for _, values in axes]
     drop_axis: list[tuple[str, ...] | None] = list(drops) if drops is not None else [None]
     variants = []
-    for number, combo in enumerate(itertools.product(*value_lists, drop_axis), start=1):
-        *values, drop = combo
+    for number, (values, drop) in enumerate(
+        itertools.product(itertools.product(*value_lists), drop_axis), start=1
+    ):
         variants.append(Variant(number, tuple(zip(keys, values, strict=True)), drop))
     return variants
 
@@ -238,6 +244,9 @@ def build_variants(
     drops = None
     if drop_counts is not None:
         drops = [managers_to_drop(scenario, k) for k in drop_counts]
+    for key, values in axes:  # each value alone first: the message names just that value
+        for value in values:
+            check_overrides(scenario, {key: value})
     variants = cross_product(axes, drops)
     for variant in variants:
         check_overrides(scenario, variant.overrides)
@@ -252,7 +261,10 @@ def check_overrides(scenario: Scenario, overrides: dict[str, object]) -> None:
         scenario.policy.updated(overrides)
     except ValidationError as exc:
         reasons = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'policy'}: {e['msg']}" for e in exc.errors()
+            "unknown key"
+            if e["type"] == "extra_forbidden"
+            else e["msg"].removeprefix("Value error, ")
+            for e in exc.errors()
         )
         raise VariantError(f"{format_overrides(overrides)}: {reasons}") from None
     except (AttributeError, TypeError):  # a key that descends into a plain value

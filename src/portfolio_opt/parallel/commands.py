@@ -1,0 +1,510 @@
+"""``portfolio-opt sweep`` and ``portfolio-opt solve-many``: many solves on a Dask cluster.
+
+Parse, check, hand the solves to the cluster, print. Progress shows on a terminal only.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+import pandas as pd
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from portfolio_opt import __version__
+from portfolio_opt.pipeline import EXIT_BAD_INPUT, EXIT_USAGE, input_hashes
+from portfolio_opt.problems import Problem
+from portfolio_opt.scenario.data import Scenario
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+    from portfolio_opt.parallel.tasks import SolveTask, TaskSummary
+
+console = Console(stderr=True, highlight=False)
+out_console = Console(highlight=False, soft_wrap=True)
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+# -- shared options -------------------------------------------------------------------------
+def _run_options(default_out: str) -> Decorator:
+    """--out, --scheduler and the solver options both commands take."""
+
+    def wrap(command: Callable[..., Any]) -> Callable[..., Any]:
+        options = [
+            click.option(
+                "--out",
+                type=click.Path(file_okay=False),
+                help=f"Output folder (default {default_out}).",
+            ),
+            click.option(
+                "--scheduler",
+                metavar="ADDRESS",
+                help="Address of a running Dask scheduler (default: a local cluster sized to "
+                "this machine). Its workers must see the scenario and output folders.",
+            ),
+            click.option(
+                "--time-limit", type=click.FloatRange(min=0.1), help="Seconds for each solve."
+            ),
+            click.option(
+                "--workers",
+                type=click.IntRange(min=1),
+                help="CP-SAT threads per solve (default: the cores shared out among the solves "
+                "running at once).",
+            ),
+            click.option("--seed", type=click.IntRange(min=0), help="Random seed."),
+            click.option(
+                "--deterministic", is_flag=True, default=None, help="Same inputs, same plans."
+            ),
+        ]
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return wrap
+
+
+def _load(path: str) -> Scenario:
+    from portfolio_opt.scenario.loader import inspect_scenario
+
+    scenario, problems = inspect_scenario(path)
+    if scenario is None:
+        _print_problems(problems)
+        sys.exit(EXIT_BAD_INPUT)
+    for problem in scenario.warnings:
+        out_console.print(f"WARNING {problem}", markup=False)
+    return scenario
+
+
+def _print_problems(problems: Sequence[Problem]) -> None:
+    errors = [p for p in problems if p.is_error]
+    for p in errors:
+        out_console.print(f"ERROR   {p}", markup=False)
+    out_console.print(f"{len(errors)} error(s): nothing was solved.", markup=False)
+
+
+def folder_problem(out: Path, inputs: Sequence[Path], command: str) -> str | None:
+    """Why ``out`` cannot take this command's results (it is replaced whole), or ``None``."""
+    target = out.resolve()
+    for path in inputs:
+        resolved = Path(path).resolve()
+        if resolved == target or resolved.is_relative_to(target):
+            return f"{out} holds the scenario {path}; choose another --out folder"
+    if not target.exists():
+        return None
+    if not target.is_dir():
+        return f"{out} is a file; choose a folder for --out"
+    if not any(target.iterdir()):
+        return None
+    try:
+        previous = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        previous = {}
+    if isinstance(previous, dict) and previous.get("command") == command:
+        return None
+    return f"{out} exists and is not a {command} folder of this tool; choose a new or empty folder"
+
+
+def _check_folder(out: Path, inputs: Sequence[Path], command: str) -> None:
+    problem = folder_problem(out, inputs, command)
+    if problem is not None:
+        console.print(f"Error: {problem}", markup=False)
+        sys.exit(EXIT_USAGE)
+
+
+# -- the cluster and the display --------------------------------------------------------------
+def _connect(
+    stack: ExitStack, scheduler: str | None, n_tasks: int, workers: int | None
+) -> tuple[Client, int, dict[str, Any]]:
+    """The client, CP-SAT threads per solve, and what to record about the cluster."""
+    from portfolio_opt.parallel.cluster import open_client, size_local_cluster, threads_on_cluster
+
+    size = None if scheduler else size_local_cluster(n_tasks, workers)
+    try:
+        client = stack.enter_context(open_client(scheduler, size))
+    except (OSError, TimeoutError) as exc:
+        console.print(f"Error: cannot use the Dask scheduler at {scheduler}: {exc}", markup=False)
+        sys.exit(EXIT_USAGE)
+    if size is not None:
+        return client, size.threads_per_task, {"local_cluster": True, "workers": size.n_workers}
+    threads = workers or threads_on_cluster(client)
+    n_workers = len(client.scheduler_info(n_workers=-1)["workers"])
+    return client, threads, {"scheduler": scheduler, "workers": n_workers}
+
+
+def _short(value: object) -> str:
+    return "-" if value is None else f"{float(value):.4g}"  # type: ignore[arg-type]
+
+
+class TaskDisplay:
+    """On a terminal: a line per task as it ends, and below, the tasks running now."""
+
+    def __init__(self, keys: Sequence[str], noun: str, where: str) -> None:
+        self.keys = list(keys)
+        self.noun, self.where = noun, where
+        self.state: dict[str, dict[str, Any]] = {}
+        self.started: dict[str, float] = {}
+        self.attempts: dict[str, int] = {}
+        self.finished = 0
+        self.begun = time.monotonic()
+        self.live: Live | None = None
+
+    def event(self, payload: dict[str, Any]) -> None:
+        key = str(payload.get("key"))
+        if key not in self.keys or self.state.get(key, {}).get("state") == "done":
+            return
+        if payload.get("state") == "loading":
+            self.started[key] = time.monotonic()
+            self.attempts[key] = self.attempts.get(key, 0) + 1
+        self.state[key] = payload
+
+    def done(self, summary: TaskSummary) -> None:
+        from portfolio_opt.report.compare_command import format_value
+
+        self.finished += 1
+        self.state[summary.key] = {"state": "done"}
+        count = f"[{self.finished}/{len(self.keys)}]"
+        took = f" in {summary.seconds:.1f}s"
+        if summary.ok:
+            kpis = summary.kpis
+            span, balance = kpis.get("span", {}), kpis.get("balance", {})
+            detail = (
+                f"span {span.get('min')}..{span.get('max')}  "
+                f"target Gini {format_value('balance.target_gini', balance.get('target_gini'))}  "
+                f"moves {kpis.get('moves', {}).get('count')}"
+            )
+            line = f"ok   {count} {summary.key}: {summary.status}{took}  {detail}"
+        else:
+            reason = summary.errors[0] if summary.errors else ""
+            line = f"FAIL {count} {summary.key}: {summary.status}{took}  {reason}"
+        target = self.live.console if self.live is not None else console
+        target.print(Text(line), soft_wrap=True)
+
+    def __rich__(self) -> Group:
+        now = time.monotonic()
+        running = [k for k in self.keys if k in self.state and self.state[k]["state"] != "done"]
+        waiting = len(self.keys) - self.finished - len(running)
+        head = Text(
+            f"{self.noun}: {self.finished} done, {len(running)} running, {waiting} waiting "
+            f"on {self.where}  {now - self.begun:.0f}s"
+        )
+        table = Table(box=None, show_header=False, padding=(0, 1))
+        for key in running:
+            state = self.state[key]
+            again = f" (attempt {self.attempts[key]})" if self.attempts.get(key, 1) > 1 else ""
+            solver = (
+                f"incumbent {_short(state.get('incumbent'))}  bound {_short(state.get('bound'))}  "
+                f"gap {float(state['gap']):.1%}"
+                if "gap" in state
+                else ""
+            )
+            table.add_row(
+                Text(key),
+                Text(f"{state['state']}{again}"),
+                Text(f"{now - self.started.get(key, now):.0f}s"),
+                Text(solver),
+            )
+        return Group(head, table)
+
+
+def _run(client: Client, tasks: Sequence[SolveTask], noun: str, where: str) -> list[TaskSummary]:
+    from portfolio_opt.parallel.cluster import run_tasks
+
+    if not console.is_terminal:
+        return run_tasks(client, tasks)
+    display = TaskDisplay([t.key for t in tasks], noun, where)
+    with Live(display, console=console, refresh_per_second=2, transient=True) as live:
+        display.live = live
+        return run_tasks(client, tasks, display)
+
+
+def _where(cluster: dict[str, Any], threads: int) -> str:
+    place = cluster.get("scheduler") or "a local cluster"
+    return f"{place} ({cluster['workers']} workers x {threads} CP-SAT threads)"
+
+
+def _manifest(command: str, cluster: dict[str, Any], solver: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "tool": "portfolio-opt",
+        "command": command,
+        "version": __version__,
+        "cluster": cluster,
+        "solver": solver,
+    }
+
+
+def _task_records(keys: Sequence[str], summaries: Sequence[TaskSummary]) -> list[dict[str, Any]]:
+    return [
+        {
+            "label": key,
+            "status": s.status,
+            "exit_code": s.exit_code,
+            "seconds": s.seconds,
+            "worker": s.worker,
+            "errors": list(s.errors),
+        }
+        for key, s in zip(keys, summaries, strict=True)
+    ]
+
+
+# -- printing the results ---------------------------------------------------------------------
+def _blank(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def _results_table(title: str, table: Any, first: str, columns: dict[str, str]) -> Table:
+    """A results table; ``columns`` maps a table column to its heading."""
+    from portfolio_opt.report.compare_command import format_value
+
+    shown = Table(title=title, title_justify="left")
+    shown.add_column(first.capitalize())
+    shown.add_column("Status")
+    for heading in columns.values():
+        shown.add_column(heading, justify="right")
+    for row in table.to_dict("records"):
+        cells = [Text(str(row[first])), Text(str(row["status"]))]
+        for column in columns:
+            value = row.get(column)
+            cells.append(Text(format_value(column, None if _blank(value) else value)))
+        shown.add_row(*cells)
+    return shown
+
+
+def _print_failures(keys: Sequence[str], summaries: Sequence[TaskSummary]) -> None:
+    for key, summary in zip(keys, summaries, strict=True):
+        if summary.ok:
+            continue
+        out_console.print(f"{key}: {summary.status}", markup=False)
+        for reason in summary.errors:
+            out_console.print(f"- {reason}", markup=False)
+
+
+SWEEP_COLUMNS = {
+    "seconds": "Seconds",
+    "span.min": "Span min",
+    "span.max": "Span max",
+    "balance.target_gini": "Target Gini",
+    "chain.cut_share": "Chain cut",
+    "moves.count": "Moves",
+    "pay.total_performance_pay": "Performance pay",
+}
+BRANCH_COLUMNS = {
+    "n_customers": "Customers",
+    "n_managers": "Managers",
+    "target": "Target",
+    "pay.total_performance_pay": "Performance pay",
+    "balance.target_gini": "Target Gini",
+    "moves.count": "Moves",
+    "seconds": "Seconds",
+}
+
+
+# -- the commands -----------------------------------------------------------------------------
+@click.command(name="sweep")
+@click.argument("scenario", type=click.Path())
+@click.option(
+    "--vary",
+    multiple=True,
+    metavar="KEY=V1,V2,...",
+    help="A scenario.toml key (dotted, e.g. span.tolerance) and the values to try; repeat "
+    "for more keys: every combination is solved. Values are typed as in TOML "
+    "(2, 0.04, true, [a,b]); none unsets an optional key.",
+)
+@click.option(
+    "--drop-managers",
+    "drop",
+    metavar="K[,K...]",
+    help="Head-count variants: K available managers made unavailable (the lowest grade, "
+    "then the highest id, never a designated or pinned one), e.g. 0,1,2.",
+)
+@_run_options("out/NAME-sweep")
+def sweep(
+    scenario: str,
+    vary: tuple[str, ...],
+    drop: str | None,
+    out: str | None,
+    scheduler: str | None,
+    time_limit: float | None,
+    workers: int | None,
+    seed: int | None,
+    deterministic: bool | None,
+) -> None:
+    """Solve policy variants of SCENARIO in parallel on Dask and compare them.
+
+    Writes every variant's output folder to OUT/variants/, one row per variant to
+    sweep.csv and sweep.xlsx (a variant without a plan shows why), the comparison of the
+    variants with a plan (compare.csv, compare.xlsx, moves) and plots/ to OUT.
+    """
+    from portfolio_opt.parallel.cluster import new_topic
+    from portfolio_opt.parallel.consolidate import VARIANTS_FOLDER, write_sweep_report
+    from portfolio_opt.parallel.tasks import SolveTask
+    from portfolio_opt.parallel.variants import VariantError, build_variants, parse_counts
+    from portfolio_opt.report.atomic import atomic_folder
+
+    if not vary and drop is None:
+        raise click.UsageError("give at least one --vary KEY=V1,V2,... or --drop-managers K")
+    loaded = _load(scenario)
+    try:
+        counts = parse_counts(drop) if drop is not None else None
+        variants = build_variants(loaded, vary, counts)
+    except VariantError as exc:
+        raise click.UsageError(str(exc)) from None
+    target = Path(out) if out else Path("out") / f"{loaded.name}-sweep"
+    _check_folder(target, [loaded.root], "sweep")
+    started = time.monotonic()
+    root, topic = str(loaded.root.resolve()), new_topic()
+    with atomic_folder(target) as staging, ExitStack() as stack:
+        client, threads, cluster = _connect(stack, scheduler, len(variants), workers)
+        tasks = [
+            SolveTask(
+                v.label,
+                root,
+                str(staging / VARIANTS_FOLDER / v.folder_name),
+                v.settings,
+                v.drop or (),
+                time_limit,
+                threads,
+                seed,
+                deterministic,
+                topic,
+            )
+            for v in variants
+        ]
+        summaries = _run(client, tasks, f"{len(tasks)} variants", _where(cluster, threads))
+        stack.close()  # the cluster is not needed for the report
+        manifest = _manifest(
+            "sweep",
+            cluster,
+            {
+                "time_limit_s": time_limit,
+                "workers": threads,
+                "seed": seed,
+                "deterministic": deterministic,
+            },
+        )
+        manifest.update(
+            scenario=root,
+            inputs_sha256=input_hashes(loaded),
+            vary=list(vary),
+            drop_managers=counts,
+            wall_seconds=round(time.monotonic() - started, 3),
+            variants=[
+                {
+                    **record,
+                    "folder": f"{VARIANTS_FOLDER}/{v.folder_name}",
+                    "overrides": v.overrides,
+                    "dropped": list(v.drop) if v.drop is not None else None,
+                }
+                for v, record in zip(
+                    variants, _task_records([v.label for v in variants], summaries), strict=True
+                )
+            ],
+        )
+        table, comparison = write_sweep_report(staging, loaded, variants, summaries, manifest)
+    out_console.print(_results_table("Variants", table, "variant", SWEEP_COLUMNS))
+    _print_failures([v.label for v in variants], summaries)
+    for note in comparison.notes if comparison is not None else []:
+        out_console.print(f"Note: {note}", markup=False)
+    solved = sum(s.ok for s in summaries)
+    out_console.print(
+        f"Sweep of {len(variants)} variants ({solved} with a plan) written to {target} "
+        f"in {time.monotonic() - started:.1f}s",
+        markup=False,
+    )
+
+
+@click.command(name="solve-many")
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(), metavar="SCENARIO...")
+@_run_options("out/solve-many")
+def solve_many(
+    scenarios: tuple[str, ...],
+    out: str | None,
+    scheduler: str | None,
+    time_limit: float | None,
+    workers: int | None,
+    seed: int | None,
+    deterministic: bool | None,
+) -> None:
+    """Solve many branches in parallel on Dask, with one consolidated report.
+
+    Each SCENARIO is a branch's scenario folder, or a folder of them. Writes every branch's
+    output folder to OUT/branches/, and branches.csv and consolidated.xlsx (per-branch KPIs,
+    the whole bank's, every portfolio and payout row) to OUT.
+    """
+    from portfolio_opt.parallel.cluster import new_topic
+    from portfolio_opt.parallel.consolidate import (
+        BANK,
+        BRANCHES_FOLDER,
+        BranchError,
+        find_branches,
+        write_consolidated,
+    )
+    from portfolio_opt.parallel.tasks import SolveTask
+    from portfolio_opt.report.atomic import atomic_folder
+    from portfolio_opt.report.compare import unique_labels
+
+    try:
+        branches = find_branches([Path(s) for s in scenarios])
+    except BranchError as exc:
+        out_console.print(f"ERROR   {exc}", markup=False)
+        sys.exit(EXIT_BAD_INPUT)
+    labels = unique_labels(branches)
+    target = Path(out) if out else Path("out") / "solve-many"
+    _check_folder(target, branches, "solve-many")
+    started = time.monotonic()
+    topic = new_topic()
+    with atomic_folder(target) as staging, ExitStack() as stack:
+        client, threads, cluster = _connect(stack, scheduler, len(branches), workers)
+        tasks = [
+            SolveTask(
+                label,
+                str(path.resolve()),
+                str(staging / BRANCHES_FOLDER / label),
+                workers=threads,
+                time_limit_s=time_limit,
+                seed=seed,
+                deterministic=deterministic,
+                topic=topic,
+            )
+            for label, path in zip(labels, branches, strict=True)
+        ]
+        summaries = _run(client, tasks, f"{len(tasks)} branches", _where(cluster, threads))
+        stack.close()
+        manifest = _manifest(
+            "solve-many",
+            cluster,
+            {
+                "time_limit_s": time_limit,
+                "workers": threads,
+                "seed": seed,
+                "deterministic": deterministic,
+            },
+        )
+        manifest.update(
+            wall_seconds=round(time.monotonic() - started, 3),
+            branches=[
+                {**record, "scenario": str(path.resolve()), "folder": f"{BRANCHES_FOLDER}/{label}"}
+                for label, path, record in zip(
+                    labels, branches, _task_records(labels, summaries), strict=True
+                )
+            ],
+        )
+        table = write_consolidated(staging, labels, summaries, manifest)
+    out_console.print(_results_table("Branches and the bank", table, "branch", BRANCH_COLUMNS))
+    _print_failures(labels, summaries)
+    solved = sum(s.ok for s in summaries)
+    out_console.print(
+        f"{solved} of {len(branches)} branches solved; consolidated report ('{BANK}' row: "
+        f"the branches solved) written to {target} in {time.monotonic() - started:.1f}s",
+        markup=False,
+    )
