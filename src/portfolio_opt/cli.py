@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -120,15 +121,15 @@ def _progress_line() -> Iterator[Callable[[dict[str, object]], None] | None]:
         yield show
 
 
-def _print_kpis(kpis: dict[str, object]) -> None:
-    span, balance, chain, moves = (kpis.get(k, {}) for k in ("span", "balance", "chain", "moves"))
+def _print_kpis(kpis: dict[str, Any]) -> None:
+    span, balance, chain, moves = (kpis.get(k) or {} for k in ("span", "balance", "chain", "moves"))
     lines = [
         f"status {kpis['status']}  objective {kpis['objective']}  bound {kpis['best_bound']}  "
         f"gap {kpis['gap']}  {kpis['solve_seconds']}s",
-        f"span {span.get('min')}..{span.get('max')} (ideal {span.get('ideal')})  "  # type: ignore[union-attr]
-        f"target CV {balance.get('target_cv')}  gini {balance.get('target_gini')}",  # type: ignore[union-attr]
-        f"chain links cut {chain.get('cut')} of {chain.get('links')}  "  # type: ignore[union-attr]
-        f"moves {moves.get('count')} (at least {moves.get('lower_bound')})  "  # type: ignore[union-attr]
+        f"span {span.get('min')}..{span.get('max')} (ideal {span.get('ideal')})  "
+        f"target CV {balance.get('target_cv')}  gini {balance.get('target_gini')}",
+        f"chain links cut {chain.get('cut')} of {chain.get('links')}  "
+        f"moves {moves.get('count')} (at least {moves.get('lower_bound')})  "
         f"hard-rule violations {kpis.get('hard_rule_violations')}",
     ]
     for line in lines:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -56,21 +57,24 @@ def size_local_cluster(
     return ClusterSize(max(1, min(n_tasks, cores // threads_per_task)), threads_per_task)
 
 
+def host_and_cores() -> tuple[str, int]:
+    """This machine's name and usable cores (run on each worker of a cluster)."""
+    return socket.gethostname(), available_cores()
+
+
 def threads_on_cluster(client: Client) -> int:
     """CP-SAT threads per solve on an existing cluster: the cores of the tightest host shared
     among the Dask threads it runs (the same on every worker, so plans do not depend on
     where a task lands)."""
-    workers = client.scheduler_info(n_workers=-1)["workers"]
-    cores = client.run(available_cores)
-    threads: dict[str, int] = {}
-    host_cores: dict[str, int] = {}
-    for address, info in workers.items():
-        host = str(info.get("host", address))
-        threads[host] = threads.get(host, 0) + int(info.get("nthreads", 1))
-        host_cores[host] = max(host_cores.get(host, 0), int(cores.get(address, 1)))
-    if not threads:
+    nthreads = client.nthreads()
+    if not nthreads:
         return 1
-    return max(1, min(host_cores[h] // threads[h] for h in threads))
+    threads: dict[str, int] = {}
+    cores: dict[str, int] = {}
+    for address, (host, host_cores) in client.run(host_and_cores).items():
+        threads[host] = threads.get(host, 0) + int(nthreads.get(address, 1))
+        cores[host] = host_cores
+    return max(1, min(cores[host] // threads[host] for host in threads))
 
 
 @contextmanager
@@ -98,7 +102,8 @@ def open_client(
             n_workers=size.n_workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=":0" if dashboard else None,
+            dashboard_address=":0",  # a free port: other clusters may run on this machine
+            scheduler_kwargs={"dashboard": dashboard},
             silence_logs=logging.ERROR,
         ) as cluster,
         Client(cluster) as client,
@@ -153,7 +158,7 @@ def run_tasks(
         for topic in topics:
             client.subscribe_topic(topic, lambda event: watcher.event(dict(event[1])))
     submitted = time.monotonic()
-    futures = {client.submit(solve_task, task, pure=False, retries=RETRIES): task for task in tasks}
+    futures = {client.submit(function, task, pure=False, retries=RETRIES): task for task in tasks}
     summaries: dict[str, TaskSummary] = {}
     try:
         for future in as_completed(futures):

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 console = Console(stderr=True, highlight=False)
 out_console = Console(highlight=False, soft_wrap=True)
+PIPE_WIDTH = 160
+REASON_SHOWN = 100  # characters of a failure's first reason on its progress line
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
@@ -138,7 +140,7 @@ def _connect(
     if size is not None:
         return client, size.threads_per_task, {"local_cluster": True, "workers": size.n_workers}
     threads = workers or threads_on_cluster(client)
-    n_workers = len(client.scheduler_info(n_workers=-1)["workers"])
+    n_workers = len(client.nthreads())
     return client, threads, {"scheduler": scheduler, "workers": n_workers}
 
 
@@ -186,6 +188,8 @@ class TaskDisplay:
             line = f"ok   {count} {summary.key}: {summary.status}{took}  {detail}"
         else:
             reason = summary.errors[0] if summary.errors else ""
+            if len(reason) > REASON_SHOWN:  # all of it is listed after the table
+                reason = reason[: REASON_SHOWN - 3] + "..."
             line = f"FAIL {count} {summary.key}: {summary.status}{took}  {reason}"
         target = self.live.console if self.live is not None else console
         target.print(Text(line), soft_wrap=True)
@@ -230,7 +234,8 @@ def _run(client: Client, tasks: Sequence[SolveTask], noun: str, where: str) -> l
 
 def _where(cluster: dict[str, Any], threads: int) -> str:
     place = cluster.get("scheduler") or "a local cluster"
-    return f"{place} ({cluster['workers']} workers x {threads} CP-SAT threads)"
+    threads_text = "1 CP-SAT thread" if threads == 1 else f"{threads} CP-SAT threads"
+    return f"{place} ({cluster['workers']} workers x {threads_text})"
 
 
 def _manifest(command: str, cluster: dict[str, Any], solver: dict[str, Any]) -> dict[str, Any]:
@@ -262,22 +267,38 @@ def _blank(value: object) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
+def _span(row: dict[str, Any]) -> str:
+    low, high = row.get("span.min"), row.get("span.max")
+    return "-" if _blank(low) or _blank(high) else f"{low}..{high}"
+
+
 def _results_table(title: str, table: Any, first: str, columns: dict[str, str]) -> Table:
-    """A results table; ``columns`` maps a table column to its heading."""
+    """A results table; ``columns`` maps a table column (or ``span``: min..max) to its heading.
+
+    Numbers never wrap; the first column folds where the terminal is narrow.
+    """
     from portfolio_opt.report.compare_command import format_value
 
     shown = Table(title=title, title_justify="left")
-    shown.add_column(first.capitalize())
-    shown.add_column("Status")
+    shown.add_column(first.capitalize(), overflow="fold", ratio=1)
+    shown.add_column("Status", overflow="fold")
     for heading in columns.values():
-        shown.add_column(heading, justify="right")
+        shown.add_column(heading, justify="right", no_wrap=True)
     for row in table.to_dict("records"):
         cells = [Text(str(row[first])), Text(str(row["status"]))]
         for column in columns:
-            value = row.get(column)
+            value = _span(row) if column == "span" else row.get(column)
             cells.append(Text(format_value(column, None if _blank(value) else value)))
         shown.add_row(*cells)
     return shown
+
+
+def _print_table(table: Table) -> None:
+    """On a terminal as wide as it is; in a file or pipe wide enough not to cut numbers."""
+    if out_console.is_terminal:
+        out_console.print(table)
+    else:
+        Console(file=sys.stdout, width=PIPE_WIDTH, highlight=False).print(table)
 
 
 def _print_failures(keys: Sequence[str], summaries: Sequence[TaskSummary]) -> None:
@@ -290,22 +311,20 @@ def _print_failures(keys: Sequence[str], summaries: Sequence[TaskSummary]) -> No
 
 
 SWEEP_COLUMNS = {
-    "seconds": "Seconds",
-    "span.min": "Span min",
-    "span.max": "Span max",
-    "balance.target_gini": "Target Gini",
-    "chain.cut_share": "Chain cut",
+    "span": "Span",
+    "balance.target_gini": "Gini",
+    "chain.cut_share": "Cut",
     "moves.count": "Moves",
-    "pay.total_performance_pay": "Performance pay",
+    "pay.total_performance_pay": "Perf. pay",
+    "seconds": "s",
 }
 BRANCH_COLUMNS = {
     "n_customers": "Customers",
     "n_managers": "Managers",
     "target": "Target",
-    "pay.total_performance_pay": "Performance pay",
-    "balance.target_gini": "Target Gini",
-    "moves.count": "Moves",
-    "seconds": "Seconds",
+    "pay.total_performance_pay": "Perf. pay",
+    "balance.target_gini": "Gini",
+    "seconds": "s",
 }
 
 
@@ -411,7 +430,7 @@ def sweep(
             ],
         )
         table, comparison = write_sweep_report(staging, loaded, variants, summaries, manifest)
-    out_console.print(_results_table("Variants", table, "variant", SWEEP_COLUMNS))
+    _print_table(_results_table("Variants", table, "variant", SWEEP_COLUMNS))
     _print_failures([v.label for v in variants], summaries)
     for note in comparison.notes if comparison is not None else []:
         out_console.print(f"Note: {note}", markup=False)
@@ -500,7 +519,7 @@ def solve_many(
             ],
         )
         table = write_consolidated(staging, labels, summaries, manifest)
-    out_console.print(_results_table("Branches and the bank", table, "branch", BRANCH_COLUMNS))
+    _print_table(_results_table("Branches and the bank", table, "branch", BRANCH_COLUMNS))
     _print_failures(labels, summaries)
     solved = sum(s.ok for s in summaries)
     out_console.print(

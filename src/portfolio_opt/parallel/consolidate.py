@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -183,6 +184,7 @@ def write_sweep_report(
     from portfolio_opt.report.compare import compare_runs, write_comparison
     from portfolio_opt.report.writer import save_figures
 
+    remove_leftovers(folder / VARIANTS_FOLDER)
     table = sweep_table(variants, summaries)
     runs = sweep_runs(folder, base, variants, summaries)
     comparison = compare_runs(runs) if runs else None
@@ -197,6 +199,19 @@ def write_sweep_report(
     notes = list(comparison.notes) if comparison is not None else []
     _write_manifest(folder, {**manifest, "notes": notes})
     return table, comparison
+
+
+def remove_leftovers(folder: Path) -> None:
+    """Remove staging folders that a worker lost while writing left behind."""
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        if (
+            path.is_dir()
+            and path.name.startswith(".")
+            and (path.name.endswith(".tmp") or ".old-" in path.name)
+        ):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
@@ -326,6 +341,7 @@ def write_consolidated(
 ) -> pd.DataFrame:
     """branches.csv and consolidated.xlsx (Branches with the bank row, Portfolios, Payout,
     Notes) into ``folder``; returns the branch table with the bank row last."""
+    remove_leftovers(folder / BRANCHES_FOLDER)
     table = branch_table(labels, summaries)
     table = with_counts(pd.concat([table, pd.DataFrame([bank_row(table)])], ignore_index=True))
     write_csv(table, folder / "branches.csv")

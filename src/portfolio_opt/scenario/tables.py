@@ -78,7 +78,7 @@ def _read_csv(path: Path, label: str) -> tuple[pd.DataFrame | None, list[Problem
         ]
     except pd.errors.EmptyDataError:
         return None, [Problem(label, "the file is empty", "add a header row with the columns")]
-    return frame.map(lambda v: v.strip() if isinstance(v, str) else _cell_text(v)), []
+    return frame.apply(lambda column: column.astype(str).str.strip()), []
 
 
 def _read_xlsx(
@@ -132,7 +132,7 @@ def read_table(
         for c in duplicated
     ]
     frame = frame.loc[:, ~frame.columns.duplicated()]
-    blank_rows = frame.apply(lambda r: all(v == "" for v in r), axis=1) if len(frame) else None
+    blank_rows = (frame == "").all(axis=1) if len(frame) and len(frame.columns) else None
     if blank_rows is not None and blank_rows.any():
         # Trailing blank rows are common in spreadsheets; keep row numbers of the rest intact.
         last = int((~blank_rows).to_numpy().nonzero()[0].max()) + 1 if (~blank_rows).any() else 0
