@@ -266,8 +266,12 @@ def _register_commands() -> None:
     from portfolio_opt.gap_command import import_gap
     from portfolio_opt.report.compare_command import compare
 
+    from portfolio_opt.parallel.commands import solve_many, sweep
+
     main.add_command(compare)
     main.add_command(import_gap)
+    main.add_command(sweep)
+    main.add_command(solve_many)
 
 
 _register_commands()

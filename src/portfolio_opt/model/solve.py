@@ -123,7 +123,11 @@ def solve_instance(
     tried: list[np.ndarray] = []  # kinds per manager already shown to admit no plan
     while True:
         structure = decide_structure(
-            instance, min(10.0, params.time_limit_s / 3), continuity_first, exclude=tried
+            instance,
+            min(10.0, params.time_limit_s / 3),
+            continuity_first,
+            exclude=tried,
+            deterministic=params.deterministic,
         )
         if not isinstance(structure, Structure):
             if tried:  # the kinds were a heuristic choice: no proof that the rules collide
@@ -206,7 +210,10 @@ def _attempt(
             assign,
             banned=allowed_labels(instance, classes, structure),
         )
-        remaining = max(deadline - time.monotonic(), 0.5)
+        # A deterministic budget must not depend on how long the steps before took.
+        remaining = (
+            params.time_limit_s if params.deterministic else max(deadline - time.monotonic(), 0.5)
+        )
         outcome = sub.solve(remaining, params.workers, params.seed, params.deterministic)
         if outcome.assign:
             candidate = assign.copy()

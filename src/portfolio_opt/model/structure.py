@@ -47,6 +47,7 @@ def decide_structure(
     time_limit_s: float = 5.0,
     continuity_first: bool = False,
     exclude: list[np.ndarray] | None = None,
+    deterministic: bool = False,
 ) -> Structure | list[str]:
     """Choose each manager's portfolio kind (other than the ``exclude``d choices); on failure,
     the reasons in words."""
@@ -131,8 +132,9 @@ def decide_structure(
         model.add(sum(same) <= len(same) - 1)
     model.add_assumptions(list(assumptions.values()))
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = time_limit_s
-    solver.parameters.max_deterministic_time = time_limit_s  # the same answer on every machine
+    solver.parameters.max_deterministic_time = time_limit_s
+    if not deterministic:  # a wall-clock limit would make the answer depend on the machine
+        solver.parameters.max_time_in_seconds = time_limit_s
     solver.parameters.num_workers = 1
     status = solver.solve(model)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):

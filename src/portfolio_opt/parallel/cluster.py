@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from distributed import Client, Future
 
 RETRIES = 2  # a task that raises runs again up to twice; a lost worker's task is rescheduled
+CONNECT_TIMEOUT = "20s"
 WORKER_WAIT_S = 60.0  # how long to wait for the first worker of an existing cluster
 
 
@@ -87,12 +88,13 @@ def open_client(
     """A client of the cluster at ``scheduler``, or of a new LocalCluster of ``size``.
 
     The LocalCluster runs worker processes (a solve holds the GIL for long stretches, so
-    threads would not run in parallel) and is shut down on leaving.
+    threads would not run in parallel) and is shut down on leaving; with ``dashboard`` it
+    serves Dask's dashboard (bokeh needed) on a free port.
     """
     from distributed import Client, LocalCluster
 
     if scheduler:
-        with Client(scheduler, timeout="20s") as client:
+        with Client(scheduler, timeout=CONNECT_TIMEOUT) as client:
             client.wait_for_workers(1, timeout=WORKER_WAIT_S)
             yield client
         return

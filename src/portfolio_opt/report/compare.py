@@ -115,6 +115,9 @@ def is_scenario_folder(path: Path) -> bool:
 
 def _read_csv(path: Path) -> pd.DataFrame:
     frame = pd.read_csv(path, dtype=ID_COLUMNS, keep_default_na=False, na_values=[""])
+    for column in ID_COLUMNS:  # blank ids stay text, not a column of missing floats
+        if column in frame.columns:
+            frame[column] = frame[column].fillna("").astype(str)
     for column in frame.columns:
         if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
             frame[column] = frame[column].map(
