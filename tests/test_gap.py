@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from portfolio_opt.cli import main
 from portfolio_opt.gap import (
     GapFormatError,
     GapSpecError,
@@ -223,3 +225,19 @@ def test_published_certificates_score_their_published_value(
     assert len(plan) == problem.n_jobs
     assert problem.objective(plan) == best
     assert not problem.overload(plan).any()
+
+
+def test_import_gap_then_solve_on_the_command_line(orlib_file: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    scenario, out = tmp_path / "gap1-1", tmp_path / "out"
+    done = runner.invoke(main, ["import-gap", f"{orlib_file}#1", str(scenario)])
+    assert done.exit_code == 0, done.output
+    solved = runner.invoke(
+        main, ["solve", str(scenario), "--out", str(out), "--time-limit", "10", "--workers", "1"]
+    )
+    assert solved.exit_code == 0, solved.output
+    kpis = json.loads((out / "kpis.json").read_text(encoding="utf-8"))
+    assert kpis["status"] == "optimal"
+    assert kpis["affinity"] == {"cost": 261.0}
+    assert 0 < kpis["workload"]["max_utilisation"] <= 1.0
+    assert kpis["hard_rule_violations"] == 0
