@@ -42,14 +42,26 @@ def _staying(instance: Instance, b: int, local: dict[int, int], continuity_leads
     return 0 if continuity_leads and any(m in local for m in instance.kept[b]) else 1
 
 
+def _by_regret(cost: np.ndarray, managers: np.ndarray, blocks: list[int]) -> list[int]:
+    """Blocks whose cheapest manager beats the next by the widest margin first."""
+    if len(managers) < 2 or not blocks:
+        return blocks
+    costs = cost[np.array(blocks, dtype=np.int64)][:, managers]
+    two = np.partition(costs, 1, axis=1)[:, :2]
+    regret = two[:, 1] - two[:, 0]
+    return [blocks[i] for i in np.argsort(-regret, kind="stable")]
+
+
 def construct(instance: Instance, structure: Structure, means: Means, spec: GoalSpec) -> np.ndarray:
     """Block -> manager, built greedily kind by kind."""
     assign = np.full(instance.n_blocks, -1, dtype=np.int64)
     order = list(spec.order)
     rank = {
         g: (order.index(g) if g in order else len(order))
-        for g in ("balance", "chain", "continuity")
+        for g in ("span", "balance", "chain", "continuity", "affinity")
     }
+    cost, workload, capacity = instance.affinity_cost, instance.workload, instance.capacity
+    cost_leads = cost is not None and rank["affinity"] < min(rank["span"], rank["balance"])
     adjacency = _neighbours(instance)
     for kind in range(3):
         managers = structure.managers_of(kind)
@@ -89,6 +101,14 @@ def construct(instance: Instance, structure: Structure, means: Means, spec: Goal
             _pack_communities(
                 instance, managers, free, want, adjacency, assign, count, value, seed=0
             )
+        cap = np.full(len(managers), -1.0)
+        load = np.zeros(len(managers))
+        if workload is not None and capacity is not None:
+            cap = capacity[managers].astype(float)
+            for b in np.flatnonzero(np.isin(assign, managers)):
+                load[local[int(assign[b])]] += workload[b, assign[b]]
+        if cost_leads:
+            free = _by_regret(cost, managers, free)
         for b in free:
             if assign[b] >= 0:
                 continue
@@ -97,6 +117,8 @@ def construct(instance: Instance, structure: Structure, means: Means, spec: Goal
             value_fill = (value + instance.value_units[b]) / max(abs(value_share), 1)
             fill = count_fill + value_fill
             score = fill.copy()
+            if cost_leads:  # the cheapest manager; fill only breaks ties
+                score = cost[b, managers] + 1e-3 * fill
             # Last year's manager is a good start even when continuity ranks low: the search
             # then moves only what the higher goals need.
             pull = 4.0 if rank["continuity"] < rank["balance"] else 0.6
@@ -108,6 +130,12 @@ def construct(instance: Instance, structure: Structure, means: Means, spec: Goal
                     if assign[nb] in local:
                         score[local[int(assign[nb])]] -= 0.5 * w / 100
             fits = count + size <= high
+            work = workload[b, managers] if workload is not None else np.zeros(len(managers))
+            room = (cap < 0) | (load + work <= cap)
+            if (fits & room).any():  # workload within capacity is a hard rule too
+                fits &= room
+            else:  # no manager has room: the least overloaded one; the search repairs it
+                score = score + 1e6 * np.maximum(load + work - cap, 0) * (cap >= 0)
             for m in instance.forbidden[b]:
                 if m in local:
                     fits[local[m]] = False
@@ -119,6 +147,8 @@ def construct(instance: Instance, structure: Structure, means: Means, spec: Goal
                 if not fits.any():
                     fits[:] = True
             over = count + size > want + 0.5
+            if cost_leads:
+                over[:] = False
             if (
                 _staying(instance, b, local, continuity_leads) == 0
             ):  # going home may overfill the even share, within the band
@@ -128,6 +158,7 @@ def construct(instance: Instance, structure: Structure, means: Means, spec: Goal
             assign[b] = int(managers[i])
             count[i] += size
             value[i] += instance.value_units[b]
+            load[i] += work[i]
     assign[assign < 0] = 0
     return assign
 

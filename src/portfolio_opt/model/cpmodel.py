@@ -90,12 +90,17 @@ class SubModel:
         self._span_band()
         self._hard_balance()
         self._workload_capacity()
-        self._span_goal()
-        self._balance_goal()
-        self._chain_goal()
-        self._industry_goal()
-        self._continuity_goal()
-        self._affinity_goal()
+        self._violation_goal()
+        builders = {
+            "span": self._span_goal,
+            "balance": self._balance_goal,
+            "chain": self._chain_goal,
+            "industry": self._industry_goal,
+            "continuity": self._continuity_goal,
+            "affinity": self._affinity_goal,
+        }
+        for goal in spec.order:  # a goal the policy does not rank adds no variables
+            builders[goal]()
         if hint:
             self._start_hint()
 
@@ -231,6 +236,8 @@ class SubModel:
             )
             terms.append(dev)
         self.goals["span"] = sum(terms)
+
+    def _violation_goal(self) -> None:
         self.goals["violation"] = (
             1_000_000 * sum(self._band_slack)
             + sum(self._balance_slack)
@@ -359,6 +366,8 @@ class SubModel:
             if self._spec.lexicographic
             else ["violation", "weighted"]
         )
+        if not self._soft:
+            stages = stages[1:]  # the hard rules are constraints: no violation to minimise
         result = SubResult(assign={})
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = max(workers, 1)

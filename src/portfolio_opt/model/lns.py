@@ -44,8 +44,10 @@ class LargeNeighbourhoodSearch:
         spec: GoalSpec,
         assign: np.ndarray,
         budget: SearchBudget,
+        guide: np.ndarray | None = None,
     ) -> None:
         self.instance, self.structure, self.means, self.spec = instance, structure, means, spec
+        self.guide = guide  # (blocks, managers) LP shares, for affinity neighbourhoods
         self.assign = assign.copy()
         self.budget = budget
         self.values = evaluate(instance, structure, means, self.assign)
@@ -58,7 +60,12 @@ class LargeNeighbourhoodSearch:
         balance_first = "balance" in order and (
             "chain" not in order or order.index("balance") < order.index("chain")
         )
-        self._extremes_share = 0.35 if balance_first else 0.1
+        self._extremes_share = (0.35 if balance_first else 0.1) if "balance" in order else 0.0
+        affinity = "affinity" in order and instance.affinity_cost is not None
+        leads = affinity and all(
+            g not in order or order.index("affinity") < order.index(g) for g in ("balance", "chain")
+        )
+        self._affinity_share = (0.6 if leads else 0.2) if affinity else 0.0
 
     def _kind_weights(self) -> np.ndarray:
         counts = np.array([len(self.structure.managers_of(k)) for k in self._kinds], dtype=float)
@@ -82,7 +89,49 @@ class LargeNeighbourhoodSearch:
         bad |= (total[managers] < self.means.hard_low[managers]) | (
             total[managers] > self.means.hard_high[managers]
         )
+        if inst.workload is not None and inst.capacity is not None:
+            load = np.bincount(
+                self.assign,
+                weights=inst.workload[np.arange(inst.n_blocks), self.assign],
+                minlength=inst.n_managers,
+            )
+            cap = inst.capacity[managers]
+            bad |= (cap >= 0) & (load[managers] > cap)
         return managers[bad]
+
+    def _affinity_related(self, kind: int, first: int | None = None) -> np.ndarray:
+        """A manager and the managers it should trade customers with, by affinity.
+
+        With the LP relaxation's shares (``guide``) the first manager is drawn where the plan
+        disagrees most with the LP optimum, and its partners are where the LP puts its
+        customers (or from where the LP brings customers to it); without them, partners are
+        where its customers, or theirs, would be cheaper.
+        """
+        inst, guide = self.instance, self.guide
+        cost = inst.affinity_cost
+        assert cost is not None
+        managers = self.structure.managers_of(kind)
+        local = np.full(inst.n_managers, -1)
+        local[managers] = np.arange(len(managers))
+        if first is None and guide is not None and self.rng.random() < 0.7:
+            kept = guide[np.arange(inst.n_blocks), self.assign]
+            away = np.bincount(self.assign, weights=1 - kept, minlength=inst.n_managers)
+            mass = away[managers] + 1e-3
+            first = int(self.rng.choice(managers, p=mass / mass.sum()))
+        seed = int(self.rng.choice(managers)) if first is None else first
+        held = np.flatnonzero(self.assign == seed)
+        others = np.flatnonzero((local[self.assign] >= 0) & (self.assign != seed))
+        if guide is not None:
+            gain = guide[held][:, managers].sum(axis=0)
+            back = guide[others, seed]
+        else:
+            gain = np.maximum(cost[held, seed][:, None] - cost[held][:, managers], 0).sum(axis=0)
+            back = np.maximum(cost[others, self.assign[others]] - cost[others, seed], 0)
+        gain = gain + np.bincount(local[self.assign[others]], weights=back, minlength=len(managers))
+        score = gain + self.rng.random(len(managers)) * (0.5 * gain.max() + 1e-9)
+        score[local[seed]] = -np.inf
+        picked = managers[np.argsort(-score)[: max(self.size - 1, 1)]]
+        return np.array(sorted({seed, *picked.tolist()}), dtype=np.int64)
 
     def _extremes(self, kind: int) -> np.ndarray:
         managers = self.structure.managers_of(kind)
@@ -117,10 +166,18 @@ class LargeNeighbourhoodSearch:
         managers = self.structure.managers_of(kind)
         chosen = set()
         violators = self._violators(kind)
-        if len(violators):
+        if len(violators) and self._affinity_share:
+            first = int(self.rng.choice(violators))
+            chosen.update(self._affinity_related(kind, first).tolist())
+        elif len(violators):
             chosen.update(self.rng.permutation(violators)[: self.size].tolist())
         else:
             strategy = self.rng.random()
+            if strategy < self._affinity_share:
+                chosen.update(self._affinity_related(kind).tolist())
+                strategy = 1.0
+            else:
+                strategy = (strategy - self._affinity_share) / (1 - self._affinity_share)
             if strategy < self._extremes_share:
                 chosen.update(self._extremes(kind).tolist())
             elif strategy < self._extremes_share + 0.4 and len(self.instance.edge_u):
@@ -139,8 +196,16 @@ class LargeNeighbourhoodSearch:
         blocks = np.flatnonzero(np.isin(self.assign, managers))
         if len(managers) < 2 or not len(blocks):
             return False
+        # Once the plan keeps every hard rule, so do the sub-models: no slack, one stage less.
         sub = SubModel(
-            self.instance, self.structure, self.means, self.spec, managers, blocks, self.assign
+            self.instance,
+            self.structure,
+            self.means,
+            self.spec,
+            managers,
+            blocks,
+            self.assign,
+            soft_hard_rules=self.values["violation"] > 0,
         )
         result = sub.solve(
             sub_time_s, 1, int(self.rng.integers(1 << 30)), self.budget.deterministic

@@ -13,7 +13,7 @@ import pandas as pd
 from portfolio_opt.model.bounds import goal_bounds
 from portfolio_opt.model.collisions import find_collisions
 from portfolio_opt.model.construct import construct
-from portfolio_opt.model.cpmodel import NORMALISE, SubModel
+from portfolio_opt.model.cpmodel import NORMALISE, SubModel, SubResult
 from portfolio_opt.model.goals import (
     GoalSpec,
     Means,
@@ -24,6 +24,7 @@ from portfolio_opt.model.goals import (
 )
 from portfolio_opt.model.instance import KIND_NAMES, Instance, build_instance
 from portfolio_opt.model.lns import LargeNeighbourhoodSearch, SearchBudget
+from portfolio_opt.model.lp_start import lp_start
 from portfolio_opt.model.polish import polish_balance, polish_chain, repair_bands
 from portfolio_opt.model.result import Result, SolveStatus
 from portfolio_opt.model.state import PlanState
@@ -192,29 +193,51 @@ def _attempt(
         chain_deadline = math.inf if params.deterministic else started + params.time_limit_s * 0.5
         polish_chain(state, chain_deadline)
     assign = state.assign
-    timings["construct"] = time.monotonic() - started - timings["structure"]
     bounds: dict[str, float] = {k: float(v) for k, v in goal_bounds(instance).items()}
+    guide = None
+    if spec.order and spec.order[0] == "affinity":
+        relaxed = lp_start(instance, structure, params.time_limit_s * 0.2)
+        if relaxed is not None:
+            bounds["affinity"] = max(bounds["affinity"], float(np.ceil(relaxed.bound - 1e-6)))
+            guide = relaxed.share
+            if objective_key(evaluate(instance, structure, means, relaxed.assign), spec) < (
+                objective_key(evaluate(instance, structure, means, assign), spec)
+            ):
+                assign = relaxed.assign
+    timings["construct"] = time.monotonic() - started - timings["structure"]
     proven = False
     iterations = 0
     if _exact(instance, structure):
         method = "exact CP-SAT model"
         classes = interchangeable_classes(instance, structure)
         assign = relabel(instance, classes, structure, assign)
-        sub = SubModel(
-            instance,
-            structure,
-            means,
-            spec,
-            np.arange(instance.n_managers),
-            np.arange(instance.n_blocks),
-            assign,
-            banned=allowed_labels(instance, classes, structure),
-        )
-        # A deterministic budget must not depend on how long the steps before took.
-        remaining = (
-            params.time_limit_s if params.deterministic else max(deadline - time.monotonic(), 0.5)
-        )
-        outcome = sub.solve(remaining, params.workers, params.seed, params.deterministic)
+        banned = allowed_labels(instance, classes, structure)
+
+        def exact(soft: bool) -> SubResult:
+            sub = SubModel(
+                instance,
+                structure,
+                means,
+                spec,
+                np.arange(instance.n_managers),
+                np.arange(instance.n_blocks),
+                assign,
+                soft_hard_rules=soft,
+                banned=banned,
+            )
+            # A deterministic budget must not depend on how long the steps before took.
+            remaining = (
+                params.time_limit_s
+                if params.deterministic
+                else max(deadline - time.monotonic(), 0.5)
+            )
+            return sub.solve(remaining, params.workers, params.seed, params.deterministic)
+
+        # The hard rules as constraints first, so the goals are optimised from the first
+        # solution on; only when that finds no plan does the model with slack say why.
+        outcome = exact(soft=False)
+        if not outcome.assign:
+            outcome = exact(soft=True)
         if outcome.assign:
             candidate = assign.copy()
             for b, m in outcome.assign.items():
@@ -247,6 +270,7 @@ def _attempt(
             spec,
             assign,
             SearchBudget(params.time_limit_s, params.workers, params.seed, params.deterministic),
+            guide=guide,
         )
 
         def report(values: dict[str, int], _: float) -> None:
