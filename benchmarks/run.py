@@ -109,13 +109,10 @@ def run_engine(folder: Path, case: Case, queue: mp.Queue) -> None:
     queue.put(row)
 
 
-def run_greedy(folder: Path, case: Case, queue: mp.Queue) -> None:
-    """The constructive plan alone: kinds decided, blocks placed greedily, no search."""
-    from portfolio_opt.model.construct import construct
-    from portfolio_opt.model.goals import evaluate, goal_spec, portfolio_means
+def _prepare(folder: Path, case: Case):
+    """Scenario, start time, instance, portfolio kinds (None if none fit), goals and means."""
+    from portfolio_opt.model.goals import goal_spec, portfolio_means
     from portfolio_opt.model.instance import build_instance
-    from portfolio_opt.model.result import Result, SolveStatus
-    from portfolio_opt.model.solve import plan_frame
     from portfolio_opt.model.structure import Structure, decide_structure
     from portfolio_opt.payout import customer_targets
 
@@ -125,10 +122,22 @@ def run_greedy(folder: Path, case: Case, queue: mp.Queue) -> None:
         scenario, customer_targets(scenario.customers, scenario.policy)["target"]
     )
     structure = decide_structure(instance)
+    if not isinstance(structure, Structure):
+        return scenario, started, instance, None, None, None
+    spec = goal_spec(instance)
+    return scenario, started, instance, structure, spec, portfolio_means(instance, structure)
+
+
+def run_greedy(folder: Path, case: Case, queue: mp.Queue) -> None:
+    """The constructive plan alone: kinds decided, blocks placed greedily, no search."""
+    from portfolio_opt.model.construct import construct
+    from portfolio_opt.model.goals import evaluate
+    from portfolio_opt.model.result import Result, SolveStatus
+    from portfolio_opt.model.solve import plan_frame
+
+    scenario, started, instance, structure, spec, means = _prepare(folder, case)
     result = None
-    if isinstance(structure, Structure):
-        spec = goal_spec(instance)
-        means = portfolio_means(instance, structure)
+    if structure is not None:
         assign = construct(instance, structure, means, spec)
         ok = evaluate(instance, structure, means, assign)["violation"] == 0
         result = Result(
@@ -147,23 +156,12 @@ def run_one_shot(folder: Path, case: Case, queue: mp.Queue) -> None:
     import numpy as np
 
     from portfolio_opt.model.cpmodel import SubModel
-    from portfolio_opt.model.goals import goal_spec, portfolio_means
-    from portfolio_opt.model.instance import build_instance
     from portfolio_opt.model.result import Result, SolveStatus
     from portfolio_opt.model.solve import plan_frame
-    from portfolio_opt.model.structure import Structure, decide_structure
-    from portfolio_opt.payout import customer_targets
 
-    scenario = _load(folder, case)
-    started = time.monotonic()
-    instance = build_instance(
-        scenario, customer_targets(scenario.customers, scenario.policy)["target"]
-    )
-    structure = decide_structure(instance)
+    scenario, started, instance, structure, spec, means = _prepare(folder, case)
     result = None
-    if isinstance(structure, Structure):
-        spec = goal_spec(instance)
-        means = portfolio_means(instance, structure)
+    if structure is not None:
         start = np.zeros(instance.n_blocks, dtype=np.int64)
         model = SubModel(
             instance,
