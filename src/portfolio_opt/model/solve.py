@@ -13,6 +13,7 @@ import pandas as pd
 from portfolio_opt.model.bounds import goal_bounds
 from portfolio_opt.model.collisions import find_collisions
 from portfolio_opt.model.construct import construct
+from portfolio_opt.model.continuity import keep_relationships
 from portfolio_opt.model.cpmodel import NORMALISE, SubModel, SubResult
 from portfolio_opt.model.goals import (
     GoalSpec,
@@ -35,6 +36,7 @@ from portfolio_opt.scenario.data import Scenario
 
 MAX_STRUCTURES = 5  # choices of portfolio kinds tried when the exact model rules one out
 EXACT_MODEL_PAIRS = 6000  # block x manager pairs up to which the whole branch is one model
+CONTINUITY_SHARE = 0.5  # of the time limit, for the whole-branch continuity model
 
 ProgressFn = Callable[[dict[str, object]], None]
 
@@ -186,6 +188,20 @@ def _attempt(
     state = PlanState(instance, structure, means, spec, assign)
     repair_deadline = math.inf if params.deterministic else started + params.time_limit_s * 0.2
     repair_bands(state, repair_deadline)
+    if spec.order and spec.order[0] == "continuity" and not _exact(instance, structure):
+        budget = params.time_limit_s * CONTINUITY_SHARE
+        kept = keep_relationships(
+            instance,
+            structure,
+            means,
+            spec,
+            state.assign,
+            budget if params.deterministic else max(min(budget, deadline - time.monotonic()), 0.5),
+            params.workers,
+            params.seed,
+            params.deterministic,
+        )
+        state = PlanState(instance, structure, means, spec, kept)
     if "balance" in spec.order:
         polish_deadline = math.inf if params.deterministic else started + params.time_limit_s * 0.3
         polish_balance(state, polish_deadline, np.random.default_rng(params.seed))

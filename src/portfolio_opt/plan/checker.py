@@ -257,19 +257,20 @@ class PlanView:
             return "premium"
         return "separate_ledger" if manager_id in self.separate_designated else "standard"
 
-    def span_band(self, manager_id: str) -> tuple[int, float, str]:
+    def span_band(self, manager_id: str, kind: str | None = None) -> tuple[int, float, str]:
         """(lowest, highest, where the bounds come from) customer count for a manager.
 
-        The span band, replaced end by end by the portfolio type's band, then by the manager's
-        personal bounds. A more specific end that crosses the other end drags it along: a
-        personal minimum of 5 in a band of 2..4 gives 5..5.
+        The span band, replaced end by end by the portfolio type's band (``kind``, by default
+        the type the manager holds in this plan), then by the manager's personal bounds. A more
+        specific end that crosses the other end drags it along: a personal minimum of 5 in a
+        band of 2..4 gives 5..5.
         """
         n, m = len(self.customer_ids), len(self.available)
         span = self.scenario.policy.span
         low: float = max(0, n // m - span.tolerance) if m else 0
         high: float = -(-n // m) + span.tolerance if m else math.inf
         source = "the span band"
-        kind = self.portfolio_type(manager_id)
+        kind = kind or self.portfolio_type(manager_id)
         band = {"premium": span.premium, "separate_ledger": span.separate_ledger}.get(kind)
         if band is not None and (band.min is not None or band.max is not None):
             low, high = _override(low, high, band.min, band.max)

@@ -21,6 +21,7 @@ from portfolio_opt.plan.checker import (
     text_column,
     workloads,
 )
+from portfolio_opt.plan.moves import moves_lower_bound
 from portfolio_opt.scenario.data import Scenario
 
 
@@ -136,65 +137,9 @@ def _industries(view: PlanView) -> dict[str, float | None]:
     return {"mean": sum(counts) / len(counts), "max": max(counts)}
 
 
-def _cannot_hold(view: PlanView, customer_id: str, manager_id: str) -> bool:
-    """Whether a hard rule forbids this customer from being with this manager in any plan."""
-    c, m = customer_id, manager_id
-    limit = view.scenario.policy.rotation.max_tenure_years
-    rotation_due = (
-        limit is not None
-        and view.prior[c] == m
-        and not math.isnan(view.tenure[c])
-        and view.tenure[c] >= limit
-    )
-    pinned_elsewhere = bool(view.pinned[c]) and view.pinned[c] != m
-    if c in view.premium:
-        wrong_kind = view.grade[m] != view.scenario.policy.premium_grade or bool(
-            view.premium_designated and m not in view.premium_designated
-        )
-    else:
-        wrong_kind = m in view.premium_designated
-    if c in view.separate:
-        wrong_kind |= bool(view.separate_designated and m not in view.separate_designated)
-    else:
-        wrong_kind |= m in view.separate_designated
-    return m not in view.available or rotation_due or pinned_elsewhere or wrong_kind
-
-
-def _moves_lower_bound(view: PlanView, target: dict[str, float]) -> tuple[int, float]:
-    """Moves (and their value) that no valid plan can avoid.
-
-    A move is a customer with a prior manager who ends up with another one. Every valid plan
-    puts a whole group with one manager m, so in a group only members whose prior is m can stay,
-    and only if no member of the group rules m out: m unknown or unavailable, a member due for
-    rotation away from m, a member pinned elsewhere, or m's grade and designation not fitting a
-    member's kind (a premium customer needs the premium grade and, where managers are
-    designated, a designated one; designated premium or separate-ledger managers hold nothing
-    else; separate-ledger customers go to designated separate-ledger managers where there are
-    any). The group's bound is its members with a prior minus the most that can stay with one
-    manager (0 when none can); by value, the value of those members minus the largest value
-    that can stay. Groups are disjoint, so the bounds add up. A single customer is a group of
-    one: it must move exactly when its prior manager is ruled out.
-    """
-    count, value = 0, 0.0
-    for members in find_groups(view.scenario):
-        with_prior = [c for c in members if view.prior[c]]
-        if not with_prior:
-            continue
-        stay_count, stay_value = 0, 0.0
-        for m in dict.fromkeys(view.prior[c] for c in with_prior):
-            if m not in view.grade or any(_cannot_hold(view, c, m) for c in members):
-                continue
-            stayers = [c for c in with_prior if view.prior[c] == m]
-            stay_count = max(stay_count, len(stayers))
-            stay_value = max(stay_value, sum(target.get(c, 0.0) for c in stayers))
-        count += len(with_prior) - stay_count
-        value += sum(target.get(c, 0.0) for c in with_prior) - stay_value
-    return count, value
-
-
 def _moves(view: PlanView, target: dict[str, float]) -> dict[str, float]:
     moved = [c for c, prior in view.prior.items() if prior and view.manager_of.get(c) != prior]
-    bound, bound_value = _moves_lower_bound(view, target)
+    bound, bound_value = moves_lower_bound(view, target)
     return {
         "count": len(moved),
         "value": float(sum(target.get(c, 0.0) for c in moved)),

@@ -1,0 +1,93 @@
+"""Keep last year's relationships first: one CP-SAT model per portfolio kind over every manager.
+
+When continuity leads the objective, most customers should simply stay. So each block that can
+stay is offered only its prior managers and where it is now, while the blocks that must move
+(and new customers) may go to any manager of their kind. That small model minimises the hard
+rules' misses and then the moves, over the whole branch at once, which neighbourhoods of a few
+managers cannot: making room for one group often takes a chain of moves across many managers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from portfolio_opt.model.cpmodel import SubModel
+from portfolio_opt.model.goals import GoalSpec, Means, evaluate, objective_key
+from portfolio_opt.model.instance import Instance
+from portfolio_opt.model.structure import Structure
+
+MAX_PAIRS = 60_000  # block x manager choices per model; beyond, movers get a sample of managers
+MIN_CHOICES = 8  # managers offered to each block that must move, at the least
+
+
+def keep_relationships(
+    instance: Instance,
+    structure: Structure,
+    means: Means,
+    spec: GoalSpec,
+    assign: np.ndarray,
+    time_limit_s: float,
+    workers: int,
+    seed: int,
+    deterministic: bool,
+) -> np.ndarray:
+    """A plan with as few moves as the hard rules allow, or ``assign`` if none is better."""
+    rng = np.random.default_rng(seed)
+    only_continuity = replace(spec, order=("continuity",), weights=None)
+    best = assign.copy()
+    kinds = [k for k in range(3) if len(structure.managers_of(k)) > 1]
+    sizes = [int((instance.kind == k).sum()) for k in kinds]
+    for kind, size in zip(kinds, sizes, strict=True):
+        managers = structure.managers_of(kind)
+        blocks = np.flatnonzero(instance.kind == kind)
+        banned = _choices(instance, structure, kind, blocks, best, rng)
+        sub = SubModel(
+            instance, structure, means, only_continuity, managers, blocks, best, banned=banned
+        )
+        share = time_limit_s * size / max(sum(sizes), 1)
+        outcome = sub.solve(share, workers, seed, deterministic)
+        if not outcome.assign:
+            continue
+        candidate = best.copy()
+        for b, m in outcome.assign.items():
+            candidate[b] = m
+        if objective_key(evaluate(instance, structure, means, candidate), spec) < objective_key(
+            evaluate(instance, structure, means, best), spec
+        ):
+            best = candidate
+    return best
+
+
+def _choices(
+    instance: Instance,
+    structure: Structure,
+    kind: int,
+    blocks: np.ndarray,
+    assign: np.ndarray,
+    rng: np.random.Generator,
+) -> dict[int, set[int]]:
+    """Managers each block may not take: a block that can stay keeps its homes and its place;
+    a block that must move may go anywhere, or to a sample when the model would grow too big."""
+    managers = structure.managers_of(kind)
+    every = set(managers.tolist())
+    movers = [int(b) for b in blocks if not _homes(instance, structure, kind, int(b))]
+    stayers = len(blocks) - len(movers)
+    room = max(MAX_PAIRS - 3 * stayers, 0) // max(len(movers), 1)
+    sample = max(room, MIN_CHOICES)
+    banned: dict[int, set[int]] = {}
+    for b in blocks:
+        b = int(b)
+        homes = _homes(instance, structure, kind, b)
+        if homes:
+            banned[b] = every - homes - {int(assign[b])}
+        elif sample < len(managers):
+            offered = set(rng.choice(managers, sample, replace=False).tolist())
+            banned[b] = every - offered - {int(assign[b])}
+    return banned
+
+
+def _homes(instance: Instance, structure: Structure, kind: int, b: int) -> set[int]:
+    """Prior managers the block can stay with (they hold its kind)."""
+    return {m for m in instance.kept[b] if structure.kind[m] == kind}

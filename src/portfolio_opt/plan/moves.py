@@ -1,0 +1,224 @@
+"""Moves no valid plan can avoid: a lower bound on kpis.json ``moves``, in plain Python.
+
+Two bounds, the larger one reported:
+
+- per group: a group goes whole to one manager, so at most the members whose prior is that
+  manager stay, and only if no hard rule rules the manager out for a member;
+- per portfolio kind: a manager holds one kind of portfolio (premium or not, separate-ledger or
+  not) within that kind's span band, so it keeps at most the band's top of last year's
+  customers of one kind, and the kinds need enough managers for their customers. Which manager
+  takes which kind is a small linear programme whose optimum bounds the customers kept.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import linprog
+
+from portfolio_opt.plan.checker import PlanView, find_groups
+
+Kind = tuple[bool, bool]  # (premium, separate-ledger): customers of two kinds never share
+KIND_TYPES = {
+    (True, True): "premium",
+    (True, False): "premium",
+    (False, True): "separate_ledger",
+    (False, False): "standard",
+}
+
+
+def cannot_hold(view: PlanView, customer_id: str, manager_id: str) -> bool:
+    """Whether a hard rule forbids this customer from being with this manager in any plan."""
+    c, m = customer_id, manager_id
+    limit = view.scenario.policy.rotation.max_tenure_years
+    rotation_due = (
+        limit is not None
+        and view.prior[c] == m
+        and not math.isnan(view.tenure[c])
+        and view.tenure[c] >= limit
+    )
+    pinned_elsewhere = bool(view.pinned[c]) and view.pinned[c] != m
+    return (
+        m not in view.available
+        or rotation_due
+        or pinned_elsewhere
+        or not may_hold_kind(view, m, kind_of(view, c))
+    )
+
+
+def kind_of(view: PlanView, customer_id: str) -> Kind:
+    return customer_id in view.premium, customer_id in view.separate
+
+
+def may_hold_kind(view: PlanView, manager_id: str, kind: Kind) -> bool:
+    """Grade and designation allow this manager a portfolio of this kind."""
+    premium, separate = kind
+    m = manager_id
+    if premium:
+        allowed = view.grade.get(m) == view.scenario.policy.premium_grade and not (
+            view.premium_designated and m not in view.premium_designated
+        )
+    else:
+        allowed = m not in view.premium_designated
+    if separate:
+        return allowed and not (view.separate_designated and m not in view.separate_designated)
+    return allowed and m not in view.separate_designated
+
+
+def moves_lower_bound(view: PlanView, target: dict[str, float]) -> tuple[int, float]:
+    """(count, value) of the moves no valid plan avoids: the larger of the two bounds each."""
+    groups = find_groups(view.scenario)
+    count, value = group_bound(view, groups, target)
+    kind_count, kind_value = kind_bound(view, groups, target)
+    return max(count, kind_count), max(value, kind_value)
+
+
+def group_bound(
+    view: PlanView, groups: list[list[str]], target: dict[str, float]
+) -> tuple[int, float]:
+    """Per group: members with a prior minus the most that can stay with one manager.
+
+    In a group only members whose prior is m can stay, and only if no member of the group rules
+    m out: m unknown or unavailable, a member due for rotation away from m, a member pinned
+    elsewhere, or m's grade and designation not fitting a member's kind. Groups are disjoint,
+    so the bounds add up. A single customer is a group of one: it must move exactly when its
+    prior manager is ruled out.
+    """
+    count, value = 0, 0.0
+    for members in groups:
+        with_prior = [c for c in members if view.prior[c]]
+        if not with_prior:
+            continue
+        stay_count, stay_value = 0, 0.0
+        for m in _open_priors(view, members):
+            stayers = [c for c in with_prior if view.prior[c] == m]
+            stay_count = max(stay_count, len(stayers))
+            stay_value = max(stay_value, sum(target.get(c, 0.0) for c in stayers))
+        count += len(with_prior) - stay_count
+        value += sum(target.get(c, 0.0) for c in with_prior) - stay_value
+    return count, value
+
+
+def _open_priors(view: PlanView, members: list[str]) -> list[str]:
+    """Prior managers of the group's members that the whole group may go to."""
+    priors = dict.fromkeys(view.prior[c] for c in members if view.prior[c])
+    return [
+        m for m in priors if m in view.grade and not any(cannot_hold(view, c, m) for c in members)
+    ]
+
+
+@dataclass(frozen=True)
+class Stay:
+    """A group staying with one of its members' prior managers, who then holds ``kind``."""
+
+    group: int
+    manager: str
+    kind: Kind
+    size: int
+    kept: int
+    value: float
+
+
+def kind_bound(
+    view: PlanView, groups: list[list[str]], target: dict[str, float]
+) -> tuple[int, float]:
+    """Moves forced by each manager holding a single kind of portfolio within its band."""
+    with_prior = [c for c in view.customer_ids if view.prior[c]]
+    if not with_prior or not view.available:
+        return 0, 0.0
+    need: dict[Kind, int] = defaultdict(int)
+    stays: list[Stay] = []
+    for number, members in enumerate(groups):
+        kinds = {kind_of(view, c) for c in members}
+        for kind in kinds:
+            need[kind] += sum(1 for c in members if kind_of(view, c) == kind)
+        if len(kinds) != 1:
+            continue  # such a group has no valid plan; it keeps nothing here
+        kind = kinds.pop()
+        for m in _open_priors(view, members):
+            kept = [c for c in members if view.prior[c] == m]
+            value = sum(target.get(c, 0.0) for c in kept)
+            stays.append(Stay(number, m, kind, len(members), len(kept), value))
+    total_value = sum(target.get(c, 0.0) for c in with_prior)
+    kept_count = _most_kept(view, need, stays, by_value=False)
+    kept_value = _most_kept(view, need, stays, by_value=True)
+    count = len(with_prior) - math.floor(kept_count + 1e-6)
+    return max(count, 0), max(total_value - kept_value, 0.0)
+
+
+def _most_kept(view: PlanView, need: dict[Kind, int], stays: list[Stay], by_value: bool) -> float:
+    """Most customers (or value) kept, over fractional plans of this linear programme.
+
+    Variables: y[m, k], manager m holds kind k; x[s], stay s happens. Each manager holds at
+    most one kind; each group stays at most once, only with a manager of its kind, and the
+    groups staying with a manager fit in its band; the holders of each kind have room for
+    all its customers and do not need more than there are.
+    """
+    pairs = [(m, k) for m in view.available for k in need if may_hold_kind(view, m, k)]
+    pair_index = {pair: i for i, pair in enumerate(pairs)}
+    stays = [s for s in stays if (s.manager, s.kind) in pair_index]
+    if not stays:
+        return 0.0
+    low, high = np.zeros(len(pairs)), np.zeros(len(pairs))
+    for i, (m, k) in enumerate(pairs):
+        lo, hi, _ = view.span_band(m, KIND_TYPES[k])
+        low[i], high[i] = lo, min(hi, len(view.customer_ids))
+    n_y, n_x = len(pairs), len(stays)
+    x = n_y + np.arange(n_x)  # the stays' columns follow the y columns
+    y = np.arange(n_y)
+    of_pair = np.array([pair_index[s.manager, s.kind] for s in stays])
+    managers = {m: i for i, m in enumerate(view.available)}
+    groups = {g: i for i, g in enumerate(dict.fromkeys(s.group for s in stays))}
+    kinds = {k: i for i, k in enumerate(need)}
+    counts = np.array([float(need[k]) for k in kinds])
+    kind_of_pair = np.array([kinds[k] for _, k in pairs])
+    size = np.array([float(s.size) for s in stays])
+    rows = _Rows(n_y + n_x)
+    rows.add([managers[m] for m, _ in pairs], y, 1.0, np.ones(len(managers)))
+    rows.add([groups[s.group] for s in stays], x, 1.0, np.ones(len(groups)))
+    rows.add(
+        np.r_[np.arange(n_x), np.arange(n_x)],
+        np.r_[x, of_pair],
+        np.r_[np.ones(n_x), -np.ones(n_x)],
+        np.zeros(n_x),
+    )
+    rows.add(np.r_[of_pair, y], np.r_[x, y], np.r_[size, -high], np.zeros(n_y))
+    rows.add(kind_of_pair, y, -high, -counts)
+    rows.add(kind_of_pair, y, low, counts)
+    gain = np.array([s.value if by_value else float(s.kept) for s in stays])
+    solved = linprog(
+        -np.concatenate([np.zeros(n_y), gain]),
+        A_ub=rows.matrix(),
+        b_ub=rows.bounds(),
+        bounds=(0.0, 1.0),
+        method="highs",
+    )
+    if solved.status != 0:  # no kinds fit (no valid plan) or not solved: keep every stay
+        return float(gain.sum())
+    return float(-solved.fun)
+
+
+class _Rows:
+    """A sparse constraint matrix (<= rows) built one block of rows at a time."""
+
+    def __init__(self, n_columns: int) -> None:
+        self.n_columns = n_columns
+        self.parts: list[sparse.coo_matrix] = []
+        self.rhs: list[np.ndarray] = []
+
+    def add(self, rows: object, columns: object, values: object, rhs: np.ndarray) -> None:
+        """Entries (rows[i], columns[i]) = values[i] (or one value for all); row bounds rhs."""
+        r, c = np.asarray(rows), np.asarray(columns)
+        v = np.broadcast_to(np.asarray(values, dtype=float), c.shape)
+        self.parts.append(sparse.coo_matrix((v, (r, c)), shape=(len(rhs), self.n_columns)))
+        self.rhs.append(np.asarray(rhs, dtype=float))
+
+    def matrix(self) -> sparse.csr_matrix:
+        return sparse.vstack(self.parts).tocsr()
+
+    def bounds(self) -> np.ndarray:
+        return np.concatenate(self.rhs)
