@@ -14,7 +14,12 @@ from dataclasses import replace
 import numpy as np
 
 from portfolio_opt.model.cpmodel import SubModel
-from portfolio_opt.model.goals import GoalSpec, Means, evaluate, objective_key
+from portfolio_opt.model.goals import (
+    GoalSpec,
+    Means,
+    evaluate,
+    objective_key,
+)
 from portfolio_opt.model.instance import Instance
 from portfolio_opt.model.structure import Structure
 
@@ -33,7 +38,11 @@ def keep_relationships(
     seed: int,
     deterministic: bool,
 ) -> np.ndarray:
-    """A plan with as few moves as the hard rules allow, or ``assign`` if none is better."""
+    """A plan with as few moves as the hard rules allow, or ``assign`` if none is better.
+
+    Where staying home leaves a band or bound missed, the plan may still miss it: the
+    neighbourhood search repairs such misses at the least cost in moves.
+    """
     rng = np.random.default_rng(seed)
     only_continuity = replace(spec, order=("continuity",), weights=None)
     best = assign.copy()
@@ -48,15 +57,25 @@ def keep_relationships(
         )
         share = time_limit_s * size / max(sum(sizes), 1)
         outcome = sub.solve(share, workers, seed, deterministic)
-        if not outcome.assign:
-            continue
-        candidate = best.copy()
-        for b, m in outcome.assign.items():
-            candidate[b] = m
-        if objective_key(evaluate(instance, structure, means, candidate), spec) < objective_key(
-            evaluate(instance, structure, means, best), spec
-        ):
-            best = candidate
+        best = _better(instance, structure, means, spec, best, outcome.assign)
+    return best
+
+
+def _better(
+    instance: Instance,
+    structure: Structure,
+    means: Means,
+    spec: GoalSpec,
+    best: np.ndarray,
+    found: dict[int, int],
+) -> np.ndarray:
+    candidate = best.copy()
+    for b, m in found.items():
+        candidate[b] = m
+    if objective_key(evaluate(instance, structure, means, candidate), spec) < objective_key(
+        evaluate(instance, structure, means, best), spec
+    ):
+        return candidate
     return best
 
 
@@ -72,19 +91,16 @@ def _choices(
     a block that must move may go anywhere, or to a sample when the model would grow too big."""
     managers = structure.managers_of(kind)
     every = set(managers.tolist())
-    movers = [int(b) for b in blocks if not _homes(instance, structure, kind, int(b))]
-    stayers = len(blocks) - len(movers)
-    room = max(MAX_PAIRS - 3 * stayers, 0) // max(len(movers), 1)
-    sample = max(room, MIN_CHOICES)
+    homes = {int(b): _homes(instance, structure, kind, int(b)) for b in blocks}
+    movers = sum(1 for home in homes.values() if not home)
+    room = max(MAX_PAIRS - 3 * (len(blocks) - movers), 0) // max(movers, 1)
+    sample = min(max(room, MIN_CHOICES), len(managers))
     banned: dict[int, set[int]] = {}
-    for b in blocks:
-        b = int(b)
-        homes = _homes(instance, structure, kind, b)
-        if homes:
-            banned[b] = every - homes - {int(assign[b])}
-        elif sample < len(managers):
-            offered = set(rng.choice(managers, sample, replace=False).tolist())
-            banned[b] = every - offered - {int(assign[b])}
+    for b, home in homes.items():
+        offered = home | {int(assign[b])}
+        if not home:
+            offered |= {int(m) for m in rng.choice(managers, sample, replace=False)}
+        banned[b] = every - offered
     return banned
 
 

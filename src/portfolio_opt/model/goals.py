@@ -121,6 +121,29 @@ def evaluate(
     return values
 
 
+def missing_managers(
+    instance: Instance, structure: Structure, means: Means, assign: np.ndarray, kind: int
+) -> np.ndarray:
+    """Managers of ``kind`` that miss their span band, balance bound or workload capacity."""
+    managers = structure.managers_of(kind)
+    count = np.bincount(assign, weights=instance.size, minlength=instance.n_managers)
+    total = np.bincount(assign, weights=instance.value_units, minlength=instance.n_managers)
+    low, high = instance.low[kind, managers], instance.high[kind, managers]
+    bad = (count[managers] < low) | (count[managers] > high)
+    bad |= (total[managers] < means.hard_low[managers]) | (
+        total[managers] > means.hard_high[managers]
+    )
+    if instance.workload is not None and instance.capacity is not None:
+        load = np.bincount(
+            assign,
+            weights=instance.workload[np.arange(instance.n_blocks), assign],
+            minlength=instance.n_managers,
+        )
+        cap = instance.capacity[managers]
+        bad |= (cap >= 0) & (load[managers] > cap)
+    return managers[bad]
+
+
 MISPLACED = 10**12  # a block with a manager it may not have: worse than any band miss
 
 

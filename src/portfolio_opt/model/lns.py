@@ -15,7 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from portfolio_opt.model.cpmodel import SubModel
-from portfolio_opt.model.goals import GoalSpec, Means, evaluate, objective_key
+from portfolio_opt.model.goals import (
+    GoalSpec,
+    Means,
+    evaluate,
+    missing_managers,
+    objective_key,
+)
 from portfolio_opt.model.instance import Instance
 from portfolio_opt.model.polish import polish_chain
 from portfolio_opt.model.state import PlanState
@@ -80,24 +86,6 @@ class LargeNeighbourhoodSearch:
         count = np.bincount(self.assign, weights=inst.size, minlength=inst.n_managers)
         total = np.bincount(self.assign, weights=inst.value_units, minlength=inst.n_managers)
         return count, total
-
-    def _violators(self, kind: int) -> np.ndarray:
-        inst, managers = self.instance, self.structure.managers_of(kind)
-        count, total = self._loads()
-        low, high = inst.low[kind, managers], inst.high[kind, managers]
-        bad = (count[managers] < low) | (count[managers] > high)
-        bad |= (total[managers] < self.means.hard_low[managers]) | (
-            total[managers] > self.means.hard_high[managers]
-        )
-        if inst.workload is not None and inst.capacity is not None:
-            load = np.bincount(
-                self.assign,
-                weights=inst.workload[np.arange(inst.n_blocks), self.assign],
-                minlength=inst.n_managers,
-            )
-            cap = inst.capacity[managers]
-            bad |= (cap >= 0) & (load[managers] > cap)
-        return managers[bad]
 
     def _affinity_related(self, kind: int, first: int | None = None) -> np.ndarray:
         """A manager and the managers it should trade customers with, by affinity.
@@ -165,7 +153,7 @@ class LargeNeighbourhoodSearch:
         kind = self._pick_kind()
         managers = self.structure.managers_of(kind)
         chosen = set()
-        violators = self._violators(kind)
+        violators = missing_managers(self.instance, self.structure, self.means, self.assign, kind)
         if len(violators) and self._affinity_share:
             first = int(self.rng.choice(violators))
             chosen.update(self._affinity_related(kind, first).tolist())

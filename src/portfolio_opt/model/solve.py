@@ -202,7 +202,7 @@ def _attempt(
             params.deterministic,
         )
         state = PlanState(instance, structure, means, spec, kept)
-    if "balance" in spec.order:
+    elif "balance" in spec.order:  # (after the continuity model, the search repairs misses)
         polish_deadline = math.inf if params.deterministic else started + params.time_limit_s * 0.3
         polish_balance(state, polish_deadline, np.random.default_rng(params.seed))
     if "chain" in spec.order and len(instance.edge_u):
