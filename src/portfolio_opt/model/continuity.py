@@ -51,9 +51,9 @@ def keep_relationships(
     for kind, size in zip(kinds, sizes, strict=True):
         managers = structure.managers_of(kind)
         blocks = np.flatnonzero(instance.kind == kind)
-        banned = _choices(instance, structure, kind, blocks, best, rng)
+        offered = _choices(instance, structure, kind, blocks, best, rng)
         sub = SubModel(
-            instance, structure, means, only_continuity, managers, blocks, best, banned=banned
+            instance, structure, means, only_continuity, managers, blocks, best, offered=offered
         )
         share = time_limit_s * size / max(sum(sizes), 1)
         outcome = sub.solve(share, workers, seed, deterministic)
@@ -87,21 +87,20 @@ def _choices(
     assign: np.ndarray,
     rng: np.random.Generator,
 ) -> dict[int, set[int]]:
-    """Managers each block may not take: a block that can stay keeps its homes and its place;
-    a block that must move may go anywhere, or to a sample when the model would grow too big."""
+    """Managers each block may take: a block that can stay, its homes and its place; a block
+    that must move, any manager, or a sample when the model would grow too big."""
     managers = structure.managers_of(kind)
-    every = set(managers.tolist())
     homes = {int(b): _homes(instance, structure, kind, int(b)) for b in blocks}
     movers = sum(1 for home in homes.values() if not home)
     room = max(MAX_PAIRS - 3 * (len(blocks) - movers), 0) // max(movers, 1)
     sample = min(max(room, MIN_CHOICES), len(managers))
-    banned: dict[int, set[int]] = {}
+    offered: dict[int, set[int]] = {}
     for b, home in homes.items():
-        offered = home | {int(assign[b])}
-        if not home:
-            offered |= {int(m) for m in rng.choice(managers, sample, replace=False)}
-        banned[b] = every - offered
-    return banned
+        if home or sample < len(managers):
+            offered[b] = home | {int(assign[b])}
+        if not home and sample < len(managers):
+            offered[b] |= {int(m) for m in rng.choice(managers, sample, replace=False)}
+    return offered
 
 
 def _homes(instance: Instance, structure: Structure, kind: int, b: int) -> set[int]:

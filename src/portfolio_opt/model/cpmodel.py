@@ -63,16 +63,21 @@ class SubModel:
         soft_hard_rules: bool = True,
         banned: dict[int, set[int]] | None = None,
         hint: bool = True,
+        offered: dict[int, set[int]] | None = None,
     ) -> None:
         self._instance, self._structure, self._means, self._spec = instance, structure, means, spec
         self._managers = [int(m) for m in managers]
+        self._manager_set = set(self._managers)
         self._blocks = [int(b) for b in blocks]
         self._assign = assign
         self._soft = soft_hard_rules
         self._banned = banned or {}
+        self._offered = offered or {}  # where given, a block considers only these managers
         self._misplaced: list[int] = []
         self._model = cp_model.CpModel()
         self._x: dict[tuple[int, int], cp_model.IntVar] = {}
+        self._choices: dict[int, list[tuple[int, cp_model.IntVar]]] = {}  # per block
+        self._on: dict[int, list[tuple[int, cp_model.IntVar]]] = {}  # per manager
         self._count: dict[int, cp_model.LinearExpr] = {}
         self._total: dict[int, cp_model.LinearExpr] = {}
         self.goals: dict[str, cp_model.LinearExprT] = {}
@@ -105,30 +110,46 @@ class SubModel:
             self._start_hint()
 
     # -- variables ---------------------------------------------------------------------------
-    def _allowed(self, b: int, m: int) -> bool:
+    def _candidates(self, b: int, of_kind: dict[int, list[int]]) -> list[int]:
         inst = self._instance
         if inst.pin[b] >= 0:
-            return m == inst.pin[b]
-        if m in self._banned.get(b, ()):
-            return False
-        return self._structure.kind[m] == inst.kind[b] and m not in inst.forbidden[b]
+            return [int(inst.pin[b])] if int(inst.pin[b]) in self._manager_set else []
+        banned = self._banned.get(b, ())
+        offered = self._offered.get(b)
+        managers = of_kind.get(int(inst.kind[b]), [])
+        if offered is not None:
+            managers = [m for m in managers if m in offered]
+        return [m for m in managers if m not in banned and m not in inst.forbidden[b]]
 
     def _variables(self) -> None:
         model, inst = self._model, self._instance
+        of_kind: dict[int, list[int]] = {}
+        for m in self._managers:
+            of_kind.setdefault(int(self._structure.kind[m]), []).append(m)
         for b in self._blocks:
-            allowed = [m for m in self._managers if self._allowed(b, m)]
+            allowed = self._candidates(b, of_kind)
             if not allowed:  # keep the block where it is, priced as a broken rule
                 allowed = [int(self._assign[b])]
                 self._misplaced.append(b)
+            self._choices[b] = []
             for m in allowed:
-                self._x[b, m] = model.new_bool_var(f"x_{b}_{m}")
+                var = model.new_bool_var(f"x_{b}_{m}")
+                self._x[b, m] = var
+                self._choices[b].append((m, var))
+        on = self._on
+        on.update({m: [] for m in self._managers})
+        for (b, m), v in self._x.items():
+            on.setdefault(m, []).append((b, v))
         for m in self._managers:
-            on_m = [(b, v) for (b, mm), v in self._x.items() if mm == m]
-            self._count[m] = sum(int(inst.size[b]) * v for b, v in on_m)
-            self._total[m] = sum(int(inst.value_units[b]) * v for b, v in on_m)
+            self._count[m] = cp_model.LinearExpr.weighted_sum(
+                [v for _, v in on[m]], [int(inst.size[b]) for b, _ in on[m]]
+            )
+            self._total[m] = cp_model.LinearExpr.weighted_sum(
+                [v for _, v in on[m]], [int(inst.value_units[b]) for b, _ in on[m]]
+            )
 
     def _by_block(self, b: int) -> list[tuple[int, cp_model.IntVar]]:
-        return [(m, self._x[b, m]) for m in self._managers if (b, m) in self._x]
+        return self._choices[b]
 
     # -- hard rules --------------------------------------------------------------------------
     def _one_manager_per_block(self) -> None:
@@ -208,7 +229,7 @@ class SubModel:
         for m in self._managers:
             if inst.capacity[m] < 0:
                 continue
-            load = sum(int(inst.workload[b, m]) * v for (b, mm), v in self._x.items() if mm == m)
+            load = sum(int(inst.workload[b, m]) * v for b, v in self._on[m])
             s = self._slack(
                 f"capacity_slack_{m}",
                 int(inst.workload[:, m].sum()) + 1,

@@ -212,12 +212,12 @@ class LargeNeighbourhoodSearch:
             return True
         return False
 
-    def _polish(self) -> None:
+    def _polish(self, deadline: float) -> None:
         """A cheap local pass between sub-models: moves the search alone would miss."""
         if "chain" not in self.spec.order or not len(self.instance.edge_u):
             return
         state = PlanState(self.instance, self.structure, self.means, self.spec, self.assign)
-        if polish_chain(state, math.inf, passes=2):
+        if polish_chain(state, deadline, passes=2):
             values = evaluate(self.instance, self.structure, self.means, state.assign)
             if objective_key(values, self.spec) < objective_key(self.values, self.spec):
                 self.assign, self.values = state.assign, values
@@ -247,7 +247,7 @@ class LargeNeighbourhoodSearch:
             began = time.monotonic()
             self.step(sub_time)
             if self.iterations % 20 == 0:
-                self._polish()
+                self._polish(math.inf if steps is not None else deadline)
             slowest = max(slowest, time.monotonic() - began)
             if progress is not None:
                 progress(self.values, 0.0)

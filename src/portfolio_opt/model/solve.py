@@ -36,7 +36,7 @@ from portfolio_opt.scenario.data import Scenario
 
 MAX_STRUCTURES = 5  # choices of portfolio kinds tried when the exact model rules one out
 EXACT_MODEL_PAIRS = 6000  # block x manager pairs up to which the whole branch is one model
-CONTINUITY_SHARE = 0.5  # of the time limit, for the whole-branch continuity model
+CONTINUITY_SHARE = 0.4  # of the time limit, for the whole-branch continuity model
 
 ProgressFn = Callable[[dict[str, object]], None]
 
@@ -188,6 +188,7 @@ def _attempt(
     state = PlanState(instance, structure, means, spec, assign)
     repair_deadline = math.inf if params.deterministic else started + params.time_limit_s * 0.2
     repair_bands(state, repair_deadline)
+    polish_deadline = started + params.time_limit_s * 0.3
     if spec.order and spec.order[0] == "continuity" and not _exact(instance, structure):
         budget = params.time_limit_s * CONTINUITY_SHARE
         kept = keep_relationships(
@@ -202,9 +203,13 @@ def _attempt(
             params.deterministic,
         )
         state = PlanState(instance, structure, means, spec, kept)
-    elif "balance" in spec.order:  # (after the continuity model, the search repairs misses)
-        polish_deadline = math.inf if params.deterministic else started + params.time_limit_s * 0.3
-        polish_balance(state, polish_deadline, np.random.default_rng(params.seed))
+        polish_deadline = time.monotonic() + params.time_limit_s * 0.1  # repairs what is missed
+    if "balance" in spec.order:
+        polish_balance(
+            state,
+            math.inf if params.deterministic else polish_deadline,
+            np.random.default_rng(params.seed),
+        )
     if "chain" in spec.order and len(instance.edge_u):
         chain_deadline = math.inf if params.deterministic else started + params.time_limit_s * 0.5
         polish_chain(state, chain_deadline)
