@@ -1,0 +1,103 @@
+"""The moves lower bound: what it adds over the per-group bound, and that it is never above
+the fewest moves of any valid plan (checked by enumerating every plan of tiny branches)."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from portfolio_opt.plan import check_plan, compute_kpis
+
+from .builders import make_scenario, plan
+
+
+def test_a_band_caps_what_a_manager_keeps():
+    # Six customers, two managers, band 3..3: MA can keep only three of its six.
+    customers = [
+        {"customer_id": f"C{i}", "customer_class": "key", "prior_manager_id": "MA"}
+        for i in range(6)
+    ]
+    managers = [{"manager_id": "MA", "grade": "B"}, {"manager_id": "MB", "grade": "B"}]
+    scenario = make_scenario(customers, managers, policy={"span": {"tolerance": 0}})
+    kpis = compute_kpis(scenario, plan({"MA": ["C0", "C1", "C2"], "MB": ["C3", "C4", "C5"]}))
+    assert kpis["hard_rule_violations"] == 0
+    assert kpis["moves"]["count"] == 3 and kpis["moves"]["lower_bound"] == 3
+
+
+def test_a_manager_keeps_one_kind_of_portfolio():
+    # MA (grade A) held two premium and two standard customers; only MA may hold premium ones,
+    # and a premium portfolio holds nothing else, so the standard two must move.
+    customers = [
+        {"customer_id": "P1", "customer_class": "premium", "prior_manager_id": "MA"},
+        {"customer_id": "P2", "customer_class": "premium", "prior_manager_id": "MA"},
+        {"customer_id": "S1", "customer_class": "key", "prior_manager_id": "MA"},
+        {"customer_id": "S2", "customer_class": "key", "prior_manager_id": "MA"},
+        {"customer_id": "S3", "customer_class": "key", "prior_manager_id": "MB"},
+        {"customer_id": "S4", "customer_class": "key", "prior_manager_id": "MB"},
+    ]
+    managers = [{"manager_id": "MA", "grade": "A"}, {"manager_id": "MB", "grade": "B"}]
+    scenario = make_scenario(customers, managers, policy={"span": {"tolerance": 1}})
+    kpis = compute_kpis(scenario, plan({"MA": ["P1", "P2"], "MB": ["S1", "S2", "S3", "S4"]}))
+    assert kpis["hard_rule_violations"] == 0
+    assert kpis["moves"]["count"] == 2 and kpis["moves"]["lower_bound"] == 2
+
+
+MANAGERS = ["MA", "MB", "MC"]
+
+
+@st.composite
+def tiny_branches(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict]:
+    customers = []
+    for i in range(4):
+        customers.append(
+            {
+                "customer_id": f"C{i}",
+                "customer_class": draw(st.sampled_from(["premium", "key", "key", "key"])),
+                "separate_ledger": draw(st.sampled_from([False] * 5 + [True])),
+                "group_id": draw(st.sampled_from(["", "", "G1", "G2"])),
+                "prior_manager_id": draw(st.sampled_from(["", "MA", "MA", "MB", "MX"])),
+                "tenure_years": draw(st.sampled_from([1, 1, 6])),
+            }
+        )
+    managers = [
+        {
+            "manager_id": m,
+            "grade": draw(st.sampled_from(["A", "B"])),
+            "premium": draw(st.sampled_from([False] * 5 + [True])),
+            "separate_ledger": draw(st.sampled_from([False] * 5 + [True])),
+        }
+        for m in MANAGERS
+    ]
+    policy = {
+        "span": {"tolerance": draw(st.integers(0, 1))},
+        "rotation": {"max_tenure_years": 5},
+    }
+    return customers, managers, policy
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@given(tiny_branches())
+def test_bound_never_above_the_fewest_moves_of_a_valid_plan(branch):
+    customers, managers, policy = branch
+    scenario = make_scenario(customers, managers, policy=policy)
+    prior = {c["customer_id"]: c["prior_manager_id"] for c in customers}
+
+    def moves(choice: dict[str, str]) -> int:
+        return sum(1 for c, m in choice.items() if prior[c] and prior[c] != m)
+
+    plans = [
+        dict(zip(prior, managers_chosen, strict=True))
+        for managers_chosen in itertools.product(MANAGERS, repeat=len(prior))
+    ]
+    for choice in sorted(plans, key=moves):  # the first valid plan has the fewest moves
+        frame = plan({m: [c for c, mm in choice.items() if mm == m] for m in MANAGERS})
+        if not check_plan(scenario, frame):
+            assert compute_kpis(scenario, frame)["moves"]["lower_bound"] <= moves(choice)
+            return
