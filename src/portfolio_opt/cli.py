@@ -264,9 +264,8 @@ def generate(n_customers: int, n_managers: int, seed: int, rebalance: bool, out:
 def _register_commands() -> None:
     """Commands that live beside the packages they drive."""
     from portfolio_opt.gap_command import import_gap
-    from portfolio_opt.report.compare_command import compare
-
     from portfolio_opt.parallel.commands import solve_many, sweep
+    from portfolio_opt.report.compare_command import compare
 
     main.add_command(compare)
     main.add_command(import_gap)

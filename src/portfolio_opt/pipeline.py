@@ -78,8 +78,9 @@ def kpi_record(scenario: Scenario, result: Result, assignment: pd.DataFrame) -> 
     span = kpis.get("span")
     if isinstance(span, dict) and len(scenario.available_managers):
         tolerance = scenario.policy.span.tolerance
-        span["band"] = list(span_band(len(scenario.customers), len(scenario.available_managers),
-                                      tolerance))
+        span["band"] = list(
+            span_band(len(scenario.customers), len(scenario.available_managers), tolerance)
+        )
     kpis["goals"] = {
         goal: {"value": result.goals.get(goal), "bound": result.bounds.get(goal)}
         for goal in result.order
