@@ -149,7 +149,7 @@ def test_affinity_takes_its_place_in_the_policy_order(order: list[str], expected
         assert sorted(holdings(plan)["M1"]) == ["C00", "C02"]
 
 
-def test_more_workload_than_capacity_gives_no_plan() -> None:
+def test_more_workload_than_capacity_is_explained_before_solving() -> None:
     scenario = make_scenario(
         standard_customers(4),
         [manager("M1", capacity=1), manager("M2", capacity=2)],
@@ -157,8 +157,46 @@ def test_more_workload_than_capacity_gives_no_plan() -> None:
         policy=COST_ONLY,
     )
     result = solve_fast(scenario)
-    assert result.status in (SolveStatus.INFEASIBLE, SolveStatus.NO_PLAN)
+    assert result.status is SolveStatus.INFEASIBLE
     assert result.assignment is None
+    assert "need a workload of at least 4" in result.explanation[0]
+    assert "capacities add up to 3" in result.explanation[0]
+
+
+def test_a_group_beyond_every_capacity_is_named() -> None:
+    # G1 (C00..C02) needs 3 wherever it goes; nobody has room for more than 2.
+    customers = [
+        *standard_customers(3, group_id="G1"),
+        *standard_customers(1, start=3),
+    ]
+    scenario = make_scenario(
+        customers,
+        [manager("M1", capacity=2), manager("M2", capacity=2)],
+        affinity=costs(PREFER_M1),
+        policy=COST_ONLY,
+    )
+    result = solve_fast(scenario)
+    assert result.status is SolveStatus.INFEASIBLE
+    text = "\n".join(result.explanation)
+    assert "the group of 3 (C00, C01, C02) needs a workload of at least 3" in text
+    assert "(M1, M2)" in text
+
+
+def test_cli_exits_3_when_capacity_cannot_hold_the_work(tmp_path: Path) -> None:
+    root = _folder(
+        tmp_path / "branch",
+        {
+            "customers": standard_customers(4),
+            "managers": [manager("M1", capacity=1), manager("M2", capacity=2)],
+            "affinity": costs(PREFER_M1),
+        },
+        '[tables]\naffinity = "affinity.csv"\n[span]\ntolerance = 10\n',
+    )
+    out = tmp_path / "out"
+    run = CliRunner().invoke(main, ["solve", str(root), "--out", str(out), "--time-limit", "2"])
+    assert run.exit_code == 3, run.output
+    assert "capacities add up to 3" in run.output
+    assert not out.exists()
 
 
 def _folder(root: Path, tables: dict[str, list[dict[str, Any]]], policy: str) -> Path:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from portfolio_opt.model.affinity import WORKLOAD_UNITS
 from portfolio_opt.model.instance import KIND_NAMES, MIXED, PREMIUM, SEPARATE, STANDARD, Instance
 
 SHOWN = 5
@@ -212,6 +213,55 @@ def balance_bound_reachable(instance: Instance) -> list[str]:
     return reasons
 
 
+def _fits_capacity(instance: Instance, b: int, m: int) -> bool:
+    assert instance.workload is not None and instance.capacity is not None
+    return instance.capacity[m] < 0 or instance.workload[b, m] <= instance.capacity[m]
+
+
+def _workload_text(units: float) -> str:
+    return f"{units / WORKLOAD_UNITS:,.3g}"
+
+
+def group_beyond_capacity(instance: Instance) -> list[str]:
+    """A group whose workload exceeds the capacity of every manager who may hold it."""
+    if instance.workload is None or instance.capacity is None:
+        return []
+    reasons = []
+    for b in np.flatnonzero(instance.kind >= 0):
+        kind = int(instance.kind[b])
+        options = (
+            [int(instance.pin[b])]
+            if instance.pin[b] >= 0
+            else [m for m in _eligible(instance, kind) if m not in instance.forbidden[b]]
+        )
+        if not options or any(_fits_capacity(instance, b, m) for m in options):
+            continue
+        least = min(options, key=lambda m: int(instance.workload[b, m]))
+        reasons.append(
+            f"{_describe_block(instance, b)} needs a workload of at least "
+            f"{_workload_text(instance.workload[b, least])} (with {instance.manager_ids[least]}), "
+            f"more than the capacity of every manager who may hold it "
+            f"({_names([instance.manager_ids[m] for m in options])}): raise a capacity or "
+            "lower the workload in the affinity table."
+        )
+    return reasons
+
+
+def total_beyond_capacity(instance: Instance) -> list[str]:
+    """Every manager has a capacity, and the least total workload is above their sum."""
+    if instance.workload is None or instance.capacity is None or (instance.capacity < 0).any():
+        return []
+    least = int(instance.workload.min(axis=1).sum())
+    total = int(instance.capacity.sum())
+    if least <= total:
+        return []
+    return [
+        f"The customers need a workload of at least {_workload_text(least)} even each with the "
+        f"manager who serves them fastest, but the {instance.n_managers} available managers' "
+        f"capacities add up to {_workload_text(total)}: raise capacities or add managers."
+    ]
+
+
 CHECKS = (
     premium_and_separate,
     mixed_groups,
@@ -222,6 +272,8 @@ CHECKS = (
     kind_counts_fit,
     rotation_without_alternative,
     balance_bound_reachable,
+    group_beyond_capacity,
+    total_beyond_capacity,
 )
 
 
