@@ -59,13 +59,18 @@ def test_cost_alone_sends_every_customer_to_its_cheapest_manager() -> None:
     assert result.status is SolveStatus.OPTIMAL
 
 
-def test_capacity_binds_and_the_cheapest_customers_to_move_are_moved() -> None:
-    scenario = make_scenario(
-        standard_customers(4),
-        [manager("M1", capacity=2), manager("M2", capacity=10)],
+def prefer_m1(capacities: tuple[float, float], customers: list | None = None):
+    """The PREFER_M1 costs with managers M1, M2 of these capacities (cost goal only)."""
+    return make_scenario(
+        customers or standard_customers(4),
+        [manager("M1", capacity=capacities[0]), manager("M2", capacity=capacities[1])],
         affinity=costs(PREFER_M1),
         policy=COST_ONLY,
     )
+
+
+def test_capacity_binds_and_the_cheapest_customers_to_move_are_moved() -> None:
+    scenario = prefer_m1((2, 10))
     result = solve_fast(scenario)
     plan = valid_plan(scenario, result)
     # M1 keeps the two whose move would cost most (C00: +8, C02: +7).
@@ -150,12 +155,7 @@ def test_affinity_takes_its_place_in_the_policy_order(order: list[str], expected
 
 
 def test_more_workload_than_capacity_is_explained_before_solving() -> None:
-    scenario = make_scenario(
-        standard_customers(4),
-        [manager("M1", capacity=1), manager("M2", capacity=2)],
-        affinity=costs(PREFER_M1),
-        policy=COST_ONLY,
-    )
+    scenario = prefer_m1((1, 2))
     result = solve_fast(scenario)
     assert result.status is SolveStatus.INFEASIBLE
     assert result.assignment is None
@@ -169,12 +169,7 @@ def test_a_group_beyond_every_capacity_is_named() -> None:
         *standard_customers(3, group_id="G1"),
         *standard_customers(1, start=3),
     ]
-    scenario = make_scenario(
-        customers,
-        [manager("M1", capacity=2), manager("M2", capacity=2)],
-        affinity=costs(PREFER_M1),
-        policy=COST_ONLY,
-    )
+    scenario = prefer_m1((2, 2), customers)
     result = solve_fast(scenario)
     assert result.status is SolveStatus.INFEASIBLE
     text = "\n".join(result.explanation)

@@ -25,6 +25,7 @@ class Relaxed:
     assign: np.ndarray  # block -> manager, rounded
     share: np.ndarray  # (blocks, managers) LP value of each pair
     bound: float  # LP optimum: no plan has a lower affinity cost
+    reduced: np.ndarray  # (blocks, managers) LP reduced cost of each pair, inf where not allowed
 
 
 def _pairs(instance: Instance, structure: Structure) -> tuple[np.ndarray, np.ndarray]:
@@ -65,11 +66,14 @@ def lp_start(instance: Instance, structure: Structure, time_limit_s: float) -> R
         rows.append(coo_matrix((load, (m_of[capped], cols[capped])), shape=(n_m, len(cols))))
         unlimited = float(instance.workload.sum()) + 1  # more than any manager can carry
         limits.append(np.where(instance.capacity >= 0, instance.capacity, unlimited))
+    a_ub = vstack(rows).tocsr()
+    a_eq = coo_matrix((np.ones(len(cols)), (b_of, cols)), shape=(n_b, len(cols))).tocsr()
+    prices = cost[b_of, m_of].astype(float)
     result = linprog(
-        cost[b_of, m_of].astype(float),
-        A_ub=vstack(rows).tocsr(),
+        prices,
+        A_ub=a_ub,
         b_ub=np.concatenate(limits).astype(float),
-        A_eq=coo_matrix((np.ones(len(cols)), (b_of, cols)), shape=(n_b, len(cols))).tocsr(),
+        A_eq=a_eq,
         b_eq=np.ones(n_b),
         bounds=(0, 1),
         method="highs",
@@ -79,11 +83,15 @@ def lp_start(instance: Instance, structure: Structure, time_limit_s: float) -> R
         return None
     share = np.zeros((n_b, n_m))
     share[b_of, m_of] = result.x
+    reduced = np.full((n_b, n_m), np.inf)
+    reduced[b_of, m_of] = (
+        prices - a_eq.T @ result.eqlin.marginals - a_ub.T @ result.ineqlin.marginals
+    )
     assign = np.full(n_b, -1, dtype=np.int64)
     whole = result.x > 1 - 1e-6
     assign[b_of[whole]] = m_of[whole]
     _place_split_blocks(instance, assign, b_of, m_of, result.x)
-    return Relaxed(assign, share, float(result.fun))
+    return Relaxed(assign, share, float(result.fun), reduced)
 
 
 def _place_split_blocks(
