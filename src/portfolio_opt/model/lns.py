@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
-from portfolio_opt.model.cpmodel import SubModel
+from portfolio_opt.model.cpmodel import SubModel, SubResult
 from portfolio_opt.model.goals import (
     GoalSpec,
     Means,
@@ -178,14 +179,12 @@ class LargeNeighbourhoodSearch:
         return np.array(sorted(chosen), dtype=np.int64)
 
     # -- the loop ----------------------------------------------------------------------------
-    def step(self, sub_time_s: float) -> bool:
-        """One neighbourhood re-solved; True when the plan improved."""
-        managers = self._neighbourhood()
+    def _sub_model(self, managers: np.ndarray) -> SubModel | None:
         blocks = np.flatnonzero(np.isin(self.assign, managers))
         if len(managers) < 2 or not len(blocks):
-            return False
+            return None
         # Once the plan keeps every hard rule, so do the sub-models: no slack, one stage less.
-        sub = SubModel(
+        return SubModel(
             self.instance,
             self.structure,
             self.means,
@@ -195,12 +194,14 @@ class LargeNeighbourhoodSearch:
             self.assign,
             soft_hard_rules=self.values["violation"] > 0,
         )
-        result = sub.solve(
-            sub_time_s, 1, int(self.rng.integers(1 << 30)), self.budget.deterministic
-        )
+
+    def _solve(self, sub: SubModel, sub_time_s: float, seed: int) -> SubResult:
+        return sub.solve(sub_time_s, 1, seed, self.budget.deterministic)
+
+    def _accept(self, result: SubResult) -> bool:
+        """Adapt the neighbourhood size to how the sub-model went; keep its plan if better."""
         self.iterations += 1
-        proven = result.proven
-        self.size = min(self.size + 1, 8) if proven else max(self.size - 1, 2)
+        self.size = min(self.size + 1, 8) if result.proven else max(self.size - 1, 2)
         if not result.assign:
             return False
         candidate = self.assign.copy()
@@ -211,6 +212,38 @@ class LargeNeighbourhoodSearch:
             self.assign, self.values = candidate, values
             return True
         return False
+
+    def step(self, sub_time_s: float) -> bool:
+        """One neighbourhood re-solved; True when the plan improved."""
+        sub = self._sub_model(self._neighbourhood())
+        if sub is None:
+            return False
+        return self._accept(self._solve(sub, sub_time_s, int(self.rng.integers(1 << 30))))
+
+    def step_pair(self, sub_time_s: float, pool: ThreadPoolExecutor) -> bool:
+        """Two neighbourhoods with no manager in common, re-solved at once on two threads.
+
+        Their sub-models touch different managers and blocks, so both plans can be kept; each
+        is accepted on its own, the second on top of the first.
+        """
+        first = self._neighbourhood()
+        second = self._neighbourhood()
+        for _ in range(4):
+            if not np.isin(second, first).any():
+                break
+            second = self._neighbourhood()
+        else:
+            return self.step(sub_time_s)
+        subs = [self._sub_model(first), self._sub_model(second)]
+        futures = [
+            pool.submit(self._solve, sub, sub_time_s, int(self.rng.integers(1 << 30)))
+            for sub in subs
+            if sub is not None
+        ]
+        improved = False
+        for future in futures:
+            improved |= self._accept(future.result())
+        return improved
 
     def _polish(self, deadline: float) -> None:
         """A cheap local pass between sub-models: moves the search alone would miss."""
@@ -228,9 +261,26 @@ class LargeNeighbourhoodSearch:
         progress: Progress | None = None,
         stop: Callable[[], bool] | None = None,
     ) -> None:
-        """Search until ``deadline`` (monotonic clock), or a step count when deterministic."""
+        """Search until ``deadline`` (monotonic clock), or a step count when deterministic.
+
+        With two workers or more (and not deterministic), two neighbourhoods are solved at a
+        time, one a thread: each sub-model uses one core.
+        """
         if not self._kinds:
             return
+        if self.budget.workers >= 2 and not self.budget.deterministic:
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                self._loop(deadline, progress, stop, pool)
+        else:
+            self._loop(deadline, progress, stop, None)
+
+    def _loop(
+        self,
+        deadline: float,
+        progress: Progress | None,
+        stop: Callable[[], bool] | None,
+        pool: ThreadPoolExecutor | None,
+    ) -> None:
         sub_time = 0.5 if self.instance.n_blocks > 5000 else 0.3
         steps = None
         if self.budget.deterministic:  # a step count, not the clock, so every run is the same
@@ -245,7 +295,10 @@ class LargeNeighbourhoodSearch:
             elif time.monotonic() + 1.5 * slowest > deadline:  # finish on time, not after it
                 break
             began = time.monotonic()
-            self.step(sub_time)
+            if pool is None:
+                self.step(sub_time)
+            else:
+                self.step_pair(sub_time, pool)
             if self.iterations % 20 == 0:
                 self._polish(math.inf if steps is not None else deadline)
             slowest = max(slowest, time.monotonic() - began)
