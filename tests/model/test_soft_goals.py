@@ -7,7 +7,10 @@ from typing import Any
 import pandas as pd
 
 from plan.builders import make_scenario
+from portfolio_opt.model.bounds import industry_bound
+from portfolio_opt.model.instance import build_instance
 from portfolio_opt.model.result import SolveStatus
+from portfolio_opt.plan.checker import customer_targets
 
 from .helpers import holdings, manager_of, solve_fast, standard_customers, valid_plan
 
@@ -197,3 +200,17 @@ def test_same_seed_same_plan_in_deterministic_mode() -> None:
 
     assert first is not None and second is not None
     pd.testing.assert_frame_equal(first, second)
+
+
+def test_industry_bound_counts_an_industry_too_big_for_one_portfolio() -> None:
+    # 9 steel customers, 3 managers of at most 4 customers (12 / 3, tolerance 0): steel needs
+    # at least 3 portfolios, and the 3 retail customers one more.
+    rows = standard_customers(12)
+    for i, row in enumerate(rows):
+        row["industry"] = "steel" if i < 9 else "retail"
+    scenario = make_scenario(rows, MANAGERS, policy={"span": {"tolerance": 0}})
+    instance = build_instance(scenario, customer_targets(scenario))
+    assert industry_bound(instance) == 3 + 1
+    result = solve_fast(scenario)
+    valid_plan(scenario, result)
+    assert result.goals["industry"] >= industry_bound(instance)

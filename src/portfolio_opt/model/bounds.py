@@ -23,16 +23,20 @@ def chain_bound(instance: Instance) -> int:
 
 
 def industry_bound(instance: Instance) -> int:
-    """Per kind: at least one industry per manager needed to hold it, and each industry once."""
+    """Per kind: every portfolio holds an industry, and an industry whose customers outnumber
+    the largest portfolio is spread over several portfolios (each of them counts it)."""
+    industry = instance.scenario.customers["industry"].to_numpy(dtype=str)
     total = 0
     for kind in range(3):
         blocks = np.flatnonzero(instance.kind == kind)
         if not len(blocks):
             continue
-        distinct = len(np.unique(np.concatenate([instance.industries[b] for b in blocks])))
         biggest = int(instance.high[kind].max(initial=1)) or 1
+        members = np.concatenate([instance.members[b] for b in blocks])
+        _, customers = np.unique(industry[members], return_counts=True)
+        spread = int(sum(-(-int(n) // biggest) for n in customers))
         needed = -(-int(instance.size[blocks].sum()) // biggest)
-        total += max(distinct, needed)
+        total += max(spread, needed)
     return total
 
 
