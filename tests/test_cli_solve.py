@@ -274,3 +274,13 @@ def test_verify_an_unreadable_assignment_exits_1(
 
     assert result.exit_code == 1, result.output
     assert "ERROR" in result.output and name in result.output
+
+
+def test_progress_text_runs_the_clock_and_shows_the_latest_report():
+    from portfolio_opt.cli import _ProgressText
+
+    text = _ProgressText()
+    assert text.__rich__().startswith("building a first plan  elapsed ")
+    text.state = {"incumbent": 12.5, "bound": 10.0, "gap": 0.2, "elapsed": 1.0}
+    line = text.__rich__()
+    assert "incumbent 12.500  bound 10.000  gap 20.0%  elapsed" in line

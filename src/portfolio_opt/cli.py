@@ -104,19 +104,36 @@ class _Interrupt:
             signal.signal(signal.SIGINT, previous)
 
 
+class _ProgressText:
+    """The live line's text, rendered on every refresh so the clock runs between reports."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.state: dict[str, object] | None = None
+
+    def __rich__(self) -> str:
+        elapsed = time.monotonic() - self.started
+        state = self.state
+        if state is None:
+            return f"building a first plan  elapsed {elapsed:.1f}s"
+        return (
+            f"incumbent {float(state['incumbent']):.3f}  "  # type: ignore[arg-type]
+            f"bound {float(state['bound']):.3f}  "  # type: ignore[arg-type]
+            f"gap {float(state['gap']):.1%}  elapsed {elapsed:.1f}s"  # type: ignore[arg-type]
+        )
+
+
 @contextmanager
 def _progress_line() -> Iterator[Callable[[dict[str, object]], None] | None]:
     """A live line on a terminal; nothing in a pipe."""
     if not console.is_terminal:
         yield None
         return
-    with Live(console=console, refresh_per_second=4, transient=True) as live:
+    text = _ProgressText()
+    with Live(text, console=console, refresh_per_second=4, transient=True):
 
         def show(state: dict[str, object]) -> None:
-            live.update(
-                f"incumbent {state['incumbent']:.3f}  bound {state['bound']:.3f}  "
-                f"gap {float(state['gap']):.1%}  elapsed {float(state['elapsed']):.1f}s"  # type: ignore[arg-type]
-            )
+            text.state = state
 
         yield show
 
