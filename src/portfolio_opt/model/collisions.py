@@ -84,13 +84,14 @@ def pins_against_kind(instance: Instance) -> list[str]:
         m, kind = int(instance.pin[b]), int(instance.kind[b])
         if kind >= 0 and not instance.eligible_kind(m, kind):
             reasons.append(
-                f"{_describe_block(instance, b)} ({KIND_NAMES[kind]}) is pinned to manager "
+                f"{_describe_block(instance, int(b))} ({KIND_NAMES[kind]}) is pinned to manager "
                 f"{instance.manager_ids[m]} (grade {instance.grade[m]}), who may not hold a "
                 f"{KIND_NAMES[kind]} portfolio: pin it to an eligible manager or clear the pin."
             )
         if m in instance.forbidden[b]:
             reasons.append(
-                f"{_describe_block(instance, b)} is pinned to manager {instance.manager_ids[m]}, "
+                f"{_describe_block(instance, int(b))} is pinned to manager "
+                f"{instance.manager_ids[m]}, "
                 "but the rotation rule moves it away from them (tenure at or above "
                 "max_tenure_years): clear the pin or the tenure."
             )
@@ -139,7 +140,8 @@ def oversized_groups(instance: Instance) -> list[str]:
         largest = int(instance.high[kind, eligible].max())
         for b in np.flatnonzero((instance.kind == kind) & (instance.size > largest)):
             reasons.append(
-                f"{_describe_block(instance, b)} has {instance.size[b]} customers, more than the "
+                f"{_describe_block(instance, int(b))} has {instance.size[b]} customers, "
+                "more than the "
                 f"largest {KIND_NAMES[kind]} portfolio allowed ({largest}): widen the span "
                 "tolerance or the type's band, or give a manager a higher max_customers."
             )
@@ -185,7 +187,7 @@ def rotation_without_alternative(instance: Instance) -> list[str]:
         if not options:
             held = ", ".join(instance.manager_ids[m] for m in sorted(instance.forbidden[b]))
             reasons.append(
-                f"{_describe_block(instance, b)} must rotate away from {held}, but no other "
+                f"{_describe_block(instance, int(b))} must rotate away from {held}, but no other "
                 f"manager may hold a {KIND_NAMES[int(instance.kind[b])]} portfolio."
             )
     return reasons
@@ -205,7 +207,8 @@ def balance_bound_reachable(instance: Instance) -> list[str]:
     reasons = []
     for b in np.flatnonzero(standard & (instance.value > mean_high * (1 + bound))):
         reasons.append(
-            f"{_describe_block(instance, b)} alone has a target of {instance.value[b]:,.0f}, above "
+            f"{_describe_block(instance, int(b))} alone has a target of "
+            f"{instance.value[b]:,.0f}, above "
             "the mean standard portfolio target "
             f"({instance.value[standard].sum() / holders_max:,.0f}"
             f"..{mean_high:,.0f}) plus {bound:.0%}: raise [balance] max_deviation."
@@ -224,7 +227,8 @@ def _workload_text(units: float) -> str:
 
 def group_beyond_capacity(instance: Instance) -> list[str]:
     """A group whose workload exceeds the capacity of every manager who may hold it."""
-    if instance.workload is None or instance.capacity is None:
+    workload = instance.workload
+    if workload is None or instance.capacity is None:
         return []
     reasons = []
     for b in np.flatnonzero(instance.kind >= 0):
@@ -234,12 +238,12 @@ def group_beyond_capacity(instance: Instance) -> list[str]:
             if instance.pin[b] >= 0
             else [m for m in _eligible(instance, kind) if m not in instance.forbidden[b]]
         )
-        if not options or any(_fits_capacity(instance, b, m) for m in options):
+        if not options or any(_fits_capacity(instance, int(b), m) for m in options):
             continue
-        least = min(options, key=lambda m: int(instance.workload[b, m]))
+        least = min(options, key=lambda m: int(workload[b, m]))
         reasons.append(
-            f"{_describe_block(instance, b)} needs a workload of at least "
-            f"{_workload_text(instance.workload[b, least])} (with {instance.manager_ids[least]}), "
+            f"{_describe_block(instance, int(b))} needs a workload of at least "
+            f"{_workload_text(workload[b, least])} (with {instance.manager_ids[least]}), "
             f"more than the capacity of every manager who may hold it "
             f"({_names([instance.manager_ids[m] for m in options])}): raise a capacity or "
             "lower the workload in the affinity table."

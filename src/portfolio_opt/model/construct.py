@@ -77,10 +77,10 @@ def construct(instance: Instance, structure: Structure, means: Means, spec: Goal
         value = np.zeros(len(managers))
         local = {int(m): i for i, m in enumerate(managers)}
         high = instance.high[kind, managers]
-        pinned = [b for b in blocks if instance.pin[b] >= 0]
+        pinned = [int(b) for b in blocks if instance.pin[b] >= 0]
         continuity_leads = rank["continuity"] < rank["balance"]
         free = sorted(
-            (b for b in blocks if instance.pin[b] < 0),
+            (int(b) for b in blocks if instance.pin[b] < 0),
             key=lambda b: (
                 _staying(instance, b, local, continuity_leads),
                 -instance.size[b],
@@ -105,9 +105,9 @@ def construct(instance: Instance, structure: Structure, means: Means, spec: Goal
         load = np.zeros(len(managers))
         if workload is not None and capacity is not None:
             cap = capacity[managers].astype(float)
-            for b in np.flatnonzero(np.isin(assign, managers)):
-                load[local[int(assign[b])]] += workload[b, assign[b]]
-        if cost_leads:
+            for placed in np.flatnonzero(np.isin(assign, managers)):
+                load[local[int(assign[placed])]] += workload[placed, assign[placed]]
+        if cost_leads and cost is not None:
             free = _by_regret(cost, managers, free)
         for b in free:
             if assign[b] >= 0:
@@ -117,7 +117,7 @@ def construct(instance: Instance, structure: Structure, means: Means, spec: Goal
             value_fill = (value + instance.value_units[b]) / max(abs(value_share), 1)
             fill = count_fill + value_fill
             score = fill.copy()
-            if cost_leads:  # the cheapest manager; fill only breaks ties
+            if cost_leads and cost is not None:  # the cheapest manager; fill only breaks ties
                 score = cost[b, managers] + 1e-3 * fill
             # Last year's manager is a good start even when continuity ranks low: the search
             # then moves only what the higher goals need.
@@ -214,7 +214,9 @@ def _chunks(
     start = max(piece, key=lambda b: (graph.degree(b, weight="weight"), -b))
     order = [start, *(v for _, v in nx.bfs_edges(graph.subgraph(piece), start))]
     order += [b for b in piece if b not in set(order)]
-    chunks, current, size = [], [], 0
+    chunks: list[list[int]] = []
+    current: list[int] = []
+    size = 0
     for b in order:
         if size + instance.size[b] > largest and current:
             chunks.append(current)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -46,6 +47,14 @@ class SubResult:
 
 
 Plan = dict[int, int]  # block -> manager, for the sub-model's blocks
+
+
+def _capacity_excess(plan: Plan, m: int, workload: np.ndarray, capacity: np.ndarray) -> int:
+    return sum(int(workload[b, m]) for b, mm in plan.items() if mm == m) - int(capacity[m])
+
+
+def _both_with(plan: Plan, u: int, v: int, m: int) -> int:
+    return int(plan[u] == m and plan[v] == m)
 
 
 class SubModel:
@@ -181,6 +190,28 @@ class SubModel:
     def _total_in(self, plan: Plan, m: int) -> int:
         return self._loads(plan)[1].get(m, 0)
 
+    # -- values of the auxiliary variables in a plan (hint rules) -----------------------------
+    def _band_excess(self, plan: Plan, m: int, lo: int, hi: int) -> int:
+        return max(lo - self._count_in(plan, m), self._count_in(plan, m) - hi)
+
+    def _balance_excess(self, plan: Plan, m: int, lo: int, hi: int) -> int:
+        return max(lo - self._total_in(plan, m), self._total_in(plan, m) - hi)
+
+    def _span_deviation(self, plan: Plan, m: int) -> int:
+        inst = self._instance
+        return abs(inst.n_managers * self._count_in(plan, m) - inst.n_customers)
+
+    def _is_empty(self, plan: Plan, m: int) -> int:
+        return int(self._count_in(plan, m) == 0)
+
+    def _balance_deviation(self, plan: Plan, m: int, mean: int, band: int, always: bool) -> int:
+        if self._count_in(plan, m) == 0 and not always:
+            return 0
+        return max(abs(self._total_in(plan, m) - mean) - band, 0)
+
+    def _has_industry(self, plan: Plan, m: int, i: int) -> int:
+        return int(i in self._loads(plan)[2].get(m, set()))
+
     def _span_band(self) -> None:
         model, inst, kind = self._model, self._instance, self._structure.kind
         self._band_slack = []
@@ -190,9 +221,7 @@ class SubModel:
                 s = self._slack(
                     f"band_slack_{m}",
                     inst.n_customers,
-                    lambda p, m=m, lo=low, hi=high: max(
-                        lo - self._count_in(p, m), self._count_in(p, m) - hi
-                    ),
+                    partial(self._band_excess, m=m, lo=low, hi=high),
                 )
                 self._band_slack.append(s)
                 model.add(self._count[m] + s >= low)
@@ -211,9 +240,7 @@ class SubModel:
             s = self._slack(
                 f"balance_slack_{m}",
                 10 * int(abs(means.mean[m])) + 10,
-                lambda p, m=m, lo=low, hi=high: max(
-                    lo - self._total_in(p, m), self._total_in(p, m) - hi
-                ),
+                partial(self._balance_excess, m=m, lo=low, hi=high),
             )
             self._balance_slack.append(s)
             model.add(self._total[m] + s >= low)
@@ -224,22 +251,20 @@ class SubModel:
     def _workload_capacity(self) -> None:
         inst, model = self._instance, self._model
         self._capacity_slack = []
-        if inst.workload is None or inst.capacity is None:
+        workload, capacity = inst.workload, inst.capacity
+        if workload is None or capacity is None:
             return
         for m in self._managers:
-            if inst.capacity[m] < 0:
+            if capacity[m] < 0:
                 continue
-            load = sum(int(inst.workload[b, m]) * v for b, v in self._on[m])
+            load = sum(int(workload[b, m]) * v for b, v in self._on[m])
             s = self._slack(
                 f"capacity_slack_{m}",
-                int(inst.workload[:, m].sum()) + 1,
-                lambda p, m=m: (
-                    sum(int(inst.workload[b, m]) for b, mm in p.items() if mm == m)
-                    - int(inst.capacity[m])
-                ),  # type: ignore[index]
+                int(workload[:, m].sum()) + 1,
+                partial(_capacity_excess, m=m, workload=workload, capacity=capacity),
             )
             self._capacity_slack.append(s)
-            model.add(load - s <= int(inst.capacity[m]))
+            model.add(load - s <= int(capacity[m]))
             if not self._soft:
                 model.add(s == 0)
 
@@ -252,9 +277,7 @@ class SubModel:
             dev = model.new_int_var(0, m_count * n_total + n_total, f"span_dev_{m}")
             model.add(dev >= m_count * self._count[m] - n_total)
             model.add(dev >= n_total - m_count * self._count[m])
-            self._derived.append(
-                (dev, lambda p, m=m: abs(m_count * self._count_in(p, m) - n_total))
-            )
+            self._derived.append((dev, partial(self._span_deviation, m=m)))
             terms.append(dev)
         self.goals["span"] = sum(terms)
 
@@ -283,16 +306,10 @@ class SubModel:
                 model.add(self._count[m] >= 1).only_enforce_if(empty.Not())
                 model.add(dev >= self._total[m] - mean - band).only_enforce_if(empty.Not())
                 model.add(dev >= mean - band - self._total[m]).only_enforce_if(empty.Not())
-                self._derived.append((empty, lambda p, m=m: int(self._count_in(p, m) == 0)))
+                self._derived.append((empty, partial(self._is_empty, m=m)))
+            always = bool(self._instance.low[kind, m] >= 1)
             self._derived.append(
-                (
-                    dev,
-                    lambda p, m=m, mean=mean, band=band, always=self._instance.low[kind, m] >= 1: (
-                        0
-                        if self._count_in(p, m) == 0 and not always
-                        else max(abs(self._total_in(p, m) - mean) - band, 0)
-                    ),
-                )
+                (dev, partial(self._balance_deviation, m=m, mean=mean, band=band, always=always))
             )
             terms.append(dev)
         self.goals["balance"] = sum(terms)
@@ -312,9 +329,7 @@ class SubModel:
                         model.add_implication(y, self._x[u, m])
                         model.add_implication(y, self._x[v, m])
                         together.append(y)
-                        self._derived.append(
-                            (y, lambda p, u=u, v=v, m=m: int(p[u] == m and p[v] == m))
-                        )
+                        self._derived.append((y, partial(_both_with, u=u, v=v, m=m)))
                 terms.append(w - w * sum(together))
             elif u in inside or v in inside:
                 b, other = (u, v) if u in inside else (v, u)
@@ -331,12 +346,7 @@ class SubModel:
                 key = (m, int(i))
                 if key not in present:
                     present[key] = model.new_bool_var(f"industry_{m}_{i}")
-                    self._derived.append(
-                        (
-                            present[key],
-                            lambda p, m=m, i=int(i): int(i in self._loads(p)[2].get(m, set())),
-                        )
-                    )
+                    self._derived.append((present[key], partial(self._has_industry, m=m, i=int(i))))
                 model.add_implication(x, present[key])
         self.goals["industry"] = sum(present.values())
 
@@ -395,8 +405,8 @@ class SubModel:
         solver.parameters.random_seed = seed
         if deterministic:
             solver.parameters.interleave_search = workers > 1
-        exprs = [(g, self._weighted() if g == "weighted" else self.goals.get(g)) for g in stages]
-        exprs = [(g, e) for g, e in exprs if e is not None and not isinstance(e, int)]
+        built = [(g, self._weighted() if g == "weighted" else self.goals.get(g)) for g in stages]
+        exprs = [(g, e) for g, e in built if e is not None and not isinstance(e, int)]
         spent = 0.0  # time used so far (deterministic time in deterministic mode)
         for position, (stage, expr) in enumerate(exprs):
             # Time left is shared by the stages left: an easy stage leaves more for the next.

@@ -87,7 +87,8 @@ def polish_balance(state: PlanState, deadline: float, rng: np.random.Generator) 
                 for j in range(min(4, len(order)))
             ]
             pairs += [
-                tuple(int(x) for x in rng.choice(managers, 2, replace=False)) for _ in range(4)
+                (int(a), int(b))
+                for a, b in (rng.choice(managers, 2, replace=False) for _ in range(4))
             ]
             for over, under in pairs:
                 if over == under:

@@ -42,7 +42,7 @@ class PlanState:
             self.adjacency[int(u)].append((int(v), int(w)))
             self.adjacency[int(v)].append((int(u), int(w)))
         self.goal_names = ["violation", *spec.order]
-        self.load = np.zeros(m)
+        self.load: np.ndarray = np.zeros(m)
         if instance.workload is not None:
             self.load = np.bincount(
                 assign, weights=instance.workload[np.arange(instance.n_blocks), assign], minlength=m

@@ -140,7 +140,7 @@ def duplicate_ids(frame: pd.DataFrame, column: str, label: str) -> list[Problem]
             label,
             f"duplicate {column} {ids.iloc[p]!r} (first at row {first_row[ids.iloc[p]]})",
             "give every row its own id, or merge the rows",
-            row=_row(p),
+            row=_row(int(p)),
             column=column,
         )
         for p in np.flatnonzero(repeated)

@@ -16,7 +16,8 @@ from portfolio_opt.problems import Problem
 
 INCOME_TYPES = ("interest", "deposit", "fee")
 GOALS = ("span", "balance", "chain", "industry", "continuity", "affinity")
-DEFAULT_ORDER = ["span", "balance", "chain", "industry", "continuity"]
+GoalName = Literal["span", "balance", "chain", "industry", "continuity", "affinity"]
+DEFAULT_ORDER: list[GoalName] = ["span", "balance", "chain", "industry", "continuity"]
 DEFAULT_CLASSES = ["premium", "key", "growth", "basic", "watch", "exit"]
 
 
@@ -79,9 +80,7 @@ class Span(_Section):
 class Objective(_Section):
     """Soft goals: lexicographic ``order`` (most important first) or one weighted sum."""
 
-    order: list[Literal["span", "balance", "chain", "industry", "continuity", "affinity"]] = Field(
-        default_factory=lambda: list(DEFAULT_ORDER)
-    )
+    order: list[GoalName] = Field(default_factory=lambda: list(DEFAULT_ORDER))
     weights: dict[str, float] | None = None
 
     @field_validator("order")

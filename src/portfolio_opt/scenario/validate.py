@@ -63,7 +63,7 @@ def pins_to_available(customers: pd.DataFrame, managers: pd.DataFrame, label: st
             label,
             f"pinned to manager {pins.iloc[p]!r}, who is not available",
             "pin the customer to an available manager, or clear the pin",
-            row=_row(p),
+            row=_row(int(p)),
             column="pinned_manager_id",
         )
         for p in np.flatnonzero(pins.isin(unavailable) & (pins != ""))
@@ -78,7 +78,7 @@ def personal_bounds_ordered(managers: pd.DataFrame, label: str) -> list[Problem]
             label,
             f"min_customers {low.iloc[p]} is above max_customers {high.iloc[p]}",
             "swap or correct the two bounds",
-            row=_row(p),
+            row=_row(int(p)),
             column="min_customers",
         )
         for p in bad
@@ -103,7 +103,7 @@ def negative_income(customers: pd.DataFrame, label: str) -> list[Problem]:
                     label,
                     f"negative income {customers[column].iloc[p]:g}",
                     "check the sign; the value is used as given",
-                    row=_row(p),
+                    row=_row(int(p)),
                     column=column,
                     severity=Severity.WARNING,
                 )
@@ -137,7 +137,7 @@ def relations_valid(relations: pd.DataFrame, customers: pd.DataFrame, label: str
                 label,
                 f"unknown kind {relations['kind'].iloc[p]!r}",
                 "use 'group' (same group, hard) or 'chain' (industry chain, soft)",
-                row=_row(p),
+                row=_row(int(p)),
                 column="kind",
             )
         )
@@ -147,7 +147,7 @@ def relations_valid(relations: pd.DataFrame, customers: pd.DataFrame, label: str
                 label,
                 "a customer is linked to itself",
                 "delete the row",
-                row=_row(p),
+                row=_row(int(p)),
                 column="b",
                 severity=Severity.WARNING,
             )
@@ -181,7 +181,7 @@ def affinity_valid(
             label,
             "the row names neither a customer nor an industry",
             "fill in customer_id or industry",
-            row=_row(p),
+            row=_row(int(p)),
             column="customer_id",
         )
         for p in neither
