@@ -1167,12 +1167,7 @@ def _policy_toml(lay: Layout, *, seed: int, rebalance: bool, name: str | None) -
     ]
     if name is not None:
         lines += [f"name = {_toml_value(name)}", ""]
-    lines += _toml_section(
-        "tables",
-        {t: f"{t}.csv" for t in GeneratedScenario.tables.__annotations__}
-        if False
-        else _TABLE_FILES,
-    )
+    lines += _toml_section("tables", _TABLE_FILES)
     lines += _toml_section(
         "classes",
         {
@@ -1191,6 +1186,8 @@ def _policy_toml(lay: Layout, *, seed: int, rebalance: bool, name: str | None) -
             lines += _toml_section(header, {"min": band[0], "max": band[1]})
     if rebalance:
         lines += _toml_section("rotation", {"max_tenure_years": MAX_TENURE_YEARS})
+        # A rebalancing year keeps last year's relationships first; the other goals follow.
+        lines += _toml_section("objective", {"order": REBALANCE_ORDER})
     lines += _toml_section(
         "payout",
         {"year": YEAR, "fx_rate": FX_RATE, "default_growth": 0.05, "default_score": 900},
@@ -1205,6 +1202,7 @@ def _policy_toml(lay: Layout, *, seed: int, rebalance: bool, name: str | None) -
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+REBALANCE_ORDER = ["continuity", "span", "balance", "chain", "industry"]
 _TABLE_FILES = {
     t: f"{t}.csv"
     for t in ("customers", "managers", "relations", "actuals", "adjustments", "credits")
