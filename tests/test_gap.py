@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from pathlib import Path
@@ -20,8 +21,13 @@ from portfolio_opt.gap import (
     split_spec,
 )
 from portfolio_opt.gap_command import import_gap as import_gap_command
+from portfolio_opt.model.instance import Instance, build_instance
+from portfolio_opt.model.lp_start import lp_start
+from portfolio_opt.model.reduced_cost import cheapest_with, core_offer, safe_bans
 from portfolio_opt.model.result import SolveStatus
 from portfolio_opt.model.solve import solve
+from portfolio_opt.model.structure import Structure, decide_structure
+from portfolio_opt.payout import customer_targets
 from portfolio_opt.plan import check_plan, compute_kpis
 from portfolio_opt.scenario.loader import load_scenario
 
@@ -241,3 +247,73 @@ def test_import_gap_then_solve_on_the_command_line(orlib_file: Path, tmp_path: P
     assert kpis["affinity"] == {"cost": 261.0}
     assert 0 < kpis["workload"]["max_utilisation"] <= 1.0
     assert kpis["hard_rule_violations"] == 0
+
+
+# 3 agents, 6 jobs, tight capacities: small enough to enumerate all 729 plans.
+SMALL = """3 6
+ 9 4 7 3 8 6
+ 5 8 3 9 4 7
+ 7 6 9 5 6 3
+ 4 3 5 4 6 3
+ 5 4 3 5 3 4
+ 3 5 4 3 4 5
+ 10 9 9
+"""
+
+
+def _compiled(text: str, tmp_path: Path) -> tuple[Instance, Structure]:
+    source = tmp_path / "small"
+    source.write_text(text, encoding="ascii")
+    import_gap(str(source), tmp_path / "scenario")
+    scenario = load_scenario(tmp_path / "scenario")
+    instance = build_instance(
+        scenario, customer_targets(scenario.customers, scenario.policy)["target"]
+    )
+    structure = decide_structure(instance, 10, False, exclude=[], deterministic=True)
+    assert isinstance(structure, Structure)
+    return instance, structure
+
+
+def _feasible_plans(instance: Instance) -> list[tuple[np.ndarray, int]]:
+    """Every plan within the capacities, with its cost (blocks and managers of the instance)."""
+    cost, work, capacity = instance.affinity_cost, instance.workload, instance.capacity
+    assert cost is not None and work is not None and capacity is not None
+    rows = np.arange(instance.n_blocks)
+    plans = []
+    for plan in itertools.product(range(instance.n_managers), repeat=instance.n_blocks):
+        assign = np.array(plan)
+        used = np.bincount(assign, weights=work[rows, assign], minlength=instance.n_managers)
+        if (used <= capacity).all():
+            plans.append((assign, int(cost[rows, assign].sum())))
+    return plans
+
+
+def test_reduced_costs_bound_every_plan_and_bans_keep_every_plan_as_good(tmp_path: Path) -> None:
+    instance, structure = _compiled(SMALL, tmp_path)
+    relaxed = lp_start(instance, structure, 10)
+    assert relaxed is not None
+    plans = _feasible_plans(instance)
+    best = min(c for _, c in plans)
+    assert relaxed.bound <= best + 1e-6
+    least = cheapest_with(relaxed)
+    rows = np.arange(instance.n_blocks)
+    for assign, cost in plans:  # no plan costs less than its pairs' reduced costs promise
+        assert (least[rows, assign] <= cost + 1e-6).all()
+    for upper in sorted({c for _, c in plans})[:4]:
+        banned = safe_bans(relaxed, upper)
+        for assign, cost in plans:
+            if cost <= upper:
+                assert all(int(m) not in banned.get(b, set()) for b, m in enumerate(assign))
+    assert sum(map(len, safe_bans(relaxed, best).values())) > 0  # the optimum prunes pairs
+
+
+def test_core_offers_the_plan_and_the_cheapest_pairs(tmp_path: Path) -> None:
+    instance, structure = _compiled(SMALL, tmp_path)
+    relaxed = lp_start(instance, structure, 10)
+    assert relaxed is not None
+    assign = np.array([2, 2, 2, 0, 0, 1])
+    offer = core_offer(relaxed, assign, per_block=1.0)
+    for b in range(instance.n_blocks):
+        assert int(assign[b]) in offer[b]
+        assert int(np.argmin(relaxed.reduced[b])) in offer[b]
+    assert sum(map(len, offer.values())) < instance.n_blocks * instance.n_managers

@@ -52,12 +52,16 @@ class LargeNeighbourhoodSearch:
         assign: np.ndarray,
         budget: SearchBudget,
         guide: np.ndarray | None = None,
+        pruner: Callable[[np.ndarray], np.ndarray | None] | None = None,
     ) -> None:
         self.instance, self.structure, self.means, self.spec = instance, structure, means, spec
         self.guide = guide  # (blocks, managers) LP shares, for affinity neighbourhoods
+        # plan -> (blocks, managers) pairs no plan as good uses (LP reduced-cost fixing)
+        self._pruner = pruner
         self.assign = assign.copy()
         self.budget = budget
         self.values = evaluate(instance, structure, means, self.assign)
+        self._pruned = pruner(self.assign) if pruner is not None else None
         self.rng = np.random.default_rng(budget.seed)
         self.size = 3
         self.iterations = 0
@@ -193,7 +197,18 @@ class LargeNeighbourhoodSearch:
             blocks,
             self.assign,
             soft_hard_rules=self.values["violation"] > 0,
+            banned=self._banned(managers, blocks),
         )
+
+    def _banned(self, managers: np.ndarray, blocks: np.ndarray) -> dict[int, set[int]] | None:
+        """The pruned pairs among the sub-model's blocks and managers."""
+        if self._pruned is None:
+            return None
+        inside = self._pruned[np.ix_(blocks, managers)]
+        return {
+            int(blocks[i]): set(managers[np.flatnonzero(inside[i])].tolist())
+            for i in np.flatnonzero(inside.any(axis=1))
+        }
 
     def _solve(self, sub: SubModel, sub_time_s: float, seed: int) -> SubResult:
         return sub.solve(sub_time_s, 1, seed, self.budget.deterministic)
@@ -210,6 +225,8 @@ class LargeNeighbourhoodSearch:
         values = evaluate(self.instance, self.structure, self.means, candidate)
         if objective_key(values, self.spec) < objective_key(self.values, self.spec):
             self.assign, self.values = candidate, values
+            if self._pruner is not None:
+                self._pruned = self._pruner(self.assign)
             return True
         return False
 

@@ -5,7 +5,8 @@ its LP relaxation (HiGHS, through scipy) solves in seconds even for 1,600 custom
 managers, and a basic optimum splits at most about one block per capacity or band row. Blocks
 the LP places whole keep that manager; the split ones go, cheapest first, to a manager that
 still has room, and the search repairs what is left. The LP optimum is also a lower bound on
-the affinity cost, and its shares guide the search to where the plan and the LP disagree.
+the affinity cost, its shares guide the search to where the plan and the LP disagree, and its
+reduced costs tell which pairs no good plan uses (see ``reduced_cost``).
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from portfolio_opt.model.structure import Structure
 class Relaxed:
     assign: np.ndarray  # block -> manager, rounded
     share: np.ndarray  # (blocks, managers) LP value of each pair
-    bound: float  # LP optimum: no plan has a lower affinity cost
-    reduced: np.ndarray  # (blocks, managers) LP reduced cost of each pair, inf where not allowed
+    bound: float  # the LP optimum, from its duals: no plan has a lower affinity cost
+    reduced: np.ndarray  # (blocks, managers) reduced cost of each pair, inf where not allowed
 
 
 def _pairs(instance: Instance, structure: Structure) -> tuple[np.ndarray, np.ndarray]:
@@ -67,12 +68,13 @@ def lp_start(instance: Instance, structure: Structure, time_limit_s: float) -> R
         unlimited = float(instance.workload.sum()) + 1  # more than any manager can carry
         limits.append(np.where(instance.capacity >= 0, instance.capacity, unlimited))
     a_ub = vstack(rows).tocsr()
+    b_ub = np.concatenate(limits).astype(float)
     a_eq = coo_matrix((np.ones(len(cols)), (b_of, cols)), shape=(n_b, len(cols))).tocsr()
     prices = cost[b_of, m_of].astype(float)
     result = linprog(
         prices,
         A_ub=a_ub,
-        b_ub=np.concatenate(limits).astype(float),
+        b_ub=b_ub,
         A_eq=a_eq,
         b_eq=np.ones(n_b),
         bounds=(0, 1),
@@ -84,14 +86,17 @@ def lp_start(instance: Instance, structure: Structure, time_limit_s: float) -> R
     share = np.zeros((n_b, n_m))
     share[b_of, m_of] = result.x
     reduced = np.full((n_b, n_m), np.inf)
-    reduced[b_of, m_of] = (
-        prices - a_eq.T @ result.eqlin.marginals - a_ub.T @ result.ineqlin.marginals
-    )
+    # Duals of the right signs price every plan: the block prices, the rows' prices, and per
+    # block its cheapest pair at reduced cost; each block takes exactly one pair.
+    on_rows = np.minimum(result.ineqlin.marginals, 0.0)
+    per_block = result.eqlin.marginals
+    reduced[b_of, m_of] = prices - a_eq.T @ per_block - a_ub.T @ on_rows
+    bound = float(per_block.sum() + b_ub @ on_rows + reduced.min(axis=1).sum())
     assign = np.full(n_b, -1, dtype=np.int64)
     whole = result.x > 1 - 1e-6
     assign[b_of[whole]] = m_of[whole]
     _place_split_blocks(instance, assign, b_of, m_of, result.x)
-    return Relaxed(assign, share, float(result.fun), reduced)
+    return Relaxed(assign, share, bound, reduced)
 
 
 def _place_split_blocks(

@@ -25,8 +25,16 @@ from portfolio_opt.model.goals import (
 )
 from portfolio_opt.model.instance import KIND_NAMES, Instance, build_instance
 from portfolio_opt.model.lns import LargeNeighbourhoodSearch, SearchBudget
-from portfolio_opt.model.lp_start import lp_start
+from portfolio_opt.model.lp_start import Relaxed, lp_start
 from portfolio_opt.model.polish import polish_balance, polish_chain, repair_bands
+from portfolio_opt.model.reduced_cost import (
+    CORE_SHARE_EXACT,
+    CORE_SHARE_SEARCH,
+    merge_bans,
+    proven_ban_mask,
+    proven_bans,
+    solve_core,
+)
 from portfolio_opt.model.result import Result, SolveStatus
 from portfolio_opt.model.state import PlanState
 from portfolio_opt.model.structure import Structure, decide_structure
@@ -36,7 +44,7 @@ from portfolio_opt.scenario.data import Scenario
 
 MAX_STRUCTURES = 5  # choices of portfolio kinds tried when the exact model rules one out
 EXACT_MODEL_PAIRS = 6000  # block x manager pairs up to which the whole branch is one model
-CONTINUITY_SHARE = 0.4  # of the time limit, for the whole-branch continuity model
+CONTINUITY_SHARE = 0.6  # of the time limit, for the whole-branch continuity model
 
 ProgressFn = Callable[[dict[str, object]], None]
 
@@ -216,6 +224,8 @@ def _attempt(
     assign = state.assign
     bounds: dict[str, float] = {k: float(v) for k, v in goal_bounds(instance).items()}
     guide = None
+    relaxed: Relaxed | None = None
+    budget_s = params.time_limit_s  # for the search (deterministic time when deterministic)
     if spec.order and spec.order[0] == "affinity":
         relaxed = lp_start(instance, structure, params.time_limit_s * 0.2)
         if relaxed is not None:
@@ -225,6 +235,26 @@ def _attempt(
                 objective_key(evaluate(instance, structure, means, assign), spec)
             ):
                 assign = relaxed.assign
+            # The pairs the LP prices lowest, as one model, before the whole search.
+            share = CORE_SHARE_EXACT if _exact(instance, structure) else CORE_SHARE_SEARCH
+            core_s = share * (
+                params.time_limit_s
+                if params.deterministic
+                else max(deadline - time.monotonic(), 0.5)
+            )
+            assign = solve_core(
+                instance,
+                structure,
+                means,
+                spec,
+                assign,
+                relaxed,
+                core_s,
+                params.workers,
+                params.seed,
+                params.deterministic,
+            )
+            budget_s -= core_s
     timings["construct"] = time.monotonic() - started - timings["structure"]
     proven = False
     iterations = 0
@@ -232,7 +262,10 @@ def _attempt(
         method = "exact CP-SAT model"
         classes = interchangeable_classes(instance, structure)
         assign = relabel(instance, classes, structure, assign)
-        banned = allowed_labels(instance, classes, structure)
+        banned = merge_bans(
+            allowed_labels(instance, classes, structure),
+            proven_bans(instance, structure, means, spec, assign, relaxed),
+        )
 
         def exact(soft: bool) -> SubResult:
             sub = SubModel(
@@ -247,11 +280,7 @@ def _attempt(
                 banned=banned,
             )
             # A deterministic budget must not depend on how long the steps before took.
-            remaining = (
-                params.time_limit_s
-                if params.deterministic
-                else max(deadline - time.monotonic(), 0.5)
-            )
+            remaining = budget_s if params.deterministic else max(deadline - time.monotonic(), 0.5)
             return sub.solve(remaining, params.workers, params.seed, params.deterministic)
 
         # The hard rules as constraints first, so the goals are optimised from the first
@@ -290,8 +319,9 @@ def _attempt(
             means,
             spec,
             assign,
-            SearchBudget(params.time_limit_s, params.workers, params.seed, params.deterministic),
+            SearchBudget(budget_s, params.workers, params.seed, params.deterministic),
             guide=guide,
+            pruner=lambda plan: proven_ban_mask(instance, structure, means, spec, plan, relaxed),
         )
 
         def report(values: dict[str, int], _: float) -> None:
