@@ -280,6 +280,8 @@ def test_progress_text_runs_the_clock_and_shows_the_latest_report():
     from portfolio_opt.cli import _ProgressText
 
     text = _ProgressText()
+    assert text.__rich__().startswith("starting  elapsed ")
+    text.state = {"phase": "building a first plan"}
     assert text.__rich__().startswith("building a first plan  elapsed ")
     text.state = {"incumbent": 12.5, "bound": 10.0, "gap": 0.2, "elapsed": 1.0}
     line = text.__rich__()

@@ -114,8 +114,9 @@ class _ProgressText:
     def __rich__(self) -> str:
         elapsed = time.monotonic() - self.started
         state = self.state
-        if state is None:
-            return f"building a first plan  elapsed {elapsed:.1f}s"
+        if state is None or "incumbent" not in state:
+            phase = "starting" if state is None else state.get("phase", "solving")
+            return f"{phase}  elapsed {elapsed:.1f}s"
         return (
             f"incumbent {float(state['incumbent']):.3f}  "  # type: ignore[arg-type]
             f"bound {float(state['bound']):.3f}  "  # type: ignore[arg-type]

@@ -109,6 +109,12 @@ def plan_frame(instance: Instance, structure: Structure, assign: np.ndarray) -> 
     return frame
 
 
+def announce(progress: ProgressFn | None, phase: str) -> None:
+    """Tell the progress line which step is running (before any plan is scored)."""
+    if progress is not None:
+        progress({"phase": phase})
+
+
 def _exact(instance: Instance, structure: Structure) -> bool:
     pairs = sum(int((instance.kind == k).sum()) * len(structure.managers_of(k)) for k in range(3))
     return pairs <= EXACT_MODEL_PAIRS
@@ -133,6 +139,7 @@ def solve_instance(
     continuity_first = bool(spec.order) and spec.order[0] == "continuity"
     tried: list[np.ndarray] = []  # kinds per manager already shown to admit no plan
     while True:
+        announce(progress, "deciding the portfolio kinds")
         structure = decide_structure(
             instance,
             min(10.0, params.time_limit_s / 3),
@@ -191,6 +198,7 @@ def _attempt(
     """Construct, polish and search with the given kinds; None when the exact model proves
     that these kinds admit no plan."""
     timings: dict[str, float] = {"structure": time.monotonic() - started}
+    announce(progress, "building a first plan")
     means = portfolio_means(instance, structure)
     assign = construct(instance, structure, means, spec)
     state = PlanState(instance, structure, means, spec, assign)
@@ -198,6 +206,7 @@ def _attempt(
     repair_bands(state, repair_deadline)
     polish_deadline = started + params.time_limit_s * 0.3
     if spec.order and spec.order[0] == "continuity" and not _exact(instance, structure):
+        announce(progress, "keeping last year's relationships")
         budget = params.time_limit_s * CONTINUITY_SHARE
         kept = keep_relationships(
             instance,
@@ -227,6 +236,7 @@ def _attempt(
     relaxed: Relaxed | None = None
     budget_s = params.time_limit_s  # for the search (deterministic time when deterministic)
     if spec.order and spec.order[0] == "affinity":
+        announce(progress, "pricing pairs with the LP relaxation")
         relaxed = lp_start(instance, structure, params.time_limit_s * 0.2)
         if relaxed is not None:
             bounds["affinity"] = max(bounds["affinity"], float(np.ceil(relaxed.bound - 1e-6)))
@@ -260,6 +270,7 @@ def _attempt(
     iterations = 0
     if _exact(instance, structure):
         method = "exact CP-SAT model"
+        announce(progress, "solving the exact model, goal by goal")
         classes = interchangeable_classes(instance, structure)
         assign = relabel(instance, classes, structure, assign)
         banned = merge_bans(
