@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,27 +62,25 @@ class SolveParams:
     def from_policy(cls, scenario: Scenario, **given: object) -> SolveParams:
         """The policy's [solver] section, with any value given on the command line winning."""
         solver = scenario.policy.solver
-        values = {
+        values: dict[str, Any] = {
             "time_limit_s": solver.time_limit_s,
             "workers": solver.workers,
             "seed": solver.seed,
             "deterministic": solver.deterministic,
         }
         values.update({k: v for k, v in given.items() if v is not None})
-        workers = int(values["workers"])  # type: ignore[call-overload]
-        if workers <= 0:
-            import os
-
+        workers = int(values["workers"])
+        if workers <= 0:  # every core
             workers = os.cpu_count() or 1
         return cls(
             float(values["time_limit_s"]),
             workers,
-            int(values["seed"]),  # type: ignore[arg-type]
+            int(values["seed"]),
             bool(values["deterministic"]),
         )
 
 
-def normalised_objective(values: dict[str, float], spec: GoalSpec, n_managers: int) -> float:
+def normalised_objective(values: Mapping[str, float], spec: GoalSpec, n_managers: int) -> float:
     """One number for the goals: each on a readable scale (customers, 0.01%, links, moves)."""
     weights = spec.weights or {g: 1.0 for g in spec.order}
     total = 0.0
