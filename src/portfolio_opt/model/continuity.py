@@ -56,7 +56,7 @@ def keep_relationships(
             instance, structure, means, only_continuity, managers, blocks, best, offered=offered
         )
         share = time_limit_s * size / max(sum(sizes), 1)
-        outcome = sub.solve(share, workers, seed, deterministic)
+        outcome = sub.solve(share, workers, seed, deterministic, probing=False)
         best = _better(instance, structure, means, spec, best, outcome.assign)
     return best
 

@@ -389,8 +389,19 @@ class SubModel:
             if g in self.goals and scale.get(g)
         )
 
-    def solve(self, time_limit_s: float, workers: int, seed: int, deterministic: bool) -> SubResult:
-        """Solve stage by stage; return the best assignment found and each stage's bound."""
+    def solve(
+        self,
+        time_limit_s: float,
+        workers: int,
+        seed: int,
+        deterministic: bool,
+        probing: bool = True,
+    ) -> SubResult:
+        """Solve stage by stage; return the best assignment found and each stage's bound.
+
+        ``probing=False`` skips CP-SAT's probing in presolve: on a large model with a good hint
+        it can take seconds before the search starts.
+        """
         model = self._model
         stages = (
             ["violation", *self._spec.order]
@@ -405,6 +416,8 @@ class SubModel:
         solver.parameters.random_seed = seed
         if deterministic:
             solver.parameters.interleave_search = workers > 1
+        if not probing:
+            solver.parameters.cp_model_probing_level = 0
         built = [(g, self._weighted() if g == "weighted" else self.goals.get(g)) for g in stages]
         exprs = [(g, e) for g, e in built if e is not None and not isinstance(e, int)]
         spent = 0.0  # time used so far (deterministic time in deterministic mode)
