@@ -163,13 +163,11 @@ def run_one_shot(folder: Path, case: Case, queue: mp.Queue) -> None:
     result = None
     if structure is not None:
         start = np.zeros(instance.n_blocks, dtype=np.int64)
-        model = SubModel(
+        model = SubModel.whole_branch(
             instance,
             structure,
             means,
             spec,
-            np.arange(instance.n_managers),
-            np.arange(instance.n_blocks),
             start,
             soft_hard_rules=False,
             hint=False,

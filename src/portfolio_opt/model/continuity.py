@@ -14,12 +14,7 @@ from dataclasses import replace
 import numpy as np
 
 from portfolio_opt.model.cpmodel import SubModel
-from portfolio_opt.model.goals import (
-    GoalSpec,
-    Means,
-    evaluate,
-    objective_key,
-)
+from portfolio_opt.model.goals import GoalSpec, Means, better_plan
 from portfolio_opt.model.instance import Instance
 from portfolio_opt.model.structure import Structure
 
@@ -57,25 +52,7 @@ def keep_relationships(
         )
         share = time_limit_s * size / max(sum(sizes), 1)
         outcome = sub.solve(share, workers, seed, deterministic, probing=False)
-        best = _better(instance, structure, means, spec, best, outcome.assign)
-    return best
-
-
-def _better(
-    instance: Instance,
-    structure: Structure,
-    means: Means,
-    spec: GoalSpec,
-    best: np.ndarray,
-    found: dict[int, int],
-) -> np.ndarray:
-    candidate = best.copy()
-    for b, m in found.items():
-        candidate[b] = m
-    if objective_key(evaluate(instance, structure, means, candidate), spec) < objective_key(
-        evaluate(instance, structure, means, best), spec
-    ):
-        return candidate
+        best = better_plan(instance, structure, means, spec, best, outcome.assign)
     return best
 
 

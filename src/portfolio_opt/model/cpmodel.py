@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -117,6 +118,28 @@ class SubModel:
             builders[goal]()
         if hint:
             self._start_hint()
+
+    @classmethod
+    def whole_branch(
+        cls,
+        instance: Instance,
+        structure: Structure,
+        means: Means,
+        spec: GoalSpec,
+        assign: np.ndarray,
+        **options: Any,
+    ) -> SubModel:
+        """The model over every manager and every block (``options`` as for the constructor)."""
+        return cls(
+            instance,
+            structure,
+            means,
+            spec,
+            np.arange(instance.n_managers),
+            np.arange(instance.n_blocks),
+            assign,
+            **options,
+        )
 
     # -- variables ---------------------------------------------------------------------------
     def _candidates(self, b: int, of_kind: dict[int, list[int]]) -> list[int]:

@@ -168,3 +168,28 @@ def objective_key(values: dict[str, int], spec: GoalSpec) -> tuple[float, ...]:
         return (values["violation"], *(values.get(g, 0) for g in spec.order))
     weighted = sum(spec.weights.get(g, 0.0) * values.get(g, 0) for g in spec.order)
     return (values["violation"], weighted)
+
+
+def with_changes(assign: np.ndarray, found: dict[int, int]) -> np.ndarray:
+    """A copy of the plan with a sub-model's block -> manager choices applied."""
+    candidate = assign.copy()
+    for b, m in found.items():
+        candidate[b] = m
+    return candidate
+
+
+def better_plan(
+    instance: Instance,
+    structure: Structure,
+    means: Means,
+    spec: GoalSpec,
+    assign: np.ndarray,
+    found: dict[int, int],
+    ties: bool = False,
+) -> np.ndarray:
+    """The plan with ``found`` applied if that is better (or as good, with ``ties``), else
+    ``assign`` itself."""
+    candidate = with_changes(assign, found)
+    new = objective_key(evaluate(instance, structure, means, candidate), spec)
+    old = objective_key(evaluate(instance, structure, means, assign), spec)
+    return candidate if new < old or (ties and new == old) else assign

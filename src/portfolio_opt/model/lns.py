@@ -22,6 +22,7 @@ from portfolio_opt.model.goals import (
     evaluate,
     missing_managers,
     objective_key,
+    with_changes,
 )
 from portfolio_opt.model.instance import Instance
 from portfolio_opt.model.polish import polish_chain
@@ -219,9 +220,7 @@ class LargeNeighbourhoodSearch:
         self.size = min(self.size + 1, 8) if result.proven else max(self.size - 1, 2)
         if not result.assign:
             return False
-        candidate = self.assign.copy()
-        for b, m in result.assign.items():
-            candidate[b] = m
+        candidate = with_changes(self.assign, result.assign)
         values = evaluate(self.instance, self.structure, self.means, candidate)
         if objective_key(values, self.spec) < objective_key(self.values, self.spec):
             self.assign, self.values = candidate, values

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from portfolio_opt.model.cpmodel import SubModel
-from portfolio_opt.model.goals import GoalSpec, Means, evaluate, objective_key
+from portfolio_opt.model.goals import GoalSpec, Means, better_plan, evaluate
 from portfolio_opt.model.instance import Instance
 from portfolio_opt.model.lp_start import Relaxed
 from portfolio_opt.model.structure import Structure
@@ -126,25 +126,15 @@ def solve_core(
     """The plan of the core model over the whole branch when it beats ``assign``, else
     ``assign``. Its bound holds for the core only, so it proves nothing."""
     values = evaluate(instance, structure, means, assign)
-    sub = SubModel(
+    sub = SubModel.whole_branch(
         instance,
         structure,
         means,
         spec,
-        np.arange(instance.n_managers),
-        np.arange(instance.n_blocks),
         assign,
         soft_hard_rules=values["violation"] > 0,
         banned=proven_bans(instance, structure, means, spec, assign, relaxed),
         offered=core_offer(relaxed, assign),
     )
     outcome = sub.solve(time_limit_s, workers, seed, deterministic)
-    if not outcome.assign:
-        return assign
-    candidate = assign.copy()
-    for b, m in outcome.assign.items():
-        candidate[b] = m
-    better = objective_key(evaluate(instance, structure, means, candidate), spec) < (
-        objective_key(values, spec)
-    )
-    return candidate if better else assign
+    return better_plan(instance, structure, means, spec, assign, outcome.assign)

@@ -20,6 +20,7 @@ from portfolio_opt.model.cpmodel import NORMALISE, SubModel, SubResult
 from portfolio_opt.model.goals import (
     GoalSpec,
     Means,
+    better_plan,
     evaluate,
     goal_spec,
     objective_key,
@@ -279,13 +280,11 @@ def _attempt(
         )
 
         def exact(soft: bool) -> SubResult:
-            sub = SubModel(
+            sub = SubModel.whole_branch(
                 instance,
                 structure,
                 means,
                 spec,
-                np.arange(instance.n_managers),
-                np.arange(instance.n_blocks),
                 assign,
                 soft_hard_rules=soft,
                 banned=banned,
@@ -300,13 +299,9 @@ def _attempt(
         if not outcome.assign:
             outcome = exact(soft=True)
         if outcome.assign:
-            candidate = assign.copy()
-            for b, m in outcome.assign.items():
-                candidate[b] = m
-            if objective_key(
-                evaluate(instance, structure, means, candidate), spec
-            ) <= objective_key(evaluate(instance, structure, means, assign), spec):
-                assign = candidate
+            assign = better_plan(
+                instance, structure, means, spec, assign, outcome.assign, ties=True
+            )
         proven = outcome.proven and bool(outcome.assign)
         if spec.lexicographic:
             for stage in outcome.stages:
