@@ -4,14 +4,47 @@ from __future__ import annotations
 
 import numpy as np
 
-from portfolio_opt.model.instance import Instance
+from portfolio_opt.model.instance import PREMIUM, SEPARATE, STANDARD, Instance
 
 
 def span_bound(instance: Instance) -> int:
-    """sum |M n_m - N| is smallest when every n_m is floor or ceil of N/M: 2 r (M - r)."""
+    """sum |M n_m - N| over managers, at its smallest.
+
+    Without kinds every n_m is floor or ceil of N/M: 2 r (M - r). With them, each kind's
+    customers fill that kind's portfolios, evenly at best, within the widest band any manager
+    has for the kind; the bound is the least over the numbers of portfolios of each kind.
+    """
     m, n = instance.n_managers, instance.n_customers
     r = n % m
-    return 2 * r * (m - r)
+    even = 2 * r * (m - r)
+    spread = [_even_spread(instance, kind) for kind in range(3)]
+    # premium x separate-ledger portfolio counts; the standard ones are the managers left
+    k_premium, k_separate = np.meshgrid(np.arange(m + 1), np.arange(m + 1), indexing="ij")
+    k_standard = m - k_premium - k_separate
+    total = spread[PREMIUM][k_premium] + spread[SEPARATE][k_separate]
+    total = np.where(k_standard >= 0, total + spread[STANDARD][np.maximum(k_standard, 0)], np.inf)
+    best = float(total.min())
+    return max(even, int(best)) if np.isfinite(best) else even
+
+
+def _even_spread(instance: Instance, kind: int) -> np.ndarray:
+    """(M + 1,): the least sum |M n - N| of k portfolios of ``kind`` holding all its customers,
+    for k = 0..M (inf where no k portfolios within the band can hold them)."""
+    m, n = instance.n_managers, instance.n_customers
+    holders = [h for h in range(m) if instance.eligible_kind(h, kind)]
+    customers = int(instance.size[instance.kind == kind].sum())
+    cost = np.full(m + 1, np.inf)
+    if not customers:
+        cost[0] = 0.0
+    if not holders:
+        return cost
+    low = int(instance.low[kind, holders].min())
+    high = int(instance.high[kind, holders].max())
+    for k in range(1, len(holders) + 1):
+        if k * low <= customers <= k * high:
+            q, r = divmod(customers, k)
+            cost[k] = r * abs(m * (q + 1) - n) + (k - r) * abs(m * q - n)
+    return cost
 
 
 def chain_bound(instance: Instance) -> int:

@@ -375,9 +375,11 @@ class SubModel:
 
     def _continuity_goal(self) -> None:
         inst = self._instance
+        # Terms that cost nothing are left out: with no prior plan the stage disappears.
         self.goals["continuity"] = sum(
-            (int(inst.total_move_weight[b]) - inst.kept[b].get(m, 0)) * x
+            cost * x
             for (b, m), x in self._x.items()
+            if (cost := int(inst.total_move_weight[b]) - inst.kept[b].get(m, 0))
         )
 
     def _affinity_goal(self) -> None:

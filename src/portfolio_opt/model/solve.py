@@ -48,6 +48,7 @@ from portfolio_opt.scenario.data import Scenario
 MAX_STRUCTURES = 5  # choices of portfolio kinds tried when the exact model rules one out
 EXACT_MODEL_PAIRS = 6000  # block x manager pairs up to which the whole branch is one model
 CONTINUITY_SHARE = 0.6  # of the time limit, for the whole-branch continuity model
+EXACT_SHARE = 0.3  # of the time left, for the whole-branch model; the search has the rest
 
 ProgressFn = Callable[[dict[str, object]], None]
 
@@ -291,7 +292,9 @@ def _attempt(
             )
             # A deterministic budget must not depend on how long the steps before took.
             remaining = budget_s if params.deterministic else max(deadline - time.monotonic(), 0.5)
-            return sub.solve(remaining, params.workers, params.seed, params.deterministic)
+            return sub.solve(
+                remaining * EXACT_SHARE, params.workers, params.seed, params.deterministic
+            )
 
         # The hard rules as constraints first, so the goals are optimised from the first
         # solution on; only when that finds no plan does the model with slack say why.
@@ -317,26 +320,81 @@ def _attempt(
             and outcome.stages[0].value > 0
         ):
             return None
+        if not proven:  # the rest of the time goes to the search, from the model's plan
+            method += ", then large-neighbourhood search"
+            announce(progress, "searching")
+            search_s = budget_s * (1 - EXACT_SHARE) if params.deterministic else budget_s
+            assign, iterations = _search(
+                instance,
+                structure,
+                means,
+                spec,
+                assign,
+                params,
+                search_s,
+                deadline,
+                relaxed,
+                guide,
+                bounds,
+                started,
+                progress,
+                stop,
+            )
     else:
         method = "large-neighbourhood search (CP-SAT sub-models)"
-        search = LargeNeighbourhoodSearch(
+        assign, iterations = _search(
             instance,
             structure,
             means,
             spec,
             assign,
-            SearchBudget(budget_s, params.workers, params.seed, params.deterministic),
-            guide=guide,
-            pruner=lambda plan: proven_ban_mask(instance, structure, means, spec, plan, relaxed),
+            params,
+            budget_s,
+            deadline,
+            relaxed,
+            guide,
+            bounds,
+            started,
+            progress,
+            stop,
         )
-
-        def report(values: dict[str, int], _: float) -> None:
-            if progress is not None:
-                progress(_progress_payload(values, bounds, spec, instance, started))
-
-        search.run(deadline, report, stop)
-        assign, iterations = search.assign, search.iterations
     return means, assign, bounds, proven, iterations, method, timings
+
+
+def _search(
+    instance: Instance,
+    structure: Structure,
+    means: Means,
+    spec: GoalSpec,
+    assign: np.ndarray,
+    params: SolveParams,
+    budget_s: float,
+    deadline: float,
+    relaxed: Relaxed | None,
+    guide: np.ndarray | None,
+    bounds: dict[str, float],
+    started: float,
+    progress: ProgressFn | None,
+    stop: Callable[[], bool] | None,
+) -> tuple[np.ndarray, int]:
+    """Large-neighbourhood search from ``assign`` until the deadline: the plan and its steps."""
+    search = LargeNeighbourhoodSearch(
+        instance,
+        structure,
+        means,
+        spec,
+        assign,
+        SearchBudget(budget_s, params.workers, params.seed, params.deterministic),
+        guide=guide,
+        pruner=lambda plan: proven_ban_mask(instance, structure, means, spec, plan, relaxed),
+    )
+
+    def report(values: dict[str, int], _: float) -> None:
+        if progress is not None:
+            progress(_progress_payload(values, bounds, spec, instance, started))
+
+    search.run(deadline, report, stop)
+    return search.assign, search.iterations
 
 
 def _finish(
