@@ -35,11 +35,10 @@ def test_every_problem_is_printed_and_the_exit_code_is_1():
     assert result.exit_code == 1
     lines = result.output.splitlines()
     errors = [line for line in lines if line.startswith("ERROR")]
-    assert len(errors) == 21
+    assert len(errors) == 20
     for expected in (
         "ERROR   customers.csv, row 4, column customer_id: duplicate customer_id 'C2'",
         "ERROR   managers.csv, row 2, column management_score: '1200' is not at most 1000",
-        "ERROR   customers.csv, row 5, column pinned_manager_id: pinned to manager 'M3'",
         "ERROR   relations.csv, row 2, column b: unknown customer 'C7'",
         "ERROR   actuals.csv, row 2, column customer_id: customer 'C9' is not in customers",
         "ERROR   adjustments.csv, row 2, column manager_id: manager 'M7' is not in managers",
@@ -48,12 +47,15 @@ def test_every_problem_is_printed_and_the_exit_code_is_1():
         assert any(line.startswith(expected) for line in errors), expected
     # Every cell problem says where it is; the hint in brackets says what to do.
     assert all(", row " in line and ", column " in line and line.endswith(")") for line in errors)
-    warning = "WARNING customers.csv, row 4, column interest_income: negative income -5 ("
-    assert [line for line in lines if line.startswith("WARNING")] == [
-        line for line in lines if line.startswith(warning)
-    ]
-    assert any(line.startswith(warning) for line in lines)
-    assert lines[-1] == "21 error(s), 1 warning(s): nothing was solved."
+    warnings = [line for line in lines if line.startswith("WARNING")]
+    assert len(warnings) == 2
+    for expected in (
+        "WARNING customers.csv, row 4, column interest_income: negative income -5 (",
+        # two hard rules collide: solve would explain it and exit 3
+        "WARNING customers.csv, row 5, column pinned_manager_id: pinned to manager 'M3'",
+    ):
+        assert any(line.startswith(expected) for line in warnings), expected
+    assert lines[-1] == "20 error(s), 2 warning(s): nothing was solved."
 
 
 def test_policy_problem_is_printed_with_its_line():

@@ -128,6 +128,28 @@ CASES = [
         id="normal_customer_pinned_to_the_ledger_manager",
     ),
     pytest.param(
+        # C00 and C01 are pinned to M3, who is on leave: unavailable managers hold none.
+        Collision(
+            [*standard_customers(2, pinned_manager_id="M3"), *standard_customers(8, start=2)],
+            [manager("M1"), manager("M2"), manager("M3", available=False)],
+            ["2 customer(s) (C00, C01) are pinned to manager M3, who is not available"],
+        ),
+        id="pins_to_an_unavailable_manager",
+    ),
+    pytest.param(
+        # 10 customers, but M1 must hold at least 8, and M2 and M3 at least 3 each (band 3..4).
+        Collision(
+            standard_customers(10),
+            [manager("M1", min_customers=8), manager("M2"), manager("M3")],
+            [
+                "at least their minimum, 14 customers together, but there are only 10",
+                "M1 min_customers 8",
+            ],
+            policy={"span": {"tolerance": 0}},
+        ),
+        id="personal_minimums_above_the_customers",
+    ),
+    pytest.param(
         # G1 must stay together, but its members are pinned to M1 and to M2.
         Collision(
             [
@@ -207,6 +229,8 @@ CASES = [
             [
                 "the standard portfolios' upper bounds add up to at least 6 customers",
                 "the premium portfolios' upper bounds add up to at least 4 customers",
+                "6 standard customers; 3 manager(s) may hold a standard portfolio of 3..4",
+                "4 premium customers; 2 manager(s) may hold a premium portfolio of 1..2",
             ],
             policy={"span": {"tolerance": 0, "premium": {"min": 1, "max": 2}}},
         ),

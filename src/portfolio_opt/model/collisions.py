@@ -7,6 +7,7 @@ the customers, groups and managers involved and the numbers that do not fit.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from portfolio_opt.model.affinity import WORKLOAD_UNITS
 from portfolio_opt.model.instance import KIND_NAMES, MIXED, PREMIUM, SEPARATE, STANDARD, Instance
@@ -75,6 +76,42 @@ def conflicting_pins(instance: Instance) -> list[str]:
         f"({', '.join(pins)}): pin the whole group to one manager."
         for b, pins in enumerate(instance.pin_conflict)
         if pins
+    ]
+
+
+def pins_to_unavailable(instance: Instance) -> list[str]:
+    """Unavailable managers hold no customers, so a pin to one cannot be kept."""
+    pins = instance.scenario.customers["pinned_manager_id"].astype(str)
+    reasons = []
+    for manager in sorted(set(pins) & set(instance.unavailable_ids)):
+        pinned = pins.index[pins == manager].tolist()
+        ids = [str(instance.scenario.customers["customer_id"].iloc[i]) for i in pinned]
+        reasons.append(
+            f"{len(ids)} customer(s) ({_names(ids)}) are pinned to manager {manager}, who is not "
+            "available, and unavailable managers hold no customers: pin them to an available "
+            f"manager, clear the pins, or make {manager} available."
+        )
+    return reasons
+
+
+def personal_minimums_fit(instance: Instance) -> list[str]:
+    """Every manager holds at least its band's minimum; together those may exceed N."""
+    n = instance.n_customers
+    floors = instance.low.min(axis=0)
+    if floors.sum() <= n:
+        return []
+    personal = instance.scenario.available_managers["min_customers"].reset_index(drop=True)
+    named = [
+        f"{instance.manager_ids[m]} min_customers {int(personal[m])}"
+        for m in np.argsort(-floors)
+        if pd.notna(personal[m])
+    ]
+    return [
+        f"The {instance.n_managers} available managers must each hold at least their minimum, "
+        f"{int(floors.sum())} customers together, but there are only {n}"
+        + (f" ({_names(named)})" if named else "")
+        + ": lower min_customers or a type's band minimum, widen the span tolerance, or make "
+        "fewer managers available."
     ]
 
 
@@ -270,10 +307,12 @@ CHECKS = (
     premium_and_separate,
     mixed_groups,
     conflicting_pins,
+    pins_to_unavailable,
     pins_against_kind,
     no_eligible_manager,
     oversized_groups,
     kind_counts_fit,
+    personal_minimums_fit,
     rotation_without_alternative,
     balance_bound_reachable,
     group_beyond_capacity,

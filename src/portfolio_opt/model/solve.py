@@ -419,7 +419,10 @@ def _finish(
             explanation=[
                 "No plan keeping every hard rule was found within the time limit "
                 f"({params.time_limit_s:g} s); try a longer --time-limit.",
-                *_band_explanation(instance, structure),
+                *(
+                    f"If a longer limit finds none either: {reason[0].lower()}{reason[1:]}"
+                    for reason in _band_explanation(instance, structure)
+                ),
             ],
             runtime=time.monotonic() - started,
         )
@@ -464,13 +467,16 @@ def _progress_payload(
 
 def _band_explanation(instance: Instance, structure: Structure | None) -> list[str]:
     counts = (
-        {}
+        []
         if structure is None
-        else {
-            KIND_NAMES[k]: len(structure.managers_of(k))
+        else [
+            f"{len(structure.managers_of(k))} {KIND_NAMES[k]}"
             for k in range(3)
             if len(structure.managers_of(k))
-        }
+        ]
+    )
+    kinds = (
+        ", ".join(counts[:-1]) + (" and " if len(counts) > 1 else "") + counts[-1] if counts else ""
     )
     rules = ["the span bands"]
     if instance.scenario.policy.balance.max_deviation is not None:
@@ -484,7 +490,8 @@ def _band_explanation(instance: Instance, structure: Structure | None) -> list[s
     if instance.capacity is not None:
         rules.append("workload capacity")
     return [
-        f"With {counts} portfolios per kind, no plan met {', '.join(rules)} together. "
+        (f"With {kinds} portfolios, no" if kinds else "No")
+        + f" plan met {', '.join(rules)} together. "
         "The portfolio kinds were chosen first, so another choice may still work: widen [span] "
         "tolerance or a type's band, or designate which managers hold premium and "
         "separate-ledger portfolios."

@@ -42,6 +42,57 @@ def _prior_kind_weight(instance: Instance) -> np.ndarray:
     return weight
 
 
+MAX_CORE_TRIES = 20  # solves spent making the explanation's set of rules minimal
+
+
+def _smallest_core(
+    model: cp_model.CpModel,
+    solver: cp_model.CpSolver,
+    literal_of: dict[int, cp_model.IntVar],
+    core: set[int],
+) -> set[int]:
+    """Drop each rule from the infeasible set in turn, keeping the drop when the rest still
+    cannot hold: what is left is a set no rule of which can be spared."""
+    for literal in sorted(core)[:MAX_CORE_TRIES]:
+        rest = core - {literal}
+        model.clear_assumptions()
+        model.add_assumptions([literal_of[i] for i in rest])
+        if solver.solve(model) == cp_model.INFEASIBLE:
+            core = rest
+    return core
+
+
+def band_facts(instance: Instance) -> list[str]:
+    """The numbers behind the bands: how many customers of each kind, how many managers may
+    hold them and how many customers each such portfolio holds."""
+    n, m = instance.n_customers, instance.n_managers
+    tolerance = instance.scenario.policy.span.tolerance
+    facts = [
+        f"The span band is {n // m - tolerance}..{-(-n // m) + tolerance} customers a manager "
+        f"({n} customers over {m} available managers, tolerance {tolerance})."
+    ]
+    for k in KINDS:
+        need = customers_of_kind(instance, k)
+        holders = [h for h in range(m) if instance.eligible_kind(h, k)]
+        if not need or not holders:
+            continue
+        lows, highs = instance.low[k, holders], instance.high[k, holders]
+        facts.append(
+            f"{need} {KIND_NAMES[k]} customers; {len(holders)} manager(s) may hold a "
+            f"{KIND_NAMES[k]} portfolio of {int(lows.min())}..{int(highs.max())} customers, "
+            f"{int(highs.sum())} at most all together."
+        )
+    personal = instance.scenario.available_managers.reset_index(drop=True)
+    for column in ("min_customers", "max_customers"):
+        set_ = personal[personal[column].notna()]
+        if len(set_):
+            listed = ", ".join(
+                f"{r.manager_id} {int(getattr(r, column))}" for r in set_.itertuples()
+            )
+            facts.append(f"Personal {column}: {listed}.")
+    return facts
+
+
 def decide_structure(
     instance: Instance,
     time_limit_s: float = 5.0,
@@ -144,11 +195,16 @@ def decide_structure(
                 kind[m] = k
         return Structure(kind)
     if status == cp_model.INFEASIBLE:
-        core = set(solver.sufficient_assumptions_for_infeasibility())
+        core = _smallest_core(
+            model,
+            solver,
+            {lit.index: lit for lit in assumptions.values()},
+            set(solver.sufficient_assumptions_for_infeasibility()),
+        )
         names = [text for text, lit in assumptions.items() if lit.index in core]
         return (
             [f"these cannot all hold together: {'; '.join(names)}"]
             if names
             else ["no choice of portfolio kinds per manager fits the span bands"]
-        )
+        ) + band_facts(instance)
     return ["the portfolio kinds could not be decided in time"]

@@ -78,6 +78,8 @@ def _cross_checks(
         *rules.some_manager_available(managers, m_label),
         *rules.negative_income(customers, c_label),
     ]
+    if not len(customers):  # every reference to a customer would be reported unknown
+        return [*rules.some_customers(customers, c_label), *problems]
     if "relations" in frames:
         problems += rules.relations_valid(frames["relations"], customers, labels["relations"])
     if "affinity" in frames:

@@ -58,13 +58,16 @@ def manager_references_known(
 def pins_to_available(customers: pd.DataFrame, managers: pd.DataFrame, label: str) -> list[Problem]:
     unavailable = set(managers.loc[~managers["available"], "manager_id"])
     pins = customers["pinned_manager_id"]
+    # A collision of two hard rules, not a typo: solve explains it and exits 3.
     return [
         Problem(
             label,
-            f"pinned to manager {pins.iloc[p]!r}, who is not available",
-            "pin the customer to an available manager, or clear the pin",
+            f"pinned to manager {pins.iloc[p]!r}, who is not available: no plan can keep both",
+            "pin the customer to an available manager, clear the pin, or make the manager "
+            "available",
             row=_row(int(p)),
             column="pinned_manager_id",
+            severity=Severity.WARNING,
         )
         for p in np.flatnonzero(pins.isin(unavailable) & (pins != ""))
     ]
@@ -91,6 +94,12 @@ def some_manager_available(managers: pd.DataFrame, label: str) -> list[Problem]:
     if not len(managers):
         return [Problem(label, "the table has no managers", "add one row per customer manager")]
     return []
+
+
+def some_customers(customers: pd.DataFrame, label: str) -> list[Problem]:
+    if len(customers):
+        return []
+    return [Problem(label, "the table has no customers", "add one row per corporate customer")]
 
 
 def negative_income(customers: pd.DataFrame, label: str) -> list[Problem]:
