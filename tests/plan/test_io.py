@@ -111,4 +111,6 @@ def test_missing_file(tmp_path):
     frame, problems = read_assignment(tmp_path / "nope.csv", small_scenario())
     (problem,) = problems
     assert problem.is_error and problem.file == "nope.csv" and "not found" in problem.message
+    assert "[tables]" not in problem.hint  # an assignment is named on the command line
+    assert str(tmp_path / "nope.csv") in problem.hint
     assert frame.empty

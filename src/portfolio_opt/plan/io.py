@@ -90,8 +90,10 @@ def read_assignment(path: Path, scenario: Scenario) -> tuple[pd.DataFrame, list[
     file, sheet = split_table_spec(str(path))
     label = Path(file).name
     real = Path(file).resolve()
-    frame, problems = read_table(real.parent, real.name + (f"#{sheet}" if sheet else ""), label)
     empty = pd.DataFrame({c: pd.Series(dtype=str) for c in REQUIRED})
+    if not real.is_file():
+        return empty, [Problem(label, "file not found", f"check the path {file}")]
+    frame, problems = read_table(real.parent, real.name + (f"#{sheet}" if sheet else ""), label)
     if frame is None:
         return empty, problems
     missing = [c for c in REQUIRED if c not in frame.columns]
