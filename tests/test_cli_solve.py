@@ -276,6 +276,36 @@ def test_verify_an_unreadable_assignment_exits_1(
     assert "ERROR" in result.output and name in result.output
 
 
+def test_payout_on_an_edited_plan_lists_its_problems_and_exits_1(
+    solved: Solved, tmp_path: Path
+) -> None:
+    """An unknown manager and a repeated customer: no traceback, the file's own name."""
+    plan = pd.read_csv(solved.out / "assignment.csv", dtype=str, keep_default_na=False)
+    plan.loc[plan["customer_id"] == "S01", "manager_id"] = "M99"
+    plan = pd.concat([plan, plan.iloc[[0]]])
+    path = tmp_path / "hand_edited.csv"
+    plan.to_csv(path, index=False)
+
+    result = run("payout", str(solved.scenario), str(path), "--out", str(tmp_path / "pay"))
+
+    assert result.exit_code == 1, result.output
+    assert "ERROR   hand_edited.csv" in result.output
+    assert "'M99'" in result.output and "assigned twice" in result.output
+    assert not (tmp_path / "pay").exists()
+
+
+def test_payout_warns_about_customers_left_out_of_the_plan(solved: Solved, tmp_path: Path) -> None:
+    plan = pd.read_csv(solved.out / "assignment.csv", dtype=str, keep_default_na=False)
+    path = tmp_path / "partial.csv"
+    plan[plan["customer_id"] != "S01"].to_csv(path, index=False)
+
+    result = run("payout", str(solved.scenario), str(path), "--out", str(tmp_path / "pay"))
+
+    assert result.exit_code == 0, result.output
+    assert "WARNING partial.csv: 1 customer(s) are in no portfolio (S01)" in result.output
+    assert (tmp_path / "pay" / "payout.csv").exists()
+
+
 def test_progress_text_runs_the_clock_and_shows_the_latest_report():
     from portfolio_opt.cli import _ProgressText
 

@@ -241,15 +241,19 @@ def verify(scenario: str, assignment: str) -> None:
 def payout(scenario: str, assignment: str, out: str | None) -> None:
     """The payout model alone, on any assignment file."""
     from portfolio_opt.payout import compute_payout
+    from portfolio_opt.payout.compute import payout_problems
     from portfolio_opt.pipeline import write_csv
     from portfolio_opt.plan.io import read_assignment
     from portfolio_opt.report.atomic import atomic_folder
 
     loaded = _load(scenario)
     plan, problems = read_assignment(Path(assignment), loaded)
+    if plan is not None and not any(p.is_error for p in problems):
+        problems += payout_problems(loaded, plan, Path(assignment).name)
     if plan is None or any(p.is_error for p in problems):
         _print_problems(problems)
         sys.exit(EXIT_BAD_INPUT)
+    _print_problems(problems)  # warnings only
     result = compute_payout(loaded, plan)
     target = Path(out) if out else Path("out") / f"{loaded.name}-payout"
     with atomic_folder(target) as staging:

@@ -92,6 +92,25 @@ def test_fractional_workloads_fit_exactly_at_capacity() -> None:
     assert holdings(plan)["M1"] == ["C00", "C02", "C03"]  # 3 x 0.5 = 1.5; C01 moves for +1
 
 
+def test_costs_below_one_are_not_rounded_away() -> None:
+    # Every cost is under 0.5; M1 holds at most two, so the two whose move costs least (C01,
+    # C03) go to M2. Rounded to whole numbers, every plan would look free.
+    tenths = {c: {m: cost / 10 for m, cost in row.items()} for c, row in PREFER_M1.items()}
+    tenths = {c: {m: cost / 2 for m, cost in row.items()} for c, row in tenths.items()}
+    scenario = make_scenario(
+        standard_customers(4),
+        [manager("M1", capacity=2), manager("M2")],
+        affinity=costs(tenths),
+        policy=COST_ONLY,
+    )
+    result = solve_fast(scenario)
+    plan = valid_plan(scenario, result)
+    assert holdings(plan) == {"M1": ["C00", "C02"], "M2": ["C01", "C03"]}
+    assert compute_kpis(scenario, plan)["affinity"]["cost"] == pytest.approx(0.35)
+    assert result.status is SolveStatus.OPTIMAL
+    assert result.objective == pytest.approx(0.35)
+
+
 def test_customer_row_wins_over_its_industry_row() -> None:
     customers = standard_customers(3, industry="steel") + standard_customers(
         1, start=3, industry="ports"

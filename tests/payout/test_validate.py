@@ -203,11 +203,16 @@ def test_assignment_problems():
         ignore_index=True,
     )
     problems = assignment_problems(assignment, scenario.customers, scenario.managers)
-    assert [(p.row, p.column) for p in problems] == [
+    assert [(p.row, p.column) for p in problems if p.is_error] == [
         (3, "customer_id"),  # unknown customer
         (4, "manager_id"),  # unknown manager
         (5, "customer_id"),  # C1 twice
         (5, "portfolio_type"),  # not a portfolio type
+    ]
+    left_out = sorted(set(scenario.customers["customer_id"]) - {"C1", "C2"})
+    assert [p.message for p in problems if not p.is_error] == [
+        f"{len(left_out)} customer(s) are in no portfolio ({', '.join(left_out)}): their income "
+        "counts for no manager"
     ]
     assert [
         p.message

@@ -13,6 +13,7 @@ import pandas as pd
 from portfolio_opt.model.instance import Instance
 
 WORKLOAD_UNITS = 1000  # workload and capacity are compared in thousandths
+MAX_COST_UNITS = 10_000  # costs finer than 0.0001 are rounded
 
 
 def _pair_table(instance: Instance, column: str) -> np.ndarray:
@@ -52,6 +53,15 @@ def _per_block(instance: Instance, per_customer: np.ndarray) -> np.ndarray:
     return out
 
 
+def cost_units(cost: np.ndarray) -> int:
+    """The smallest power of ten (at most MAX_COST_UNITS) that makes every cost a whole number,
+    so a cost of 0.3 is not rounded away."""
+    units = 1
+    while units < MAX_COST_UNITS and not np.allclose(cost * units, np.round(cost * units)):
+        units *= 10
+    return units
+
+
 def attach_affinity(instance: Instance) -> None:
     """Fill the instance's affinity cost, workload and capacity arrays from the scenario."""
     scenario = instance.scenario
@@ -71,7 +81,10 @@ def attach_affinity(instance: Instance) -> None:
     fallback = customers["customer_class"].map(lambda c: defaults.get(c, 0.0)).to_numpy(dtype=float)
     workload = np.where(np.isnan(workload), fallback[:, None], workload)
     if cost is not None:
-        instance.affinity_cost = np.round(_per_block(instance, cost)).astype(np.int64)
+        instance.affinity_units = cost_units(cost)
+        instance.affinity_cost = np.round(
+            _per_block(instance, cost) * instance.affinity_units
+        ).astype(np.int64)
     instance.workload = np.round(_per_block(instance, workload) * WORKLOAD_UNITS).astype(np.int64)
     instance.capacity = np.where(
         np.isnan(capacity), -1, np.floor(np.nan_to_num(capacity) * WORKLOAD_UNITS + 1e-6)

@@ -15,20 +15,9 @@ from typing import Any
 import numpy as np
 from ortools.sat.python import cp_model
 
-from portfolio_opt.model.goals import MISPLACED, GoalSpec, Means
-from portfolio_opt.model.instance import CHAIN_UNITS, STANDARD, Instance
+from portfolio_opt.model.goals import MISPLACED, GoalSpec, Means, goal_scale
+from portfolio_opt.model.instance import STANDARD, Instance
 from portfolio_opt.model.structure import Structure
-
-# Integer weights that put the goals on one scale for a weighted sum: per customer off the span,
-# per 0.01% off the mean target, per chain link cut, per industry, per customer moved.
-NORMALISE = {
-    "span": None,
-    "balance": 100.0,
-    "chain": float(CHAIN_UNITS),
-    "industry": 1.0,
-    "continuity": 1000.0,
-    "affinity": 1.0,
-}
 
 
 @dataclass
@@ -405,9 +394,7 @@ class SubModel:
     # -- solving -----------------------------------------------------------------------------
     def _weighted(self) -> cp_model.LinearExprT:
         weights = self._spec.weights or {}
-        scale = {g: weights.get(g, 0.0) / n for g, n in NORMALISE.items() if n}
-        scale["span"] = weights.get("span", 0.0) / max(self._instance.n_managers, 1)
-        # balance is in units of 1e6 per mean portfolio: 100 units = 0.01%
+        scale = {g: weights.get(g, 0.0) / goal_scale(self._instance, g) for g in self._spec.order}
         return sum(
             int(round(1000 * scale[g])) * self.goals[g]
             for g in self._spec.order

@@ -10,11 +10,32 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from portfolio_opt.model.instance import STANDARD, Instance
+from portfolio_opt.model.instance import CHAIN_UNITS, STANDARD, Instance
 from portfolio_opt.model.structure import Structure
 
 DEADBAND = 0.001  # balance within +-0.1% of the mean costs nothing: later goals keep that freedom
 HARD_BALANCE_MARGIN = 1e-4  # the model's integer targets are rounded: keep clear of the edge
+
+
+# One unit of each goal on a readable scale: a customer off the span (per manager), 0.01% off
+# the mean target, a chain link cut, an industry, a customer moved, a unit of affinity cost.
+NORMALISE = {
+    "span": None,
+    "balance": 100.0,
+    "chain": float(CHAIN_UNITS),
+    "industry": 1.0,
+    "continuity": 1000.0,
+    "affinity": None,
+}
+
+
+def goal_scale(instance: Instance, goal: str) -> float:
+    """How many of the model's integer units make one readable unit of ``goal``."""
+    if goal == "span":
+        return float(max(instance.n_managers, 1))
+    if goal == "affinity":
+        return float(instance.affinity_units)
+    return NORMALISE.get(goal) or 1.0
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,8 @@ class Instance:
     high: np.ndarray  # (3, M) upper band per portfolio kind
     unavailable_ids: list[str]
     units_per_money: float
-    affinity_cost: np.ndarray | None = None  # (B, M) integer cost
+    affinity_cost: np.ndarray | None = None  # (B, M) integer cost, in affinity_units
+    affinity_units: int = 1  # integer cost units per unit of the table's cost
     workload: np.ndarray | None = None  # (B, M) integer workload
     capacity: np.ndarray | None = None  # (M,) integer capacity, -1 for none
     chain_total_units: int = 0

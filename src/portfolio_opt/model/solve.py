@@ -16,12 +16,13 @@ from portfolio_opt.model.bounds import goal_bounds
 from portfolio_opt.model.collisions import find_collisions
 from portfolio_opt.model.construct import construct
 from portfolio_opt.model.continuity import keep_relationships
-from portfolio_opt.model.cpmodel import NORMALISE, SubModel, SubResult
+from portfolio_opt.model.cpmodel import SubModel, SubResult
 from portfolio_opt.model.goals import (
     GoalSpec,
     Means,
     better_plan,
     evaluate,
+    goal_scale,
     goal_spec,
     objective_key,
     portfolio_means,
@@ -82,13 +83,12 @@ class SolveParams:
         )
 
 
-def normalised_objective(values: Mapping[str, float], spec: GoalSpec, n_managers: int) -> float:
+def normalised_objective(values: Mapping[str, float], spec: GoalSpec, instance: Instance) -> float:
     """One number for the goals: each on a readable scale (customers, 0.01%, links, moves)."""
     weights = spec.weights or {g: 1.0 for g in spec.order}
     total = 0.0
     for goal in spec.order:
-        scale = n_managers if goal == "span" else (NORMALISE.get(goal) or 1.0)
-        total += weights.get(goal, 0.0) * values.get(goal, 0) / scale
+        total += weights.get(goal, 0.0) * values.get(goal, 0) / goal_scale(instance, goal)
     return round(total, 6)
 
 
@@ -430,8 +430,8 @@ def _finish(
         bounds[goal] = min(bounds.get(goal, 0.0), float(values[goal]))
     if proven:
         bounds.update({g: float(values[g]) for g in spec.order})
-    objective = normalised_objective(values, spec, instance.n_managers)
-    best_bound = normalised_objective(bounds, spec, instance.n_managers)
+    objective = normalised_objective(values, spec, instance)
+    best_bound = normalised_objective(bounds, spec, instance)
     return Result(
         SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE,
         assignment=plan_frame(instance, structure, assign),
@@ -454,8 +454,8 @@ def _progress_payload(
     instance: Instance,
     started: float,
 ) -> dict[str, object]:
-    objective = normalised_objective(values, spec, instance.n_managers)
-    bound = min(normalised_objective(bounds, spec, instance.n_managers), objective)
+    objective = normalised_objective(values, spec, instance)
+    bound = min(normalised_objective(bounds, spec, instance), objective)
     return {
         "incumbent": objective,
         "bound": bound,

@@ -6,7 +6,7 @@ from collections import Counter
 
 import numpy as np
 
-from portfolio_opt.model.goals import GoalSpec, Means
+from portfolio_opt.model.goals import GoalSpec, Means, goal_scale
 from portfolio_opt.model.instance import STANDARD, Instance
 from portfolio_opt.model.structure import Structure
 
@@ -144,11 +144,9 @@ class PlanState:
                 if value > 1e-9:
                     return False
             return False
-        from portfolio_opt.model.cpmodel import NORMALISE
-
         weighted = 0.0
         for goal in self.spec.order:
-            scale = self.inst.n_managers if goal == "span" else (NORMALISE.get(goal) or 1.0)
+            scale = goal_scale(self.inst, goal)
             weighted += self.spec.weights.get(goal, 0.0) * change.get(goal, 0.0) / scale
         return weighted < -1e-9
 

@@ -106,7 +106,9 @@ def _file(scenario: Scenario, table: str) -> str:
     return path.name if path is not None else f"{table}.csv"
 
 
-def payout_problems(scenario: Scenario, assignment: pd.DataFrame) -> list[Problem]:
+def payout_problems(
+    scenario: Scenario, assignment: pd.DataFrame, assignment_file: str = "assignment.csv"
+) -> list[Problem]:
     """Every error that stops :func:`compute_payout`, and the input warnings."""
     files = {table: path.name for table, path in scenario.files.items()}
     return [
@@ -121,7 +123,7 @@ def payout_problems(scenario: Scenario, assignment: pd.DataFrame) -> list[Proble
             scenario.policy,
             files,
         ),
-        *assignment_problems(assignment, scenario.customers, scenario.managers),
+        *assignment_problems(assignment, scenario.customers, scenario.managers, assignment_file),
     ]
 
 

@@ -276,6 +276,20 @@ def assignment_problems(
         )
         for i in ids.duplicated().to_numpy().nonzero()[0]
     ]
+    missing = sorted(known_customers - set(ids))
+    if missing:
+        shown = ", ".join(missing[:5]) + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
+        problems.append(
+            Problem(
+                file,
+                f"{len(missing)} customer(s) are in no portfolio ({shown}): their income counts "
+                "for no manager",
+                "add a row for each, or check that the plan is complete",
+                severity=Severity.WARNING,
+            )
+        )
     for row, kind in zip(_rows(assignment), text(assignment, "portfolio_type"), strict=True):
         if kind and kind not in PORTFOLIO_TYPES:
             problems.append(
