@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -316,3 +317,22 @@ def test_progress_text_runs_the_clock_and_shows_the_latest_report():
     text.state = {"incumbent": 12.5, "bound": 10.0, "gap": 0.2, "elapsed": 1.0}
     line = text.__rich__()
     assert "incumbent 12.500  bound 10.000  gap 20.0%  elapsed" in line
+
+
+def test_a_kill_while_writing_leaves_no_staging_folder(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    from portfolio_opt.cli import _terminated
+    from portfolio_opt.report.atomic import atomic_folder
+
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        with pytest.raises(SystemExit) as stopped, atomic_folder(tmp_path / "run") as staging:
+            (staging / "assignment.csv").write_text("customer_id,manager_id\n")
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler interrupts this at once
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert stopped.value.code == 128 + signal.SIGTERM
+    assert list(tmp_path.iterdir()) == []

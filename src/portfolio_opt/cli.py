@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -60,6 +61,13 @@ def _load(path: str) -> Scenario:
 @click.version_option(package_name="portfolio-opt")
 def main() -> None:
     """Split a branch's corporate customers among its managers, then set targets and pay."""
+    if threading.current_thread() is threading.main_thread():  # signals reach that one only
+        signal.signal(signal.SIGTERM, _terminated)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """A kill (SIGTERM) unwinds like an error, so no half-written staging folder is left."""
+    raise SystemExit(128 + signum)
 
 
 @main.command()

@@ -43,6 +43,7 @@ class Collision:
     expected: list[str]
     policy: dict[str, Any] = field(default_factory=dict)
     relations: list[dict[str, Any]] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)  # what the explanation must not say
 
     def scenario(self):
         return make_scenario(self.customers, self.managers, self.relations, policy=self.policy)
@@ -126,6 +127,31 @@ CASES = [
             ],
         ),
         id="normal_customer_pinned_to_the_ledger_manager",
+    ),
+    pytest.param(
+        # Two designated ledger managers must each hold at least 2 of the 3 ledger customers.
+        # Every standard customer must also rotate away from M1 (many more rules in play); the
+        # explanation names only the rule that cannot hold.
+        Collision(
+            [
+                *standard_customers(3, prefix="L", separate_ledger=True),
+                *standard_customers(12, prior_manager_id="M1", tenure_years=9),
+            ],
+            [
+                manager("M1"),
+                manager("M2"),
+                manager("M3"),
+                LEDGER_MANAGER,
+                manager("L2", "C", separate_ledger=True),
+            ],
+            ["this cannot hold: the separate_ledger portfolios' lower bounds add up to at most 3"],
+            policy={
+                "span": {"tolerance": 3, "separate_ledger": {"min": 2, "max": 3}},
+                "rotation": {"max_tenure_years": 5},
+            },
+            absent=["rotating"],
+        ),
+        id="only_the_rule_that_cannot_hold_is_named",
     ),
     pytest.param(
         # C00 and C01 are pinned to M3, who is on leave: unavailable managers hold none.
@@ -248,6 +274,8 @@ def test_solve_explains_the_collision(case: Collision) -> None:
     text = "\n".join(result.explanation)
     for fragment in case.expected:
         assert fragment in text
+    for fragment in case.absent:
+        assert fragment not in text
 
 
 @pytest.mark.parametrize("case", CASES)

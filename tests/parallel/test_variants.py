@@ -199,3 +199,15 @@ def test_values_that_clash_only_together_are_refused(branch_dir: Path) -> None:
     scenario = load_scenario(branch_dir)
     with pytest.raises(VariantError, match="min 9 is above max 5"):
         build_variants(scenario, ["span.premium.min=1,9", "span.premium.max=5,20"])
+
+
+def test_a_value_valid_only_with_another_axis_is_accepted(branch_dir: Path) -> None:
+    """max 3 alone clashes with the file's premium min; with min 2 beside it, it is fine."""
+    scenario = load_scenario(branch_dir, {"span.premium.min": 8})
+    with pytest.raises(VariantError, match=r"span\.premium\.max=3: min 8 is above max 3"):
+        build_variants(scenario, ["span.premium.max=3,12"])
+    variants = build_variants(scenario, ["span.premium.min=2", "span.premium.max=3,12"])
+    assert [v.overrides for v in variants] == [
+        {"span.premium.min": 2, "span.premium.max": 3},
+        {"span.premium.min": 2, "span.premium.max": 12},
+    ]

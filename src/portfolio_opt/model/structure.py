@@ -42,7 +42,7 @@ def _prior_kind_weight(instance: Instance) -> np.ndarray:
     return weight
 
 
-MAX_CORE_TRIES = 20  # solves spent making the explanation's set of rules minimal
+MAX_CORE_TRIES = 60  # solves spent making the explanation's set of rules minimal
 
 
 def _smallest_core(
@@ -51,15 +51,25 @@ def _smallest_core(
     literal_of: dict[int, cp_model.IntVar],
     core: set[int],
 ) -> set[int]:
-    """Drop each rule from the infeasible set in turn, keeping the drop when the rest still
-    cannot hold: what is left is a set no rule of which can be spared."""
-    for literal in sorted(core)[:MAX_CORE_TRIES]:
-        rest = core - {literal}
-        model.clear_assumptions()
-        model.add_assumptions([literal_of[i] for i in rest])
-        if solver.solve(model) == cp_model.INFEASIBLE:
-            core = rest
-    return core
+    """Drop rules from the infeasible set, halves first and then ever smaller runs, keeping a
+    drop when the rest still cannot hold: with enough tries no rule left can be spared."""
+    kept = sorted(core)
+    run, tries = max(len(kept) // 2, 1), 0
+    while tries < MAX_CORE_TRIES:
+        start = 0
+        while start < len(kept) and tries < MAX_CORE_TRIES:
+            rest = kept[:start] + kept[start + run :]
+            tries += 1
+            model.clear_assumptions()
+            model.add_assumptions([literal_of[i] for i in rest])
+            if rest and solver.solve(model) == cp_model.INFEASIBLE:
+                kept = rest
+            else:
+                start += run
+        if run == 1:
+            break
+        run //= 2
+    return set(kept)
 
 
 def band_facts(instance: Instance) -> list[str]:
@@ -203,7 +213,11 @@ def decide_structure(
         )
         names = [text for text, lit in assumptions.items() if lit.index in core]
         return (
-            [f"these cannot all hold together: {'; '.join(names)}"]
+            [
+                f"these cannot all hold together: {'; '.join(names)}"
+                if len(names) > 1
+                else f"this cannot hold: {names[0]}"
+            ]
             if names
             else ["no choice of portfolio kinds per manager fits the span bands"]
         ) + band_facts(instance)

@@ -244,13 +244,29 @@ def build_variants(
     drops = None
     if drop_counts is not None:
         drops = [managers_to_drop(scenario, k) for k in drop_counts]
+    variants = cross_product(axes, drops)
     for key, values in axes:  # each value alone first: the message names just that value
         for value in values:
-            check_overrides(scenario, {key: value})
-    variants = cross_product(axes, drops)
+            try:
+                check_overrides(scenario, {key: value})
+            except VariantError:
+                # A value may need another axis's value (a band's min with its max).
+                if not any(
+                    v.overrides.get(key) == value and _valid(scenario, v.overrides)
+                    for v in variants
+                ):
+                    raise
     for variant in variants:
         check_overrides(scenario, variant.overrides)
     return variants
+
+
+def _valid(scenario: Scenario, overrides: dict[str, object]) -> bool:
+    try:
+        check_overrides(scenario, overrides)
+    except VariantError:
+        return False
+    return True
 
 
 def check_overrides(scenario: Scenario, overrides: dict[str, object]) -> None:
