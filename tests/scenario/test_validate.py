@@ -181,3 +181,13 @@ def test_a_pin_to_an_unavailable_manager_is_left_for_solve_to_explain():
         ("warning", "customers.csv", 4, "pinned_manager_id")
     ]
     assert "pinned to manager 'M3', who is not available" in problems[0].message
+
+
+def test_an_affinity_industry_no_customer_has_is_a_warning():
+    """A misspelled industry would silently apply to nobody (its costs and workloads lost)."""
+    scenario, problems = inspect_scenario(DATA / "warning" / "AffinityIndustryUnknown")
+    assert scenario is not None
+    assert [(p.severity, p.file, p.row, p.column) for p in problems] == [
+        ("warning", "affinity.csv", 3, "industry")
+    ]
+    assert "no customer is in industry '鋼鐵業'" in problems[0].message

@@ -195,4 +195,25 @@ def affinity_valid(
         )
         for p in neither
     ]
-    return problems
+    return problems + _unmatched_industries(affinity, customers, label)
+
+
+def _unmatched_industries(
+    affinity: pd.DataFrame, customers: pd.DataFrame, label: str
+) -> list[Problem]:
+    """An industry row no customer belongs to applies to nobody: often a misspelling."""
+    known = set(customers["industry"])
+    by_industry = (affinity["customer_id"] == "") & (affinity["industry"] != "")
+    unmatched = np.flatnonzero(by_industry & ~affinity["industry"].isin(known))
+    return [
+        Problem(
+            label,
+            f"no customer is in industry {affinity['industry'].iloc[p]!r}: the row applies to "
+            "nobody",
+            "check the spelling against the customers' industry column",
+            row=_row(int(p)),
+            column="industry",
+            severity=Severity.WARNING,
+        )
+        for p in unmatched[:20]
+    ]
