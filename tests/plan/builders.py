@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from itertools import product
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +125,18 @@ def with_rows(rows: list[dict[str, Any]], **changes: dict[str, Any]) -> list[dic
         key = next(iter(row.values()))
         out.append({**row, **changes.get(key, {})})
     return out
+
+
+def cheapest_valid_plan(
+    scenario: Scenario, managers: list[str], cost: Callable[[dict[str, str]], int]
+) -> dict[str, str] | None:
+    """Of every plan of a tiny branch ({customer: manager}), the cheapest the checker accepts."""
+    from portfolio_opt.plan import check_plan
+
+    ids = scenario.customers["customer_id"].astype(str).tolist()
+    plans = [dict(zip(ids, chosen, strict=True)) for chosen in product(managers, repeat=len(ids))]
+    for choice in sorted(plans, key=cost):
+        frame = plan({m: [c for c, mm in choice.items() if mm == m] for m in managers})
+        if not check_plan(scenario, frame):
+            return choice
+    return None

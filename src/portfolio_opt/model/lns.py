@@ -29,6 +29,9 @@ from portfolio_opt.model.polish import polish_chain
 from portfolio_opt.model.state import PlanState
 from portfolio_opt.model.structure import Structure
 
+MAX_SIZE = 8  # managers in a neighbourhood, at most
+MAX_SIZE_COST_LED = 14
+
 
 @dataclass
 class SearchBudget:
@@ -78,6 +81,8 @@ class LargeNeighbourhoodSearch:
             g not in order or order.index("affinity") < order.index(g) for g in ("balance", "chain")
         )
         self._affinity_share = (0.6 if leads else 0.2) if affinity else 0.0
+        # Cost-led sub-models (assignment with capacities) solve fast: let them grow larger.
+        self._max_size = MAX_SIZE_COST_LED if leads else MAX_SIZE
 
     def _kind_weights(self) -> np.ndarray:
         counts = np.array([len(self.structure.managers_of(k)) for k in self._kinds], dtype=float)
@@ -217,7 +222,7 @@ class LargeNeighbourhoodSearch:
     def _accept(self, result: SubResult) -> bool:
         """Adapt the neighbourhood size to how the sub-model went; keep its plan if better."""
         self.iterations += 1
-        self.size = min(self.size + 1, 8) if result.proven else max(self.size - 1, 2)
+        self.size = min(self.size + 1, self._max_size) if result.proven else max(self.size - 1, 2)
         if not result.assign:
             return False
         candidate = with_changes(self.assign, result.assign)

@@ -270,6 +270,13 @@ def _attempt(
     timings["construct"] = time.monotonic() - started - timings["structure"]
     proven = False
     iterations = 0
+
+    def search(start: np.ndarray, seconds: float) -> tuple[np.ndarray, int]:
+        return _search(
+            instance, structure, means, spec, start, params, seconds, deadline,
+            relaxed, guide, bounds, started, progress, stop,
+        )  # fmt: skip
+
     if _exact(instance, structure):
         method = "exact CP-SAT model"
         announce(progress, "solving the exact model, goal by goal")
@@ -324,40 +331,10 @@ def _attempt(
             method += ", then large-neighbourhood search"
             announce(progress, "searching")
             search_s = budget_s * (1 - EXACT_SHARE) if params.deterministic else budget_s
-            assign, iterations = _search(
-                instance,
-                structure,
-                means,
-                spec,
-                assign,
-                params,
-                search_s,
-                deadline,
-                relaxed,
-                guide,
-                bounds,
-                started,
-                progress,
-                stop,
-            )
+            assign, iterations = search(assign, search_s)
     else:
         method = "large-neighbourhood search (CP-SAT sub-models)"
-        assign, iterations = _search(
-            instance,
-            structure,
-            means,
-            spec,
-            assign,
-            params,
-            budget_s,
-            deadline,
-            relaxed,
-            guide,
-            bounds,
-            started,
-            progress,
-            stop,
-        )
+        assign, iterations = search(assign, budget_s)
     return means, assign, bounds, proven, iterations, method, timings
 
 
