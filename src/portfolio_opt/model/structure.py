@@ -43,6 +43,7 @@ def _prior_kind_weight(instance: Instance) -> np.ndarray:
 
 
 MAX_CORE_TRIES = 60  # solves spent making the explanation's set of rules minimal
+CORE_TRY_S = 1.0
 
 
 def _smallest_core(
@@ -55,6 +56,9 @@ def _smallest_core(
     drop when the rest still cannot hold: with enough tries no rule left can be spared."""
     kept = sorted(core)
     run, tries = max(len(kept) // 2, 1), 0
+    # Each try is small; one that cannot decide in a second keeps its rules (never too few).
+    solver.parameters.max_time_in_seconds = CORE_TRY_S
+    solver.parameters.max_deterministic_time = CORE_TRY_S
     while tries < MAX_CORE_TRIES:
         start = 0
         while start < len(kept) and tries < MAX_CORE_TRIES:
