@@ -292,6 +292,8 @@ def test_payout_on_an_edited_plan_lists_its_problems_and_exits_1(
     assert result.exit_code == 1, result.output
     assert "ERROR   hand_edited.csv" in result.output
     assert "'M99'" in result.output and "assigned twice" in result.output
+    assert "WARNING" not in result.output  # each cell's problem said once
+    assert "nothing was paid" in result.output
     assert not (tmp_path / "pay").exists()
 
 

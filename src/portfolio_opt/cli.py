@@ -34,7 +34,7 @@ console = Console(stderr=True, highlight=False)
 out_console = Console(highlight=False, soft_wrap=True)
 
 
-def _print_problems(problems: list[Problem]) -> None:
+def _print_problems(problems: list[Problem], outcome: str = "nothing was solved") -> None:
     errors = [p for p in problems if p.is_error]
     warnings = [p for p in problems if not p.is_error]
     for p in errors:
@@ -43,7 +43,7 @@ def _print_problems(problems: list[Problem]) -> None:
         out_console.print(f"WARNING {p}", markup=False)
     if errors:
         out_console.print(
-            f"{len(errors)} error(s), {len(warnings)} warning(s): nothing was solved.", markup=False
+            f"{len(errors)} error(s), {len(warnings)} warning(s): {outcome}.", markup=False
         )
 
 
@@ -257,9 +257,11 @@ def payout(scenario: str, assignment: str, out: str | None) -> None:
     loaded = _load(scenario)
     plan, problems = read_assignment(Path(assignment), loaded)
     if plan is not None and not any(p.is_error for p in problems):
-        problems += payout_problems(loaded, plan, Path(assignment).name)
+        found = payout_problems(loaded, plan, Path(assignment).name)
+        said = {(p.row, p.column) for p in found}  # the payout's words for a cell win
+        problems = [p for p in problems if (p.row, p.column) not in said or p.is_error] + found
     if plan is None or any(p.is_error for p in problems):
-        _print_problems(problems)
+        _print_problems(problems, "nothing was paid")
         sys.exit(EXIT_BAD_INPUT)
     _print_problems(problems)  # warnings only
     result = compute_payout(loaded, plan)

@@ -206,6 +206,20 @@ CASES = [
         id="rotation_with_a_single_eligible_manager",
     ),
     pytest.param(
+        # The same cause for three customers is said once, naming them all.
+        Collision(
+            [
+                *(premium(f"P{i}", prior_manager_id="A1", tenure_years=6) for i in range(3)),
+                *standard_customers(9),
+            ],
+            [manager("A1", "A"), manager("M1"), manager("M2")],
+            ["3 customers (P0, P1, P2) must rotate away from A1"],
+            policy={"rotation": {"max_tenure_years": 5}},
+            absent=["customer P1 must rotate"],
+        ),
+        id="one_cause_of_many_customers_said_once",
+    ),
+    pytest.param(
         # C00 is pinned to the manager the rotation rule takes it away from.
         Collision(
             [

@@ -20,6 +20,8 @@ CASES = [
     ("EmptyCustomersFile", "customers.csv", None, None, "the file is empty"),
     # a header and no rows; relations.csv names C1, which is not reported as unknown
     ("NoCustomerRows", "customers.csv", None, None, "the table has no customers"),
+    # a header and no rows; customers name prior managers, which are not reported as unknown
+    ("NoManagerRows", "managers.csv", None, None, "the table has no managers"),
     # bytes that are neither UTF-8 nor GB18030
     ("UnreadableEncoding", "customers.csv", None, None, "unknown encoding"),
     # a data row with more cells than the header: row 3 is the bad line
@@ -184,7 +186,12 @@ def test_a_blank_pin_is_not_a_pin_to_a_manager_with_a_blank_id():
     assert [p.column for p in errors] == ["manager_id"]
 
 
-def test_an_empty_customers_table_is_the_one_problem_reported():
-    assert [(p.file, p.message) for p in errors_of("NoCustomerRows")] == [
-        ("customers.csv", "the table has no customers")
-    ]
+@pytest.mark.parametrize(
+    ("folder", "file", "message"),
+    [
+        ("NoCustomerRows", "customers.csv", "the table has no customers"),
+        ("NoManagerRows", "managers.csv", "the table has no managers"),
+    ],
+)
+def test_an_empty_table_is_the_one_problem_reported(folder: str, file: str, message: str):
+    assert [(p.file, p.message) for p in errors_of(folder)] == [(file, message)]

@@ -216,17 +216,25 @@ def kind_counts_fit(instance: Instance) -> list[str]:
 
 
 def rotation_without_alternative(instance: Instance) -> list[str]:
-    reasons = []
+    """Customers that must rotate away from every manager who may hold their kind; one line
+    per kind and managers left, naming the customers."""
+    stuck: dict[tuple[int, tuple[int, ...]], list[str]] = {}
     for b in np.flatnonzero(instance.kind >= 0):
         if not instance.forbidden[b] or instance.pin[b] >= 0:
             continue
-        options = set(_eligible(instance, int(instance.kind[b]))) - instance.forbidden[b]
-        if not options:
-            held = ", ".join(instance.manager_ids[m] for m in sorted(instance.forbidden[b]))
-            reasons.append(
-                f"{_describe_block(instance, int(b))} must rotate away from {held}, but no other "
-                f"manager may hold a {KIND_NAMES[int(instance.kind[b])]} portfolio."
+        kind = int(instance.kind[b])
+        if not set(_eligible(instance, kind)) - instance.forbidden[b]:
+            stuck.setdefault((kind, tuple(sorted(instance.forbidden[b]))), []).extend(
+                _block_ids(instance, int(b))
             )
+    reasons = []
+    for (kind, held), ids in stuck.items():
+        who = "customer " + ids[0] if len(ids) == 1 else f"{len(ids)} customers ({_names(ids)})"
+        reasons.append(
+            f"{who} must rotate away from {', '.join(instance.manager_ids[m] for m in held)}, "
+            f"but no other manager may hold a {KIND_NAMES[kind]} portfolio: lower their "
+            "tenure_years, raise max_tenure_years, or make another manager eligible."
+        )
     return reasons
 
 

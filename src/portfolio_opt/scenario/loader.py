@@ -80,6 +80,9 @@ def _cross_checks(
     ]
     if not len(customers):  # every reference to a customer would be reported unknown
         return [*rules.some_customers(customers, c_label), *problems]
+    if not len(managers):  # likewise every reference to a manager
+        references = {"prior_manager_id", "pinned_manager_id"}
+        return [p for p in problems if not (p.file == c_label and p.column in references)]
     if "relations" in frames:
         problems += rules.relations_valid(frames["relations"], customers, labels["relations"])
     if "affinity" in frames:
