@@ -338,3 +338,29 @@ def test_a_kill_while_writing_leaves_no_staging_folder(tmp_path: Path) -> None:
         signal.signal(signal.SIGTERM, previous)
     assert stopped.value.code == 128 + signal.SIGTERM
     assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_stops_the_search_and_writes_the_best_plan_so_far(tmp_path: Path) -> None:
+    """The first Ctrl-C (SIGINT) ends the search early; the plan found so far is written."""
+    import signal
+    import subprocess
+    import sys
+
+    city = Path(__file__).parents[1] / "scenarios" / "city-branch"
+    out = tmp_path / "run"
+    command = "from portfolio_opt.cli import main; main()"
+    args = ["solve", str(city), "--out", str(out), "--time-limit", "120", "--workers", "1"]
+    process = subprocess.Popen(
+        [sys.executable, "-c", command, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    time.sleep(8)  # loaded, and searching
+    process.send_signal(signal.SIGINT)
+    signalled = time.monotonic()
+    output, _ = process.communicate(timeout=100)
+    text = output.decode()
+
+    assert process.returncode == 0, text
+    assert time.monotonic() - signalled < 30, "the search went on after Ctrl-C"
+    assert "Stopping: keeping the best plan so far" in text
+    assert (out / "assignment.csv").exists()
+    assert run("verify", str(city), str(out / "assignment.csv")).exit_code == 0

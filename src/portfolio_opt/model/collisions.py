@@ -198,13 +198,19 @@ def kind_counts_fit(instance: Instance) -> list[str]:
         fits = [k for k in range(1, len(eligible) + 1) if lows[:k].sum() <= need <= highs[:k].sum()]
         if not fits:
             low, high = int(lows.min()), int(highs.max())
+            why = (
+                f"{len(eligible)} portfolios hold at most {int(highs.sum())}"
+                if need > highs.sum()
+                else f"one portfolio needs at least {low}"
+                if need < low
+                else "no count of portfolios brings their least and most sizes around it"
+            )
             reasons.append(
                 f"{need} {KIND_NAMES[kind]} customers fit no number of "
                 f"{KIND_NAMES[kind]} portfolios "
-                f"of {low}..{high} customers with {len(eligible)} eligible manager(s): "
-                f"{len(eligible)} portfolios hold at most {int(highs.sum())}, and one portfolio "
-                f"needs at least {low}. Set [span.{KIND_NAMES[kind]}] min/max, or change the "
-                "number of eligible managers."
+                f"of {low}..{high} customers with {len(eligible)} eligible manager(s): {why}. "
+                f"Set [span.{KIND_NAMES[kind]}] min/max, or change the number of eligible "
+                "managers."
             )
     n, lows, highs = instance.n_customers, instance.low.min(axis=0), instance.high.max(axis=0)
     if highs.sum() < n:

@@ -408,6 +408,7 @@ class SubModel:
         seed: int,
         deterministic: bool,
         probing: bool = True,
+        stop: Callable[[], bool] | None = None,
     ) -> SubResult:
         """Solve stage by stage; return the best assignment found and each stage's bound.
 
@@ -424,6 +425,8 @@ class SubModel:
             stages = stages[1:]  # the hard rules are constraints: no violation to minimise
         result = SubResult(assign={})
         solver = cp_model.CpSolver()
+        # Ctrl-C belongs to the caller, who keeps the best plan so far; CP-SAT would swallow it.
+        solver.parameters.catch_sigint_signal = False
         solver.parameters.num_workers = max(workers, 1)
         solver.parameters.random_seed = seed
         if deterministic:
@@ -434,6 +437,9 @@ class SubModel:
         exprs = [(g, e) for g, e in built if e is not None and not isinstance(e, int)]
         spent = 0.0  # time used so far (deterministic time in deterministic mode)
         for position, (stage, expr) in enumerate(exprs):
+            if stop is not None and stop() and result.assign:
+                result.proven = False
+                break  # asked to stop: keep what the stages so far found
             # Time left is shared by the stages left: an easy stage leaves more for the next.
             share = max(time_limit_s - spent, 0.05) / (len(exprs) - position)
             model.minimize(expr)

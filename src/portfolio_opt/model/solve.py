@@ -300,7 +300,11 @@ def _attempt(
             # A deterministic budget must not depend on how long the steps before took.
             remaining = budget_s if params.deterministic else max(deadline - time.monotonic(), 0.5)
             return sub.solve(
-                remaining * EXACT_SHARE, params.workers, params.seed, params.deterministic
+                remaining * EXACT_SHARE,
+                params.workers,
+                params.seed,
+                params.deterministic,
+                stop=stop,
             )
 
         # The hard rules as constraints first, so the goals are optimised from the first

@@ -96,6 +96,7 @@ def band_facts(instance: Instance) -> list[str]:
             f"{KIND_NAMES[k]} portfolio of {int(lows.min())}..{int(highs.max())} customers, "
             f"{int(highs.sum())} at most all together."
         )
+    facts.append(f"Each of the {m} available managers holds one kind of portfolio.")
     personal = instance.scenario.available_managers.reset_index(drop=True)
     for column in ("min_customers", "max_customers"):
         set_ = personal[personal[column].notna()]
@@ -197,6 +198,7 @@ def decide_structure(
         model.add(sum(same) <= len(same) - 1)
     model.add_assumptions(list(assumptions.values()))
     solver = cp_model.CpSolver()
+    solver.parameters.catch_sigint_signal = False  # Ctrl-C is the caller's
     solver.parameters.max_deterministic_time = time_limit_s
     if not deterministic:  # a wall-clock limit would make the answer depend on the machine
         solver.parameters.max_time_in_seconds = time_limit_s
