@@ -398,8 +398,9 @@ def _finish(
         return Result(
             SolveStatus.NO_PLAN,
             explanation=[
-                "No plan keeping every hard rule was found within the time limit "
-                f"({params.time_limit_s:g} s); try a longer --time-limit.",
+                "No plan keeping every hard rule was found in the "
+                f"{params.time_limit_s:g} s the search had (the time limit, less loading); "
+                "try a longer --time-limit.",
                 *(
                     f"If a longer limit finds none either: {reason[0].lower()}{reason[1:]}"
                     for reason in _band_explanation(instance, structure)
