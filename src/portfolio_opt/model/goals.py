@@ -17,16 +17,9 @@ DEADBAND = 0.001  # balance within +-0.1% of the mean costs nothing: later goals
 HARD_BALANCE_MARGIN = 1e-4  # the model's integer targets are rounded: keep clear of the edge
 
 
-# One unit of each goal on a readable scale: a customer off the span (per manager), 0.01% off
-# the mean target, a chain link cut, an industry, a customer moved, a unit of affinity cost.
-NORMALISE = {
-    "span": None,
-    "balance": 100.0,
-    "chain": float(CHAIN_UNITS),
-    "industry": 1.0,
-    "continuity": 1000.0,
-    "affinity": None,
-}
+# Model units in one readable unit: 0.01% off the mean target, a chain link cut, an industry,
+# a customer moved. Span (a customer off, per manager) and affinity depend on the instance.
+NORMALISE = {"balance": 100.0, "chain": float(CHAIN_UNITS), "industry": 1.0, "continuity": 1000.0}
 
 
 def goal_scale(instance: Instance, goal: str) -> float:
@@ -35,7 +28,7 @@ def goal_scale(instance: Instance, goal: str) -> float:
         return float(max(instance.n_managers, 1))
     if goal == "affinity":
         return float(instance.affinity_units)
-    return NORMALISE.get(goal) or 1.0
+    return NORMALISE.get(goal, 1.0)
 
 
 @dataclass(frozen=True)

@@ -272,10 +272,24 @@ def _attempt(
     iterations = 0
 
     def search(start: np.ndarray, seconds: float) -> tuple[np.ndarray, int]:
-        return _search(
-            instance, structure, means, spec, start, params, seconds, deadline,
-            relaxed, guide, bounds, started, progress, stop,
-        )  # fmt: skip
+        """Large-neighbourhood search from ``start`` until the deadline: plan and steps."""
+        lns = LargeNeighbourhoodSearch(
+            instance,
+            structure,
+            means,
+            spec,
+            start,
+            SearchBudget(seconds, params.workers, params.seed, params.deterministic),
+            guide=guide,
+            pruner=lambda plan: proven_ban_mask(instance, structure, means, spec, plan, relaxed),
+        )
+
+        def report(values: dict[str, int], _: float) -> None:
+            if progress is not None:
+                progress(_progress_payload(values, bounds, spec, instance, started))
+
+        lns.run(deadline, report, stop)
+        return lns.assign, lns.iterations
 
     if _exact(instance, structure):
         method = "exact CP-SAT model"
@@ -340,42 +354,6 @@ def _attempt(
         method = "large-neighbourhood search (CP-SAT sub-models)"
         assign, iterations = search(assign, budget_s)
     return means, assign, bounds, proven, iterations, method, timings
-
-
-def _search(
-    instance: Instance,
-    structure: Structure,
-    means: Means,
-    spec: GoalSpec,
-    assign: np.ndarray,
-    params: SolveParams,
-    budget_s: float,
-    deadline: float,
-    relaxed: Relaxed | None,
-    guide: np.ndarray | None,
-    bounds: dict[str, float],
-    started: float,
-    progress: ProgressFn | None,
-    stop: Callable[[], bool] | None,
-) -> tuple[np.ndarray, int]:
-    """Large-neighbourhood search from ``assign`` until the deadline: the plan and its steps."""
-    search = LargeNeighbourhoodSearch(
-        instance,
-        structure,
-        means,
-        spec,
-        assign,
-        SearchBudget(budget_s, params.workers, params.seed, params.deterministic),
-        guide=guide,
-        pruner=lambda plan: proven_ban_mask(instance, structure, means, spec, plan, relaxed),
-    )
-
-    def report(values: dict[str, int], _: float) -> None:
-        if progress is not None:
-            progress(_progress_payload(values, bounds, spec, instance, started))
-
-    search.run(deadline, report, stop)
-    return search.assign, search.iterations
 
 
 def _finish(
