@@ -353,14 +353,15 @@ def test_ctrl_c_stops_the_search_and_writes_the_best_plan_so_far(tmp_path: Path)
     process = subprocess.Popen(
         [sys.executable, "-c", command, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
-    time.sleep(8)  # loaded, and searching
+    time.sleep(4)  # loaded, and keeping last year's relationships (city-branch: continuity first)
     process.send_signal(signal.SIGINT)
-    signalled = time.monotonic()
     output, _ = process.communicate(timeout=100)
     text = output.decode()
 
     assert process.returncode == 0, text
-    assert time.monotonic() - signalled < 30, "the search went on after Ctrl-C"
     assert "Stopping: keeping the best plan so far" in text
     assert (out / "assignment.csv").exists()
+    # The search had 120 s; it ran about 4 s (less loading) before the signal.
+    solve_seconds = json.loads((out / "kpis.json").read_text())["solve_seconds"]
+    assert solve_seconds < 8, f"the search went on for {solve_seconds:.1f} s after Ctrl-C"
     assert run("verify", str(city), str(out / "assignment.csv")).exit_code == 0

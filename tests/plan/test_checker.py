@@ -376,3 +376,9 @@ def test_every_violation_names_its_rule_and_ids():
     assert {"premium_only", "group", "span"} <= set(rules(violations))
     assert all(v.message and (v.customers or v.managers) for v in violations)
     assert str(violations[0]).startswith(f"[{violations[0].rule}] ")
+
+
+def test_customers_of_an_unknown_manager_are_one_violation():
+    found = only(check_plan(small_scenario(), small_plan(S1="M9", S3="M9")), "unknown_id")
+    assert len(found) == 1
+    assert set(found[0].customers) == {"S1", "S3"} and found[0].managers == ("M9",)

@@ -9,6 +9,7 @@ managers cannot: making room for one group often takes a chain of moves across m
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -32,6 +33,7 @@ def keep_relationships(
     workers: int,
     seed: int,
     deterministic: bool,
+    stop: Callable[[], bool] | None = None,
 ) -> np.ndarray:
     """A plan with as few moves as the hard rules allow, or ``assign`` if none is better.
 
@@ -44,6 +46,8 @@ def keep_relationships(
     kinds = [k for k in range(3) if len(structure.managers_of(k)) > 1]
     sizes = [int((instance.kind == k).sum()) for k in kinds]
     for kind, size in zip(kinds, sizes, strict=True):
+        if stop is not None and stop():
+            break
         managers = structure.managers_of(kind)
         blocks = np.flatnonzero(instance.kind == kind)
         offered = _choices(instance, structure, kind, blocks, best, rng)
@@ -51,7 +55,7 @@ def keep_relationships(
             instance, structure, means, only_continuity, managers, blocks, best, offered=offered
         )
         share = time_limit_s * size / max(sum(sizes), 1)
-        outcome = sub.solve(share, workers, seed, deterministic, probing=False)
+        outcome = sub.solve(share, workers, seed, deterministic, probing=False, stop=stop)
         best = better_plan(instance, structure, means, spec, best, outcome.assign)
     return best
 

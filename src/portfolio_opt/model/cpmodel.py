@@ -7,7 +7,9 @@ policy's order, each stage fixing the goal before it (lexicographic), or as one 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -18,6 +20,31 @@ from ortools.sat.python import cp_model
 from portfolio_opt.model.goals import MISPLACED, GoalSpec, Means, goal_scale
 from portfolio_opt.model.instance import STANDARD, Instance
 from portfolio_opt.model.structure import Structure
+
+STOP_POLL_S = 0.1  # how often a running solve looks whether it was asked to stop
+
+
+@contextmanager
+def stopped_when(stop: Callable[[], bool] | None, solver: cp_model.CpSolver) -> Iterator[None]:
+    """While in the block, a solve of ``solver`` ends soon after ``stop()`` turns true."""
+    if stop is None:
+        yield
+        return
+    done = threading.Event()
+
+    def watch() -> None:
+        # Asked again while stop() holds: a request made just before the solve began is lost.
+        while not done.wait(STOP_POLL_S):
+            if stop():
+                solver.stop_search()
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
 
 
 @dataclass
@@ -447,7 +474,8 @@ class SubModel:
                 solver.parameters.max_deterministic_time = share
             else:
                 solver.parameters.max_time_in_seconds = share
-            status = solver.solve(model)
+            with stopped_when(stop, solver):
+                status = solver.solve(model)
             spent += solver.response_proto.deterministic_time if deterministic else solver.wall_time
             if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 result.status = solver.status_name(status)

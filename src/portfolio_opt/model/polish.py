@@ -4,6 +4,7 @@ manager of one kind, accepted only when no goal ranked above balance gets worse.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -67,8 +68,18 @@ def _best(state: PlanState, candidates: list[list[Move]]) -> list[Move] | None:
     return best_moves
 
 
-def polish_balance(state: PlanState, deadline: float, rng: np.random.Generator) -> int:
-    """Improve balance until no pair of managers gains or time runs out; return moves made."""
+def _time_up(deadline: float, stop: Callable[[], bool] | None) -> bool:
+    return time.monotonic() > deadline or (stop is not None and stop())
+
+
+def polish_balance(
+    state: PlanState,
+    deadline: float,
+    rng: np.random.Generator,
+    stop: Callable[[], bool] | None = None,
+) -> int:
+    """Improve balance until no pair of managers gains, time runs out or ``stop()`` turns true;
+    return the moves made."""
     inst = state.inst
     made = 0
     for kind in range(3):
@@ -76,7 +87,7 @@ def polish_balance(state: PlanState, deadline: float, rng: np.random.Generator) 
         if len(managers) < 2:
             continue
         stale, rounds = 0, 0
-        while stale < 3 and rounds < MAX_ROUNDS and time.monotonic() < deadline:
+        while stale < 3 and rounds < MAX_ROUNDS and not _time_up(deadline, stop):
             rounds += 1
             dev = state.total[managers] - state.means.mean[managers]
             order = np.argsort(dev)
@@ -122,9 +133,15 @@ def _swap_partners(state: PlanState, b: int, target: int, limit: int = 8) -> lis
     return same[:limit]
 
 
-def polish_chain(state: PlanState, deadline: float, passes: int = 6) -> int:
+def polish_chain(
+    state: PlanState,
+    deadline: float,
+    passes: int = 6,
+    stop: Callable[[], bool] | None = None,
+) -> int:
     """Move or swap blocks towards the managers they are linked to (a Fiduccia-Mattheyses-like
-    pass), keeping every band and bound; stops when a pass finds nothing or time runs out."""
+    pass), keeping every band and bound; stops when a pass finds nothing, time runs out or
+    ``stop()`` turns true."""
     inst = state.inst
     made = 0
     for _ in range(passes):
@@ -134,7 +151,7 @@ def polish_chain(state: PlanState, deadline: float, passes: int = 6) -> int:
             key=lambda b: -sum(w for _, w in state.adjacency[b]),
         )
         for b in order:
-            if time.monotonic() > deadline:
+            if _time_up(deadline, stop):
                 return made
             here = int(state.assign[b])
             links = _links_by_manager(state, b)

@@ -171,7 +171,7 @@ def solve_instance(
             )
     means, assign, bounds, proven, iterations, method, timings = attempt
     timings["search"] = time.monotonic() - started - sum(timings.values())
-    return _finish(
+    result = _finish(
         instance,
         structure,
         means,
@@ -185,6 +185,12 @@ def solve_instance(
         params,
         started,
     )
+    if result.status is SolveStatus.NO_PLAN and stop is not None and stop():
+        result.explanation = [
+            "Stopped before the search found a plan keeping every hard rule; "
+            "run again and let it finish."
+        ]
+    return result
 
 
 def _attempt(
@@ -220,6 +226,7 @@ def _attempt(
             params.workers,
             params.seed,
             params.deterministic,
+            stop,
         )
         state = PlanState(instance, structure, means, spec, kept)
         polish_deadline = time.monotonic() + params.time_limit_s * 0.1  # repairs what is missed
@@ -228,10 +235,11 @@ def _attempt(
             state,
             math.inf if params.deterministic else polish_deadline,
             np.random.default_rng(params.seed),
+            stop,
         )
     if "chain" in spec.order and len(instance.edge_u):
         chain_deadline = math.inf if params.deterministic else started + params.time_limit_s * 0.5
-        polish_chain(state, chain_deadline)
+        polish_chain(state, chain_deadline, stop=stop)
     assign = state.assign
     bounds: dict[str, float] = {k: float(v) for k, v in goal_bounds(instance).items()}
     guide = None

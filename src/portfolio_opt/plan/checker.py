@@ -325,16 +325,21 @@ def _known_ids(view: PlanView) -> list[Violation]:
     """Every id in the assignment names a customer or manager of the scenario."""
     known_c, known_m = set(view.customer_ids), set(view.manager_ids)
     out = []
+    strangers: dict[str, list[str]] = {}
     for cid, mid in zip(view.rows["customer_id"], view.rows["manager_id"], strict=True):
         if cid not in known_c:
             what = f"customer {cid!r}" if cid else "a row with a blank customer_id"
             message = f"{what} (manager {mid or 'blank'}) is not in the customers table"
             out.append(Violation("unknown_id", message, (cid,), (mid,) if mid else ()))
         elif mid and mid not in known_m:
-            message = (
-                f"customer {cid} is given to manager {mid!r}, who is not in the managers table"
-            )
-            out.append(Violation("unknown_id", message, (cid,), (mid,)))
+            strangers.setdefault(mid, []).append(cid)
+    for mid, cids in strangers.items():
+        given = f"customer {cids[0]} is" if len(cids) == 1 else f"customers {names(cids)} are"
+        message = (
+            f"{given} given to manager {mid!r}, who is not in the managers table: "
+            "use a manager_id from the managers table"
+        )
+        out.append(Violation("unknown_id", message, tuple(cids), (mid,)))
     return out
 
 
