@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 
 from plan.builders import make_scenario
 from portfolio_opt.model.bounds import industry_bound
 from portfolio_opt.model.instance import build_instance
 from portfolio_opt.model.result import SolveStatus
 from portfolio_opt.plan.checker import customer_targets
+from portfolio_opt.scenario.loader import load_scenario
 
 from .helpers import holdings, manager_of, solve_fast, standard_customers, valid_plan
 
@@ -20,6 +24,7 @@ def manager(mid: str, grade: str = "B") -> dict[str, Any]:
 
 
 MANAGERS = [manager("M1"), manager("M2"), manager("M3")]
+DEMO = Path(__file__).parents[2] / "scenarios" / "demo"
 
 
 def lopsided_customers() -> list[dict[str, Any]]:
@@ -214,3 +219,54 @@ def test_industry_bound_counts_an_industry_too_big_for_one_portfolio() -> None:
     result = solve_fast(scenario)
     valid_plan(scenario, result)
     assert result.goals["industry"] >= industry_bound(instance)
+
+
+def test_span_spreads_standard_customers_evenly_beside_small_portfolios() -> None:
+    """The demo branch: N/M is 10, the premium and separate-ledger portfolios hold 11 and 5, so
+    the 44 standard customers go 11 + 11 + 11 + 11, not 10 + 11 + 11 + 12 (which is as far from
+    N/M in total)."""
+    scenario = load_scenario(DEMO, {"balance.max_deviation": None})
+
+    plan = valid_plan(scenario, solve_fast(scenario, time_limit_s=5))
+
+    standard = plan.loc[plan["portfolio_type"] == "standard"]
+    assert standard.groupby("manager_id").size().tolist() == [11, 11, 11, 11]
+
+
+@pytest.mark.parametrize("bound", [0.1, None])
+def test_balance_is_measured_over_the_managers_who_may_hold_customers(bound: float | None) -> None:
+    """The demo branch with one manager who may hold nobody (max_customers = 0): the standard
+    portfolios are balanced among themselves, under a hard bound and as a goal."""
+    demo = load_scenario(DEMO, {"span.tolerance": 5, "balance.max_deviation": bound})
+    managers = demo.managers.copy()
+    managers.loc[managers["manager_id"] == "M003", "max_customers"] = 0
+    managers.loc[managers["manager_id"] == "M005", "max_customers"] = 15
+    scenario = replace(demo, managers=managers)
+
+    plan = valid_plan(scenario, solve_fast(scenario, time_limit_s=5))
+
+    standard = plan.loc[plan["portfolio_type"] == "standard"]
+    totals = customer_targets(scenario)[standard["customer_id"]].groupby(
+        standard["manager_id"].to_numpy()
+    )
+    sums = totals.sum()
+    assert "M003" not in set(plan["manager_id"])
+    # With balance last (a hard bound) within it; as the second goal, within 1%.
+    assert sums.std() / sums.mean() <= (bound or 0.01), sums.to_dict()
+
+
+def test_the_balance_bound_holds_when_managers_outnumber_customers() -> None:
+    """5 customers, 8 managers: only the portfolios that hold customers are measured, so a plan
+    exists (customers paired to stay within +-50% of their own mean)."""
+    rows = standard_customers(5)
+    for row, income in zip(rows, (80, 300, 185, 155, 445), strict=True):
+        row["interest_income"] = income
+    scenario = make_scenario(
+        rows,
+        [manager(f"M{i}") for i in range(8)],
+        policy={"span": {"tolerance": 2}, "balance": {"max_deviation": 0.5}},
+    )
+
+    plan = valid_plan(scenario, solve_fast(scenario, time_limit_s=5))
+
+    assert plan["manager_id"].nunique() < 5

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from ortools.sat.python import cp_model
 
-from portfolio_opt.model.goals import MISPLACED, GoalSpec, Means, goal_scale
+from portfolio_opt.model.goals import MISPLACED, GoalSpec, Means, goal_scale, holders
 from portfolio_opt.model.instance import STANDARD, Instance
 from portfolio_opt.model.structure import Structure
 
@@ -236,6 +236,25 @@ class SubModel:
     def _balance_excess(self, plan: Plan, m: int, lo: int, hi: int) -> int:
         return max(lo - self._total_in(plan, m), self._total_in(plan, m) - hi)
 
+    def _balance_excess_some_empty(self, plan: Plan, m: int, tight: float) -> int:
+        if self._count_in(plan, m) == 0:
+            return 0
+        inst = self._instance
+        filled = [k for k in self._count if self._count_in(plan, k) > 0]
+        standard = [k for k in filled if self._structure.kind[k] == STANDARD]
+        mean = int(inst.value_units[inst.kind == STANDARD].sum()) / max(len(standard), 1)
+        total = self._total_in(plan, m)
+        return int(
+            np.ceil(max(mean - abs(mean) * tight - total, total - mean - abs(mean) * tight, 0))
+        )
+
+    def _is_filled(self, plan: Plan, m: int) -> int:
+        return int(self._count_in(plan, m) > 0)
+
+    def _off_even(self, plan: Plan, m: int, low: int, high: int) -> int:
+        count = self._count_in(plan, m)
+        return max(low - count, count - high, 0)
+
     def _span_deviation(self, plan: Plan, m: int) -> int:
         inst = self._instance
         return abs(inst.n_managers * self._count_in(plan, m) - inst.n_customers)
@@ -272,6 +291,12 @@ class SubModel:
     def _hard_balance(self) -> None:
         model, means = self._model, self._means
         self._balance_slack = []
+        if means.tight is None:
+            return
+        managers, filled = holders(self._instance, self._structure, STANDARD)
+        if filled < len(managers):
+            self._hard_balance_some_empty(managers, filled)
+            return
         for m in self._managers:
             if self._structure.kind[m] != STANDARD or not np.isfinite(means.hard_low[m]):
                 continue
@@ -284,6 +309,37 @@ class SubModel:
             self._balance_slack.append(s)
             model.add(self._total[m] + s >= low)
             model.add(self._total[m] - s <= high)
+            if not self._soft:
+                model.add(s == 0)
+
+    def _hard_balance_some_empty(self, managers: np.ndarray, most: int) -> None:
+        """The balance bound when not every standard manager can hold customers: the mean is
+        over the portfolios that do, so the bound depends on how many there are."""
+        model, inst = self._model, self._instance
+        tight = float(self._means.tight or 0.0)
+        kind_total = int(inst.value_units[inst.kind == STANDARD].sum())
+        mine = [int(m) for m in managers if m in self._count]
+        if len(mine) < len(managers):
+            return  # a sub-model cannot see how many fill: the search checks whole plans
+        filled = {m: model.new_bool_var(f"filled_{m}") for m in mine}
+        fills = {k: model.new_bool_var(f"fills_{k}") for k in range(1, most + 1)}
+        model.add_exactly_one(fills.values())
+        model.add(sum(filled.values()) == sum(k * v for k, v in fills.items()))
+        for m, f in filled.items():
+            model.add(self._count[m] >= 1).only_enforce_if(f)
+            model.add(self._count[m] == 0).only_enforce_if(f.Not())
+            self._derived.append((f, partial(self._is_filled, m=m)))
+            s = self._slack(
+                f"balance_slack_{m}",
+                10 * abs(kind_total) + 10,
+                partial(self._balance_excess_some_empty, m=m, tight=tight),
+            )
+            self._balance_slack.append(s)
+            for k, v in fills.items():
+                mean = kind_total / k
+                low, high = mean - abs(mean) * tight, mean + abs(mean) * tight
+                model.add(self._total[m] + s >= int(np.ceil(low))).only_enforce_if(f, v)
+                model.add(self._total[m] - s <= int(np.floor(high))).only_enforce_if(f, v)
             if not self._soft:
                 model.add(s == 0)
 
@@ -311,13 +367,22 @@ class SubModel:
     def _span_goal(self) -> None:
         inst, model = self._instance, self._model
         m_count, n_total = inst.n_managers, inst.n_customers
-        terms = []
+        terms: list[cp_model.LinearExprT] = []
         for m in self._managers:
             dev = model.new_int_var(0, m_count * n_total + n_total, f"span_dev_{m}")
             model.add(dev >= m_count * self._count[m] - n_total)
             model.add(dev >= n_total - m_count * self._count[m])
             self._derived.append((dev, partial(self._span_deviation, m=m)))
             terms.append(dev)
+            if self._means.even_low is None or self._means.even_high is None:
+                continue
+            # Beyond the even spread of the manager's kind: see goals.span_terms.
+            low, high = int(self._means.even_low[m]), int(self._means.even_high[m])
+            off = model.new_int_var(0, n_total, f"span_off_{m}")
+            model.add(off >= low - self._count[m])
+            model.add(off >= self._count[m] - high)
+            self._derived.append((off, partial(self._off_even, m=m, low=low, high=high)))
+            terms.append(m_count * off)
         self.goals["span"] = sum(terms)
 
     def _violation_goal(self) -> None:

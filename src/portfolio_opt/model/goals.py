@@ -63,34 +63,88 @@ class Means:
 
     mean: np.ndarray  # (M,)
     deadband: np.ndarray  # (M,)
-    hard_low: np.ndarray  # (M,) -inf where no hard bound
+    hard_low: np.ndarray  # (M,) -inf where no hard bound, or where it rests on how many fill
     hard_high: np.ndarray
+    tight: float | None = None  # the hard balance bound, as a share of the mean; None: none
+    even_low: np.ndarray | None = None  # (M,) the kind's customers spread evenly: floor ...
+    even_high: np.ndarray | None = None  # ... and ceiling of customers per manager
+
+
+def span_terms(
+    instance: Instance, means: Means, count: np.ndarray, managers: np.ndarray
+) -> np.ndarray:
+    """Each manager's span term: |M x customers - N|, plus M for each customer beyond the even
+    spread of its portfolio kind.
+
+    The first part alone cannot tell 12 + 14 from 13 + 13 when both are above N/M (as standard
+    portfolios are beside small premium ones); the second can. An even spread costs nothing more,
+    so the span bound holds for both.
+    """
+    m_count = instance.n_managers
+    terms = np.abs(m_count * count - instance.n_customers)
+    if means.even_low is not None and means.even_high is not None:
+        below = np.maximum(means.even_low[managers] - count, 0)
+        above = np.maximum(count - means.even_high[managers], 0)
+        terms = terms + m_count * (below + above)
+    return terms
+
+
+def holders(instance: Instance, structure: Structure, kind: int) -> tuple[np.ndarray, int]:
+    """The managers of ``kind`` who may hold customers, and how many portfolios hold some.
+
+    A manager whose band tops out at 0 holds nothing; with fewer blocks than managers, only as
+    many portfolios as blocks can hold any. Balance is measured over the portfolios that hold
+    customers, as the plan checker does.
+    """
+    managers = structure.managers_of(kind)
+    managers = managers[instance.high[kind, managers] > 0]
+    return managers, min(len(managers), int((instance.kind == kind).sum()))
 
 
 def portfolio_means(instance: Instance, structure: Structure) -> Means:
     m = instance.n_managers
     mean = np.zeros(m)
+    even_low, even_high = np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64)
     for kind in range(3):
-        holders = structure.managers_of(kind)
-        if len(holders):
-            mean[holders] = instance.value_units[instance.kind == kind].sum() / len(holders)
+        managers, filled = holders(instance, structure, kind)
+        if filled:
+            mean[managers] = instance.value_units[instance.kind == kind].sum() / filled
+            customers = int(instance.size[instance.kind == kind].sum())
+            even_low[managers] = customers // len(managers)
+            even_high[managers] = -(-customers // len(managers))
     deadband = np.abs(mean) * DEADBAND
     low = np.full(m, -np.inf)
     high = np.full(m, np.inf)
     bound = instance.scenario.policy.balance.max_deviation
-    if bound is not None:
-        standard = structure.managers_of(STANDARD)
-        tight = bound - HARD_BALANCE_MARGIN
+    if bound is None:
+        return Means(mean, deadband, low, high, None, even_low, even_high)
+    tight = bound - HARD_BALANCE_MARGIN
+    standard, filled = holders(instance, structure, STANDARD)
+    if filled == len(standard):  # else the mean rests on how many portfolios hold customers
         low[standard] = mean[standard] - abs(mean[standard]) * tight
         high[standard] = mean[standard] + abs(mean[standard]) * tight
-    return Means(mean, deadband, low, high)
+    return Means(mean, deadband, low, high, tight, even_low, even_high)
+
+
+def balance_bound_miss(
+    structure: Structure, means: Means, count: np.ndarray, total: np.ndarray
+) -> float:
+    """How far standard portfolios that hold customers are outside the hard balance bound
+    around their own mean (as the plan checker measures it)."""
+    filled = (structure.kind == STANDARD) & (count > 0)
+    if means.tight is None or not filled.any():
+        return 0.0
+    mean = total[filled].mean()
+    reach = abs(mean) * means.tight
+    miss = np.maximum(mean - reach - total, 0) + np.maximum(total - mean - reach, 0)
+    return float(np.ceil(miss[filled]).sum())
 
 
 def evaluate(
     instance: Instance, structure: Structure, means: Means, assign: np.ndarray
 ) -> dict[str, int]:
     """All goal values (and ``violation``, the amount by which bands or bounds are missed)."""
-    m_count, n_total = instance.n_managers, instance.n_customers
+    m_count = instance.n_managers
     count = np.bincount(assign, weights=instance.size, minlength=m_count)
     total = np.bincount(assign, weights=instance.value_units, minlength=m_count)
     kind = structure.kind
@@ -98,18 +152,13 @@ def evaluate(
     high = instance.high[kind, np.arange(m_count)]
     band_miss = np.maximum(low - count, 0) + np.maximum(count - high, 0)
     holds = count > 0
-    balance_miss = np.where(
-        holds & (kind == STANDARD),
-        np.maximum(means.hard_low - total, 0) + np.maximum(total - means.hard_high, 0),
-        0,
-    )
     values = {
         "violation": int(
             band_miss.sum() * 1_000_000
-            + np.ceil(balance_miss).sum()
+            + balance_bound_miss(structure, means, count, total)
             + MISPLACED * misplaced_blocks(instance, structure, assign)
         ),
-        "span": int(np.abs(m_count * count - n_total).sum()),
+        "span": int(span_terms(instance, means, count, np.arange(m_count)).sum()),
         "balance": int(
             np.round(np.maximum(np.abs(total - means.mean) - means.deadband, 0)[holds].sum())
         ),

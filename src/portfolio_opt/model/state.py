@@ -6,7 +6,7 @@ from collections import Counter
 
 import numpy as np
 
-from portfolio_opt.model.goals import GoalSpec, Means, goal_scale
+from portfolio_opt.model.goals import GoalSpec, Means, goal_scale, span_terms
 from portfolio_opt.model.instance import STANDARD, Instance
 from portfolio_opt.model.structure import Structure
 
@@ -63,7 +63,7 @@ class PlanState:
             over = max(load - inst.capacity[m], 0.0)
         return {
             "violation": band * 1_000_000 + np.ceil(hard) + np.ceil(over) * 1000,
-            "span": abs(inst.n_managers * count - inst.n_customers),
+            "span": float(span_terms(inst, means, np.array([count]), np.array([m]))[0]),
             "balance": balance,
             "industry": industries,
         }
