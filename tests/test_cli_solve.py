@@ -159,6 +159,18 @@ def test_portfolios_add_up_to_the_assignment(solved: Solved) -> None:
     assert types["A1"][0] == "premium" and types["L1"][0] == "separate_ledger"
 
 
+def test_solve_says_in_which_order_it_solved_the_goals(branch: Path, tmp_path: Path) -> None:
+    """A hard balance bound moves the goal balance to the end; the summary says so."""
+    toml = branch / "scenario.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + "\n[balance]\nmax_deviation = 0.5\n")
+
+    result = solve(branch, tmp_path / "run")
+
+    assert result.exit_code == 0, result.output
+    expected = "goals, most important first: span, chain, industry, continuity, balance"
+    assert expected in result.output
+
+
 def test_deterministic_solves_write_the_same_plan_byte_for_byte(
     solved: Solved, tmp_path: Path
 ) -> None:

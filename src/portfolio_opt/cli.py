@@ -147,17 +147,24 @@ def _progress_line() -> Iterator[Callable[[dict[str, object]], None] | None]:
         yield show
 
 
+def _percent(value: object, digits: int = 1) -> str:
+    return f"{value:.{digits}%}" if isinstance(value, int | float) else "n/a"
+
+
 def _print_kpis(kpis: dict[str, Any]) -> None:
     span, balance, chain, moves = (kpis.get(k) or {} for k in ("span", "balance", "chain", "moves"))
     lines = [
         f"status {kpis['status']}  objective {kpis['objective']}  bound {kpis['best_bound']}  "
-        f"gap {kpis['gap']}  {kpis['solve_seconds']}s",
+        f"gap {_percent(kpis['gap'])}  {kpis['solve_seconds']}s",
         f"span {span.get('min')}..{span.get('max')} (ideal {span.get('ideal')})  "
-        f"target CV {balance.get('target_cv')}  gini {balance.get('target_gini')}",
+        f"target CV {_percent(balance.get('target_cv'), 3)}  "
+        f"largest deviation {_percent(balance.get('max_deviation'), 2)}",
         f"chain links cut {chain.get('cut')} of {chain.get('links')}  "
         f"moves {moves.get('count')} (at least {moves.get('lower_bound')})  "
         f"hard-rule violations {kpis.get('hard_rule_violations')}",
     ]
+    if kpis.get("goals"):
+        lines.append("goals, most important first: " + ", ".join(kpis["goals"]))
     for line in lines:
         out_console.print(line, markup=False)
 

@@ -110,7 +110,11 @@ class Objective(_Section):
 
 
 class Balance(_Section):
-    """Optional hard bound: each standard portfolio's target within this fraction of the mean."""
+    """Optional hard bound: each standard portfolio's target within this fraction of the mean.
+
+    With the bound, the goal ``balance`` moves to the end of the order: the bound holds balance,
+    and the goals after it use all the freedom it leaves (balance is then refined last).
+    """
 
     max_deviation: float | None = Field(default=None, gt=0, lt=1)
 
