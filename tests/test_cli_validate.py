@@ -121,3 +121,44 @@ def test_console_script_exit_codes():
     )
     assert bad.returncode == 1
     assert "customers.csv, row 4, column customer_id: duplicate customer_id 'C2'" in bad.stdout
+
+
+def colliding_copy(tmp_path: Path) -> Path:
+    """valid_minimal with its premium customer C1 pinned to the B-grade manager M2."""
+    folder = tmp_path / "colliding"
+    folder.mkdir()
+    for name in ("managers.csv", "scenario.toml"):
+        (folder / name).write_bytes((DATA / "valid_minimal" / name).read_bytes())
+    customers = (DATA / "valid_minimal" / "customers.csv").read_text(encoding="utf-8")
+    (folder / "customers.csv").write_text(
+        customers.replace(
+            "C1,甲公司,premium,钢铁,100,50,M1,", "C1,甲公司,premium,钢铁,100,50,M1,M2"
+        ),
+        encoding="utf-8",
+    )
+    return folder
+
+
+def test_rules_that_cannot_all_hold_exit_3_with_the_explanation(tmp_path):
+    result = validate(colliding_copy(tmp_path))
+    assert result.exit_code == 3, result.output
+    assert "no errors in the files" in result.output
+    assert "the hard rules cannot all hold" in result.output
+    assert "C1" in result.output and "M2" in result.output
+
+
+def test_json_carries_warnings_and_collisions(tmp_path):
+    result = validate(colliding_copy(tmp_path), "--json")
+    assert result.exit_code == 3, result.output
+    summary = json.loads(result.output)
+    assert summary["warnings"] == []
+    assert any("C1" in reason for reason in summary["collisions"])
+
+
+def test_json_lists_errors_when_the_files_are_bad():
+    result = validate(DATA / "many_problems", "--json")
+    assert result.exit_code == 1
+    problems = json.loads(result.output)
+    assert len(problems["errors"]) == 20
+    first = problems["errors"][0]
+    assert set(first) == {"severity", "file", "row", "column", "message", "hint"}

@@ -72,20 +72,69 @@ def _terminated(signum: int, frame: object) -> None:
 
 @main.command()
 @click.argument("scenario", type=click.Path())
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary and problems as JSON.")
 def validate(scenario: str, as_json: bool) -> None:
-    """List every problem in SCENARIO, or summarise it."""
+    """List every problem in SCENARIO, or summarise it.
+
+    Besides the files, checks whether the hard rules can all hold, as solve would before
+    searching (exit 3 when they cannot).
+    """
+    from portfolio_opt.model.solve import rule_collisions
     from portfolio_opt.scenario.summary import scenario_summary
 
-    loaded = _load(scenario)
+    loaded, problems = inspect_scenario(scenario)
+    if loaded is None:
+        if as_json:
+            out_console.print(_problems_json(problems), markup=False)
+        else:
+            _print_problems(problems)
+        sys.exit(EXIT_BAD_INPUT)
+    collisions = rule_collisions(loaded)
     summary = scenario_summary(loaded)
     if as_json:
+        summary["warnings"] = [_problem_record(p) for p in loaded.warnings]
+        summary["collisions"] = collisions
         out_console.print(json.dumps(summary, ensure_ascii=False, indent=2), markup=False)
-        return
-    table = Table(title=f"Scenario {summary['scenario']}: no errors", show_header=False)
-    for key, value in summary.items():
-        table.add_row(key.replace("_", " "), str(value))
-    out_console.print(table)
+    else:
+        for p in loaded.warnings:
+            out_console.print(f"WARNING {p}", markup=False)
+        title = f"Scenario {summary['scenario']}: no errors in the files"
+        table = Table(title=title, show_header=False)
+        for key, value in summary.items():
+            table.add_row(key.replace("_", " "), str(value))
+        out_console.print(table)
+        if collisions:
+            out_console.print(
+                "The files are fine, but the hard rules cannot all hold (solve would stop here):",
+                markup=False,
+            )
+            for reason in collisions:
+                out_console.print(f"- {reason}", markup=False)
+    if collisions:
+        sys.exit(EXIT_INFEASIBLE)
+
+
+def _problem_record(problem: Problem) -> dict[str, object]:
+    return {
+        "severity": problem.severity.value,
+        "file": problem.file,
+        "row": None if problem.row is None else int(problem.row),
+        "column": problem.column,
+        "message": problem.message,
+        "hint": problem.hint,
+    }
+
+
+def _problems_json(problems: list[Problem]) -> str:
+    records = [_problem_record(p) for p in problems]
+    return json.dumps(
+        {
+            "errors": [r for r in records if r["severity"] == "error"],
+            "warnings": [r for r in records if r["severity"] != "error"],
+        },
+        ensure_ascii=False,
+        indent=2,
+    )
 
 
 class _Interrupt:

@@ -484,3 +484,16 @@ def solve(
     result.timings = {"compile": compiled, **result.timings}
     result.runtime += compiled
     return result
+
+
+def rule_collisions(scenario: Scenario, time_limit_s: float = 5.0) -> list[str]:
+    """Why the hard rules cannot all hold, as ``solve`` would explain before searching; empty
+    when the fast analysis and the choice of portfolio kinds find no collision."""
+    values = customer_targets(scenario.customers, scenario.policy)["target"]
+    instance = build_instance(scenario, values)
+    collisions = find_collisions(instance)
+    if collisions:
+        return collisions
+    continuity_first = scenario.policy.objective.goals()[:1] == ["continuity"]
+    structure = decide_structure(instance, time_limit_s, continuity_first, deterministic=True)
+    return [] if isinstance(structure, Structure) else structure
