@@ -696,3 +696,30 @@ def test_demo_admits_a_plan_within_the_balance_rule() -> None:
     solver.parameters.max_time_in_seconds = 20
     solver.parameters.num_workers = 1
     assert solver.solve(model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+
+
+def test_generate_never_overwrites_a_planners_scenario(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from portfolio_opt.cli import main
+
+    def generate(out: Path, seed: int) -> int:
+        args = ["generate", "--customers", "20", "--managers", "3", "--seed", str(seed), str(out)]
+        return CliRunner().invoke(main, args).exit_code
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "customers.csv").write_text("customer_id\nC1\n", encoding="utf-8")
+    (mine / "scenario.toml").write_text('[tables]\ncustomers = "customers.csv"\n')
+
+    assert generate(mine, 0) == 2
+    assert (mine / "customers.csv").read_text(encoding="utf-8") == "customer_id\nC1\n"
+    assert sorted(p.name for p in mine.iterdir()) == ["customers.csv", "scenario.toml"]
+
+    made = tmp_path / "made"
+    assert generate(made, 0) == 0
+    first = (made / "customers.csv").read_bytes()
+    assert generate(made, 1) == 0  # an earlier generated scenario may be replaced
+    assert (made / "customers.csv").read_bytes() != first
+    (made / "notes.txt").write_text("my notes")
+    assert generate(made, 2) == 2

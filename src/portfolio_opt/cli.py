@@ -337,8 +337,14 @@ def payout(scenario: str, assignment: str, out: str | None) -> None:
 @click.argument("out", type=click.Path(file_okay=False))
 def generate(n_customers: int, n_managers: int, seed: int, rebalance: bool, out: str) -> None:
     """Write a synthetic scenario of N customers and M managers to OUT."""
-    from portfolio_opt.generate import generate_scenario, write_scenario
+    from portfolio_opt.generate import generate_scenario, replaceable, write_scenario
 
+    if not replaceable(Path(out)):
+        console.print(
+            f"Error: {out} holds files generate did not write (a scenario of yours?); "
+            "nothing was changed. Choose a new or empty folder."
+        )
+        sys.exit(EXIT_USAGE)
     started = time.monotonic()
     generated = generate_scenario(
         n_customers, n_managers, seed=seed, rebalance=rebalance, name=Path(out).name

@@ -287,6 +287,25 @@ def generate_scenario(
     )
 
 
+MARK = "# Written by `portfolio-opt generate`"
+
+
+def replaceable(out: Path) -> bool:
+    """Whether ``out`` may be written: absent, empty, or an earlier generated scenario (its
+    ``scenario.toml`` carries the mark, and it holds nothing but that and CSV tables)."""
+    if not out.exists():
+        return True
+    if not out.is_dir():
+        return False
+    entries = list(out.iterdir())
+    if not entries:
+        return True
+    toml = out / "scenario.toml"
+    if not toml.is_file() or MARK not in toml.read_text(encoding="utf-8", errors="replace"):
+        return False
+    return all(p.is_file() and (p == toml or p.suffix == ".csv") for p in entries)
+
+
 def write_scenario(generated: GeneratedScenario, out: Path) -> None:
     """Write ``scenario.toml`` and one UTF-8 CSV per table into ``out`` (created if needed).
 
@@ -1162,7 +1181,7 @@ def _policy_toml(lay: Layout, *, seed: int, rebalance: bool, name: str | None) -
     kind = "a rebalancing year" if rebalance else "a first allocation"
     lines = [
         f"# Synthetic branch, {kind}: {lay.n} customers, {lay.m} available managers, seed {seed}.",
-        "# Written by `portfolio-opt generate`; every hard rule can hold with this policy.",
+        f"{MARK}; every hard rule can hold with this policy.",
         "",
     ]
     if name is not None:
