@@ -258,6 +258,20 @@ def test_verify_names_a_split_group(solved: Solved, tmp_path: Path) -> None:
     assert "S01" in result.output and "S02" in result.output
 
 
+def test_verify_shows_the_row_of_an_unknown_manager(solved: Solved, tmp_path: Path) -> None:
+    scenario, out = solved.scenario, solved.out
+    edited = _edited(out, tmp_path, S02="M9")
+    row = 2 + pd.read_csv(edited, dtype=str)["customer_id"].tolist().index("S02")
+
+    result = run("verify", str(scenario), str(edited))
+
+    assert result.exit_code == 3, result.output
+    assert f"WARNING assignment.csv, row {row}, column manager_id: unknown manager 'M9'" in (
+        result.output
+    )
+    assert "[unknown_id] customer S02 is given to manager 'M9'" in result.output
+
+
 def test_verify_names_a_moved_pinned_customer(solved: Solved, tmp_path: Path) -> None:
     scenario, out = solved.scenario, solved.out
 

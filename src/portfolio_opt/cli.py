@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -283,8 +284,9 @@ def verify(scenario: str, assignment: str) -> None:
     loaded = _load(scenario)
     plan, problems = read_assignment(Path(assignment), loaded)
     if plan is None or any(p.is_error for p in problems):
-        _print_problems(problems)
+        _print_problems(problems, "nothing was checked")
         sys.exit(EXIT_BAD_INPUT)
+    _print_problems(problems)  # warnings only: rows, and hints such as lost leading zeros
     violations = check_plan(loaded, plan)
     kpis = compute_kpis(loaded, plan, customer_targets(loaded.customers, loaded.policy)["target"])
     out_console.print(json.dumps(kpis, ensure_ascii=False, indent=2, default=str), markup=False)
@@ -314,7 +316,10 @@ def payout(scenario: str, assignment: str, out: str | None) -> None:
     plan, problems = read_assignment(Path(assignment), loaded)
     if plan is not None and not any(p.is_error for p in problems):
         found = payout_problems(loaded, plan, Path(assignment).name)
-        said = {(p.row, p.column) for p in found}  # the payout's words for a cell win
+        hints = {(p.row, p.column): p.hint for p in problems if p.hint and not p.is_error}
+        # The payout's words for a cell win; a hint of the reader's (lost zeros) is kept.
+        found = [_with_hint(p, hints.get((p.row, p.column), "")) for p in found]
+        said = {(p.row, p.column) for p in found}
         problems = [p for p in problems if (p.row, p.column) not in said or p.is_error] + found
     if plan is None or any(p.is_error for p in problems):
         _print_problems(problems, "nothing was paid")
@@ -327,6 +332,13 @@ def payout(scenario: str, assignment: str, out: str | None) -> None:
         if len(result.adjustments_applied):
             write_csv(result.adjustments_applied, staging / "adjustments_applied.csv")
     out_console.print(f"payout.csv written to {target}", markup=False)
+
+
+def _with_hint(problem: Problem, hint: str) -> Problem:
+    """``problem`` with ``hint`` added to its own, unless it says that already."""
+    if not hint or hint in problem.hint:
+        return problem
+    return replace(problem, hint=f"{problem.hint}; {hint}" if problem.hint else hint)
 
 
 @main.command()
