@@ -266,7 +266,7 @@ def test_verify_shows_the_row_of_an_unknown_manager(solved: Solved, tmp_path: Pa
     result = run("verify", str(scenario), str(edited))
 
     assert result.exit_code == 3, result.output
-    assert f"WARNING assignment.csv, row {row}, column manager_id: unknown manager 'M9'" in (
+    assert f"WARNING edited.csv, row {row}, column manager_id: unknown manager 'M9'" in (
         result.output
     )
     assert "[unknown_id] customer S02 is given to manager 'M9'" in result.output
