@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from portfolio_opt.payout import compute_payout, customer_targets
 from portfolio_opt.payout.cents import to_cents
-from portfolio_opt.payout.compute import PAYOUT_COLUMNS
+from portfolio_opt.payout.compute import PAYOUT_COLUMNS, payout_problems
 from portfolio_opt.problems import ScenarioError
 
 from .builders import build_scenario, plan
@@ -225,6 +225,25 @@ def test_separate_ledger_portfolios_use_their_own_rates():
     m1 = _row(compute_payout(scenario, assignment), "M1", "2024")
     # growth 0 for the separate ledger: P = T = S = 1,000 at 2%
     assert (m1["target"], m1["performance_pay"]) == (1000, 20)
+
+
+def test_a_relabelled_portfolio_type_does_not_change_the_rates():
+    """A plan edited to call a standard portfolio separate_ledger is paid as standard, with a
+    warning naming the row."""
+    policy = {"separate_ledger": {"rates": {"target": 0.02}, "default_growth": 0.0}}
+    scenario, assignment = _single(policy=policy)
+    honest = _row(compute_payout(scenario, assignment), "M1", "2024")
+    assignment["portfolio_type"] = "separate_ledger"
+
+    result = compute_payout(scenario, assignment)
+
+    relabelled = _row(result, "M1", "2024")
+    assert (relabelled["target"], relabelled["performance_pay"]) == (
+        honest["target"],
+        honest["performance_pay"],
+    )
+    (warning,) = [w for w in payout_problems(scenario, assignment) if w.column == "portfolio_type"]
+    assert warning.row == 2 and "paid as standard" in warning.message
 
 
 def test_rates_per_income_type_apply_per_type():

@@ -35,7 +35,7 @@ from portfolio_opt.payout.validate import (
     duplicate_ids,
     validate_payout_inputs,
 )
-from portfolio_opt.problems import Problem, ScenarioError
+from portfolio_opt.problems import Problem, ScenarioError, Severity
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.policy import INCOME_TYPES
 
@@ -124,6 +124,7 @@ def payout_problems(
             files,
         ),
         *assignment_problems(assignment, scenario.customers, scenario.managers, assignment_file),
+        *type_mismatches(scenario, assignment, assignment_file),
     ]
 
 
@@ -138,17 +139,68 @@ def manager_types(managers: pd.DataFrame) -> pd.Series:
     return pd.Series(kinds, index=text(managers, "manager_id").to_numpy(), dtype=str)
 
 
-def _plan(assignment: pd.DataFrame, implied: pd.Series) -> pd.DataFrame:
-    """customer_id, manager_id, portfolio_type; a blank type is the one the manager implies."""
+def held_types(scenario: Scenario, assignment: pd.DataFrame) -> pd.Series:
+    """manager_id -> the portfolio type its customers make: premium if it holds a premium
+    customer, else separate_ledger if it holds a separate-ledger one, else standard."""
+    customers = scenario.customers
+    ids = text(customers, "customer_id").to_numpy()
+    premium = dict(
+        zip(
+            ids,
+            text(customers, "customer_class") == scenario.policy.classes.premium_class,
+            strict=True,
+        )
+    )
+    ledger = dict(zip(ids, flags(customers, "separate_ledger"), strict=True))
+    held: dict[str, str] = {}
+    for cid, mid in zip(
+        text(assignment, "customer_id"), text(assignment, "manager_id"), strict=True
+    ):
+        kind = (
+            "premium" if premium.get(cid) else "separate_ledger" if ledger.get(cid) else "standard"
+        )
+        if held.get(mid) != "premium" and (kind != "standard" or mid not in held):
+            held[mid] = kind
+    return pd.Series(held, dtype=str)
+
+
+def type_mismatches(
+    scenario: Scenario, assignment: pd.DataFrame, assignment_file: str
+) -> list[Problem]:
+    """Rows whose portfolio_type says other than the manager's customers make it: the
+    customers win (a relabelled plan must not change anyone's pay rates)."""
+    held = held_types(scenario, assignment)
+    out, said = [], set()  # one warning a manager
+    for row, (mid, given) in enumerate(
+        zip(text(assignment, "manager_id"), text(assignment, "portfolio_type"), strict=True),
+        start=2,
+    ):
+        if given and mid in held.index and given != held[mid] and mid not in said:
+            said.add(mid)
+            out.append(
+                Problem(
+                    assignment_file,
+                    f"portfolio_type {given!r}, but manager {mid}'s customers make the portfolio "
+                    f"{held[mid]}: paid as {held[mid]}",
+                    "correct the column, or leave it blank",
+                    row,
+                    "portfolio_type",
+                    Severity.WARNING,
+                )
+            )
+    return out
+
+
+def _plan(assignment: pd.DataFrame, types: pd.Series, implied: pd.Series) -> pd.DataFrame:
+    """customer_id, manager_id, portfolio_type: the type the manager's customers make
+    (``types``), or for a manager without customers the one its flags imply."""
     plan = pd.DataFrame(
         {
             "customer_id": text(assignment, "customer_id").to_numpy(),
             "manager_id": text(assignment, "manager_id").to_numpy(),
-            "portfolio_type": text(assignment, "portfolio_type").to_numpy(),
         }
     )
-    blank = plan["portfolio_type"] == ""
-    plan.loc[blank, "portfolio_type"] = plan.loc[blank, "manager_id"].map(implied).to_numpy()
+    plan["portfolio_type"] = plan["manager_id"].map(types).fillna(plan["manager_id"].map(implied))
     return plan
 
 
@@ -344,9 +396,10 @@ def compute_payout(scenario: Scenario, assignment: pd.DataFrame) -> PayoutResult
     scenario
         The scenario (policy, customers, managers, actuals, adjustments, credits).
     assignment
-        Columns ``customer_id``, ``manager_id``, ``portfolio_type`` (premium, separate_ledger,
-        standard; blank or missing: implied by the manager's flags). Separate-ledger
-        portfolios use the ``[payout.separate_ledger]`` rates.
+        Columns ``customer_id``, ``manager_id``, and optionally ``portfolio_type``. A
+        portfolio's type is the one its customers make (see :func:`held_types`; a manager
+        without customers: the one its flags imply); a ``portfolio_type`` that says otherwise
+        is a warning. Separate-ledger portfolios use the ``[payout.separate_ledger]`` rates.
 
     Returns
     -------
@@ -366,7 +419,7 @@ def compute_payout(scenario: Scenario, assignment: pd.DataFrame) -> PayoutResult
     policy = scenario.policy
     year = payout_year(policy, scenario.actuals)
     implied = manager_types(scenario.managers)
-    plan = _plan(assignment, implied)
+    plan = _plan(assignment, held_types(scenario, assignment), implied)
     shares = credit_shares(plan, scenario.credits)
     managers = _paid_managers(scenario.managers, plan, shares)
     held = plan.drop_duplicates("manager_id").set_index("manager_id")["portfolio_type"]
