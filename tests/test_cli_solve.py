@@ -171,6 +171,28 @@ def test_solve_says_in_which_order_it_solved_the_goals(branch: Path, tmp_path: P
     assert expected in result.output
 
 
+def test_the_planners_own_columns_are_carried_to_the_outputs(branch: Path, tmp_path: Path) -> None:
+    for table, column in (("customers", "備註"), ("managers", "team")):
+        frame = pd.read_csv(branch / f"{table}.csv", dtype=str, keep_default_na=False)
+        frame[column] = [f"{column}-{i}" for i in range(len(frame))]
+        frame.to_csv(branch / f"{table}.csv", index=False)
+    customers = pd.read_csv(branch / "customers.csv", dtype=str)
+    managers = pd.read_csv(branch / "managers.csv", dtype=str)
+
+    result = solve(branch, tmp_path / "run")
+
+    assert result.exit_code == 0, result.output
+    assignment = pd.read_csv(tmp_path / "run" / "assignment.csv", dtype=str)
+    portfolios = pd.read_csv(tmp_path / "run" / "portfolios.csv", dtype=str)
+    assert list(assignment.columns[: len(COLUMNS["assignment"])]) == COLUMNS["assignment"]
+    assert dict(zip(assignment["customer_id"], assignment["備註"], strict=True)) == dict(
+        zip(customers["customer_id"], customers["備註"], strict=True)
+    )
+    expected = dict(zip(managers["manager_id"], managers["team"], strict=True))
+    held = zip(portfolios["manager_id"], portfolios["team"], strict=True)
+    assert all(expected[m] == team for m, team in held)
+
+
 def test_deterministic_solves_write_the_same_plan_byte_for_byte(
     solved: Solved, tmp_path: Path
 ) -> None:

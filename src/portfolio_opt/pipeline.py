@@ -23,7 +23,7 @@ from portfolio_opt.plan.checker import check_plan
 from portfolio_opt.plan.kpis import compute_kpis
 from portfolio_opt.report.atomic import atomic_folder
 from portfolio_opt.report.safe_text import escape_frame
-from portfolio_opt.report.tables import portfolios_table
+from portfolio_opt.report.tables import portfolios_table, with_own_columns
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.loader import POLICY_FILE
 
@@ -165,8 +165,10 @@ def run_solve(
         return SolveOutcome(result, EXIT_NO_PLAN, violations=[v.message for v in violations])
     payout = compute_payout(scenario, assignment)
     tables = {
-        "assignment": assignment,
-        "portfolios": portfolios_table(assignment, scenario),
+        "assignment": with_own_columns(assignment, scenario.customers, "customer_id", "customers"),
+        "portfolios": with_own_columns(
+            portfolios_table(assignment, scenario), scenario.managers, "manager_id", "managers"
+        ),
         "payout": payout.table,
     }
     kpis = kpi_record(scenario, result, assignment)

@@ -6,6 +6,7 @@ import pandas as pd
 
 from portfolio_opt.payout import portfolio_targets
 from portfolio_opt.scenario.data import Scenario
+from portfolio_opt.scenario.schema import SCHEMAS
 
 PORTFOLIO_COLUMNS = [
     "manager_id",
@@ -77,3 +78,16 @@ def portfolios_table(assignment: pd.DataFrame, scenario: Scenario) -> pd.DataFra
     table["n_customers"] = table["n_customers"].astype(int)
     table["n_industries"] = table["n_industries"].astype(int)
     return table.reset_index()[PORTFOLIO_COLUMNS]
+
+
+def with_own_columns(
+    table: pd.DataFrame, source: pd.DataFrame, key: str, source_table: str
+) -> pd.DataFrame:
+    """``table`` with the planner's own columns of ``source`` (those the scenario format does
+    not know) appended, matched on ``key``, untouched; a name the table has already is skipped."""
+    known = {c.name for c in SCHEMAS[source_table]} | set(table.columns)
+    own = [c for c in source.columns if c not in known]
+    if not own:
+        return table
+    extra = source.drop_duplicates(key).set_index(key)[own]
+    return table.join(extra, on=key)
