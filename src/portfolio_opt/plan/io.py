@@ -22,7 +22,7 @@ def _row(position: int) -> int:
 
 def _unescape(value: str) -> str:
     """Undo the quote our CSV/XLSX writers put before text a spreadsheet would run as a formula."""
-    if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_STARTS:
+    if len(value) > 1 and value[0] == "'" and value.lstrip("'")[:1] in FORMULA_STARTS:
         return value[1:]
     return value
 

@@ -8,15 +8,16 @@ FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 def escape_formula(value: object) -> object:
-    """Prefix a quote to text starting with =, +, -, @ (numbers are left alone)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    """Prefix a quote to text starting with =, +, -, @ (numbers are left alone), and to text
+    that starts with a quote before one of those, so that reading it back gives it unchanged."""
+    if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_STARTS):
         return "'" + value
     return value
 
 
 def unescape_formula(value: str) -> str:
     """Undo ``escape_formula`` when reading a file the tool wrote (or Excel saved)."""
-    if value.startswith("'") and value[1:2] in FORMULA_STARTS and len(value) > 1:
+    if value.startswith("'") and value.lstrip("'")[:1] in FORMULA_STARTS and len(value) > 1:
         return value[1:]
     return value
 
