@@ -271,6 +271,7 @@ CASES = [
                 "the premium portfolios' upper bounds add up to at least 4 customers",
                 "6 standard customers; 3 manager(s) may hold a standard portfolio of 3..4",
                 "4 premium customers; 2 manager(s) may hold a premium portfolio of 1..2",
+                "standard 2, premium 2, separate_ledger 0; together at least 4, but 3 managers",
             ],
             policy={"span": {"tolerance": 0, "premium": {"min": 1, "max": 2}}},
         ),

@@ -76,6 +76,49 @@ def _smallest_core(
     return set(kept)
 
 
+def portfolio_counts(instance: Instance, kind: int) -> list[int]:
+    """The numbers of ``kind`` portfolios that can hold that kind's customers, each within its
+    band, counting the managers who may hold nothing else (designated, or eligible for no other
+    kind)."""
+    need = customers_of_kind(instance, kind)
+    holders = [h for h in range(instance.n_managers) if instance.eligible_kind(h, kind)]
+    only = sum(
+        1 for h in holders if not any(instance.eligible_kind(h, k) for k in KINDS if k != kind)
+    )
+    lows = np.sort(instance.low[kind, holders])
+    highs = np.sort(instance.high[kind, holders])[::-1]
+    return [
+        count
+        for count in range(only, len(holders) + 1)
+        if (count > 0 or need == 0) and lows[:count].sum() <= need <= highs[:count].sum()
+    ]
+
+
+def _counts_text(counts: list[int]) -> str:
+    if not counts:
+        return "none"
+    if counts == list(range(counts[0], counts[-1] + 1)) and len(counts) > 1:
+        return f"{counts[0]}..{counts[-1]}"
+    return ", ".join(map(str, counts))
+
+
+def counts_fact(instance: Instance) -> str:
+    """One sentence: how many portfolios of each kind could hold its customers, and whether
+    that squares with the number of available managers."""
+    counts = {k: portfolio_counts(instance, k) for k in KINDS}
+    listed = ", ".join(f"{KIND_NAMES[k]} {_counts_text(c)}" for k, c in counts.items())
+    text = f"Portfolios of each kind that can hold its customers within the bands: {listed}"
+    m = instance.n_managers
+    if any(not c for c in counts.values()):
+        return text + "."
+    least, most = sum(min(c) for c in counts.values()), sum(max(c) for c in counts.values())
+    if least > m:
+        return text + f"; together at least {least}, but {m} managers are available."
+    if most < m:
+        return text + f"; together at most {most}, but all {m} available managers hold one."
+    return text + f"; {m} managers are available."
+
+
 def band_facts(instance: Instance) -> list[str]:
     """The numbers behind the bands: how many customers of each kind, how many managers may
     hold them and how many customers each such portfolio holds."""
@@ -83,7 +126,8 @@ def band_facts(instance: Instance) -> list[str]:
     tolerance = instance.scenario.policy.span.tolerance
     facts = [
         f"The span band is {n // m - tolerance}..{-(-n // m) + tolerance} customers a manager "
-        f"({n} customers over {m} available managers, tolerance {tolerance})."
+        f"({n} customers over {m} available managers, tolerance {tolerance}).",
+        counts_fact(instance),
     ]
     for k in KINDS:
         need = customers_of_kind(instance, k)
