@@ -26,7 +26,12 @@ def _block_ids(instance: Instance, b: int) -> list[str]:
 
 def _describe_block(instance: Instance, b: int) -> str:
     ids = _block_ids(instance, b)
-    return f"customer {ids[0]}" if len(ids) == 1 else f"the group of {len(ids)} ({_names(ids)})"
+    if len(ids) == 1:
+        return f"customer {ids[0]}"
+    groups = instance.scenario.customers["group_id"].iloc[instance.members[b]]
+    named = sorted({str(g) for g in groups if str(g)})
+    label = f"group {', '.join(named)}" if named else "the group"
+    return f"{label} of {len(ids)} ({_names(ids)})"
 
 
 def _customer_kind(instance: Instance, i: int) -> int:
@@ -129,10 +134,23 @@ def pins_against_kind(instance: Instance) -> list[str]:
             reasons.append(
                 f"{_describe_block(instance, int(b))} is pinned to manager "
                 f"{instance.manager_ids[m]}, "
-                "but the rotation rule moves it away from them (tenure at or above "
-                "max_tenure_years): clear the pin or the tenure."
+                f"but the rotation rule moves it away from them ({_due(instance, int(b), m)}): "
+                "clear the pin or the tenure."
             )
     return reasons
+
+
+def _due(instance: Instance, b: int, m: int) -> str:
+    """Which members' tenure with manager ``m`` makes the rotation rule apply."""
+    customers = instance.scenario.customers
+    limit = instance.scenario.policy.rotation.max_tenure_years
+    members = customers.iloc[instance.members[b]]
+    due = members[
+        (members["prior_manager_id"].astype(str) == instance.manager_ids[m])
+        & (members["tenure_years"].fillna(0) >= (limit or 0))
+    ]
+    held = ", ".join(f"{row.customer_id} {row.tenure_years:g} years" for row in due.itertuples())
+    return f"{held or 'tenure'}, max_tenure_years {limit}"
 
 
 def _eligible(instance: Instance, kind: int) -> list[int]:
@@ -256,13 +274,15 @@ def balance_bound_reachable(instance: Instance) -> list[str]:
     holders_min = max(1, -(-need // int(instance.high[STANDARD, eligible].max())))
     mean_high = instance.value[standard].sum() / holders_min
     reasons = []
+    mean_low = instance.value[standard].sum() / holders_max
+    means = (
+        f"{mean_low:,.0f}..{mean_high:,.0f}" if holders_max > holders_min else f"{mean_high:,.0f}"
+    )
     for b in np.flatnonzero(standard & (instance.value > mean_high * (1 + bound))):
         reasons.append(
             f"{_describe_block(instance, int(b))} alone has a target of "
-            f"{instance.value[b]:,.0f}, above "
-            "the mean standard portfolio target "
-            f"({instance.value[standard].sum() / holders_max:,.0f}"
-            f"..{mean_high:,.0f}) plus {bound:.0%}: raise [balance] max_deviation."
+            f"{instance.value[b]:,.0f}, above the mean standard portfolio target ({means}) plus "
+            f"{bound:.0%}: check its income figures (a typo?), or raise [balance] max_deviation."
         )
     return reasons
 
