@@ -192,7 +192,7 @@ def test_a_group_beyond_every_capacity_is_named() -> None:
     result = solve_fast(scenario)
     assert result.status is SolveStatus.INFEASIBLE
     text = "\n".join(result.explanation)
-    assert "the group of 3 (C00, C01, C02) needs a workload of at least 3" in text
+    assert "group G1 of 3 (C00, C01, C02) needs a workload of at least 3" in text
     assert "(M1, M2)" in text
 
 

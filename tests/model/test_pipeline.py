@@ -95,7 +95,7 @@ def test_a_collision_returns_exit_3_and_writes_nothing(tmp_path: Path) -> None:
     outcome = run_solve(load_scenario(folder), out, PARAMS)
 
     assert outcome.exit_code == EXIT_INFEASIBLE
-    assert any("the group of 6" in reason for reason in outcome.result.explanation)
+    assert any("group G1 of 6" in reason for reason in outcome.result.explanation)
     assert outcome.tables == {} and not out.exists()
 
 
