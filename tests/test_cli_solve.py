@@ -408,6 +408,9 @@ def test_ctrl_c_stops_the_search_and_writes_the_best_plan_so_far(tmp_path: Path)
 
     assert process.returncode == 0, text
     assert "Stopping: keeping the best plan so far" in text
+    assert "Stopped early (Ctrl-C): this is the best plan found so far." in text
+    kpis = json.loads((out / "kpis.json").read_text())
+    assert kpis["method"].endswith("stopped early on request")
     assert (out / "assignment.csv").exists()
     # The search had 120 s; it ran about 4 s (less loading) before the signal.
     solve_seconds = json.loads((out / "kpis.json").read_text())["solve_seconds"]

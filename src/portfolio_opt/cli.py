@@ -259,6 +259,10 @@ def solve_command(
             out_console.print(f"- {reason}", markup=False)
         sys.exit(outcome.exit_code)
     _print_kpis(outcome.kpis)
+    if interrupt.requested:
+        out_console.print(
+            "Stopped early (Ctrl-C): this is the best plan found so far.", markup=False
+        )
     out_console.print(
         f"Plan written to {target} in {time.monotonic() - started:.1f}s", markup=False
     )

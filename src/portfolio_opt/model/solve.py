@@ -185,11 +185,13 @@ def solve_instance(
         params,
         started,
     )
-    if result.status is SolveStatus.NO_PLAN and stop is not None and stop():
-        result.explanation = [
-            "Stopped before the search found a plan keeping every hard rule; "
-            "run again and let it finish."
-        ]
+    if stop is not None and stop():
+        result.method += ", stopped early on request"
+        if result.status is SolveStatus.NO_PLAN:
+            result.explanation = [
+                "Stopped before the search found a plan keeping every hard rule; "
+                "run again and let it finish."
+            ]
     return result
 
 
