@@ -6,6 +6,7 @@ import csv
 import json
 import shutil
 from pathlib import Path
+from unittest.mock import patch
 
 import click
 import pandas as pd
@@ -16,9 +17,23 @@ from openpyxl import load_workbook
 from rich.console import Console
 
 from portfolio_opt.model.solve import SolveParams
-from portfolio_opt.parallel.commands import TaskDisplay, folder_problem, solve_many, sweep
-from portfolio_opt.parallel.tasks import TaskSummary
-from portfolio_opt.pipeline import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE, run_solve
+from portfolio_opt.parallel.commands import (
+    TaskDisplay,
+    failure_line,
+    folder_problem,
+    many_exit_code,
+    solve_many,
+    sweep,
+)
+from portfolio_opt.parallel.tasks import SolveTask, TaskSummary, crashed
+from portfolio_opt.pipeline import (
+    EXIT_BAD_INPUT,
+    EXIT_INFEASIBLE,
+    EXIT_NO_PLAN,
+    EXIT_OK,
+    EXIT_USAGE,
+    run_solve,
+)
 from portfolio_opt.scenario.loader import load_scenario
 
 from .conftest import TIME_LIMIT_S
@@ -148,6 +163,16 @@ def test_deterministic_sweep_plans_equal_plain_solves(
     ]
 
 
+def _infeasible_copy(branch_dir: Path, folder: Path) -> Path:
+    """``branch_dir`` with span tolerance 1 and M004 unavailable: the span cannot hold."""
+    _edited_copy(branch_dir, folder, ["M004"])
+    toml = folder / "scenario.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert "tolerance = 2\n" in text
+    toml.write_text(text.replace("tolerance = 2\n", "tolerance = 1\n"), encoding="utf-8")
+    return folder
+
+
 def test_solve_many_consolidates_branches_on_a_local_cluster(
     branch_dir: Path, other_branch_dir: Path, tmp_path: Path
 ) -> None:
@@ -157,9 +182,12 @@ def test_solve_many_consolidates_branches_on_a_local_cluster(
     out = tmp_path / "bank"
     # the parent folder holds both generated branches
     result = _run("solve-many", branch_dir.parent, broken, "--out", out, "--time-limit", 1)
-    assert result.exit_code == EXIT_OK, result.output
+    # the report of the solved branches is written, but a script sees that one failed
+    assert result.exit_code == EXIT_BAD_INPUT, result.output
     assert "2 of 3 branches solved" in result.output
+    assert "broken: bad input - the scenario has errors\n" in result.output
     assert "nowhere.csv" in result.output  # the broken branch's problem is shown
+    assert "Not solved: broken (see above); exit code 1" in result.output
     for branch in ("north", "south"):
         assert (out / "branches" / branch / "report.xlsx").is_file()
     table = pd.read_csv(out / "branches.csv")
@@ -175,6 +203,56 @@ def test_solve_many_consolidates_branches_on_a_local_cluster(
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["cluster"]["local_cluster"] is True
     assert manifest["solver"]["workers"] >= 1
+
+
+def test_solve_many_exits_3_when_a_branch_cannot_keep_the_hard_rules(
+    cluster: Client, branch_dir: Path, tmp_path: Path
+) -> None:
+    tight = _infeasible_copy(branch_dir, tmp_path / "tight")
+    out = tmp_path / "bank"
+    result = _run(
+        "solve-many", tight, "--out", out, "--time-limit", TIME_LIMIT_S,
+        "--scheduler", cluster.scheduler.address,
+    )  # fmt: skip
+    assert result.exit_code == EXIT_INFEASIBLE, result.output
+    assert "tight: infeasible - the hard rules cannot all hold\n" in result.output
+    assert "0 of 1 branches solved" in result.output
+    table = pd.read_csv(out / "branches.csv")
+    assert list(table["status"]) == ["infeasible", "0 of 1 branches solved"]
+
+
+def _summary(key: str, status: str, code: int, errors: tuple[str, ...] = ()) -> TaskSummary:
+    return TaskSummary(key, f"/x/{key}", status, code, 0.5, errors=errors)
+
+
+def test_the_most_severe_failure_gives_solve_many_its_exit_code() -> None:
+    solved = _summary("a", "optimal", EXIT_OK)
+    bad = _summary("b", "bad input", EXIT_BAD_INPUT)
+    infeasible = _summary("c", "infeasible", EXIT_INFEASIBLE)
+    no_plan = _summary("d", "no plan", EXIT_NO_PLAN)
+    assert many_exit_code([solved, solved]) == EXIT_OK
+    assert many_exit_code([]) == EXIT_OK
+    assert many_exit_code([solved, no_plan]) == EXIT_NO_PLAN
+    assert many_exit_code([no_plan, infeasible, solved]) == EXIT_INFEASIBLE
+    assert many_exit_code([no_plan, infeasible, bad]) == EXIT_BAD_INPUT
+
+
+def test_a_branch_that_crashed_is_named_as_an_internal_error() -> None:
+    crash = crashed(SolveTask("west", "/x/west", "/out/west"), OverflowError("float infinity"))
+    assert many_exit_code([crash]) == EXIT_BAD_INPUT
+    line = failure_line("west", crash)
+    assert line.startswith("west: internal error (OverflowError: float infinity)")
+    assert "report it" in line
+    assert failure_line("c", _summary("c", "no plan", EXIT_NO_PLAN)) == (
+        "c: no plan - no plan found within the time limit"
+    )
+    display = TaskDisplay(["west"], "1 branch", "a local cluster")
+    recorded = Console(record=True, width=200)
+    display.live = None
+    with patch("portfolio_opt.parallel.commands.console", recorded):
+        display.done(crash)
+    shown = recorded.export_text()
+    assert "FAIL [1/1] west: internal error in 0.0s  OverflowError: float infinity" in shown
 
 
 def test_solve_many_refuses_a_folder_without_scenarios(tmp_path: Path) -> None:

@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 from typing import get_args
 
-from pydantic import BaseModel
+import pytest
+from pydantic import BaseModel, ValidationError
 
 from portfolio_opt.scenario.policy import Policy, load_policy, parse_policy
 
@@ -124,3 +125,88 @@ def test_every_policy_key_has_a_default_and_is_shown_in_the_reference_example():
     Policy()  # every key has a default
     shown = shown_keys(REFERENCE.read_text(encoding="utf-8"))
     assert sorted(policy_keys() - shown) == []
+
+
+@pytest.mark.parametrize(
+    ("objective", "column", "message"),
+    [
+        ("order = []", "objective.order", "the order lists no goal"),
+        ("weights = { span = 0 }", "objective.weights", "no goal has a weight above 0"),
+        ("weights = {}", "objective.weights", "no goal has a weight above 0"),
+    ],
+)
+def test_an_objective_without_any_goal_is_refused(objective: str, column: str, message: str):
+    # With no goal every plan is "optimal": the solver would hand back an arbitrary one.
+    text = f'[tables]\ncustomers = "c.csv"\n\n[objective]\n{objective}\n'
+    policy, [problem] = parse_policy(text)
+    assert policy is None
+    assert (problem.column, problem.row) == (column, 5)
+    assert message in problem.message and "span" in problem.message  # the goals to choose from
+
+
+def test_order_and_weights_together_use_the_weights_with_a_warning():
+    text = '[objective]\norder = ["continuity", "span"]\nweights = { span = 5, continuity = 1 }\n'
+    policy, [problem] = parse_policy(text)
+    assert policy is not None and policy.objective.goals() == ["span", "continuity"]
+    assert not problem.is_error
+    assert (problem.column, problem.row) == ("objective.order", 2)
+    assert "the weights are used" in problem.message
+    assert "delete order or weights" in problem.hint
+
+
+def test_order_or_weights_alone_rank_the_goals():
+    weighted, _ = parse_policy("[objective]\nweights = { chain = 1, span = 3, balance = 0 }\n")
+    assert weighted.objective.goals() == ["span", "chain"]
+    ordered, _ = parse_policy('[objective]\norder = ["chain", "span"]\n')
+    assert ordered.objective.goals() == ["chain", "span"]
+    assert Policy().objective.goals() == ["span", "balance", "chain", "industry", "continuity"]
+    # the policy as written to manifest.json shows the order in force and reads back
+    assert Policy().model_dump()["objective"]["order"] == Policy().objective.goals()
+    for policy in (weighted, ordered, Policy()):
+        again = Policy.model_validate(policy.model_dump(mode="json"))
+        assert again.model_dump() == policy.model_dump()
+        assert again.objective.goals() == policy.objective.goals()
+
+
+def test_an_override_of_weights_replaces_the_order_and_back():
+    ordered, _ = parse_policy('[objective]\norder = ["chain", "span"]\n')
+    weighted = ordered.updated({"objective.weights": {"balance": 2, "span": 1}})
+    assert weighted.objective.goals() == ["balance", "span"]
+    assert weighted.updated({"objective.order": ["industry"]}).objective.goals() == ["industry"]
+    both = Policy().updated({"objective.order": ["chain"], "objective.weights": {"span": 1}})
+    assert both.objective.goals() == ["span"]  # the weights are used, as from a file
+
+
+CLASSES = '[classes]\nclasses = ["premium", "sme", "retail"]\n'
+
+
+@pytest.mark.parametrize(
+    ("table", "line", "column"),
+    [
+        ("[payout.growth]", "smee = 0.5", "payout.growth.smee"),
+        ("[payout.separate_ledger]", "growth = { sme = 0.1, Retail = 0.2 }", None),
+        ("[affinity]", "default_workload = { basic = 2.0 }", "affinity.default_workload.basic"),
+    ],
+)
+def test_a_class_keyed_table_names_only_the_policys_classes(table: str, line: str, column):
+    # A misspelt class would silently take the default growth (or workload).
+    text = f"{CLASSES}\n{table}\n{line}\n"
+    policy, [problem] = parse_policy(text)
+    assert policy is None
+    assert problem.row == 5
+    assert problem.column == (column or "payout.separate_ledger.growth.Retail")
+    assert "['premium', 'sme', 'retail']" in problem.message
+    assert "is not a customer class" in problem.message
+    assert "[classes] classes" in problem.hint
+
+
+def test_every_unknown_class_is_listed_and_known_classes_and_any_staff_level_pass():
+    text = f"{CLASSES}\n[payout.growth]\nsme = 0.1\nvip = 0.2\nkey = 0.3\n"
+    _, problems = parse_policy(text)
+    assert [p.column for p in problems] == ["payout.growth.vip", "payout.growth.key"]
+    text = f"{CLASSES}\n[payout.growth]\nsme = 0.1\n[payout.base_salary]\nL9 = 100000\n"
+    policy, problems = parse_policy(text)
+    assert problems == []
+    assert policy.payout.growth == {"sme": 0.1} and policy.payout.base_salary == {"L9": 100000}
+    with pytest.raises(ValidationError, match="'vip' is not a customer class"):
+        policy.updated({"payout.growth.vip": 0.2})  # a sweep's override is checked the same way

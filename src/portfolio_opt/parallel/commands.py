@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from portfolio_opt import __version__
-from portfolio_opt.pipeline import EXIT_BAD_INPUT, EXIT_USAGE, input_hashes
+from portfolio_opt.pipeline import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE, input_hashes
 from portfolio_opt.problems import Problem
 from portfolio_opt.scenario.data import Scenario
 
@@ -35,6 +35,13 @@ console = Console(stderr=True, highlight=False)
 out_console = Console(highlight=False, soft_wrap=True)
 PIPE_WIDTH = 160
 REASON_SHOWN = 100  # characters of a failure's first reason on its progress line
+CRASHED = "error"  # the status of a task that raised (``tasks.crashed``)
+FAILURE_MEANING = {
+    "bad input": "the scenario has errors",
+    "bad usage": "the output folder cannot be written",
+    "infeasible": "the hard rules cannot all hold",
+    "no plan": "no plan found within the time limit",
+}
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
@@ -144,6 +151,32 @@ def _connect(
     return client, threads, {"scheduler": scheduler, "workers": n_workers}
 
 
+def status_text(status: str) -> str:
+    """A task's status as shown: a task that raised is an internal error."""
+    return "internal error" if status == CRASHED else status
+
+
+def failure_line(key: str, summary: TaskSummary) -> str:
+    """One line naming a task that wrote no plan and why."""
+    if summary.status == CRASHED:
+        cause = summary.errors[0] if summary.errors else "no message"
+        return (
+            f"{key}: internal error ({cause}); this is a fault in portfolio-opt, not in the "
+            "scenario: please report it with this scenario folder"
+        )
+    meaning = FAILURE_MEANING.get(summary.status)
+    return f"{key}: {summary.status}" + (f" - {meaning}" if meaning else "")
+
+
+def many_exit_code(summaries: Sequence[TaskSummary]) -> int:
+    """0 when every task wrote a plan, else the most severe failure's exit code.
+
+    The codes rank themselves: 1 bad input (or an internal error), 2 bad usage, 3 the hard
+    rules cannot all hold, 4 no plan in time; the lowest code is the most severe.
+    """
+    return min((s.exit_code for s in summaries if not s.ok), default=EXIT_OK)
+
+
 def _short(value: object) -> str:
     return "-" if value is None else f"{float(value):.4g}"  # type: ignore[arg-type]
 
@@ -190,7 +223,7 @@ class TaskDisplay:
             reason = summary.errors[0] if summary.errors else ""
             if len(reason) > REASON_SHOWN:  # all of it is listed after the table
                 reason = reason[: REASON_SHOWN - 3] + "..."
-            line = f"FAIL {count} {summary.key}: {summary.status}{took}  {reason}"
+            line = f"FAIL {count} {summary.key}: {status_text(summary.status)}{took}  {reason}"
         target = self.live.console if self.live is not None else console
         target.print(Text(line), soft_wrap=True)
 
@@ -285,7 +318,7 @@ def _results_table(title: str, table: Any, first: str, columns: dict[str, str]) 
     for heading in columns.values():
         shown.add_column(heading, justify="right", no_wrap=True)
     for row in table.to_dict("records"):
-        cells = [Text(str(row[first])), Text(str(row["status"]))]
+        cells = [Text(str(row[first])), Text(status_text(str(row["status"])))]
         for column in columns:
             value = _span(row) if column == "span" else row.get(column)
             cells.append(Text(format_value(column, None if _blank(value) else value)))
@@ -302,10 +335,13 @@ def _print_table(table: Table) -> None:
 
 
 def _print_failures(keys: Sequence[str], summaries: Sequence[TaskSummary]) -> None:
+    """A line per task without a plan, naming it and why, then its reasons."""
     for key, summary in zip(keys, summaries, strict=True):
         if summary.ok:
             continue
-        out_console.print(f"{key}: {summary.status}", markup=False)
+        out_console.print(failure_line(key, summary), markup=False)
+        if summary.status == CRASHED:
+            continue  # its one reason is in the line
         for reason in summary.errors:
             out_console.print(f"- {reason}", markup=False)
 
@@ -459,6 +495,11 @@ def solve_many(
     Each SCENARIO is a branch's scenario folder, or a folder of them. Writes every branch's
     output folder to OUT/branches/, and branches.csv and consolidated.xlsx (per-branch KPIs,
     the whole bank's, every portfolio and payout row) to OUT.
+
+    A branch that fails does not stop the others: the report covers the branches solved and
+    each failed branch is listed with why. The exit code is then its most severe failure's:
+    1 bad input or an internal error, 2 bad usage, 3 the hard rules cannot all hold, 4 no
+    plan within the time limit (0 when every branch is solved).
     """
     from portfolio_opt.parallel.cluster import new_topic
     from portfolio_opt.parallel.consolidate import (
@@ -527,3 +568,10 @@ def solve_many(
         f"the branches solved) written to {target} in {time.monotonic() - started:.1f}s",
         markup=False,
     )
+    code = many_exit_code(summaries)
+    if code != EXIT_OK:
+        unsolved = [label for label, s in zip(labels, summaries, strict=True) if not s.ok]
+        out_console.print(
+            f"Not solved: {', '.join(unsolved)} (see above); exit code {code}", markup=False
+        )
+        sys.exit(code)

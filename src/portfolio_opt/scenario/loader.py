@@ -149,7 +149,8 @@ def inspect_scenario(
         ]
     policy, problems = load_policy(root / POLICY_FILE)
     if policy is not None and overrides:
-        policy, problems = _with_overrides(policy, overrides)
+        policy, found = _with_overrides(policy, overrides)
+        problems = [*problems, *found]
     if policy is None:
         return None, problems
     frames, files, labels, found = _read_tables(root, policy)

@@ -10,15 +10,26 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from portfolio_opt.problems import Problem
+from portfolio_opt.problems import Problem, Severity
 
 INCOME_TYPES = ("interest", "deposit", "fee")
 GOALS = ("span", "balance", "chain", "industry", "continuity", "affinity")
 GoalName = Literal["span", "balance", "chain", "industry", "continuity", "affinity"]
 DEFAULT_ORDER: list[GoalName] = ["span", "balance", "chain", "industry", "continuity"]
 DEFAULT_CLASSES = ["premium", "key", "growth", "basic", "watch", "exit"]
+UNKNOWN_CLASS = "unknown_class"  # error types whose hint says more than "fix the value"
+HINTS = {UNKNOWN_CLASS: "spell the class as in [classes] classes, or add it to that list"}
 
 
 class _Section(BaseModel):
@@ -78,14 +89,23 @@ class Span(_Section):
 
 
 class Objective(_Section):
-    """Soft goals: lexicographic ``order`` (most important first) or one weighted sum."""
+    """Soft goals: lexicographic ``order`` (most important first) or one weighted sum.
 
-    order: list[GoalName] = Field(default_factory=lambda: list(DEFAULT_ORDER))
+    Give one of the two; with neither, the goals follow ``DEFAULT_ORDER``.
+    """
+
+    order: list[GoalName] | None = None
     weights: dict[str, float] | None = None
 
     @field_validator("order")
     @classmethod
-    def _no_repeats(cls, order: list[str]) -> list[str]:
+    def _some_goal_no_repeats(cls, order: list[str] | None) -> list[str] | None:
+        if order is None:
+            return None
+        if not order:
+            raise ValueError(
+                f"the order lists no goal, so any plan would do; list at least one of {list(GOALS)}"
+            )
         if len(set(order)) != len(order):
             raise ValueError("a goal is listed twice")
         return order
@@ -100,13 +120,34 @@ class Objective(_Section):
             raise ValueError(f"unknown goal(s) {unknown}; goals are {list(GOALS)}")
         if any(w < 0 for w in weights.values()):
             raise ValueError("weights must be >= 0")
+        if not any(w > 0 for w in weights.values()):
+            raise ValueError(
+                "no goal has a weight above 0, so any plan would do; give at least one goal "
+                f"of {list(GOALS)} a positive weight"
+            )
         return weights
+
+    @model_validator(mode="before")
+    @classmethod
+    def _weights_over_order(cls, data: Any) -> Any:
+        # The two are alternatives; given both (an older manifest, or a file that parse_policy
+        # warns about), the weights are used.
+        if isinstance(data, dict) and data.get("weights") is not None:
+            return {k: v for k, v in data.items() if k != "order"}
+        return data
+
+    @field_serializer("order")
+    def _resolved_order(self, order: list[str] | None) -> list[str] | None:
+        """The order in force: the default one when neither order nor weights is given."""
+        if order is None and self.weights is None:
+            return list(DEFAULT_ORDER)
+        return order
 
     def goals(self) -> list[str]:
         """The goals in order of importance (weighted goals by decreasing weight)."""
         if self.weights is not None:
             return [g for g, _ in sorted(self.weights.items(), key=lambda kv: -kv[1]) if _ > 0]
-        return list(self.order)
+        return list(self.order if self.order is not None else DEFAULT_ORDER)
 
 
 class Balance(_Section):
@@ -216,6 +257,37 @@ class Policy(_Section):
     payout: Payout = Field(default_factory=Payout)
     affinity: Affinity = Field(default_factory=Affinity)
 
+    @model_validator(mode="after")
+    def _class_keys_are_classes(self) -> Policy:
+        # A class missing from these tables silently takes the default, so a misspelt class
+        # would change targets and pay without a word.
+        known = self.classes.classes
+        errors = [
+            InitErrorDetails(
+                type=PydanticCustomError(
+                    UNKNOWN_CLASS,
+                    "'{key}' is not a customer class; the classes are {classes}",
+                    {"key": key, "classes": known},
+                ),
+                loc=(*where, key),
+                input=value,
+            )
+            for where, table in self.class_tables().items()
+            for key, value in table.items()
+            if key not in known
+        ]
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
+        return self
+
+    def class_tables(self) -> dict[tuple[str, ...], dict[str, float]]:
+        """The policy's tables keyed by customer class, by their key path."""
+        return {
+            ("payout", "growth"): self.payout.growth,
+            ("payout", "separate_ledger", "growth"): self.payout.separate_ledger.growth or {},
+            ("affinity", "default_workload"): self.affinity.default_workload,
+        }
+
     @property
     def premium_class(self) -> str:
         return self.classes.premium_class
@@ -227,6 +299,11 @@ class Policy(_Section):
     def updated(self, dotted: dict[str, Any]) -> Policy:
         """A copy with dotted keys (``span.tolerance``) replaced, checked like the file."""
         data = self.model_dump()
+        objective = data.setdefault("objective", {})
+        for given, other in (("order", "weights"), ("weights", "order")):
+            # The two are alternatives: giving one replaces the other.
+            if dotted.get(f"objective.{given}") is not None and f"objective.{other}" not in dotted:
+                objective[other] = None
         for key, value in dotted.items():
             node = data
             *parents, leaf = key.split(".")
@@ -275,10 +352,11 @@ def parse_policy(text: str, file: str = "scenario.toml") -> tuple[Policy | None,
         return None, [
             Problem(file, f"not valid TOML: {exc}", "fix the syntax on that line", row=line)
         ]
+    warnings = _order_and_weights(raw, text, file)
     try:
-        return Policy.model_validate(raw), []
+        return Policy.model_validate(raw), warnings
     except ValidationError as exc:
-        problems = []
+        problems = list(warnings)
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if not str(p).startswith("function-after"))
             key = ".".join(str(p) for p in loc) or "(top level)"
@@ -287,11 +365,29 @@ def parse_policy(text: str, file: str = "scenario.toml") -> tuple[Policy | None,
                 message = "unknown key"
                 hint = "check the spelling; see the policy keys in README.md"
             else:
-                hint = f"fix the value of {key}"
+                hint = HINTS.get(err["type"], f"fix the value of {key}")
             problems.append(
                 Problem(file, f"{key}: {message}", hint, row=_key_line(text, loc), column=key)
             )
         return None, problems
+
+
+def _order_and_weights(raw: dict[str, Any], text: str, file: str) -> list[Problem]:
+    """A warning when [objective] gives both order and weights: the weights are used."""
+    objective = raw.get("objective")
+    if not isinstance(objective, dict) or "order" not in objective or "weights" not in objective:
+        return []
+    return [
+        Problem(
+            file,
+            "objective: both order and weights are given: the weights are used, the order is "
+            "ignored",
+            "delete order or weights from [objective]",
+            row=_key_line(text, ("objective", "order")),
+            column="objective.order",
+            severity=Severity.WARNING,
+        )
+    ]
 
 
 def load_policy(path: Path) -> tuple[Policy | None, list[Problem]]:
