@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -9,6 +11,10 @@ from portfolio_opt.problems import Problem, Severity
 from portfolio_opt.scenario.schema import FALSE_WORDS, TRUE_WORDS, Column
 
 MAX_CELL_PROBLEMS = 50  # per column: past this, one summary line keeps the list readable
+THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?")
+DECIMAL_POINT_HINT = (
+    "use a decimal point: 0.08, not 0,08; a comma may only group thousands, as in 1,234.5"
+)
 
 
 def _row(position: int) -> int:
@@ -31,10 +37,32 @@ def _cell_problems(
     return problems
 
 
+def _compact(text: pd.Series) -> pd.Series:
+    # NFKC turns full-width digits, signs and points (as a Chinese input method types them)
+    # and the ideographic space into their plain forms.
+    return text.str.normalize("NFKC").str.replace(" ", "", regex=False)
+
+
+def misplaced_commas(text: pd.Series) -> pd.Series:
+    """Cells with a comma that does not group thousands (``0,08``, ``1,5``, ``12,34,5``)."""
+    compact = _compact(text)
+    return compact.str.contains(",", regex=False) & ~compact.str.fullmatch(THOUSANDS)
+
+
+def _numbers_ignoring_commas(text: pd.Series) -> pd.Series:
+    """What the cells read as once spaces and every comma are dropped (infinities included)."""
+    cleaned = _compact(text).str.replace(",", "", regex=False)
+    return pd.to_numeric(cleaned.where(cleaned != "", None), errors="coerce").astype(float)
+
+
 def parse_numbers(text: pd.Series) -> pd.Series:
-    """Numbers as a spreadsheet user writes them: thousands separators and spaces allowed."""
-    cleaned = text.str.replace(",", "", regex=False).str.replace(" ", "", regex=False)
-    return pd.to_numeric(cleaned.where(cleaned != "", None), errors="coerce")
+    """Numbers as a spreadsheet user writes them: spaces and thousands separators allowed.
+
+    A comma that is not a thousands separator, and anything not finite, gives NaN: ``0,08``
+    is a decimal comma, never 8.
+    """
+    values = _numbers_ignoring_commas(text)
+    return values.where(~misplaced_commas(text) & np.isfinite(values))
 
 
 def parse_booleans(text: pd.Series) -> pd.Series:
@@ -46,10 +74,37 @@ def parse_booleans(text: pd.Series) -> pd.Series:
     return result
 
 
+def _unreadable_numbers(
+    raw: pd.Series, values: pd.Series, label: str, column: str
+) -> list[Problem]:
+    """One problem per filled cell that gave no number, with the most useful reason."""
+    failed = values.isna() & (raw != "")
+    lenient = _numbers_ignoring_commas(raw)
+    # Only cells that would be a number without their commas are decimal-comma mistakes.
+    comma = failed & misplaced_commas(raw) & lenient.notna()
+    infinite = failed & ~comma & np.isinf(lenient)
+    other = failed & ~comma & ~infinite
+    return (
+        _cell_problems(
+            label,
+            column,
+            np.flatnonzero(comma),
+            raw,
+            "a number with a decimal point",
+            DECIMAL_POINT_HINT,
+        )
+        + _cell_problems(
+            label, column, np.flatnonzero(infinite), raw, "a finite number", "write a plain number"
+        )
+        + _cell_problems(
+            label, column, np.flatnonzero(other), raw, "a number", "write a plain number"
+        )
+    )
+
+
 def _coerce_number(raw: pd.Series, col: Column, label: str) -> tuple[pd.Series, list[Problem]]:
     values = parse_numbers(raw)
-    bad = np.flatnonzero(values.isna() & (raw != "")).astype(int)
-    problems = _cell_problems(label, col.name, bad, raw, "a number", "write a plain number")
+    problems = _unreadable_numbers(raw, values, label, col.name)
     if col.minimum is not None:
         low = np.flatnonzero(values < col.minimum)
         problems += _cell_problems(

@@ -12,7 +12,11 @@ import pandas as pd
 
 from portfolio_opt.problems import Problem
 
-ENCODINGS = ("utf-8-sig", "gb18030")
+ENCODINGS = ("utf-8-sig", "gb18030", "cp950")
+ENCODING_NAMES = "UTF-8, GB18030 and Big5"
+DELIMITERS = ",;\t"
+# GB18030 reads almost any Big5 bytes, but common Big5 characters land in its private-use area.
+PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 
 
 def split_table_spec(spec: str) -> tuple[str, str | None]:
@@ -30,14 +34,29 @@ def resolve_inside(root: Path, relative: str) -> Path | None:
     return target if target.is_relative_to(base) else None
 
 
+def _decoded(data: bytes, encoding: str) -> str | None:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+
+
 def decode_text(data: bytes) -> tuple[str, str]:
-    """Decode CSV bytes as UTF-8 (with or without BOM), else GB18030; return (text, encoding)."""
+    """Decode CSV bytes as UTF-8 (with or without BOM), GB18030 or Big5; return (text, encoding).
+
+    GB18030 text with private-use characters is Big5 (cp950, Taiwan and Hong Kong Excel) when
+    that reads cleanly. Raises ``UnicodeDecodeError`` whose reason says what went wrong.
+    """
+    unclear = False
     for encoding in ENCODINGS:
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
+        text = _decoded(data, encoding)
+        if text is None:
             continue
-    raise UnicodeDecodeError("gb18030", data, 0, 1, "neither UTF-8 nor GB18030")
+        if encoding == "utf-8-sig" or not PRIVATE_USE.search(text):
+            return text, encoding
+        unclear = True
+    reason = "the encoding is unclear" if unclear else "unknown encoding"
+    raise UnicodeDecodeError("gb18030", data, 0, len(data), f"{reason}; tried {ENCODING_NAMES}")
 
 
 def normalise_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -59,15 +78,37 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
+def sniff_delimiter(text: str) -> str:
+    """The separator of a CSV text, judged from its header line: comma, semicolon or tab."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    try:
+        return csv.Sniffer().sniff(header, delimiters=DELIMITERS).delimiter
+    except csv.Error:  # a single column: nothing to tell
+        return ","
+
+
+def _header_names(text: str, delimiter: str) -> list[str]:
+    """The header cells as written: pandas renames a repeated name (``x``, ``x.1``)."""
+    try:
+        return next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    except csv.Error:
+        return []
+
+
 def _read_csv(path: Path, label: str) -> tuple[pd.DataFrame | None, list[Problem]]:
     try:
         text, _ = decode_text(path.read_bytes())
-    except UnicodeDecodeError:
-        hint = "save it as CSV UTF-8 (or GB18030) from Excel"
-        return None, [Problem(label, "cannot read the text: unknown encoding", hint)]
+    except UnicodeDecodeError as exc:
+        hint = "save it as 'CSV UTF-8' from Excel"
+        return None, [Problem(label, f"cannot read the text: {exc.reason}", hint)]
+    delimiter = sniff_delimiter(text)
     try:
         frame = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False
+            io.StringIO(text),
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
         )
     except (pd.errors.ParserError, csv.Error) as exc:
         detail = " ".join(str(exc).split())
@@ -78,6 +119,9 @@ def _read_csv(path: Path, label: str) -> tuple[pd.DataFrame | None, list[Problem
         ]
     except pd.errors.EmptyDataError:
         return None, [Problem(label, "the file is empty", "add a header row with the columns")]
+    names = _header_names(text, delimiter)
+    if len(names) == len(frame.columns):
+        frame.columns = [n if n.strip() else p for n, p in zip(names, frame.columns, strict=True)]
     return frame.apply(lambda column: column.astype(str).str.strip()), []
 
 
@@ -85,7 +129,9 @@ def _read_xlsx(
     path: Path, sheet: str | None, label: str
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
     try:
-        frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=object, engine="openpyxl")
+        frame = pd.read_excel(
+            path, sheet_name=sheet or 0, header=None, dtype=object, engine="openpyxl"
+        )
     except ValueError as exc:
         if sheet is not None and "not found" in str(exc).lower():
             return None, [Problem(label, f"no sheet named {sheet!r}", "check the name after '#'")]
@@ -93,8 +139,12 @@ def _read_xlsx(
     except Exception as exc:  # openpyxl raises many kinds on a damaged file
         return None, [Problem(label, f"cannot read the workbook: {exc}", "save it again as .xlsx")]
     frame = frame.map(_cell_text).astype(str)
-    frame.columns = [_cell_text(c) for c in frame.columns]
-    frame = frame.loc[:, [not c.lower().startswith("unnamed:") for c in frame.columns]]
+    if frame.empty:
+        return pd.DataFrame(), []
+    # The header row is read as data: pandas would rename a repeated name (``x``, ``x.1``).
+    frame.columns = frame.iloc[0].tolist()
+    frame = frame.iloc[1:].reset_index(drop=True)
+    frame = frame.loc[:, [c != "" for c in frame.columns]]
     return frame, []
 
 
