@@ -1367,8 +1367,8 @@ max = {separate_max}
 [objective]
 order = ["span", "balance", "chain", "industry", "continuity"]
 
-# Hard: every standard portfolio's total target within +-{deviation_pct}% of their mean. With this bound,
-# the goal "balance" is solved last: the goals after it use the freedom the bound leaves.
+# Hard: every standard portfolio's total target within +-{deviation_pct}% of their mean.
+# With this bound, the goal "balance" is solved last: the goals after it use the freedom it leaves.
 [balance]
 max_deviation = {deviation}
 
