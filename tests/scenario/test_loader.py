@@ -9,7 +9,7 @@ import pytest
 
 from portfolio_opt.problems import ScenarioError
 from portfolio_opt.scenario.data import Scenario
-from portfolio_opt.scenario.loader import load_scenario
+from portfolio_opt.scenario.loader import inspect_scenario, load_scenario
 from portfolio_opt.scenario.policy import Policy
 from portfolio_opt.scenario.schema import SCHEMAS
 
@@ -180,3 +180,18 @@ def test_a_path_leaving_the_folder_is_refused_even_when_the_file_exists():
     with pytest.raises(ScenarioError) as raised:
         load_scenario(INVALID / "PathLeavesFolder")
     assert [p.message for p in raised.value.problems] == ["the path leaves the scenario folder"]
+
+
+@pytest.mark.parametrize(
+    ("order", "is_error"), [('["affinity"]', True), ('["affinity", "span"]', False)]
+)
+def test_the_affinity_goal_without_an_affinity_table(minimal, order, is_error):
+    """Without the table the goal is left out: a warning, or an error when no goal is left."""
+    toml = minimal / "scenario.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + f"\n[objective]\norder = {order}\n")
+
+    scenario, problems = inspect_scenario(minimal)
+
+    (problem,) = [p for p in problems if p.column == "objective"]
+    assert "needs an affinity table" in problem.message
+    assert problem.is_error is is_error and (scenario is None) is is_error

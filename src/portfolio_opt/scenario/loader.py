@@ -89,6 +89,7 @@ def _cross_checks(
         problems += rules.affinity_valid(
             frames["affinity"], customers, managers, labels["affinity"]
         )
+    problems += rules.affinity_goal_has_a_table(policy, "affinity" in frames, POLICY_FILE)
     problems += _payout_checks(frames, labels, policy)
     return problems
 

@@ -120,6 +120,25 @@ def negative_income(customers: pd.DataFrame, label: str) -> list[Problem]:
     return problems
 
 
+def affinity_goal_has_a_table(policy: Policy, has_table: bool, label: str) -> list[Problem]:
+    """The goal affinity needs an affinity table; without one it is dropped, and a policy with
+    no other goal would accept any plan."""
+    goals = policy.objective.goals()
+    if "affinity" not in goals or has_table:
+        return []
+    alone = goals == ["affinity"]
+    return [
+        Problem(
+            label,
+            "the goal affinity needs an affinity table and there is none: "
+            + ("no goal is left, so any plan would do" if alone else "it is left out"),
+            'add affinity = "affinity.csv" under [tables], or take affinity out of the objective',
+            column="objective",
+            severity=Severity.ERROR if alone else Severity.WARNING,
+        )
+    ]
+
+
 def relations_valid(relations: pd.DataFrame, customers: pd.DataFrame, label: str) -> list[Problem]:
     """Both ends must be known customers; kind is group or chain; no self-links."""
     known = set(customers["customer_id"])
