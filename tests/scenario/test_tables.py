@@ -62,7 +62,7 @@ def test_xlsx_sheet_that_does_not_exist(tmp_path):
     frame, problems = read_table(tmp_path, "book.xlsx#Managers", "book.xlsx")
     assert frame is None
     assert [(p.file, p.message) for p in problems] == [("book.xlsx", "no sheet named 'Managers'")]
-    assert "'#'" in problems[0].hint
+    assert "'#'" in problems[0].hint and "the workbook has '客户'" in problems[0].hint
 
 
 def test_xlsx_sheet_that_does_not_exist_in_a_scenario(minimal):

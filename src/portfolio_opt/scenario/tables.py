@@ -125,6 +125,10 @@ def _read_csv(path: Path, label: str) -> tuple[pd.DataFrame | None, list[Problem
     return frame.apply(lambda column: column.astype(str).str.strip()), []
 
 
+def _sheet_names(path: Path) -> list[str]:
+    return list(pd.ExcelFile(path, engine="openpyxl").sheet_names)
+
+
 def _read_xlsx(
     path: Path, sheet: str | None, label: str
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
@@ -134,7 +138,9 @@ def _read_xlsx(
         )
     except ValueError as exc:
         if sheet is not None and "not found" in str(exc).lower():
-            return None, [Problem(label, f"no sheet named {sheet!r}", "check the name after '#'")]
+            names = ", ".join(repr(n) for n in _sheet_names(path))
+            hint = f"check the name after '#'; the workbook has {names}"
+            return None, [Problem(label, f"no sheet named {sheet!r}", hint)]
         return None, [Problem(label, f"cannot read the workbook: {exc}", "save it again as .xlsx")]
     except Exception as exc:  # openpyxl raises many kinds on a damaged file
         return None, [Problem(label, f"cannot read the workbook: {exc}", "save it again as .xlsx")]
