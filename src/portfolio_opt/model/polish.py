@@ -12,6 +12,7 @@ from portfolio_opt.model.instance import Instance
 from portfolio_opt.model.state import Move, PlanState
 
 CANDIDATES = 24  # best few moves by balance gain, checked in full
+SPREAD_PARTNERS = 20  # managers a portfolio off the even spread may trade with, per step
 MAX_ROUNDS = 50_000  # ends the search on its own when no deadline is given (deterministic mode)
 
 
@@ -223,6 +224,60 @@ def repair_bands(state: PlanState, deadline: float) -> int:
             moved = False
             for m in outside:
                 choice = _best(state, _band_candidates(state, m, managers))
+                if choice is not None:
+                    state.apply(choice)
+                    made += 1
+                    moved = True
+            if not moved:
+                break
+    return made
+
+
+def _spread_candidates(state: PlanState, m: int, managers: np.ndarray) -> list[list[Move]]:
+    """Single blocks moved out of ``m`` when it is above its kind's even spread, or into it
+    when below, between managers that stay within the spread; cheapest for continuity first."""
+    inst, even_low, even_high = state.inst, state.means.even_low, state.means.even_high
+    assert even_low is not None and even_high is not None
+    others = managers[managers != m]
+    # The fullest portfolios give, the emptiest take: a few of them are enough.
+    if state.count[m] > even_high[m]:
+        pairs = [(m, int(o)) for o in others[np.argsort(state.count[others])][:SPREAD_PARTNERS]]
+    else:
+        pairs = [(int(o), m) for o in others[np.argsort(-state.count[others])][:SPREAD_PARTNERS]]
+    options: list[tuple[int, list[Move]]] = []
+    for source, target in pairs:
+        for b in state.blocks[source]:
+            size = int(inst.size[b])
+            if state.count[source] - size < even_low[source]:
+                continue
+            if state.count[target] + size > min(even_high[target], state.high[target]):
+                continue
+            if _allowed(inst, state, b, target):
+                cost = inst.kept[b].get(source, 0) - inst.kept[b].get(target, 0)
+                options.append((cost, [(b, target)]))
+    options.sort(key=lambda item: item[0])
+    return [moves for _, moves in options[:40]]
+
+
+def spread_evenly(state: PlanState, deadline: float, stop: Callable[[], bool] | None = None) -> int:
+    """Move blocks from managers above their kind's even spread to those below it, while the
+    objective gains (so only where span ranks above what the move costs); return moves made.
+
+    On large branches the search may not get round to every manager: this settles the span
+    goal cheaply right after the first plan."""
+    even_low, even_high = state.means.even_low, state.means.even_high
+    if even_low is None or even_high is None:
+        return 0
+    made = 0
+    for kind in range(3):
+        managers = state.structure.managers_of(kind)
+        for _ in range(10 * len(managers)):
+            if _time_up(deadline, stop):
+                return made
+            off = [int(m) for m in managers if not even_low[m] <= state.count[m] <= even_high[m]]
+            moved = False
+            for m in off:
+                choice = _best(state, _spread_candidates(state, m, managers))
                 if choice is not None:
                     state.apply(choice)
                     made += 1

@@ -30,7 +30,7 @@ from portfolio_opt.model.goals import (
 from portfolio_opt.model.instance import KIND_NAMES, Instance, build_instance
 from portfolio_opt.model.lns import LargeNeighbourhoodSearch, SearchBudget
 from portfolio_opt.model.lp_start import Relaxed, lp_start
-from portfolio_opt.model.polish import polish_balance, polish_chain, repair_bands
+from portfolio_opt.model.polish import polish_balance, polish_chain, repair_bands, spread_evenly
 from portfolio_opt.model.reduced_cost import (
     CORE_SHARE_EXACT,
     CORE_SHARE_SEARCH,
@@ -214,6 +214,8 @@ def _attempt(
     state = PlanState(instance, structure, means, spec, assign)
     repair_deadline = math.inf if params.deterministic else started + params.time_limit_s * 0.2
     repair_bands(state, repair_deadline)
+    if "span" in spec.order:
+        spread_evenly(state, repair_deadline, stop)
     polish_deadline = started + params.time_limit_s * 0.3
     if spec.order and spec.order[0] == "continuity" and not _exact(instance, structure):
         announce(progress, "keeping last year's relationships")
