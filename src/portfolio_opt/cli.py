@@ -197,6 +197,10 @@ def _progress_line() -> Iterator[Callable[[dict[str, object]], None] | None]:
         yield show
 
 
+def _number(value: object) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
 def _percent(value: object, digits: int = 1) -> str:
     return f"{value:.{digits}%}" if isinstance(value, int | float) else "n/a"
 
@@ -206,7 +210,7 @@ def _print_kpis(kpis: dict[str, Any]) -> None:
     lines = [
         f"status {kpis['status']}  objective {kpis['objective']}  bound {kpis['best_bound']}  "
         f"gap {_percent(kpis['gap'])}  {kpis['solve_seconds']}s",
-        f"span {span.get('min')}..{span.get('max')} (ideal {span.get('ideal')})  "
+        f"span {span.get('min')}..{span.get('max')} (ideal {_number(span.get('ideal'))})  "
         f"target CV {_percent(balance.get('target_cv'), 3)}  "
         f"largest deviation {_percent(balance.get('max_deviation'), 2)}",
         f"chain links cut {chain.get('cut')} of {chain.get('links')}  "

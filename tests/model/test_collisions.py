@@ -106,7 +106,7 @@ CASES = [
             [premium("P1", pinned_manager_id="M1"), premium("P2"), *standard_customers(8)],
             [manager("A1", "A"), manager("M1"), manager("M2")],
             [
-                "customer P1 (premium) is pinned to manager M1 (grade B)",
+                "customer P1 (premium) is pinned to manager M1 (grade B, not A)",
                 "may not hold a premium portfolio",
             ],
         ),
@@ -122,7 +122,7 @@ CASES = [
             ],
             [manager("M1"), manager("M2"), LEDGER_MANAGER],
             [
-                "customer C00 (standard) is pinned to manager L1",
+                "customer C00 (standard) is pinned to manager L1 (separate_ledger = true",
                 "may not hold a standard portfolio",
             ],
         ),
@@ -276,6 +276,23 @@ CASES = [
             policy={"span": {"tolerance": 0, "premium": {"min": 1, "max": 2}}},
         ),
         id="portfolio_kinds_fit_alone_but_not_together",
+    ),
+    pytest.param(
+        # Three designated premium managers must each hold at least 2: 6 > 5 premium customers.
+        Collision(
+            [*(premium(f"P{i}") for i in range(5)), *standard_customers(12)],
+            [
+                *(manager(f"A{i}", "A", premium=True) for i in range(3)),
+                manager("M1"),
+                manager("M2"),
+            ],
+            [
+                "premium none: 3 manager(s) may hold only this kind and need at least 6 "
+                "customers together, but there are 5"
+            ],
+            policy={"span": {"tolerance": 3, "premium": {"min": 2, "max": 4}}},
+        ),
+        id="designated_premium_managers_outnumber_their_customers",
     ),
 ]
 

@@ -127,8 +127,9 @@ def pins_against_kind(instance: Instance) -> list[str]:
         if kind >= 0 and not instance.eligible_kind(m, kind):
             reasons.append(
                 f"{_describe_block(instance, int(b))} ({KIND_NAMES[kind]}) is pinned to manager "
-                f"{instance.manager_ids[m]} (grade {instance.grade[m]}), who may not hold a "
-                f"{KIND_NAMES[kind]} portfolio: pin it to an eligible manager or clear the pin."
+                f"{instance.manager_ids[m]} ({_why_not_eligible(instance, m, kind)}), who may "
+                f"not hold a {KIND_NAMES[kind]} portfolio: pin it to an eligible manager or "
+                "clear the pin."
             )
         if m in instance.forbidden[b]:
             reasons.append(
@@ -138,6 +139,19 @@ def pins_against_kind(instance: Instance) -> list[str]:
                 "clear the pin or the tenure."
             )
     return reasons
+
+
+def _why_not_eligible(instance: Instance, m: int, kind: int) -> str:
+    """What keeps manager ``m`` from holding a ``kind`` portfolio, as the managers table says."""
+    if instance.flag_separate[m]:
+        return "separate_ledger = true: holds only separate-ledger customers"
+    if instance.flag_premium[m]:
+        return "premium = true: holds only premium customers"
+    if kind == PREMIUM:
+        if instance.grade[m] != instance.scenario.policy.premium_grade:
+            return f"grade {instance.grade[m]}, not {instance.scenario.policy.premium_grade}"
+        return "not flagged premium, while other managers are"
+    return "not flagged separate_ledger, while other managers are"
 
 
 def _due(instance: Instance, b: int, m: int) -> str:

@@ -94,6 +94,22 @@ def portfolio_counts(instance: Instance, kind: int) -> list[int]:
     ]
 
 
+def _why_none(instance: Instance, kind: int) -> str:
+    """Why no number of ``kind`` portfolios holds its customers, in numbers."""
+    need = customers_of_kind(instance, kind)
+    holders = [h for h in range(instance.n_managers) if instance.eligible_kind(h, kind)]
+    only = [h for h in holders if not any(instance.eligible_kind(h, k) for k in KINDS if k != kind)]
+    lows, highs = instance.low[kind, only], instance.high[kind, holders]
+    if only and lows.sum() > need:
+        return (
+            f"none: {len(only)} manager(s) may hold only this kind and need at least "
+            f"{int(lows.sum())} customers together, but there are {need}"
+        )
+    if highs.sum() < need:
+        return f"none: {need} customers, but its {len(holders)} manager(s) hold {int(highs.sum())}"
+    return f"none for {need} customers"
+
+
 def _counts_text(counts: list[int]) -> str:
     if not counts:
         return "none"
@@ -106,7 +122,10 @@ def counts_fact(instance: Instance) -> str:
     """One sentence: how many portfolios of each kind could hold its customers, and whether
     that squares with the number of available managers."""
     counts = {k: portfolio_counts(instance, k) for k in KINDS}
-    listed = ", ".join(f"{KIND_NAMES[k]} {_counts_text(c)}" for k, c in counts.items())
+    listed = ", ".join(
+        f"{KIND_NAMES[k]} {_counts_text(c) if c else _why_none(instance, k)}"
+        for k, c in counts.items()
+    )
     text = f"Portfolios of each kind that can hold its customers within the bands: {listed}"
     m = instance.n_managers
     if any(not c for c in counts.values()):
