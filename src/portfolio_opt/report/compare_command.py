@@ -52,7 +52,11 @@ def _rows(title: str, columns: list[str], rows: list[list[str]], left: int) -> T
     """A table whose first ``left`` columns are text and the rest numbers (no markup read)."""
     table = Table(title=title, title_justify="left")
     for i, column in enumerate(columns):
-        table.add_column(column, justify="left" if i < left else "right")
+        # Text columns wrap rather than cut, so long KPI names stay apart in a narrow pipe.
+        if i < left:
+            table.add_column(column, justify="left", overflow="fold")
+        else:
+            table.add_column(column, justify="right")
     for row in rows:
         table.add_row(*(Text(cell) for cell in row))
     return table
