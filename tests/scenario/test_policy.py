@@ -210,3 +210,11 @@ def test_every_unknown_class_is_listed_and_known_classes_and_any_staff_level_pas
     assert policy.payout.growth == {"sme": 0.1} and policy.payout.base_salary == {"L9": 100000}
     with pytest.raises(ValidationError, match="'vip' is not a customer class"):
         policy.updated({"payout.growth.vip": 0.2})  # a sweep's override is checked the same way
+
+
+def test_a_bare_chinese_key_gets_a_quote_hint():
+    policy, [problem] = parse_policy(
+        '[classes]\nclasses = ["優質", "basic"]\n\n[payout.growth]\n優質 = 0.08\n'
+    )
+    assert policy is None and problem.row == 5
+    assert 'in quotes ("優質")' in problem.hint

@@ -349,9 +349,7 @@ def parse_policy(text: str, file: str = "scenario.toml") -> tuple[Policy | None,
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = _toml_error_line(exc, text)
-        return None, [
-            Problem(file, f"not valid TOML: {exc}", "fix the syntax on that line", row=line)
-        ]
+        return None, [Problem(file, f"not valid TOML: {exc}", _toml_hint(text, line), row=line)]
     warnings = _order_and_weights(raw, text, file)
     try:
         return Policy.model_validate(raw), warnings
@@ -370,6 +368,16 @@ def parse_policy(text: str, file: str = "scenario.toml") -> tuple[Policy | None,
                 Problem(file, f"{key}: {message}", hint, row=_key_line(text, loc), column=key)
             )
         return None, problems
+
+
+def _toml_hint(text: str, line: int | None) -> str:
+    """What to do about a TOML syntax error; a bare key in Chinese needs quotes."""
+    lines = text.splitlines()
+    content = lines[line - 1] if line is not None and 0 < line <= len(lines) else ""
+    key = content.split("=", 1)[0].strip()
+    if "=" in content and key and not key.isascii() and not key.startswith(('"', "'")):
+        return f'fix the syntax on that line: put a key that is not plain ASCII in quotes ("{key}")'
+    return "fix the syntax on that line"
 
 
 def _order_and_weights(raw: dict[str, Any], text: str, file: str) -> list[Problem]:
