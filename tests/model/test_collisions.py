@@ -144,7 +144,7 @@ CASES = [
                 LEDGER_MANAGER,
                 manager("L2", "C", separate_ledger=True),
             ],
-            ["this cannot hold: the separate_ledger portfolios' lower bounds add up to at most 3"],
+            ["this cannot hold: the separate_ledger portfolios' minimum sizes add up to no more"],
             policy={
                 "span": {"tolerance": 3, "separate_ledger": {"min": 2, "max": 3}},
                 "rotation": {"max_tenure_years": 5},
@@ -267,8 +267,8 @@ CASES = [
             [*(premium(f"P{i}") for i in range(4)), *standard_customers(6)],
             [manager("A1", "A"), manager("A2", "A"), manager("M1")],
             [
-                "the standard portfolios' upper bounds add up to at least 6 customers",
-                "the premium portfolios' upper bounds add up to at least 4 customers",
+                "the standard portfolios' maximum sizes add up to at least the 6 standard",
+                "the premium portfolios' maximum sizes add up to at least the 4 premium customers",
                 "6 standard customers; 3 manager(s) may hold a standard portfolio of 3..4",
                 "4 premium customers; 2 manager(s) may hold a premium portfolio of 1..2",
                 "standard 2, premium 2, separate_ledger 0; together at least 4, but 3 managers",

@@ -205,16 +205,22 @@ def decide_structure(
         high = sum(int(instance.high[k, m]) * v for m, v in holders)
         name = KIND_NAMES[k]
         model.add(low <= need).only_enforce_if(
-            labelled(f"the {name} portfolios' lower bounds add up to at most {need} customers")
+            labelled(
+                f"the {name} portfolios' minimum sizes add up to no more than the {need} "
+                f"{name} customers"
+            )
         )
         model.add(high >= need).only_enforce_if(
-            labelled(f"the {name} portfolios' upper bounds add up to at least {need} customers")
+            labelled(
+                f"the {name} portfolios' maximum sizes add up to at least the {need} "
+                f"{name} customers"
+            )
         )
         largest = int(instance.size[instance.kind == k].max(initial=0))
         if largest:
             fitting = [v for m, v in holders if instance.high[k, m] >= largest]
             model.add(sum(fitting) >= 1).only_enforce_if(
-                labelled(f"some {name} manager can take the largest {name} group ({largest})")
+                labelled(f"some {name} manager has room for the largest {name} group ({largest})")
             )
     for b in np.flatnonzero([bool(f) for f in instance.forbidden]):
         k = int(instance.kind[b])
