@@ -154,6 +154,8 @@ def test_many_problems_are_all_reported_at_once():
 
 WARNING_CASES = [
     ("NegativeIncome", "customers.csv", 4, "interest_income", "negative income -30"),
+    # 900,000 beside 80 and 100: a few zeros too many
+    ("IncomeTypo", "customers.csv", 4, "interest_income", "over 1000 times the column's median"),
     # two hard rules collide (pins, unavailable managers hold none): solve explains it, exit 3
     ("PinnedToUnavailableManager", "customers.csv", 4, "pinned_manager_id", "'M3', who is not"),
     # a misspelled industry would silently apply to nobody

@@ -77,6 +77,7 @@ def _cross_checks(
         *rules.personal_bounds_ordered(managers, m_label),
         *rules.some_manager_available(managers, m_label),
         *rules.negative_income(customers, c_label),
+        *rules.outlying_income(customers, c_label),
     ]
     if not len(customers):  # every reference to a customer would be reported unknown
         return [*rules.some_customers(customers, c_label), *problems]

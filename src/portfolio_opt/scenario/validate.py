@@ -120,6 +120,32 @@ def negative_income(customers: pd.DataFrame, label: str) -> list[Problem]:
     return problems
 
 
+OUTLIER_FACTOR = 1000  # an income this many times the column's median is probably a typo
+
+
+def outlying_income(customers: pd.DataFrame, label: str) -> list[Problem]:
+    """Incomes far above the rest (an extra 000 typed in): warn, do not stop."""
+    problems = []
+    for column in INCOME_COLUMNS:
+        values = customers[column]
+        median = values[values > 0].median()
+        if not median > 0:
+            continue
+        for p in np.flatnonzero(values > OUTLIER_FACTOR * median)[:20]:
+            problems.append(
+                Problem(
+                    label,
+                    f"income {values.iloc[p]:,.2f} is over {OUTLIER_FACTOR} times the column's "
+                    f"median ({median:,.2f})",
+                    "check for a typo (an extra 000?); the value is used as given",
+                    row=_row(int(p)),
+                    column=column,
+                    severity=Severity.WARNING,
+                )
+            )
+    return problems
+
+
 def affinity_goal_has_a_table(policy: Policy, has_table: bool, label: str) -> list[Problem]:
     """The goal affinity needs an affinity table; without one it is dropped, and a policy with
     no other goal would accept any plan."""
