@@ -208,22 +208,29 @@ def _band_candidates(state: PlanState, m: int, kind_managers: np.ndarray) -> lis
     return [moves for _, moves in options[:40]]
 
 
-def repair_bands(state: PlanState, deadline: float) -> int:
-    """Bring every manager's count into its band, moving the blocks that cost least."""
+Candidates = Callable[[PlanState, int, np.ndarray], list[list[Move]]]
+
+
+def _bring_within(
+    state: PlanState,
+    low: np.ndarray,
+    high: np.ndarray,
+    candidates: Candidates,
+    deadline: float,
+    stop: Callable[[], bool] | None = None,
+) -> int:
+    """Per kind, step the managers whose count is outside ``low..high`` back in, with the best
+    of their ``candidates`` moves, until none moves; return the moves made."""
     made = 0
     for kind in range(3):
         managers = state.structure.managers_of(kind)
         for _ in range(10 * len(managers)):
-            if time.monotonic() > deadline:
+            if _time_up(deadline, stop):
                 return made
-            outside = [
-                int(m) for m in managers if not state.low[m] <= state.count[m] <= state.high[m]
-            ]
-            if not outside:
-                break
+            outside = [int(m) for m in managers if not low[m] <= state.count[m] <= high[m]]
             moved = False
             for m in outside:
-                choice = _best(state, _band_candidates(state, m, managers))
+                choice = _best(state, candidates(state, m, managers))
                 if choice is not None:
                     state.apply(choice)
                     made += 1
@@ -231,6 +238,11 @@ def repair_bands(state: PlanState, deadline: float) -> int:
             if not moved:
                 break
     return made
+
+
+def repair_bands(state: PlanState, deadline: float) -> int:
+    """Bring every manager's count into its band, moving the blocks that cost least."""
+    return _bring_within(state, state.low, state.high, _band_candidates, deadline)
 
 
 def _spread_candidates(state: PlanState, m: int, managers: np.ndarray) -> list[list[Move]]:
@@ -268,20 +280,4 @@ def spread_evenly(state: PlanState, deadline: float, stop: Callable[[], bool] | 
     even_low, even_high = state.means.even_low, state.means.even_high
     if even_low is None or even_high is None:
         return 0
-    made = 0
-    for kind in range(3):
-        managers = state.structure.managers_of(kind)
-        for _ in range(10 * len(managers)):
-            if _time_up(deadline, stop):
-                return made
-            off = [int(m) for m in managers if not even_low[m] <= state.count[m] <= even_high[m]]
-            moved = False
-            for m in off:
-                choice = _best(state, _spread_candidates(state, m, managers))
-                if choice is not None:
-                    state.apply(choice)
-                    made += 1
-                    moved = True
-            if not moved:
-                break
-    return made
+    return _bring_within(state, even_low, even_high, _spread_candidates, deadline, stop)

@@ -102,21 +102,37 @@ def some_customers(customers: pd.DataFrame, label: str) -> list[Problem]:
     return [Problem(label, "the table has no customers", "add one row per corporate customer")]
 
 
+def _income_warnings(
+    label: str, column: str, values: pd.Series, flagged: pd.Series, message: str, hint: str
+) -> list[Problem]:
+    """A warning for each of the first 20 ``flagged`` rows of an income column; ``message``
+    is formatted with the row's ``value``."""
+    return [
+        Problem(
+            label,
+            message.format(value=values.iloc[p]),
+            hint,
+            row=_row(int(p)),
+            column=column,
+            severity=Severity.WARNING,
+        )
+        for p in np.flatnonzero(flagged.to_numpy())[:20]
+    ]
+
+
 def negative_income(customers: pd.DataFrame, label: str) -> list[Problem]:
     """Negative income is possible (write-backs) but usually a typo: warn, do not stop."""
     problems = []
     for column in INCOME_COLUMNS:
-        for p in np.flatnonzero(customers[column] < 0)[:20]:
-            problems.append(
-                Problem(
-                    label,
-                    f"negative income {customers[column].iloc[p]:g}",
-                    "check the sign; the value is used as given",
-                    row=_row(int(p)),
-                    column=column,
-                    severity=Severity.WARNING,
-                )
-            )
+        values = customers[column]
+        problems += _income_warnings(
+            label,
+            column,
+            values,
+            values < 0,
+            "negative income {value:g}",
+            "check the sign; the value is used as given",
+        )
     return problems
 
 
@@ -131,18 +147,15 @@ def outlying_income(customers: pd.DataFrame, label: str) -> list[Problem]:
         median = values[values > 0].median()
         if not median > 0:
             continue
-        for p in np.flatnonzero(values > OUTLIER_FACTOR * median)[:20]:
-            problems.append(
-                Problem(
-                    label,
-                    f"income {values.iloc[p]:,.2f} is over {OUTLIER_FACTOR} times the column's "
-                    f"median ({median:,.2f})",
-                    "check for a typo (an extra 000?); the value is used as given",
-                    row=_row(int(p)),
-                    column=column,
-                    severity=Severity.WARNING,
-                )
-            )
+        problems += _income_warnings(
+            label,
+            column,
+            values,
+            values > OUTLIER_FACTOR * median,
+            f"income {{value:,.2f}} is over {OUTLIER_FACTOR} times the column's median "
+            f"({median:,.2f})",
+            "check for a typo (an extra 000?); the value is used as given",
+        )
     return problems
 
 
