@@ -243,3 +243,17 @@ def test_semicolon_managers_file_loads_like_its_comma_twin(minimal):
 )
 def test_sniff_delimiter(header, delimiter):
     assert sniff_delimiter(header + "\nC1\n") == delimiter
+
+
+# -- percent cells, as a spreadsheet saves a rate
+
+
+def test_a_rate_may_be_written_as_a_percent():
+    typed, problems = coerce_customers(growth_rate=["8%", " 12.5 % ", "１０％"])
+    assert problems == []
+    assert typed["growth_rate"].tolist() == pytest.approx([0.08, 0.125, 0.1])
+
+
+def test_an_income_written_as_a_percent_is_still_an_error():
+    _, problems = coerce_customers(interest_income=["8%", "100", "200"])
+    assert [(p.row, p.column) for p in problems] == [(2, "interest_income")]

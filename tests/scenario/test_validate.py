@@ -72,7 +72,7 @@ CASES = [
     # credit shares: each within 0..1, and one customer's shares at most 1 together
     ("CreditShareAboveOne", "credits.csv", 2, "share", "at most 1"),
     ("CreditShareBelowZero", "credits.csv", 3, "share", "at least 0"),
-    ("CreditShareNotANumber", "credits.csv", 2, "share", "'30%' is not a number"),
+    ("CreditShareNotANumber", "credits.csv", 2, "share", "'thirty' is not a number"),
     # C1 gives 0.6 (row 3) and 0.5 (row 4) away
     ("CreditSharesAddUpAboveOne", "credits.csv", 3, "share", "add up to 1.1, more than 1"),
 ]

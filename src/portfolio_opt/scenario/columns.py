@@ -102,8 +102,16 @@ def _unreadable_numbers(
     )
 
 
+def parse_percents(text: pd.Series) -> pd.Series:
+    """Like :func:`parse_numbers`, and ``8%`` (as a spreadsheet saves a percent cell) is 0.08."""
+    stripped = text.str.normalize("NFKC").str.strip()
+    percent = stripped.str.endswith("%")
+    values = parse_numbers(stripped.where(~percent, stripped.str[:-1]))
+    return values.where(~percent, values / 100)
+
+
 def _coerce_number(raw: pd.Series, col: Column, label: str) -> tuple[pd.Series, list[Problem]]:
-    values = parse_numbers(raw)
+    values = parse_percents(raw) if col.percent else parse_numbers(raw)
     problems = _unreadable_numbers(raw, values, label, col.name)
     if col.minimum is not None:
         low = np.flatnonzero(values < col.minimum)

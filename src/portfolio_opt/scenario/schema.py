@@ -21,6 +21,7 @@ class Column:
     default: float | bool | None = None  # for blank numbers / booleans
     minimum: float | None = None
     maximum: float | None = None
+    percent: bool = False  # a rate: ``8%`` reads as 0.08
 
 
 INCOME_COLUMNS = (
@@ -40,7 +41,7 @@ CUSTOMERS = (
     Column("industry", "text"),
     Column("separate_ledger", "bool", default=False),
     *(Column(c, "number", default=0.0) for c in INCOME_COLUMNS),
-    Column("growth_rate", "number", minimum=-1.0),
+    Column("growth_rate", "number", minimum=-1.0, percent=True),
     Column("prior_manager_id", "text"),
     Column("tenure_years", "integer", minimum=0),
     Column("pinned_manager_id", "text"),
@@ -85,7 +86,7 @@ ADJUSTMENTS = (
 CREDITS = (
     Column("customer_id", "text", required=True),
     Column("manager_id", "text", required=True),
-    Column("share", "number", required=True, minimum=0.0, maximum=1.0),
+    Column("share", "number", required=True, minimum=0.0, maximum=1.0, percent=True),
 )
 
 AFFINITY = (
