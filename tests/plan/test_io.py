@@ -8,9 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from portfolio_opt.plan import check_plan, read_assignment
-from portfolio_opt.plan.io import _unescape
 from portfolio_opt.problems import Severity
-from portfolio_opt.report.safe_text import escape_formula
+from portfolio_opt.report.safe_text import escape_formula, unescape_formula
 
 from .builders import make_scenario, small_scenario
 
@@ -115,7 +114,7 @@ def test_formula_escape_is_undone(tmp_path):
 def test_every_id_the_tool_writes_reads_back_unchanged(value: str) -> None:
     """Our writers' formula escape, undone by the assignment reader, gives the id back, also
     for ids that start with a quote themselves ('=C10)."""
-    assert _unescape(str(escape_formula(value))) == value
+    assert unescape_formula(str(escape_formula(value))) == value
 
 
 def test_missing_file(tmp_path):

@@ -374,8 +374,6 @@ class SubModel:
             model.add(dev >= n_total - m_count * self._count[m])
             self._derived.append((dev, partial(self._span_deviation, m=m)))
             terms.append(dev)
-            if self._means.even_low is None or self._means.even_high is None:
-                continue
             # Beyond the even spread of the manager's kind: see goals.span_terms.
             low, high = int(self._means.even_low[m]), int(self._means.even_high[m])
             off = model.new_int_var(0, n_total, f"span_off_{m}")

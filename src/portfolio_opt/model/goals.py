@@ -65,9 +65,9 @@ class Means:
     deadband: np.ndarray  # (M,)
     hard_low: np.ndarray  # (M,) -inf where no hard bound, or where it rests on how many fill
     hard_high: np.ndarray
+    even_low: np.ndarray  # (M,) the kind's customers spread evenly: floor ...
+    even_high: np.ndarray  # ... and ceiling of customers per manager
     tight: float | None = None  # the hard balance bound, as a share of the mean; None: none
-    even_low: np.ndarray | None = None  # (M,) the kind's customers spread evenly: floor ...
-    even_high: np.ndarray | None = None  # ... and ceiling of customers per manager
 
 
 def span_terms(
@@ -81,12 +81,9 @@ def span_terms(
     so the span bound holds for both.
     """
     m_count = instance.n_managers
-    terms = np.abs(m_count * count - instance.n_customers)
-    if means.even_low is not None and means.even_high is not None:
-        below = np.maximum(means.even_low[managers] - count, 0)
-        above = np.maximum(count - means.even_high[managers], 0)
-        terms = terms + m_count * (below + above)
-    return terms
+    below = np.maximum(means.even_low[managers] - count, 0)
+    above = np.maximum(count - means.even_high[managers], 0)
+    return np.abs(m_count * count - instance.n_customers) + m_count * (below + above)
 
 
 def holders(instance: Instance, structure: Structure, kind: int) -> tuple[np.ndarray, int]:
@@ -117,13 +114,13 @@ def portfolio_means(instance: Instance, structure: Structure) -> Means:
     high = np.full(m, np.inf)
     bound = instance.scenario.policy.balance.max_deviation
     if bound is None:
-        return Means(mean, deadband, low, high, None, even_low, even_high)
+        return Means(mean, deadband, low, high, even_low, even_high)
     tight = bound - HARD_BALANCE_MARGIN
     standard, filled = holders(instance, structure, STANDARD)
     if filled == len(standard):  # else the mean rests on how many portfolios hold customers
         low[standard] = mean[standard] - abs(mean[standard]) * tight
         high[standard] = mean[standard] + abs(mean[standard]) * tight
-    return Means(mean, deadband, low, high, tight, even_low, even_high)
+    return Means(mean, deadband, low, high, even_low, even_high, tight)
 
 
 def balance_bound_miss(

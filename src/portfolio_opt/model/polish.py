@@ -249,7 +249,6 @@ def _spread_candidates(state: PlanState, m: int, managers: np.ndarray) -> list[l
     """Single blocks moved out of ``m`` when it is above its kind's even spread, or into it
     when below, between managers that stay within the spread; cheapest for continuity first."""
     inst, even_low, even_high = state.inst, state.means.even_low, state.means.even_high
-    assert even_low is not None and even_high is not None
     others = managers[managers != m]
     # The fullest portfolios give, the emptiest take: a few of them are enough.
     if state.count[m] > even_high[m]:
@@ -277,7 +276,5 @@ def spread_evenly(state: PlanState, deadline: float, stop: Callable[[], bool] | 
 
     On large branches the search may not get round to every manager: this settles the span
     goal cheaply right after the first plan."""
-    even_low, even_high = state.means.even_low, state.means.even_high
-    if even_low is None or even_high is None:
-        return 0
-    return _bring_within(state, even_low, even_high, _spread_candidates, deadline, stop)
+    means = state.means
+    return _bring_within(state, means.even_low, means.even_high, _spread_candidates, deadline, stop)

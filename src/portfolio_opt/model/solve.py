@@ -479,8 +479,7 @@ def solve(
     """Solve a loaded scenario; ``given`` overrides [solver] keys (time_limit_s, workers, ...)."""
     params = SolveParams.from_policy(scenario, **given)
     started = time.monotonic()
-    values = customer_targets(scenario.customers, scenario.policy)["target"]
-    instance = build_instance(scenario, values)
+    instance = compile_instance(scenario)
     compiled = time.monotonic() - started
     remaining = max(params.time_limit_s - compiled, 0.5)  # the limit covers the whole solve
     params = SolveParams(remaining, params.workers, params.seed, params.deterministic)
@@ -490,11 +489,16 @@ def solve(
     return result
 
 
+def compile_instance(scenario: Scenario) -> Instance:
+    """The scenario as the model sees it, with each customer's stock + increment target."""
+    values = customer_targets(scenario.customers, scenario.policy)["target"]
+    return build_instance(scenario, values)
+
+
 def rule_collisions(scenario: Scenario, time_limit_s: float = 5.0) -> list[str]:
     """Why the hard rules cannot all hold, as ``solve`` would explain before searching; empty
     when the fast analysis and the choice of portfolio kinds find no collision."""
-    values = customer_targets(scenario.customers, scenario.policy)["target"]
-    instance = build_instance(scenario, values)
+    instance = compile_instance(scenario)
     collisions = find_collisions(instance)
     if collisions:
         return collisions

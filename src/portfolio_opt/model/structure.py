@@ -76,20 +76,25 @@ def _smallest_core(
     return set(kept)
 
 
+def _kind_holders(instance: Instance, kind: int) -> tuple[list[int], list[int]]:
+    """The managers who may hold a ``kind`` portfolio, and those of them who may hold no
+    other kind (designated, or eligible for nothing else)."""
+    holders = [h for h in range(instance.n_managers) if instance.eligible_kind(h, kind)]
+    only = [h for h in holders if not any(instance.eligible_kind(h, k) for k in KINDS if k != kind)]
+    return holders, only
+
+
 def portfolio_counts(instance: Instance, kind: int) -> list[int]:
     """The numbers of ``kind`` portfolios that can hold that kind's customers, each within its
     band, counting the managers who may hold nothing else (designated, or eligible for no other
     kind)."""
     need = customers_of_kind(instance, kind)
-    holders = [h for h in range(instance.n_managers) if instance.eligible_kind(h, kind)]
-    only = sum(
-        1 for h in holders if not any(instance.eligible_kind(h, k) for k in KINDS if k != kind)
-    )
+    holders, only = _kind_holders(instance, kind)
     lows = np.sort(instance.low[kind, holders])
     highs = np.sort(instance.high[kind, holders])[::-1]
     return [
         count
-        for count in range(only, len(holders) + 1)
+        for count in range(len(only), len(holders) + 1)
         if (count > 0 or need == 0) and lows[:count].sum() <= need <= highs[:count].sum()
     ]
 
@@ -97,8 +102,7 @@ def portfolio_counts(instance: Instance, kind: int) -> list[int]:
 def _why_none(instance: Instance, kind: int) -> str:
     """Why no number of ``kind`` portfolios holds its customers, in numbers."""
     need = customers_of_kind(instance, kind)
-    holders = [h for h in range(instance.n_managers) if instance.eligible_kind(h, kind)]
-    only = [h for h in holders if not any(instance.eligible_kind(h, k) for k in KINDS if k != kind)]
+    holders, only = _kind_holders(instance, kind)
     lows, highs = instance.low[kind, only], instance.high[kind, holders]
     if only and lows.sum() > need:
         return (

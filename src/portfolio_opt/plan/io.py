@@ -8,23 +8,16 @@ import pandas as pd
 
 from portfolio_opt.plan.checker import text_column
 from portfolio_opt.problems import Problem, Severity
+from portfolio_opt.report.safe_text import unescape_formula
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.tables import read_table, split_table_spec
 
 REQUIRED = ("customer_id", "manager_id")
-FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 def _row(position: int) -> int:
     """Spreadsheet row of a data row: the header is row 1."""
     return position + 2
-
-
-def _unescape(value: str) -> str:
-    """Undo the quote our CSV/XLSX writers put before text a spreadsheet would run as a formula."""
-    if len(value) > 1 and value[0] == "'" and value.lstrip("'")[:1] in FORMULA_STARTS:
-        return value[1:]
-    return value
 
 
 def _id_hint(value: str, known: set[str], table: str) -> str:
@@ -109,7 +102,7 @@ def read_assignment(path: Path, scenario: Scenario) -> tuple[pd.DataFrame, list[
             for c in missing
         ]
         return empty, problems
-    frame = frame.astype(str).map(lambda v: _unescape(v.strip()))
+    frame = frame.astype(str).map(lambda v: unescape_formula(v.strip()))
     frame.index = pd.Index([_row(p) for p in range(len(frame))])
     blank_id = frame["customer_id"] == ""
     blank_row = blank_id & (frame["manager_id"] == "")

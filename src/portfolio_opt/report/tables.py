@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from portfolio_opt.payout import portfolio_targets
+from portfolio_opt.payout.compute import held_types
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.schema import SCHEMAS
 
@@ -24,24 +25,6 @@ PORTFOLIO_COLUMNS = [
 ]
 
 
-def _portfolio_type(assignment: pd.DataFrame, scenario: Scenario) -> pd.Series:
-    if "portfolio_type" in assignment.columns:
-        return assignment.groupby("manager_id")["portfolio_type"].first()
-    customers = scenario.customers.set_index("customer_id")
-    kinds = assignment["customer_id"].map(
-        lambda c: (
-            "separate_ledger"
-            if customers.at[c, "separate_ledger"]
-            else (
-                "premium"
-                if customers.at[c, "customer_class"] == scenario.policy.premium_class
-                else "standard"
-            )
-        )
-    )
-    return kinds.groupby(assignment["manager_id"]).first()
-
-
 def _chain_cuts(assignment: pd.DataFrame, scenario: Scenario) -> pd.Series:
     """Per manager: weight of chain links with one end in the portfolio and the other elsewhere."""
     holder = assignment.set_index("customer_id")["manager_id"]
@@ -59,7 +42,7 @@ def portfolios_table(assignment: pd.DataFrame, scenario: Scenario) -> pd.DataFra
     targets = portfolio_targets(assignment, scenario.customers, scenario.policy)
     table = pd.DataFrame(index=pd.Index(managers.index, name="manager_id"))
     table["grade"] = managers["grade"]
-    table["portfolio_type"] = _portfolio_type(assignment, scenario).reindex(table.index).fillna("")
+    table["portfolio_type"] = held_types(scenario, assignment).reindex(table.index).fillna("")
     table["n_customers"] = assignment.groupby("manager_id").size().reindex(table.index).fillna(0)
     for column in PORTFOLIO_COLUMNS[4:10]:
         table[column] = targets[column].reindex(table.index).fillna(0.0).round(2)
