@@ -86,7 +86,9 @@ def read_assignment(path: Path, scenario: Scenario) -> tuple[pd.DataFrame, list[
     empty = pd.DataFrame({c: pd.Series(dtype=str) for c in REQUIRED})
     if not real.is_file():
         return empty, [Problem(label, "file not found", f"check the path {file}")]
-    frame, problems = read_table(real.parent, real.name + (f"#{sheet}" if sheet else ""), label)
+    frame, problems = read_table(
+        real.parent, real.name + (f"#{sheet}" if sheet else ""), label, REQUIRED
+    )
     if frame is None:
         return empty, problems
     missing = [c for c in REQUIRED if c not in frame.columns]

@@ -193,6 +193,11 @@ def coerce_table(
     return typed, problems
 
 
+def has_required_columns(frame: pd.DataFrame, schema: tuple[Column, ...]) -> bool:
+    """Whether every required column of ``schema`` is in the header."""
+    return all(c.name in frame.columns for c in schema if c.required)
+
+
 def duplicate_ids(frame: pd.DataFrame, column: str, label: str) -> list[Problem]:
     """Each repeated id, at every row after its first appearance."""
     ids = frame[column]

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from portfolio_opt.problems import Problem, ScenarioError
 from portfolio_opt.scenario import validate as rules
-from portfolio_opt.scenario.columns import coerce_table
+from portfolio_opt.scenario.columns import coerce_table, has_required_columns
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.policy import Policy, load_policy
 from portfolio_opt.scenario.schema import REQUIRED_TABLES, SCHEMAS
@@ -49,12 +49,15 @@ def _read_tables(
             continue
         file, _ = split_table_spec(spec)
         labels[table] = Path(file).name
-        raw, found = read_table(root, spec, labels[table])
+        required = [c.name for c in SCHEMAS[table] if c.required]
+        raw, found = read_table(root, spec, labels[table], required)
         problems += found
         if raw is None:
             continue
         typed, found = coerce_table(raw, SCHEMAS[table], labels[table])
         problems += found
+        if not has_required_columns(raw, SCHEMAS[table]):
+            continue  # every check across tables would repeat that the column is missing
         frames[table] = typed
         inside = resolve_inside(root, file)
         if inside is not None:
@@ -90,7 +93,7 @@ def _cross_checks(
         problems += rules.affinity_valid(
             frames["affinity"], customers, managers, labels["affinity"]
         )
-    problems += rules.affinity_goal_has_a_table(policy, "affinity" in frames, POLICY_FILE)
+    problems += rules.affinity_goal_has_a_table(policy, "affinity" in labels, POLICY_FILE)
     problems += _payout_checks(frames, labels, policy)
     return problems
 

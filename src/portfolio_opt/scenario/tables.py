@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +18,7 @@ ENCODING_NAMES = "UTF-8, GB18030 and Big5"
 DELIMITERS = ",;\t"
 # GB18030 reads almost any Big5 bytes, but common Big5 characters land in its private-use area.
 PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+HEADER_SEARCH_ROWS = 10  # rows searched for column names pushed down by a title or blank rows
 
 
 def split_table_spec(spec: str) -> tuple[str, str | None]:
@@ -95,12 +97,53 @@ def _header_names(text: str, delimiter: str) -> list[str]:
         return []
 
 
-def _read_csv(path: Path, label: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+def header_pushed_down(
+    rows: Sequence[Sequence[object]], required: Sequence[str], label: str
+) -> Problem | None:
+    """When row 1 lacks the required column names but a row below holds them all (under a
+    title or blank rows), the problem saying so; None otherwise."""
+    wanted = set(required)
+
+    def holds_all(row: Sequence[object]) -> bool:
+        return wanted <= {str(cell).strip().lower() for cell in row}
+
+    if not wanted or not rows or holds_all(rows[0]):
+        return None
+    for row_number, row in enumerate(rows[1 : HEADER_SEARCH_ROWS + 1], start=2):
+        if holds_all(row):
+            first = next((str(c).strip() for c in rows[0] if str(c).strip()), "")
+            above = f"row 1 holds {first!r}" if first else "row 1 is blank"
+            return Problem(
+                label,
+                f"the column names are in row {row_number}, not in row 1 ({above})",
+                "delete the rows above the column names (a title, blank rows)",
+                row=row_number,
+            )
+    return None
+
+
+def _csv_header_pushed_down(text: str, required: Sequence[str], label: str) -> Problem | None:
+    head = text.splitlines()[: HEADER_SEARCH_ROWS + 1]
+    for delimiter in DELIMITERS:  # the title row tells nothing about the separator
+        try:
+            rows = list(csv.reader(head, delimiter=delimiter))
+        except csv.Error:
+            continue
+        if (problem := header_pushed_down(rows, required, label)) is not None:
+            return problem
+    return None
+
+
+def _read_csv(
+    path: Path, label: str, required: Sequence[str] = ()
+) -> tuple[pd.DataFrame | None, list[Problem]]:
     try:
         text, _ = decode_text(path.read_bytes())
     except UnicodeDecodeError as exc:
         hint = "save it as 'CSV UTF-8' from Excel"
         return None, [Problem(label, f"cannot read the text: {exc.reason}", hint)]
+    if (pushed := _csv_header_pushed_down(text, required, label)) is not None:
+        return None, [pushed]
     delimiter = sniff_delimiter(text)
     try:
         frame = pd.read_csv(
@@ -130,7 +173,7 @@ def _sheet_names(path: Path) -> list[str]:
 
 
 def _read_xlsx(
-    path: Path, sheet: str | None, label: str
+    path: Path, sheet: str | None, label: str, required: Sequence[str] = ()
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
     try:
         frame = pd.read_excel(
@@ -147,6 +190,9 @@ def _read_xlsx(
     frame = frame.map(_cell_text).astype(str)
     if frame.empty:
         return pd.DataFrame(), []
+    rows = frame.iloc[: HEADER_SEARCH_ROWS + 1].to_numpy().tolist()
+    if (pushed := header_pushed_down(rows, required, label)) is not None:
+        return None, [pushed]
     # The header row is read as data: pandas would rename a repeated name (``x``, ``x.1``).
     frame.columns = frame.iloc[0].tolist()
     frame = frame.iloc[1:].reset_index(drop=True)
@@ -155,11 +201,12 @@ def _read_xlsx(
 
 
 def read_table(
-    root: Path, spec: str, label: str | None = None
+    root: Path, spec: str, label: str | None = None, required: Sequence[str] = ()
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Read one table of a scenario as text cells with normalised column names.
 
-    Returns the frame (or None when it cannot be read) and the problems met.
+    Returns the frame (or None when it cannot be read) and the problems met. ``required``
+    column names found in a row below the first one (under a title) make it unreadable.
     """
     file, sheet = split_table_spec(spec)
     label = label or file
@@ -174,9 +221,9 @@ def read_table(
         return None, [Problem(label, "file not found", f"put the file at {file} or fix [tables]")]
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        frame, problems = _read_xlsx(path, sheet, label)
+        frame, problems = _read_xlsx(path, sheet, label, required)
     elif suffix in (".csv", ".txt", ""):
-        frame, problems = _read_csv(path, label)
+        frame, problems = _read_csv(path, label, required)
     else:
         return None, [Problem(label, f"unsupported file type {suffix!r}", "use .csv or .xlsx")]
     if frame is None:

@@ -1,0 +1,113 @@
+"""Column names under a title row, as planners' spreadsheets often have them, are found and
+reported in one line; a table with a missing column does not flood the list with every row of
+the tables that refer to it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import Workbook
+
+from portfolio_opt.plan.io import read_assignment
+from portfolio_opt.scenario.loader import inspect_scenario, load_scenario
+from portfolio_opt.scenario.tables import read_table
+
+DEMO = Path(__file__).parents[2] / "scenarios" / "demo"
+TITLE = "2026年 客戶清單"
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(DEMO, tmp_path / "demo"))
+
+
+def _customers_text(demo: Path) -> str:
+    return (demo / "customers.csv").read_text(encoding="utf-8")
+
+
+def _errors(folder: Path) -> list[tuple[str, int | None, str | None, str]]:
+    _, problems = inspect_scenario(folder)
+    return [(p.file, p.row, p.column, p.message) for p in problems if p.is_error]
+
+
+def test_a_title_line_above_a_csv_header_is_one_error_naming_the_real_header_row(demo):
+    (demo / "customers.csv").write_text(f"{TITLE}\n{_customers_text(demo)}", encoding="utf-8")
+    errors = _errors(demo)
+    assert errors == [
+        (
+            "customers.csv",
+            2,
+            None,
+            f"the column names are in row 2, not in row 1 (row 1 holds {TITLE!r})",
+        )
+    ]
+
+
+def test_a_title_padded_with_separators_and_a_blank_line_are_skipped_in_the_search(demo):
+    text = _customers_text(demo).replace(",", ";")
+    separators = ";" * text.splitlines()[0].count(";")
+    (demo / "customers.csv").write_text(f"{TITLE}{separators}\n\n{text}", encoding="utf-8")
+    assert [(row, message[:33]) for _, row, _, message in _errors(demo)] == [
+        (3, "the column names are in row 3, no")
+    ]
+
+
+def test_a_title_and_a_blank_row_above_an_xlsx_header_are_one_error(demo):
+    frame = pd.read_csv(demo / "customers.csv", dtype=str, keep_default_na=False)
+    book = Workbook()
+    sheet = book.active
+    sheet.append([TITLE])
+    sheet.append([])
+    sheet.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        sheet.append(list(row))
+    book.save(demo / "customers.xlsx")
+    policy = demo / "scenario.toml"
+    policy.write_text(
+        policy.read_text(encoding="utf-8").replace('"customers.csv"', '"customers.xlsx"'),
+        encoding="utf-8",
+    )
+    assert _errors(demo) == [
+        (
+            "customers.xlsx",
+            3,
+            None,
+            f"the column names are in row 3, not in row 1 (row 1 holds {TITLE!r})",
+        )
+    ]
+
+
+def test_a_missing_column_is_not_repeated_as_an_unknown_customer_in_every_relation(demo):
+    text = _customers_text(demo).replace("customer_id,", "id,", 1)
+    (demo / "customers.csv").write_text(text, encoding="utf-8")
+    errors = _errors(demo)
+    assert errors == [
+        (
+            "customers.csv",
+            1,
+            "customer_id",
+            "a required column is missing",
+        )
+    ]
+
+
+def test_a_header_in_row_one_is_read_even_when_a_data_row_repeats_the_names(tmp_path):
+    (tmp_path / "c.csv").write_text(
+        "customer_id,customer_class\ncustomer_id,customer_class\nC1,key\n", encoding="utf-8"
+    )
+    frame, problems = read_table(tmp_path, "c.csv", required=["customer_id", "customer_class"])
+    assert problems == []
+    assert frame is not None and len(frame) == 2
+
+
+def test_an_edited_plan_under_a_title_row_is_reported_the_same_way(tmp_path):
+    plan = tmp_path / "plan.csv"
+    plan.write_text("Plan 2026\ncustomer_id,manager_id\nC1,M1\n", encoding="utf-8")
+    frame, problems = read_assignment(plan, load_scenario(DEMO))
+    assert [(p.row, p.message) for p in problems] == [
+        (2, "the column names are in row 2, not in row 1 (row 1 holds 'Plan 2026')")
+    ]
+    assert frame.empty
