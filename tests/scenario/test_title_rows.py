@@ -111,3 +111,24 @@ def test_an_edited_plan_under_a_title_row_is_reported_the_same_way(tmp_path):
         (2, "the column names are in row 2, not in row 1 (row 1 holds 'Plan 2026')")
     ]
     assert frame.empty
+
+
+def test_a_workbook_whose_first_sheet_is_a_cover_names_the_sheet_with_the_columns(demo):
+    frame = pd.read_csv(demo / "customers.csv", dtype=str, keep_default_na=False)
+    with pd.ExcelWriter(demo / "customers.xlsx") as writer:
+        pd.DataFrame({"說明": ["2026 客戶清單"]}).to_excel(writer, sheet_name="說明", index=False)
+        frame.to_excel(writer, sheet_name="客戶", index=False)
+    policy = demo / "scenario.toml"
+    policy.write_text(
+        policy.read_text(encoding="utf-8").replace('"customers.csv"', '"customers.xlsx"'),
+        encoding="utf-8",
+    )
+    _, problems = inspect_scenario(demo)
+    assert [(p.file, p.message, p.hint) for p in problems if p.is_error] == [
+        (
+            "customers.xlsx",
+            "the first sheet, '說明', has no column customer_id, customer_class; "
+            "the sheet '客戶' has them",
+            "name that sheet in [tables]: customers.xlsx#客戶",
+        )
+    ]

@@ -172,6 +172,27 @@ def _sheet_names(path: Path) -> list[str]:
     return list(pd.ExcelFile(path, engine="openpyxl").sheet_names)
 
 
+def _other_sheet_with(
+    path: Path, required: Sequence[str], missing: Sequence[str], label: str
+) -> Problem | None:
+    """When the first sheet lacks the required columns and another sheet has them, the
+    problem naming that sheet; None otherwise."""
+    names = _sheet_names(path)
+    for name in names[1:]:
+        head = pd.read_excel(
+            path, sheet_name=name, header=None, dtype=object, nrows=HEADER_SEARCH_ROWS + 1
+        )
+        rows = head.map(_cell_text).astype(str).to_numpy().tolist()
+        if rows and set(required) <= {str(c).strip().lower() for row in rows for c in row}:
+            return Problem(
+                label,
+                f"the first sheet, {names[0]!r}, has no column {', '.join(missing)}; "
+                f"the sheet {name!r} has them",
+                f"name that sheet in [tables]: {label}#{name}",
+            )
+    return None
+
+
 def _read_xlsx(
     path: Path, sheet: str | None, label: str, required: Sequence[str] = ()
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
@@ -193,6 +214,13 @@ def _read_xlsx(
     rows = frame.iloc[: HEADER_SEARCH_ROWS + 1].to_numpy().tolist()
     if (pushed := header_pushed_down(rows, required, label)) is not None:
         return None, [pushed]
+    missing = [name for name in required if name not in {c.strip().lower() for c in rows[0]}]
+    if (
+        sheet is None
+        and missing
+        and (elsewhere := _other_sheet_with(path, required, missing, label)) is not None
+    ):
+        return None, [elsewhere]
     # The header row is read as data: pandas would rename a repeated name (``x``, ``x.1``).
     frame.columns = frame.iloc[0].tolist()
     frame = frame.iloc[1:].reset_index(drop=True)
