@@ -12,6 +12,10 @@ from portfolio_opt.scenario.schema import FALSE_WORDS, TRUE_WORDS, Column
 
 MAX_CELL_PROBLEMS = 50  # per column: past this, one summary line keeps the list readable
 THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?")
+# What a spreadsheet shows (and saves to CSV) for a formula that failed, e.g. a VLOOKUP.
+SPREADSHEET_ERRORS = frozenset(
+    {"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"}
+)
 DECIMAL_POINT_HINT = (
     "use a decimal point: 0.08, not 0,08; a comma may only group thousands, as in 1,234.5"
 )
@@ -151,6 +155,25 @@ def _coerce_bool(raw: pd.Series, col: Column, label: str) -> tuple[pd.Series, li
     return values.fillna(bool(col.default)).astype(bool), problems
 
 
+def _without_spreadsheet_errors(
+    raw: pd.Series, column: str, label: str
+) -> tuple[pd.Series, list[Problem]]:
+    """Cells showing a formula's error, reported once each and then read as blank, so they
+    are not also reported as not a number or an unknown id."""
+    failed = raw.str.upper().isin(SPREADSHEET_ERRORS).to_numpy()
+    if not failed.any():
+        return raw, []
+    problems = _cell_problems(
+        label,
+        column,
+        np.flatnonzero(failed),
+        raw,
+        "a value but a spreadsheet formula's error",
+        "fix the formula behind the cell (a lookup that found nothing?), or type the value",
+    )
+    return raw.mask(failed, ""), problems
+
+
 def coerce_table(
     frame: pd.DataFrame, schema: tuple[Column, ...], label: str
 ) -> tuple[pd.DataFrame, list[Problem]]:
@@ -183,6 +206,8 @@ def coerce_table(
                 )
                 for p in empty[:MAX_CELL_PROBLEMS]
             ]
+        raw, found = _without_spreadsheet_errors(raw, col.name, label)
+        problems += found
         if col.kind in ("number", "integer"):
             typed[col.name], found = _coerce_number(raw, col, label)
         elif col.kind == "bool":

@@ -1,6 +1,6 @@
-"""Column names under a title row, as planners' spreadsheets often have them, are found and
-reported in one line; a table with a missing column does not flood the list with every row of
-the tables that refer to it."""
+"""Habits of spreadsheets, each reported once and clearly: column names under a title row, a
+cover sheet before the table, cells holding a formula's error (#N/A). A table with a missing
+column does not flood the list with every row of the tables that refer to it."""
 
 from __future__ import annotations
 
@@ -131,4 +131,22 @@ def test_a_workbook_whose_first_sheet_is_a_cover_names_the_sheet_with_the_column
             "the sheet '客戶' has them",
             "name that sheet in [tables]: customers.xlsx#客戶",
         )
+    ]
+
+
+def test_a_formula_error_in_a_cell_is_reported_once_as_such(demo):
+    rows = [line.split(",") for line in _customers_text(demo).splitlines()]
+    header = rows[0]
+    rows[1][header.index("prior_manager_id")] = "#N/A"
+    rows[2][header.index("interest_income")] = "#VALUE!"
+    rows[3][header.index("customer_class")] = "#ref!"
+    (demo / "customers.csv").write_text(
+        "\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8"
+    )
+    hint = "fix the formula behind the cell (a lookup that found nothing?), or type the value"
+    _, problems = inspect_scenario(demo)
+    assert sorted((p.row, p.column, p.message, p.hint) for p in problems if p.is_error) == [
+        (2, "prior_manager_id", "'#N/A' is not a value but a spreadsheet formula's error", hint),
+        (3, "interest_income", "'#VALUE!' is not a value but a spreadsheet formula's error", hint),
+        (4, "customer_class", "'#ref!' is not a value but a spreadsheet formula's error", hint),
     ]
