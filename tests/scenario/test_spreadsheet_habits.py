@@ -150,3 +150,11 @@ def test_a_formula_error_in_a_cell_is_reported_once_as_such(demo):
         (3, "interest_income", "'#VALUE!' is not a value but a spreadsheet formula's error", hint),
         (4, "customer_class", "'#ref!' is not a value but a spreadsheet formula's error", hint),
     ]
+
+
+def test_a_blank_row_inside_a_table_is_one_error_and_blank_rows_after_it_none(demo):
+    lines = _customers_text(demo).splitlines()
+    blank = "," * lines[0].count(",")
+    lines[5:5] = [blank]
+    (demo / "customers.csv").write_text("\n".join([*lines, blank, blank]) + "\n", "utf-8")
+    assert _errors(demo) == [("customers.csv", 6, None, "the row is blank")]

@@ -181,7 +181,14 @@ def coerce_table(
 
     Missing optional columns are added (blank / default); missing required ones are problems.
     """
-    problems: list[Problem] = []
+    blank = (
+        (frame == "").all(axis=1).to_numpy() if len(frame.columns) else np.zeros(len(frame), bool)
+    )
+    hint = "delete it: blank rows may only follow the table"
+    problems = [
+        Problem(label, "the row is blank", hint, _row(p))
+        for p in np.flatnonzero(blank)[:MAX_CELL_PROBLEMS]
+    ]
     typed = frame.copy()
     for col in schema:
         if col.name not in frame.columns:
@@ -199,7 +206,7 @@ def coerce_table(
         else:
             raw = frame[col.name].astype(str).str.strip()
         if col.required and col.name in frame.columns:
-            empty = np.flatnonzero(raw == "")
+            empty = np.flatnonzero((raw == "").to_numpy() & ~blank)
             problems += [
                 Problem(
                     label, "the value is empty", f"fill in {col.name}", row=_row(p), column=col.name
