@@ -61,6 +61,18 @@ def test_every_bad_value_is_listed_at_once():
     ]
 
 
+def test_infinite_or_nan_values_are_refused_where_they_would_reach_the_model():
+    text = "[payout]\nfx_rate = nan\n[payout.growth]\nkey = inf\n[balance]\nmax_deviation = inf\n"
+    policy, problems = parse_policy(text)
+    assert policy is None
+    assert sorted((p.column, p.row) for p in problems) == [
+        ("balance.max_deviation", 6),
+        ("payout.fx_rate", 2),
+        ("payout.growth.key", 4),
+    ]
+    assert all("finite" in p.message for p in problems)
+
+
 def test_missing_policy_file(tmp_path):
     policy, [problem] = load_policy(tmp_path / "scenario.toml")
     assert policy is None

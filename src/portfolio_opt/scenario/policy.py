@@ -33,7 +33,8 @@ HINTS = {UNKNOWN_CLASS: "spell the class as in [classes] classes, or add it to t
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inf and nan are valid TOML floats, but no key of the policy means anything by them.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Tables(_Section):
