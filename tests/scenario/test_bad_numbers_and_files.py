@@ -257,3 +257,18 @@ def test_a_rate_may_be_written_as_a_percent():
 def test_an_income_written_as_a_percent_is_still_an_error():
     _, problems = coerce_customers(interest_income=["8%", "100", "200"])
     assert [(p.row, p.column) for p in problems] == [(2, "interest_income")]
+
+
+def test_numbers_beyond_any_branch_are_errors_not_overflows():
+    _, problems = coerce_customers(
+        interest_income=["10", "1e300", "20"], tenure_years=["1", "2", "99999999999999999999"]
+    )
+    assert located(problems) == [
+        ("customers.csv", 3, "interest_income", "'1e300' is not within ±1,000,000,000,000,000"),
+        (
+            "customers.csv",
+            4,
+            "tenure_years",
+            "'99999999999999999999' is not within ±1,000,000,000",
+        ),
+    ]

@@ -230,3 +230,17 @@ def test_a_bare_chinese_key_gets_a_quote_hint():
     )
     assert policy is None and problem.row == 5
     assert 'in quotes ("優質")' in problem.hint
+
+
+def test_integers_and_weights_beyond_any_branch_are_refused():
+    text = (
+        "[span.premium]\nmax = 99999999999999999999\n"
+        "[solver]\nseed = 4294967296\n"
+        "[objective]\nweights = { span = 1e300 }\n"
+    )
+    _, problems = parse_policy(text)
+    assert sorted((p.column, p.row) for p in problems) == [
+        ("objective.weights", 6),
+        ("solver.seed", 4),
+        ("span.premium.max", 2),
+    ]

@@ -12,6 +12,9 @@ from portfolio_opt.scenario.schema import FALSE_WORDS, TRUE_WORDS, Column
 
 MAX_CELL_PROBLEMS = 50  # per column: past this, one summary line keeps the list readable
 THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?")
+# Far beyond any branch's figures; larger values would overflow the model's integer arithmetic.
+NUMBER_LIMIT = 1e15
+INTEGER_LIMIT = 1e9
 # What a spreadsheet shows (and saves to CSV) for a formula that failed, e.g. a VLOOKUP.
 SPREADSHEET_ERRORS = frozenset(
     {"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"}
@@ -137,6 +140,12 @@ def _coerce_number(raw: pd.Series, col: Column, label: str) -> tuple[pd.Series, 
             f"at most {col.maximum:g}",
             f"use a value <= {col.maximum:g}",
         )
+    limit = INTEGER_LIMIT if col.kind == "integer" else NUMBER_LIMIT
+    huge = (values.abs() > limit).to_numpy()
+    problems += _cell_problems(
+        label, col.name, np.flatnonzero(huge), raw, f"within ±{limit:,.0f}", "check the value"
+    )
+    values = values.mask(huge)
     if col.kind == "integer":
         fractional = np.flatnonzero(values.notna() & (values % 1 != 0))
         problems += _cell_problems(label, col.name, fractional, raw, "a whole number", "round it")

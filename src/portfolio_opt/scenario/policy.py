@@ -29,6 +29,9 @@ GoalName = Literal["span", "balance", "chain", "industry", "continuity", "affini
 DEFAULT_ORDER: list[GoalName] = ["span", "balance", "chain", "industry", "continuity"]
 DEFAULT_CLASSES = ["premium", "key", "growth", "basic", "watch", "exit"]
 UNKNOWN_CLASS = "unknown_class"  # error types whose hint says more than "fix the value"
+# Bounds far beyond any branch, so that integers stay within the model's 64-bit arithmetic.
+MOST_CUSTOMERS = 1_000_000
+MOST_WEIGHT = 1e6
 HINTS = {UNKNOWN_CLASS: "spell the class as in [classes] classes, or add it to that list"}
 
 
@@ -71,8 +74,8 @@ class Classes(_Section):
 class Band(_Section):
     """A portfolio type's own band of customer counts (either end optional)."""
 
-    min: int | None = Field(default=None, ge=0)
-    max: int | None = Field(default=None, ge=1)
+    min: int | None = Field(default=None, ge=0, le=MOST_CUSTOMERS)
+    max: int | None = Field(default=None, ge=1, le=MOST_CUSTOMERS)
 
     @model_validator(mode="after")
     def _ordered(self) -> Band:
@@ -84,7 +87,7 @@ class Band(_Section):
 class Span(_Section):
     """Span band: floor(N/M) - tolerance .. ceil(N/M) + tolerance customers per manager."""
 
-    tolerance: int = Field(default=2, ge=0)
+    tolerance: int = Field(default=2, ge=0, le=MOST_CUSTOMERS)
     premium: Band = Field(default_factory=Band)
     separate_ledger: Band = Field(default_factory=Band)
 
@@ -119,8 +122,8 @@ class Objective(_Section):
         unknown = sorted(set(weights) - set(GOALS))
         if unknown:
             raise ValueError(f"unknown goal(s) {unknown}; goals are {list(GOALS)}")
-        if any(w < 0 for w in weights.values()):
-            raise ValueError("weights must be >= 0")
+        if any(w < 0 or w > MOST_WEIGHT for w in weights.values()):
+            raise ValueError(f"weights must be between 0 and {MOST_WEIGHT:g}")
         if not any(w > 0 for w in weights.values()):
             raise ValueError(
                 "no goal has a weight above 0, so any plan would do; give at least one goal "
@@ -164,15 +167,15 @@ class Balance(_Section):
 class Rotation(_Section):
     """Optional rotation rule: a customer held this many years or more changes manager."""
 
-    max_tenure_years: int | None = Field(default=None, ge=1)
+    max_tenure_years: int | None = Field(default=None, ge=1, le=200)
 
 
 class Solver(_Section):
     """CP-SAT settings; ``workers = 0`` uses every core."""
 
     time_limit_s: float = Field(default=30.0, gt=0)
-    workers: int = Field(default=0, ge=0)
-    seed: int = Field(default=0, ge=0)
+    workers: int = Field(default=0, ge=0, le=1024)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)  # CP-SAT's seed is a 32-bit integer
     deterministic: bool = False
 
 
