@@ -45,6 +45,12 @@ def test_unknown_section_has_its_line():
     assert (problem.row, problem.column) == (4, "solvr")
 
 
+def refused(text: str) -> list[tuple[str | None, int | None]]:
+    """(dotted key, line) of each problem with ``text``, sorted."""
+    _, problems = parse_policy(text)
+    return sorted((p.column, p.row) for p in problems)
+
+
 def test_every_bad_value_is_listed_at_once():
     text = (
         "[span]\ntolerance = -1\n"
@@ -52,8 +58,7 @@ def test_every_bad_value_is_listed_at_once():
         "[payout]\nquarter_weights = [0.5, 0.5]\n"
         '[objective]\norder = ["span", "span"]\n'
     )
-    _, problems = parse_policy(text)
-    assert sorted((p.column, p.row) for p in problems) == [
+    assert refused(text) == [
         ("objective.order", 8),
         ("payout.quarter_weights", 6),
         ("solver.time_limit_s", 4),
@@ -238,8 +243,7 @@ def test_integers_and_weights_beyond_any_branch_are_refused():
         "[solver]\nseed = 4294967296\n"
         "[objective]\nweights = { span = 1e300 }\n"
     )
-    _, problems = parse_policy(text)
-    assert sorted((p.column, p.row) for p in problems) == [
+    assert refused(text) == [
         ("objective.weights", 6),
         ("solver.seed", 4),
         ("span.premium.max", 2),
