@@ -167,8 +167,25 @@ def test_solve_says_in_which_order_it_solved_the_goals(branch: Path, tmp_path: P
     result = solve(branch, tmp_path / "run")
 
     assert result.exit_code == 0, result.output
-    expected = "goals, most important first: span, chain, industry, continuity, balance"
-    assert expected in result.output
+    [line] = [x for x in result.output.splitlines() if x.startswith("goals, most important")]
+    names = [note.split(" (")[0] for note in line.split(": ", 1)[1].split(", ")]
+    assert names == ["span", "chain", "industry", "continuity", "balance"]
+
+
+def test_solve_says_which_goals_are_proven_best_and_the_gap_of_the_others(
+    branch: Path, tmp_path: Path
+) -> None:
+    result = solve(branch, tmp_path / "run")
+
+    assert result.exit_code == 0, result.output
+    goals = json.loads((tmp_path / "run" / "kpis.json").read_text(encoding="utf-8"))["goals"]
+    [line] = [x for x in result.output.splitlines() if x.startswith("goals, most important")]
+    for name, goal in goals.items():
+        if goal["value"] <= goal["bound"]:
+            assert f"{name} (proven best)" in line
+        else:
+            gap = (goal["value"] - goal["bound"]) / goal["value"]
+            assert f"{name} (gap {gap:.0%})" in line
 
 
 def test_the_planners_own_columns_are_carried_to_the_outputs(branch: Path, tmp_path: Path) -> None:

@@ -205,6 +205,16 @@ def _percent(value: object, digits: int = 1) -> str:
     return f"{value:.{digits}%}" if isinstance(value, int | float) else "n/a"
 
 
+def _goal_note(name: str, goal: dict[str, Any]) -> str:
+    """A goal with what is known of it: proven best (given the goals before it), or its gap."""
+    value, bound = goal.get("value"), goal.get("bound")
+    if value is None or bound is None:
+        return name
+    if value <= bound + 1e-9:
+        return f"{name} (proven best)"
+    return f"{name} (gap {_percent((value - bound) / value, 0)})"
+
+
 def _print_kpis(kpis: dict[str, Any]) -> None:
     span, balance, chain, moves = (kpis.get(k) or {} for k in ("span", "balance", "chain", "moves"))
     lines = [
@@ -218,7 +228,8 @@ def _print_kpis(kpis: dict[str, Any]) -> None:
         f"hard-rule violations {kpis.get('hard_rule_violations')}",
     ]
     if kpis.get("goals"):
-        lines.append("goals, most important first: " + ", ".join(kpis["goals"]))
+        notes = [_goal_note(name, goal) for name, goal in kpis["goals"].items()]
+        lines.append("goals, most important first: " + ", ".join(notes))
     for line in lines:
         out_console.print(line, markup=False)
 
