@@ -184,15 +184,6 @@ def test_xlsx_column_repeated_exactly_is_reported(tmp_path):
     assert read.to_dict("records") == [{"customer_id": "C1", "customer_class": "key"}]
 
 
-def test_xlsx_columns_without_a_header_are_still_dropped(tmp_path):
-    pd.DataFrame([["id", None, "class"], ["C1", "note", "key"]]).to_excel(
-        tmp_path / "c.xlsx", index=False, header=False
-    )
-    frame, problems = read_table(tmp_path, "c.xlsx")
-    assert problems == []
-    assert frame.to_dict("records") == [{"id": "C1", "class": "key"}]
-
-
 def test_repeated_column_stops_the_scenario(minimal):
     path = minimal / "customers.csv"
     lines = path.read_text(encoding="utf-8").splitlines()

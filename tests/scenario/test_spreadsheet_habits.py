@@ -158,3 +158,27 @@ def test_a_blank_row_inside_a_table_is_one_error_and_blank_rows_after_it_none(de
     lines[5:5] = [blank]
     (demo / "customers.csv").write_text("\n".join([*lines, blank, blank]) + "\n", "utf-8")
     assert _errors(demo) == [("customers.csv", 6, None, "the row is blank")]
+
+
+def test_a_nameless_xlsx_column_with_notes_is_kept_as_from_a_csv(tmp_path):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["customer_id", "customer_class", None, None])
+    sheet.append(["C1", "key", "call back in May", None])
+    sheet.append(["C2", "key", None, None])
+    book.save(tmp_path / "c.xlsx")
+    (tmp_path / "c.csv").write_text(
+        "customer_id,customer_class,\nC1,key,call back in May\nC2,key,\n", encoding="utf-8"
+    )
+    from_xlsx, _ = read_table(tmp_path, "c.xlsx")
+    from_csv, _ = read_table(tmp_path, "c.csv")
+    assert (
+        list(from_xlsx.columns)
+        == list(from_csv.columns)
+        == [
+            "customer_id",
+            "customer_class",
+            "unnamed: 2",
+        ]
+    )
+    assert from_xlsx["unnamed: 2"].tolist() == ["call back in May", ""]

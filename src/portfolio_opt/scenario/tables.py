@@ -222,10 +222,13 @@ def _read_xlsx(
     ):
         return None, [elsewhere]
     # The header row is read as data: pandas would rename a repeated name (``x``, ``x.1``).
-    frame.columns = frame.iloc[0].tolist()
+    header = frame.iloc[0].tolist()
     frame = frame.iloc[1:].reset_index(drop=True)
-    frame = frame.loc[:, [c != "" for c in frame.columns]]
-    return frame, []
+    # A nameless column that holds something is kept under pandas' name, as from a CSV;
+    # empty ones are only formatting.
+    keep = [bool(name) or bool((frame[i] != "").any()) for i, name in enumerate(header)]
+    frame.columns = [name or f"Unnamed: {i}" for i, name in enumerate(header)]
+    return frame.loc[:, keep], []
 
 
 def read_table(
