@@ -61,9 +61,14 @@ def decode_text(data: bytes) -> tuple[str, str]:
     raise UnicodeDecodeError("gb18030", data, 0, len(data), f"{reason}; tried {ENCODING_NAMES}")
 
 
+def column_name(cell: object) -> str:
+    """A header cell as the spec matches it: trimmed and lower-cased."""
+    return str(cell).strip().lower()
+
+
 def normalise_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """Column names trimmed and lower-cased, as the spec matches them."""
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    frame.columns = [column_name(c) for c in frame.columns]
     return frame
 
 
@@ -105,7 +110,7 @@ def header_pushed_down(
     wanted = set(required)
 
     def holds_all(row: Sequence[object]) -> bool:
-        return wanted <= {str(cell).strip().lower() for cell in row}
+        return wanted <= {column_name(cell) for cell in row}
 
     if not wanted or not rows or holds_all(rows[0]):
         return None
@@ -183,7 +188,7 @@ def _other_sheet_with(
             path, sheet_name=name, header=None, dtype=object, nrows=HEADER_SEARCH_ROWS + 1
         )
         rows = head.map(_cell_text).astype(str).to_numpy().tolist()
-        if rows and set(required) <= {str(c).strip().lower() for row in rows for c in row}:
+        if rows and set(required) <= {column_name(c) for row in rows for c in row}:
             return Problem(
                 label,
                 f"the first sheet, {names[0]!r}, has no column {', '.join(missing)}; "
@@ -214,7 +219,7 @@ def _read_xlsx(
     rows = frame.iloc[: HEADER_SEARCH_ROWS + 1].to_numpy().tolist()
     if (pushed := header_pushed_down(rows, required, label)) is not None:
         return None, [pushed]
-    missing = [name for name in required if name not in {c.strip().lower() for c in rows[0]}]
+    missing = [name for name in required if name not in {column_name(c) for c in rows[0]}]
     if (
         sheet is None
         and missing
