@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from portfolio_opt.report.plots import plot_load
-from portfolio_opt.report.plots._axes import TYPE_COLOURS
+from portfolio_opt.report.plots._axes import IDS_UP_TO, TYPE_COLOURS
 from portfolio_opt.report.plots.load import BAND_GID
 
 from ..builders import portfolios_frame
@@ -78,3 +78,24 @@ def test_legend_names_the_types_present() -> None:
     ax = plot_load(frame[frame["portfolio_type"] == "standard"], (8, 12), _axes())
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "standard" in labels and "premium" not in labels
+
+
+def test_a_large_branch_labels_every_kth_manager_in_bar_order(no_cjk_font: None) -> None:
+    n = 300
+    portfolios = pd.DataFrame(
+        {
+            "manager_id": [f"M{i:03d}" for i in range(n)],
+            "portfolio_type": ["premium"] * 20 + ["standard"] * (n - 20),
+            "n_customers": [40] * n,
+        }
+    )
+    ax = plot_load(portfolios, (39, 41), _axes())
+    labels = ax.get_xticklabels()
+    assert len(_bars(ax, 0.6)) == n  # every manager still has a bar
+    assert 0 < len(labels) <= IDS_UP_TO
+    step = int(ax.get_xticks()[1])
+    assert [t.get_text() for t in labels] == [f"M{i:03d}" for i in range(0, n, step)]
+    assert [to_rgba(t.get_color()) for t in labels[:7]] == [
+        to_rgba(TYPE_COLOURS["premium"] if i < 20 else TYPE_COLOURS["standard"])
+        for i in range(0, 7 * step, step)
+    ]

@@ -25,6 +25,7 @@ TYPE_LABELS = {
     "": "empty",
 }
 NAMES_UP_TO = 30  # managers; beyond that a name under every bar is unreadable
+IDS_UP_TO = 120  # labels an 18-inch axis holds at 8 pt; beyond that every k-th id is shown
 
 
 def new_axes(ax: Axes | None, n_bars: int, height: float = 4.8) -> Axes:
@@ -68,7 +69,8 @@ def manager_ticks(
 ) -> None:
     """Manager ids under the bars, with the name below where a font can draw it.
 
-    Tick labels take their portfolio type's colour.
+    Tick labels take their portfolio type's colour. Past ``IDS_UP_TO`` bars, every k-th id
+    is shown (with a tick): all of them would overlap into a black band, slowly.
     """
     font = fonts.find_cjk_font()
     known = font.codepoints if font is not None else fonts.default_codepoints()
@@ -78,7 +80,9 @@ def manager_ticks(
         name = str(names.get(manager_id, "")) if show_names and names is not None else ""
         drawable = bool(name) and all(ord(ch) in known for ch in name if not ch.isspace())
         labels.append(f"{manager_id}\n{name}" if drawable else str(manager_id))
-    positions = list(range(len(ids)))
+    step = max(1, -(-len(ids) // IDS_UP_TO))
+    positions = list(range(0, len(ids), step))
+    labels = labels[::step]
     extra: dict[str, object] = {}
     if font is not None and show_names:
         extra["fontfamily"] = font.families
@@ -90,7 +94,7 @@ def manager_ticks(
         fontsize=8 if crowded else 9,
         **extra,  # type: ignore[arg-type]
     )
-    for label, kind in zip(ax.get_xticklabels(), types, strict=True):
+    for label, kind in zip(ax.get_xticklabels(), list(types)[::step], strict=True):
         label.set_color(TYPE_COLOURS.get(str(kind), TYPE_COLOURS[""]))
     ax.set_xlim(-0.6, len(ids) - 0.4)
 
