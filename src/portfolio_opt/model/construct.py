@@ -14,6 +14,12 @@ from portfolio_opt.model.goals import GoalSpec, Means
 from portfolio_opt.model.instance import Instance
 from portfolio_opt.model.structure import Structure
 
+# Louvain's resolution for the chain communities packed whole: above 1, communities come out
+# smaller than a portfolio, so several share one and the packing has room to even out targets.
+# Measured on generated branches of 1,500-12,000 customers: 4 cut 30-36% of the links after
+# balancing, where 1 (whole supply networks) cut 31-41%.
+COMMUNITY_RESOLUTION = 4.0
+
 
 def _target_counts(instance: Instance, managers: np.ndarray, kind: int, total: int) -> np.ndarray:
     """Customers per manager as even as the bands allow, adding to ``total`` where possible."""
@@ -99,7 +105,7 @@ def construct(instance: Instance, structure: Structure, means: Means, spec: Goal
         chain_leads = rank["chain"] < min(rank["balance"], rank["continuity"])
         if chain_leads and len(instance.edge_u):
             _pack_communities(
-                instance, managers, free, want, adjacency, assign, count, value, seed=0
+                instance, managers, free, want, value_share, adjacency, assign, count, value
             )
         cap = np.full(len(managers), -1.0)
         load = np.zeros(len(managers))
@@ -168,11 +174,11 @@ def _pack_communities(
     managers: np.ndarray,
     free: list[int],
     want: np.ndarray,
+    value_share: float,
     adjacency: list[list[tuple[int, int]]],
     assign: np.ndarray,
     count: np.ndarray,
     value: np.ndarray,
-    seed: int,
 ) -> None:
     """Chain communities (Louvain) packed whole into portfolios, largest first; a community too
     big for any portfolio is cut along a breadth-first order into portfolio-sized pieces."""
@@ -183,7 +189,9 @@ def _pack_communities(
         for nb, w in adjacency[b]:
             if nb in free_set and b < nb:
                 graph.add_edge(b, nb, weight=w)
-    communities = nx.community.louvain_communities(graph, weight="weight", seed=seed)
+    communities = nx.community.louvain_communities(
+        graph, weight="weight", seed=0, resolution=COMMUNITY_RESOLUTION
+    )
     pieces = sorted(
         (sorted(c) for c in communities if len(c) > 1),
         key=lambda c: (-int(instance.size[c].sum()), c[0]),
@@ -195,7 +203,11 @@ def _pack_communities(
             fits = np.flatnonzero(room >= need - 0.5)
             if not len(fits):
                 continue  # left to the greedy fill
-            i = int(fits[np.argmax(room[fits])])
+            # where the chunk leaves the value closest to the share its customers should carry:
+            # packing by count alone leaves targets 40% apart, too far for swaps to mend
+            worth = float(instance.value_units[chunk].sum())
+            share = value_share * (count[fits] + need) / np.maximum(want[fits], 1)
+            i = int(fits[np.argmin(np.abs(value[fits] + worth - share))])
             m = int(managers[i])
             if any(m in instance.forbidden[b] for b in chunk):
                 continue

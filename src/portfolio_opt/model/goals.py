@@ -98,7 +98,11 @@ def holders(instance: Instance, structure: Structure, kind: int) -> tuple[np.nda
     return managers, min(len(managers), int((instance.kind == kind).sum()))
 
 
-def portfolio_means(instance: Instance, structure: Structure) -> Means:
+def portfolio_means(
+    instance: Instance, structure: Structure, max_deviation: float | None = None
+) -> Means:
+    """Each manager's balance reference; the hard bound is the policy's, or ``max_deviation``
+    where given (a looser or tighter bound for one phase of the search)."""
     m = instance.n_managers
     mean = np.zeros(m)
     even_low, even_high = np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64)
@@ -112,7 +116,9 @@ def portfolio_means(instance: Instance, structure: Structure) -> Means:
     deadband = np.abs(mean) * DEADBAND
     low = np.full(m, -np.inf)
     high = np.full(m, np.inf)
-    bound = instance.scenario.policy.balance.max_deviation
+    bound = max_deviation
+    if bound is None:
+        bound = instance.scenario.policy.balance.max_deviation
     if bound is None:
         return Means(mean, deadband, low, high, even_low, even_high)
     tight = bound - HARD_BALANCE_MARGIN

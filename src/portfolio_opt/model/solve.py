@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from portfolio_opt.model.bounds import goal_bounds
+from portfolio_opt.model.chain_led import CHAIN_LED_SHARE, chain_led_spec, lead_with_chains
 from portfolio_opt.model.collisions import find_collisions
 from portfolio_opt.model.construct import construct
 from portfolio_opt.model.continuity import keep_relationships
@@ -241,7 +242,10 @@ def _attempt(
             np.random.default_rng(params.seed),
             stop,
         )
-    if "chain" in spec.order and len(instance.edge_u):
+    # Where balance ranks above chain, the search builds a chain-led plan of its own instead.
+    chains_lead = bool(len(instance.edge_u)) and chain_led_spec(spec) is not None
+    chains_lead &= not _exact(instance, structure)
+    if "chain" in spec.order and len(instance.edge_u) and not chains_lead:
         chain_deadline = math.inf if params.deterministic else started + params.time_limit_s * 0.5
         polish_chain(state, chain_deadline, stop=stop)
     assign = state.assign
@@ -283,13 +287,18 @@ def _attempt(
     proven = False
     iterations = 0
 
-    def search(start: np.ndarray, seconds: float) -> tuple[np.ndarray, int]:
-        """Large-neighbourhood search from ``start`` until the deadline: plan and steps."""
+    def search(
+        start: np.ndarray,
+        seconds: float,
+        goals: tuple[Means, GoalSpec] | None = None,
+        until: float | None = None,
+    ) -> tuple[np.ndarray, int]:
+        """Large-neighbourhood search from ``start`` until ``until`` (else the deadline), under
+        ``goals`` (else the policy's): plan and steps."""
         lns = LargeNeighbourhoodSearch(
             instance,
             structure,
-            means,
-            spec,
+            *(goals or (means, spec)),
             start,
             SearchBudget(seconds, params.workers, params.seed, params.deterministic),
             guide=guide,
@@ -300,7 +309,7 @@ def _attempt(
             if progress is not None:
                 progress(_progress_payload(values, bounds, spec, instance, started))
 
-        lns.run(deadline, report, stop)
+        lns.run(deadline if until is None else until, report, stop)
         return lns.assign, lns.iterations
 
     if _exact(instance, structure):
@@ -364,7 +373,35 @@ def _attempt(
             assign, iterations = search(assign, search_s)
     else:
         method = "large-neighbourhood search (CP-SAT sub-models)"
-        assign, iterations = search(assign, budget_s)
+        if chains_lead:
+            method += ", industry chains first"
+            announce(progress, "keeping industry chains together")
+            led_s = CHAIN_LED_SHARE * (
+                budget_s if params.deterministic else max(deadline - time.monotonic(), 0.5)
+            )
+            steps = [0]
+
+            def led_search(
+                start: np.ndarray, seconds: float, led_means: Means, led: GoalSpec, until: float
+            ) -> np.ndarray:
+                found, steps[0] = search(start, seconds, (led_means, led), until)
+                return found
+
+            assign = lead_with_chains(
+                instance,
+                structure,
+                means,
+                spec,
+                assign,
+                led_search,
+                led_s,
+                math.inf if params.deterministic else deadline,
+                stop,
+            )
+            budget_s -= led_s
+            iterations += steps[0]
+        assign, more = search(assign, budget_s)
+        iterations += more
     return means, assign, bounds, proven, iterations, method, timings
 
 

@@ -1,0 +1,85 @@
+"""Chains first, balance after: the search order for a branch whose goals rank balance above chain.
+
+Balanced first to within the deadband, a plan has almost no freedom left: every move that keeps
+a chain together must be paid for by an equal-valued move back, and the search stalls with most
+links cut. Kept together first under a loose balance bound, the chains shape the portfolios;
+balancing them afterwards takes a few swaps and costs few links. The lexicographic order is
+still the judge: the chain-led plan is kept only when it is better under the real goals.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from portfolio_opt.model.construct import construct
+from portfolio_opt.model.goals import GoalSpec, Means, evaluate, objective_key, portfolio_means
+from portfolio_opt.model.instance import Instance
+from portfolio_opt.model.polish import polish_balance, polish_chain, repair_bands, spread_evenly
+from portfolio_opt.model.state import PlanState
+from portfolio_opt.model.structure import Structure
+
+LOOSE_BALANCE = 0.02  # the balance bound while chains lead: loose, yet cheap to tighten after
+CHAIN_LED_SHARE = 0.5  # of the search time, spent with chains leading
+LEADS_CHAIN = {"span", "balance"}  # goals that may rank above chain for the reorder to apply
+
+
+def chain_led_spec(spec: GoalSpec) -> GoalSpec | None:
+    """The goals with chain moved just ahead of balance, or None where that changes nothing or
+    would put chain above a goal it must not pass (continuity, affinity, industry)."""
+    order = list(spec.order)
+    if not spec.lexicographic or "balance" not in order or "chain" not in order:
+        return None
+    if order.index("balance") > order.index("chain"):
+        return None
+    if not set(order[: order.index("chain")]) <= LEADS_CHAIN:
+        return None
+    order.remove("balance")
+    order.insert(order.index("chain") + 1, "balance")
+    return GoalSpec(tuple(order), None)
+
+
+Search = Callable[[np.ndarray, float, Means, GoalSpec, float], np.ndarray]
+
+
+def lead_with_chains(
+    instance: Instance,
+    structure: Structure,
+    means: Means,
+    spec: GoalSpec,
+    assign: np.ndarray,
+    search: Search,
+    seconds: float,
+    deadline: float,
+    stop: Callable[[], bool] | None = None,
+) -> np.ndarray:
+    """A plan built and searched for ``seconds`` with chains leading under the loose bound,
+    then balanced by ``deadline`` (monotonic; ``math.inf`` when deterministic): that plan, or
+    ``assign`` where it is better under the real goals.
+
+    ``search(start, seconds, means, spec, until)`` improves a plan under those goals.
+    """
+    led = chain_led_spec(spec)
+    assert led is not None
+    until = min(time.monotonic() + seconds, deadline) if math.isfinite(deadline) else math.inf
+    loose = portfolio_means(instance, structure, LOOSE_BALANCE)
+    state = PlanState(instance, structure, loose, led, construct(instance, structure, loose, led))
+    repair_bands(state, until)
+    polish_balance(state, until, np.random.default_rng(0), stop)  # into the loose bound
+    if "span" in led.order:  # after: repairs may take a portfolio off the even spread
+        spread_evenly(state, until, stop)
+    polish_chain(state, until, stop=stop)
+    chained = search(state.assign, seconds, loose, led, until)
+    state = PlanState(instance, structure, means, spec, chained)
+    if "span" in spec.order:
+        spread_evenly(state, deadline, stop)
+    polish_balance(state, deadline, np.random.default_rng(0), stop)
+    polish_chain(state, deadline, stop=stop)
+
+    def key(plan: np.ndarray) -> tuple[float, ...]:
+        return objective_key(evaluate(instance, structure, means, plan), spec)
+
+    return state.assign if key(state.assign) <= key(assign) else assign
