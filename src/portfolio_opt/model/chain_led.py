@@ -51,7 +51,7 @@ def lead_with_chains(
     means: Means,
     spec: GoalSpec,
     assign: np.ndarray,
-    search: Search,
+    search: Search | None,
     seconds: float,
     deadline: float,
     stop: Callable[[], bool] | None = None,
@@ -60,7 +60,8 @@ def lead_with_chains(
     then balanced by ``deadline`` (monotonic; ``math.inf`` when deterministic): that plan, or
     ``assign`` where it is better under the real goals.
 
-    ``search(start, seconds, means, spec, until)`` improves a plan under those goals.
+    ``search(start, seconds, means, spec, until)`` improves a plan under those goals; without
+    it, the plan is only built and polished (a start for the exact model).
     """
     led = chain_led_spec(spec)
     assert led is not None
@@ -72,7 +73,7 @@ def lead_with_chains(
     if "span" in led.order:  # after: repairs may take a portfolio off the even spread
         spread_evenly(state, until, stop)
     polish_chain(state, until, stop=stop)
-    chained = search(state.assign, seconds, loose, led, until)
+    chained = state.assign if search is None else search(state.assign, seconds, loose, led, until)
     state = PlanState(instance, structure, means, spec, chained)
     if "span" in spec.order:
         spread_evenly(state, deadline, stop)

@@ -315,6 +315,18 @@ def _attempt(
     if _exact(instance, structure):
         method = "exact CP-SAT model"
         announce(progress, "solving the exact model, goal by goal")
+        if chain_led_spec(spec) is not None and len(instance.edge_u):  # a better hint
+            assign = lead_with_chains(
+                instance,
+                structure,
+                means,
+                spec,
+                assign,
+                None,
+                0.2 * budget_s,
+                math.inf if params.deterministic else deadline,
+                stop,
+            )
         classes = interchangeable_classes(instance, structure)
         assign = relabel(instance, classes, structure, assign)
         banned = merge_bans(
