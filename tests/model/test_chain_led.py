@@ -27,7 +27,16 @@ def test_no_reorder_where_chain_would_pass_another_goal_or_leads_already() -> No
     assert chain_led_spec(GoalSpec(("span", "balance", "industry", "chain"), None)) is None
     assert chain_led_spec(GoalSpec(("span", "chain", "balance"), None)) is None
     assert chain_led_spec(GoalSpec(("span", "balance"), None)) is None
-    assert chain_led_spec(GoalSpec(DEFAULT, {"balance": 10, "chain": 3})) is None
+    assert chain_led_spec(GoalSpec(DEFAULT, {"chain": 10, "balance": 3})) is None
+    assert chain_led_spec(GoalSpec(DEFAULT, {"balance": 10, "chain": 0})) is None
+
+
+def test_weighted_goals_are_ordered_by_weight() -> None:
+    weights = {"span": 100, "balance": 10, "chain": 3, "industry": 2, "continuity": 1}
+    led = chain_led_spec(GoalSpec(DEFAULT, weights))
+    assert led is not None
+    assert led.order == ("span", "chain", "balance", "industry", "continuity")
+    assert led.lexicographic  # a search order; the weighted sum still judges the plan
 
 
 def test_default_order_keeps_most_chain_links_and_the_balance(tmp_path) -> None:

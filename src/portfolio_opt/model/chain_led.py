@@ -28,10 +28,14 @@ LEADS_CHAIN = {"span", "balance"}  # goals that may rank above chain for the reo
 
 
 def chain_led_spec(spec: GoalSpec) -> GoalSpec | None:
-    """The goals with chain moved just ahead of balance, or None where that changes nothing or
-    would put chain above a goal it must not pass (continuity, affinity, industry)."""
+    """The goals in order (weighted goals by weight) with chain moved just ahead of balance, or
+    None where that changes nothing or would put chain above a goal it must not pass
+    (continuity, affinity, industry)."""
     order = list(spec.order)
-    if not spec.lexicographic or "balance" not in order or "chain" not in order:
+    if spec.weights is not None:
+        weights = spec.weights
+        order = sorted((g for g in order if weights.get(g, 0) > 0), key=lambda g: -weights[g])
+    if "balance" not in order or "chain" not in order:
         return None
     if order.index("balance") > order.index("chain"):
         return None
