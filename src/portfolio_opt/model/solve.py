@@ -309,7 +309,8 @@ def _attempt(
             if progress is not None:
                 progress(_progress_payload(values, bounds, spec, instance, started))
 
-        lns.run(deadline if until is None else until, report, stop)
+        # A chain-led plan is not yet balanced: its score would read as the incumbent worsening.
+        lns.run(deadline if until is None else until, report if goals is None else None, stop)
         return lns.assign, lns.iterations
 
     if _exact(instance, structure):
