@@ -242,9 +242,8 @@ def _attempt(
             np.random.default_rng(params.seed),
             stop,
         )
-    # Where balance ranks above chain, the search builds a chain-led plan of its own instead.
+    # Where balance ranks above chain, a chain-led plan is built instead (see chain_led).
     chains_lead = bool(len(instance.edge_u)) and chain_led_spec(spec) is not None
-    chains_lead &= not _exact(instance, structure)
     if "chain" in spec.order and len(instance.edge_u) and not chains_lead:
         chain_deadline = math.inf if params.deterministic else started + params.time_limit_s * 0.5
         polish_chain(state, chain_deadline, stop=stop)
@@ -290,15 +289,18 @@ def _attempt(
     def search(
         start: np.ndarray,
         seconds: float,
-        goals: tuple[Means, GoalSpec] | None = None,
+        goal_means: Means | None = None,
+        goals: GoalSpec | None = None,
         until: float | None = None,
-    ) -> tuple[np.ndarray, int]:
+    ) -> np.ndarray:
         """Large-neighbourhood search from ``start`` until ``until`` (else the deadline), under
-        ``goals`` (else the policy's): plan and steps."""
+        ``goal_means`` and ``goals`` (else the policy's); counts its steps in ``iterations``."""
+        nonlocal iterations
         lns = LargeNeighbourhoodSearch(
             instance,
             structure,
-            *(goals or (means, spec)),
+            goal_means or means,
+            goals or spec,
             start,
             SearchBudget(seconds, params.workers, params.seed, params.deterministic),
             guide=guide,
@@ -311,23 +313,27 @@ def _attempt(
 
         # A chain-led plan is not yet balanced: its score would read as the incumbent worsening.
         lns.run(deadline if until is None else until, report if goals is None else None, stop)
-        return lns.assign, lns.iterations
+        iterations += lns.iterations
+        return lns.assign
+
+    def chains_first(start: np.ndarray, seconds: float, with_search: bool) -> np.ndarray:
+        return lead_with_chains(
+            instance,
+            structure,
+            means,
+            spec,
+            start,
+            search if with_search else None,
+            seconds,
+            math.inf if params.deterministic else deadline,
+            stop,
+        )
 
     if _exact(instance, structure):
         method = "exact CP-SAT model"
         announce(progress, "solving the exact model, goal by goal")
-        if chain_led_spec(spec) is not None and len(instance.edge_u):  # a better hint
-            assign = lead_with_chains(
-                instance,
-                structure,
-                means,
-                spec,
-                assign,
-                None,
-                0.2 * budget_s,
-                math.inf if params.deterministic else deadline,
-                stop,
-            )
+        if chains_lead:  # a better start for the model
+            assign = chains_first(assign, 0.2 * budget_s, with_search=False)
         classes = interchangeable_classes(instance, structure)
         assign = relabel(instance, classes, structure, assign)
         banned = merge_bans(
@@ -383,7 +389,7 @@ def _attempt(
             method += ", then large-neighbourhood search"
             announce(progress, "searching")
             search_s = budget_s * (1 - EXACT_SHARE) if params.deterministic else budget_s
-            assign, iterations = search(assign, search_s)
+            assign = search(assign, search_s)
     else:
         method = "large-neighbourhood search (CP-SAT sub-models)"
         if chains_lead:
@@ -392,29 +398,9 @@ def _attempt(
             led_s = CHAIN_LED_SHARE * (
                 budget_s if params.deterministic else max(deadline - time.monotonic(), 0.5)
             )
-            steps = [0]
-
-            def led_search(
-                start: np.ndarray, seconds: float, led_means: Means, led: GoalSpec, until: float
-            ) -> np.ndarray:
-                found, steps[0] = search(start, seconds, (led_means, led), until)
-                return found
-
-            assign = lead_with_chains(
-                instance,
-                structure,
-                means,
-                spec,
-                assign,
-                led_search,
-                led_s,
-                math.inf if params.deterministic else deadline,
-                stop,
-            )
+            assign = chains_first(assign, led_s, with_search=True)
             budget_s -= led_s
-            iterations += steps[0]
-        assign, more = search(assign, budget_s)
-        iterations += more
+        assign = search(assign, budget_s)
     return means, assign, bounds, proven, iterations, method, timings
 
 
