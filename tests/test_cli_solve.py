@@ -188,6 +188,20 @@ def test_solve_says_which_goals_are_proven_best_and_the_gap_of_the_others(
             assert f"{name} (gap {gap:.0%})" in line
 
 
+def test_solve_gives_the_share_of_chain_links_cut_and_the_unavoidable_part(
+    branch: Path, tmp_path: Path
+) -> None:
+    result = solve(branch, tmp_path / "run")
+
+    assert result.exit_code == 0, result.output
+    chain = json.loads((tmp_path / "run" / "kpis.json").read_text(encoding="utf-8"))["chain"]
+    [line] = [x for x in result.output.splitlines() if x.startswith("chain links cut")]
+    assert line.startswith(
+        f"chain links cut {chain['cut']:,.0f} of {chain['links']:,.0f} "
+        f"({chain['cut_share']:.1%}; {chain['unavoidable']:,.0f} unavoidable)"
+    )
+
+
 def test_the_planners_own_columns_are_carried_to_the_outputs(branch: Path, tmp_path: Path) -> None:
     for table, column in (("customers", "備註"), ("managers", "team")):
         frame = pd.read_csv(branch / f"{table}.csv", dtype=str, keep_default_na=False)

@@ -201,6 +201,13 @@ def _number(value: object) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+def _weight(value: object) -> str:
+    """A sum of link weights: whole numbers without decimals, thousands separated."""
+    if not isinstance(value, int | float):
+        return "n/a"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
 def _percent(value: object, digits: int = 1) -> str:
     return f"{value:.{digits}%}" if isinstance(value, int | float) else "n/a"
 
@@ -223,7 +230,8 @@ def _print_kpis(kpis: dict[str, Any]) -> None:
         f"span {span.get('min')}..{span.get('max')} (ideal {_number(span.get('ideal'))})  "
         f"target CV {_percent(balance.get('target_cv'), 3)}  "
         f"largest deviation {_percent(balance.get('max_deviation'), 2)}",
-        f"chain links cut {chain.get('cut')} of {chain.get('links')}  "
+        f"chain links cut {_weight(chain.get('cut'))} of {_weight(chain.get('links'))} "
+        f"({_percent(chain.get('cut_share'))}; {_weight(chain.get('unavoidable'))} unavoidable)  "
         f"moves {moves.get('count')} (at least {moves.get('lower_bound')})  "
         f"hard-rule violations {kpis.get('hard_rule_violations')}",
     ]
