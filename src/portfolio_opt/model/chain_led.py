@@ -70,7 +70,8 @@ def lead_with_chains(
     led = chain_led_spec(spec)
     assert led is not None
     until = min(time.monotonic() + seconds, deadline) if math.isfinite(deadline) else math.inf
-    loose = portfolio_means(instance, structure, LOOSE_BALANCE)
+    policy_bound = instance.scenario.policy.balance.max_deviation  # weighted goals may have one
+    loose = portfolio_means(instance, structure, min(LOOSE_BALANCE, policy_bound or math.inf))
     state = PlanState(instance, structure, loose, led, construct(instance, structure, loose, led))
     repair_bands(state, until)
     polish_balance(state, until, np.random.default_rng(0), stop)  # into the loose bound
