@@ -23,7 +23,8 @@ from portfolio_opt.model.state import PlanState
 from portfolio_opt.model.structure import Structure
 
 LOOSE_BALANCE = 0.02  # the balance bound while chains lead: loose, yet cheap to tighten after
-CHAIN_LED_SHARE = 0.5  # of the search time, spent with chains leading
+CHAIN_LED_SHARE = 0.7  # of the search time, for the chain-led plan; the search mends the rest
+BUILD_SHARE = 0.8  # of that, to build and search it; the rest to balance it
 LEADS_CHAIN = {"span", "balance"}  # goals that may rank above chain for the reorder to apply
 
 
@@ -54,38 +55,53 @@ def lead_with_chains(
     structure: Structure,
     means: Means,
     spec: GoalSpec,
-    assign: np.ndarray,
     search: Search | None,
     seconds: float,
     deadline: float,
     stop: Callable[[], bool] | None = None,
 ) -> np.ndarray:
-    """A plan built and searched for ``seconds`` with chains leading under the loose bound,
-    then balanced by ``deadline`` (monotonic; ``math.inf`` when deterministic): that plan, or
-    ``assign`` where it is better under the real goals.
+    """A plan built and searched with chains leading under the loose bound, then balanced as
+    far as local moves reach, in ``seconds`` but by ``deadline`` (monotonic; ``math.inf`` when
+    deterministic). The caller judges it against its own plan (:func:`better_of`): a few
+    portfolios may still be just off the balance deadband, which a search can mend.
 
     ``search(start, seconds, means, spec, until)`` improves a plan under those goals; without
     it, the plan is only built and polished (a start for the exact model).
     """
     led = chain_led_spec(spec)
     assert led is not None
-    until = min(time.monotonic() + seconds, deadline) if math.isfinite(deadline) else math.inf
+    now = time.monotonic()
+    build = min(now + BUILD_SHARE * seconds, deadline) if math.isfinite(deadline) else math.inf
+    until = min(now + seconds, deadline) if math.isfinite(deadline) else math.inf
     policy_bound = instance.scenario.policy.balance.max_deviation  # weighted goals may have one
     loose = portfolio_means(instance, structure, min(LOOSE_BALANCE, policy_bound or math.inf))
     state = PlanState(instance, structure, loose, led, construct(instance, structure, loose, led))
-    repair_bands(state, until)
-    polish_balance(state, until, np.random.default_rng(0), stop)  # into the loose bound
+    repair_bands(state, build)
+    polish_balance(state, build, np.random.default_rng(0), stop)  # into the loose bound
     if "span" in led.order:  # after: repairs may take a portfolio off the even spread
-        spread_evenly(state, until, stop)
-    polish_chain(state, until, stop=stop)
-    chained = state.assign if search is None else search(state.assign, seconds, loose, led, until)
-    state = PlanState(instance, structure, means, spec, chained)
+        spread_evenly(state, build, stop)
+    polish_chain(state, build, stop=stop)
+    if search is not None:
+        state.assign = search(state.assign, BUILD_SHARE * seconds, loose, led, build)
+    state = PlanState(instance, structure, means, spec, state.assign)
     if "span" in spec.order:
-        spread_evenly(state, deadline, stop)
-    polish_balance(state, deadline, np.random.default_rng(0), stop)
-    polish_chain(state, deadline, stop=stop)
+        spread_evenly(state, until, stop)
+    polish_balance(state, until, np.random.default_rng(0), stop)
+    polish_chain(state, until, stop=stop)
+    return state.assign
 
-    def key(plan: np.ndarray) -> tuple[float, ...]:
-        return objective_key(evaluate(instance, structure, means, plan), spec)
 
-    return state.assign if key(state.assign) <= key(assign) else assign
+def better_of(
+    instance: Instance,
+    structure: Structure,
+    means: Means,
+    spec: GoalSpec,
+    plan: np.ndarray,
+    other: np.ndarray,
+) -> np.ndarray:
+    """``plan``, or ``other`` where the policy's goals score it strictly better."""
+
+    def key(assign: np.ndarray) -> tuple[float, ...]:
+        return objective_key(evaluate(instance, structure, means, assign), spec)
+
+    return other if key(other) < key(plan) else plan

@@ -13,7 +13,12 @@ import numpy as np
 import pandas as pd
 
 from portfolio_opt.model.bounds import goal_bounds
-from portfolio_opt.model.chain_led import CHAIN_LED_SHARE, chain_led_spec, lead_with_chains
+from portfolio_opt.model.chain_led import (
+    CHAIN_LED_SHARE,
+    better_of,
+    chain_led_spec,
+    lead_with_chains,
+)
 from portfolio_opt.model.collisions import find_collisions
 from portfolio_opt.model.construct import construct
 from portfolio_opt.model.continuity import keep_relationships
@@ -316,13 +321,12 @@ def _attempt(
         iterations += lns.iterations
         return lns.assign
 
-    def chains_first(start: np.ndarray, seconds: float, with_search: bool) -> np.ndarray:
+    def chains_first(seconds: float, with_search: bool) -> np.ndarray:
         return lead_with_chains(
             instance,
             structure,
             means,
             spec,
-            start,
             search if with_search else None,
             seconds,
             math.inf if params.deterministic else deadline,
@@ -333,7 +337,8 @@ def _attempt(
         method = "exact CP-SAT model"
         announce(progress, "solving the exact model, goal by goal")
         if chains_lead:  # a better start for the model
-            assign = chains_first(assign, 0.2 * budget_s, with_search=False)
+            led = chains_first(0.2 * budget_s, with_search=False)
+            assign = better_of(instance, structure, means, spec, led, assign)
         classes = interchangeable_classes(instance, structure)
         assign = relabel(instance, classes, structure, assign)
         banned = merge_bans(
@@ -398,9 +403,13 @@ def _attempt(
             led_s = CHAIN_LED_SHARE * (
                 budget_s if params.deterministic else max(deadline - time.monotonic(), 0.5)
             )
-            assign = chains_first(assign, led_s, with_search=True)
+            balanced = assign
+            assign = chains_first(led_s, with_search=True)
             budget_s -= led_s
-        assign = search(assign, budget_s)
+            # judged after the search, which mends what the balancing moves left just off
+            assign = better_of(instance, structure, means, spec, search(assign, budget_s), balanced)
+        else:
+            assign = search(assign, budget_s)
     return means, assign, bounds, proven, iterations, method, timings
 
 
