@@ -406,8 +406,17 @@ def _attempt(
             balanced = assign
             assign = chains_first(led_s, with_search=True)
             budget_s -= led_s
-            # judged after the search, which mends what the balancing moves left just off
-            assign = better_of(instance, structure, means, spec, search(assign, budget_s), balanced)
+            # Judged after the search, which mends what the balancing moves left just off the
+            # deadband; the last tenth of the time polishes the chains of whichever plan won.
+            left = max(deadline - time.monotonic(), 0.0)
+            searched = search(assign, 0.9 * budget_s, until=deadline - 0.1 * left)
+            assign = better_of(instance, structure, means, spec, searched, balanced)
+            if assign is balanced:
+                state = PlanState(instance, structure, means, spec, balanced)
+                polish_chain(state, math.inf if params.deterministic else deadline, stop=stop)
+                assign = state.assign
+            else:
+                assign = search(assign, 0.1 * budget_s)
         else:
             assign = search(assign, budget_s)
     return means, assign, bounds, proven, iterations, method, timings
