@@ -12,6 +12,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -159,6 +160,16 @@ def test_portfolios_add_up_to_the_assignment(solved: Solved) -> None:
     assert types["A1"][0] == "premium" and types["L1"][0] == "separate_ledger"
 
 
+def _summary_line(output: str, start: str) -> str:
+    """The one line of the solve summary that begins with ``start``."""
+    [line] = [x for x in output.splitlines() if x.startswith(start)]
+    return line
+
+
+def _kpis(run: Path) -> dict[str, Any]:
+    return json.loads((run / "kpis.json").read_text(encoding="utf-8"))
+
+
 def test_solve_says_in_which_order_it_solved_the_goals(branch: Path, tmp_path: Path) -> None:
     """A hard balance bound moves the goal balance to the end; the summary says so."""
     toml = branch / "scenario.toml"
@@ -167,7 +178,7 @@ def test_solve_says_in_which_order_it_solved_the_goals(branch: Path, tmp_path: P
     result = solve(branch, tmp_path / "run")
 
     assert result.exit_code == 0, result.output
-    [line] = [x for x in result.output.splitlines() if x.startswith("goals, most important")]
+    line = _summary_line(result.output, "goals, most important")
     names = [note.split(" (")[0] for note in line.split(": ", 1)[1].split(", ")]
     assert names == ["span", "chain", "industry", "continuity", "balance"]
 
@@ -178,8 +189,8 @@ def test_solve_says_which_goals_are_proven_best_and_the_gap_of_the_others(
     result = solve(branch, tmp_path / "run")
 
     assert result.exit_code == 0, result.output
-    goals = json.loads((tmp_path / "run" / "kpis.json").read_text(encoding="utf-8"))["goals"]
-    [line] = [x for x in result.output.splitlines() if x.startswith("goals, most important")]
+    goals = _kpis(tmp_path / "run")["goals"]
+    line = _summary_line(result.output, "goals, most important")
     for name, goal in goals.items():
         if goal["value"] <= goal["bound"]:
             assert f"{name} (proven best)" in line
@@ -194,8 +205,8 @@ def test_solve_gives_the_share_of_chain_links_cut_and_the_unavoidable_part(
     result = solve(branch, tmp_path / "run")
 
     assert result.exit_code == 0, result.output
-    chain = json.loads((tmp_path / "run" / "kpis.json").read_text(encoding="utf-8"))["chain"]
-    [line] = [x for x in result.output.splitlines() if x.startswith("chain links cut")]
+    chain = _kpis(tmp_path / "run")["chain"]
+    line = _summary_line(result.output, "chain links cut")
     assert line.startswith(
         f"chain links cut {chain['cut']:,.0f} of {chain['links']:,.0f} "
         f"({chain['cut_share']:.1%}; {chain['unavoidable']:,.0f} unavoidable)"

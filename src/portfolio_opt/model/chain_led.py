@@ -16,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from portfolio_opt.model.construct import construct
-from portfolio_opt.model.goals import GoalSpec, Means, evaluate, objective_key, portfolio_means
+from portfolio_opt.model.goals import GoalSpec, Means, portfolio_means
 from portfolio_opt.model.instance import Instance
 from portfolio_opt.model.polish import polish_balance, polish_chain, repair_bands, spread_evenly
 from portfolio_opt.model.state import PlanState
@@ -62,7 +62,7 @@ def lead_with_chains(
 ) -> np.ndarray:
     """A plan built and searched with chains leading under the loose bound, then balanced as
     far as local moves reach, in ``seconds`` but by ``deadline`` (monotonic; ``math.inf`` when
-    deterministic). The caller judges it against its own plan (:func:`better_of`): a few
+    deterministic). The caller judges it against its own plan (``goals.better_of``): a few
     portfolios may still be just off the balance deadband, which a search can mend.
 
     ``search(start, seconds, means, spec, until)`` improves a plan under those goals; without
@@ -89,19 +89,3 @@ def lead_with_chains(
     polish_balance(state, until, np.random.default_rng(0), stop)
     polish_chain(state, until, stop=stop)
     return state.assign
-
-
-def better_of(
-    instance: Instance,
-    structure: Structure,
-    means: Means,
-    spec: GoalSpec,
-    plan: np.ndarray,
-    other: np.ndarray,
-) -> np.ndarray:
-    """``plan``, or ``other`` where the policy's goals score it strictly better."""
-
-    def key(assign: np.ndarray) -> tuple[float, ...]:
-        return objective_key(evaluate(instance, structure, means, assign), spec)
-
-    return other if key(other) < key(plan) else plan

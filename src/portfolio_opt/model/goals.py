@@ -256,6 +256,20 @@ def better_plan(
     """The plan with ``found`` applied if that is better (or as good, with ``ties``), else
     ``assign`` itself."""
     candidate = with_changes(assign, found)
-    new = objective_key(evaluate(instance, structure, means, candidate), spec)
-    old = objective_key(evaluate(instance, structure, means, assign), spec)
-    return candidate if new < old or (ties and new == old) else assign
+    return better_of(instance, structure, means, spec, assign, candidate, ties)
+
+
+def better_of(
+    instance: Instance,
+    structure: Structure,
+    means: Means,
+    spec: GoalSpec,
+    plan: np.ndarray,
+    other: np.ndarray,
+    ties: bool = False,
+) -> np.ndarray:
+    """``plan``, or ``other`` (the same object) where the goals score it better (or as good,
+    with ``ties``)."""
+    new = objective_key(evaluate(instance, structure, means, other), spec)
+    old = objective_key(evaluate(instance, structure, means, plan), spec)
+    return other if new < old or (ties and new == old) else plan

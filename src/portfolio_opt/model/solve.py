@@ -13,12 +13,7 @@ import numpy as np
 import pandas as pd
 
 from portfolio_opt.model.bounds import goal_bounds
-from portfolio_opt.model.chain_led import (
-    CHAIN_LED_SHARE,
-    better_of,
-    chain_led_spec,
-    lead_with_chains,
-)
+from portfolio_opt.model.chain_led import CHAIN_LED_SHARE, chain_led_spec, lead_with_chains
 from portfolio_opt.model.collisions import find_collisions
 from portfolio_opt.model.construct import construct
 from portfolio_opt.model.continuity import keep_relationships
@@ -26,6 +21,7 @@ from portfolio_opt.model.cpmodel import SubModel, SubResult
 from portfolio_opt.model.goals import (
     GoalSpec,
     Means,
+    better_of,
     better_plan,
     evaluate,
     goal_scale,
