@@ -16,6 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from portfolio_opt.model.construct import construct
+from portfolio_opt.model.exchange import close_deadband
 from portfolio_opt.model.goals import GoalSpec, Means, portfolio_means
 from portfolio_opt.model.instance import Instance
 from portfolio_opt.model.polish import polish_balance, polish_chain, repair_bands, spread_evenly
@@ -25,6 +26,7 @@ from portfolio_opt.model.structure import Structure
 LOOSE_BALANCE = 0.02  # the balance bound while chains lead: loose, yet cheap to tighten after
 CHAIN_LED_SHARE = 0.7  # of the search time, for the chain-led plan; the search mends the rest
 BUILD_SHARE = 0.8  # of that, to build and search it; the rest to balance it
+CLOSING_SHARE = 0.3  # of the time to balance it, kept for the last portfolios off the deadband
 LEADS_CHAIN = {"span", "balance"}  # goals that may rank above chain for the reorder to apply
 
 
@@ -86,6 +88,9 @@ def lead_with_chains(
     state = PlanState(instance, structure, means, spec, state.assign)
     if "span" in spec.order:
         spread_evenly(state, until, stop)
-    polish_balance(state, until, np.random.default_rng(0), stop)
+    # The last portfolios off the deadband need exchanges the pairwise polish cannot find.
+    closing = until - CLOSING_SHARE * max(until - time.monotonic(), 0.0)
+    polish_balance(state, closing, np.random.default_rng(0), stop)
+    close_deadband(state, until, stop)
     polish_chain(state, until, stop=stop)
     return state.assign

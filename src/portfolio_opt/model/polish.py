@@ -50,25 +50,6 @@ def _candidates(inst: Instance, state: PlanState, over: int, under: int) -> list
     return [moves for _, moves in options]
 
 
-def _best(state: PlanState, candidates: list[list[Move]]) -> list[Move] | None:
-    """The improving candidate that costs the goals ranked above balance least.
-
-    While a band or bound is missed, any step that reduces the miss qualifies, and the one that
-    does least harm to the higher goals (chain links, continuity) wins: repairs stay cheap.
-    """
-    best_key, best_moves = None, None
-    ranked = [g for g in state.spec.order]
-    for moves in candidates:
-        change = state.delta(moves)
-        if not state.improves(change):
-            continue
-        repairing = change["violation"] < -1e-9
-        key = (0 if repairing else 1, *(change.get(g, 0.0) for g in ranked), change["violation"])
-        if best_key is None or key < best_key:
-            best_key, best_moves = key, moves
-    return best_moves
-
-
 def _time_up(deadline: float, stop: Callable[[], bool] | None) -> bool:
     return time.monotonic() > deadline or (stop is not None and stop())
 
@@ -107,7 +88,7 @@ def polish_balance(
                     continue
                 if state.total[over] < state.total[under]:
                     over, under = under, over
-                choice = _best(state, _candidates(inst, state, over, under))
+                choice = state.best(_candidates(inst, state, over, under))
                 if choice is not None:
                     state.apply(choice)
                     made += 1
@@ -168,7 +149,7 @@ def polish_chain(
                     for c in _swap_partners(state, b, target)
                     if here not in inst.forbidden[c]
                 ]
-                choice = _best(state, options)
+                choice = state.best(options)
                 if choice is not None:
                     state.apply(choice)
                     made += 1
@@ -230,7 +211,7 @@ def _bring_within(
             outside = [int(m) for m in managers if not low[m] <= state.count[m] <= high[m]]
             moved = False
             for m in outside:
-                choice = _best(state, candidates(state, m, managers))
+                choice = state.best(candidates(state, m, managers))
                 if choice is not None:
                     state.apply(choice)
                     made += 1

@@ -18,6 +18,7 @@ from portfolio_opt.model.collisions import find_collisions
 from portfolio_opt.model.construct import construct
 from portfolio_opt.model.continuity import keep_relationships
 from portfolio_opt.model.cpmodel import SubModel, SubResult
+from portfolio_opt.model.exchange import close_deadband
 from portfolio_opt.model.goals import (
     GoalSpec,
     Means,
@@ -402,11 +403,14 @@ def _attempt(
             balanced = assign
             assign = chains_first(led_s, with_search=True)
             budget_s -= led_s
-            # Judged after the search, which mends what the balancing moves left just off the
-            # deadband; the last tenth of the time polishes the chains of whichever plan won.
+            # Judged after the search and a last pass of exchanges, which mend what balancing
+            # left just off the deadband; the last tenth of the time polishes the chains of
+            # whichever plan won.
             left = max(deadline - time.monotonic(), 0.0)
             searched = search(assign, 0.9 * budget_s, until=deadline - 0.1 * left)
-            assign = better_of(instance, structure, means, spec, searched, balanced)
+            closing = PlanState(instance, structure, means, spec, searched)
+            close_deadband(closing, math.inf if params.deterministic else deadline, stop)
+            assign = better_of(instance, structure, means, spec, closing.assign, balanced)
             if assign is balanced:
                 state = PlanState(instance, structure, means, spec, balanced)
                 polish_chain(state, math.inf if params.deterministic else deadline, stop=stop)

@@ -150,6 +150,27 @@ class PlanState:
             weighted += self.spec.weights.get(goal, 0.0) * change.get(goal, 0.0) / scale
         return weighted < -1e-9
 
+    def best(self, candidates: list[list[Move]]) -> list[Move] | None:
+        """The improving candidate that leaves the goals best, in their order.
+
+        While a band or bound is missed, any step that reduces the miss qualifies, and the one that
+        does least harm to the goals (chain links, continuity) wins: repairs stay cheap.
+        """
+        best_key, best_moves = None, None
+        for moves in candidates:
+            change = self.delta(moves)
+            if not self.improves(change):
+                continue
+            repairing = change["violation"] < -1e-9
+            key = (
+                0 if repairing else 1,
+                *(change.get(g, 0.0) for g in self.spec.order),
+                change["violation"],
+            )
+            if best_key is None or key < best_key:
+                best_key, best_moves = key, moves
+        return best_moves
+
     def apply(self, moves: list[Move]) -> None:
         inst = self.inst
         for b, to in moves:
