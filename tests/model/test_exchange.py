@@ -64,7 +64,8 @@ def test_a_miss_larger_than_any_partner_can_take_is_shared_out() -> None:
     )
     assert misses(state)[0] > 0
     partner_room = state.means.deadband[1:] + (state.total[1:] - state.means.mean[1:])
-    assert (partner_room < abs(state.total[0] - state.means.mean[0]) - state.means.deadband[0]).all()
+    miss = abs(state.total[0] - state.means.mean[0]) - state.means.deadband[0]
+    assert (partner_room < miss).all()
 
     made = close_deadband(state, math.inf)
 
