@@ -11,6 +11,7 @@ import pandas as pd
 
 from portfolio_opt.model.affinity import WORKLOAD_UNITS
 from portfolio_opt.model.instance import KIND_NAMES, MIXED, PREMIUM, SEPARATE, STANDARD, Instance
+from portfolio_opt.model.structure import fitting_counts
 
 SHOWN = 5
 
@@ -225,10 +226,8 @@ def kind_counts_fit(instance: Instance) -> list[str]:
         eligible = _eligible(instance, kind)
         if not need or not eligible:
             continue
-        lows = np.sort(instance.low[kind, eligible])
-        highs = np.sort(instance.high[kind, eligible])[::-1]
-        fits = [k for k in range(1, len(eligible) + 1) if lows[:k].sum() <= need <= highs[:k].sum()]
-        if not fits:
+        lows, highs = instance.low[kind, eligible], instance.high[kind, eligible]
+        if not fitting_counts(need, lows, highs, least=1):
             low, high = int(lows.min()), int(highs.max())
             why = (
                 f"{len(eligible)} portfolios hold at most {int(highs.sum())}"

@@ -88,13 +88,26 @@ def portfolio_counts(instance: Instance, kind: int) -> list[int]:
     """The numbers of ``kind`` portfolios that can hold that kind's customers, each within its
     band, counting the managers who may hold nothing else (designated, or eligible for no other
     kind)."""
-    need = customers_of_kind(instance, kind)
     holders, only = _kind_holders(instance, kind)
-    lows = np.sort(instance.low[kind, holders])
-    highs = np.sort(instance.high[kind, holders])[::-1]
+    return fitting_counts(
+        customers_of_kind(instance, kind),
+        instance.low[kind, holders],
+        instance.high[kind, holders],
+        least=len(only),
+    )
+
+
+def fitting_counts(need: int, lows: np.ndarray, highs: np.ndarray, least: int = 0) -> list[int]:
+    """The numbers of portfolios, from ``least``, that can hold ``need`` customers: those whose
+    smallest bands' lows add up to at most ``need`` and largest bands' highs to at least it.
+
+    >>> fitting_counts(10, np.array([3, 3, 3]), np.array([4, 4, 4]))
+    [3]
+    """
+    lows, highs = np.sort(lows), np.sort(highs)[::-1]
     return [
         count
-        for count in range(len(only), len(holders) + 1)
+        for count in range(least, len(lows) + 1)
         if (count > 0 or need == 0) and lows[:count].sum() <= need <= highs[:count].sum()
     ]
 
