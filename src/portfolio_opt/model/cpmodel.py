@@ -17,7 +17,14 @@ from typing import Any
 import numpy as np
 from ortools.sat.python import cp_model
 
-from portfolio_opt.model.goals import MISPLACED, GoalSpec, Means, goal_scale, holders
+from portfolio_opt.model.goals import (
+    MISPLACED,
+    GoalSpec,
+    Means,
+    bound_around,
+    goal_scale,
+    holders,
+)
 from portfolio_opt.model.instance import STANDARD, Instance
 from portfolio_opt.model.structure import Structure
 
@@ -242,11 +249,11 @@ class SubModel:
         inst = self._instance
         filled = [k for k in self._count if self._count_in(plan, k) > 0]
         standard = [k for k in filled if self._structure.kind[k] == STANDARD]
-        mean = int(inst.value_units[inst.kind == STANDARD].sum()) / max(len(standard), 1)
-        total = self._total_in(plan, m)
-        return int(
-            np.ceil(max(mean - abs(mean) * tight - total, total - mean - abs(mean) * tight, 0))
+        low, high = bound_around(
+            int(inst.value_units[inst.kind == STANDARD].sum()) / max(len(standard), 1), tight
         )
+        total = self._total_in(plan, m)
+        return int(np.ceil(max(low - total, total - high, 0)))
 
     def _is_filled(self, plan: Plan, m: int) -> int:
         return int(self._count_in(plan, m) > 0)
@@ -336,8 +343,7 @@ class SubModel:
             )
             self._balance_slack.append(s)
             for k, v in fills.items():
-                mean = kind_total / k
-                low, high = mean - abs(mean) * tight, mean + abs(mean) * tight
+                low, high = bound_around(kind_total / k, tight)
                 model.add(self._total[m] + s >= int(np.ceil(low))).only_enforce_if(f, v)
                 model.add(self._total[m] - s <= int(np.floor(high))).only_enforce_if(f, v)
             if not self._soft:

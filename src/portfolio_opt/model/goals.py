@@ -7,12 +7,14 @@ their terms; that is what lets large-neighbourhood search work on a few managers
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
 from portfolio_opt.model.instance import CHAIN_UNITS, STANDARD, Instance
 from portfolio_opt.model.structure import Structure
 
+Level = TypeVar("Level", float, np.ndarray)  # a mean: one, or one per manager
 DEADBAND = 0.001  # balance within +-0.1% of the mean costs nothing: later goals keep that freedom
 HARD_BALANCE_MARGIN = 1e-4  # the model's integer targets are rounded: keep clear of the edge
 
@@ -124,9 +126,13 @@ def portfolio_means(
     tight = bound - HARD_BALANCE_MARGIN
     standard, filled = holders(instance, structure, STANDARD)
     if filled == len(standard):  # else the mean rests on how many portfolios hold customers
-        low[standard] = mean[standard] - abs(mean[standard]) * tight
-        high[standard] = mean[standard] + abs(mean[standard]) * tight
+        low[standard], high[standard] = bound_around(mean[standard], tight)
     return Means(mean, deadband, low, high, even_low, even_high, tight)
+
+
+def bound_around(mean: Level, tight: float) -> tuple[Level, Level]:
+    """The hard balance bound around a mean (a number or an array): within ``tight`` of it."""
+    return mean - abs(mean) * tight, mean + abs(mean) * tight
 
 
 def balance_bound_miss(
