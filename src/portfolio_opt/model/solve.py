@@ -449,7 +449,7 @@ def _finish(
             SolveStatus.NO_PLAN,
             explanation=[
                 "No plan keeping every hard rule was found in the "
-                f"{params.time_limit_s:g} s the search had (the time limit, less loading); "
+                f"{params.time_limit_s:.1f} s the search had (the time limit, less loading); "
                 "try a longer --time-limit.",
                 *(
                     f"If a longer limit finds none either: {reason[0].lower()}{reason[1:]}"
