@@ -100,11 +100,13 @@ def branch(tmp_path: Path) -> Path:
 
 @dataclass(frozen=True)
 class Solved:
-    """A copy of the small branch, its input files' digests before solving, and the output."""
+    """A copy of the small branch, its input files' digests before solving, the output folder
+    and what the command printed."""
 
     scenario: Path
     inputs_before: dict[str, str]
     out: Path
+    printed: str
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +117,7 @@ def solved(tmp_path_factory: pytest.TempPathFactory) -> Solved:
     before = digests(scenario)
     result = solve(scenario, root / "run", "--deterministic", "--seed", "0")
     assert result.exit_code == 0, result.output
-    return Solved(scenario, before, root / "run")
+    return Solved(scenario, before, root / "run", result.output)
 
 
 # ------------------------------------------------------------------ solve
@@ -183,14 +185,9 @@ def test_solve_says_in_which_order_it_solved_the_goals(branch: Path, tmp_path: P
     assert names == ["span", "chain", "industry", "continuity", "balance"]
 
 
-def test_solve_says_which_goals_are_proven_best_and_the_gap_of_the_others(
-    branch: Path, tmp_path: Path
-) -> None:
-    result = solve(branch, tmp_path / "run")
-
-    assert result.exit_code == 0, result.output
-    goals = _kpis(tmp_path / "run")["goals"]
-    line = _summary_line(result.output, "goals, most important")
+def test_solve_says_which_goals_are_proven_best_and_the_gap_of_the_others(solved: Solved) -> None:
+    goals = _kpis(solved.out)["goals"]
+    line = _summary_line(solved.printed, "goals, most important")
     for name, goal in goals.items():
         if goal["value"] <= goal["bound"]:
             assert f"{name} (proven best)" in line
@@ -200,13 +197,10 @@ def test_solve_says_which_goals_are_proven_best_and_the_gap_of_the_others(
 
 
 def test_solve_gives_the_share_of_chain_links_cut_and_the_unavoidable_part(
-    branch: Path, tmp_path: Path
+    solved: Solved,
 ) -> None:
-    result = solve(branch, tmp_path / "run")
-
-    assert result.exit_code == 0, result.output
-    chain = _kpis(tmp_path / "run")["chain"]
-    line = _summary_line(result.output, "chain links cut")
+    chain = _kpis(solved.out)["chain"]
+    line = _summary_line(solved.printed, "chain links cut")
     assert line.startswith(
         f"chain links cut {chain['cut']:,.0f} of {chain['links']:,.0f} "
         f"({chain['cut_share']:.1%}; {chain['unavoidable']:,.0f} unavoidable)"
