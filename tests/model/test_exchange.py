@@ -17,6 +17,13 @@ from portfolio_opt.model.structure import decide_structure
 from portfolio_opt.plan.checker import customer_targets
 
 MANAGERS = ("M1", "M2", "M3", "M4")
+# M1 is 45 below the mean of 10,000 (deadband 10); each partner can give at most 25.
+M1_FAR_BELOW = {
+    "M1": [2000, 2000, 2000, 2000, 1955],
+    "M2": [2020, 2010, 2000, 1990, 1995],
+    "M3": [2020, 2010, 2000, 1990, 1995],
+    "M4": [2020, 2010, 2000, 1990, 1995],
+}
 
 
 def state_of(incomes: dict[str, list[int]], pinned: tuple[str, ...] = ()) -> PlanState:
@@ -53,15 +60,7 @@ def misses(state: PlanState) -> np.ndarray:
 
 
 def test_a_miss_larger_than_any_partner_can_take_is_shared_out() -> None:
-    # M1 is 45 below the mean of 10,000 (deadband 10); each partner can give at most 25.
-    state = state_of(
-        {
-            "M1": [2000, 2000, 2000, 2000, 1955],
-            "M2": [2020, 2010, 2000, 1990, 1995],
-            "M3": [2020, 2010, 2000, 1990, 1995],
-            "M4": [2020, 2010, 2000, 1990, 1995],
-        }
-    )
+    state = state_of(M1_FAR_BELOW)
     assert misses(state)[0] > 0
     partner_room = state.means.deadband[1:] + (state.total[1:] - state.means.mean[1:])
     miss = abs(state.total[0] - state.means.mean[0]) - state.means.deadband[0]
@@ -92,15 +91,7 @@ def test_exchanges_close_what_the_pairwise_polish_leaves_open() -> None:
 
 
 def test_pinned_customers_stay_and_nothing_is_made_worse() -> None:
-    state = state_of(
-        {
-            "M1": [2000, 2000, 2000, 2000, 1955],
-            "M2": [2020, 2010, 2000, 1990, 1995],
-            "M3": [2020, 2010, 2000, 1990, 1995],
-            "M4": [2020, 2010, 2000, 1990, 1995],
-        },
-        pinned=("M1",),
-    )
+    state = state_of(M1_FAR_BELOW, pinned=("M1",))
     held = state.assign.copy()
     before = misses(state).sum()
 
