@@ -246,12 +246,10 @@ def test_solve_never_modifies_the_inputs(solved: Solved) -> None:
 def test_a_second_solve_replaces_the_output_folder(solved: Solved, tmp_path: Path) -> None:
     out = shutil.copytree(solved.out, tmp_path / "run")  # an earlier run's folder
     (out / "assignment.csv").write_text("customer_id,manager_id\nS01,MX\n", encoding="utf-8")
-    (out / "stale.txt").write_text("left from an older run", encoding="utf-8")
 
     result = solve(solved.scenario, out)
 
     assert result.exit_code == 0, result.output
-    assert not (out / "stale.txt").exists()
     assignment = pd.read_csv(out / "assignment.csv", dtype=str)
     assert len(assignment) == 16 and "MX" not in set(assignment["manager_id"])
     assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no staging or old folder left
@@ -391,6 +389,26 @@ def test_payout_warns_about_customers_left_out_of_the_plan(solved: Solved, tmp_p
     assert result.exit_code == 0, result.output
     assert "WARNING partial.csv: 1 customer(s) are in no portfolio (S01)" in result.output
     assert (tmp_path / "pay" / "payout.csv").exists()
+
+
+def test_payout_never_replaces_the_scenario_or_a_solve_output_folder(
+    solved: Solved, tmp_path: Path
+) -> None:
+    """The payout replaces its --out folder whole: not one that holds inputs or other files."""
+    plan = solved.out / "assignment.csv"
+    for out in (solved.scenario, solved.out):
+        before = digests(out)
+
+        result = run("payout", str(solved.scenario), str(plan), "--out", str(out))
+
+        assert result.exit_code == 2, result.output
+        assert "choose another --out folder" in " ".join(result.output.split())
+        assert digests(out) == before
+    pay = tmp_path / "pay"
+    for _ in range(2):  # its own folder is replaced
+        result = run("payout", str(solved.scenario), str(plan), "--out", str(pay))
+        assert result.exit_code == 0, result.output
+    assert {p.name for p in pay.iterdir()} == {"payout.csv", "manifest.json"}
 
 
 def test_progress_text_runs_the_clock_and_shows_the_latest_report():

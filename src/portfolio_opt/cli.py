@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from portfolio_opt import __version__
 from portfolio_opt.model.solve import SolveParams
 from portfolio_opt.pipeline import (
     EXIT_BAD_INPUT,
@@ -25,6 +26,7 @@ from portfolio_opt.pipeline import (
     EXIT_OK,
     EXIT_USAGE,
     OutputFolderError,
+    input_hashes,
     run_solve,
 )
 from portfolio_opt.problems import Problem
@@ -338,8 +340,14 @@ def payout(scenario: str, assignment: str, out: str | None) -> None:
     from portfolio_opt.pipeline import write_csv
     from portfolio_opt.plan.io import read_assignment
     from portfolio_opt.report.atomic import atomic_folder
+    from portfolio_opt.report.folders import replace_problem, write_manifest
 
     loaded = _load(scenario)
+    target = Path(out) if out else Path("out") / f"{loaded.name}-payout"
+    refused = replace_problem(target, {loaded.root: "scenario", Path(assignment): "plan"}, "payout")
+    if refused is not None:
+        console.print(f"Error: {refused}", markup=False)
+        sys.exit(EXIT_USAGE)
     plan, problems = read_assignment(Path(assignment), loaded)
     if plan is not None and not any(p.is_error for p in problems):
         found = payout_problems(loaded, plan, Path(assignment).name)
@@ -353,11 +361,21 @@ def payout(scenario: str, assignment: str, out: str | None) -> None:
         sys.exit(EXIT_BAD_INPUT)
     _print_problems(problems)  # warnings only
     result = compute_payout(loaded, plan)
-    target = Path(out) if out else Path("out") / f"{loaded.name}-payout"
     with atomic_folder(target) as staging:
         write_csv(result.table, staging / "payout.csv")
         if len(result.adjustments_applied):
             write_csv(result.adjustments_applied, staging / "adjustments_applied.csv")
+        write_manifest(
+            staging,
+            {
+                "tool": "portfolio-opt",
+                "command": "payout",
+                "version": __version__,
+                "scenario": str(loaded.root.resolve()),
+                "assignment": str(Path(assignment).resolve()),
+                "inputs_sha256": input_hashes(loaded),
+            },
+        )
     out_console.print(f"payout.csv written to {target}", markup=False)
 
 

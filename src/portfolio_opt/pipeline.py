@@ -22,6 +22,7 @@ from portfolio_opt.payout import compute_payout, customer_targets
 from portfolio_opt.plan.checker import check_plan
 from portfolio_opt.plan.kpis import compute_kpis
 from portfolio_opt.report.atomic import atomic_folder
+from portfolio_opt.report.folders import replace_problem, write_manifest
 from portfolio_opt.report.safe_text import escape_frame
 from portfolio_opt.report.tables import portfolios_table, with_own_columns
 from portfolio_opt.scenario.data import Scenario
@@ -54,15 +55,9 @@ def input_hashes(scenario: Scenario) -> dict[str, str]:
 
 def check_output_folder(out: Path, scenario: Scenario) -> None:
     """Refuse folders whose replacement would lose inputs or files the tool did not write."""
-    out, root = out.resolve(), scenario.root.resolve()
-    if out == root or root.is_relative_to(out):
-        raise OutputFolderError(f"{out} holds the scenario itself; choose another --out folder")
-    if out.exists() and (
-        not out.is_dir() or (any(out.iterdir()) and not (out / "manifest.json").exists())
-    ):
-        raise OutputFolderError(
-            f"{out} exists and is not an output folder of this tool; choose a new or empty folder"
-        )
+    problem = replace_problem(out, {scenario.root: "scenario"}, "solve")
+    if problem is not None:
+        raise OutputFolderError(problem)
 
 
 def kpi_record(scenario: Scenario, result: Result, assignment: pd.DataFrame) -> dict[str, object]:
@@ -92,6 +87,7 @@ def kpi_record(scenario: Scenario, result: Result, assignment: pd.DataFrame) -> 
 def manifest(scenario: Scenario, params: SolveParams, result: Result) -> dict[str, object]:
     return {
         "tool": "portfolio-opt",
+        "command": "solve",
         "version": __version__,
         "python": platform.python_version(),
         "scenario": str(scenario.root.resolve()),
@@ -132,7 +128,7 @@ def write_outputs(
         (staging / "kpis.json").write_text(_json(kpis), encoding="utf-8")
         if extras is not None:
             extras(staging)
-        (staging / "manifest.json").write_text(_json(meta), encoding="utf-8")
+        write_manifest(staging, meta)
 
 
 def run_solve(

@@ -125,3 +125,18 @@ def test_a_folder_of_someone_elses_files_is_refused(branch: Scenario, tmp_path: 
         run_solve(branch, out, PARAMS)
 
     assert [p.name for p in out.iterdir()] == ["minutes.docx"]
+
+
+def test_solving_again_replaces_the_last_run_but_not_the_planners_files(
+    branch: Scenario, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    run_solve(branch, out, PARAMS)
+    run_solve(branch, out, PARAMS)  # its own earlier outputs are replaced
+    edited = out / "assignment_edited.csv"
+    edited.write_text("customer_id,manager_id\n", encoding="utf-8")
+
+    with pytest.raises(OutputFolderError, match=r"did not write \(assignment_edited.csv\)"):
+        run_solve(branch, out, PARAMS)
+
+    assert edited.read_text(encoding="utf-8") == "customer_id,manager_id\n"

@@ -5,7 +5,6 @@ Parse, check, hand the solves to the cluster, print. Progress shows on a termina
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 import time
@@ -24,6 +23,7 @@ from rich.text import Text
 from portfolio_opt import __version__
 from portfolio_opt.pipeline import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE, input_hashes
 from portfolio_opt.problems import Problem
+from portfolio_opt.report.folders import replace_problem
 from portfolio_opt.scenario.data import Scenario
 
 if TYPE_CHECKING:
@@ -104,24 +104,7 @@ def _print_problems(problems: Sequence[Problem]) -> None:
 
 def folder_problem(out: Path, inputs: Sequence[Path], command: str) -> str | None:
     """Why ``out`` cannot take this command's results (it is replaced whole), or ``None``."""
-    target = out.resolve()
-    for path in inputs:
-        resolved = Path(path).resolve()
-        if resolved == target or resolved.is_relative_to(target):
-            return f"{out} holds the scenario {path}; choose another --out folder"
-    if not target.exists():
-        return None
-    if not target.is_dir():
-        return f"{out} is a file; choose a folder for --out"
-    if not any(target.iterdir()):
-        return None
-    try:
-        previous = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        previous = {}
-    if isinstance(previous, dict) and previous.get("command") == command:
-        return None
-    return f"{out} exists and is not a {command} folder of this tool; choose a new or empty folder"
+    return replace_problem(out, {Path(p): "scenario" for p in inputs}, command)
 
 
 def _check_folder(out: Path, inputs: Sequence[Path], command: str) -> None:

@@ -6,7 +6,6 @@ Everything is read back from the solves' output folders: the tasks return only s
 
 from __future__ import annotations
 
-import json
 import math
 import shutil
 from collections.abc import Mapping, Sequence
@@ -20,6 +19,7 @@ from portfolio_opt.parallel.figures import variants_figure
 from portfolio_opt.parallel.tasks import TaskSummary
 from portfolio_opt.parallel.variants import Variant, apply_drop, format_value
 from portfolio_opt.pipeline import write_csv
+from portfolio_opt.report.folders import write_manifest
 from portfolio_opt.report.safe_text import unescape_formula
 from portfolio_opt.report.workbook import Sheet, write_workbook
 from portfolio_opt.report.writer import flatten_kpis
@@ -197,7 +197,7 @@ def write_sweep_report(
     write_workbook(folder / "sweep.xlsx", sheets)
     save_figures(folder / "plots", {"variants": variants_figure(table)})
     notes = list(comparison.notes) if comparison is not None else []
-    _write_manifest(folder, {**manifest, "notes": notes})
+    write_manifest(folder, {**manifest, "notes": notes})
     return table, comparison
 
 
@@ -212,12 +212,6 @@ def remove_leftovers(folder: Path) -> None:
             and (path.name.endswith(".tmp") or ".old-" in path.name)
         ):
             shutil.rmtree(path, ignore_errors=True)
-
-
-def _write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
-    (folder / "manifest.json").write_text(
-        json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
-    )
 
 
 def find_branches(paths: Sequence[Path]) -> list[Path]:
@@ -352,5 +346,5 @@ def write_consolidated(
         "Notes": pd.DataFrame({"note": list(BANK_NOTES)}),
     }
     write_workbook(folder / "consolidated.xlsx", sheets)
-    _write_manifest(folder, manifest)
+    write_manifest(folder, manifest)
     return table

@@ -30,6 +30,7 @@ from portfolio_opt.pipeline import (
 )
 from portfolio_opt.plan.kpis import gini
 from portfolio_opt.problems import Problem
+from portfolio_opt.report.folders import replace_problem, write_manifest
 from portfolio_opt.report.plots import plot_fairness, plot_load, span_bands
 from portfolio_opt.report.safe_text import unescape_formula
 from portfolio_opt.report.workbook import Sheet, write_workbook
@@ -489,29 +490,9 @@ def write_comparison(folder: Path, comparison: Comparison) -> None:
         "plans": {run.label: _where(run.folder, folder) for run in comparison.runs},
         "notes": comparison.notes,
     }
-    (folder / "manifest.json").write_text(
-        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    write_manifest(folder, manifest)
 
 
 def folder_problem(out: Path, inputs: Sequence[Path]) -> str | None:
     """Why ``out`` cannot take the comparison (it is replaced whole), or ``None``."""
-    target = out.resolve()
-    for path in inputs:
-        resolved = Path(path).resolve()
-        if resolved == target or resolved.is_relative_to(target):
-            return f"{out} holds the plan {path}; choose another --out folder"
-    if not target.exists():
-        return None
-    if not target.is_dir():
-        return f"{out} is a file; choose a folder for --out"
-    manifest = target / "manifest.json"
-    if not any(target.iterdir()):
-        return None
-    try:
-        previous = json.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        previous = {}
-    if isinstance(previous, dict) and previous.get("command") == "compare":
-        return None
-    return f"{out} exists and is not a comparison folder of this tool; choose a new or empty folder"
+    return replace_problem(out, {Path(p): "plan" for p in inputs}, "compare")

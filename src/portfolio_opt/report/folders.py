@@ -1,0 +1,82 @@
+"""Which output folders a command may replace.
+
+Every command writes its outputs into a staging folder that then replaces ``--out`` whole, so
+``--out`` may hold nothing the command did not write: not the inputs, and not a planner's own
+files (an edited plan, notes). Each output folder's ``manifest.json`` names the command that
+wrote it and the files it wrote (``outputs``); anything else in the folder makes it refused.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+MANIFEST = "manifest.json"
+
+# How each command's folders are named in messages.
+FOLDER_NAMES = {
+    "solve": "an output folder",
+    "compare": "a comparison folder",
+    "payout": "a payout folder",
+    "sweep": "a sweep folder",
+    "solve-many": "a solve-many folder",
+}
+
+
+def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
+    """``manifest.json`` in ``folder``, listing everything at the top of ``folder`` (itself
+    included) as the command's ``outputs``. Written last, so the list is complete."""
+    outputs = sorted({p.name for p in folder.iterdir()} | {MANIFEST})
+    text = json.dumps({**manifest, "outputs": outputs}, indent=2, ensure_ascii=False, default=str)
+    (folder / MANIFEST).write_text(text + "\n", encoding="utf-8")
+
+
+def _read_manifest(folder: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _names(paths: list[str], most: int = 5) -> str:
+    shown = ", ".join(paths[:most])
+    return shown + (f" and {len(paths) - most} more" if len(paths) > most else "")
+
+
+def replace_problem(out: Path, inputs: Mapping[Path, str], command: str) -> str | None:
+    """Why ``command`` may not replace ``out``, or None.
+
+    ``inputs`` maps each input path to what it is ("scenario", "plan"). ``out`` is refused when
+    it holds an input, is a file, or holds anything but what ``command`` wrote there last.
+    """
+    target = out.resolve()
+    for path, what in inputs.items():
+        resolved = Path(path).resolve()
+        if resolved == target or resolved.is_relative_to(target):
+            return f"{out} holds the {what} {path}; choose another --out folder"
+    if not target.exists():
+        return None
+    if not target.is_dir():
+        return f"{out} is a file; choose a folder for --out"
+    entries = sorted(p.name for p in target.iterdir())
+    if not entries:
+        return None
+    manifest = _read_manifest(target)
+    # Output folders of solve from before manifests named their command.
+    wrote = manifest.get("command", "solve" if "tool" in manifest else None)
+    if wrote != command:
+        return (
+            f"{out} exists and is not {FOLDER_NAMES[command]} of this tool; "
+            "choose a new or empty folder"
+        )
+    listed = manifest.get("outputs")
+    foreign = [name for name in entries if isinstance(listed, list) and name not in listed]
+    if foreign:
+        return (
+            f"{out} holds files that {command} did not write ({_names(foreign)}); they would be "
+            "lost: move them out, or choose another --out folder"
+        )
+    return None

@@ -1,0 +1,65 @@
+"""Which output folders a command may replace whole."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from portfolio_opt.report.folders import replace_problem, write_manifest
+
+
+def _written_by(folder: Path, command: str, *names: str) -> Path:
+    folder.mkdir()
+    for name in names:
+        (folder / name).write_text("x", encoding="utf-8")
+    write_manifest(folder, {"tool": "portfolio-opt", "command": command})
+    return folder
+
+
+def test_new_empty_and_own_folders_may_be_replaced(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    own = _written_by(tmp_path / "own", "payout", "payout.csv")
+
+    assert replace_problem(tmp_path / "new", {}, "payout") is None
+    assert replace_problem(tmp_path / "empty", {}, "payout") is None
+    assert replace_problem(own, {}, "payout") is None
+    manifest = json.loads((own / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["outputs"] == ["manifest.json", "payout.csv"]
+
+
+def test_a_folder_holding_an_input_is_refused(tmp_path: Path) -> None:
+    scenario = tmp_path / "branch"
+    scenario.mkdir()
+    plan = tmp_path / "run" / "assignment.csv"
+
+    assert "holds the scenario" in str(replace_problem(scenario, {scenario: "scenario"}, "payout"))
+    assert "holds the scenario" in str(replace_problem(tmp_path, {scenario: "scenario"}, "payout"))
+    assert "holds the plan" in str(replace_problem(tmp_path / "run", {plan: "plan"}, "payout"))
+
+
+def test_other_commands_folders_files_and_foreign_files_are_refused(tmp_path: Path) -> None:
+    solve_out = _written_by(tmp_path / "solve", "solve", "assignment.csv")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "minutes.docx").write_text("branch meeting", encoding="utf-8")
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x", encoding="utf-8")
+    with_notes = _written_by(tmp_path / "notes", "solve", "assignment.csv")
+    (with_notes / "notes.txt").write_text("sign-off", encoding="utf-8")
+
+    assert "not a payout folder" in str(replace_problem(solve_out, {}, "payout"))
+    assert "not an output folder" in str(replace_problem(mine, {}, "solve"))
+    assert "is a file" in str(replace_problem(a_file, {}, "solve"))
+    assert "did not write (notes.txt)" in str(replace_problem(with_notes, {}, "solve"))
+
+
+def test_solve_folders_from_before_manifests_named_the_command_may_be_replaced(
+    tmp_path: Path,
+) -> None:
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "assignment.csv").write_text("x", encoding="utf-8")
+    (old / "manifest.json").write_text('{"tool": "portfolio-opt"}', encoding="utf-8")
+
+    assert replace_problem(old, {}, "solve") is None
+    assert "not a sweep folder" in str(replace_problem(old, {}, "sweep"))
