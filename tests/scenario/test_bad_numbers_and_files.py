@@ -84,7 +84,9 @@ def test_thousands_separators_still_read(text, number):
     assert parse_numbers(pd.Series([text], dtype=str)).tolist() == [number]
 
 
-@pytest.mark.parametrize("text", ["0,08", "1,5", "12,34", "1,2345", "1.234,56", "1,234,5"])
+@pytest.mark.parametrize(
+    "text", ["0,08", "1,5", "12,34", "1,2345", "1.234,56", "1,234,5", "0,050", "-0,015"]
+)
 def test_decimal_comma_is_an_error_that_asks_for_a_decimal_point(text):
     typed, problems = coerce_customers(growth_rate=["0.1", "", text])
     assert located(problems) == [

@@ -11,7 +11,7 @@ from portfolio_opt.problems import Problem, Severity
 from portfolio_opt.scenario.schema import FALSE_WORDS, TRUE_WORDS, Column
 
 MAX_CELL_PROBLEMS = 50  # per column: past this, one summary line keeps the list readable
-THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?")
+THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?")  # no leading zero: 0,050 is 0.05
 # Far beyond any branch's figures; larger values would overflow the model's integer arithmetic.
 NUMBER_LIMIT = 1e15
 INTEGER_LIMIT = 1e9
