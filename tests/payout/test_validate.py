@@ -171,7 +171,9 @@ def test_negative_rates_are_errors():
 
 def test_growth_below_minus_one_is_an_error():
     scenario, _ = worked_example()
-    policy = scenario.policy.updated({"payout.growth": {"key": -1.5}})
+    # A policy built in code, past the policy file's own check.
+    payout = scenario.policy.payout.model_copy(update={"growth": {"key": -1.5}})
+    policy = scenario.policy.model_copy(update={"payout": payout})
     (problem,) = _problems(dataclasses.replace(scenario, policy=policy))
     assert problem.is_error and problem.column == "payout.growth.key"
 

@@ -248,3 +248,34 @@ def test_integers_and_weights_beyond_any_branch_are_refused():
         ("solver.seed", 4),
         ("span.premium.max", 2),
     ]
+
+
+@pytest.mark.parametrize(
+    ("line", "column", "hint"),
+    [
+        ("[span]\ntolerance = true", "span.tolerance", "not true or false"),
+        ("[payout.growth]\nkey = true", "payout.growth.key", "not true or false"),
+        ('[payout]\nfx_rate = "7.1"', "payout.fx_rate", 'without quotes (7.1 rather than "7.1")'),
+        ('[balance]\nmax_deviation = "0.05"', "balance.max_deviation", "without quotes"),
+        ('[solver]\ndeterministic = "yes"', "solver.deterministic", "without quotes"),
+        ("[rotation]\nmax_tenure_years = 8.5", "rotation.max_tenure_years", "whole number"),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_refused_not_converted(line: str, column: str, hint: str):
+    """true is not a tolerance of 1, nor 100% growth; a number in quotes is text."""
+    _, [problem] = parse_policy(f"# a policy\n{line}\n")
+    assert (problem.column, problem.row) == (column, 3)
+    assert hint in problem.hint
+
+
+def test_whole_numbers_stay_welcome_where_decimals_are():
+    policy, problems = parse_policy("[payout]\nfx_rate = 7\n[solver]\ntime_limit_s = 30\n")
+    assert problems == []
+    assert policy.payout.fx_rate == 7.0 and policy.solver.time_limit_s == 30.0
+
+
+def test_growth_below_minus_one_is_refused_at_its_section():
+    text = "[payout]\ndefault_growth = -1.5\n[payout.growth]\nkey = 0.1\nexit = -2\n"
+    assert refused(text) == [("payout.default_growth", 2), ("payout.growth", 3)]
+    _, problems = parse_policy(text)
+    assert any("exit = -2" in p.message for p in problems)

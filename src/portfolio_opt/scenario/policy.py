@@ -203,12 +203,23 @@ class Rates(_Section):
         return float(value.get(income_type, 0.0)) if isinstance(value, dict) else float(value)
 
 
+def _growth_at_least_minus_one(growth: dict[str, float] | None) -> dict[str, float] | None:
+    """A portfolio cannot shrink by more than all of it."""
+    below = {k: v for k, v in (growth or {}).items() if v < -1}
+    if below:
+        listed = ", ".join(f"{k} = {v:g}" for k, v in below.items())
+        raise ValueError(f"growth below -1 (-100%): {listed}; use a growth >= -1")
+    return growth
+
+
 class PayoutOverride(_Section):
     """Overrides for separate-ledger portfolios (their own assessment scheme)."""
 
     rates: Rates | None = None
     growth: dict[str, float] | None = None
-    default_growth: float | None = None
+    default_growth: float | None = Field(default=None, ge=-1)
+
+    _growth = field_validator("growth")(_growth_at_least_minus_one)
 
 
 class Payout(_Section):
@@ -217,7 +228,7 @@ class Payout(_Section):
     year: int | None = Field(default=None, ge=1900, le=2200)
     fx_rate: float = Field(default=1.0, gt=0)
     growth: dict[str, float] = Field(default_factory=dict)
-    default_growth: float = 0.05
+    default_growth: float = Field(default=0.05, ge=-1)
     rates: Rates = Field(default_factory=Rates)
     base_salary: dict[str, float] = Field(default_factory=dict)
     default_base_salary: float = Field(default=0.0, ge=0)
@@ -225,6 +236,8 @@ class Payout(_Section):
     unit_target: float | None = Field(default=None, gt=0)
     quarter_weights: list[float] = Field(default_factory=lambda: [0.25, 0.25, 0.25, 0.25])
     separate_ledger: PayoutOverride = Field(default_factory=PayoutOverride)
+
+    _growth = field_validator("growth")(_growth_at_least_minus_one)
 
     @field_validator("quarter_weights")
     @classmethod
@@ -356,7 +369,9 @@ def parse_policy(text: str, file: str = "scenario.toml") -> tuple[Policy | None,
         return None, [Problem(file, f"not valid TOML: {exc}", _toml_hint(text, line), row=line)]
     warnings = _order_and_weights(raw, text, file)
     try:
-        return Policy.model_validate(raw), warnings
+        # Strict: TOML has types, and a value of the wrong one is a mistake to report, not to
+        # convert (true is not a tolerance of 1, "0.05" in quotes is text).
+        return Policy.model_validate(raw, strict=True), warnings
     except ValidationError as exc:
         problems = list(warnings)
         for err in exc.errors():
@@ -367,11 +382,26 @@ def parse_policy(text: str, file: str = "scenario.toml") -> tuple[Policy | None,
                 message = "unknown key"
                 hint = "check the spelling; see the policy keys in README.md"
             else:
-                hint = HINTS.get(err["type"], f"fix the value of {key}")
+                hint = _type_hint(err) or HINTS.get(err["type"], f"fix the value of {key}")
             problems.append(
                 Problem(file, f"{key}: {message}", hint, row=_key_line(text, loc), column=key)
             )
         return None, problems
+
+
+NUMBER_TYPES = {"int_type", "float_type"}
+
+
+def _type_hint(err: Any) -> str | None:
+    """What to write instead of a value of the wrong TOML type."""
+    given, kind = err.get("input"), err["type"]
+    if isinstance(given, str) and kind in NUMBER_TYPES | {"bool_type"}:
+        return f'write the value without quotes ({given} rather than "{given}")'
+    if isinstance(given, bool) and kind in NUMBER_TYPES:
+        return "write a number, not true or false"
+    if isinstance(given, float) and kind == "int_type":
+        return "write a whole number, without a decimal point"
+    return None
 
 
 def _toml_hint(text: str, line: int | None) -> str:
