@@ -104,15 +104,17 @@ def write_scenario_folder(
     managers: list[dict[str, Any]],
     relations: list[dict[str, Any]] | None = None,
     policy: dict[str, Any] | None = None,
+    affinity: list[dict[str, Any]] | None = None,
 ) -> Path:
     """Write the rows as a scenario folder (CSV tables and ``scenario.toml``); return it."""
     root.mkdir(parents=True, exist_ok=True)
     tables: dict[str, Any] = {"customers": "customers.csv", "managers": "managers.csv"}
     _csv(root, "customers", customers)
     _csv(root, "managers", managers)
-    if relations:
-        _csv(root, "relations", relations)
-        tables["relations"] = "relations.csv"
+    for name, rows in (("relations", relations), ("affinity", affinity)):
+        if rows:
+            _csv(root, name, rows)
+            tables[name] = f"{name}.csv"
     full = dict(policy or {})
     full["tables"] = {**tables, **full.get("tables", {})}
     (root / "scenario.toml").write_text(toml_text(full), encoding="utf-8")

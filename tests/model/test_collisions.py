@@ -20,7 +20,7 @@ from portfolio_opt.cli import main
 from portfolio_opt.model.result import SolveStatus
 from portfolio_opt.plan import check_plan
 
-from .helpers import solve_fast, standard_customers, write_scenario_folder
+from .helpers import manager_of, solve_fast, standard_customers, write_scenario_folder
 
 
 def manager(mid: str, grade: str = "B", **extra: Any) -> dict[str, Any]:
@@ -44,9 +44,12 @@ class Collision:
     policy: dict[str, Any] = field(default_factory=dict)
     relations: list[dict[str, Any]] = field(default_factory=list)
     absent: list[str] = field(default_factory=list)  # what the explanation must not say
+    affinity: list[dict[str, Any]] = field(default_factory=list)
 
     def scenario(self):
-        return make_scenario(self.customers, self.managers, self.relations, policy=self.policy)
+        return make_scenario(
+            self.customers, self.managers, self.relations, self.affinity, policy=self.policy
+        )
 
 
 def _grouped(rows: list[dict[str, Any]], group: str) -> list[dict[str, Any]]:
@@ -294,6 +297,71 @@ CASES = [
         ),
         id="designated_premium_managers_outnumber_their_customers",
     ),
+    pytest.param(
+        # Four customers pinned to M1, whose own maximum is 3 (the band would allow 6).
+        Collision(
+            [*standard_customers(4, pinned_manager_id="M1"), *standard_customers(6, start=4)],
+            [manager("M1", max_customers=3), manager("M2"), manager("M3")],
+            [
+                "4 customers are pinned to manager M1 (C00, C01, C02, C03)",
+                "more than the 3 it may hold (its own max_customers)",
+            ],
+        ),
+        id="pins_beyond_a_personal_maximum",
+    ),
+    pytest.param(
+        # Nine customers, three managers, tolerance 0: each holds exactly 3; four are pinned.
+        Collision(
+            [*standard_customers(4, pinned_manager_id="M1"), *standard_customers(5, start=4)],
+            [manager("M1"), manager("M2"), manager("M3")],
+            ["4 customers are pinned to manager M1", "more than the 3", "span band's maximum"],
+            policy={"span": {"tolerance": 0}},
+        ),
+        id="pins_beyond_the_span_band",
+    ),
+    pytest.param(
+        # The ledger band allows 3..7, but L1's own maximum of 4 cannot take the 5.
+        Collision(
+            [
+                *standard_customers(5, separate_ledger=True),
+                *standard_customers(8, start=5),
+            ],
+            [
+                manager("L1", "C", separate_ledger=True, max_customers=4),
+                manager("M1"),
+                manager("M2"),
+            ],
+            [
+                "5 separate_ledger customers fit no number",
+                "own bounds set this (L1 max_customers 4)",
+            ],
+            policy={"span": {"tolerance": 3, "separate_ledger": {"min": 3, "max": 7}}},
+            absent=["Set [span.separate_ledger]"],
+        ),
+        id="a_personal_maximum_leaves_a_kind_no_room",
+    ),
+    pytest.param(
+        # L1 alone may hold the ledger customers: they need 3 x 2 = 6 of its capacity of 5.
+        Collision(
+            [*standard_customers(3, separate_ledger=True), *standard_customers(8, start=3)],
+            [
+                manager("L1", "C", separate_ledger=True, capacity=5),
+                manager("M1", capacity=20),
+                manager("M2", capacity=20),
+            ],
+            [
+                "The separate_ledger customers need a workload of at least 6",
+                "(L1) have capacities adding up to 5",
+            ],
+            affinity=[
+                {"customer_id": f"C{i:02d}", "manager_id": m, "cost": 0, "workload": 2}
+                for i in range(11)
+                for m in ("L1", "M1", "M2")
+            ],
+            policy={"span": {"tolerance": 3}},
+        ),
+        id="a_kinds_workload_beyond_its_managers_capacity",
+    ),
 ]
 
 
@@ -315,7 +383,12 @@ def test_cli_exits_3_with_the_explanation_and_writes_nothing(
     case: Collision, tmp_path: Path
 ) -> None:
     folder = write_scenario_folder(
-        tmp_path / "branch", case.customers, case.managers, case.relations, case.policy
+        tmp_path / "branch",
+        case.customers,
+        case.managers,
+        case.relations,
+        case.policy,
+        case.affinity,
     )
     out = tmp_path / "out"
 
@@ -353,3 +426,23 @@ def test_a_premium_band_below_the_general_floor_is_not_a_collision() -> None:
     result = solve_fast(low_premium_band_scenario())
 
     assert result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE), result.explanation
+
+
+def test_a_write_back_in_the_same_portfolio_may_offset_a_large_customer() -> None:
+    """BIG00 alone is above the bound, but with W00's write-back (-4,450) it fits: a plan."""
+    scenario = make_scenario(
+        [
+            {"customer_id": "BIG00", "customer_class": "key", "interest_income": 5000},
+            {"customer_id": "W00", "customer_class": "key", "interest_income": -4450},
+            *standard_customers(11),
+        ],
+        [manager("M1"), manager("M2"), manager("M3")],
+        policy={"balance": {"max_deviation": 0.1}, "payout": {"default_growth": 0.0}},
+    )
+
+    result = solve_fast(scenario)
+
+    assert result.has_plan, result.explanation
+    holders = manager_of(result.assignment)
+    assert holders["BIG00"] == holders["W00"]
+    assert check_plan(scenario, result.assignment) == []

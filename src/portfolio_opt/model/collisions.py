@@ -142,6 +142,26 @@ def pins_against_kind(instance: Instance) -> list[str]:
     return reasons
 
 
+def pins_beyond_maximum(instance: Instance) -> list[str]:
+    """More customers pinned to a manager than the manager may hold."""
+    reasons = []
+    pinned = np.flatnonzero((instance.pin >= 0) & (instance.kind >= 0))
+    for m in np.unique(instance.pin[pinned]):
+        blocks = pinned[instance.pin[pinned] == m]
+        count = int(instance.size[blocks].sum())
+        kind = int(instance.kind[blocks[0]])  # mixed kinds are a collision of their own
+        if count <= instance.high[kind, m]:
+            continue
+        ids = [c for b in blocks for c in _block_ids(instance, int(b))]
+        reasons.append(
+            f"{count} customers are pinned to manager {instance.manager_ids[m]} "
+            f"({_names(ids)}), more than the {int(instance.high[kind, m])} it may hold "
+            f"({_max_source(instance, int(m), kind)}): pin some to other managers, or raise "
+            "that maximum."
+        )
+    return reasons
+
+
 def _why_not_eligible(instance: Instance, m: int, kind: int) -> str:
     """What keeps manager ``m`` from holding a ``kind`` portfolio, as the managers table says."""
     if instance.flag_separate[m]:
@@ -166,6 +186,18 @@ def _due(instance: Instance, b: int, m: int) -> str:
     ]
     held = ", ".join(f"{row.customer_id} {row.tenure_years:g} years" for row in due.itertuples())
     return f"{held or 'tenure'}, max_tenure_years {limit}"
+
+
+def _max_source(instance: Instance, m: int, kind: int) -> str:
+    """Which setting gives manager ``m`` its most customers of a ``kind`` portfolio."""
+    personal = instance.scenario.available_managers["max_customers"].iloc[m]
+    if pd.notna(personal):
+        return "its own max_customers"
+    span = instance.scenario.policy.span
+    band = {PREMIUM: span.premium, SEPARATE: span.separate_ledger}.get(kind)
+    if band is not None and band.max is not None:
+        return f"[span.{KIND_NAMES[kind]}] max"
+    return "the span band's maximum: customers / managers rounded up, plus [span] tolerance"
 
 
 def _eligible(instance: Instance, kind: int) -> list[int]:
@@ -218,6 +250,21 @@ def oversized_groups(instance: Instance) -> list[str]:
     return reasons
 
 
+def _personal_bounds(instance: Instance, managers: list[int]) -> str:
+    """The min_customers / max_customers the managers table gives ``managers``, as text."""
+    table = instance.scenario.available_managers.reset_index(drop=True)
+    given = []
+    for m in managers:
+        ends = [
+            f"{column} {int(table.at[m, column])}"
+            for column in ("min_customers", "max_customers")
+            if pd.notna(table.at[m, column])
+        ]
+        if ends:
+            given.append(f"{instance.manager_ids[m]} {' '.join(ends)}")
+    return _names(given) if given else ""
+
+
 def kind_counts_fit(instance: Instance) -> list[str]:
     """Can some number of portfolios of each kind hold its customers within the band?"""
     reasons = []
@@ -230,18 +277,24 @@ def kind_counts_fit(instance: Instance) -> list[str]:
         if not fitting_counts(need, lows, highs, least=1):
             low, high = int(lows.min()), int(highs.max())
             why = (
-                f"{len(eligible)} portfolios hold at most {int(highs.sum())}"
+                f"{len(eligible)} portfolio(s) hold at most {int(highs.sum())}"
                 if need > highs.sum()
                 else f"one portfolio needs at least {low}"
                 if need < low
                 else "no count of portfolios brings their least and most sizes around it"
             )
+            personal = _personal_bounds(instance, eligible)
             reasons.append(
                 f"{need} {KIND_NAMES[kind]} customers fit no number of "
                 f"{KIND_NAMES[kind]} portfolios "
                 f"of {low}..{high} customers with {len(eligible)} eligible manager(s): {why}. "
-                f"Set [span.{KIND_NAMES[kind]}] min/max, or change the number of eligible "
-                "managers."
+                + (
+                    f"The eligible managers' own bounds set this ({personal}): change them, "
+                    "or the number of eligible managers."
+                    if personal
+                    else f"Set [span.{KIND_NAMES[kind]}] min/max, or change the number of "
+                    "eligible managers."
+                )
             )
     n, lows, highs = instance.n_customers, instance.low.min(axis=0), instance.high.max(axis=0)
     if highs.sum() < n:
@@ -291,7 +344,9 @@ def balance_bound_reachable(instance: Instance) -> list[str]:
     means = (
         f"{mean_low:,.0f}..{mean_high:,.0f}" if holders_max > holders_min else f"{mean_high:,.0f}"
     )
-    for b in np.flatnonzero(standard & (instance.value > mean_high * (1 + bound))):
+    # Write-backs (negative targets) may share the portfolio and pull its total down.
+    offset = float(instance.value[standard & (instance.value < 0)].sum())
+    for b in np.flatnonzero(standard & (instance.value + offset > mean_high * (1 + bound))):
         reasons.append(
             f"{_describe_block(instance, int(b))} alone has a target of "
             f"{instance.value[b]:,.0f}, above the mean standard portfolio target ({means}) plus "
@@ -350,12 +405,37 @@ def total_beyond_capacity(instance: Instance) -> list[str]:
     ]
 
 
+def kind_beyond_capacity(instance: Instance) -> list[str]:
+    """A kind's customers need more workload than its eligible managers' capacities add up to."""
+    workload, capacity = instance.workload, instance.capacity
+    if workload is None or capacity is None:
+        return []
+    reasons = []
+    for kind in (PREMIUM, SEPARATE, STANDARD):
+        eligible = _eligible(instance, kind)
+        blocks = np.flatnonzero(instance.kind == kind)
+        if not len(blocks) or not eligible or (capacity[eligible] < 0).any():
+            continue
+        least = int(workload[np.ix_(blocks, eligible)].min(axis=1).sum())
+        total = int(capacity[eligible].sum())
+        if least > total:
+            reasons.append(
+                f"The {KIND_NAMES[kind]} customers need a workload of at least "
+                f"{_workload_text(least)}, but the managers who may hold them "
+                f"({_names([instance.manager_ids[m] for m in eligible])}) have capacities "
+                f"adding up to {_workload_text(total)}: raise their capacities, lower the "
+                "workloads in the affinity table, or make more managers eligible."
+            )
+    return reasons
+
+
 CHECKS = (
     premium_and_separate,
     mixed_groups,
     conflicting_pins,
     pins_to_unavailable,
     pins_against_kind,
+    pins_beyond_maximum,
     no_eligible_manager,
     oversized_groups,
     kind_counts_fit,
@@ -363,6 +443,7 @@ CHECKS = (
     rotation_without_alternative,
     balance_bound_reachable,
     group_beyond_capacity,
+    kind_beyond_capacity,
     total_beyond_capacity,
 )
 

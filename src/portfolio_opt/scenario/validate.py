@@ -130,7 +130,7 @@ def negative_income(customers: pd.DataFrame, label: str) -> list[Problem]:
             column,
             values,
             values < 0,
-            "negative income {value:g}",
+            "negative income {value:,.12g}",
             "check the sign; the value is used as given",
         )
     return problems
