@@ -416,6 +416,8 @@ def kind_beyond_capacity(instance: Instance) -> list[str]:
         blocks = np.flatnonzero(instance.kind == kind)
         if not len(blocks) or not eligible or (capacity[eligible] < 0).any():
             continue
+        if len(eligible) == instance.n_managers:
+            continue  # every manager: the check of the whole branch says it
         least = int(workload[np.ix_(blocks, eligible)].min(axis=1).sum())
         total = int(capacity[eligible].sum())
         if least > total:
