@@ -63,7 +63,8 @@ def _edited(folder: Path, table: str, edits: list[tuple[int, int, str]]) -> int:
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
     path.write_text(out.getvalue(), encoding="utf-8")
-    return len(rows)
+    # csv quotes a cell holding "\n" (the line ending) but not "\r": that one breaks the line.
+    return len(rows) + sum(value.count("\r") for _, _, value in edits)
 
 
 @settings(

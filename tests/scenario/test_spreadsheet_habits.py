@@ -182,3 +182,63 @@ def test_a_nameless_xlsx_column_with_notes_is_kept_as_from_a_csv(tmp_path):
         ]
     )
     assert from_xlsx["unnamed: 2"].tolist() == ["call back in May", ""]
+
+
+def _workbook(path: Path, rows: list[list[object]], merge: str | None = None) -> Path:
+    book = Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    if merge is not None:
+        sheet.merge_cells(merge)
+    book.save(path)
+    return path
+
+
+CUSTOMERS_HEADER = ["customer_id", "customer_class", "interest_income", "group_id"]
+
+
+def _located(problems) -> list[tuple[int | None, str | None, str]]:
+    return [(p.row, p.column, p.message) for p in problems]
+
+
+def test_xlsx_error_results_and_na_words_are_read_as_a_csv_reads_them(tmp_path):
+    """pandas would turn them into blanks, i.e. an income of 0, without a word."""
+    rows = [["C1", "key", "#N/A", ""], ["C2", "key", "n/a", "NULL"], ["C3", "NA", 5, "None"]]
+    _workbook(tmp_path / "c.xlsx", [CUSTOMERS_HEADER, *rows])
+    frame, problems = read_table(tmp_path, "c.xlsx")
+    assert problems == []
+    assert frame["interest_income"].tolist() == ["#N/A", "n/a", "5"]
+    assert frame["customer_class"].tolist() == ["key", "key", "NA"]
+    assert frame["group_id"].tolist() == ["", "NULL", "None"]
+
+
+def test_merged_cells_in_an_xlsx_table_are_errors_not_blanks(tmp_path):
+    rows = [["C1", "key", 1, "G1"], ["C2", "key", 2, None], ["C3", "key", 3, None]]
+    _workbook(tmp_path / "data.xlsx", [CUSTOMERS_HEADER, *rows], merge="D2:D4")
+    _workbook(tmp_path / "head.xlsx", [CUSTOMERS_HEADER, *rows], merge="B1:C1")
+
+    _, in_data = read_table(tmp_path, "data.xlsx")
+    _, in_header = read_table(tmp_path, "head.xlsx")
+
+    assert [(r, c, m[:28]) for r, c, m in _located(in_data)] == [
+        (2, "group_id", "the cells D2:D4 are merged: ")
+    ]
+    assert _located(in_header) == [
+        (1, "customer_class", "the column names in B1:C1 are merged into one cell")
+    ]
+    assert "unmerge" in in_data[0].hint and "unmerge" in in_header[0].hint
+
+
+def test_formulas_without_a_saved_result_are_errors_not_zeros(tmp_path):
+    """A workbook written by a program stores formulas without their results."""
+    rows = [["C1", "key", "=50000*2", ""], ["C2", "key", 7, ""], ["C3", "key", "=1+1", ""]]
+    _workbook(tmp_path / "c.xlsx", [CUSTOMERS_HEADER, *rows])
+
+    _, problems = read_table(tmp_path, "c.xlsx")
+
+    assert [(r, c, m[:33]) for r, c, m in _located(problems)] == [
+        (2, "interest_income", "the formula =50000*2 has no saved"),
+        (4, "interest_income", "the formula =1+1 has no saved res"),
+    ]
+    assert "save it" in problems[0].hint

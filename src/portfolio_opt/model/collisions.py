@@ -418,7 +418,7 @@ def kind_beyond_capacity(instance: Instance) -> list[str]:
             continue
         if len(eligible) == instance.n_managers:
             continue  # every manager: the check of the whole branch says it
-        least = int(workload[np.ix_(blocks, eligible)].min(axis=1).sum())
+        least = int(workload[np.ix_(blocks, np.asarray(eligible))].min(axis=1).sum())
         total = int(capacity[eligible].sum())
         if least > total:
             reasons.append(

@@ -12,12 +12,14 @@ from pathlib import Path
 import pandas as pd
 
 from portfolio_opt.problems import Problem
+from portfolio_opt.scenario.xlsx import SheetCells, read_sheet
 
 ENCODINGS = ("utf-8-sig", "gb18030", "cp950")
 ENCODING_NAMES = "UTF-8, GB18030 and Big5"
 DELIMITERS = ",;\t"
 # GB18030 reads almost any Big5 bytes, but common Big5 characters land in its private-use area.
 PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+MAX_FORMULA_PROBLEMS = 20
 HEADER_SEARCH_ROWS = 10  # rows searched for column names pushed down by a title or blank rows
 
 
@@ -202,18 +204,14 @@ def _read_xlsx(
     path: Path, sheet: str | None, label: str, required: Sequence[str] = ()
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
     try:
-        frame = pd.read_excel(
-            path, sheet_name=sheet or 0, header=None, dtype=object, engine="openpyxl"
-        )
-    except ValueError as exc:
-        if sheet is not None and "not found" in str(exc).lower():
-            names = ", ".join(repr(n) for n in _sheet_names(path))
-            hint = f"check the name after '#'; the workbook has {names}"
-            return None, [Problem(label, f"no sheet named {sheet!r}", hint)]
-        return None, [Problem(label, f"cannot read the workbook: {exc}", "save it again as .xlsx")]
+        cells = read_sheet(path, sheet)
+    except KeyError:
+        names = ", ".join(repr(n) for n in _sheet_names(path))
+        hint = f"check the name after '#'; the workbook has {names}"
+        return None, [Problem(label, f"no sheet named {sheet!r}", hint)]
     except Exception as exc:  # openpyxl raises many kinds on a damaged file
         return None, [Problem(label, f"cannot read the workbook: {exc}", "save it again as .xlsx")]
-    frame = frame.map(_cell_text).astype(str)
+    frame = pd.DataFrame(cells.rows, dtype=object).map(_cell_text).astype(str)
     if frame.empty:
         return pd.DataFrame(), []
     rows = frame.iloc[: HEADER_SEARCH_ROWS + 1].to_numpy().tolist()
@@ -233,7 +231,55 @@ def _read_xlsx(
     # empty ones are only formatting.
     keep = [bool(name) or bool((frame[i] != "").any()) for i, name in enumerate(header)]
     frame.columns = [name or f"Unnamed: {i}" for i, name in enumerate(header)]
-    return frame.loc[:, keep], []
+    return frame.loc[:, keep], _hidden_values(cells, header, label)
+
+
+def _hidden_values(cells: SheetCells, header: list[str], label: str) -> list[Problem]:
+    """Merged ranges and formulas without a saved result: values the table would lose."""
+
+    def column(number: int) -> str | None:
+        return column_name(header[number - 1]) or None if number <= len(header) else None
+
+    problems = []
+    for merged in cells.merged:
+        if merged.row == 1:
+            problems.append(
+                Problem(
+                    label,
+                    f"the column names in {merged.ref} are merged into one cell",
+                    "unmerge them and give each column its own name in row 1",
+                    row=1,
+                    column=column(merged.column),
+                )
+            )
+        else:
+            problems.append(
+                Problem(
+                    label,
+                    f"the cells {merged.ref} are merged: a merged cell holds its value in its "
+                    "first cell only, so the other rows would read as blank",
+                    "unmerge them and fill the value into every row",
+                    row=merged.row,
+                    column=column(merged.column),
+                )
+            )
+    for row, number, formula in cells.unsaved_formulas[:MAX_FORMULA_PROBLEMS]:
+        problems.append(
+            Problem(
+                label,
+                f"the formula {formula} has no saved result (the workbook was written by a "
+                "program and never saved by a spreadsheet)",
+                "open the workbook in Excel or LibreOffice and save it, so every result is stored",
+                row=row,
+                column=column(number),
+            )
+        )
+    if len(cells.unsaved_formulas) > MAX_FORMULA_PROBLEMS:
+        more = len(cells.unsaved_formulas) - MAX_FORMULA_PROBLEMS
+        problems.append(
+            Problem(label, f"... and {more} more formulas without a saved result", "save it")
+        )
+    return problems
 
 
 def read_table(

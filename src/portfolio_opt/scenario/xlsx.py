@@ -1,0 +1,86 @@
+"""An XLSX sheet as a planner sees it: the cells' values, and the Excel habits that hide them.
+
+openpyxl gives each cell's value, and a formula's stored result. Error results (``#N/A``) stay
+as their text, so they are reported like any cell that is not a number. Two habits would lose
+values without a word, so they are found: a merged range keeps its value in its first cell
+only, and a workbook written by a program and never saved by a spreadsheet holds formulas
+without results.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import openpyxl
+from openpyxl.utils import get_column_letter
+
+
+@dataclass(frozen=True)
+class Merged:
+    """A merged range: its text (``J2:J4``), first row and first column (1-based)."""
+
+    ref: str
+    row: int
+    column: int
+    rows: int
+
+
+@dataclass(frozen=True)
+class SheetCells:
+    rows: list[list[object]]
+    merged: list[Merged]
+    unsaved_formulas: list[tuple[int, int, str]]  # (row, column, formula), 1-based
+
+
+def _has_formulas(path: Path) -> bool:
+    """Whether any sheet stores a formula (a cheap look before reading formulas too)."""
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                data = archive.read(name)
+                if b"<f>" in data or b"<f " in data:
+                    return True
+    return False
+
+
+def _formulas(path: Path, title: str) -> dict[tuple[int, int], str]:
+    """(row, column) -> formula text of every formula cell of the sheet ``title``."""
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        found = {}
+        for r, row in enumerate(book[title].iter_rows(values_only=True), start=1):
+            for c, value in enumerate(row, start=1):
+                if isinstance(value, str) and value.startswith("="):
+                    found[(r, c)] = value
+        return found
+    finally:
+        book.close()
+
+
+def read_sheet(path: Path, sheet: str | None) -> SheetCells:
+    """The sheet named ``sheet`` (else the first); KeyError when there is no such sheet."""
+    book = openpyxl.load_workbook(path, data_only=True)
+    try:
+        worksheet = book[sheet] if sheet is not None else book.worksheets[0]
+        rows = [list(row) for row in worksheet.iter_rows(values_only=True)]
+        merged = [
+            Merged(
+                f"{get_column_letter(r.min_col)}{r.min_row}:{get_column_letter(r.max_col)}"
+                f"{r.max_row}",
+                r.min_row,
+                r.min_col,
+                r.max_row - r.min_row + 1,
+            )
+            for r in sorted(worksheet.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col))
+        ]
+        title = worksheet.title
+    finally:
+        book.close()
+    unsaved = []
+    if _has_formulas(path):
+        for (r, c), formula in sorted(_formulas(path, title).items()):
+            if r <= len(rows) and c <= len(rows[r - 1]) and rows[r - 1][c - 1] is None:
+                unsaved.append((r, c, formula))
+    return SheetCells(rows, merged, unsaved)
