@@ -411,6 +411,36 @@ def test_payout_never_replaces_the_scenario_or_a_solve_output_folder(
     assert {p.name for p in pay.iterdir()} == {"payout.csv", "manifest.json"}
 
 
+def _with_adjustment_for_the_leaving_manager(scenario: Path) -> None:
+    """MX is leaving and holds nothing: its adjustment cannot be applied."""
+    (scenario / "adjustments.csv").write_text(
+        "manager_id,period,kind,amount\nMX,2026,reward,500\n", encoding="utf-8"
+    )
+    policy = scenario / "scenario.toml"
+    text = policy.read_text(encoding="utf-8")
+    policy.write_text(
+        text.replace("[tables]\n", '[tables]\nadjustments = "adjustments.csv"\n'), "utf-8"
+    )
+
+
+def test_solve_and_payout_say_what_the_payout_left_out_once(branch: Path, tmp_path: Path) -> None:
+    _with_adjustment_for_the_leaving_manager(branch)
+    warning = "manager 'MX' is not available and holds no customer"
+
+    solved = solve(branch, tmp_path / "run")
+    paid = run(
+        "payout",
+        str(branch),
+        str(tmp_path / "run" / "assignment.csv"),
+        "--out",
+        str(tmp_path / "pay"),
+    )
+
+    for result in (solved, paid):
+        assert result.exit_code == 0, result.output
+        assert " ".join(result.output.split()).count(warning) == 1, result.output
+
+
 def test_progress_text_runs_the_clock_and_shows_the_latest_report():
     from portfolio_opt.cli import _ProgressText
 

@@ -50,6 +50,15 @@ def _print_problems(problems: list[Problem], outcome: str = "nothing was solved"
         )
 
 
+def _print_new_warnings(warnings: list[Problem], shown: list[Problem]) -> None:
+    """The warnings not among ``shown`` (each said once, where several steps find it)."""
+    said = {(p.file, p.row, p.column, p.message) for p in shown}
+    for p in warnings:
+        if not p.is_error and (p.file, p.row, p.column, p.message) not in said:
+            said.add((p.file, p.row, p.column, p.message))
+            out_console.print(f"WARNING {p}", markup=False)
+
+
 def _load(path: str) -> Scenario:
     scenario, problems = inspect_scenario(path)
     if scenario is None:
@@ -283,6 +292,7 @@ def solve_command(
         for reason in outcome.result.explanation + outcome.violations:
             out_console.print(f"- {reason}", markup=False)
         sys.exit(outcome.exit_code)
+    _print_new_warnings(outcome.notices, loaded.warnings)
     _print_kpis(outcome.kpis)
     if interrupt.requested:
         out_console.print(
@@ -359,8 +369,9 @@ def payout(scenario: str, assignment: str, out: str | None) -> None:
     if plan is None or any(p.is_error for p in problems):
         _print_problems(problems, "nothing was paid")
         sys.exit(EXIT_BAD_INPUT)
-    _print_problems(problems)  # warnings only
     result = compute_payout(loaded, plan)
+    # The reader's warnings, then the payout's; those of the scenario were said on loading.
+    _print_new_warnings(problems + result.warnings, loaded.warnings)
     with atomic_folder(target) as staging:
         write_csv(result.table, staging / "payout.csv")
         if len(result.adjustments_applied):

@@ -21,6 +21,7 @@ from portfolio_opt.model.solve import SolveParams, solve
 from portfolio_opt.payout import compute_payout, customer_targets
 from portfolio_opt.plan.checker import check_plan
 from portfolio_opt.plan.kpis import compute_kpis
+from portfolio_opt.problems import Problem
 from portfolio_opt.report.atomic import atomic_folder
 from portfolio_opt.report.folders import replace_problem, write_manifest
 from portfolio_opt.report.safe_text import escape_frame
@@ -42,6 +43,8 @@ class SolveOutcome:
     kpis: dict[str, object] = field(default_factory=dict)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     violations: list[str] = field(default_factory=list)
+    # The payout's warnings (customers outside the plan, adjustments not applied, ...)
+    notices: list[Problem] = field(default_factory=list)
 
 
 def input_hashes(scenario: Scenario) -> dict[str, str]:
@@ -171,4 +174,4 @@ def run_solve(
     if out is not None:
         hook = None if extras is None else (lambda staging: extras(staging, scenario, tables, kpis))
         write_outputs(out, tables, kpis, manifest(scenario, params, result), hook)
-    return SolveOutcome(result, EXIT_OK, kpis, tables)
+    return SolveOutcome(result, EXIT_OK, kpis, tables, notices=payout.warnings)

@@ -21,7 +21,6 @@ from portfolio_opt.payout.frames import flags, text
 from portfolio_opt.payout.notices import (
     rows_outside_plan,
     unapplied_adjustments,
-    unassigned_customers,
     unit_target_notice,
 )
 from portfolio_opt.payout.periods import cumulative_weights, payout_year, quarter_label
@@ -456,7 +455,6 @@ def compute_payout(scenario: Scenario, assignment: pd.DataFrame) -> PayoutResult
     planned = set(plan["customer_id"])
     warnings = [
         *(p for p in problems if not p.is_error),
-        *unassigned_customers(scenario.customers, planned),
         *rows_outside_plan(scenario.actuals, planned, _file(scenario, "actuals")),
         *rows_outside_plan(scenario.credits, planned, _file(scenario, "credits")),
         *unapplied_adjustments(adjustments, managers, quarters, _file(scenario, "adjustments")),

@@ -14,22 +14,6 @@ def _listed(items: list[str], limit: int) -> str:
     return ", ".join(items[:limit]) + (" ..." if len(items) > limit else "")
 
 
-def unassigned_customers(customers: pd.DataFrame, planned: set[str]) -> list[Problem]:
-    """Customers missing from the plan: nobody is paid for them."""
-    missing = [c for c in text(customers, "customer_id") if c not in planned]
-    if not missing:
-        return []
-    return [
-        Problem(
-            "assignment.csv",
-            f"{len(missing)} customer(s) are not in the assignment, so nobody is paid for them: "
-            f"{_listed(missing, 5)}",
-            "assign them, or accept that their income is left out",
-            severity=Severity.WARNING,
-        )
-    ]
-
-
 def rows_outside_plan(frame: pd.DataFrame, planned: set[str], file: str) -> list[Problem]:
     """Actuals or credits rows of customers that are not in the plan (they are ignored)."""
     ids = text(frame, "customer_id")
