@@ -271,7 +271,7 @@ def test_customers_outside_a_partial_plan_are_warned_about(worked):
     scenario, assignment = worked
     result = compute_payout(scenario, assignment.iloc[:3])
     messages = " ".join(w.message for w in result.warnings)
-    assert "2 customer(s) are not in the assignment" in messages
+    assert "2 customer(s) are in no portfolio (C4, C5)" in messages
     assert "are for customers outside the assignment" in messages
 
 
