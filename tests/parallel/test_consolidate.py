@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from portfolio_opt.parallel.commands import many_exit_code
 from portfolio_opt.parallel.consolidate import (
     BANK,
     BranchError,
@@ -36,8 +37,9 @@ def _solved(key: str, customers: int, managers: int, gini: float, target: float)
     return TaskSummary(key, f"/x/{key}", "feasible", 0, 5.0, kpis, totals)
 
 
-def _failed(key: str) -> TaskSummary:
-    return TaskSummary(key, f"/x/{key}", "infeasible", 3, 0.5, errors=("too few A managers",))
+def _failed(key: str, code: int = 3) -> TaskSummary:
+    status = {1: "bad input", 3: "infeasible", 4: "no plan"}[code]
+    return TaskSummary(key, f"/x/{key}", status, code, 0.5, errors=("too few A managers",))
 
 
 def test_the_sweep_table_has_a_row_per_variant_failed_or_not() -> None:
@@ -69,7 +71,7 @@ def test_the_bank_adds_up_its_branches_and_weights_ratios_by_managers() -> None:
     table = branch_table(["north", "south", "west"], summaries)
     bank = bank_row(table)
     assert bank["branch"] == BANK and bank["status"] == "2 of 3 branches solved"
-    assert bank["exit_code"] == 3  # the worst of the branches
+    assert bank["exit_code"] == 3  # the failed branch's
     assert bank["n_customers"] == 100 and bank["n_managers"] == 10
     assert bank["target"] == 1_500_000.0 and bank["pay.total_performance_pay"] == 15_000.0
     assert bank["balance.target_gini"] == pytest.approx((0.10 * 6 + 0.20 * 4) / 10)
@@ -78,6 +80,12 @@ def test_the_bank_adds_up_its_branches_and_weights_ratios_by_managers() -> None:
     assert bank["balance.max_over_min"] == pytest.approx(1.2)
     assert bank["chain.cut_share"] == pytest.approx(8 / 20)
     assert bank["moves.count"] == 6 and bank["seconds"] == 10.0  # of the branches solved
+
+
+def test_the_bank_row_has_the_commands_exit_code_the_most_severe_failures() -> None:
+    summaries = [_solved("north", 60, 6, 0.1, 1e6), _failed("west", 3), _failed("east", 1)]
+    table = branch_table(["north", "west", "east"], summaries)
+    assert bank_row(table)["exit_code"] == many_exit_code(summaries) == 1
 
 
 def test_a_bank_of_failed_branches_has_no_totals() -> None:

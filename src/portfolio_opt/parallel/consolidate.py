@@ -266,7 +266,9 @@ def bank_row(table: pd.DataFrame) -> dict[str, Any]:
     solved = table[table["exit_code"] == 0]
     row: dict[str, Any] = {column: None for column in table.columns}
     row.update(branch=BANK, folder="", status=f"{len(solved)} of {len(table)} branches solved")
-    row["exit_code"] = int(table["exit_code"].max()) if len(table) else 0  # the worst
+    # The command's own exit code: the most severe failure's (the lowest code above 0).
+    failed = table.loc[table["exit_code"] != 0, "exit_code"]
+    row["exit_code"] = int(failed.min()) if len(failed) else 0
     if solved.empty:
         return row
 
