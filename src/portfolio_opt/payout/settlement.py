@@ -15,6 +15,9 @@ The yearly row settles the whole year the same way: it pays ``max(X_year, paid i
 yearly performance pay is the sum of the quarterly payments plus the year-end payment, and
 when the yearly figures are the sum of the quarters' the year-end payment is 0.
 
+``carried_forward`` also holds what the floor at 0 leaves: a penalty larger than the tiers
+(an entitlement below 0) pays 0, and the part not taken is carried there.
+
 Every row satisfies ``performance_pay = tiers + adjustments + carried_forward -
 carried_forward of the previous quarter row`` (the yearly row: with no previous row), where the
 quarter rows' tiers are the growth of the YTD tiers since the previous quarter row.
