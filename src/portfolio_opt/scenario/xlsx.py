@@ -24,7 +24,6 @@ class Merged:
     ref: str
     row: int
     column: int
-    rows: int
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,6 @@ def read_sheet(path: Path, sheet: str | None) -> SheetCells:
                 f"{r.max_row}",
                 r.min_row,
                 r.min_col,
-                r.max_row - r.min_row + 1,
             )
             for r in sorted(worksheet.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col))
         ]
