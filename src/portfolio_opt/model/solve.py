@@ -30,6 +30,7 @@ from portfolio_opt.model.goals import (
     objective_key,
     portfolio_means,
 )
+from portfolio_opt.model.handover import hand_over
 from portfolio_opt.model.instance import KIND_NAMES, Instance, build_instance
 from portfolio_opt.model.lns import LargeNeighbourhoodSearch, SearchBudget
 from portfolio_opt.model.lp_start import Relaxed, lp_start
@@ -175,6 +176,8 @@ def solve_instance(
                 runtime=time.monotonic() - started,
             )
     means, assign, bounds, proven, iterations, method, timings = attempt
+    if not proven:
+        assign = hand_over(instance, structure, means, spec, assign)
     timings["search"] = time.monotonic() - started - sum(timings.values())
     result = _finish(
         instance,
