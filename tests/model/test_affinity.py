@@ -271,3 +271,35 @@ def test_checker_and_engine_agree_on_the_plan_they_price() -> None:
     assert result.assignment is not None
     assert check_plan(scenario, result.assignment) == []
     assert compute_kpis(scenario, result.assignment)["affinity"]["cost"] == result.goals["affinity"]
+
+
+def test_no_optimality_is_claimed_where_another_premium_holder_might_do_better() -> None:
+    """Which A-grade manager holds the premium portfolio is chosen before the models run, so
+    what they prove holds for that choice only: the bound must stay below every plan's cost."""
+    premium = {"customer_id": "P1", "customer_class": "premium", "interest_income": 100}
+    scenario = make_scenario(
+        [premium, *standard_customers(4)],
+        [{"manager_id": m, "grade": "A"} for m in ("A1", "A2", "A3")],
+        affinity=[
+            {"customer_id": "P1", "manager_id": "A1", "cost": 5, "workload": 1},
+            {"customer_id": "P1", "manager_id": "A2", "cost": 5, "workload": 1},
+            {"customer_id": "P1", "manager_id": "A3", "cost": 1, "workload": 1},
+        ],
+        policy=COST_ONLY,
+    )
+
+    result = solve_fast(scenario)
+
+    valid_plan(scenario, result)
+    assert result.status is SolveStatus.FEASIBLE
+    assert result.bounds["affinity"] <= 1  # P1 with A3 costs 1, whoever the model chose
+
+
+def test_optimality_is_claimed_where_every_manager_holds_one_kind() -> None:
+    scenario = make_scenario(
+        standard_customers(4),
+        [manager("M1"), manager("M2")],
+        affinity=costs(PREFER_M1),
+        policy=COST_ONLY,
+    )
+    assert solve_fast(scenario).status is SolveStatus.OPTIMAL

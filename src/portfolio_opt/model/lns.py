@@ -320,8 +320,9 @@ class LargeNeighbourhoodSearch:
                 self.step(sub_time)
             else:
                 self.step_pair(sub_time, pool)
+            # The step alone: counting the polish in would end the search seconds early.
+            slowest = max(slowest, time.monotonic() - began)
             if self.iterations % 20 == 0:
                 self._polish(math.inf if steps is not None else deadline)
-            slowest = max(slowest, time.monotonic() - began)
             if progress is not None:
                 progress(self.values, 0.0)

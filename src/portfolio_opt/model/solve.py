@@ -45,7 +45,7 @@ from portfolio_opt.model.reduced_cost import (
 )
 from portfolio_opt.model.result import Result, SolveStatus
 from portfolio_opt.model.state import PlanState
-from portfolio_opt.model.structure import Structure, decide_structure
+from portfolio_opt.model.structure import Structure, decide_structure, structure_is_forced
 from portfolio_opt.model.symmetry import allowed_labels, interchangeable_classes, relabel
 from portfolio_opt.payout import customer_targets
 from portfolio_opt.scenario.data import Scenario
@@ -176,6 +176,11 @@ def solve_instance(
                 runtime=time.monotonic() - started,
             )
     means, assign, bounds, proven, iterations, method, timings = attempt
+    if not structure_is_forced(instance):
+        # The models' proofs and bounds hold for the chosen holders of premium and
+        # separate-ledger portfolios only; the bounds of the whole branch hold for every plan.
+        proven = False
+        bounds = {g: float(v) for g, v in goal_bounds(instance).items()}
     if not proven:
         assign = hand_over(instance, structure, means, spec, assign)
     timings["search"] = time.monotonic() - started - sum(timings.values())

@@ -188,6 +188,16 @@ def band_facts(instance: Instance) -> list[str]:
     return facts
 
 
+def structure_is_forced(instance: Instance) -> bool:
+    """Whether every manager may hold only one kind of portfolio that has customers. Then every
+    plan has this structure, and what the models prove for it holds for all plans; otherwise
+    another choice of who holds premium or separate-ledger portfolios might do better."""
+    kinds = [k for k in KINDS if customers_of_kind(instance, k) > 0]
+    return all(
+        sum(instance.eligible_kind(m, k) for k in kinds) <= 1 for m in range(instance.n_managers)
+    )
+
+
 def decide_structure(
     instance: Instance,
     time_limit_s: float = 5.0,

@@ -140,11 +140,12 @@ def _industries(view: PlanView) -> dict[str, float | None]:
 def _moves(view: PlanView, target: dict[str, float]) -> dict[str, float]:
     moved = [c for c, prior in view.prior.items() if prior and view.manager_of.get(c) != prior]
     bound, bound_value = moves_lower_bound(view, target)
+    # Money to the cent: float sums in another order would put the bound above the value.
     return {
         "count": len(moved),
-        "value": float(sum(target.get(c, 0.0) for c in moved)),
+        "value": round(float(sum(target.get(c, 0.0) for c in moved)), 2),
         "lower_bound": bound,
-        "lower_bound_value": float(bound_value),
+        "lower_bound_value": round(float(bound_value), 2),
     }
 
 
