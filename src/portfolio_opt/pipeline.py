@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +30,13 @@ from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.loader import POLICY_FILE
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 4
+
+
+def most_severe(codes: Iterable[int]) -> int:
+    """0 when every code is 0, else the most severe failure's exit code. The codes rank
+    themselves: 1 bad input (or an internal error), 2 bad usage, 3 the hard rules cannot all
+    hold, 4 no plan in time; the lowest code above 0 is the most severe."""
+    return min((int(code) for code in codes if code != EXIT_OK), default=EXIT_OK)
 
 
 class OutputFolderError(Exception):

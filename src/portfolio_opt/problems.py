@@ -6,6 +6,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 
+def listed(items: list[str], most: int = 5) -> str:
+    """The first ``most`` items, comma-separated, and how many more there are."""
+    shown = ", ".join(items[:most])
+    return shown + (f" and {len(items) - most} more" if len(items) > most else "")
+
+
 class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"

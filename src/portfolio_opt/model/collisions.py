@@ -12,13 +12,13 @@ import pandas as pd
 from portfolio_opt.model.affinity import WORKLOAD_UNITS
 from portfolio_opt.model.instance import KIND_NAMES, MIXED, PREMIUM, SEPARATE, STANDARD, Instance
 from portfolio_opt.model.structure import fitting_counts
+from portfolio_opt.problems import listed
 
 SHOWN = 5
 
 
 def _names(ids: list[str]) -> str:
-    shown = ", ".join(ids[:SHOWN])
-    return shown + (f" and {len(ids) - SHOWN} more" if len(ids) > SHOWN else "")
+    return listed(ids, SHOWN)
 
 
 def _block_ids(instance: Instance, b: int) -> list[str]:

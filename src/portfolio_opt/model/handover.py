@@ -20,11 +20,17 @@ from portfolio_opt.model.structure import Structure
 NOT_ALLOWED = 1e18
 
 
+def _local(instance: Instance, managers: np.ndarray) -> np.ndarray:
+    """Each manager's position in ``managers``, -1 for the others."""
+    local = np.full(instance.n_managers, -1)
+    local[managers] = np.arange(len(managers))
+    return local
+
+
 def _kept_weight(instance: Instance, assign: np.ndarray, managers: np.ndarray) -> np.ndarray:
     """(portfolios, managers) of one kind: the move weight kept if the portfolio now held by
     ``managers[i]`` goes to ``managers[j]``."""
-    local = np.full(instance.n_managers, -1)
-    local[managers] = np.arange(len(managers))
+    local = _local(instance, managers)
     kept = np.zeros((len(managers), len(managers)))
     for b in np.flatnonzero(local[assign] >= 0):
         for m, weight in instance.kept[b].items():
@@ -35,8 +41,7 @@ def _kept_weight(instance: Instance, assign: np.ndarray, managers: np.ndarray) -
 
 def _allowed(instance: Instance, assign: np.ndarray, managers: np.ndarray, kind: int) -> np.ndarray:
     """(portfolios, managers): where a manager may take the whole portfolio."""
-    local = np.full(instance.n_managers, -1)
-    local[managers] = np.arange(len(managers))
+    local = _local(instance, managers)
     holder = local[assign]
     inside = np.flatnonzero(holder >= 0)
     sizes = np.bincount(holder[inside], weights=instance.size[inside], minlength=len(managers))

@@ -21,7 +21,13 @@ from rich.table import Table
 from rich.text import Text
 
 from portfolio_opt import __version__
-from portfolio_opt.pipeline import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE, input_hashes
+from portfolio_opt.pipeline import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    EXIT_USAGE,
+    input_hashes,
+    most_severe,
+)
 from portfolio_opt.problems import Problem
 from portfolio_opt.report.folders import replace_problem
 from portfolio_opt.scenario.data import Scenario
@@ -152,12 +158,8 @@ def failure_line(key: str, summary: TaskSummary) -> str:
 
 
 def many_exit_code(summaries: Sequence[TaskSummary]) -> int:
-    """0 when every task wrote a plan, else the most severe failure's exit code.
-
-    The codes rank themselves: 1 bad input (or an internal error), 2 bad usage, 3 the hard
-    rules cannot all hold, 4 no plan in time; the lowest code is the most severe.
-    """
-    return min((s.exit_code for s in summaries if not s.ok), default=EXIT_OK)
+    """0 when every task wrote a plan, else the most severe failure's exit code."""
+    return most_severe(s.exit_code for s in summaries)
 
 
 def _short(value: object) -> str:

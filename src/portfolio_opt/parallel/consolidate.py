@@ -18,7 +18,7 @@ import pandas as pd
 from portfolio_opt.parallel.figures import variants_figure
 from portfolio_opt.parallel.tasks import TaskSummary
 from portfolio_opt.parallel.variants import Variant, apply_drop, format_value
-from portfolio_opt.pipeline import write_csv
+from portfolio_opt.pipeline import most_severe, write_csv
 from portfolio_opt.report.folders import write_manifest
 from portfolio_opt.report.safe_text import unescape_formula
 from portfolio_opt.report.workbook import Sheet, write_workbook
@@ -266,9 +266,7 @@ def bank_row(table: pd.DataFrame) -> dict[str, Any]:
     solved = table[table["exit_code"] == 0]
     row: dict[str, Any] = {column: None for column in table.columns}
     row.update(branch=BANK, folder="", status=f"{len(solved)} of {len(table)} branches solved")
-    # The command's own exit code: the most severe failure's (the lowest code above 0).
-    failed = table.loc[table["exit_code"] != 0, "exit_code"]
-    row["exit_code"] = int(failed.min()) if len(failed) else 0
+    row["exit_code"] = most_severe(table["exit_code"])  # the command's own
     if solved.empty:
         return row
 

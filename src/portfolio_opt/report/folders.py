@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from portfolio_opt.problems import listed
+
 MANIFEST = "manifest.json"
 
 # How each command's folders are named in messages.
@@ -41,11 +43,6 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _names(paths: list[str], most: int = 5) -> str:
-    shown = ", ".join(paths[:most])
-    return shown + (f" and {len(paths) - most} more" if len(paths) > most else "")
-
-
 def replace_problem(out: Path, inputs: Mapping[Path, str], command: str) -> str | None:
     """Why ``command`` may not replace ``out``, or None.
 
@@ -72,11 +69,11 @@ def replace_problem(out: Path, inputs: Mapping[Path, str], command: str) -> str 
             f"{out} exists and is not {FOLDER_NAMES[command]} of this tool; "
             "choose a new or empty folder"
         )
-    listed = manifest.get("outputs")
-    foreign = [name for name in entries if isinstance(listed, list) and name not in listed]
+    outputs = manifest.get("outputs")
+    foreign = [name for name in entries if isinstance(outputs, list) and name not in outputs]
     if foreign:
         return (
-            f"{out} holds files that {command} did not write ({_names(foreign)}); they would be "
+            f"{out} holds files that {command} did not write ({listed(foreign)}); they would be "
             "lost: move them out, or choose another --out folder"
         )
     return None
