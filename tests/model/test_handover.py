@@ -10,8 +10,8 @@ import numpy as np
 from plan.builders import make_scenario
 from portfolio_opt.model.goals import evaluate, goal_spec, portfolio_means
 from portfolio_opt.model.handover import hand_over
-from portfolio_opt.model.instance import build_instance
-from portfolio_opt.model.structure import decide_structure
+from portfolio_opt.model.instance import PREMIUM, STANDARD, build_instance
+from portfolio_opt.model.structure import Structure, decide_structure
 from portfolio_opt.plan.checker import customer_targets
 
 MANAGERS = ("M1", "M2", "M3")
@@ -41,9 +41,9 @@ def handed_over(priors: list[str], held: list[str], **columns: list[Any]) -> tup
     assign = np.array([index[held[instance.members[b][0]]] for b in range(instance.n_blocks)])
     means = portfolio_means(instance, structure)
     spec = goal_spec(instance)
-    after = hand_over(instance, structure, means, spec, assign)
+    new_structure, new_means, after = hand_over(instance, structure, means, spec, assign)
     before_values = evaluate(instance, structure, means, assign)
-    after_values = evaluate(instance, structure, means, after)
+    after_values = evaluate(instance, new_structure, new_means, after)
     for goal in ("violation", "span", "balance", "chain", "industry"):
         assert after_values[goal] == before_values[goal]
     assert after_values["continuity"] <= before_values["continuity"]
@@ -74,3 +74,36 @@ def test_rotation_keeps_a_portfolio_from_a_manager_its_customer_must_leave() -> 
     _, after = handed_over(PRIORS, ROTATED, tenure_years=tenure)
     assert after[0] != "M1" and after[1] != "M1"
     assert sum(a == p for a, p in zip(after, PRIORS, strict=True)) == 2  # one portfolio home
+
+
+def test_a_premium_portfolio_changes_hands_with_a_standard_one_for_affinity() -> None:
+    """Two A-grade managers: the premium portfolio goes to the one its customers suit, and the
+    kinds the two hold swap with it."""
+    customers = [
+        {"customer_id": "P1", "customer_class": "premium", "interest_income": 100},
+        {"customer_id": "P2", "customer_class": "premium", "interest_income": 100},
+        {"customer_id": "S1", "customer_class": "key", "interest_income": 100},
+        {"customer_id": "S2", "customer_class": "key", "interest_income": 100},
+    ]
+    suits = {"P1": "M2", "P2": "M2", "S1": "M1", "S2": "M1"}
+    affinity = [
+        {"customer_id": c, "manager_id": m, "cost": 0 if suits[c] == m else 5}
+        for c in suits
+        for m in ("M1", "M2")
+    ]
+    scenario = make_scenario(
+        customers,
+        [{"manager_id": m, "grade": "A"} for m in ("M1", "M2")],
+        affinity=affinity,
+        policy={"span": {"tolerance": 0}, "objective": {"order": ["affinity", "span"]}},
+    )
+    instance = build_instance(scenario, customer_targets(scenario))
+    structure = Structure(np.array([PREMIUM, STANDARD]))  # M1 premium: the costlier choice
+    assign = np.array([0 if instance.kind[b] == PREMIUM else 1 for b in range(instance.n_blocks)])
+    means = portfolio_means(instance, structure)
+    new_structure, new_means, after = hand_over(
+        instance, structure, means, goal_spec(instance), assign
+    )
+    assert list(new_structure.kind) == [STANDARD, PREMIUM]
+    assert evaluate(instance, new_structure, new_means, after)["affinity"] == 0
+    assert evaluate(instance, new_structure, new_means, after)["violation"] == 0

@@ -110,20 +110,28 @@ def span_band(n_customers: int, n_managers: int, tolerance: int) -> tuple[int, i
     return max(low, 0), high
 
 
-def _bands(scenario: Scenario, managers: pd.DataFrame, n: int) -> tuple[np.ndarray, np.ndarray]:
+def kind_bands(scenario: Scenario, n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """(3,) each: the band of customers per portfolio of each kind, before personal bounds."""
     span = scenario.policy.span
-    low_std, high_std = span_band(n, len(managers), span.tolerance)
-    m = len(managers)
-    low = np.full((3, m), low_std, dtype=np.int64)
-    high = np.full((3, m), high_std, dtype=np.int64)
+    low_std, high_std = span_band(n, m, span.tolerance)
+    low = np.full(3, low_std, dtype=np.int64)
+    high = np.full(3, high_std, dtype=np.int64)
     for kind, band in ((PREMIUM, span.premium), (SEPARATE, span.separate_ledger)):
         # A type's own end replaces the general one and drags the other end along if needed.
         if band.min is not None:
-            low[kind, :] = band.min
-            high[kind, :] = np.maximum(high[kind, :], band.min)
+            low[kind] = band.min
+            high[kind] = max(high[kind], band.min)
         if band.max is not None:
-            high[kind, :] = band.max
-            low[kind, :] = np.minimum(low[kind, :], band.max)
+            high[kind] = band.max
+            low[kind] = min(low[kind], band.max)
+    return low, high
+
+
+def _bands(scenario: Scenario, managers: pd.DataFrame, n: int) -> tuple[np.ndarray, np.ndarray]:
+    m = len(managers)
+    kind_low, kind_high = kind_bands(scenario, n, m)
+    low = np.repeat(kind_low[:, None], m, axis=1)
+    high = np.repeat(kind_high[:, None], m, axis=1)
     personal_low = managers["min_customers"].to_numpy(dtype="float64", na_value=np.nan)
     personal_high = managers["max_customers"].to_numpy(dtype="float64", na_value=np.nan)
     for kind in range(3):

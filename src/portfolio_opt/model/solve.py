@@ -55,6 +55,10 @@ EXACT_MODEL_PAIRS = 6000  # block x manager pairs up to which the whole branch i
 CONTINUITY_SHARE = 0.6  # of the time limit, for the whole-branch continuity model
 EXACT_SHARE = 0.3  # of the time left, for the whole-branch model; the search has the rest
 FINISH_SHARE = 0.01  # of the time limit, kept to score the plan after the search
+AGAIN_SHARE = 0.2  # of the time limit, left at least to solve again for other holders
+
+# An attempt's means, plan, bounds, whether proven for its kinds, steps, method and timings.
+Attempt = tuple[Means, np.ndarray, dict[str, float], bool, int, str, dict[str, float]]
 
 ProgressFn = Callable[[dict[str, object]], None]
 
@@ -179,10 +183,14 @@ def solve_instance(
     if not structure_is_forced(instance):
         # The models' proofs and bounds hold for the chosen holders of premium and
         # separate-ledger portfolios only; the bounds of the whole branch hold for every plan.
+        structure, means, assign, more = _other_holders(
+            instance, structure, spec, attempt, params, started, deadline, progress, stop
+        )
+        iterations += more
         proven = False
         bounds = {g: float(v) for g, v in goal_bounds(instance).items()}
-    if not proven:
-        assign = hand_over(instance, structure, means, spec, assign)
+    elif not proven:
+        structure, means, assign = hand_over(instance, structure, means, spec, assign)
     timings["search"] = time.monotonic() - started - sum(timings.values())
     result = _finish(
         instance,
@@ -208,6 +216,41 @@ def solve_instance(
     return result
 
 
+def _other_holders(
+    instance: Instance,
+    structure: Structure,
+    spec: GoalSpec,
+    attempt: Attempt,
+    params: SolveParams,
+    started: float,
+    deadline: float,
+    progress: ProgressFn | None,
+    stop: Callable[[], bool] | None,
+) -> tuple[Structure, Means, np.ndarray, int]:
+    """Hand the portfolios over, which may give premium or separate-ledger ones to other
+    managers; while that changes the holders after a solve proven for its own, and time is
+    left, solve again for the new holders. Returns the plan and the search steps added."""
+    means, assign, _, proven_here, _, _, _ = attempt
+    seen, steps = [structure.kind], 0
+    while True:
+        structure, means, assign = hand_over(instance, structure, means, spec, assign)
+        if (
+            not proven_here
+            or params.deterministic  # a second solve would double the time
+            or any(np.array_equal(structure.kind, kinds) for kinds in seen)
+            or deadline - time.monotonic() < params.time_limit_s * AGAIN_SHARE
+            or (stop is not None and stop())
+        ):
+            return structure, means, assign, steps
+        seen.append(structure.kind)
+        again = _attempt(instance, structure, spec, params, started, deadline, progress, stop)
+        if again is None:
+            return structure, means, assign, steps
+        steps += again[4]
+        proven_here = again[3]
+        assign = better_of(instance, structure, means, spec, assign, again[1])
+
+
 def _attempt(
     instance: Instance,
     structure: Structure,
@@ -217,7 +260,7 @@ def _attempt(
     deadline: float,
     progress: ProgressFn | None,
     stop: Callable[[], bool] | None,
-) -> tuple[Means, np.ndarray, dict[str, float], bool, int, str, dict[str, float]] | None:
+) -> Attempt | None:
     """Construct, polish and search with the given kinds; None when the exact model proves
     that these kinds admit no plan."""
     timings: dict[str, float] = {"structure": time.monotonic() - started}

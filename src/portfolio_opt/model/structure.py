@@ -12,7 +12,14 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
-from portfolio_opt.model.instance import KIND_NAMES, PREMIUM, SEPARATE, STANDARD, Instance
+from portfolio_opt.model.instance import (
+    KIND_NAMES,
+    PREMIUM,
+    SEPARATE,
+    STANDARD,
+    Instance,
+    kind_bands,
+)
 
 KINDS = (STANDARD, PREMIUM, SEPARATE)
 
@@ -40,6 +47,20 @@ def _prior_kind_weight(instance: Instance) -> np.ndarray:
         for m, w in instance.kept[b].items():
             weight[instance.kind[b], m] += w
     return weight
+
+
+def _personal_span_cost(instance: Instance) -> np.ndarray:
+    """(3, M): the span cost a manager's own bounds force on a portfolio of each kind, beyond
+    what the kind's band forces (the kind's count covers that): |M x size - N| at the nearest
+    size its own min or max allows."""
+    m_count, n = instance.n_managers, instance.n_customers
+    band_low, band_high = kind_bands(instance.scenario, n, m_count)
+
+    def forced(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+        return np.maximum(np.maximum(m_count * low - n, n - m_count * high), 0)
+
+    own = forced(instance.low, instance.high)
+    return np.maximum(own - forced(band_low, band_high)[:, None], 0)
 
 
 MAX_CORE_TRIES = 60  # solves spent making the explanation's set of rules minimal
@@ -282,13 +303,18 @@ def decide_structure(
         dev = model.new_int_var(0, 10 * n_total * m_count + 10, f"span_dev_{k}")
         model.add_abs_equality(dev, m_count * need - n_total * count)
         span_terms.append(dev)
+    personal = _personal_span_cost(instance)
+    span_cost = sum(span_terms) + cp_model.LinearExpr.weighted_sum(
+        list(choose.values()), [int(personal[k, m]) for (m, k) in choose]
+    )
     prior = _prior_kind_weight(instance)
     keep = sum(int(prior[k, m]) * v for (m, k), v in choose.items())
     big = int(prior.sum()) + 1
-    if continuity_first:
-        model.maximize(keep * (10 * n_total * m_count + 10) * 3 - sum(span_terms))
+    if continuity_first:  # one unit kept outweighs any span cost
+        most_span = 3 * (10 * n_total * m_count + 10) + int(personal.max(axis=0).sum())
+        model.maximize(keep * (most_span + 1) - span_cost)
     else:
-        model.minimize(sum(span_terms) * big - keep)
+        model.minimize(span_cost * big - keep)
     for kinds in exclude or []:  # a choice already shown to admit no plan
         same = [choose[m, int(k)] for m, k in enumerate(kinds) if (m, int(k)) in choose]
         model.add(sum(same) <= len(same) - 1)

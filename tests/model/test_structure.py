@@ -1,0 +1,35 @@
+"""Who holds the premium portfolios: the choice made before the models run must weigh what
+a manager's own bounds force on the span, not only last year's holdings."""
+
+from __future__ import annotations
+
+from plan.builders import make_scenario
+from portfolio_opt.model.instance import PREMIUM, build_instance
+from portfolio_opt.model.structure import Structure, decide_structure
+from portfolio_opt.plan.checker import customer_targets
+
+
+def test_a_manager_whose_own_minimum_suits_the_premium_band_holds_it() -> None:
+    """Standard portfolios hold 4 customers each; M1 must hold at least 6, as many as the
+    premium portfolio holds. Last year M2 held the premium customers, but the span is the
+    leading goal: M1 takes the premium portfolio, which leaves the standard ones even."""
+    customers = [
+        {"customer_id": f"P{i}", "customer_class": "premium", "prior_manager_id": "M2"}
+        for i in range(6)
+    ] + [{"customer_id": f"S{i}", "customer_class": "key"} for i in range(12)]
+    managers = [
+        {"manager_id": "M1", "grade": "A", "min_customers": 6},
+        {"manager_id": "M2", "grade": "A"},
+        {"manager_id": "M3", "grade": "B"},
+        {"manager_id": "M4", "grade": "B"},
+    ]
+    scenario = make_scenario(
+        customers,
+        managers,
+        policy={"span": {"tolerance": 3, "premium": {"min": 5, "max": 7}}},
+    )
+    instance = build_instance(scenario, customer_targets(scenario))
+    structure = decide_structure(instance)
+    assert isinstance(structure, Structure)
+    holder = instance.manager_ids[int(structure.managers_of(PREMIUM)[0])]
+    assert holder == "M1"
