@@ -24,11 +24,11 @@ NOT_ALLOWED = 1e18
 FOLLOW_THE_MANAGER = ("continuity", "affinity")
 
 
-def _holdings(instance: Instance, assign: np.ndarray) -> np.ndarray:
-    """(holders, blocks) 0/1: which blocks each manager's portfolio holds."""
-    held = np.zeros((instance.n_managers, instance.n_blocks))
-    held[assign, np.arange(instance.n_blocks)] = 1.0
-    return held
+def _per_holder(instance: Instance, assign: np.ndarray, per_block: np.ndarray) -> np.ndarray:
+    """(holders, managers): a (blocks, managers) cost summed over each holder's blocks."""
+    total = np.zeros((instance.n_managers, per_block.shape[1]))
+    np.add.at(total, assign, per_block)
+    return total
 
 
 def _kept_weight(instance: Instance, assign: np.ndarray) -> np.ndarray:
@@ -57,7 +57,7 @@ def _allowed(instance: Instance, structure: Structure, assign: np.ndarray) -> np
         for m in instance.forbidden[b]:
             allowed[assign[b], m] = False
     if instance.workload is not None and instance.capacity is not None:
-        load = _holdings(instance, assign) @ instance.workload
+        load = _per_holder(instance, assign, instance.workload)
         allowed &= (instance.capacity[None, :] < 0) | (load <= instance.capacity[None, :])
     return allowed
 
@@ -68,7 +68,7 @@ def _goal_costs(instance: Instance, assign: np.ndarray, goal: str) -> np.ndarray
     if goal == "continuity":
         return -_kept_weight(instance, assign)
     assert instance.affinity_cost is not None
-    return _holdings(instance, assign) @ instance.affinity_cost
+    return _per_holder(instance, assign, instance.affinity_cost)
 
 
 def _hand_over_costs(instance: Instance, spec: GoalSpec, assign: np.ndarray) -> np.ndarray | None:
