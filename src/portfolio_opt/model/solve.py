@@ -264,19 +264,21 @@ def _attempt(
     """Construct, polish and search with the given kinds; None when the exact model proves
     that these kinds admit no plan."""
     timings: dict[str, float] = {"structure": time.monotonic() - started}
+    # The shares of the time below count from this attempt's start (a second attempt, for
+    # other holders, has what the first left).
+    begun = time.monotonic()
+    span_s = params.time_limit_s - (begun - started)
     announce(progress, "building a first plan")
     means = portfolio_means(instance, structure)
     assign = construct(instance, structure, means, spec)
     state = PlanState(instance, structure, means, spec, assign)
-    repair_deadline = math.inf if params.deterministic else started + params.time_limit_s * 0.2
+    repair_deadline = math.inf if params.deterministic else begun + span_s * 0.2
     repair_bands(state, repair_deadline)
     if "span" in spec.order:
         spread_evenly(state, repair_deadline, stop)
     # Up to two fifths of the time after the first plan: the balanced plan is the reference
     # (and the fallback) of everything that follows, even where building it took long.
-    polish_deadline = max(
-        started + params.time_limit_s * 0.3, time.monotonic() + params.time_limit_s * 0.4
-    )
+    polish_deadline = min(max(begun + span_s * 0.3, time.monotonic() + span_s * 0.4), deadline)
     if spec.order and spec.order[0] == "continuity" and not _exact(instance, structure):
         announce(progress, "keeping last year's relationships")
         budget = params.time_limit_s * CONTINUITY_SHARE
@@ -293,7 +295,7 @@ def _attempt(
             stop,
         )
         state = PlanState(instance, structure, means, spec, kept)
-        polish_deadline = time.monotonic() + params.time_limit_s * 0.1  # repairs what is missed
+        polish_deadline = min(time.monotonic() + span_s * 0.1, deadline)  # repairs what is missed
     if "balance" in spec.order:
         polish_balance(
             state,
@@ -304,7 +306,7 @@ def _attempt(
     # Where balance ranks above chain, a chain-led plan is built instead (see chain_led).
     chains_lead = bool(len(instance.edge_u)) and chain_led_spec(spec) is not None
     if "chain" in spec.order and len(instance.edge_u) and not chains_lead:
-        chain_deadline = math.inf if params.deterministic else started + params.time_limit_s * 0.5
+        chain_deadline = math.inf if params.deterministic else begun + span_s * 0.5
         polish_chain(state, chain_deadline, stop=stop)
     assign = state.assign
     bounds: dict[str, float] = {k: float(v) for k, v in goal_bounds(instance).items()}
@@ -313,7 +315,9 @@ def _attempt(
     budget_s = params.time_limit_s  # for the search (deterministic time when deterministic)
     if spec.order and spec.order[0] == "affinity":
         announce(progress, "pricing pairs with the LP relaxation")
-        relaxed = lp_start(instance, structure, params.time_limit_s * 0.2)
+        relaxed = lp_start(
+            instance, structure, (params.time_limit_s if params.deterministic else span_s) * 0.2
+        )
         if relaxed is not None:
             bounds["affinity"] = max(bounds["affinity"], float(np.ceil(relaxed.bound - 1e-6)))
             guide = relaxed.share
