@@ -58,7 +58,6 @@ CASES = [
     # every manager has available = false
     ("NoManagerAvailable", "managers.csv", None, None, "no manager is available"),
     # customers naming managers
-    ("UnknownPriorManager", "customers.csv", 3, "prior_manager_id", "unknown manager 'M9'"),
     ("UnknownPinnedManager", "customers.csv", 4, "pinned_manager_id", "unknown manager 'M9'"),
     # optional tables naming customers and managers
     ("RelationUnknownCustomer", "relations.csv", 3, "b", "unknown customer 'C9'"),
@@ -110,7 +109,6 @@ MANY_PROBLEMS = {
     ("customers.csv", 3, "customer_class", "unknown customer class 'vip'"),
     ("customers.csv", 3, "interest_income", "'abc' is not a number"),
     ("customers.csv", 4, "customer_id", "duplicate customer_id 'C2' (first at row 3)"),
-    ("customers.csv", 4, "prior_manager_id", "unknown manager 'M9'"),
     ("customers.csv", 5, "customer_id", "the value is empty"),
     ("customers.csv", 6, "customer_class", "the value is empty"),
     ("customers.csv", 6, "pinned_manager_id", "unknown manager 'M8'"),
@@ -147,6 +145,7 @@ def test_many_problems_are_all_reported_at_once():
     assert unexpected == []
     warnings = [p for p in problems if not p.is_error]
     assert [(w.file, w.row, w.column) for w in warnings] == [
+        ("customers.csv", 4, "prior_manager_id"),  # a leaver deleted from managers, or a typo
         ("customers.csv", 5, "pinned_manager_id"),  # a rule collision: solve explains it
         ("customers.csv", 4, "interest_income"),
     ]
@@ -158,6 +157,8 @@ WARNING_CASES = [
     ("IncomeTypo", "customers.csv", 4, "interest_income", "over 1000 times the column's median"),
     # two hard rules collide (pins, unavailable managers hold none): solve explains it, exit 3
     ("PinnedToUnavailableManager", "customers.csv", 4, "pinned_manager_id", "'M3', who is not"),
+    # last year's manager left and was deleted from managers (or a typo): the customer moves
+    ("PriorManagerNotInManagers", "customers.csv", 3, "prior_manager_id", "prior manager 'M9'"),
     # a misspelled industry would silently apply to nobody
     ("AffinityIndustryUnknown", "affinity.csv", 3, "industry", "no customer is in industry"),
 ]

@@ -40,10 +40,17 @@ def grades_known(managers: pd.DataFrame, policy: Policy, label: str) -> list[Pro
 def manager_references_known(
     customers: pd.DataFrame, managers: pd.DataFrame, label: str
 ) -> list[Problem]:
-    """prior_manager_id and pinned_manager_id must name managers in the managers table."""
+    """pinned_manager_id must name a manager in the managers table. An unknown
+    prior_manager_id is only a warning: planners often delete the rows of managers who left,
+    and such a manager's customers simply move."""
     known = set(managers["manager_id"])
-    hint = "add the manager to managers (available = false if they left) or clear the cell"
-    return unknown_values(customers, "prior_manager_id", known, label, "manager", hint) + (
+    hint = (
+        "taken as a manager who has left: these customers move; if it is a typo, fix it, "
+        "else add the manager to managers with available = false"
+    )
+    return unknown_values(
+        customers, "prior_manager_id", known, label, "prior manager", hint, Severity.WARNING
+    ) + (
         unknown_values(
             customers,
             "pinned_manager_id",
