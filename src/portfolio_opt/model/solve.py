@@ -303,6 +303,23 @@ def _attempt(
             np.random.default_rng(params.seed),
             stop,
         )
+    if means.tight is not None and spec.order and spec.order[0] not in ("balance", "continuity"):
+        balanced = _balanced_start(
+            instance,
+            structure,
+            means,
+            spec,
+            math.inf if params.deterministic else polish_deadline,
+            np.random.default_rng(params.seed),
+            stop,
+        )
+        state = PlanState(
+            instance,
+            structure,
+            means,
+            spec,
+            better_of(instance, structure, means, spec, state.assign, balanced),
+        )
     # Where balance ranks above chain, a chain-led plan is built instead (see chain_led).
     chains_lead = bool(len(instance.edge_u)) and chain_led_spec(spec) is not None
     if "chain" in spec.order and len(instance.edge_u) and not chains_lead:
@@ -481,6 +498,28 @@ def _attempt(
         else:
             assign = search(assign, budget_s)
     return means, assign, bounds, proven, iterations, method, timings
+
+
+def _balanced_start(
+    instance: Instance,
+    structure: Structure,
+    means: Means,
+    spec: GoalSpec,
+    until: float,
+    rng: np.random.Generator,
+    stop: Callable[[], bool] | None,
+) -> np.ndarray:
+    """A first plan built and polished for balance first. Under a hard balance bound a plan
+    built for the leading goals (chains packed whole, say) can leave a manager holding several
+    large groups, which no move or swap between two managers mends; this one keeps the bound
+    from the start, and where the leading goal is span, often spreads customers more evenly."""
+    lead = GoalSpec(("balance", *(g for g in spec.order if g != "balance")), spec.weights)
+    state = PlanState(instance, structure, means, spec, construct(instance, structure, means, lead))
+    repair_bands(state, until)
+    if "span" in spec.order:
+        spread_evenly(state, until, stop)
+    polish_balance(state, until, rng, stop)
+    return state.assign
 
 
 def _finish(
