@@ -362,6 +362,52 @@ CASES = [
         ),
         id="a_kinds_workload_beyond_its_managers_capacity",
     ),
+    pytest.param(
+        # Each of 3 managers must hold exactly 4; groups of 3, 3, 2, 2, 2 cannot make three 4s.
+        Collision(
+            [
+                *standard_customers(3, group_id="G1"),
+                *standard_customers(3, start=3, group_id="G2"),
+                *standard_customers(2, start=6, group_id="G3"),
+                *standard_customers(2, start=8, group_id="G4"),
+                *standard_customers(2, start=10, group_id="G5"),
+            ],
+            [manager("M1"), manager("M2"), manager("M3")],
+            [
+                "the span bands: 3 standard portfolio(s) of 4..4 customers",
+                "each group stays whole with one manager: groups of 3 (C00, C01, C02), 3",
+            ],
+            policy={"span": {"tolerance": 0}},
+            absent=["another choice may still work"],
+        ),
+        id="groups_that_no_split_of_the_exact_span_holds",
+    ),
+    pytest.param(
+        # All six have been with M1 for 9 years: M2 would have to take six, the band says three.
+        Collision(
+            standard_customers(6, prior_manager_id="M1", tenure_years=9),
+            [manager("M1"), manager("M2")],
+            [
+                "the span bands: 2 standard portfolio(s) of 3..3 customers",
+                "rotation: customers with their manager 8 years or more must move: C00 (with M1)",
+            ],
+            policy={"span": {"tolerance": 0}, "rotation": {"max_tenure_years": 8}},
+        ),
+        id="rotation_against_an_exact_span",
+    ),
+    pytest.param(
+        # Targets 300, 300, 300, 100 over two portfolios: 600 / 400 at best, the bound is 5%.
+        Collision(
+            [
+                *standard_customers(3, interest_income=30_000),
+                *standard_customers(1, start=3, interest_income=10_000),
+            ],
+            [manager("M1"), manager("M2")],
+            ["on its own, [balance] max_deviation = 0.05"],
+            policy={"span": {"tolerance": 2}, "balance": {"max_deviation": 0.05}},
+        ),
+        id="a_balance_bound_no_split_of_the_targets_meets",
+    ),
 ]
 
 

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from plan.builders import make_scenario, plan
 from portfolio_opt.model.result import SolveStatus
+from portfolio_opt.model.solve import rule_collisions
 from portfolio_opt.plan import check_plan
 from portfolio_opt.plan.checker import customer_targets
 from portfolio_opt.scenario.data import Scenario
@@ -185,6 +186,7 @@ def test_a_branch_with_a_valid_plan_gets_a_valid_plan(branch: Branch) -> None:
     scenario = branch.scenario()
     assert branch.holdings is not None
     assert check_plan(scenario, plan(branch.holdings)) == []  # the drawn plan proves feasibility
+    assert rule_collisions(scenario, time_limit_s=2.0) == []  # validate never refuses it
 
     result = solve_fast(scenario)
 

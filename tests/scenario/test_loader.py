@@ -156,7 +156,7 @@ def test_invalid_scenario_raises_with_every_problem():
     with pytest.raises(ScenarioError) as raised:
         load_scenario(DATA / "many_problems")
     errors = [p for p in raised.value.problems if p.is_error]
-    assert len(errors) == 20  # and a pin to an unavailable manager, a warning
+    assert len(errors) == 19  # and warnings: a pin to an unavailable manager, a prior manager
     assert "customers.csv, row 4, column customer_id: duplicate customer_id 'C2'" in str(
         raised.value
     )

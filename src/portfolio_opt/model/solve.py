@@ -31,6 +31,7 @@ from portfolio_opt.model.goals import (
     portfolio_means,
 )
 from portfolio_opt.model.handover import hand_over
+from portfolio_opt.model.infeasible import colliding_rules
 from portfolio_opt.model.instance import KIND_NAMES, Instance, build_instance
 from portfolio_opt.model.lns import LargeNeighbourhoodSearch, SearchBudget
 from portfolio_opt.model.lp_start import Relaxed, lp_start
@@ -150,6 +151,7 @@ def solve_instance(
     spec = goal_spec(instance)
     continuity_first = bool(spec.order) and spec.order[0] == "continuity"
     tried: list[np.ndarray] = []  # kinds per manager already shown to admit no plan
+    last: Structure | None = None
     while True:
         announce(progress, "deciding the portfolio kinds")
         structure = decide_structure(
@@ -160,19 +162,22 @@ def solve_instance(
             deterministic=params.deterministic,
         )
         if not isinstance(structure, Structure):
-            if tried:  # the kinds were a heuristic choice: no proof that the rules collide
-                return Result(
-                    SolveStatus.NO_PLAN,
-                    explanation=_band_explanation(instance, None),
-                    runtime=time.monotonic() - started,
-                )
+            # With kinds already ruled out, every other choice fitting the bands is gone too.
+            explanation = _proven_no_plan(instance, last) if tried else structure
             return Result(
-                SolveStatus.INFEASIBLE, explanation=structure, runtime=time.monotonic() - started
+                SolveStatus.INFEASIBLE, explanation=explanation, runtime=time.monotonic() - started
             )
         attempt = _attempt(instance, structure, spec, params, started, deadline, progress, stop)
         if attempt is not None:
             break
         tried.append(structure.kind)
+        last = structure
+        if structure_is_forced(instance):  # the exact model's proof holds for every plan
+            return Result(
+                SolveStatus.INFEASIBLE,
+                explanation=_proven_no_plan(instance, structure),
+                runtime=time.monotonic() - started,
+            )
         if len(tried) >= MAX_STRUCTURES or time.monotonic() > deadline:
             return Result(
                 SolveStatus.NO_PLAN,
@@ -591,7 +596,25 @@ def _progress_payload(
     }
 
 
-def _band_explanation(instance: Instance, structure: Structure | None) -> list[str]:
+def _proven_no_plan(instance: Instance, structure: Structure | None) -> list[str]:
+    """Why no plan exists (the exact model proved it): the colliding rules with their numbers
+    where the explaining model finds them, else the rules in play."""
+    rules = None
+    if structure is not None:
+        rules = colliding_rules(instance, structure, portfolio_means(instance, structure))
+    if rules is None:
+        rules = _band_explanation(instance, structure, proven=True)
+    if not structure_is_forced(instance):
+        rules.append(
+            "Every choice of which managers hold premium and separate-ledger portfolios was "
+            "tried; the rules above are for the last one."
+        )
+    return rules
+
+
+def _band_explanation(
+    instance: Instance, structure: Structure | None, proven: bool = False
+) -> list[str]:
     counts = (
         []
         if structure is None
@@ -615,13 +638,18 @@ def _band_explanation(instance: Instance, structure: Structure | None) -> list[s
         rules.append("pins")
     if instance.capacity is not None:
         rules.append("workload capacity")
-    return [
-        (f"With {kinds} portfolios, no" if kinds else "No")
-        + f" plan met {', '.join(rules)} together. "
-        "The portfolio kinds were chosen first, so another choice may still work: widen [span] "
-        "tolerance or a type's band, or designate which managers hold premium and "
-        "separate-ledger portfolios."
-    ]
+    text = (f"With {kinds} portfolios, no" if kinds else "No") + (
+        f" plan can keep all of: {', '.join(rules)}."
+        if proven
+        else f" plan was found keeping all of: {', '.join(rules)}."
+    )
+    if not proven and not structure_is_forced(instance):
+        text += (
+            " The portfolio kinds were chosen first, so another choice may still work: widen "
+            "[span] tolerance or a type's band, or designate which managers hold premium and "
+            "separate-ledger portfolios."
+        )
+    return [text]
 
 
 def solve(
@@ -658,4 +686,9 @@ def rule_collisions(scenario: Scenario, time_limit_s: float = 5.0) -> list[str]:
         return collisions
     continuity_first = scenario.policy.objective.goals()[:1] == ["continuity"]
     structure = decide_structure(instance, time_limit_s, continuity_first, deterministic=True)
-    return [] if isinstance(structure, Structure) else structure
+    if not isinstance(structure, Structure):
+        return structure
+    if structure_is_forced(instance):  # then what the small model proves holds for all plans
+        rules = colliding_rules(instance, structure, portfolio_means(instance, structure))
+        return rules or []
+    return []

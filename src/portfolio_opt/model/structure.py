@@ -67,7 +67,7 @@ MAX_CORE_TRIES = 60  # solves spent making the explanation's set of rules minima
 CORE_TRY_S = 1.0
 
 
-def _smallest_core(
+def smallest_core(
     model: cp_model.CpModel,
     solver: cp_model.CpSolver,
     literal_of: dict[int, cp_model.IntVar],
@@ -333,7 +333,7 @@ def decide_structure(
                 kind[m] = k
         return Structure(kind)
     if status == cp_model.INFEASIBLE:
-        core = _smallest_core(
+        core = smallest_core(
             model,
             solver,
             {lit.index: lit for lit in assumptions.values()},

@@ -1,0 +1,262 @@
+"""Which hard rules collide, once no plan can exist: the smallest set of rule families (span
+bands, groups kept whole, the balance bound, rotation, pins, capacity), each with its numbers.
+
+A model over customers (not groups), so that keeping groups whole is a rule it can drop like
+the others. Every bound is written a little looser than the plan checker's, so the model never
+calls a branch infeasible that has a plan: it only says which rules together leave none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from portfolio_opt.model.goals import Means
+from portfolio_opt.model.instance import KIND_NAMES, STANDARD, Instance
+from portfolio_opt.model.structure import Structure, smallest_core
+from portfolio_opt.problems import listed
+
+EXPLAIN_LIMIT_S = 5.0
+LARGEST_MODEL = 20_000  # customer x manager pairs: beyond, no explanation is attempted
+CENTS = 100
+
+
+class _Model:
+    """The customer-level feasibility model, one assumption literal per rule family."""
+
+    def __init__(self, instance: Instance, structure: Structure, means: Means) -> None:
+        self.inst, self.structure, self.means = instance, structure, means
+        self.model = cp_model.CpModel()
+        self.rules: dict[str, cp_model.IntVar] = {}
+        self.x: dict[tuple[int, int], cp_model.IntVar] = {}
+        self.held: list[list[tuple[int, cp_model.IntVar]]] = [[] for _ in structure.kind]
+        block_kind = instance.kind[instance.customer_block]
+        for c in range(instance.n_customers):
+            for m in np.flatnonzero(structure.kind == block_kind[c]):
+                self.x[c, int(m)] = self.model.new_bool_var(f"x_{c}_{m}")
+                self.held[int(m)].append((c, self.x[c, int(m)]))
+            self.model.add_exactly_one(self.x[c, int(m)] for m in self.managers(c))
+
+    def managers(self, c: int) -> np.ndarray:
+        kind = self.inst.kind[self.inst.customer_block[c]]
+        return np.flatnonzero(self.structure.kind == kind)
+
+    def rule(self, name: str) -> cp_model.IntVar:
+        self.rules[name] = self.model.new_bool_var(name)
+        return self.rules[name]
+
+    def at(self, m: int) -> list[tuple[int, cp_model.IntVar]]:
+        return self.held[m]
+
+
+def _span_bands(model: _Model) -> None:
+    inst, kinds = model.inst, model.structure.kind
+    literal = model.rule("span")
+    for m in range(inst.n_managers):
+        held = sum(v for _, v in model.at(m))
+        model.model.add(held >= int(inst.low[kinds[m], m])).only_enforce_if(literal)
+        model.model.add(held <= int(inst.high[kinds[m], m])).only_enforce_if(literal)
+
+
+def _groups_whole(model: _Model) -> None:
+    inst = model.inst
+    if not (inst.size > 1).any():
+        return
+    literal = model.rule("groups")
+    for members in inst.members:
+        first = int(members[0])
+        for other in members[1:]:
+            for m in model.managers(first):
+                model.model.add(
+                    model.x[first, int(m)] == model.x[int(other), int(m)]
+                ).only_enforce_if(literal)
+
+
+def _balance_bound(model: _Model) -> None:
+    """Standard portfolios' targets within the policy's bound of their mean, where every
+    standard manager holds customers (else the mean depends on how many do)."""
+    inst, means = model.inst, model.means
+    bound = inst.scenario.policy.balance.max_deviation
+    standard = model.structure.managers_of(STANDARD)
+    if bound is None or not len(standard) or not np.isfinite(means.hard_low[standard]).all():
+        return
+    cents = np.round(inst.customer_value * CENTS).astype(np.int64)
+    std = inst.kind[inst.customer_block] == STANDARD
+    mean = cents[std].sum() / len(standard)
+    slack = int(std.sum()) + 1  # every customer's rounding, and then some
+    low = int(np.floor(mean - abs(mean) * bound)) - slack
+    high = int(np.ceil(mean + abs(mean) * bound)) + slack
+    literal = model.rule("balance")
+    for m in standard:
+        total = sum(int(cents[c]) * v for c, v in model.at(int(m)))
+        model.model.add(total >= low).only_enforce_if(literal)
+        model.model.add(total <= high).only_enforce_if(literal)
+
+
+def _rotation(model: _Model) -> None:
+    inst = model.inst
+    due = [c for c in range(inst.n_customers) if _rotation_due(inst, c)]
+    if not due:
+        return
+    literal = model.rule("rotation")
+    for c in due:
+        if (c, int(inst.prior_manager[c])) in model.x:
+            model.model.add(model.x[c, int(inst.prior_manager[c])] == 0).only_enforce_if(literal)
+
+
+def _rotation_due(inst: Instance, c: int) -> bool:
+    """Whether customer ``c`` has been with its (available) manager as long as rotation allows."""
+    limit = inst.scenario.policy.rotation.max_tenure_years
+    tenure = inst.scenario.customers["tenure_years"].iloc[c]
+    return limit is not None and inst.prior_manager[c] >= 0 and tenure == tenure and tenure >= limit
+
+
+def _pins(model: _Model) -> None:
+    inst = model.inst
+    pinned = inst.scenario.customers["pinned_manager_id"].to_numpy(dtype=object)
+    if not any(pinned):
+        return
+    literal = model.rule("pins")
+    for c, pin in enumerate(pinned):
+        if not pin:
+            continue
+        m = inst.manager_index.get(pin, -1)
+        if (c, m) in model.x:
+            model.model.add(model.x[c, m] == 1).only_enforce_if(literal)
+        else:
+            model.model.add_bool_or([literal.Not()])
+
+
+def _capacity(model: _Model) -> None:
+    inst = model.inst
+    if inst.workload is None or inst.capacity is None or not (inst.capacity >= 0).any():
+        return
+    literal = model.rule("capacity")
+    first = {int(members[0]): b for b, members in enumerate(inst.members)}
+    for m in np.flatnonzero(inst.capacity >= 0):
+        # A group's workload rides on its first member (exact while groups are whole).
+        load = sum(int(inst.workload[first[c], m]) * v for c, v in model.at(int(m)) if c in first)
+        model.model.add(load <= int(inst.capacity[m])).only_enforce_if(literal)
+
+
+RULES: tuple[Callable[[_Model], None], ...] = (
+    _span_bands,
+    _groups_whole,
+    _balance_bound,
+    _rotation,
+    _pins,
+    _capacity,
+)
+
+
+def colliding_rules(
+    instance: Instance, structure: Structure, means: Means, time_limit_s: float = EXPLAIN_LIMIT_S
+) -> list[str] | None:
+    """The smallest set of rule families that together leave no plan with these portfolio
+    kinds, in words with their numbers; None when the model is too large or finds a plan (or
+    no proof in time)."""
+    if instance.n_customers * instance.n_managers > LARGEST_MODEL or (instance.kind < 0).any():
+        return None
+    model = _Model(instance, structure, means)
+    for add in RULES:
+        add(model)
+    if not model.rules:
+        return None
+    model.model.add_assumptions(list(model.rules.values()))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = time_limit_s
+    solver.parameters.num_workers = 1
+    solver.parameters.catch_sigint_signal = False
+    if solver.solve(model.model) != cp_model.INFEASIBLE:
+        return None
+    literal_of = {v.index: v for v in model.rules.values()}
+    core = smallest_core(
+        model.model, solver, literal_of, set(solver.sufficient_assumptions_for_infeasibility())
+    )
+    names = [name for name, v in model.rules.items() if v.index in core]
+    if not names:
+        return None
+    facts = [FACTS[name](instance, structure) for name in names]
+    if len(facts) == 1:
+        facts[0] = f"on its own, {facts[0]}"
+    return facts
+
+
+def _span_fact(inst: Instance, structure: Structure) -> str:
+    n, m = inst.n_customers, inst.n_managers
+    tolerance = inst.scenario.policy.span.tolerance
+    parts = []
+    for k in range(3):
+        managers = structure.managers_of(k)
+        if len(managers):
+            low, high = inst.low[k, managers], inst.high[k, managers]
+            parts.append(
+                f"{len(managers)} {KIND_NAMES[k]} portfolio(s) of {int(low.min())}.."
+                f"{int(high.max())} customers"
+            )
+    return (
+        f"the span bands: {'; '.join(parts)} ({n} customers over {m} managers, "
+        f"tolerance {tolerance}, and any personal bounds)"
+    )
+
+
+def _groups_fact(inst: Instance, structure: Structure) -> str:
+    ids = inst.customer_ids
+    groups = sorted(
+        (members for members in inst.members if len(members) > 1), key=lambda g: -len(g)
+    )
+    shown = [
+        f"{len(g)} ({', '.join(ids[int(c)] for c in g[:3])}{', ...' if len(g) > 3 else ''})"
+        for g in groups
+    ]
+    return f"each group stays whole with one manager: groups of {listed(shown)} customers"
+
+
+def _balance_fact(inst: Instance, structure: Structure) -> str:
+    bound = inst.scenario.policy.balance.max_deviation
+    std = inst.kind[inst.customer_block] == STANDARD
+    values = inst.customer_value[std]
+    mean = values.sum() / max(len(structure.managers_of(STANDARD)), 1)
+    largest = np.sort(values)[::-1][:3]
+    return (
+        f"[balance] max_deviation = {bound}: each standard portfolio's target within "
+        f"{bound:.1%} of the mean, {mean:,.2f}; the largest customer targets are "
+        f"{', '.join(f'{v:,.2f}' for v in largest)}"
+    )
+
+
+def _rotation_fact(inst: Instance, structure: Structure) -> str:
+    limit = inst.scenario.policy.rotation.max_tenure_years
+    due = [
+        f"{inst.customer_ids[c]} (with {inst.manager_ids[int(inst.prior_manager[c])]})"
+        for c in range(inst.n_customers)
+        if _rotation_due(inst, c)
+    ]
+    return f"rotation: customers with their manager {limit} years or more must move: {listed(due)}"
+
+
+def _pins_fact(inst: Instance, structure: Structure) -> str:
+    customers = inst.scenario.customers
+    pinned = customers[customers["pinned_manager_id"] != ""]
+    shown = [f"{r.customer_id} to {r.pinned_manager_id}" for r in pinned.itertuples()]
+    return f"pins: {listed(shown)}"
+
+
+def _capacity_fact(inst: Instance, structure: Structure) -> str:
+    assert inst.capacity is not None
+    shown = [
+        f"{inst.manager_ids[m]} {int(inst.capacity[m])}" for m in np.flatnonzero(inst.capacity >= 0)
+    ]
+    return f"workload within capacity: {listed(shown)}"
+
+
+FACTS: dict[str, Callable[[Instance, Structure], str]] = {
+    "span": _span_fact,
+    "groups": _groups_fact,
+    "balance": _balance_fact,
+    "rotation": _rotation_fact,
+    "pins": _pins_fact,
+    "capacity": _capacity_fact,
+}
