@@ -242,3 +242,24 @@ def test_formulas_without_a_saved_result_are_errors_not_zeros(tmp_path):
         (4, "interest_income", "the formula =1+1 has no saved res"),
     ]
     assert "save it" in problems[0].hint
+
+
+def test_a_thousands_comma_in_the_first_data_row_is_an_error_not_a_shift(demo):
+    """One field too many in row 2 made pandas take customer_id as the index: every cell moved
+    one column left and the errors blamed the wrong cells."""
+    lines = _customers_text(demo).splitlines()
+    fields = lines[1].split(",")
+    lines[1] = ",".join([*fields[:6], "1", "234", *fields[7:]])  # interest_income 1,234
+    (demo / "customers.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    errors = _errors(demo)
+    assert [(file, row, message[:9]) for file, row, _, message in errors] == [
+        ("customers.csv", 2, f"{len(fields) + 1} fields")
+    ]
+
+
+def test_a_separator_ending_every_row_is_harmless(demo):
+    text = "\n".join(line + "," for line in _customers_text(demo).splitlines()[1:])
+    header = _customers_text(demo).splitlines()[0]
+    (demo / "customers.csv").write_text(f"{header}\n{text}\n", encoding="utf-8")
+    scenario = load_scenario(demo)
+    assert scenario.customers["customer_id"].iloc[0] == "C0001"

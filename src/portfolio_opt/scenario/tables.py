@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -141,6 +142,28 @@ def _csv_header_pushed_down(text: str, required: Sequence[str], label: str) -> P
     return None
 
 
+def _overlong_rows(text: str, delimiter: str, label: str) -> list[Problem]:
+    """Rows with more non-empty fields than the header has columns: a comma inside a number
+    (1,234) or a stray separator, which would shift the cells into the wrong columns. Empty
+    trailing fields (a separator at the end of each row) are harmless."""
+    rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = next(rows, [])
+    problems = []
+    for number, fields in enumerate(rows, start=2):
+        extra = fields[len(header) :]
+        if any(f.strip() for f in extra):
+            problems.append(
+                Problem(
+                    label,
+                    f"{len(fields)} fields, but the header has {len(header)} columns",
+                    "a number written with a thousands comma (write 1234, or quote it: "
+                    '"1,234") or a stray separator; remove it',
+                    row=number,
+                )
+            )
+    return problems[:20]
+
+
 def _read_csv(
     path: Path, label: str, required: Sequence[str] = ()
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
@@ -152,14 +175,22 @@ def _read_csv(
     if (pushed := _csv_header_pushed_down(text, required, label)) is not None:
         return None, [pushed]
     delimiter = sniff_delimiter(text)
+    if overlong := _overlong_rows(text, delimiter, label):
+        return None, overlong
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=False,
-        )
+        with warnings.catch_warnings():  # the empty trailing fields it drops
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=delimiter,
+                dtype=str,
+                keep_default_na=False,
+                skip_blank_lines=False,
+                # Without this, one extra field on the first data row makes pandas take the first
+                # column as the index, shifting every column by one without a word. Rows with
+                # extra fields that hold anything are refused before (_overlong_rows).
+                index_col=False,
+            )
     except (pd.errors.ParserError, csv.Error) as exc:
         detail = " ".join(str(exc).split())
         line = re.search(r"line (\d+)", detail)
