@@ -110,7 +110,7 @@ def test_unknown_columns_are_kept_untouched(minimal):
     lines[1:] = [f"{line},0012,=SUM(A1)" for line in lines[1:]]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     customers = load_scenario(minimal).customers
-    assert customers["branch code"].tolist() == ["0012"] * 3
+    assert customers["Branch Code"].tolist() == ["0012"] * 3  # its own name, trimmed
     assert customers["備註"].tolist() == ["=SUM(A1)"] * 3
 
 

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 FORMULA_STARTS = ("=", "+", "-", "@")
+# A signed number a spreadsheet reads as a number, not a formula: left as it is.
+PLAIN_NUMBER = re.compile(r"[+-]?\d[\d,]*(\.\d*)?([eE][+-]?\d+)?%?")
+
+
+def _risky(text: str) -> bool:
+    return text.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(text)
 
 
 def escape_formula(value: object) -> object:
-    """Prefix a quote to text starting with =, +, -, @ (numbers are left alone), and to text
-    that starts with a quote before one of those, so that reading it back gives it unchanged."""
-    if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    """Prefix a quote to text starting with =, +, -, @ (numbers, and text such as -5, are left
+    alone), and to text that starts with a quote before one of those, so that reading it back
+    gives it unchanged."""
+    if not isinstance(value, str):
+        return value
+    quoted = value.startswith("'") and value.lstrip("'").startswith(FORMULA_STARTS)
+    return "'" + value if quoted or _risky(value) else value
 
 
 def unescape_formula(value: str) -> str:

@@ -50,7 +50,8 @@ def _read_tables(
         file, _ = split_table_spec(spec)
         labels[table] = Path(file).name
         required = [c.name for c in SCHEMAS[table] if c.required]
-        raw, found = read_table(root, spec, labels[table], required)
+        known = {c.name for c in SCHEMAS[table]}
+        raw, found = read_table(root, spec, labels[table], required, known)
         problems += found
         if raw is None:
             continue

@@ -7,7 +7,7 @@ import datetime as dt
 import io
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -69,9 +69,14 @@ def column_name(cell: object) -> str:
     return str(cell).strip().lower()
 
 
-def normalise_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """Column names trimmed and lower-cased, as the spec matches them."""
-    frame.columns = [column_name(c) for c in frame.columns]
+def normalise_columns(frame: pd.DataFrame, known: Collection[str] | None = None) -> pd.DataFrame:
+    """Column names trimmed and lower-cased, as the spec matches them; with ``known``, only
+    those that then match one of them: the planner's own columns keep their names."""
+    names = [column_name(c) for c in frame.columns]
+    frame.columns = [
+        name if known is None or name in known else str(original).strip()
+        for name, original in zip(names, frame.columns, strict=True)
+    ]
     return frame
 
 
@@ -146,8 +151,11 @@ def _overlong_rows(text: str, delimiter: str, label: str) -> list[Problem]:
     """Rows with more non-empty fields than the header has columns: a comma inside a number
     (1,234) or a stray separator, which would shift the cells into the wrong columns. Empty
     trailing fields (a separator at the end of each row) are harmless."""
-    rows = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = next(rows, [])
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error:
+        return []  # the CSV parser below reports what is wrong
+    header, *rows = records or [[]]
     problems = []
     for number, fields in enumerate(rows, start=2):
         extra = fields[len(header) :]
@@ -314,9 +322,14 @@ def _hidden_values(cells: SheetCells, header: list[str], label: str) -> list[Pro
 
 
 def read_table(
-    root: Path, spec: str, label: str | None = None, required: Sequence[str] = ()
+    root: Path,
+    spec: str,
+    label: str | None = None,
+    required: Sequence[str] = (),
+    known: Collection[str] | None = None,
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """Read one table of a scenario as text cells with normalised column names.
+    """Read one table of a scenario as text cells with normalised column names (only the
+    ``known`` ones, where given).
 
     Returns the frame (or None when it cannot be read) and the problems met. ``required``
     column names found in a row below the first one (under a title) make it unreadable.
@@ -341,7 +354,7 @@ def read_table(
         return None, [Problem(label, f"unsupported file type {suffix!r}", "use .csv or .xlsx")]
     if frame is None:
         return None, problems
-    frame = normalise_columns(frame)
+    frame = normalise_columns(frame, known)
     duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
     problems += [
         Problem(label, "the column appears twice", "keep one of them", row=1, column=c)
