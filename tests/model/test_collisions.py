@@ -408,6 +408,26 @@ CASES = [
         ),
         id="a_balance_bound_no_split_of_the_targets_meets",
     ),
+    pytest.param(
+        # A1 is flagged for premium portfolios, which hold only premium customers: none this year.
+        Collision(
+            standard_customers(8),
+            [manager("A1", "A", premium=True), manager("M1"), manager("M2")],
+            ["A1 may hold only premium portfolios", "there are no premium customers"],
+            policy={"span": {"tolerance": 1}},
+        ),
+        id="a_designated_manager_in_a_year_without_its_customers",
+    ),
+    pytest.param(
+        # 9 premium customers, portfolios of 5..8: one holds at most 8, two need at least 10.
+        Collision(
+            [*[premium(f"P{i}") for i in range(9)], *standard_customers(27)],
+            [*(manager(f"A{i}", "A") for i in range(4)), *(manager(f"M{i}") for i in range(4))],
+            ["1 portfolio(s) hold at most 8, 2 need at least 10"],
+            policy={"span": {"tolerance": 2, "premium": {"min": 5, "max": 8}}},
+        ),
+        id="a_premium_count_between_two_portfolio_counts",
+    ),
 ]
 
 

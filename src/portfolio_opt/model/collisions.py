@@ -281,7 +281,7 @@ def kind_counts_fit(instance: Instance) -> list[str]:
                 if need > highs.sum()
                 else f"one portfolio needs at least {low}"
                 if need < low
-                else "no count of portfolios brings their least and most sizes around it"
+                else _count_gap(need, lows, highs)
             )
             personal = _personal_bounds(instance, eligible)
             reasons.append(
@@ -302,6 +302,47 @@ def kind_counts_fit(instance: Instance) -> list[str]:
             f"{n} customers but the {instance.n_managers} available managers hold at most "
             f"{int(highs.sum())} together: add managers or widen the span tolerance."
         )
+    return reasons
+
+
+def _count_gap(need: int, lows: np.ndarray, highs: np.ndarray) -> str:
+    """Where ``need`` falls between two counts of portfolios: k hold too few, k + 1 too many."""
+    most = np.cumsum(np.sort(highs)[::-1])  # k portfolios hold at most most[k - 1]
+    least = np.cumsum(np.sort(lows))  # and need at least least[k - 1]
+    for k in range(1, len(most)):
+        if most[k - 1] < need < least[k]:
+            return (
+                f"{k} portfolio(s) hold at most {int(most[k - 1])}, "
+                f"{k + 1} need at least {int(least[k])}"
+            )
+    return "no count of portfolios brings their least and most sizes around it"
+
+
+def designated_without_customers(instance: Instance) -> list[str]:
+    """Managers who may hold only premium (or separate-ledger) portfolios, in a year without
+    such customers: they would hold nothing, below their band."""
+    reasons = []
+    for kind in (PREMIUM, SEPARATE):
+        if (instance.kind == kind).any():
+            continue
+        only = [
+            m
+            for m in range(instance.n_managers)
+            if instance.eligible_kind(m, kind)
+            and not any(
+                instance.eligible_kind(m, k) for k in (STANDARD, PREMIUM, SEPARATE) if k != kind
+            )
+            and instance.low[kind, m] > 0
+        ]
+        if only:
+            name = KIND_NAMES[kind]
+            ids = [instance.manager_ids[m] for m in only]
+            reasons.append(
+                f"{_names(ids)} may hold only {name} portfolios (flagged {name} in managers), "
+                f"but there are no {name} customers: {'they' if len(ids) > 1 else 'it'} would "
+                f"hold none, below the band's minimum of {int(instance.low[kind, only].min())}. "
+                f"Clear the {name} flag for this year, or set available = false."
+            )
     return reasons
 
 
@@ -439,6 +480,7 @@ CHECKS = (
     pins_against_kind,
     pins_beyond_maximum,
     no_eligible_manager,
+    designated_without_customers,
     oversized_groups,
     kind_counts_fit,
     personal_minimums_fit,

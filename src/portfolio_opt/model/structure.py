@@ -182,8 +182,8 @@ def band_facts(instance: Instance) -> list[str]:
     n, m = instance.n_customers, instance.n_managers
     tolerance = instance.scenario.policy.span.tolerance
     facts = [
-        f"The span band is {n // m - tolerance}..{-(-n // m) + tolerance} customers a manager "
-        f"({n} customers over {m} available managers, tolerance {tolerance}).",
+        f"The span band is {max(n // m - tolerance, 0)}..{-(-n // m) + tolerance} customers "
+        f"a manager ({n} customers over {m} available managers, tolerance {tolerance}).",
         counts_fact(instance),
     ]
     for k in KINDS:
