@@ -391,6 +391,22 @@ def test_payout_warns_about_customers_left_out_of_the_plan(solved: Solved, tmp_p
     assert (tmp_path / "pay" / "payout.csv").exists()
 
 
+def test_payout_on_a_plan_breaking_a_hard_rule_says_so_and_still_pays(
+    solved: Solved, tmp_path: Path
+) -> None:
+    plan = pd.read_csv(solved.out / "assignment.csv", dtype=str, keep_default_na=False)
+    others = sorted(set(plan["manager_id"]) - {plan["manager_id"].iloc[0]})
+    plan.loc[0, "manager_id"] = others[0]  # one customer to another manager: a band or a rule
+    path = tmp_path / "edited.csv"
+    plan.to_csv(path, index=False)
+
+    result = run("payout", str(solved.scenario), str(path), "--out", str(tmp_path / "pay"))
+
+    assert result.exit_code == 0, result.output
+    assert "WARNING the plan breaks" in result.output and "portfolio-opt verify" in result.output
+    assert (tmp_path / "pay" / "payout.csv").exists()
+
+
 def test_payout_never_replaces_the_scenario_or_a_solve_output_folder(
     solved: Solved, tmp_path: Path
 ) -> None:

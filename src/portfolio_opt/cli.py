@@ -348,6 +348,7 @@ def payout(scenario: str, assignment: str, out: str | None) -> None:
     from portfolio_opt.payout import compute_payout
     from portfolio_opt.payout.compute import payout_problems
     from portfolio_opt.pipeline import write_csv
+    from portfolio_opt.plan.checker import check_plan
     from portfolio_opt.plan.io import read_assignment
     from portfolio_opt.report.atomic import atomic_folder
     from portfolio_opt.report.folders import replace_problem, write_manifest
@@ -372,6 +373,13 @@ def payout(scenario: str, assignment: str, out: str | None) -> None:
     result = compute_payout(loaded, plan)
     # The reader's warnings, then the payout's; those of the scenario were said on loading.
     _print_new_warnings(problems + result.warnings, loaded.warnings)
+    broken = check_plan(loaded, plan)
+    if broken:  # pay is still computed: a planner may price a draft before mending it
+        out_console.print(
+            f"WARNING the plan breaks {len(broken)} hard rule(s), first: {broken[0].message}. "
+            "Pay is computed for the plan as it stands; `portfolio-opt verify` lists them all.",
+            markup=False,
+        )
     with atomic_folder(target) as staging:
         write_csv(result.table, staging / "payout.csv")
         if len(result.adjustments_applied):

@@ -6,6 +6,9 @@ one thing broken. Rows are spreadsheet rows (the header is row 1); ``None`` is t
 
 from __future__ import annotations
 
+import shutil
+
+import pandas as pd
 import pytest
 
 from portfolio_opt.problems import Problem
@@ -198,3 +201,16 @@ def test_a_blank_pin_is_not_a_pin_to_a_manager_with_a_blank_id():
 )
 def test_an_empty_table_is_the_one_problem_reported(folder: str, file: str, message: str):
     assert [(p.file, p.message) for p in errors_of(folder)] == [(file, message)]
+
+
+def test_a_designation_held_only_by_unavailable_managers_is_a_warning(tmp_path):
+    folder = tmp_path / "branch"
+    shutil.copytree(DATA / "valid_minimal", folder)
+    managers = pd.read_csv(folder / "managers.csv", dtype=str, keep_default_na=False)
+    managers["premium"] = ["true"] + ["false"] * (len(managers) - 1)
+    managers["available"] = ["false"] + ["true"] * (len(managers) - 1)
+    managers.to_csv(folder / "managers.csv", index=False)
+    scenario, problems = inspect_scenario(folder)
+    assert scenario is not None
+    (warning,) = [p for p in problems if p.column == "premium"]
+    assert "the designation lapses this year" in warning.message and warning.row == 2

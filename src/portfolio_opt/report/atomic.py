@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -10,12 +12,37 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+def _remove_leftovers(target: Path) -> None:
+    """Staging and old folders of earlier runs on ``target`` whose process is gone (killed
+    before it could clean up); a run still going keeps its own."""
+    for leftover in target.parent.glob(f".{glob.escape(target.name)}.*"):
+        match = LEFTOVER.fullmatch(leftover.name[len(target.name) + 1 :])
+        if match and leftover.is_dir() and not _alive(int(match.group(1) or match.group(2))):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+LEFTOVER = re.compile(r"\.(?:(\d+)\.[^.]+\.tmp|old-(\d+))")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
 @contextmanager
 def atomic_folder(target: Path) -> Iterator[Path]:
     """Yield a fresh staging folder; on success it replaces ``target`` in one rename."""
     target = target.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    _remove_leftovers(target)
+    staging = Path(
+        tempfile.mkdtemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent)
+    )
     try:
         yield staging
     except BaseException:

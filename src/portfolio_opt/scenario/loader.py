@@ -78,6 +78,7 @@ def _cross_checks(
         *rules.grades_known(managers, policy, m_label),
         *rules.manager_references_known(customers, managers, c_label),
         *rules.pins_to_available(customers, managers, c_label),
+        *rules.designations_available(managers, m_label),
         *rules.personal_bounds_ordered(managers, m_label),
         *rules.some_manager_available(managers, m_label),
         *rules.negative_income(customers, c_label),

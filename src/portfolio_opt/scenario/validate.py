@@ -62,6 +62,32 @@ def manager_references_known(
     )
 
 
+def designations_available(managers: pd.DataFrame, label: str) -> list[Problem]:
+    """A warning where every manager flagged for premium (or separate-ledger) portfolios is
+    unavailable: the designation then lapses, and any eligible manager may hold them."""
+    problems = []
+    for column, who in (
+        ("premium", "any manager of the premium grade"),
+        ("separate_ledger", "any manager"),
+    ):
+        flagged = managers[column].astype(bool)
+        if flagged.any() and not (flagged & managers["available"]).any():
+            rows = np.flatnonzero(flagged)
+            ids = ", ".join(managers["manager_id"].iloc[rows].astype(str))
+            problems.append(
+                Problem(
+                    label,
+                    f"every manager flagged {column} ({ids}) is unavailable, so the designation "
+                    f"lapses this year: {who} may hold {column} portfolios",
+                    f"flag an available manager {column} to choose who holds them",
+                    row=_row(int(rows[0])),
+                    column=column,
+                    severity=Severity.WARNING,
+                )
+            )
+    return problems
+
+
 def pins_to_available(customers: pd.DataFrame, managers: pd.DataFrame, label: str) -> list[Problem]:
     unavailable = set(managers.loc[~managers["available"], "manager_id"])
     pins = customers["pinned_manager_id"]
