@@ -318,13 +318,12 @@ def _attempt(
             np.random.default_rng(params.seed),
             stop,
         )
-        state = PlanState(
-            instance,
-            structure,
-            means,
-            spec,
-            better_of(instance, structure, means, spec, state.assign, balanced),
-        )
+        # Judged on the hard rules alone: on the goals, the plan built for them is the better
+        # start even where it scores worse now (the search evens the span out later).
+        if _violation(instance, structure, means, balanced) < _violation(
+            instance, structure, means, state.assign
+        ):
+            state = PlanState(instance, structure, means, spec, balanced)
     # Where balance ranks above chain, a chain-led plan is built instead (see chain_led).
     chains_lead = bool(len(instance.edge_u)) and chain_led_spec(spec) is not None
     if "chain" in spec.order and len(instance.edge_u) and not chains_lead:
@@ -505,6 +504,10 @@ def _attempt(
     return means, assign, bounds, proven, iterations, method, timings
 
 
+def _violation(instance: Instance, structure: Structure, means: Means, assign: np.ndarray) -> int:
+    return evaluate(instance, structure, means, assign)["violation"]
+
+
 def _balanced_start(
     instance: Instance,
     structure: Structure,
@@ -517,7 +520,7 @@ def _balanced_start(
     """A first plan built and polished for balance first. Under a hard balance bound a plan
     built for the leading goals (chains packed whole, say) can leave a manager holding several
     large groups, which no move or swap between two managers mends; this one keeps the bound
-    from the start, and where the leading goal is span, often spreads customers more evenly."""
+    from the start."""
     lead = GoalSpec(("balance", *(g for g in spec.order if g != "balance")), spec.weights)
     state = PlanState(instance, structure, means, spec, construct(instance, structure, means, lead))
     repair_bands(state, until)
