@@ -361,10 +361,17 @@ def rotation_without_alternative(instance: Instance) -> list[str]:
     reasons = []
     for (kind, held), ids in stuck.items():
         who = "customer " + ids[0] if len(ids) == 1 else f"{len(ids)} customers ({_names(ids)})"
+        managers = [instance.manager_ids[m] for m in held]
+        why = (
+            f"must rotate away from {managers[0]}"
+            if len(managers) == 1
+            else "must rotate away from "
+            + ", ".join(managers)
+            + " (a group stays with one manager, so each member's rotation binds them all)"
+        )
         reasons.append(
-            f"{who} must rotate away from {', '.join(instance.manager_ids[m] for m in held)}, "
-            f"but no other manager may hold a {KIND_NAMES[kind]} portfolio: lower their "
-            "tenure_years, raise max_tenure_years, or make another manager eligible."
+            f"{who} {why}, but no other manager may hold a {KIND_NAMES[kind]} portfolio: lower "
+            "their tenure_years, raise max_tenure_years, or make another manager eligible."
         )
     return reasons
 
