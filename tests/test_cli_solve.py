@@ -388,6 +388,7 @@ def test_payout_warns_about_customers_left_out_of_the_plan(solved: Solved, tmp_p
 
     assert result.exit_code == 0, result.output
     assert "WARNING partial.csv: 1 customer(s) are in no portfolio (S01)" in result.output
+    assert result.output.count("are in no portfolio") == 1  # said once, under the file's name
     assert (tmp_path / "pay" / "payout.csv").exists()
 
 

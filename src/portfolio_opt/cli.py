@@ -370,7 +370,7 @@ def payout(scenario: str, assignment: str, out: str | None) -> None:
     if plan is None or any(p.is_error for p in problems):
         _print_problems(problems, "nothing was paid")
         sys.exit(EXIT_BAD_INPUT)
-    result = compute_payout(loaded, plan)
+    result = compute_payout(loaded, plan, Path(assignment).name)
     # The reader's warnings, then the payout's; those of the scenario were said on loading.
     _print_new_warnings(problems + result.warnings, loaded.warnings)
     broken = check_plan(loaded, plan)

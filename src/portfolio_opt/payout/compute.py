@@ -387,7 +387,9 @@ def _rows(
     return rows
 
 
-def compute_payout(scenario: Scenario, assignment: pd.DataFrame) -> PayoutResult:
+def compute_payout(
+    scenario: Scenario, assignment: pd.DataFrame, assignment_file: str = "assignment.csv"
+) -> PayoutResult:
     """Targets, realised profit and pay of every manager under ``assignment``.
 
     Parameters
@@ -399,6 +401,8 @@ def compute_payout(scenario: Scenario, assignment: pd.DataFrame) -> PayoutResult
         portfolio's type is the one its customers make (see :func:`held_types`; a manager
         without customers: the one its flags imply); a ``portfolio_type`` that says otherwise
         is a warning. Separate-ledger portfolios use the ``[payout.separate_ledger]`` rates.
+    assignment_file
+        The plan's file name, as problems name it.
 
     Returns
     -------
@@ -412,7 +416,7 @@ def compute_payout(scenario: Scenario, assignment: pd.DataFrame) -> PayoutResult
     ScenarioError
         With every problem at once, when the inputs or the assignment have errors.
     """
-    problems = payout_problems(scenario, assignment)
+    problems = payout_problems(scenario, assignment, assignment_file)
     if any(p.is_error for p in problems):
         raise ScenarioError(problems)
     policy = scenario.policy
