@@ -263,3 +263,22 @@ def test_a_separator_ending_every_row_is_harmless(demo):
     (demo / "customers.csv").write_text(f"{header}\n{text}\n", encoding="utf-8")
     scenario = load_scenario(demo)
     assert scenario.customers["customer_id"].iloc[0] == "C0001"
+
+
+def test_a_thousands_comma_is_caught_where_the_row_ends_in_empty_cells(tmp_path):
+    """1,234 in a row whose last cells are empty: the extra field is an empty one, yet the
+    income would read 1 and the next column 234."""
+    folder = tmp_path / "branch"
+    folder.mkdir()
+    (folder / "scenario.toml").write_text(
+        '[tables]\ncustomers = "customers.csv"\nmanagers = "managers.csv"\n', encoding="utf-8"
+    )
+    (folder / "managers.csv").write_text("manager_id,grade\nM1,A\n", encoding="utf-8")
+    (folder / "customers.csv").write_text(
+        "customer_id,customer_class,interest_income,growth_rate,prior_manager_id\n"
+        "C1,key,1,234,0,\nC2,key,500,0,\n",
+        encoding="utf-8",
+    )
+    assert [(row, message) for _, row, _, message in _errors(folder)] == [
+        (2, "6 fields, but the header has 5 columns")
+    ]

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import re
 import warnings
+from collections import Counter
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
@@ -148,28 +149,40 @@ def _csv_header_pushed_down(text: str, required: Sequence[str], label: str) -> P
 
 
 def _overlong_rows(text: str, delimiter: str, label: str) -> list[Problem]:
-    """Rows with more non-empty fields than the header has columns: a comma inside a number
-    (1,234) or a stray separator, which would shift the cells into the wrong columns. Empty
-    trailing fields (a separator at the end of each row) are harmless."""
+    """Rows with more fields than the header has columns: a comma inside a number (1,234) or
+    a stray separator, which would shift the cells into the wrong columns. A separator ending
+    every row alike (empty trailing fields throughout) is harmless."""
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error:
         return []  # the CSV parser below reports what is wrong
     header, *rows = records or [[]]
-    problems = []
-    for number, fields in enumerate(rows, start=2):
-        extra = fields[len(header) :]
-        if any(f.strip() for f in extra):
-            problems.append(
-                Problem(
-                    label,
-                    f"{len(fields)} fields, but the header has {len(header)} columns",
-                    "a number written with a thousands comma (write 1234, or quote it: "
-                    '"1,234") or a stray separator; remove it',
-                    row=number,
-                )
+    rows = [fields if any(f.strip() for f in fields) else [] for fields in rows]
+    widths = Counter(len(fields) for fields in rows if fields)
+    allowed = len(header)
+    if widths:
+        common, count = widths.most_common(1)[0]
+        if (
+            common > allowed
+            and 2 * count > widths.total()
+            and all(
+                not any(f.strip() for f in fields[allowed:])
+                for fields in rows
+                if len(fields) == common
             )
-    return problems[:20]
+        ):
+            allowed = common  # a separator ending every row: harmless
+    return [
+        Problem(
+            label,
+            f"{len(fields)} fields, but the header has {len(header)} columns",
+            "a number written with a thousands comma (write 1234, or quote it: "
+            '"1,234") or a stray separator; remove it',
+            row=number,
+        )
+        for number, fields in enumerate(rows, start=2)
+        if len(fields) > allowed
+    ][:20]
 
 
 def _read_csv(
