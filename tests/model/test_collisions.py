@@ -396,15 +396,19 @@ CASES = [
         id="rotation_against_an_exact_span",
     ),
     pytest.param(
-        # Targets 300, 300, 300, 100 over two portfolios: 600 / 400 at best, the bound is 5%.
+        # Targets 300, 300, 300, 100, two customers a portfolio: 600 / 400, the bound is 5%.
+        # (With room for one portfolio to hold all four, the other empty, the bound holds.)
         Collision(
             [
                 *standard_customers(3, interest_income=30_000),
                 *standard_customers(1, start=3, interest_income=10_000),
             ],
             [manager("M1"), manager("M2")],
-            ["on its own, [balance] max_deviation = 0.05"],
-            policy={"span": {"tolerance": 2}, "balance": {"max_deviation": 0.05}},
+            [
+                "the span bands: 2 standard portfolio(s) of 2..2 customers",
+                "[balance] max_deviation = 0.05: each standard portfolio's target within 5.0%",
+            ],
+            policy={"span": {"tolerance": 0}, "balance": {"max_deviation": 0.05}},
         ),
         id="a_balance_bound_no_split_of_the_targets_meets",
     ),
@@ -512,3 +516,20 @@ def test_a_write_back_in_the_same_portfolio_may_offset_a_large_customer() -> Non
     holders = manager_of(result.assignment)
     assert holders["BIG00"] == holders["W00"]
     assert check_plan(scenario, result.assignment) == []
+
+
+def test_a_balance_bound_met_by_leaving_a_portfolio_empty_gets_that_plan() -> None:
+    """The band allows 0..4 customers: one portfolio holds all four and the other none, and
+    balance counts only portfolios that hold customers. The exact model takes both to hold
+    some; the customer-level model does not, and its plan is written."""
+    scenario = make_scenario(
+        [
+            *standard_customers(3, interest_income=30_000),
+            *standard_customers(1, start=3, interest_income=10_000),
+        ],
+        [manager("M1"), manager("M2")],
+        policy={"span": {"tolerance": 2}, "balance": {"max_deviation": 0.05}},
+    )
+    result = solve_fast(scenario)
+    assert result.has_plan, result.explanation
+    assert [str(v) for v in check_plan(scenario, result.assignment)] == []

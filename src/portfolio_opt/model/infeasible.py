@@ -9,6 +9,7 @@ calls a branch infeasible that has a plan: it only says which rules together lea
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -75,24 +76,41 @@ def _groups_whole(model: _Model) -> None:
 
 
 def _balance_bound(model: _Model) -> None:
-    """Standard portfolios' targets within the policy's bound of their mean, where every
-    standard manager holds customers (else the mean depends on how many do)."""
-    inst, means = model.inst, model.means
+    """Standard portfolios that hold customers: each target within the policy's bound of their
+    mean. How many hold customers is a variable k, so the bound reads |k x total - sum| <=
+    |sum| x bound (in cents, widened by every customer's rounding)."""
+    inst = model.inst
     bound = inst.scenario.policy.balance.max_deviation
-    standard = model.structure.managers_of(STANDARD)
-    if bound is None or not len(standard) or not np.isfinite(means.hard_low[standard]).all():
+    standard = [int(m) for m in model.structure.managers_of(STANDARD)]
+    if bound is None or not standard:
         return
     cents = np.round(inst.customer_value * CENTS).astype(np.int64)
     std = inst.kind[inst.customer_block] == STANDARD
-    mean = cents[std].sum() / len(standard)
-    slack = int(std.sum()) + 1  # every customer's rounding, and then some
-    low = int(np.floor(mean - abs(mean) * bound)) - slack
-    high = int(np.ceil(mean + abs(mean) * bound)) + slack
+    whole = int(cents[std].sum())
+    slack = int(std.sum()) + 1
+    reach = int(np.ceil(abs(whole) * bound))
     literal = model.rule("balance")
+    low, high = int(cents[cents < 0].sum()), int(cents[cents > 0].sum())
+    portfolios = []
     for m in standard:
-        total = sum(int(cents[c]) * v for c, v in model.at(int(m)))
-        model.model.add(total >= low).only_enforce_if(literal)
-        model.model.add(total <= high).only_enforce_if(literal)
+        held = model.at(m)
+        total = model.model.new_int_var(low, high, f"total_{m}")
+        model.model.add(total == sum(int(cents[c]) * v for c, v in held))
+        holds = model.model.new_bool_var(f"holds_{m}")
+        model.model.add(sum(v for _, v in held) >= 1).only_enforce_if(holds)
+        model.model.add(sum(v for _, v in held) == 0).only_enforce_if(holds.Not())
+        portfolios.append((total, holds))
+    filled = [model.model.new_bool_var(f"filled_{k}") for k in range(1, len(standard) + 1)]
+    model.model.add_exactly_one(filled)
+    model.model.add(
+        sum(holds for _, holds in portfolios)
+        == sum(k * lit for k, lit in enumerate(filled, start=1))
+    )
+    for total, holds in portfolios:
+        for k, lit in enumerate(filled, start=1):
+            when = [literal, holds, lit]
+            model.model.add(k * total >= whole - reach - k * slack).only_enforce_if(when)
+            model.model.add(k * total <= whole + reach + k * slack).only_enforce_if(when)
 
 
 def _rotation(model: _Model) -> None:
@@ -151,37 +169,58 @@ RULES: tuple[Callable[[_Model], None], ...] = (
 )
 
 
-def colliding_rules(
+@dataclass
+class Verdict:
+    """What the customer-level model found: a plan (block -> manager), or the smallest set of
+    rule families that leave none, or neither (too large, or undecided in time)."""
+
+    plan: np.ndarray | None = None
+    rules: list[str] | None = None
+
+
+def examine(
     instance: Instance, structure: Structure, means: Means, time_limit_s: float = EXPLAIN_LIMIT_S
-) -> list[str] | None:
-    """The smallest set of rule families that together leave no plan with these portfolio
-    kinds, in words with their numbers; None when the model is too large or finds a plan (or
-    no proof in time)."""
+) -> Verdict:
+    """Look for a plan with these portfolio kinds, every rule family on; where none exists,
+    name the smallest set of families that leaves none, in words with their numbers."""
     if instance.n_customers * instance.n_managers > LARGEST_MODEL or (instance.kind < 0).any():
-        return None
+        return Verdict()
     model = _Model(instance, structure, means)
     for add in RULES:
         add(model)
-    if not model.rules:
-        return None
     model.model.add_assumptions(list(model.rules.values()))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_s
     solver.parameters.num_workers = 1
     solver.parameters.catch_sigint_signal = False
-    if solver.solve(model.model) != cp_model.INFEASIBLE:
-        return None
+    status = solver.solve(model.model)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        first = [int(members[0]) for members in instance.members]
+        plan = np.array(
+            [next(m for m in model.managers(c) if solver.value(model.x[c, int(m)])) for c in first]
+        )
+        return Verdict(plan=plan)
+    if status != cp_model.INFEASIBLE or not model.rules:
+        return Verdict()
     literal_of = {v.index: v for v in model.rules.values()}
     core = smallest_core(
         model.model, solver, literal_of, set(solver.sufficient_assumptions_for_infeasibility())
     )
     names = [name for name, v in model.rules.items() if v.index in core]
     if not names:
-        return None
+        return Verdict()
     facts = [FACTS[name](instance, structure) for name in names]
     if len(facts) == 1:
         facts[0] = f"on its own, {facts[0]}"
-    return facts
+    return Verdict(rules=facts)
+
+
+def colliding_rules(
+    instance: Instance, structure: Structure, means: Means, time_limit_s: float = EXPLAIN_LIMIT_S
+) -> list[str] | None:
+    """The smallest set of rule families that together leave no plan with these portfolio
+    kinds, in words with their numbers; None when a plan exists or nothing was proven."""
+    return examine(instance, structure, means, time_limit_s).rules
 
 
 def _span_fact(inst: Instance, structure: Structure) -> str:
@@ -218,11 +257,13 @@ def _balance_fact(inst: Instance, structure: Structure) -> str:
     bound = inst.scenario.policy.balance.max_deviation
     std = inst.kind[inst.customer_block] == STANDARD
     values = inst.customer_value[std]
-    mean = values.sum() / max(len(structure.managers_of(STANDARD)), 1)
+    count = len(structure.managers_of(STANDARD))
+    mean = values.sum() / max(count, 1)
     largest = np.sort(values)[::-1][:3]
     return (
         f"[balance] max_deviation = {bound}: each standard portfolio's target within "
-        f"{bound:.1%} of the mean, {mean:,.2f}; the largest customer targets are "
+        f"{bound:.1%} of their mean ({mean:,.2f} when all {count} hold customers); the largest "
+        "customer targets are "
         f"{', '.join(f'{v:,.2f}' for v in largest)}"
     )
 

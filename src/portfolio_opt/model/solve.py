@@ -31,7 +31,7 @@ from portfolio_opt.model.goals import (
     portfolio_means,
 )
 from portfolio_opt.model.handover import hand_over
-from portfolio_opt.model.infeasible import colliding_rules
+from portfolio_opt.model.infeasible import colliding_rules, examine
 from portfolio_opt.model.instance import KIND_NAMES, Instance, build_instance
 from portfolio_opt.model.lns import LargeNeighbourhoodSearch, SearchBudget
 from portfolio_opt.model.lp_start import Relaxed, lp_start
@@ -162,10 +162,10 @@ def solve_instance(
             deterministic=params.deterministic,
         )
         if not isinstance(structure, Structure):
-            # With kinds already ruled out, every other choice fitting the bands is gone too.
-            explanation = _proven_no_plan(instance, last) if tried else structure
+            if last is not None:  # every choice of kinds fitting the bands was ruled out
+                return _after_proof(instance, last, spec, params, started)
             return Result(
-                SolveStatus.INFEASIBLE, explanation=explanation, runtime=time.monotonic() - started
+                SolveStatus.INFEASIBLE, explanation=structure, runtime=time.monotonic() - started
             )
         attempt = _attempt(instance, structure, spec, params, started, deadline, progress, stop)
         if attempt is not None:
@@ -173,11 +173,7 @@ def solve_instance(
         tried.append(structure.kind)
         last = structure
         if structure_is_forced(instance):  # the exact model's proof holds for every plan
-            return Result(
-                SolveStatus.INFEASIBLE,
-                explanation=_proven_no_plan(instance, structure),
-                runtime=time.monotonic() - started,
-            )
+            return _after_proof(instance, structure, spec, params, started)
         if len(tried) >= MAX_STRUCTURES or time.monotonic() > deadline:
             return Result(
                 SolveStatus.NO_PLAN,
@@ -599,20 +595,49 @@ def _progress_payload(
     }
 
 
-def _proven_no_plan(instance: Instance, structure: Structure | None) -> list[str]:
-    """Why no plan exists (the exact model proved it): the colliding rules with their numbers
-    where the explaining model finds them, else the rules in play."""
-    rules = None
-    if structure is not None:
-        rules = colliding_rules(instance, structure, portfolio_means(instance, structure))
+def _after_proof(
+    instance: Instance, structure: Structure, spec: GoalSpec, params: SolveParams, started: float
+) -> Result:
+    """The exact model found that these kinds (the only ones left) admit no plan. Its balance
+    bound takes every standard portfolio to hold customers, as the plan checker does not; the
+    customer-level model measures it over those that do, and decides: its plan, where it finds
+    one keeping every rule; else the rules that collide (exit 3); else no plan found."""
+    means = portfolio_means(instance, structure)
+    verdict = examine(instance, structure, means)
+    if verdict.plan is not None:
+        bounds = {g: float(v) for g, v in goal_bounds(instance).items()}
+        method = "customer-level feasibility model (some standard portfolios left empty)"
+        result = _finish(
+            instance,
+            structure,
+            means,
+            spec,
+            verdict.plan,
+            bounds,
+            False,
+            0,
+            method,
+            {},
+            params,
+            started,
+        )
+        if result.has_plan:
+            return result
+    rules = verdict.rules
+    if rules is None and instance.scenario.policy.balance.max_deviation is None:
+        rules = _band_explanation(instance, structure, proven=True)  # the proof stands
     if rules is None:
-        rules = _band_explanation(instance, structure, proven=True)
+        return Result(
+            SolveStatus.NO_PLAN,
+            explanation=_band_explanation(instance, structure),
+            runtime=time.monotonic() - started,
+        )
     if not structure_is_forced(instance):
         rules.append(
             "Every choice of which managers hold premium and separate-ledger portfolios was "
             "tried; the rules above are for the last one."
         )
-    return rules
+    return Result(SolveStatus.INFEASIBLE, explanation=rules, runtime=time.monotonic() - started)
 
 
 def _band_explanation(
