@@ -399,10 +399,13 @@ def payout(scenario: str, assignment: str, out: str | None) -> None:
 
 
 def _with_hint(problem: Problem, hint: str) -> Problem:
-    """``problem`` with ``hint`` added to its own, unless it says that already."""
+    """``problem`` with ``hint`` added to its own, unless one says the other already (the
+    longer is kept)."""
     if not hint or hint in problem.hint:
         return problem
-    return replace(problem, hint=f"{problem.hint}; {hint}" if problem.hint else hint)
+    if problem.hint in hint:
+        return replace(problem, hint=hint)
+    return replace(problem, hint=f"{problem.hint}; {hint}")
 
 
 @main.command()

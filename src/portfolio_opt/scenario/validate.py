@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from portfolio_opt.problems import Problem, Severity
+from portfolio_opt.problems import Problem, Severity, listed
 from portfolio_opt.scenario.columns import duplicate_ids, unknown_values
 from portfolio_opt.scenario.policy import Policy
 from portfolio_opt.scenario.schema import INCOME_COLUMNS
@@ -44,13 +44,7 @@ def manager_references_known(
     prior_manager_id is only a warning: planners often delete the rows of managers who left,
     and such a manager's customers simply move."""
     known = set(managers["manager_id"])
-    hint = (
-        "taken as a manager who has left: these customers move; if it is a typo, fix it, "
-        "else add the manager to managers with available = false"
-    )
-    return unknown_values(
-        customers, "prior_manager_id", known, label, "prior manager", hint, Severity.WARNING
-    ) + (
+    return _unknown_priors(customers, known, label) + (
         unknown_values(
             customers,
             "pinned_manager_id",
@@ -85,6 +79,28 @@ def designations_available(managers: pd.DataFrame, label: str) -> list[Problem]:
                     severity=Severity.WARNING,
                 )
             )
+    return problems
+
+
+def _unknown_priors(customers: pd.DataFrame, known: set[str], label: str) -> list[Problem]:
+    """One warning per prior manager not in the managers table, with the rows naming it."""
+    priors = customers["prior_manager_id"]
+    unknown = priors[(priors != "") & ~priors.isin(known)]
+    problems = []
+    for manager in unknown.unique():
+        numbers = [str(_row(int(p))) for p in np.flatnonzero(priors == manager)]
+        problems.append(
+            Problem(
+                label,
+                f"unknown prior manager {manager!r} for {len(numbers)} customer(s) "
+                f"(rows {listed(numbers)})",
+                "taken as a manager who has left: these customers move; if it is a typo, fix "
+                "it, else add the manager to managers with available = false",
+                row=int(numbers[0]),
+                column="prior_manager_id",
+                severity=Severity.WARNING,
+            )
+        )
     return problems
 
 
