@@ -57,6 +57,7 @@ CONTINUITY_SHARE = 0.6  # of the time limit, for the whole-branch continuity mod
 EXACT_SHARE = 0.3  # of the time left, for the whole-branch model; the search has the rest
 FINISH_SHARE = 0.01  # of the time limit, kept to score the plan after the search
 AGAIN_SHARE = 0.2  # of the time limit, left at least to solve again for other holders
+VALIDATE_PROOF_S = 1.5  # for validate's customer-level check of the hard rules
 
 # An attempt's means, plan, bounds, whether proven for its kinds, steps, method and timings.
 Attempt = tuple[Means, np.ndarray, dict[str, float], bool, int, str, dict[str, float]]
@@ -717,6 +718,7 @@ def rule_collisions(scenario: Scenario, time_limit_s: float = 5.0) -> list[str]:
     if not isinstance(structure, Structure):
         return structure
     if structure_is_forced(instance):  # then what the small model proves holds for all plans
-        rules = colliding_rules(instance, structure, portfolio_means(instance, structure))
-        return rules or []
+        means = portfolio_means(instance, structure)
+        # Brief: a branch that has a plan takes this long, and most collisions show in a second.
+        return colliding_rules(instance, structure, means, VALIDATE_PROOF_S) or []
     return []
