@@ -104,6 +104,45 @@ def _unknown_priors(customers: pd.DataFrame, known: set[str], label: str) -> lis
     return problems
 
 
+# Columns solve writes beside the planner's own: an own column of that name cannot be carried.
+WRITTEN_BESIDE = {
+    "customers": ("assignment.csv", {"manager_id", "portfolio_type", "moved"}),
+    "managers": (
+        "portfolios.csv",
+        {
+            "portfolio_type",
+            "n_customers",
+            "interest_base",
+            "deposit_base",
+            "fee_base",
+            "stock_target",
+            "increment_target",
+            "target",
+            "n_industries",
+            "chain_links_cut",
+        },
+    ),
+}
+
+
+def own_columns_carried(frame: pd.DataFrame, table: str, label: str) -> list[Problem]:
+    """A warning for each own column named like one that solve writes beside it: it is left
+    out of the output (the tool's column of that name is written)."""
+    output, written = WRITTEN_BESIDE[table]
+    return [
+        Problem(
+            label,
+            f"the column {column!r} is not carried to {output}, which has its own {column!r}",
+            "rename the column to keep it in the output",
+            row=1,
+            column=column,
+            severity=Severity.WARNING,
+        )
+        for column in frame.columns
+        if column in written
+    ]
+
+
 def pins_to_available(customers: pd.DataFrame, managers: pd.DataFrame, label: str) -> list[Problem]:
     unavailable = set(managers.loc[~managers["available"], "manager_id"])
     pins = customers["pinned_manager_id"]
