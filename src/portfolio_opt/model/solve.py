@@ -58,6 +58,8 @@ EXACT_SHARE = 0.3  # of the time left, for the whole-branch model; the search ha
 FINISH_SHARE = 0.01  # of the time limit, kept to score the plan after the search
 AGAIN_SHARE = 0.2  # of the time limit, left at least to solve again for other holders
 VALIDATE_PROOF_S = 1.5  # for validate's customer-level check of the hard rules
+STRUCTURE_AGAIN_S = 2.0  # for the kinds' model's next choice of holders
+HOLDER_TRIES = 20  # choices of holders solved at most, while a fifth of the time is left
 
 # An attempt's means, plan, bounds, whether proven for its kinds, steps, method and timings.
 Attempt = tuple[Means, np.ndarray, dict[str, float], bool, int, str, dict[str, float]]
@@ -230,27 +232,38 @@ def _other_holders(
     stop: Callable[[], bool] | None,
 ) -> tuple[Structure, Means, np.ndarray, int]:
     """Hand the portfolios over, which may give premium or separate-ledger ones to other
-    managers; while that changes the holders after a solve proven for its own, and time is
-    left, solve again for the new holders. Returns the plan and the search steps added."""
+    managers. While the last solve was proven for its holders and time is left, solve again:
+    for the holders the hand-over chose, or else for the next choice of the kinds' model, and
+    keep the best plan. Returns the plan and the search steps added."""
     means, assign, _, proven_here, _, _, _ = attempt
     seen, steps = [structure.kind], 0
+    continuity_first = bool(spec.order) and spec.order[0] == "continuity"
     while True:
         structure, means, assign = hand_over(instance, structure, means, spec, assign)
         if (
             not proven_here
-            or params.deterministic  # a second solve would double the time
-            or any(np.array_equal(structure.kind, kinds) for kinds in seen)
+            or params.deterministic  # another solve would add its whole budget to the time
+            or len(seen) >= HOLDER_TRIES
             or deadline - time.monotonic() < params.time_limit_s * AGAIN_SHARE
             or (stop is not None and stop())
         ):
             return structure, means, assign, steps
-        seen.append(structure.kind)
-        again = _attempt(instance, structure, spec, params, started, deadline, progress, stop)
+        candidate = structure
+        if any(np.array_equal(structure.kind, kinds) for kinds in seen):
+            chosen = decide_structure(instance, STRUCTURE_AGAIN_S, continuity_first, exclude=seen)
+            if not isinstance(chosen, Structure):
+                return structure, means, assign, steps
+            candidate = chosen
+        seen.append(candidate.kind)
+        again = _attempt(instance, candidate, spec, params, started, deadline, progress, stop)
         if again is None:
-            return structure, means, assign, steps
+            continue  # these holders admit no plan: the best so far stands
         steps += again[4]
-        proven_here = again[3]
-        assign = better_of(instance, structure, means, spec, assign, again[1])
+        if objective_key(evaluate(instance, candidate, again[0], again[1]), spec) < objective_key(
+            evaluate(instance, structure, means, assign), spec
+        ):
+            structure, means, assign = candidate, again[0], again[1]
+            proven_here = again[3]
 
 
 def _attempt(
