@@ -8,22 +8,7 @@ from portfolio_opt.payout import portfolio_targets
 from portfolio_opt.payout.compute import held_types
 from portfolio_opt.payout.frames import flags
 from portfolio_opt.scenario.data import Scenario
-from portfolio_opt.scenario.schema import SCHEMAS
-
-PORTFOLIO_COLUMNS = [
-    "manager_id",
-    "grade",
-    "portfolio_type",
-    "n_customers",
-    "interest_base",
-    "deposit_base",
-    "fee_base",
-    "stock_target",
-    "increment_target",
-    "target",
-    "n_industries",
-    "chain_links_cut",
-]
+from portfolio_opt.scenario.schema import PORTFOLIO_COLUMNS, SCHEMAS
 
 
 def _chain_cuts(assignment: pd.DataFrame, scenario: Scenario) -> pd.Series:

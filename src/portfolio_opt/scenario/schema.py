@@ -111,3 +111,20 @@ REQUIRED_TABLES = ("customers", "managers")
 
 TRUE_WORDS = {"true", "1", "yes", "y", "是", "t", "1.0"}
 FALSE_WORDS = {"false", "0", "no", "n", "否", "f", "0.0"}
+
+# The columns solve writes: portfolios.csv, and those assignment.csv adds to the customer id.
+PORTFOLIO_COLUMNS = [
+    "manager_id",
+    "grade",
+    "portfolio_type",
+    "n_customers",
+    "interest_base",
+    "deposit_base",
+    "fee_base",
+    "stock_target",
+    "increment_target",
+    "target",
+    "n_industries",
+    "chain_links_cut",
+]
+ASSIGNED_COLUMNS = ("manager_id", "portfolio_type", "moved")

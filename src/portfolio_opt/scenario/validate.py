@@ -8,7 +8,7 @@ import pandas as pd
 from portfolio_opt.problems import Problem, Severity, listed
 from portfolio_opt.scenario.columns import duplicate_ids, unknown_values
 from portfolio_opt.scenario.policy import Policy
-from portfolio_opt.scenario.schema import INCOME_COLUMNS
+from portfolio_opt.scenario.schema import ASSIGNED_COLUMNS, INCOME_COLUMNS, PORTFOLIO_COLUMNS
 
 RELATION_KINDS = {"group", "chain"}
 
@@ -106,22 +106,8 @@ def _unknown_priors(customers: pd.DataFrame, known: set[str], label: str) -> lis
 
 # Columns solve writes beside the planner's own: an own column of that name cannot be carried.
 WRITTEN_BESIDE = {
-    "customers": ("assignment.csv", {"manager_id", "portfolio_type", "moved"}),
-    "managers": (
-        "portfolios.csv",
-        {
-            "portfolio_type",
-            "n_customers",
-            "interest_base",
-            "deposit_base",
-            "fee_base",
-            "stock_target",
-            "increment_target",
-            "target",
-            "n_industries",
-            "chain_links_cut",
-        },
-    ),
+    "customers": ("assignment.csv", set(ASSIGNED_COLUMNS)),
+    "managers": ("portfolios.csv", set(PORTFOLIO_COLUMNS) - {"manager_id", "grade"}),
 }
 
 
