@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
-from portfolio_opt.model.goals import Means
 from portfolio_opt.model.instance import KIND_NAMES, STANDARD, Instance
 from portfolio_opt.model.structure import Structure, smallest_core
 from portfolio_opt.problems import listed
@@ -27,8 +26,8 @@ CENTS = 100
 class _Model:
     """The customer-level feasibility model, one assumption literal per rule family."""
 
-    def __init__(self, instance: Instance, structure: Structure, means: Means) -> None:
-        self.inst, self.structure, self.means = instance, structure, means
+    def __init__(self, instance: Instance, structure: Structure) -> None:
+        self.inst, self.structure = instance, structure
         self.model = cp_model.CpModel()
         self.rules: dict[str, cp_model.IntVar] = {}
         self.x: dict[tuple[int, int], cp_model.IntVar] = {}
@@ -179,13 +178,13 @@ class Verdict:
 
 
 def examine(
-    instance: Instance, structure: Structure, means: Means, time_limit_s: float = EXPLAIN_LIMIT_S
+    instance: Instance, structure: Structure, time_limit_s: float = EXPLAIN_LIMIT_S
 ) -> Verdict:
     """Look for a plan with these portfolio kinds, every rule family on; where none exists,
     name the smallest set of families that leaves none, in words with their numbers."""
     if instance.n_customers * instance.n_managers > LARGEST_MODEL or (instance.kind < 0).any():
         return Verdict()
-    model = _Model(instance, structure, means)
+    model = _Model(instance, structure)
     for add in RULES:
         add(model)
     model.model.add_assumptions(list(model.rules.values()))
@@ -216,11 +215,11 @@ def examine(
 
 
 def colliding_rules(
-    instance: Instance, structure: Structure, means: Means, time_limit_s: float = EXPLAIN_LIMIT_S
+    instance: Instance, structure: Structure, time_limit_s: float = EXPLAIN_LIMIT_S
 ) -> list[str] | None:
     """The smallest set of rule families that together leave no plan with these portfolio
     kinds, in words with their numbers; None when a plan exists or nothing was proven."""
-    return examine(instance, structure, means, time_limit_s).rules
+    return examine(instance, structure, time_limit_s).rules
 
 
 def _span_fact(inst: Instance, structure: Structure) -> str:

@@ -617,7 +617,7 @@ def _after_proof(
     customer-level model measures it over those that do, and decides: its plan, where it finds
     one keeping every rule; else the rules that collide (exit 3); else no plan found."""
     means = portfolio_means(instance, structure)
-    verdict = examine(instance, structure, means)
+    verdict = examine(instance, structure)
     if verdict.plan is not None:
         bounds = {g: float(v) for g, v in goal_bounds(instance).items()}
         method = "customer-level feasibility model (some standard portfolios left empty)"
@@ -731,7 +731,6 @@ def rule_collisions(scenario: Scenario, time_limit_s: float = 5.0) -> list[str]:
     if not isinstance(structure, Structure):
         return structure
     if structure_is_forced(instance):  # then what the small model proves holds for all plans
-        means = portfolio_means(instance, structure)
         # Brief: a branch that has a plan takes this long, and most collisions show in a second.
-        return colliding_rules(instance, structure, means, VALIDATE_PROOF_S) or []
+        return colliding_rules(instance, structure, VALIDATE_PROOF_S) or []
     return []
