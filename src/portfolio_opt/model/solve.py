@@ -285,12 +285,8 @@ def _attempt(
     span_s = params.time_limit_s - (begun - started)
     announce(progress, "building a first plan")
     means = portfolio_means(instance, structure)
-    assign = construct(instance, structure, means, spec)
-    state = PlanState(instance, structure, means, spec, assign)
     repair_deadline = math.inf if params.deterministic else begun + span_s * 0.2
-    repair_bands(state, repair_deadline)
-    if "span" in spec.order:
-        spread_evenly(state, repair_deadline, stop)
+    state = _first_plan(instance, structure, means, spec, spec, repair_deadline, stop)
     # Up to two fifths of the time after the first plan: the balanced plan is the reference
     # (and the fallback) of everything that follows, even where building it took long.
     polish_deadline = min(max(begun + span_s * 0.3, time.monotonic() + span_s * 0.4), deadline)
@@ -532,12 +528,27 @@ def _balanced_start(
     large groups, which no move or swap between two managers mends; this one keeps the bound
     from the start."""
     lead = GoalSpec(("balance", *(g for g in spec.order if g != "balance")), spec.weights)
+    state = _first_plan(instance, structure, means, spec, lead, until, stop)
+    polish_balance(state, until, rng, stop)
+    return state.assign
+
+
+def _first_plan(
+    instance: Instance,
+    structure: Structure,
+    means: Means,
+    spec: GoalSpec,
+    lead: GoalSpec,
+    until: float,
+    stop: Callable[[], bool] | None,
+) -> PlanState:
+    """A greedy plan built in ``lead``'s order, its bands repaired and, where span counts,
+    its customers spread evenly."""
     state = PlanState(instance, structure, means, spec, construct(instance, structure, means, lead))
     repair_bands(state, until)
     if "span" in spec.order:
         spread_evenly(state, until, stop)
-    polish_balance(state, until, rng, stop)
-    return state.assign
+    return state
 
 
 def _finish(

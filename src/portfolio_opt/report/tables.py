@@ -5,8 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from portfolio_opt.payout import portfolio_targets
-from portfolio_opt.payout.compute import held_types
-from portfolio_opt.payout.frames import flags
+from portfolio_opt.payout.compute import held_types, manager_types
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.schema import PORTFOLIO_COLUMNS, SCHEMAS
 
@@ -28,8 +27,10 @@ def portfolios_table(assignment: pd.DataFrame, scenario: Scenario) -> pd.DataFra
     targets = portfolio_targets(assignment, scenario.customers, scenario.policy)
     table = pd.DataFrame(index=pd.Index(managers.index, name="manager_id"))
     table["grade"] = managers["grade"]
+    # An empty portfolio has the type its manager's flags imply, as the plan checker reads it.
+    designated = manager_types(scenario.available_managers)
     table["portfolio_type"] = (
-        held_types(scenario, assignment).reindex(table.index).fillna(_designated_types(managers))
+        held_types(scenario, assignment).reindex(table.index).fillna(designated)
     )
     table["n_customers"] = assignment.groupby("manager_id").size().reindex(table.index).fillna(0)
     for column in PORTFOLIO_COLUMNS[4:10]:
@@ -49,17 +50,6 @@ def portfolios_table(assignment: pd.DataFrame, scenario: Scenario) -> pd.DataFra
     table["n_customers"] = table["n_customers"].astype(int)
     table["n_industries"] = table["n_industries"].astype(int)
     return table.reset_index()[PORTFOLIO_COLUMNS]
-
-
-def _designated_types(managers: pd.DataFrame) -> pd.Series:
-    """The type of an empty portfolio: the manager's designation, else standard (as the plan
-    checker reads it)."""
-    premium, ledger = flags(managers, "premium"), flags(managers, "separate_ledger")
-    return (
-        pd.Series("standard", index=managers.index)
-        .mask(ledger, "separate_ledger")
-        .mask(premium, "premium")
-    )
 
 
 def with_own_columns(
