@@ -46,7 +46,12 @@ from portfolio_opt.model.reduced_cost import (
 )
 from portfolio_opt.model.result import Result, SolveStatus
 from portfolio_opt.model.state import PlanState
-from portfolio_opt.model.structure import Structure, decide_structure, structure_is_forced
+from portfolio_opt.model.structure import (
+    Structure,
+    decide_structure,
+    none_left,
+    structure_is_forced,
+)
 from portfolio_opt.model.symmetry import allowed_labels, interchangeable_classes, relabel
 from portfolio_opt.payout import customer_targets
 from portfolio_opt.scenario.data import Scenario
@@ -165,6 +170,12 @@ def solve_instance(
             deterministic=params.deterministic,
         )
         if not isinstance(structure, Structure):
+            if not none_left(structure):  # the kinds' model ran out of time
+                return Result(
+                    SolveStatus.NO_PLAN,
+                    explanation=structure + _band_explanation(instance, last),
+                    runtime=time.monotonic() - started,
+                )
             if last is not None:  # every choice of kinds fitting the bands was ruled out
                 return _after_proof(instance, last, spec, params, started)
             return Result(
@@ -186,13 +197,17 @@ def solve_instance(
     means, assign, bounds, proven, iterations, method, timings = attempt
     if not structure_is_forced(instance):
         # The models' proofs and bounds hold for the chosen holders of premium and
-        # separate-ledger portfolios only; the bounds of the whole branch hold for every plan.
-        structure, means, assign, more = _other_holders(
-            instance, structure, spec, attempt, params, started, deadline, progress, stop
+        # separate-ledger portfolios only; the bounds of the whole branch hold for every plan,
+        # and so does a proof for every choice of holders.
+        holders = _other_holders(
+            instance, structure, spec, attempt, tried, params, started, deadline, progress, stop
         )
-        iterations += more
-        proven = False
+        structure, means, assign = holders.structure, holders.means, holders.assign
+        iterations += holders.steps
+        proven = holders.all_proven
         bounds = {g: float(v) for g, v in goal_bounds(instance).items()}
+        if proven:
+            method += f", proven over every choice of holders ({holders.choices})"
     elif not proven:
         structure, means, assign = hand_over(instance, structure, means, spec, assign)
     timings["search"] = time.monotonic() - started - sum(timings.values())
@@ -220,23 +235,42 @@ def solve_instance(
     return result
 
 
+@dataclass
+class _Holders:
+    """The best plan over the choices of holders solved, how many there were, the search steps
+    they took, and whether the plan is proven best for every choice of holders."""
+
+    structure: Structure
+    means: Means
+    assign: np.ndarray
+    choices: int
+    steps: int
+    all_proven: bool
+
+
 def _other_holders(
     instance: Instance,
     structure: Structure,
     spec: GoalSpec,
     attempt: Attempt,
+    ruled_out: list[np.ndarray],
     params: SolveParams,
     started: float,
     deadline: float,
     progress: ProgressFn | None,
     stop: Callable[[], bool] | None,
-) -> tuple[Structure, Means, np.ndarray, int]:
+) -> _Holders:
     """Hand the portfolios over, which may give premium or separate-ledger ones to other
     managers. While the last solve was proven for its holders and time is left, solve again:
     for the holders the hand-over chose, or else for the next choice of the kinds' model, and
-    keep the best plan. Returns the plan and the search steps added."""
+    keep the best plan. Once the kinds' model has no choice left and every one solved was
+    proven (optimal, or without a plan), the best plan is proven for the whole branch."""
     means, assign, _, proven_here, _, _, _ = attempt
-    seen, steps = [structure.kind], 0
+    # The exact model rules holders out assuming every standard portfolio holds customers,
+    # which a balance bound makes a real restriction (see _after_proof).
+    bounded = instance.scenario.policy.balance.max_deviation is not None
+    all_proven = proven_here and not (ruled_out and bounded)
+    seen, steps = [*ruled_out, structure.kind], 0
     continuity_first = bool(spec.order) and spec.order[0] == "continuity"
     while True:
         structure, means, assign = hand_over(instance, structure, means, spec, assign)
@@ -247,18 +281,22 @@ def _other_holders(
             or deadline - time.monotonic() < params.time_limit_s * AGAIN_SHARE
             or (stop is not None and stop())
         ):
-            return structure, means, assign, steps
+            return _Holders(structure, means, assign, len(seen), steps, False)
         candidate = structure
         if any(np.array_equal(structure.kind, kinds) for kinds in seen):
             chosen = decide_structure(instance, STRUCTURE_AGAIN_S, continuity_first, exclude=seen)
             if not isinstance(chosen, Structure):
-                return structure, means, assign, steps
+                return _Holders(
+                    structure, means, assign, len(seen), steps, all_proven and none_left(chosen)
+                )
             candidate = chosen
         seen.append(candidate.kind)
         again = _attempt(instance, candidate, spec, params, started, deadline, progress, stop)
         if again is None:
+            all_proven &= not bounded
             continue  # these holders admit no plan: the best so far stands
         steps += again[4]
+        all_proven &= again[3]
         if objective_key(evaluate(instance, candidate, again[0], again[1]), spec) < objective_key(
             evaluate(instance, structure, means, assign), spec
         ):
@@ -740,7 +778,7 @@ def rule_collisions(scenario: Scenario, time_limit_s: float = 5.0) -> list[str]:
     continuity_first = scenario.policy.objective.goals()[:1] == ["continuity"]
     structure = decide_structure(instance, time_limit_s, continuity_first, deterministic=True)
     if not isinstance(structure, Structure):
-        return structure
+        return structure if none_left(structure) else []
     if structure_is_forced(instance):  # then what the small model proves holds for all plans
         # Brief: a branch that has a plan takes this long, and most collisions show in a second.
         return colliding_rules(instance, structure, VALIDATE_PROOF_S) or []

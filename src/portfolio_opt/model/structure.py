@@ -22,6 +22,7 @@ from portfolio_opt.model.instance import (
 )
 
 KINDS = (STANDARD, PREMIUM, SEPARATE)
+UNDECIDED = "the portfolio kinds could not be decided in time"
 
 
 @dataclass(frozen=True)
@@ -349,4 +350,10 @@ def decide_structure(
             if names
             else ["no choice of portfolio kinds per manager fits the span bands"]
         ) + band_facts(instance)
-    return ["the portfolio kinds could not be decided in time"]
+    return [UNDECIDED]
+
+
+def none_left(answer: Structure | list[str]) -> bool:
+    """Whether ``decide_structure`` proved that no choice of kinds (beyond those excluded) can
+    hold the customers, rather than running out of time."""
+    return not isinstance(answer, Structure) and answer != [UNDECIDED]
