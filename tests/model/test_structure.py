@@ -3,9 +3,13 @@ a manager's own bounds force on the span, not only last year's holdings."""
 
 from __future__ import annotations
 
+import pytest
+
 from plan.builders import make_scenario
+from portfolio_opt.model import solve as solve_module
 from portfolio_opt.model.instance import PREMIUM, build_instance
-from portfolio_opt.model.structure import Structure, decide_structure
+from portfolio_opt.model.result import SolveStatus
+from portfolio_opt.model.structure import UNDECIDED, Structure, decide_structure
 from portfolio_opt.plan.checker import customer_targets
 
 
@@ -33,3 +37,19 @@ def test_a_manager_whose_own_minimum_suits_the_premium_band_holds_it() -> None:
     assert isinstance(structure, Structure)
     holder = instance.manager_ids[int(structure.managers_of(PREMIUM)[0])]
     assert holder == "M1"
+
+
+def test_a_kinds_model_out_of_time_is_no_proof(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Running out of time deciding the kinds says nothing about the rules: solve finds no
+    plan (exit 4), never a collision (exit 3), and validate reports none."""
+    scenario = make_scenario(
+        [{"customer_id": f"S{i}", "customer_class": "key"} for i in range(4)],
+        [{"manager_id": "M1", "grade": "A"}, {"manager_id": "M2", "grade": "B"}],
+    )
+    monkeypatch.setattr(solve_module, "decide_structure", lambda *args, **kwargs: [UNDECIDED])
+
+    result = solve_module.solve(scenario, time_limit_s=2, workers=1)
+
+    assert result.status is SolveStatus.NO_PLAN
+    assert UNDECIDED in result.explanation
+    assert solve_module.rule_collisions(scenario) == []
