@@ -55,21 +55,35 @@ def test_a_title_padded_with_separators_and_a_blank_line_are_skipped_in_the_sear
     ]
 
 
-def test_a_title_and_a_blank_row_above_an_xlsx_header_are_one_error(demo):
+def _customers_under_a_title(demo: Path, blank_row: bool, merged: bool, **cells: str) -> None:
+    """customers.xlsx (named in scenario.toml): the demo's customers under a title row (merged
+    across the columns, or not) and perhaps a blank row; ``cells`` overwrite the first
+    customer's. Every cell is written as text, so a name such as '=SUM ...' stays a name."""
     frame = pd.read_csv(demo / "customers.csv", dtype=str, keep_default_na=False)
+    for column, value in cells.items():
+        frame.loc[0, column] = value
     book = Workbook()
     sheet = book.active
     sheet.append([TITLE])
-    sheet.append([])
+    if merged:
+        sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(frame.columns))
+    if blank_row:
+        sheet.append([])
     sheet.append(list(frame.columns))
-    for row in frame.itertuples(index=False):
-        sheet.append(list(row))
+    for values in frame.itertuples(index=False):
+        sheet.append(list(values))
+        for cell in sheet[sheet.max_row]:
+            cell.data_type = "s"
     book.save(demo / "customers.xlsx")
     policy = demo / "scenario.toml"
     policy.write_text(
         policy.read_text(encoding="utf-8").replace('"customers.csv"', '"customers.xlsx"'),
         encoding="utf-8",
     )
+
+
+def test_a_title_and_a_blank_row_above_an_xlsx_header_are_one_error(demo):
+    _customers_under_a_title(demo, blank_row=True, merged=False)
     assert _errors(demo) == [
         (
             "customers.xlsx",
@@ -77,6 +91,27 @@ def test_a_title_and_a_blank_row_above_an_xlsx_header_are_one_error(demo):
             None,
             f"the column names are in row 3, not in row 1 (row 1 holds {TITLE!r})",
         )
+    ]
+
+
+def test_bad_cells_below_a_title_are_listed_with_it_at_their_sheet_rows(demo):
+    lines = _customers_text(demo).splitlines()
+    header = lines[0].split(",")
+    cells = lines[2].split(",")  # the second customer: sheet row 4 under the title
+    cells[header.index("interest_income")] = "lots"
+    lines[2] = ",".join(cells)
+    (demo / "customers.csv").write_text(TITLE + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    assert [(row, column, message) for _, row, column, message in _errors(demo)] == [
+        (2, None, f"the column names are in row 2, not in row 1 (row 1 holds {TITLE!r})"),
+        (4, "interest_income", "'lots' is not a number"),
+    ]
+
+
+def test_an_xlsx_title_merged_across_the_columns_hides_no_other_problem(demo):
+    _customers_under_a_title(demo, blank_row=False, merged=True, tenure_years="many")
+    assert [(row, column, message[:22]) for _, row, column, message in _errors(demo)] == [
+        (2, None, "the column names are i"),
+        (3, "tenure_years", "'many' is not a number"),
     ]
 
 

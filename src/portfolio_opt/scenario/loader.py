@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
@@ -14,7 +15,12 @@ from portfolio_opt.scenario.columns import coerce_table, has_required_columns
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.policy import Policy, load_policy
 from portfolio_opt.scenario.schema import REQUIRED_TABLES, SCHEMAS
-from portfolio_opt.scenario.tables import read_table, resolve_inside, split_table_spec
+from portfolio_opt.scenario.tables import (
+    read_table,
+    resolve_inside,
+    rows_above_header,
+    split_table_spec,
+)
 
 POLICY_FILE = "scenario.toml"
 
@@ -53,6 +59,9 @@ def _read_tables(
         known = {c.name for c in SCHEMAS[table]}
         raw, found = read_table(root, spec, labels[table], required, known)
         problems += found
+        if above := rows_above_header(found):
+            problems += _below_title(root, spec, labels[table], table, above)
+            continue
         if raw is None:
             continue
         typed, found = coerce_table(raw, SCHEMAS[table], labels[table])
@@ -64,6 +73,18 @@ def _read_tables(
         if inside is not None:
             files[table] = inside
     return frames, files, labels, problems
+
+
+def _below_title(root: Path, spec: str, label: str, table: str, above: int) -> list[Problem]:
+    """A table's own problems below the title above its column names (bad cells, missing
+    columns), with rows counted from the sheet's first row, so that they show together with
+    the title's; the checks across tables wait until the title is gone."""
+    schema = SCHEMAS[table]
+    required = [c.name for c in schema if c.required]
+    raw, found = read_table(root, spec, label, required, {c.name for c in schema}, above)
+    if raw is not None:
+        found += coerce_table(raw, schema, label)[1]
+    return [p if p.row is None else replace(p, row=p.row + above) for p in found]
 
 
 def _cross_checks(

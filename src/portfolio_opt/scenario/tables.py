@@ -23,6 +23,7 @@ DELIMITERS = ",;\t"
 PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 MAX_FORMULA_PROBLEMS = 20
 HEADER_SEARCH_ROWS = 10  # rows searched for column names pushed down by a title or blank rows
+PUSHED_DOWN = "the column names are in row"
 
 
 def split_table_spec(spec: str) -> tuple[str, str | None]:
@@ -129,11 +130,18 @@ def header_pushed_down(
             above = f"row 1 holds {first!r}" if first else "row 1 is blank"
             return Problem(
                 label,
-                f"the column names are in row {row_number}, not in row 1 ({above})",
+                f"{PUSHED_DOWN} {row_number}, not in row 1 ({above})",
                 "delete the rows above the column names (a title, blank rows)",
                 row=row_number,
             )
     return None
+
+
+def rows_above_header(problems: Sequence[Problem]) -> int:
+    """How many rows stand above the column names, where ``problems`` say they were pushed
+    down (0 otherwise)."""
+    rows = [p.row for p in problems if p.message.startswith(PUSHED_DOWN) and p.row]
+    return rows[0] - 1 if rows else 0
 
 
 def _csv_header_pushed_down(text: str, required: Sequence[str], label: str) -> Problem | None:
@@ -186,14 +194,16 @@ def _overlong_rows(text: str, delimiter: str, label: str) -> list[Problem]:
 
 
 def _read_csv(
-    path: Path, label: str, required: Sequence[str] = ()
+    path: Path, label: str, required: Sequence[str] = (), skip_rows: int = 0
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
     try:
         text, _ = decode_text(path.read_bytes())
     except UnicodeDecodeError as exc:
         hint = "save it as 'CSV UTF-8' from Excel"
         return None, [Problem(label, f"cannot read the text: {exc.reason}", hint)]
-    if (pushed := _csv_header_pushed_down(text, required, label)) is not None:
+    if skip_rows:
+        text = "".join(text.splitlines(keepends=True)[skip_rows:])
+    elif (pushed := _csv_header_pushed_down(text, required, label)) is not None:
         return None, [pushed]
     delimiter = sniff_delimiter(text)
     if overlong := _overlong_rows(text, delimiter, label):
@@ -253,7 +263,7 @@ def _other_sheet_with(
 
 
 def _read_xlsx(
-    path: Path, sheet: str | None, label: str, required: Sequence[str] = ()
+    path: Path, sheet: str | None, label: str, required: Sequence[str] = (), skip_rows: int = 0
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
     try:
         cells = read_sheet(path, sheet)
@@ -264,10 +274,11 @@ def _read_xlsx(
     except Exception as exc:  # openpyxl raises many kinds on a damaged file
         return None, [Problem(label, f"cannot read the workbook: {exc}", "save it again as .xlsx")]
     frame = pd.DataFrame(cells.rows, dtype=object).map(_cell_text).astype(str)
+    frame = frame.iloc[skip_rows:].reset_index(drop=True)
     if frame.empty:
         return pd.DataFrame(), []
     rows = frame.iloc[: HEADER_SEARCH_ROWS + 1].to_numpy().tolist()
-    if (pushed := header_pushed_down(rows, required, label)) is not None:
+    if not skip_rows and (pushed := header_pushed_down(rows, required, label)) is not None:
         return None, [pushed]
     missing = [name for name in required if name not in {column_name(c) for c in rows[0]}]
     if (
@@ -283,23 +294,28 @@ def _read_xlsx(
     # empty ones are only formatting.
     keep = [bool(name) or bool((frame[i] != "").any()) for i, name in enumerate(header)]
     frame.columns = [name or f"Unnamed: {i}" for i, name in enumerate(header)]
-    return frame.loc[:, keep], _hidden_values(cells, header, label)
+    return frame.loc[:, keep], _hidden_values(cells, header, label, skip_rows)
 
 
-def _hidden_values(cells: SheetCells, header: list[str], label: str) -> list[Problem]:
-    """Merged ranges and formulas without a saved result: values the table would lose."""
+def _hidden_values(
+    cells: SheetCells, header: list[str], label: str, skip_rows: int = 0
+) -> list[Problem]:
+    """Merged ranges and formulas without a saved result: values the table would lose. Rows
+    count from the header (row 1), as every other problem's; what lies above it is ignored."""
 
     def column(number: int) -> str | None:
         return column_name(header[number - 1]) or None if number <= len(header) else None
 
     problems = []
     for merged in cells.merged:
-        if merged.row == 1:
+        if merged.row <= skip_rows:
+            continue  # a title merged across the columns
+        if merged.row == skip_rows + 1:
             problems.append(
                 Problem(
                     label,
                     f"the column names in {merged.ref} are merged into one cell",
-                    "unmerge them and give each column its own name in row 1",
+                    "unmerge them and give each column its own name in the header row",
                     row=1,
                     column=column(merged.column),
                 )
@@ -311,23 +327,24 @@ def _hidden_values(cells: SheetCells, header: list[str], label: str) -> list[Pro
                     f"the cells {merged.ref} are merged: a merged cell holds its value in its "
                     "first cell only, so the other rows would read as blank",
                     "unmerge them and fill the value into every row",
-                    row=merged.row,
+                    row=merged.row - skip_rows,
                     column=column(merged.column),
                 )
             )
-    for row, number, formula in cells.unsaved_formulas[:MAX_FORMULA_PROBLEMS]:
+    formulas = [(row, n, f) for row, n, f in cells.unsaved_formulas if row > skip_rows]
+    for row, number, formula in formulas[:MAX_FORMULA_PROBLEMS]:
         problems.append(
             Problem(
                 label,
                 f"the formula {formula} has no saved result (the workbook was written by a "
                 "program and never saved by a spreadsheet)",
                 "open the workbook in Excel or LibreOffice and save it, so every result is stored",
-                row=row,
+                row=row - skip_rows,
                 column=column(number),
             )
         )
-    if len(cells.unsaved_formulas) > MAX_FORMULA_PROBLEMS:
-        more = len(cells.unsaved_formulas) - MAX_FORMULA_PROBLEMS
+    if len(formulas) > MAX_FORMULA_PROBLEMS:
+        more = len(formulas) - MAX_FORMULA_PROBLEMS
         problems.append(
             Problem(label, f"... and {more} more formulas without a saved result", "save it")
         )
@@ -340,12 +357,14 @@ def read_table(
     label: str | None = None,
     required: Sequence[str] = (),
     known: Collection[str] | None = None,
+    skip_rows: int = 0,
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Read one table of a scenario as text cells with normalised column names (only the
     ``known`` ones, where given).
 
     Returns the frame (or None when it cannot be read) and the problems met. ``required``
-    column names found in a row below the first one (under a title) make it unreadable.
+    column names found in a row below the first one (under a title) make it unreadable; read
+    again with ``skip_rows`` rows dropped above the names, problems count rows from them.
     """
     file, sheet = split_table_spec(spec)
     label = label or file
@@ -360,9 +379,9 @@ def read_table(
         return None, [Problem(label, "file not found", f"put the file at {file} or fix [tables]")]
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        frame, problems = _read_xlsx(path, sheet, label, required)
+        frame, problems = _read_xlsx(path, sheet, label, required, skip_rows)
     elif suffix in (".csv", ".txt", ""):
-        frame, problems = _read_csv(path, label, required)
+        frame, problems = _read_csv(path, label, required, skip_rows)
     else:
         return None, [Problem(label, f"unsupported file type {suffix!r}", "use .csv or .xlsx")]
     if frame is None:
