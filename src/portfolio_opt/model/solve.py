@@ -328,6 +328,7 @@ def _attempt(
     # Up to two fifths of the time after the first plan: the balanced plan is the reference
     # (and the fallback) of everything that follows, even where building it took long.
     polish_deadline = min(max(begun + span_s * 0.3, time.monotonic() + span_s * 0.4), deadline)
+    budget_s = params.time_limit_s  # for the search (deterministic time when deterministic)
     if spec.order and spec.order[0] == "continuity" and not _exact(instance, structure):
         announce(progress, "keeping last year's relationships")
         budget = params.time_limit_s * CONTINUITY_SHARE
@@ -345,6 +346,7 @@ def _attempt(
         )
         state = PlanState(instance, structure, means, spec, kept)
         polish_deadline = min(time.monotonic() + span_s * 0.1, deadline)  # repairs what is missed
+        budget_s -= budget
     if "balance" in spec.order:
         polish_balance(
             state,
@@ -377,7 +379,6 @@ def _attempt(
     bounds: dict[str, float] = {k: float(v) for k, v in goal_bounds(instance).items()}
     guide = None
     relaxed: Relaxed | None = None
-    budget_s = params.time_limit_s  # for the search (deterministic time when deterministic)
     if spec.order and spec.order[0] == "affinity":
         announce(progress, "pricing pairs with the LP relaxation")
         relaxed = lp_start(
