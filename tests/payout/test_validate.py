@@ -220,3 +220,40 @@ def test_assignment_problems():
         p.message
         for p in assignment_problems(pd.DataFrame(), scenario.customers, scenario.managers)
     ] == ["column customer_id is missing", "column manager_id is missing"]
+
+
+def _warnings(scenario):
+    return [(p.row, p.column, p.message) for p in _problems(scenario) if not p.is_error]
+
+
+def test_a_quarter_missing_before_a_later_one_is_a_warning():
+    """Q3 has no rows while Q4 has: the year to date would take Q3's income as 0."""
+    scenario, _ = worked_example()
+    scenario = _with(
+        scenario,
+        "actuals",
+        [{"customer_id": c, "period": "2024Q4"} for c in ["C1", "C2", "C3", "C4", "C5"]],
+    )
+    assert _warnings(scenario) == [
+        (
+            None,
+            "period",
+            "no actuals for 2024Q3, though 2024Q4 has some: the year to date would count "
+            "2024Q3's income as 0",
+        )
+    ]
+
+
+def test_a_customer_without_actuals_rows_is_a_warning_naming_it():
+    scenario, _ = worked_example()
+    actuals = scenario.actuals[scenario.actuals["customer_id"] != "C5"]
+    (warning,) = _warnings(dataclasses.replace(scenario, actuals=actuals))
+    assert warning[1] == "customer_id"
+    assert "1 customer(s) have no actuals rows (C5)" in warning[2]
+
+
+def test_a_row_pasted_twice_is_a_warning_naming_the_first():
+    scenario, _ = worked_example()
+    copy = scenario.actuals.iloc[[0]]
+    scenario = dataclasses.replace(scenario, actuals=pd.concat([scenario.actuals, copy]))
+    assert _warnings(scenario) == [(12, None, "the same in every cell as row 2: both are added up")]

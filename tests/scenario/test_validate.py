@@ -151,11 +151,13 @@ def test_many_problems_are_all_reported_at_once():
         ("customers.csv", 4, "prior_manager_id"),  # a leaver deleted from managers, or a typo
         ("customers.csv", 5, "pinned_manager_id"),  # a rule collision: solve explains it
         ("customers.csv", 4, "interest_income"),
+        ("actuals.csv", None, "customer_id"),  # C2 and C5 have no actuals rows
     ]
 
 
 WARNING_CASES = [
     ("NegativeIncome", "customers.csv", 4, "interest_income", "negative income -30"),
+    ("NegativeActuals", "actuals.csv", 3, "interest_income", "negative income -90"),
     # 900,000 beside 80 and 100: a few zeros too many
     ("IncomeTypo", "customers.csv", 4, "interest_income", "over 1000 times the column's median"),
     # two hard rules collide (pins, unavailable managers hold none): solve explains it, exit 3

@@ -144,7 +144,8 @@ def policy_problems(policy: Policy, file: str = "scenario.toml") -> list[Problem
 def actuals_problems(
     actuals: pd.DataFrame, customer_ids: set[str], year: int, year_is_set: bool, file: str
 ) -> list[Problem]:
-    """Unknown customers, bad periods, periods outside the year, text in income columns."""
+    """Unknown customers, bad periods, periods outside the year, text in income columns;
+    warnings for what would quietly count as no income, or twice."""
     problems = _missing_columns(actuals, ("customer_id", "period"), file)
     if problems:
         return problems
@@ -152,7 +153,80 @@ def actuals_problems(
     problems += _period_problems(actuals, file, year, year_is_set)
     for column in INCOME_COLUMNS:
         problems += _not_numbers(actuals, column, file)
-    return problems
+    return [
+        *problems,
+        *quarters_missing(actuals, year, file),
+        *customers_without_actuals(actuals, customer_ids, file),
+        *rows_pasted_twice(actuals, file),
+    ]
+
+
+def quarters_missing(actuals: pd.DataFrame, year: int, file: str) -> list[Problem]:
+    """Quarters without a single row before the latest quarter with rows: the year to date
+    would take their income as 0."""
+    periods = [parse_period(value) for value in text(actuals, "period")]
+    quarters = {p.quarter for p in periods if p is not None and p.year == year and p.quarter}
+    if not quarters:
+        return []
+    latest = max(quarters)
+    return [
+        Problem(
+            file,
+            f"no actuals for {year}Q{q}, though {year}Q{latest} has some: the year to date "
+            f"would count {year}Q{q}'s income as 0",
+            f"add the {year}Q{q} rows (0 where a customer had no income), or check the periods",
+            column="period",
+            severity=Severity.WARNING,
+        )
+        for q in range(1, latest)
+        if q not in quarters
+    ]
+
+
+def customers_without_actuals(
+    actuals: pd.DataFrame, customer_ids: set[str], file: str
+) -> list[Problem]:
+    """Customers with no row at all among actuals given for others: paid as if they earned
+    nothing this year."""
+    if not len(actuals):
+        return []
+    missing = sorted(customer_ids - set(text(actuals, "customer_id")) - {""})
+    if not missing:
+        return []
+    shown = ", ".join(missing[:10]) + (", ..." if len(missing) > 10 else "")
+    return [
+        Problem(
+            file,
+            f"{len(missing)} customer(s) have no actuals rows ({shown}): their income counts "
+            "as 0 this year",
+            "add their rows, unless they earned nothing",
+            column="customer_id",
+            severity=Severity.WARNING,
+        )
+    ]
+
+
+def rows_pasted_twice(actuals: pd.DataFrame, file: str) -> list[Problem]:
+    """Rows identical to an earlier one in every cell: rows of one customer and period are
+    added up, so a row pasted twice counts twice."""
+    cells = actuals.astype(str).apply(lambda column: column.str.strip())
+    first: dict[tuple[str, ...], int] = {}
+    problems = []
+    for row, values in zip(_rows(actuals), cells.itertuples(index=False), strict=True):
+        key = tuple(values)
+        if key in first:
+            problems.append(
+                Problem(
+                    file,
+                    f"the same in every cell as row {first[key]}: both are added up",
+                    "delete the copy if the row was pasted twice",
+                    row,
+                    severity=Severity.WARNING,
+                )
+            )
+        else:
+            first[key] = row
+    return problems[:20]
 
 
 def adjustments_problems(

@@ -118,6 +118,8 @@ def _cross_checks(
         problems += rules.affinity_valid(
             frames["affinity"], customers, managers, labels["affinity"]
         )
+    if "actuals" in frames:
+        problems += rules.negative_income(frames["actuals"], labels["actuals"])
     problems += rules.affinity_goal_has_a_table(policy, "affinity" in labels, POLICY_FILE)
     problems += _payout_checks(frames, labels, policy)
     return problems
