@@ -76,7 +76,7 @@ def test_xlsx_sheet_that_does_not_exist_in_a_scenario(minimal):
     scenario, problems = inspect_scenario(minimal)
     assert scenario is None
     assert [(p.file, p.message) for p in problems] == [
-        ("managers.xlsx", "no sheet named '客户经理'")
+        ("managers.xlsx#客户经理", "no sheet named '客户经理'")
     ]
 
 

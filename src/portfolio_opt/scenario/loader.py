@@ -53,8 +53,9 @@ def _read_tables(
         spec = getattr(policy.tables, table)
         if spec is None:
             continue
-        file, _ = split_table_spec(spec)
-        labels[table] = Path(file).name
+        file, sheet = split_table_spec(spec)
+        # A workbook may hold several tables: the sheet says which one a problem is in.
+        labels[table] = Path(file).name + (f"#{sheet}" if sheet else "")
         required = [c.name for c in SCHEMAS[table] if c.required]
         known = {c.name for c in SCHEMAS[table]}
         raw, found = read_table(root, spec, labels[table], required, known)
