@@ -426,6 +426,8 @@ def test_payout_never_replaces_the_scenario_or_a_solve_output_folder(
         result = run("payout", str(solved.scenario), str(plan), "--out", str(pay))
         assert result.exit_code == 0, result.output
     assert {p.name for p in pay.iterdir()} == {"payout.csv", "manifest.json"}
+    manifest = json.loads((pay / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["assignment_sha256"] == hashlib.sha256(plan.read_bytes()).hexdigest()
 
 
 def _with_adjustment_for_the_leaving_manager(scenario: Path) -> None:

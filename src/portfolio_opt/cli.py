@@ -26,6 +26,7 @@ from portfolio_opt.pipeline import (
     EXIT_OK,
     EXIT_USAGE,
     OutputFolderError,
+    file_hash,
     input_hashes,
     run_solve,
 )
@@ -392,6 +393,7 @@ def payout(scenario: str, assignment: str, out: str | None) -> None:
                 "version": __version__,
                 "scenario": str(loaded.root.resolve()),
                 "assignment": str(Path(assignment).resolve()),
+                "assignment_sha256": file_hash(Path(assignment)),
                 "inputs_sha256": input_hashes(loaded),
             },
         )

@@ -11,6 +11,7 @@ import platform
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -54,13 +55,13 @@ class SolveOutcome:
     notices: list[Problem] = field(default_factory=list)
 
 
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def input_hashes(scenario: Scenario) -> dict[str, str]:
     files = {POLICY_FILE: scenario.root / POLICY_FILE, **{k: v for k, v in scenario.files.items()}}
-    return {
-        name: hashlib.sha256(path.read_bytes()).hexdigest()
-        for name, path in sorted(files.items())
-        if path.is_file()
-    }
+    return {name: file_hash(path) for name, path in sorted(files.items()) if path.is_file()}
 
 
 def check_output_folder(out: Path, scenario: Scenario) -> None:
@@ -102,7 +103,7 @@ def manifest(scenario: Scenario, params: SolveParams, result: Result) -> dict[st
         "python": platform.python_version(),
         "scenario": str(scenario.root.resolve()),
         "inputs_sha256": input_hashes(scenario),
-        "policy": scenario.policy.model_dump(mode="json"),
+        "policy": _policy_as_run(scenario, params),
         "solver": {
             "time_limit_s": params.time_limit_s,
             "workers": params.workers,
@@ -114,6 +115,18 @@ def manifest(scenario: Scenario, params: SolveParams, result: Result) -> dict[st
         "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
         "status": result.status.value,
     }
+
+
+def _policy_as_run(scenario: Scenario, params: SolveParams) -> dict[str, Any]:
+    """The policy as resolved, its [solver] section as the solve ran (the command line wins)."""
+    policy = scenario.policy.model_dump(mode="json")
+    policy["solver"] = {
+        "time_limit_s": params.time_limit_s,
+        "workers": params.workers,
+        "seed": params.seed,
+        "deterministic": params.deterministic,
+    }
+    return policy
 
 
 def _json(data: object) -> str:

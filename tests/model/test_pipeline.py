@@ -81,6 +81,9 @@ def test_written_folder_matches_the_outcome(branch: Scenario, tmp_path: Path) ->
         path = branch.files.get(name, branch.root / name)  # tables by name, then the policy
         assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
     assert manifest["solver"]["seed"] == 0 and manifest["solver"]["workers"] == 1
+    # The resolved policy records the solver settings the solve ran with, not the file's.
+    ran = {k: manifest["solver"][k] for k in ("time_limit_s", "workers", "seed", "deterministic")}
+    assert manifest["policy"]["solver"] == ran
 
 
 def test_a_collision_returns_exit_3_and_writes_nothing(tmp_path: Path) -> None:
