@@ -519,3 +519,19 @@ def test_ctrl_c_stops_the_search_and_writes_the_best_plan_so_far(tmp_path: Path)
     solve_seconds = json.loads((out / "kpis.json").read_text())["solve_seconds"]
     assert solve_seconds < 8, f"the search went on for {solve_seconds:.1f} s after Ctrl-C"
     assert run("verify", str(city), str(out / "assignment.csv")).exit_code == 0
+
+
+@pytest.mark.parametrize(("command", "outcome"), [("payout", "paid"), ("verify", "checked")])
+def test_a_bad_scenario_says_what_was_not_done(
+    solved: Solved, tmp_path: Path, command: str, outcome: str
+) -> None:
+    scenario = Path(shutil.copytree(solved.scenario, tmp_path / "bad"))
+    customers = scenario / "customers.csv"
+    text = customers.read_text(encoding="utf-8").splitlines()
+    text[1] = text[1].replace(text[1].split(",")[0], "", 1)  # a blank customer_id
+    customers.write_text("\n".join(text) + "\n", encoding="utf-8")
+
+    result = run(command, str(scenario), str(solved.out / "assignment.csv"))
+
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines()[-1].endswith(f"nothing was {outcome}.")

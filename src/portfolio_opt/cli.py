@@ -60,10 +60,10 @@ def _print_new_warnings(warnings: list[Problem], shown: list[Problem]) -> None:
             out_console.print(f"WARNING {p}", markup=False)
 
 
-def _load(path: str) -> Scenario:
+def _load(path: str, outcome: str = "nothing was solved") -> Scenario:
     scenario, problems = inspect_scenario(path)
     if scenario is None:
-        _print_problems(problems)
+        _print_problems(problems, outcome)
         sys.exit(EXIT_BAD_INPUT)
     for p in scenario.warnings:
         out_console.print(f"WARNING {p}", markup=False)
@@ -321,7 +321,7 @@ def verify(scenario: str, assignment: str) -> None:
     from portfolio_opt.plan.io import read_assignment
     from portfolio_opt.plan.kpis import compute_kpis
 
-    loaded = _load(scenario)
+    loaded = _load(scenario, "nothing was checked")
     plan, problems = read_assignment(Path(assignment), loaded)
     if plan is None or any(p.is_error for p in problems):
         _print_problems(problems, "nothing was checked")
@@ -354,7 +354,7 @@ def payout(scenario: str, assignment: str, out: str | None) -> None:
     from portfolio_opt.report.atomic import atomic_folder
     from portfolio_opt.report.folders import replace_problem, write_manifest
 
-    loaded = _load(scenario)
+    loaded = _load(scenario, "nothing was paid")
     target = Path(out) if out else Path("out") / f"{loaded.name}-payout"
     refused = replace_problem(target, {loaded.root: "scenario", Path(assignment): "plan"}, "payout")
     if refused is not None:
