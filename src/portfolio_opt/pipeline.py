@@ -134,7 +134,23 @@ def _json(data: object) -> str:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    escape_frame(frame).to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    escape_frame(_without_float_noise(frame)).to_csv(
+        path, index=False, encoding="utf-8", lineterminator="\n"
+    )
+
+
+def _without_float_noise(frame: pd.DataFrame) -> pd.DataFrame:
+    """Numbers to 15 significant digits, so that a sum such as 2394935.8400000003 is written
+    2394935.84 (also in columns that mix numbers and text)."""
+
+    def clean(value: object) -> object:
+        return float(f"{value:.15g}") if isinstance(value, float) else value
+
+    tidy = frame.copy()
+    for column in tidy.columns:
+        if tidy[column].dtype == object or pd.api.types.is_float_dtype(tidy[column]):
+            tidy[column] = tidy[column].map(clean)
+    return tidy
 
 
 def write_outputs(

@@ -10,6 +10,7 @@ from matplotlib.image import imread
 from openpyxl import load_workbook
 
 from portfolio_opt.payout import customer_targets
+from portfolio_opt.pipeline import write_csv
 from portfolio_opt.report.plots.load import BAND_GID
 from portfolio_opt.report.workbook import MONEY, PERCENT
 from portfolio_opt.report.writer import flatten_kpis, report_figures
@@ -107,3 +108,21 @@ def test_flatten_kpis_dotted_names() -> None:
         ["span.by_type.premium.max", 9],
     ]
     assert table["meaning"].iloc[1] == "fewest customers of any manager"
+
+
+def test_csv_numbers_carry_no_float_noise(tmp_path) -> None:
+    """Sums such as 2394935.84 + 0.0 print as written, also in columns mixing text and numbers
+    (compare.csv's plan columns); precision a KPI needs is kept."""
+    frame = pd.DataFrame(
+        {
+            "money": [2394935.8400000003, 0.1 + 0.2],
+            "mixed": ["n/a", 1234567.1200000001],
+            "share": [0.000370123456789, 1.0],
+        }
+    )
+    write_csv(frame, tmp_path / "t.csv")
+    assert (tmp_path / "t.csv").read_text(encoding="utf-8").splitlines() == [
+        "money,mixed,share",
+        "2394935.84,n/a,0.000370123456789",
+        "0.3,1234567.12,1.0",
+    ]
