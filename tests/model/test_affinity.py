@@ -366,3 +366,101 @@ def _cheapest_valid_plan(scenario: Scenario, cost: dict[tuple[str, str], int]) -
         best = total if best is None else min(best, total)
     assert best is not None
     return best
+
+
+def _workload_rows(table: dict[str, dict[str, float]], key: str = "customer_id") -> list[dict]:
+    """Affinity rows {customer or industry: {manager: workload}}, each costing 0."""
+    return [
+        {key: who, "manager_id": m, "cost": 0, "workload": load}
+        for who, row in table.items()
+        for m, load in row.items()
+    ]
+
+
+def test_a_customer_row_with_a_blank_workload_takes_its_class_default_not_its_industry_row():
+    """The customer's row wins whole, as the plan checker reads it: its blank workload is the
+    class default (1), not the industry row's 5, so C1 fits M1's capacity of 3."""
+    scenario = make_scenario(
+        [
+            {
+                "customer_id": "C1",
+                "customer_class": "basic",
+                "industry": "X",
+                "pinned_manager_id": "M1",
+            },
+            {"customer_id": "C2", "customer_class": "basic", "industry": "Y"},
+        ],
+        [manager("M1", capacity=3), manager("M2")],
+        affinity=[
+            {"industry": "X", "manager_id": "M1", "cost": 0, "workload": 5},
+            {"customer_id": "C1", "manager_id": "M1", "cost": 2},
+        ],
+        policy={"affinity": {"default_workload": {"basic": 1}}},
+    )
+    plan = valid_plan(scenario, solve_fast(scenario))
+    assert manager_of(plan)["C1"] == "M1"
+
+
+def test_workloads_finer_than_thousandths_are_not_rounded():
+    """Four customers of 0.0015 over two managers of capacity 0.003: two each fit exactly."""
+    scenario = make_scenario(
+        [{"customer_id": f"C{i}", "customer_class": "basic", "industry": "X"} for i in range(4)],
+        [manager("M1", capacity=0.003), manager("M2", capacity=0.003)],
+        affinity=_workload_rows({"X": {"M1": 0.0015, "M2": 0.0015}}, key="industry"),
+    )
+    plan = valid_plan(scenario, solve_fast(scenario))
+    assert sorted(len(held) for held in holdings(plan).values()) == [2, 2]
+
+
+def test_a_capacity_collision_names_the_group_the_pin_and_the_capacities_in_table_units():
+    """Without group G1 (C4, C6) a plan exists; with it, the pin of C2 to M3 and the
+    capacities of 9.9 leave none: all three rules are named, the capacities as written."""
+    loads = {
+        "C1": {"M1": 2, "M3": 2},
+        "C2": {"M1": 1, "M3": 3},
+        "C3": {"M1": 4, "M3": 5},
+        "C4": {"M1": 4, "M3": 2},
+        "C5": {"M1": 1, "M3": 1},
+        "C6": {"M1": 4, "M3": 5},
+    }
+    customers = [{"customer_id": c, "customer_class": "basic", "industry": "X"} for c in loads]
+    customers[1]["pinned_manager_id"] = "M3"
+    customers[3]["group_id"] = customers[5]["group_id"] = "G1"
+    scenario = make_scenario(
+        customers,
+        [manager("M1", capacity=9.9), manager("M3", capacity=9.9)],
+        affinity=_workload_rows(loads),
+    )
+    result = solve_fast(scenario)
+    assert result.status is SolveStatus.INFEASIBLE
+    text = " ".join(result.explanation)
+    assert "groups of 2 (C4, C6)" in text
+    assert "pins: C2 to M3" in text
+    assert "workload within capacity: M1 9.9, M3 9.9" in text
+
+
+def test_no_empty_premium_portfolio_is_opened_to_dodge_a_collision():
+    """One premium customer and two A-grade managers: only one premium portfolio may open, so
+    the collision (group G1 fits nowhere beside the pin) is proven: exit 3, not exit 4."""
+    scenario = make_scenario(
+        [
+            {"customer_id": "P1", "customer_class": "premium", "industry": "X"},
+            {"customer_id": "C2", "customer_class": "basic", "group_id": "G1", "industry": "X"},
+            {"customer_id": "C3", "customer_class": "basic", "group_id": "G1", "industry": "X"},
+            {
+                "customer_id": "C4",
+                "customer_class": "watch",
+                "industry": "X",
+                "pinned_manager_id": "M3",
+            },
+        ],
+        [
+            {"manager_id": "M1", "grade": "A", "capacity": 6},
+            {"manager_id": "M3", "grade": "C", "capacity": 5},
+            {"manager_id": "M4", "grade": "A", "capacity": 6},
+        ],
+        affinity=_workload_rows({"X": {"M1": 5, "M4": 5, "M3": 2}}, key="industry"),
+    )
+    result = solve_fast(scenario, time_limit_s=10)
+    assert result.status is SolveStatus.INFEASIBLE, result.explanation
+    assert "groups of 2 (C2, C3)" in " ".join(result.explanation)

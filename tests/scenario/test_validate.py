@@ -71,6 +71,15 @@ CASES = [
     ("ActualsBadPeriod", "actuals.csv", 2, "period", "'2026Q5' is not a year"),
     ("AdjustmentUnknownManager", "adjustments.csv", 3, "manager_id", "manager 'M9' is not in"),
     ("AffinityUnknownManager", "affinity.csv", 3, "manager_id", "unknown manager 'M9'"),
+    # which of two rows for one pair holds would be a guess
+    ("AffinityRepeatedPair", "affinity.csv", 4, "manager_id", "a second row for C1 with manager"),
+    (
+        "NegativeDefaultWorkload",
+        "scenario.toml",
+        7,
+        "affinity.default_workload",
+        "must be a number >= 0",
+    ),
     # credit shares: each within 0..1, and one customer's shares at most 1 together
     ("CreditShareAboveOne", "credits.csv", 2, "share", "at most 1"),
     ("CreditShareBelowZero", "credits.csv", 3, "share", "at least 0"),
@@ -166,6 +175,8 @@ WARNING_CASES = [
     ("PriorManagerNotInManagers", "customers.csv", 3, "prior_manager_id", "prior manager 'M9'"),
     # a misspelled industry would silently apply to nobody
     ("AffinityIndustryUnknown", "affinity.csv", 3, "industry", "no customer is in industry"),
+    # a customer's row wins whole: the other industry written beside it is not used
+    ("AffinityIndustryBesideCustomer", "affinity.csv", 3, "industry", "whose industry is '建材'"),
 ]
 
 

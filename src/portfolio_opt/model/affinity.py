@@ -12,19 +12,22 @@ import pandas as pd
 
 from portfolio_opt.model.instance import Instance
 
-WORKLOAD_UNITS = 1000  # workload and capacity are compared in thousandths
+WORKLOAD_UNITS = 1000  # workload and capacity are compared in thousandths at least,
+MAX_WORKLOAD_UNITS = 1_000_000  # and in finer units where the figures need them
 MAX_COST_UNITS = 10_000  # costs finer than 0.0001 are rounded
 
 
 def _pair_table(instance: Instance, column: str) -> np.ndarray:
-    """(customers, managers) matrix of ``column``, NaN where no row applies."""
+    """(customers, managers) matrix of ``column``, NaN where no row applies or the row that
+    applies leaves the cell blank: a customer's row wins whole over its industry's, as in the
+    plan checker."""
     scenario = instance.scenario
     affinity = scenario.affinity
     customers = scenario.customers.reset_index(drop=True)
     n, m = len(customers), instance.n_managers
     matrix = np.full((n, m), np.nan)
     manager = affinity["manager_id"].map(instance.manager_index)
-    rows = affinity[manager.notna() & affinity[column].notna()]
+    rows = affinity[manager.notna()]
     manager = manager[rows.index].astype(int)
     by_industry = rows[rows["customer_id"] == ""]
     if len(by_industry):
@@ -56,10 +59,31 @@ def _per_block(instance: Instance, per_customer: np.ndarray) -> np.ndarray:
 def cost_units(cost: np.ndarray) -> int:
     """The smallest power of ten (at most MAX_COST_UNITS) that makes every cost a whole number,
     so a cost of 0.3 is not rounded away."""
-    units = 1
-    while units < MAX_COST_UNITS and not np.allclose(cost * units, np.round(cost * units)):
+    return _whole_units(cost, 1, MAX_COST_UNITS)
+
+
+def _whole_units(values: np.ndarray, least: int, most: int) -> int:
+    """The smallest power of ten from ``least`` to ``most`` that makes every finite value whole."""
+    finite = values[np.isfinite(values)]
+    units = least
+    while units < most and not np.allclose(finite * units, np.round(finite * units), atol=1e-6):
         units *= 10
     return units
+
+
+def customer_workload(instance: Instance) -> np.ndarray:
+    """(customers, managers): the work each customer needs from each manager, as the table
+    gives it, else the policy's default for its class, else 0."""
+    scenario = instance.scenario
+    customers = scenario.customers.reset_index(drop=True)
+    workload = (
+        _pair_table(instance, "workload")
+        if len(scenario.affinity)
+        else np.full((len(customers), instance.n_managers), np.nan)
+    )
+    defaults = scenario.policy.affinity.default_workload
+    fallback = customers["customer_class"].map(lambda c: defaults.get(c, 0.0)).to_numpy(dtype=float)
+    return np.where(np.isnan(workload), fallback[:, None], workload)
 
 
 def attach_affinity(instance: Instance) -> None:
@@ -70,22 +94,20 @@ def attach_affinity(instance: Instance) -> None:
     has_table = len(scenario.affinity) > 0
     if not has_table and np.isnan(capacity).all():
         return
-    customers = scenario.customers.reset_index(drop=True)
     cost = np.nan_to_num(_pair_table(instance, "cost"), nan=0.0) if has_table else None
-    workload = (
-        _pair_table(instance, "workload")
-        if has_table
-        else np.full((len(customers), instance.n_managers), np.nan)
-    )
-    defaults = scenario.policy.affinity.default_workload
-    fallback = customers["customer_class"].map(lambda c: defaults.get(c, 0.0)).to_numpy(dtype=float)
-    workload = np.where(np.isnan(workload), fallback[:, None], workload)
+    workload = customer_workload(instance)
     if cost is not None:
         instance.affinity_units = cost_units(cost)
         instance.affinity_cost = np.round(
             _per_block(instance, cost) * instance.affinity_units
         ).astype(np.int64)
-    instance.workload = np.round(_per_block(instance, workload) * WORKLOAD_UNITS).astype(np.int64)
+    # Units fine enough that rounding never turns a plan the checker accepts into one that
+    # breaks a capacity, nor the other way round: 0.0004 three times is 0.0012.
+    units = _whole_units(
+        np.concatenate([workload.ravel(), capacity]), WORKLOAD_UNITS, MAX_WORKLOAD_UNITS
+    )
+    instance.workload_units = units
+    instance.workload = np.round(_per_block(instance, np.round(workload * units))).astype(np.int64)
     instance.capacity = np.where(
-        np.isnan(capacity), -1, np.floor(np.nan_to_num(capacity) * WORKLOAD_UNITS + 1e-6)
+        np.isnan(capacity), -1, np.floor(np.nan_to_num(capacity) * units + 1e-6)
     ).astype(np.int64)

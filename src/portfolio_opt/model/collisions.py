@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from portfolio_opt.model.affinity import WORKLOAD_UNITS
 from portfolio_opt.model.instance import KIND_NAMES, MIXED, PREMIUM, SEPARATE, STANDARD, Instance
 from portfolio_opt.model.structure import fitting_counts
 from portfolio_opt.problems import listed
@@ -408,8 +407,8 @@ def _fits_capacity(instance: Instance, b: int, m: int) -> bool:
     return instance.capacity[m] < 0 or instance.workload[b, m] <= instance.capacity[m]
 
 
-def _workload_text(units: float) -> str:
-    return f"{units / WORKLOAD_UNITS:,.3g}"
+def _workload_text(instance: Instance, units: float) -> str:
+    return f"{units / instance.workload_units:,.6g}"
 
 
 def group_beyond_capacity(instance: Instance) -> list[str]:
@@ -430,7 +429,7 @@ def group_beyond_capacity(instance: Instance) -> list[str]:
         least = min(options, key=lambda m: int(workload[b, m]))
         reasons.append(
             f"{_describe_block(instance, int(b))} needs a workload of at least "
-            f"{_workload_text(workload[b, least])} (with {instance.manager_ids[least]}), "
+            f"{_workload_text(instance, workload[b, least])} (with {instance.manager_ids[least]}), "
             f"more than the capacity of every manager who may hold it "
             f"({_names([instance.manager_ids[m] for m in options])}): raise a capacity or "
             "lower the workload in the affinity table."
@@ -446,10 +445,11 @@ def total_beyond_capacity(instance: Instance) -> list[str]:
     total = int(instance.capacity.sum())
     if least <= total:
         return []
+    need, room = _workload_text(instance, least), _workload_text(instance, total)
     return [
-        f"The customers need a workload of at least {_workload_text(least)} even each with the "
-        f"manager who serves them fastest, but the {instance.n_managers} available managers' "
-        f"capacities add up to {_workload_text(total)}: raise capacities or add managers."
+        f"The customers need a workload of at least {need} even each with the manager who "
+        f"serves them fastest, but the {instance.n_managers} available managers' capacities "
+        f"add up to {room}: raise capacities or add managers."
     ]
 
 
@@ -469,11 +469,12 @@ def kind_beyond_capacity(instance: Instance) -> list[str]:
         least = int(workload[np.ix_(blocks, np.asarray(eligible))].min(axis=1).sum())
         total = int(capacity[eligible].sum())
         if least > total:
+            need, room = _workload_text(instance, least), _workload_text(instance, total)
+            holders = _names([instance.manager_ids[m] for m in eligible])
             reasons.append(
-                f"The {KIND_NAMES[kind]} customers need a workload of at least "
-                f"{_workload_text(least)}, but the managers who may hold them "
-                f"({_names([instance.manager_ids[m] for m in eligible])}) have capacities "
-                f"adding up to {_workload_text(total)}: raise their capacities, lower the "
+                f"The {KIND_NAMES[kind]} customers need a workload of at least {need}, but the "
+                f"managers who may hold them ({holders}) have capacities adding up to {room}: "
+                "raise their capacities, lower the "
                 "workloads in the affinity table, or make more managers eligible."
             )
     return reasons

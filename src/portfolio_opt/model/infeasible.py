@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
+from portfolio_opt.model.affinity import customer_workload
 from portfolio_opt.model.instance import KIND_NAMES, STANDARD, Instance
 from portfolio_opt.model.structure import Structure, smallest_core
 from portfolio_opt.problems import listed
@@ -151,10 +152,10 @@ def _capacity(model: _Model) -> None:
     if inst.workload is None or inst.capacity is None or not (inst.capacity >= 0).any():
         return
     literal = model.rule("capacity")
-    first = {int(members[0]): b for b, members in enumerate(inst.members)}
+    # Each customer's own workload, so that the rule still counts right with groups dropped.
+    workload = np.round(customer_workload(inst) * inst.workload_units).astype(np.int64)
     for m in np.flatnonzero(inst.capacity >= 0):
-        # A group's workload rides on its first member (exact while groups are whole).
-        load = sum(int(inst.workload[first[c], m]) * v for c, v in model.at(int(m)) if c in first)
+        load = sum(int(workload[c, m]) * v for c, v in model.at(int(m)))
         model.model.add(load <= int(inst.capacity[m])).only_enforce_if(literal)
 
 
@@ -287,7 +288,8 @@ def _pins_fact(inst: Instance, structure: Structure) -> str:
 def _capacity_fact(inst: Instance, structure: Structure) -> str:
     assert inst.capacity is not None
     shown = [
-        f"{inst.manager_ids[m]} {int(inst.capacity[m])}" for m in np.flatnonzero(inst.capacity >= 0)
+        f"{inst.manager_ids[m]} {inst.capacity[m] / inst.workload_units:,.6g}"
+        for m in np.flatnonzero(inst.capacity >= 0)
     ]
     return f"workload within capacity: {listed(shown)}"
 

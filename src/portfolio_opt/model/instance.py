@@ -58,8 +58,9 @@ class Instance:
     units_per_money: float
     affinity_cost: np.ndarray | None = None  # (B, M) integer cost, in affinity_units
     affinity_units: int = 1  # integer cost units per unit of the table's cost
-    workload: np.ndarray | None = None  # (B, M) integer workload
-    capacity: np.ndarray | None = None  # (M,) integer capacity, -1 for none
+    workload: np.ndarray | None = None  # (B, M) integer workload, in workload_units
+    capacity: np.ndarray | None = None  # (M,) integer capacity (workload_units), -1 for none
+    workload_units: int = 1000  # integer workload units per unit of the table's workload
     chain_total_units: int = 0
     manager_index: dict[str, int] = field(default_factory=dict)
 
@@ -142,6 +143,11 @@ def _bands(scenario: Scenario, managers: pd.DataFrame, n: int) -> tuple[np.ndarr
             ~np.isnan(personal_low), np.maximum(high[kind], low[kind]), high[kind]
         )
         low[kind] = np.where(~np.isnan(personal_high), np.minimum(low[kind], high[kind]), low[kind])
+    # An empty portfolio is standard unless its manager is designated (as the plan checker
+    # reads it), so a premium or separate-ledger portfolio of anyone else holds a customer.
+    for kind, designated in ((PREMIUM, "premium"), (SEPARATE, "separate_ledger")):
+        flagged = managers[designated].to_numpy(dtype=bool)
+        low[kind] = np.where(flagged, low[kind], np.maximum(low[kind], 1))
     return low, high
 
 

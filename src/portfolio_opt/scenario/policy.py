@@ -5,6 +5,7 @@ A minimal ``scenario.toml`` names only the tables; everything else has the defau
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from pathlib import Path
@@ -258,6 +259,13 @@ class Affinity(_Section):
     """Default workload per customer class, where the affinity table gives none."""
 
     default_workload: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("default_workload")
+    @classmethod
+    def _workloads_non_negative(cls, workloads: dict[str, float]) -> dict[str, float]:
+        if any(not (v >= 0 and math.isfinite(v)) for v in workloads.values()):
+            raise ValueError("a workload must be a number >= 0")
+        return workloads
 
 
 class Policy(_Section):

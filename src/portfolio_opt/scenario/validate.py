@@ -327,7 +327,61 @@ def affinity_valid(
         )
         for p in neither
     ]
-    return problems + _unmatched_industries(affinity, customers, label)
+    return [
+        *problems,
+        *_repeated_pairs(affinity, label),
+        *_industry_beside_customer(affinity, customers, label),
+        *_unmatched_industries(affinity, customers, label),
+    ]
+
+
+def _repeated_pairs(affinity: pd.DataFrame, label: str) -> list[Problem]:
+    """Two rows for one (customer or industry, manager) pair: which one holds is a guess."""
+    key = affinity["customer_id"].where(
+        affinity["customer_id"] != "", "industry " + affinity["industry"]
+    )
+    pairs = list(zip(key, affinity["manager_id"], strict=True))
+    first: dict[tuple[str, str], int] = {}
+    problems = []
+    for p, pair in enumerate(pairs):
+        if pair[0] in ("", "industry ") or not pair[1]:
+            continue
+        if pair in first:
+            problems.append(
+                Problem(
+                    label,
+                    f"a second row for {pair[0]} with manager {pair[1]} (the first is row "
+                    f"{first[pair]})",
+                    "keep one row per customer (or industry) and manager",
+                    row=_row(p),
+                    column="manager_id",
+                )
+            )
+        else:
+            first[pair] = _row(p)
+    return problems[:20]
+
+
+def _industry_beside_customer(
+    affinity: pd.DataFrame, customers: pd.DataFrame, label: str
+) -> list[Problem]:
+    """A row naming a customer and another industry than the customer's: the customer wins."""
+    industry_of = dict(zip(customers["customer_id"], customers["industry"], strict=True))
+    return [
+        Problem(
+            label,
+            f"the row is for customer {cid}, whose industry is {industry_of[cid]!r}: the "
+            f"industry {industry!r} is not used",
+            "leave industry blank on a customer's row, or the customer blank on an industry's",
+            row=_row(p),
+            column="industry",
+            severity=Severity.WARNING,
+        )
+        for p, (cid, industry) in enumerate(
+            zip(affinity["customer_id"], affinity["industry"], strict=True)
+        )
+        if cid in industry_of and industry and industry != industry_of[cid]
+    ][:20]
 
 
 def _unmatched_industries(
