@@ -76,7 +76,7 @@ CASES = [
     (
         "NegativeDefaultWorkload",
         "scenario.toml",
-        7,
+        6,
         "affinity.default_workload",
         "must be a number >= 0",
     ),
