@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,12 @@ from click.testing import CliRunner
 
 from plan.builders import make_scenario, plan
 from portfolio_opt.cli import main
+from portfolio_opt.model.instance import PREMIUM, build_instance
 from portfolio_opt.model.result import SolveStatus
+from portfolio_opt.model.solve import SolveParams, _cheapest_holders
+from portfolio_opt.model.structure import Structure, decide_structure
 from portfolio_opt.plan import check_plan, compute_kpis
+from portfolio_opt.plan.checker import customer_targets
 from portfolio_opt.scenario.data import Scenario
 
 from .helpers import holdings, manager_of, solve_fast, standard_customers, valid_plan
@@ -464,3 +469,32 @@ def test_no_empty_premium_portfolio_is_opened_to_dodge_a_collision():
     result = solve_fast(scenario, time_limit_s=10)
     assert result.status is SolveStatus.INFEASIBLE, result.explanation
     assert "groups of 2 (C2, C3)" in " ".join(result.explanation)
+
+
+def test_where_affinity_leads_the_premium_portfolio_goes_to_the_holder_the_lp_prices_lowest():
+    """Three A-grade managers may hold the premium portfolio; its customers cost 1 with A3 and
+    9 with the others. Whatever the kinds' model offers first, the holders chosen for the
+    solve are the ones whose LP relaxation costs least."""
+    customers = [
+        *({"customer_id": f"P{i}", "customer_class": "premium"} for i in range(3)),
+        *standard_customers(6),
+    ]
+    managers = [{"manager_id": m, "grade": "A"} for m in ("A1", "A2", "A3")]
+    affinity = [
+        {"customer_id": c["customer_id"], "manager_id": m["manager_id"], "cost": 1, "workload": 1}
+        if c["customer_class"] != "premium" or m["manager_id"] == "A3"
+        else {"customer_id": c["customer_id"], "manager_id": m["manager_id"], "cost": 9}
+        for c in customers
+        for m in managers
+    ]
+    scenario = make_scenario(
+        customers, managers, affinity=affinity, policy={"objective": {"order": ["affinity"]}}
+    )
+    instance = build_instance(scenario, customer_targets(scenario))
+    first = decide_structure(instance)
+    assert isinstance(first, Structure)
+    params = SolveParams(10, 1, 0, True)
+
+    chosen = _cheapest_holders(instance, first, params, time.monotonic())
+
+    assert [instance.manager_ids[m] for m in chosen.managers_of(PREMIUM)] == ["A3"]
