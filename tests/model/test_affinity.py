@@ -498,3 +498,18 @@ def test_where_affinity_leads_the_premium_portfolio_goes_to_the_holder_the_lp_pr
     chosen = _cheapest_holders(instance, first, params, time.monotonic())
 
     assert [instance.manager_ids[m] for m in chosen.managers_of(PREMIUM)] == ["A3"]
+
+
+def test_capacity_with_default_workloads_alone_binds_and_is_reported() -> None:
+    """No affinity table: the class defaults are the workloads, capacity binds, and kpis.json
+    reports the busiest manager's load (and no affinity cost)."""
+    scenario = make_scenario(
+        standard_customers(4),
+        [manager("M1", capacity=2), manager("M2", capacity=2)],
+        policy={"span": {"tolerance": 10}, "affinity": {"default_workload": {"key": 1}}},
+    )
+    plan = valid_plan(scenario, solve_fast(scenario))
+    assert sorted(len(held) for held in holdings(plan).values()) == [2, 2]
+    kpis = compute_kpis(scenario, plan)
+    assert kpis["workload"]["max_utilisation"] == pytest.approx(1.0)
+    assert "affinity" not in kpis

@@ -175,6 +175,8 @@ WARNING_CASES = [
     ("PriorManagerNotInManagers", "customers.csv", 3, "prior_manager_id", "prior manager 'M9'"),
     # a misspelled industry would silently apply to nobody
     ("AffinityIndustryUnknown", "affinity.csv", 3, "industry", "no customer is in industry"),
+    # capacities without any workload (no affinity table, no default) bind nothing
+    ("CapacityWithoutWorkload", "managers.csv", None, "capacity", "the capacities bind nothing"),
     # a customer's row wins whole: the other industry written beside it is not used
     ("AffinityIndustryBesideCustomer", "affinity.csv", 3, "industry", "whose industry is '建材'"),
 ]

@@ -149,17 +149,17 @@ def _moves(view: PlanView, target: dict[str, float]) -> dict[str, float]:
     }
 
 
-def _affinity(view: PlanView) -> dict[str, dict[str, float | None]]:
+def _affinity(view: PlanView) -> dict[str, dict[str, float]]:
     lookup = affinity_lookup(view.scenario)
-    cost = sum(lookup(c, m)[0] for c, m in view.manager_of.items())
+    return {"affinity": {"cost": float(sum(lookup(c, m)[0] for c, m in view.manager_of.items()))}}
+
+
+def _workload(view: PlanView) -> dict[str, dict[str, float | None]]:
     loads = workloads(view)
     utilisation = [
         loads.get(m, 0.0) / cap for m, cap in capacities(view.scenario).items() if cap > 0
     ]
-    return {
-        "affinity": {"cost": float(cost)},
-        "workload": {"max_utilisation": max(utilisation) if utilisation else None},
-    }
+    return {"workload": {"max_utilisation": max(utilisation) if utilisation else None}}
 
 
 def compute_kpis(
@@ -186,4 +186,6 @@ def compute_kpis(
     }
     if not scenario.affinity.empty:
         kpis.update(_affinity(view))
+    if not scenario.affinity.empty or capacities(scenario):  # capacity with default workloads
+        kpis.update(_workload(view))
     return kpis

@@ -122,6 +122,7 @@ def _cross_checks(
     if "actuals" in frames:
         problems += rules.negative_income(frames["actuals"], labels["actuals"])
     problems += rules.affinity_goal_has_a_table(policy, "affinity" in labels, POLICY_FILE)
+    problems += rules.capacity_without_workload(managers, policy, "affinity" in labels, m_label)
     problems += _payout_checks(frames, labels, policy)
     return problems
 

@@ -335,6 +335,25 @@ def affinity_valid(
     ]
 
 
+def capacity_without_workload(
+    managers: pd.DataFrame, policy: Policy, has_affinity: bool, label: str
+) -> list[Problem]:
+    """Capacities with no workload anywhere (no affinity table, no default): they bind nothing."""
+    if has_affinity or policy.affinity.default_workload or not managers["capacity"].notna().any():
+        return []
+    return [
+        Problem(
+            label,
+            "managers have a capacity, but no customer has a workload (no affinity table, no "
+            "[affinity] default_workload): the capacities bind nothing",
+            "give workloads in an affinity table or [affinity] default_workload, or clear the "
+            "capacity column",
+            column="capacity",
+            severity=Severity.WARNING,
+        )
+    ]
+
+
 def _repeated_pairs(affinity: pd.DataFrame, label: str) -> list[Problem]:
     """Two rows for one (customer or industry, manager) pair: which one holds is a guess."""
     key = affinity["customer_id"].where(
