@@ -513,3 +513,28 @@ def test_capacity_with_default_workloads_alone_binds_and_is_reported() -> None:
     kpis = compute_kpis(scenario, plan)
     assert kpis["workload"]["max_utilisation"] == pytest.approx(1.0)
     assert "affinity" not in kpis
+
+
+def test_a_plan_that_must_leave_a_portfolio_empty_is_still_the_cheapest():
+    """Targets 1000, 500 and 500 within 10% of the mean of the filled portfolios: only A alone
+    and B + C together (one portfolio empty) keep the bound. The plan found that way is then
+    made cheapest: A with M3 and B, C with M1 cost 0."""
+    customers = [
+        {"customer_id": c, "customer_class": "basic", "industry": "X", "interest_income": v}
+        for c, v in (("A", 1000), ("B", 500), ("C", 500))
+    ]
+    cost = {"A": {"M1": 9, "M2": 5, "M3": 0}, "B": {"M1": 0, "M2": 5, "M3": 9}}
+    cost["C"] = cost["B"]
+    scenario = make_scenario(
+        customers,
+        [manager(m, capacity=10) for m in ("M1", "M2", "M3")],
+        affinity=costs(cost),
+        policy={
+            "objective": {"order": ["affinity", "span", "balance", "chain", "industry"]},
+            "balance": {"max_deviation": 0.1},
+        },
+    )
+    result = solve_fast(scenario, time_limit_s=5)
+    plan = valid_plan(scenario, result)
+    assert holdings(plan) == {"M3": ["A"], "M1": ["B", "C"]}
+    assert result.goals["affinity"] == 0

@@ -179,10 +179,14 @@ class Verdict:
 
 
 def examine(
-    instance: Instance, structure: Structure, time_limit_s: float = EXPLAIN_LIMIT_S
+    instance: Instance,
+    structure: Structure,
+    time_limit_s: float = EXPLAIN_LIMIT_S,
+    goals: tuple[str, ...] = (),
 ) -> Verdict:
-    """Look for a plan with these portfolio kinds, every rule family on; where none exists,
-    name the smallest set of families that leaves none, in words with their numbers."""
+    """Look for a plan with these portfolio kinds, every rule family on, best in the ``goals``
+    this model can weigh (affinity, continuity, span), in their order; where none exists, name
+    the smallest set of families that leaves none, in words with their numbers."""
     if instance.n_customers * instance.n_managers > LARGEST_MODEL or (instance.kind < 0).any():
         return Verdict()
     model = _Model(instance, structure)
@@ -195,9 +199,12 @@ def examine(
     solver.parameters.catch_sigint_signal = False
     status = solver.solve(model.model)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        chosen = {pair for pair, var in model.x.items() if solver.value(var)}
+        for goal in goals:
+            chosen = _improve(model, solver, goal, chosen, time_limit_s)
         first = [int(members[0]) for members in instance.members]
         plan = np.array(
-            [next(m for m in model.managers(c) if solver.value(model.x[c, int(m)])) for c in first]
+            [next(m for m in model.managers(c) if (c, int(m)) in chosen) for c in first]
         )
         return Verdict(plan=plan)
     if status != cp_model.INFEASIBLE or not model.rules:
@@ -213,6 +220,60 @@ def examine(
     if len(facts) == 1:
         facts[0] = f"on its own, {facts[0]}"
     return Verdict(rules=facts)
+
+
+def _goal(model: _Model, goal: str) -> cp_model.LinearExprT | None:
+    """The goal as the engine counts it, over blocks (a group's first member stands for it);
+    None for goals this model does not weigh."""
+    inst = model.inst
+    first = [int(members[0]) for members in inst.members]
+    if goal == "affinity" and inst.affinity_cost is not None:
+        cost = inst.affinity_cost
+        return sum(
+            int(cost[b, m]) * model.x[c, int(m)]
+            for b, c in enumerate(first)
+            for m in model.managers(c)
+        )
+    if goal == "continuity":
+        return sum(
+            (int(inst.total_move_weight[b]) - inst.kept[b].get(int(m), 0)) * model.x[c, int(m)]
+            for b, c in enumerate(first)
+            for m in model.managers(c)
+        )
+    if goal == "span":
+        n, m_count = inst.n_customers, inst.n_managers
+        terms = []
+        for m in range(m_count):
+            gap = model.model.new_int_var(0, n * m_count, f"span_{m}")
+            model.model.add_abs_equality(gap, m_count * sum(v for _, v in model.at(m)) - n)
+            terms.append(gap)
+        return sum(terms)
+    return None
+
+
+def _improve(
+    model: _Model,
+    solver: cp_model.CpSolver,
+    goal: str,
+    chosen: set[tuple[int, int]],
+    time_limit_s: float,
+) -> set[tuple[int, int]]:
+    """The (customer, manager) pairs of a plan at least as good in ``goal`` as ``chosen``'s
+    (from which the search starts), the goal then held at that value, so that the next goal
+    only breaks its ties."""
+    expression = _goal(model, goal)
+    if expression is None:
+        return chosen
+    for pair, var in model.x.items():
+        model.model.add_hint(var, pair in chosen)
+    model.model.minimize(expression)
+    solver.parameters.max_time_in_seconds = time_limit_s
+    if solver.solve(model.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        model.model.add(expression <= round(solver.objective_value))
+        chosen = {pair for pair, var in model.x.items() if solver.value(var)}
+    model.model.clear_hints()
+    model.model.clear_objective()
+    return chosen
 
 
 def colliding_rules(

@@ -708,7 +708,7 @@ def _after_proof(
     customer-level model measures it over those that do, and decides: its plan, where it finds
     one keeping every rule; else the rules that collide (exit 3); else no plan found."""
     means = portfolio_means(instance, structure)
-    verdict = examine(instance, structure)
+    verdict = examine(instance, structure, goals=spec.order)
     if verdict.plan is not None:
         bounds = {g: float(v) for g, v in goal_bounds(instance).items()}
         method = "customer-level feasibility model (some standard portfolios left empty)"
