@@ -533,3 +533,19 @@ def test_a_balance_bound_met_by_leaving_a_portfolio_empty_gets_that_plan() -> No
     result = solve_fast(scenario)
     assert result.has_plan, result.explanation
     assert [str(v) for v in check_plan(scenario, result.assignment)] == []
+
+
+def test_a_personal_minimum_behind_a_collision_is_named_with_the_span_bands() -> None:
+    """M1 must hold 4 of 6 customers, who come in two groups of 3: the band shown (2..4) does
+    not tell why, the personal bound does."""
+    scenario = make_scenario(
+        [*standard_customers(3, group_id="G1"), *standard_customers(3, start=3, group_id="G2")],
+        [
+            {"manager_id": "M1", "grade": "B", "min_customers": 4},
+            {"manager_id": "M2", "grade": "B"},
+        ],
+        policy={"span": {"tolerance": 1}},
+    )
+    result = solve_fast(scenario)
+    assert result.status is SolveStatus.INFEASIBLE
+    assert "personal bounds M1 4.." in result.explanation[0]

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from ortools.sat.python import cp_model
 
 from portfolio_opt.model.affinity import customer_workload
@@ -296,9 +297,20 @@ def _span_fact(inst: Instance, structure: Structure) -> str:
                 f"{len(managers)} {KIND_NAMES[k]} portfolio(s) of {int(low.min())}.."
                 f"{int(high.max())} customers"
             )
+    managers = inst.scenario.available_managers.reset_index(drop=True)
+
+    def bound(value: object) -> str:
+        return "" if pd.isna(value) else str(int(value))  # type: ignore[call-overload]
+
+    personal = [
+        f"{r.manager_id} {bound(r.min_customers)}..{bound(r.max_customers)}"
+        for r in managers.itertuples()
+        if not (pd.isna(r.min_customers) and pd.isna(r.max_customers))
+    ]
+    own = f"; personal bounds {', '.join(personal)}" if personal else ""
     return (
         f"the span bands: {'; '.join(parts)} ({n} customers over {m} managers, "
-        f"tolerance {tolerance}, and any personal bounds)"
+        f"tolerance {tolerance}{own})"
     )
 
 
