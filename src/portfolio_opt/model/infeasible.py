@@ -184,6 +184,7 @@ def examine(
     structure: Structure,
     time_limit_s: float = EXPLAIN_LIMIT_S,
     goals: tuple[str, ...] = (),
+    goal_time_s: float = EXPLAIN_LIMIT_S,
 ) -> Verdict:
     """Look for a plan with these portfolio kinds, every rule family on, best in the ``goals``
     this model can weigh (affinity, continuity, span), in their order; where none exists, name
@@ -202,7 +203,7 @@ def examine(
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         chosen = {pair for pair, var in model.x.items() if solver.value(var)}
         for goal in goals:
-            chosen = _improve(model, solver, goal, chosen, time_limit_s)
+            chosen = _improve(model, solver, goal, chosen, goal_time_s)
         first = [int(members[0]) for members in instance.members]
         plan = np.array(
             [next(m for m in model.managers(c) if (c, int(m)) in chosen) for c in first]

@@ -65,6 +65,7 @@ AGAIN_SHARE = 0.2  # of the time limit, left at least to solve again for other h
 VALIDATE_PROOF_S = 1.5  # for validate's customer-level check of the hard rules
 STRUCTURE_AGAIN_S = 2.0  # for the kinds' model's next choice of holders
 HOLDER_TRIES = 20  # choices of holders solved at most, while a fifth of the time is left
+GOAL_FLOOR_S = 0.5  # for each goal the customer-level model improves, however late
 HOLDER_CHOICES = 20  # choices of holders priced by their LP where affinity leads,
 HOLDER_SHARE = 0.15  # in this share of the time limit
 
@@ -708,7 +709,10 @@ def _after_proof(
     customer-level model measures it over those that do, and decides: its plan, where it finds
     one keeping every rule; else the rules that collide (exit 3); else no plan found."""
     means = portfolio_means(instance, structure)
-    verdict = examine(instance, structure, goals=spec.order)
+    left = started + params.time_limit_s - time.monotonic()
+    verdict = examine(
+        instance, structure, goals=spec.order, goal_time_s=max(left / 4, GOAL_FLOOR_S)
+    )
     if verdict.plan is not None:
         bounds = {g: float(v) for g, v in goal_bounds(instance).items()}
         method = "customer-level feasibility model (some standard portfolios left empty)"
