@@ -105,10 +105,7 @@ def manifest(scenario: Scenario, params: SolveParams, result: Result) -> dict[st
         "inputs_sha256": input_hashes(scenario),
         "policy": _policy_as_run(scenario, params),
         "solver": {
-            "time_limit_s": params.time_limit_s,
-            "workers": params.workers,
-            "seed": params.seed,
-            "deterministic": params.deterministic,
+            **_solver_settings(params),
             "method": result.method,
             "iterations": result.iterations,
         },
@@ -117,16 +114,18 @@ def manifest(scenario: Scenario, params: SolveParams, result: Result) -> dict[st
     }
 
 
-def _policy_as_run(scenario: Scenario, params: SolveParams) -> dict[str, Any]:
-    """The policy as resolved, its [solver] section as the solve ran (the command line wins)."""
-    policy = scenario.policy.model_dump(mode="json")
-    policy["solver"] = {
+def _solver_settings(params: SolveParams) -> dict[str, Any]:
+    return {
         "time_limit_s": params.time_limit_s,
         "workers": params.workers,
         "seed": params.seed,
         "deterministic": params.deterministic,
     }
-    return policy
+
+
+def _policy_as_run(scenario: Scenario, params: SolveParams) -> dict[str, Any]:
+    """The policy as resolved, its [solver] section as the solve ran (the command line wins)."""
+    return {**scenario.policy.model_dump(mode="json"), "solver": _solver_settings(params)}
 
 
 def _json(data: object) -> str:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from portfolio_opt.model.instance import KIND_NAMES, MIXED, PREMIUM, SEPARATE, STANDARD, Instance
-from portfolio_opt.model.structure import fitting_counts
+from portfolio_opt.model.structure import fitting_counts, kind_holders
 from portfolio_opt.problems import listed
 
 SHOWN = 5
@@ -324,15 +324,7 @@ def designated_without_customers(instance: Instance) -> list[str]:
     for kind in (PREMIUM, SEPARATE):
         if (instance.kind == kind).any():
             continue
-        only = [
-            m
-            for m in range(instance.n_managers)
-            if instance.eligible_kind(m, kind)
-            and not any(
-                instance.eligible_kind(m, k) for k in (STANDARD, PREMIUM, SEPARATE) if k != kind
-            )
-            and instance.low[kind, m] > 0
-        ]
+        only = [m for m in kind_holders(instance, kind)[1] if instance.low[kind, m] > 0]
         if only:
             name = KIND_NAMES[kind]
             ids = [instance.manager_ids[m] for m in only]

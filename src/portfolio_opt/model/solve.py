@@ -160,7 +160,7 @@ def solve_instance(
             SolveStatus.INFEASIBLE, explanation=collisions, runtime=time.monotonic() - started
         )
     spec = goal_spec(instance)
-    continuity_first = bool(spec.order) and spec.order[0] == "continuity"
+    continuity_first = _leads(spec, "continuity")
     tried: list[np.ndarray] = []  # kinds per manager already shown to admit no plan
     last: Structure | None = None
     while True:
@@ -276,7 +276,7 @@ def _other_holders(
     bounded = instance.scenario.policy.balance.max_deviation is not None
     all_proven = proven_here and not (ruled_out and bounded)
     seen, steps = [*ruled_out, structure.kind], 0
-    continuity_first = bool(spec.order) and spec.order[0] == "continuity"
+    continuity_first = _leads(spec, "continuity")
     while True:
         structure, means, assign = hand_over(instance, structure, means, spec, assign)
         if (
@@ -334,7 +334,7 @@ def _attempt(
     # (and the fallback) of everything that follows, even where building it took long.
     polish_deadline = min(max(begun + span_s * 0.3, time.monotonic() + span_s * 0.4), deadline)
     budget_s = params.time_limit_s  # for the search (deterministic time when deterministic)
-    if spec.order and spec.order[0] == "continuity" and not _exact(instance, structure):
+    if _leads(spec, "continuity") and not _exact(instance, structure):
         announce(progress, "keeping last year's relationships")
         budget = params.time_limit_s * CONTINUITY_SHARE
         kept = keep_relationships(
@@ -588,7 +588,11 @@ def _cheapest_holders(
 
 
 def affinity_leads(instance: Instance, spec: GoalSpec) -> bool:
-    return bool(spec.order) and spec.order[0] == "affinity" and instance.affinity_cost is not None
+    return _leads(spec, "affinity") and instance.affinity_cost is not None
+
+
+def _leads(spec: GoalSpec, goal: str) -> bool:
+    return bool(spec.order) and spec.order[0] == goal
 
 
 def _violation(instance: Instance, structure: Structure, means: Means, assign: np.ndarray) -> int:

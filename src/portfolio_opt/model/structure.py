@@ -19,6 +19,7 @@ from portfolio_opt.model.instance import (
     STANDARD,
     Instance,
     kind_bands,
+    span_band,
 )
 
 KINDS = (STANDARD, PREMIUM, SEPARATE)
@@ -98,7 +99,7 @@ def smallest_core(
     return set(kept)
 
 
-def _kind_holders(instance: Instance, kind: int) -> tuple[list[int], list[int]]:
+def kind_holders(instance: Instance, kind: int) -> tuple[list[int], list[int]]:
     """The managers who may hold a ``kind`` portfolio, and those of them who may hold no
     other kind (designated, or eligible for nothing else)."""
     holders = [h for h in range(instance.n_managers) if instance.eligible_kind(h, kind)]
@@ -110,7 +111,7 @@ def portfolio_counts(instance: Instance, kind: int) -> list[int]:
     """The numbers of ``kind`` portfolios that can hold that kind's customers, each within its
     band, counting the managers who may hold nothing else (designated, or eligible for no other
     kind)."""
-    holders, only = _kind_holders(instance, kind)
+    holders, only = kind_holders(instance, kind)
     return fitting_counts(
         customers_of_kind(instance, kind),
         instance.low[kind, holders],
@@ -137,7 +138,7 @@ def fitting_counts(need: int, lows: np.ndarray, highs: np.ndarray, least: int = 
 def _why_none(instance: Instance, kind: int) -> str:
     """Why no number of ``kind`` portfolios holds its customers, in numbers."""
     need = customers_of_kind(instance, kind)
-    holders, only = _kind_holders(instance, kind)
+    holders, only = kind_holders(instance, kind)
     lows, highs = instance.low[kind, only], instance.high[kind, holders]
     if only and lows.sum() > need:
         return (
@@ -182,9 +183,10 @@ def band_facts(instance: Instance) -> list[str]:
     hold them and how many customers each such portfolio holds."""
     n, m = instance.n_customers, instance.n_managers
     tolerance = instance.scenario.policy.span.tolerance
+    low, high = span_band(n, m, tolerance)
     facts = [
-        f"The span band is {max(n // m - tolerance, 0)}..{-(-n // m) + tolerance} customers "
-        f"a manager ({n} customers over {m} available managers, tolerance {tolerance}).",
+        f"The span band is {low}..{high} customers a manager ({n} customers over {m} available "
+        f"managers, tolerance {tolerance}).",
         counts_fact(instance),
     ]
     for k in KINDS:

@@ -13,6 +13,7 @@ from portfolio_opt.payout.adjustments import adjustment_kind
 from portfolio_opt.payout.frames import text
 from portfolio_opt.payout.periods import parse_period, payout_year
 from portfolio_opt.problems import Problem, Severity
+from portfolio_opt.scenario.columns import repeats
 from portfolio_opt.scenario.policy import Policy, Rates
 from portfolio_opt.scenario.schema import INCOME_COLUMNS
 
@@ -210,23 +211,16 @@ def rows_pasted_twice(actuals: pd.DataFrame, file: str) -> list[Problem]:
     """Rows identical to an earlier one in every cell: rows of one customer and period are
     added up, so a row pasted twice counts twice."""
     cells = actuals.astype(str).apply(lambda column: column.str.strip())
-    first: dict[tuple[str, ...], int] = {}
-    problems = []
-    for row, values in zip(_rows(actuals), cells.itertuples(index=False), strict=True):
-        key = tuple(values)
-        if key in first:
-            problems.append(
-                Problem(
-                    file,
-                    f"the same in every cell as row {first[key]}: both are added up",
-                    "delete the copy if the row was pasted twice",
-                    row,
-                    severity=Severity.WARNING,
-                )
-            )
-        else:
-            first[key] = row
-    return problems[:20]
+    return [
+        Problem(
+            file,
+            f"the same in every cell as row {first + 2}: both are added up",
+            "delete the copy if the row was pasted twice",
+            p + 2,
+            severity=Severity.WARNING,
+        )
+        for p, first in repeats(cells.itertuples(index=False, name=None))
+    ][:20]
 
 
 def adjustments_problems(

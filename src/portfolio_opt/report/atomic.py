@@ -11,6 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+# What a run leaves beside its target when killed: its staging folder or the old target.
+LEFTOVER = re.compile(r"\.(?:(\d+)\.[^.]+\.tmp|old-(\d+))")
+
 
 def _remove_leftovers(target: Path) -> None:
     """Staging and old folders of earlier runs on ``target`` whose process is gone (killed
@@ -19,9 +22,6 @@ def _remove_leftovers(target: Path) -> None:
         match = LEFTOVER.fullmatch(leftover.name[len(target.name) + 1 :])
         if match and leftover.is_dir() and not _alive(int(match.group(1) or match.group(2))):
             shutil.rmtree(leftover, ignore_errors=True)
-
-
-LEFTOVER = re.compile(r"\.(?:(\d+)\.[^.]+\.tmp|old-(\d+))")
 
 
 def _alive(pid: int) -> bool:

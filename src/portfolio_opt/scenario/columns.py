@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -239,20 +240,31 @@ def has_required_columns(frame: pd.DataFrame, schema: tuple[Column, ...]) -> boo
     return all(c.name in frame.columns for c in schema if c.required)
 
 
+def repeats(keys: Iterable[Hashable]) -> list[tuple[int, int]]:
+    """(position, position of its first appearance) of every key seen before."""
+    first: dict[Hashable, int] = {}
+    found = []
+    for position, key in enumerate(keys):
+        if key in first:
+            found.append((position, first[key]))
+        else:
+            first[key] = position
+    return found
+
+
 def duplicate_ids(frame: pd.DataFrame, column: str, label: str) -> list[Problem]:
     """Each repeated id, at every row after its first appearance."""
     ids = frame[column]
-    repeated = ids.duplicated(keep="first") & (ids != "")
-    first_row = {v: _row(int(i)) for i, v in ids[~ids.duplicated(keep="first")].items()}
     return [
         Problem(
             label,
-            f"duplicate {column} {ids.iloc[p]!r} (first at row {first_row[ids.iloc[p]]})",
+            f"duplicate {column} {ids.iloc[p]!r} (first at row {_row(first)})",
             "give every row its own id, or merge the rows",
-            row=_row(int(p)),
+            row=_row(p),
             column=column,
         )
-        for p in np.flatnonzero(repeated)
+        for p, first in repeats(ids)
+        if ids.iloc[p] != ""
     ]
 
 

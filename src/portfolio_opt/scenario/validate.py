@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from portfolio_opt.problems import Problem, Severity, listed
-from portfolio_opt.scenario.columns import duplicate_ids, unknown_values
+from portfolio_opt.scenario.columns import duplicate_ids, repeats, unknown_values
 from portfolio_opt.scenario.policy import Policy
 from portfolio_opt.scenario.schema import ASSIGNED_COLUMNS, INCOME_COLUMNS, PORTFOLIO_COLUMNS
 
@@ -360,25 +360,18 @@ def _repeated_pairs(affinity: pd.DataFrame, label: str) -> list[Problem]:
         affinity["customer_id"] != "", "industry " + affinity["industry"]
     )
     pairs = list(zip(key, affinity["manager_id"], strict=True))
-    first: dict[tuple[str, str], int] = {}
-    problems = []
-    for p, pair in enumerate(pairs):
-        if pair[0] in ("", "industry ") or not pair[1]:
-            continue
-        if pair in first:
-            problems.append(
-                Problem(
-                    label,
-                    f"a second row for {pair[0]} with manager {pair[1]} (the first is row "
-                    f"{first[pair]})",
-                    "keep one row per customer (or industry) and manager",
-                    row=_row(p),
-                    column="manager_id",
-                )
-            )
-        else:
-            first[pair] = _row(p)
-    return problems[:20]
+    return [
+        Problem(
+            label,
+            f"a second row for {pairs[p][0]} with manager {pairs[p][1]} (the first is row "
+            f"{_row(first)})",
+            "keep one row per customer (or industry) and manager",
+            row=_row(p),
+            column="manager_id",
+        )
+        for p, first in repeats(pairs)
+        if pairs[p][0] not in ("", "industry ") and pairs[p][1]
+    ][:20]
 
 
 def _industry_beside_customer(
