@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 
 from plan.builders import make_scenario
+from portfolio_opt.model.attempt import balanced_start
 from portfolio_opt.model.construct import construct
 from portfolio_opt.model.goals import evaluate, goal_spec, portfolio_means
 from portfolio_opt.model.instance import build_instance
 from portfolio_opt.model.polish import polish_balance, repair_bands, spread_evenly
-from portfolio_opt.model.solve import _balanced_start
 from portfolio_opt.model.state import PlanState
 from portfolio_opt.model.structure import decide_structure
 from portfolio_opt.plan import check_plan
@@ -71,7 +71,7 @@ def test_the_balanced_start_keeps_the_bound_where_the_chain_start_cannot() -> No
     polish_balance(chain_first, math.inf, np.random.default_rng(0))
     assert evaluate(instance, structure, means, chain_first.assign)["violation"] > 0  # the premise
 
-    balanced = _balanced_start(
+    balanced = balanced_start(
         instance, structure, means, spec, math.inf, np.random.default_rng(0), None
     )
     assert evaluate(instance, structure, means, balanced)["violation"] == 0

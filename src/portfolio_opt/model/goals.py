@@ -6,6 +6,7 @@ their terms; that is what lets large-neighbourhood search work on a few managers
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -31,6 +32,15 @@ def goal_scale(instance: Instance, goal: str) -> float:
     if goal == "affinity":
         return float(instance.affinity_units)
     return NORMALISE.get(goal, 1.0)
+
+
+def normalised_objective(values: Mapping[str, float], spec: GoalSpec, instance: Instance) -> float:
+    """One number for the goals: each on a readable scale (customers, 0.01%, links, moves)."""
+    weights = spec.weights or {g: 1.0 for g in spec.order}
+    total = 0.0
+    for goal in spec.order:
+        total += weights.get(goal, 0.0) * values.get(goal, 0) / goal_scale(instance, goal)
+    return round(total, 6)
 
 
 @dataclass(frozen=True)

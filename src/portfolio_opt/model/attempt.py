@@ -1,0 +1,496 @@
+"""One attempt at a plan for a chosen set of portfolio kinds.
+
+A greedy first plan, polished for the leading goals; where continuity or affinity leads, that
+goal's own model of the whole branch first (last year's relationships; the pairs the LP
+relaxation prices lowest); then the exact model where the branch is small enough, else the
+large-neighbourhood search.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from portfolio_opt.model.bounds import goal_bounds
+from portfolio_opt.model.chain_led import CHAIN_LED_SHARE, chain_led_spec, lead_with_chains
+from portfolio_opt.model.construct import construct
+from portfolio_opt.model.continuity import keep_relationships
+from portfolio_opt.model.cpmodel import SubModel, SubResult
+from portfolio_opt.model.exchange import close_deadband
+from portfolio_opt.model.goals import (
+    GoalSpec,
+    Means,
+    better_of,
+    better_plan,
+    evaluate,
+    normalised_objective,
+    objective_key,
+    portfolio_means,
+)
+from portfolio_opt.model.instance import Instance
+from portfolio_opt.model.lns import LargeNeighbourhoodSearch, SearchBudget
+from portfolio_opt.model.lp_start import Relaxed, lp_start
+from portfolio_opt.model.polish import polish_balance, polish_chain, repair_bands, spread_evenly
+from portfolio_opt.model.reduced_cost import (
+    CORE_SHARE_EXACT,
+    CORE_SHARE_SEARCH,
+    merge_bans,
+    proven_ban_mask,
+    proven_bans,
+    solve_core,
+)
+from portfolio_opt.model.settings import ProgressFn, SolveParams, StopFn, announce
+from portfolio_opt.model.state import PlanState
+from portfolio_opt.model.structure import Structure
+from portfolio_opt.model.symmetry import allowed_labels, interchangeable_classes, relabel
+
+EXACT_MODEL_PAIRS = 6000  # block x manager pairs up to which the whole branch is one model
+CONTINUITY_SHARE = 0.6  # of the time limit, for the whole-branch continuity model
+EXACT_SHARE = 0.3  # of the time left, for the whole-branch model; the search has the rest
+
+
+@dataclass
+class Attempted:
+    """A plan for one choice of kinds, with the goals' bounds, whether it is proven best for
+    those kinds, the search steps it took, how it was found and how long each step took."""
+
+    means: Means
+    assign: np.ndarray
+    bounds: dict[str, float]
+    proven: bool
+    steps: int
+    method: str
+    timings: dict[str, float]
+
+
+def leads(spec: GoalSpec, goal: str) -> bool:
+    return bool(spec.order) and spec.order[0] == goal
+
+
+def affinity_leads(instance: Instance, spec: GoalSpec) -> bool:
+    return leads(spec, "affinity") and instance.affinity_cost is not None
+
+
+def fits_one_model(instance: Instance, structure: Structure) -> bool:
+    """Whether the whole branch is small enough for the exact model."""
+    pairs = sum(int((instance.kind == k).sum()) * len(structure.managers_of(k)) for k in range(3))
+    return pairs <= EXACT_MODEL_PAIRS
+
+
+class PlanAttempt:
+    """Constructs, polishes and searches a plan with the given kinds (see :meth:`run`)."""
+
+    def __init__(
+        self,
+        instance: Instance,
+        structure: Structure,
+        spec: GoalSpec,
+        params: SolveParams,
+        started: float,
+        deadline: float,
+        progress: ProgressFn | None,
+        stop: StopFn | None,
+    ) -> None:
+        self.instance, self.structure, self.spec, self.params = instance, structure, spec, params
+        self.started, self.deadline, self.progress, self.stop = started, deadline, progress, stop
+        self.timings: dict[str, float] = {"structure": time.monotonic() - started}
+        # The shares of the time below count from this attempt's start (a second attempt, for
+        # other holders, has what the first left).
+        self.begun = time.monotonic()
+        self.span_s = params.time_limit_s - (self.begun - started)
+        self.means = portfolio_means(instance, structure)
+        self.bounds: dict[str, float] = {k: float(v) for k, v in goal_bounds(instance).items()}
+        self.relaxed: Relaxed | None = None  # the LP relaxation, where affinity leads
+        self.iterations = 0
+        # Where balance ranks above chain, a chain-led plan is built instead (see chain_led).
+        self.chains_lead = bool(len(instance.edge_u)) and chain_led_spec(spec) is not None
+
+    def run(self) -> Attempted | None:
+        """The attempt's plan; None when the exact model proves that these kinds admit none."""
+        assign, budget_s = self._polished_start()
+        if affinity_leads(self.instance, self.spec):
+            assign, budget_s = self._cheapest_pairs_first(assign, budget_s)
+        self.timings["construct"] = time.monotonic() - self.started - self.timings["structure"]
+        proven = False
+        if fits_one_model(self.instance, self.structure):
+            solved = self._exact_model(assign, budget_s)
+            if solved is None:
+                return None
+            assign, proven, method = solved
+        else:
+            assign, method = self._searched(assign, budget_s)
+        return Attempted(
+            self.means, assign, self.bounds, proven, self.iterations, method, self.timings
+        )
+
+    # -- the first plan ------------------------------------------------------------------------
+    def _polished_start(self) -> tuple[np.ndarray, float]:
+        """The first plan, with last year's relationships kept where continuity leads, polished
+        for the leading goals; and the search's budget that is left."""
+        params = self.params
+        announce(self.progress, "building a first plan")
+        repair_deadline = math.inf if params.deterministic else self.begun + self.span_s * 0.2
+        state = first_plan(
+            self.instance,
+            self.structure,
+            self.means,
+            self.spec,
+            self.spec,
+            repair_deadline,
+            self.stop,
+        )
+        # Up to two fifths of the time after the first plan: the balanced plan is the reference
+        # (and the fallback) of everything that follows, even where building it took long.
+        polish_deadline = min(
+            max(self.begun + self.span_s * 0.3, time.monotonic() + self.span_s * 0.4),
+            self.deadline,
+        )
+        budget_s = params.time_limit_s  # for the search (deterministic time when deterministic)
+        if leads(self.spec, "continuity") and not fits_one_model(self.instance, self.structure):
+            state = self._relationships_kept(state)
+            polish_deadline = min(time.monotonic() + self.span_s * 0.1, self.deadline)  # repairs
+            budget_s -= params.time_limit_s * CONTINUITY_SHARE
+        return self._polished(state, polish_deadline).assign, budget_s
+
+    def _relationships_kept(self, state: PlanState) -> PlanState:
+        """The whole-branch continuity model's plan, from ``state``."""
+        params = self.params
+        announce(self.progress, "keeping last year's relationships")
+        budget = params.time_limit_s * CONTINUITY_SHARE
+        kept = keep_relationships(
+            self.instance,
+            self.structure,
+            self.means,
+            self.spec,
+            state.assign,
+            budget
+            if params.deterministic
+            else max(min(budget, self.deadline - time.monotonic()), 0.5),
+            params.workers,
+            params.seed,
+            params.deterministic,
+            self.stop,
+        )
+        return PlanState(self.instance, self.structure, self.means, self.spec, kept)
+
+    def _polished(self, state: PlanState, polish_deadline: float) -> PlanState:
+        """``state`` polished for balance, replaced by a plan built for balance where a hard
+        balance bound needs one, then polished for chains."""
+        instance, structure, means, spec, params = (
+            self.instance,
+            self.structure,
+            self.means,
+            self.spec,
+            self.params,
+        )
+        until = math.inf if params.deterministic else polish_deadline
+        # Where affinity leads, the LP's plan replaces this one (see below): polishing it for the
+        # later goals took half the time at 1,000 x 25; only a hard balance bound needs it.
+        first_only = affinity_leads(instance, spec) and means.tight is None
+        if "balance" in spec.order and not first_only:
+            polish_balance(state, until, np.random.default_rng(params.seed), self.stop)
+        if (
+            means.tight is not None
+            and spec.order
+            and spec.order[0] not in ("balance", "continuity")
+        ):
+            balanced = balanced_start(
+                instance,
+                structure,
+                means,
+                spec,
+                until,
+                np.random.default_rng(params.seed),
+                self.stop,
+            )
+            # Judged on the hard rules alone: on the goals, the plan built for them is the better
+            # start even where it scores worse now (the search evens the span out later).
+            if _violation(instance, structure, means, balanced) < _violation(
+                instance, structure, means, state.assign
+            ):
+                state = PlanState(instance, structure, means, spec, balanced)
+        if (
+            "chain" in spec.order
+            and len(instance.edge_u)
+            and not self.chains_lead
+            and not first_only
+        ):
+            chain_deadline = math.inf if params.deterministic else self.begun + self.span_s * 0.5
+            polish_chain(state, chain_deadline, stop=self.stop)
+        return state
+
+    # -- affinity ------------------------------------------------------------------------------
+    def _cheapest_pairs_first(
+        self, assign: np.ndarray, budget_s: float
+    ) -> tuple[np.ndarray, float]:
+        """The LP relaxation's bound and plan, then the model of the pairs it prices lowest,
+        before the whole search; and the search's budget that is left."""
+        instance, structure, means, spec, params = (
+            self.instance,
+            self.structure,
+            self.means,
+            self.spec,
+            self.params,
+        )
+        announce(self.progress, "pricing pairs with the LP relaxation")
+        relaxed = lp_start(
+            instance,
+            structure,
+            (params.time_limit_s if params.deterministic else self.span_s) * 0.2,
+        )
+        if relaxed is None:
+            return assign, budget_s
+        self.relaxed = relaxed
+        self.bounds["affinity"] = max(self.bounds["affinity"], float(np.ceil(relaxed.bound - 1e-6)))
+        if objective_key(evaluate(instance, structure, means, relaxed.assign), spec) < (
+            objective_key(evaluate(instance, structure, means, assign), spec)
+        ):
+            assign = relaxed.assign
+        share = CORE_SHARE_EXACT if fits_one_model(instance, structure) else CORE_SHARE_SEARCH
+        core_s = share * (
+            params.time_limit_s
+            if params.deterministic
+            else max(self.deadline - time.monotonic(), 0.5)
+        )
+        assign = solve_core(
+            instance,
+            structure,
+            means,
+            spec,
+            assign,
+            relaxed,
+            core_s,
+            params.workers,
+            params.seed,
+            params.deterministic,
+        )
+        return assign, budget_s - core_s
+
+    # -- the exact model -----------------------------------------------------------------------
+    def _exact_model(
+        self, assign: np.ndarray, budget_s: float
+    ) -> tuple[np.ndarray, bool, str] | None:
+        """The whole branch as one model, goal by goal, then the search where it is not proven:
+        the plan, whether it is proven, the method; None when no plan keeps the hard rules."""
+        instance, structure, means, spec, params = (
+            self.instance,
+            self.structure,
+            self.means,
+            self.spec,
+            self.params,
+        )
+        method = "exact CP-SAT model"
+        announce(self.progress, "solving the exact model, goal by goal")
+        if self.chains_lead:  # a better start for the model
+            led = self._chains_first(0.2 * budget_s, with_search=False)
+            assign = better_of(instance, structure, means, spec, led, assign)
+        classes = interchangeable_classes(instance, structure)
+        assign = relabel(instance, classes, structure, assign)
+        banned = merge_bans(
+            allowed_labels(instance, classes, structure),
+            proven_bans(instance, structure, means, spec, assign, self.relaxed),
+        )
+
+        def exact(soft: bool) -> SubResult:
+            sub = SubModel.whole_branch(
+                instance,
+                structure,
+                means,
+                spec,
+                assign,
+                soft_hard_rules=soft,
+                banned=banned,
+            )
+            # A deterministic budget must not depend on how long the steps before took.
+            remaining = (
+                budget_s if params.deterministic else max(self.deadline - time.monotonic(), 0.5)
+            )
+            return sub.solve(
+                remaining * EXACT_SHARE,
+                params.workers,
+                params.seed,
+                params.deterministic,
+                stop=self.stop,
+            )
+
+        # The hard rules as constraints first, so the goals are optimised from the first
+        # solution on; only when that finds no plan does the model with slack say why.
+        outcome = exact(soft=False)
+        if not outcome.assign:
+            outcome = exact(soft=True)
+        if outcome.assign:
+            assign = better_plan(
+                instance, structure, means, spec, assign, outcome.assign, ties=True
+            )
+        proven = outcome.proven and bool(outcome.assign)
+        if spec.lexicographic:
+            for stage in outcome.stages:
+                self.bounds[stage.goal] = max(
+                    self.bounds.get(stage.goal, 0.0), float(np.ceil(stage.bound - 1e-6))
+                )
+                if not stage.optimal:
+                    break  # later stages' bounds hold only given this stage's value
+        if (
+            outcome.stages
+            and outcome.stages[0].goal == "violation"
+            and outcome.stages[0].optimal
+            and outcome.stages[0].value > 0
+        ):
+            return None
+        if not proven:  # the rest of the time goes to the search, from the model's plan
+            method += ", then large-neighbourhood search"
+            announce(self.progress, "searching")
+            search_s = budget_s * (1 - EXACT_SHARE) if params.deterministic else budget_s
+            assign = self._search(assign, search_s)
+        return assign, proven, method
+
+    # -- the search ----------------------------------------------------------------------------
+    def _searched(self, assign: np.ndarray, budget_s: float) -> tuple[np.ndarray, str]:
+        """The search's plan from ``assign``, led by the chains where they rank above balance;
+        and the method."""
+        instance, structure, means, spec, params = (
+            self.instance,
+            self.structure,
+            self.means,
+            self.spec,
+            self.params,
+        )
+        method = "large-neighbourhood search (CP-SAT sub-models)"
+        if not self.chains_lead:
+            return self._search(assign, budget_s), method
+        method += ", industry chains first"
+        announce(self.progress, "keeping industry chains together")
+        led_s = CHAIN_LED_SHARE * (
+            budget_s if params.deterministic else max(self.deadline - time.monotonic(), 0.5)
+        )
+        balanced = assign
+        assign = self._chains_first(led_s, with_search=True)
+        budget_s -= led_s
+        # Judged after the search and a last pass of exchanges, which mend what balancing
+        # left just off the deadband; the last tenth of the time polishes the chains of
+        # whichever plan won.
+        left = max(self.deadline - time.monotonic(), 0.0)
+        searched = self._search(assign, 0.9 * budget_s, until=self.deadline - 0.1 * left)
+        closing = PlanState(instance, structure, means, spec, searched)
+        close_deadband(closing, math.inf if params.deterministic else self.deadline, self.stop)
+        assign = better_of(instance, structure, means, spec, closing.assign, balanced)
+        if assign is balanced:
+            state = PlanState(instance, structure, means, spec, balanced)
+            polish_chain(state, math.inf if params.deterministic else self.deadline, stop=self.stop)
+            return state.assign, method
+        return self._search(assign, 0.1 * budget_s), method
+
+    def _search(
+        self,
+        start: np.ndarray,
+        seconds: float,
+        goal_means: Means | None = None,
+        goals: GoalSpec | None = None,
+        until: float | None = None,
+    ) -> np.ndarray:
+        """Large-neighbourhood search from ``start`` until ``until`` (else the deadline), under
+        ``goal_means`` and ``goals`` (else the policy's); counts its steps in ``iterations``."""
+        instance, structure, means, spec, params = (
+            self.instance,
+            self.structure,
+            self.means,
+            self.spec,
+            self.params,
+        )
+        relaxed = self.relaxed
+        lns = LargeNeighbourhoodSearch(
+            instance,
+            structure,
+            goal_means or means,
+            goals or spec,
+            start,
+            SearchBudget(seconds, params.workers, params.seed, params.deterministic),
+            guide=None if relaxed is None else relaxed.share,
+            pruner=lambda plan: proven_ban_mask(instance, structure, means, spec, plan, relaxed),
+        )
+
+        def report(values: dict[str, int], _: float) -> None:
+            if self.progress is not None:
+                self.progress(progress_payload(values, self.bounds, spec, instance, self.started))
+
+        # A chain-led plan is not yet balanced: its score would read as the incumbent worsening.
+        lns.run(
+            self.deadline if until is None else until, report if goals is None else None, self.stop
+        )
+        self.iterations += lns.iterations
+        return lns.assign
+
+    def _chains_first(self, seconds: float, with_search: bool) -> np.ndarray:
+        return lead_with_chains(
+            self.instance,
+            self.structure,
+            self.means,
+            self.spec,
+            self._search if with_search else None,
+            seconds,
+            math.inf if self.params.deterministic else self.deadline,
+            self.stop,
+        )
+
+
+def first_plan(
+    instance: Instance,
+    structure: Structure,
+    means: Means,
+    spec: GoalSpec,
+    lead: GoalSpec,
+    until: float,
+    stop: StopFn | None,
+) -> PlanState:
+    """A greedy plan built in ``lead``'s order, its bands repaired and, where span counts,
+    its customers spread evenly."""
+    state = PlanState(instance, structure, means, spec, construct(instance, structure, means, lead))
+    repair_bands(state, until)
+    if "span" in spec.order:
+        spread_evenly(state, until, stop)
+    return state
+
+
+def balanced_start(
+    instance: Instance,
+    structure: Structure,
+    means: Means,
+    spec: GoalSpec,
+    until: float,
+    rng: np.random.Generator,
+    stop: StopFn | None,
+) -> np.ndarray:
+    """A first plan built and polished for balance first. Under a hard balance bound a plan
+    built for the leading goals (chains packed whole, say) can leave a manager holding several
+    large groups, which no move or swap between two managers mends; this one keeps the bound
+    from the start."""
+    lead = GoalSpec(("balance", *(g for g in spec.order if g != "balance")), spec.weights)
+    state = first_plan(instance, structure, means, spec, lead, until, stop)
+    polish_balance(state, until, rng, stop)
+    return state.assign
+
+
+def progress_payload(
+    values: dict[str, int],
+    bounds: dict[str, float],
+    spec: GoalSpec,
+    instance: Instance,
+    started: float,
+) -> dict[str, object]:
+    """The progress line's incumbent, bound and gap (in normalised units) and elapsed time."""
+    objective = normalised_objective(values, spec, instance)
+    bound = min(normalised_objective(bounds, spec, instance), objective)
+    return {
+        "incumbent": objective,
+        "bound": bound,
+        "gap": 0.0 if objective <= 0 else (objective - bound) / objective,
+        "elapsed": time.monotonic() - started,
+        "violation": values["violation"],
+    }
+
+
+def _violation(instance: Instance, structure: Structure, means: Means, assign: np.ndarray) -> int:
+    return evaluate(instance, structure, means, assign)["violation"]

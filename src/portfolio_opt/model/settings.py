@@ -1,0 +1,48 @@
+"""How a solve is run: its time, threads and seed, and how it reports progress."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from portfolio_opt.scenario.data import Scenario
+
+ProgressFn = Callable[[dict[str, object]], None]
+StopFn = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class SolveParams:
+    time_limit_s: float
+    workers: int
+    seed: int
+    deterministic: bool
+
+    @classmethod
+    def from_policy(cls, scenario: Scenario, **given: object) -> SolveParams:
+        """The policy's [solver] section, with any value given on the command line winning."""
+        solver = scenario.policy.solver
+        values: dict[str, Any] = {
+            "time_limit_s": solver.time_limit_s,
+            "workers": solver.workers,
+            "seed": solver.seed,
+            "deterministic": solver.deterministic,
+        }
+        values.update({k: v for k, v in given.items() if v is not None})
+        workers = int(values["workers"])
+        if workers <= 0:  # every core
+            workers = os.cpu_count() or 1
+        return cls(
+            float(values["time_limit_s"]),
+            workers,
+            int(values["seed"]),
+            bool(values["deterministic"]),
+        )
+
+
+def announce(progress: ProgressFn | None, phase: str) -> None:
+    """Tell the progress line which step is running (before any plan is scored)."""
+    if progress is not None:
+        progress({"phase": phase})
