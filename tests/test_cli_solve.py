@@ -229,6 +229,20 @@ def test_the_planners_own_columns_are_carried_to_the_outputs(branch: Path, tmp_p
     assert all(expected[m] == team for m, team in held)
 
 
+def test_an_own_column_spelled_like_an_output_one_is_left_out_and_verify_reads_the_plan(
+    branch: Path, tmp_path: Path
+) -> None:
+    customers = pd.read_csv(branch / "customers.csv", dtype=str, keep_default_na=False)
+    customers["Manager_ID"] = "last year's"
+    customers.to_csv(branch / "customers.csv", index=False)
+
+    assert solve(branch, tmp_path / "run").exit_code == 0
+    header = (tmp_path / "run" / "assignment.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert [c for c in header.split(",") if c.lower() == "manager_id"] == ["manager_id"]
+    checked = run("verify", str(branch), str(tmp_path / "run" / "assignment.csv"))
+    assert checked.exit_code == 0, checked.output
+
+
 def test_deterministic_solves_write_the_same_plan_byte_for_byte(
     solved: Solved, tmp_path: Path
 ) -> None:

@@ -34,7 +34,7 @@ from portfolio_opt.problems import Problem
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.loader import inspect_scenario
 
-console = Console(stderr=True, highlight=False)
+console = Console(stderr=True, highlight=False, soft_wrap=True)
 out_console = Console(highlight=False, soft_wrap=True)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -40,3 +41,13 @@ def test_a_killed_runs_staging_folder_is_removed_and_a_running_ones_kept(tmp_pat
         assert (tmp_path / "out" / "plan.csv").read_text(encoding="utf-8") == "x\n"
     finally:
         alive.communicate(b"\n")
+
+
+def test_the_output_folder_is_as_open_as_the_umask_allows(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        with atomic_folder(tmp_path / "out") as staging:
+            (staging / "a.csv").write_text("x\n")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755

@@ -91,3 +91,24 @@ def test_a_folder_of_other_files_is_refused(solved: Solved, solved_tight: Solved
 )
 def test_format_value(kpi: str, value: object, shown: str) -> None:
     assert format_value(kpi, value) == shown
+
+
+def test_a_plan_re_saved_with_semicolons_is_read(
+    solved: Solved, solved_tight: Solved, tmp_path: Path
+) -> None:
+    resaved = tmp_path / "resaved"
+    shutil.copytree(solved_tight.out, resaved)
+    plan = resaved / "assignment.csv"
+    text = plan.read_text(encoding="utf-8").replace(",", ";")
+    plan.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))  # as Excel saves it in Europe
+    result = _run(solved.out, resaved, "--out", tmp_path / "cmp")
+    assert result.exit_code == EXIT_OK, result.output
+
+
+def test_a_plan_without_its_columns_is_bad_input(solved: Solved, tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(solved.out, broken)
+    (broken / "assignment.csv").write_text("id|who\nC1|M1\n", encoding="utf-8")
+    result = _run(solved.out, broken, "--out", tmp_path / "cmp")
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert "no column customer_id, manager_id" in result.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from portfolio_opt.report import folders
 from portfolio_opt.report.folders import replace_problem, write_manifest
 
 
@@ -63,3 +64,19 @@ def test_solve_folders_from_before_manifests_named_the_command_may_be_replaced(
 
     assert replace_problem(old, {}, "solve") is None
     assert "not a sweep folder" in str(replace_problem(old, {}, "sweep"))
+
+
+def test_a_place_that_cannot_be_written_is_refused_before_any_work(
+    tmp_path: Path, monkeypatch
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    refused = replace_problem(blocker / "out", {}, "solve")
+    assert refused is not None and "is a file" in refused
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(folders.tempfile, "mkdtemp", denied)
+    refused = replace_problem(tmp_path / "new" / "out", {}, "solve")
+    assert refused == f"cannot write in {tmp_path} (permission denied); choose another --out folder"

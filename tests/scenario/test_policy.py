@@ -257,7 +257,14 @@ def test_integers_and_weights_beyond_any_branch_are_refused():
         ("[payout.growth]\nkey = true", "payout.growth.key", "not true or false"),
         ('[payout]\nfx_rate = "7.1"', "payout.fx_rate", 'without quotes (7.1 rather than "7.1")'),
         ('[balance]\nmax_deviation = "0.05"', "balance.max_deviation", "without quotes"),
-        ('[solver]\ndeterministic = "yes"', "solver.deterministic", "without quotes"),
+        ('[solver]\ndeterministic = "yes"', "solver.deterministic", "write true or false"),
+        (
+            '[payout]\nfx_rate = "7,1"',
+            "payout.fx_rate",
+            "decimal point, without quotes (7.1 rather",
+        ),
+        ('[balance]\nmax_deviation = "5%"', "balance.max_deviation", '(0.05 rather than "5%")'),
+        ('[payout]\nfx_rate = "seven"', "payout.fx_rate", "write a number, without quotes"),
         ("[rotation]\nmax_tenure_years = 8.5", "rotation.max_tenure_years", "whole number"),
     ],
 )

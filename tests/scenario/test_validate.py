@@ -231,13 +231,15 @@ def test_a_designation_held_only_by_unavailable_managers_is_a_warning(tmp_path):
     assert "the designation lapses this year" in warning.message and warning.row == 2
 
 
-def test_an_own_column_named_like_an_output_column_is_a_warning(tmp_path):
+@pytest.mark.parametrize("column", ["manager_id", "Manager_ID"])
+def test_an_own_column_named_like_an_output_column_is_a_warning(tmp_path, column):
     folder = tmp_path / "branch"
     shutil.copytree(DATA / "valid_minimal", folder)
     customers = pd.read_csv(folder / "customers.csv", dtype=str, keep_default_na=False)
-    customers["manager_id"] = "M1"  # last year's sheet, say: solve writes its own manager_id
+    customers[column] = "M1"  # last year's sheet, say: solve writes its own manager_id
     customers.to_csv(folder / "customers.csv", index=False)
     scenario, problems = inspect_scenario(folder)
     assert scenario is not None
-    (warning,) = [p for p in problems if p.column == "manager_id"]
-    assert "not carried to assignment.csv" in warning.message and not warning.is_error
+    (warning,) = [p for p in problems if p.column == column]
+    assert "not carried to assignment.csv, which has its own 'manager_id'" in warning.message
+    assert not warning.is_error

@@ -29,6 +29,7 @@ from portfolio_opt.pipeline import (
     most_severe,
 )
 from portfolio_opt.problems import Problem
+from portfolio_opt.report.console import print_table
 from portfolio_opt.report.folders import replace_problem
 from portfolio_opt.scenario.data import Scenario
 
@@ -37,9 +38,8 @@ if TYPE_CHECKING:
 
     from portfolio_opt.parallel.tasks import SolveTask, TaskSummary
 
-console = Console(stderr=True, highlight=False)
+console = Console(stderr=True, highlight=False, soft_wrap=True)
 out_console = Console(highlight=False, soft_wrap=True)
-PIPE_WIDTH = 160
 REASON_SHOWN = 100  # characters of a failure's first reason on its progress line
 CRASHED = "error"  # the status of a task that raised (``tasks.crashed``)
 FAILURE_MEANING = {
@@ -312,11 +312,7 @@ def _results_table(title: str, table: Any, first: str, columns: dict[str, str]) 
 
 
 def _print_table(table: Table) -> None:
-    """On a terminal as wide as it is; in a file or pipe wide enough not to cut numbers."""
-    if out_console.is_terminal:
-        out_console.print(table)
-    else:
-        Console(file=sys.stdout, width=PIPE_WIDTH, highlight=False).print(table)
+    print_table(out_console, table)
 
 
 def _print_failures(keys: Sequence[str], summaries: Sequence[TaskSummary]) -> None:

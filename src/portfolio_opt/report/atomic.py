@@ -34,6 +34,13 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _folder_mode() -> int:
+    """The mode a new folder gets under the process's umask."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o777 & ~umask
+
+
 @contextmanager
 def atomic_folder(target: Path) -> Iterator[Path]:
     """Yield a fresh staging folder; on success it replaces ``target`` in one rename."""
@@ -48,6 +55,7 @@ def atomic_folder(target: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    staging.chmod(_folder_mode())  # mkdtemp's is private; the folder is shared like any other
     old = None
     if target.exists():
         old = target.with_name(f".{target.name}.old-{os.getpid()}")

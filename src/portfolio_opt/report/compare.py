@@ -6,6 +6,7 @@ manifest.json) or from a scenario folder, solved on the way with :func:`pipeline
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -38,6 +39,7 @@ from portfolio_opt.report.writer import flatten_kpis, save_figures, write_report
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.loader import POLICY_FILE, inspect_scenario
 from portfolio_opt.scenario.policy import Policy
+from portfolio_opt.scenario.tables import decode_text, sniff_delimiter
 
 OUTPUT_FILES = ("assignment.csv", "portfolios.csv", "kpis.json", "manifest.json")
 SKIPPED_KPIS = ("goals.",)  # solver internals, on each run's own report
@@ -114,8 +116,31 @@ def is_scenario_folder(path: Path) -> bool:
     return (path / POLICY_FILE).is_file() or (path.is_file() and path.suffix == ".toml")
 
 
+# The columns compare reads from each output file, which a re-saved file may have lost.
+READ_COLUMNS = {
+    "assignment.csv": ("customer_id", "manager_id"),
+    "portfolios.csv": ("manager_id", "portfolio_type", "n_customers", "target"),
+    "payout.csv": ("manager_id", "period"),
+}
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
-    frame = pd.read_csv(path, dtype=ID_COLUMNS, keep_default_na=False, na_values=[""])
+    """An output CSV, also after a planner re-saved it from Excel (another delimiter or
+    encoding); a CompareError names the columns it lacks."""
+    text, _ = decode_text(path.read_bytes())
+    frame = pd.read_csv(
+        io.StringIO(text),
+        sep=sniff_delimiter(text),
+        dtype=ID_COLUMNS,
+        keep_default_na=False,
+        na_values=[""],
+    )
+    missing = [c for c in READ_COLUMNS.get(path.name, ()) if c not in frame.columns]
+    if missing:
+        raise CompareError(
+            f"{path}: no column {', '.join(missing)}",
+            details=[f"{path}: write it again with `portfolio-opt solve`, or restore its header"],
+        )
     for column in ID_COLUMNS:  # blank ids stay text, not a column of missing floats
         if column in frame.columns:
             frame[column] = frame[column].fillna("").astype(str)

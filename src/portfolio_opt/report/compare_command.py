@@ -13,13 +13,14 @@ from rich.table import Table
 from rich.text import Text
 
 from portfolio_opt.pipeline import EXIT_USAGE
+from portfolio_opt.report.console import print_table
 from portfolio_opt.report.workbook import COUNT, MONEY, PERCENT, RATIO, number_format
 
 if TYPE_CHECKING:
     from portfolio_opt.report.compare import Comparison
 
-console = Console(stderr=True, highlight=False)
-out_console = Console(highlight=False)
+console = Console(stderr=True, highlight=False, soft_wrap=True)
+out_console = Console(highlight=False, soft_wrap=True)
 MOVES_LISTED = 15
 
 
@@ -168,7 +169,7 @@ def compare(runs: tuple[str, ...], out: str | None, time_limit: float | None) ->
         for detail in exc.details:
             out_console.print(f"- {detail}", markup=False)
         sys.exit(exc.exit_code)
-    out_console.print(_kpi_table(comparison))
+    print_table(out_console, _kpi_table(comparison))
     for part in _moves_parts(comparison):
         out_console.print(part, markup=False)
     for note in comparison.notes:

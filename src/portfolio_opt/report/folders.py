@@ -9,6 +9,7 @@ wrote it and the files it wrote (``outputs``); anything else in the folder makes
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,22 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def _unwritable(target: Path) -> str | None:
+    """Why no folder can be written beside ``target`` (where its staging folder goes), or None.
+    Tried for real, as permissions alone do not tell (read-only disks, system folders)."""
+    place = target.parent
+    while not place.exists() and place != place.parent:
+        place = place.parent
+    if not place.is_dir():
+        return f"{place} is a file, so {target} cannot be made; choose another --out folder"
+    try:
+        Path(tempfile.mkdtemp(prefix=".portfolio-opt-probe.", dir=place)).rmdir()
+    except OSError as exc:
+        reason = "permission denied" if isinstance(exc, PermissionError) else exc.strerror
+        return f"cannot write in {place} ({reason}); choose another --out folder"
+    return None
+
+
 def replace_problem(out: Path, inputs: Mapping[Path, str], command: str) -> str | None:
     """Why ``command`` may not replace ``out``, or None.
 
@@ -54,6 +71,8 @@ def replace_problem(out: Path, inputs: Mapping[Path, str], command: str) -> str 
         resolved = Path(path).resolve()
         if resolved == target or resolved.is_relative_to(target):
             return f"{out} holds the {what} {path}; choose another --out folder"
+    if (unwritable := _unwritable(target)) is not None:
+        return unwritable
     if not target.exists():
         return None
     if not target.is_dir():

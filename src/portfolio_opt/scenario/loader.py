@@ -65,6 +65,7 @@ def _read_tables(
             continue
         if raw is None:
             continue
+        problems += rules.look_alike_columns(raw, table, labels[table])
         typed, found = coerce_table(raw, SCHEMAS[table], labels[table])
         problems += found
         if not has_required_columns(raw, SCHEMAS[table]):

@@ -23,6 +23,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from portfolio_opt.problems import Problem, Severity
+from portfolio_opt.scenario.tables import decode_text, unreadable
 
 INCOME_TYPES = ("interest", "deposit", "fee")
 GOALS = ("span", "balance", "chain", "industry", "continuity", "affinity")
@@ -400,11 +401,32 @@ def parse_policy(text: str, file: str = "scenario.toml") -> tuple[Policy | None,
 NUMBER_TYPES = {"int_type", "float_type"}
 
 
+def _number_hint(given: str) -> str:
+    """How to write the text ``given`` as a TOML number."""
+    text = given.strip().replace(" ", "")
+    if text.endswith("%"):
+        try:
+            fraction = float(text[:-1].replace(",", ".")) / 100
+        except ValueError:
+            return "write a number, without quotes"
+        return f'write the fraction without quotes or % ({fraction:g} rather than "{given}")'
+    if re.fullmatch(r"-?\d+,(\d{1,2}|\d{4,})", text):  # a decimal comma, not thousands
+        point = text.replace(",", ".")
+        return f'write a decimal point, without quotes ({point} rather than "{given}")'
+    try:
+        float(text.replace(",", ""))
+    except ValueError:
+        return "write a number, without quotes"
+    return f'write the number without quotes ({text.replace(",", "")} rather than "{given}")'
+
+
 def _type_hint(err: Any) -> str | None:
     """What to write instead of a value of the wrong TOML type."""
     given, kind = err.get("input"), err["type"]
-    if isinstance(given, str) and kind in NUMBER_TYPES | {"bool_type"}:
-        return f'write the value without quotes ({given} rather than "{given}")'
+    if isinstance(given, str) and kind == "bool_type":
+        return "write true or false, without quotes"
+    if isinstance(given, str) and kind in NUMBER_TYPES:
+        return _number_hint(given)
     if isinstance(given, bool) and kind in NUMBER_TYPES:
         return "write a number, not true or false"
     if isinstance(given, float) and kind == "int_type":
@@ -444,8 +466,16 @@ def load_policy(path: Path) -> tuple[Policy | None, list[Problem]]:
     """Read ``scenario.toml``; a missing file is a problem, not an exception."""
     if not path.exists():
         return None, [Problem(path.name, "file not found", "create scenario.toml in the folder")]
+    if path.is_dir():
+        return None, [
+            Problem(path.name, "is a folder, not a file", "put the policy file scenario.toml there")
+        ]
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, [unreadable(path.name, exc)]
+    try:
+        text, _ = decode_text(data)
     except UnicodeDecodeError:
-        text = path.read_bytes().decode("gb18030", errors="replace")
+        text = data.decode("gb18030", errors="replace")
     return parse_policy(text, path.name)

@@ -17,21 +17,38 @@ from portfolio_opt.problems import Problem
 from portfolio_opt.scenario.xlsx import SheetCells, read_sheet
 
 ENCODINGS = ("utf-8-sig", "gb18030", "cp950")
-ENCODING_NAMES = "UTF-8, GB18030 and Big5"
+ENCODING_NAMES = "UTF-8, UTF-16, GB18030 and Big5"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode Text"
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 DELIMITERS = ",;\t"
 # GB18030 reads almost any Big5 bytes, but common Big5 characters land in its private-use area.
 PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+BIG5_FREQUENT = (0xA1, 0xC6)  # lead bytes of Big5's symbols and frequently used characters
 MAX_FORMULA_PROBLEMS = 20
 HEADER_SEARCH_ROWS = 10  # rows searched for column names pushed down by a title or blank rows
 PUSHED_DOWN = "the column names are in row"
 
 
 def split_table_spec(spec: str) -> tuple[str, str | None]:
-    """``file.xlsx#Sheet`` -> (``file.xlsx``, ``Sheet``); plain paths have no sheet."""
+    """``file.xlsx#Sheet`` -> (``file.xlsx``, ``Sheet``); other paths (``客戶#2026.csv``) have
+    no sheet."""
     if "#" in spec:
         file, sheet = spec.rsplit("#", 1)
-        return file, sheet or None
+        if file.lower().endswith(WORKBOOK_SUFFIXES):
+            return file, sheet or None
     return spec, None
+
+
+def unreadable(label: str, exc: OSError) -> Problem:
+    """A file the operating system will not let us read, as a problem."""
+    if isinstance(exc, PermissionError):
+        return Problem(
+            label,
+            "cannot read the file: permission denied",
+            "give yourself read access to it, or copy it into a folder you can read",
+        )
+    reason = exc.strerror or type(exc).__name__
+    return Problem(label, f"cannot read the file: {reason}", "check that the file can be opened")
 
 
 def resolve_inside(root: Path, relative: str) -> Path | None:
@@ -49,21 +66,46 @@ def _decoded(data: bytes, encoding: str) -> str | None:
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
-    """Decode CSV bytes as UTF-8 (with or without BOM), GB18030 or Big5; return (text, encoding).
+    """Decode CSV bytes as UTF-8 (with or without BOM), UTF-16 (with BOM), GB18030 or Big5;
+    return (text, encoding).
 
-    GB18030 text with private-use characters is Big5 (cp950, Taiwan and Hong Kong Excel) when
-    that reads cleanly. Raises ``UnicodeDecodeError`` whose reason says what went wrong.
+    Where both GB18030 and Big5 (cp950, Taiwan and Hong Kong Excel) read the bytes, the reading
+    with fewer rare characters wins. Raises ``UnicodeDecodeError`` whose reason says what went
+    wrong.
     """
-    unclear = False
-    for encoding in ENCODINGS:
-        text = _decoded(data, encoding)
-        if text is None:
-            continue
-        if encoding == "utf-8-sig" or not PRIVATE_USE.search(text):
-            return text, encoding
-        unclear = True
-    reason = "the encoding is unclear" if unclear else "unknown encoding"
+    if data.startswith(UTF16_BOMS) and (text := _decoded(data, "utf-16")) is not None:
+        return text, "utf-16"
+    text = _decoded(data, "utf-8-sig")
+    if text is not None:
+        return text, "utf-8-sig"
+    readings = {e: t for e in ENCODINGS[1:] if (t := _decoded(data, e)) is not None}
+    if readings:
+        encoding = min(readings, key=lambda e: (_rare_characters(readings[e], e), e != "gb18030"))
+        if not PRIVATE_USE.search(readings[encoding]):
+            return readings[encoding], encoding
+    reason = "the encoding is unclear" if readings else "unknown encoding"
     raise UnicodeDecodeError("gb18030", data, 0, len(data), f"{reason}; tried {ENCODING_NAMES}")
+
+
+def _rare_characters(text: str, encoding: str) -> int:
+    """Characters a text in ``encoding`` seldom holds: private-use ones, and Chinese characters
+    outside the common set (GB2312 for GB18030, Big5's frequent characters for Big5). Big5 bytes
+    read as GB18030 give mostly such characters, and GB18030 bytes read as Big5 too."""
+    rare = 0
+    for char in set(text):
+        if PRIVATE_USE.match(char) or (ord(char) >= 0x2E80 and not _common(char, encoding)):
+            rare += text.count(char)
+    return rare
+
+
+def _common(char: str, encoding: str) -> bool:
+    try:
+        if encoding == "gb18030":
+            char.encode("gb2312")
+            return True
+        return BIG5_FREQUENT[0] <= char.encode("cp950")[0] <= BIG5_FREQUENT[1]
+    except UnicodeEncodeError:
+        return False
 
 
 def column_name(cell: object) -> str:
@@ -198,6 +240,8 @@ def _read_csv(
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
     try:
         text, _ = decode_text(path.read_bytes())
+    except OSError as exc:
+        return None, [unreadable(label, exc)]
     except UnicodeDecodeError as exc:
         hint = "save it as 'CSV UTF-8' from Excel"
         return None, [Problem(label, f"cannot read the text: {exc.reason}", hint)]
@@ -267,6 +311,8 @@ def _read_xlsx(
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
     try:
         cells = read_sheet(path, sheet)
+    except OSError as exc:
+        return None, [unreadable(label, exc)]
     except KeyError:
         names = ", ".join(repr(n) for n in _sheet_names(path))
         hint = f"check the name after '#'; the workbook has {names}"
@@ -375,10 +421,14 @@ def read_table(
                 label, "the path leaves the scenario folder", "keep every table inside the folder"
             )
         ]
+    if path.is_dir():
+        return None, [
+            Problem(label, "is a folder, not a file", f"name a file in [tables], not {file}")
+        ]
     if not path.is_file():
         return None, [Problem(label, "file not found", f"put the file at {file} or fix [tables]")]
     suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
+    if suffix in WORKBOOK_SUFFIXES:
         frame, problems = _read_xlsx(path, sheet, label, required, skip_rows)
     elif suffix in (".csv", ".txt", ""):
         frame, problems = _read_csv(path, label, required, skip_rows)

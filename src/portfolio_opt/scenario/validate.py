@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import difflib
+import re
+
 import numpy as np
 import pandas as pd
 
 from portfolio_opt.problems import Problem, Severity, listed
 from portfolio_opt.scenario.columns import duplicate_ids, repeats, unknown_values
 from portfolio_opt.scenario.policy import Policy
-from portfolio_opt.scenario.schema import ASSIGNED_COLUMNS, INCOME_COLUMNS, PORTFOLIO_COLUMNS
+from portfolio_opt.scenario.schema import (
+    ASSIGNED_COLUMNS,
+    INCOME_COLUMNS,
+    PORTFOLIO_COLUMNS,
+    SCHEMAS,
+)
+from portfolio_opt.scenario.tables import column_name
 
 RELATION_KINDS = {"group", "chain"}
 
@@ -104,6 +113,28 @@ def _unknown_priors(customers: pd.DataFrame, known: set[str], label: str) -> lis
     return problems
 
 
+LOOK_ALIKE = 0.85  # similarity (difflib) from which an own column name reads as a misspelling
+# Columns that carry a rule or a figure, worth a word when they sit in a table that lacks them
+# (not generic names such as note or name, which planners keep as their own).
+RULE_COLUMNS = {
+    "available",
+    "capacity",
+    "customer_class",
+    "grade",
+    "premium",
+    "min_customers",
+    "max_customers",
+    "management_score",
+    "base_salary",
+    "staff_level",
+    "pinned_manager_id",
+    "prior_manager_id",
+    "tenure_years",
+    "group_id",
+    "growth_rate",
+    *INCOME_COLUMNS,
+}
+
 # Columns solve writes beside the planner's own: an own column of that name cannot be carried.
 WRITTEN_BESIDE = {
     "customers": ("assignment.csv", set(ASSIGNED_COLUMNS)),
@@ -118,15 +149,52 @@ def own_columns_carried(frame: pd.DataFrame, table: str, label: str) -> list[Pro
     return [
         Problem(
             label,
-            f"the column {column!r} is not carried to {output}, which has its own {column!r}",
+            f"the column {column!r} is not carried to {output}, which has its own "
+            f"{column_name(column)!r}",
             "rename the column to keep it in the output",
             row=1,
             column=column,
             severity=Severity.WARNING,
         )
         for column in frame.columns
-        if column in written
+        if column_name(column) in written
     ]
+
+
+def look_alike_columns(frame: pd.DataFrame, table: str, label: str) -> list[Problem]:
+    """A warning for each own column that looks like a column of the format the table lacks
+    (``Interest Income``, ``intrest_income``), or that only another table has (``available``
+    on customers): it is carried to the outputs and not read, so its values count for nothing."""
+    known = {c.name for c in SCHEMAS[table]}
+    missing = sorted(known - set(frame.columns))
+    elsewhere = {
+        c.name: other
+        for other, cols in SCHEMAS.items()
+        for c in cols
+        if other != table and c.name in RULE_COLUMNS
+    }
+    problems = []
+    for column in frame.columns:
+        name = column_name(column)
+        if name in known:
+            continue
+        spelled = re.sub(r"[\s\-.]+", "_", name)
+        close = difflib.get_close_matches(spelled, missing, n=1, cutoff=LOOK_ALIKE)
+        if close:
+            message = f"the column {column!r} is not read: did you mean {close[0]!r}?"
+            hint = f"rename it {close[0]}, or to something unlike it if it is your own column"
+        elif spelled in elsewhere and spelled not in known:
+            message = (
+                f"{table} have no column {column!r} (it is a column of "
+                f"{elsewhere[spelled]}): it is not read"
+            )
+            hint = "move the values to that table, or rename the column if it is your own"
+        else:
+            continue
+        problems.append(
+            Problem(label, message, hint, row=1, column=str(column), severity=Severity.WARNING)
+        )
+    return problems
 
 
 def pins_to_available(customers: pd.DataFrame, managers: pd.DataFrame, label: str) -> list[Problem]:

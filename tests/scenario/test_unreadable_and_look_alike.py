@@ -1,0 +1,111 @@
+"""Files the system will not hand over, encodings told apart on little text, and columns that
+look like the format's but are not read: each reported, never a traceback or a silent zero."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from portfolio_opt.problems import Severity
+from portfolio_opt.scenario.loader import inspect_scenario
+from portfolio_opt.scenario.policy import load_policy
+from portfolio_opt.scenario.tables import decode_text, read_table, split_table_spec
+
+
+def messages(problems, severity=None) -> list[str]:
+    return [
+        f"{p.file}|{p.column}|{p.message}"
+        for p in problems
+        if severity is None or p.severity is severity
+    ]
+
+
+def test_a_policy_that_is_a_folder_is_a_problem(tmp_path: Path) -> None:
+    (tmp_path / "scenario.toml").mkdir()
+    policy, problems = load_policy(tmp_path / "scenario.toml")
+    assert policy is None
+    assert messages(problems) == ["scenario.toml|None|is a folder, not a file"]
+
+
+def test_an_unreadable_policy_or_table_is_a_problem(minimal: Path, monkeypatch) -> None:
+    real = Path.read_bytes
+
+    def refuse(path: Path) -> bytes:
+        if path.name in ("scenario.toml", "customers.csv"):
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    _, problems = load_policy(minimal / "scenario.toml")
+    assert messages(problems) == ["scenario.toml|None|cannot read the file: permission denied"]
+    frame, problems = read_table(minimal, "customers.csv")
+    assert frame is None
+    assert messages(problems) == ["customers.csv|None|cannot read the file: permission denied"]
+
+
+def test_a_table_that_is_a_folder_is_named_so(minimal: Path) -> None:
+    (minimal / "extra.csv").mkdir()
+    _, problems = read_table(minimal, "extra.csv")
+    assert messages(problems) == ["extra.csv|None|is a folder, not a file"]
+
+
+TRADITIONAL = ["重點,批發零售,鋼鐵,製造業", "瀋陽東中鋼鐵股份有限公司"]  # as small Big5 files hold
+SIMPLIFIED = ["客户,重点,钢铁,批发零售"]
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [(t, e) for t in TRADITIONAL for e in ("big5", "gb18030", "utf-16")]
+    + [(t, e) for t in SIMPLIFIED for e in ("gb18030", "utf-16")],
+)
+def test_short_chinese_text_is_read_in_its_own_encoding(text: str, encoding: str) -> None:
+    assert decode_text(text.encode(encoding))[0] == text
+
+
+def test_a_big5_policy_keeps_its_class_names(minimal: Path) -> None:
+    toml = minimal / "scenario.toml"
+    classes = '[classes]\nclasses = ["重點", "一般"]\npremium_class = "重點"\n'
+    toml.write_bytes((toml.read_text(encoding="utf-8") + classes).encode("big5"))
+    policy, problems = load_policy(toml)
+    assert policy is not None, problems
+    assert policy.classes.classes == ["重點", "一般"]
+
+
+def test_a_hash_in_a_csv_file_name_is_part_of_the_name() -> None:
+    assert split_table_spec("客戶#2026.csv") == ("客戶#2026.csv", None)
+    assert split_table_spec("book.XLSX#客戶") == ("book.XLSX", "客戶")
+
+
+def test_misspelled_and_spaced_columns_are_named_as_not_read(minimal: Path) -> None:
+    path = minimal / "customers.csv"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("interest_income", "Interest Income").replace(
+        "deposit_income", "depost_income"
+    )
+    path.write_text(text, encoding="utf-8")
+    scenario, problems = inspect_scenario(minimal)
+    assert scenario is not None
+    warned = messages(problems, Severity.WARNING)
+    assert (
+        "customers.csv|Interest Income|the column 'Interest Income' is not read: did you mean "
+        "'interest_income'?" in warned
+    )
+    assert (
+        "customers.csv|depost_income|the column 'depost_income' is not read: did you mean "
+        "'deposit_income'?" in warned
+    )
+
+
+def test_a_managers_column_on_customers_is_named_as_not_read(minimal: Path) -> None:
+    path = minimal / "customers.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = [lines[0] + ",available,region"] + [line + ",false,north" for line in lines[1:]]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _, problems = inspect_scenario(minimal)
+    warned = messages(problems, Severity.WARNING)
+    assert [w for w in warned if "|available|" in w] == [
+        "customers.csv|available|customers have no column 'available' (it is a column of "
+        "managers): it is not read"
+    ]
+    assert not [w for w in warned if "region" in w]  # an own column like any other
