@@ -33,8 +33,9 @@ def unescape_formula(value: str) -> str:
 
 
 def escape_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text cells are safe to open in a spreadsheet."""
+    """A copy whose text cells, and column names, are safe to open in a spreadsheet."""
     safe = frame.copy()
+    safe.columns = [escape_formula(c) for c in safe.columns]
     for column in safe.columns:
         if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
             safe[column] = safe[column].map(escape_formula)

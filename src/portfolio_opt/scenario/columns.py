@@ -20,6 +20,8 @@ INTEGER_LIMIT = 1e9
 SPREADSHEET_ERRORS = frozenset(
     {"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"}
 )
+# Format characters and NUL: invisible in Excel, yet part of the text.
+INVISIBLE = re.compile("[\x00\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 DECIMAL_POINT_HINT = (
     "use a decimal point: 0.08, not 0,08; a comma may only group thousands, as in 1,234.5"
 )
@@ -165,6 +167,27 @@ def _coerce_bool(raw: pd.Series, col: Column, label: str) -> tuple[pd.Series, li
     return values.fillna(bool(col.default)).astype(bool), problems
 
 
+def _without_invisible(raw: pd.Series, column: str, label: str) -> tuple[pd.Series, list[Problem]]:
+    """Text without invisible characters (zero-width spaces, byte-order marks, NUL), which
+    make two ids that look the same differ; a warning for each cell that held one."""
+    cleaned = raw.str.replace(INVISIBLE, "", regex=True)
+    changed = np.flatnonzero((cleaned != raw).to_numpy())
+    problems = [
+        Problem(
+            label,
+            f"{cleaned.iloc[p]!r} holds invisible characters "
+            f"({', '.join(sorted({f'U+{ord(c):04X}' for c in INVISIBLE.findall(raw.iloc[p])}))}), "
+            f"read without them",
+            "retype the cell, to be sure it matches elsewhere",
+            row=_row(int(p)),
+            column=column,
+            severity=Severity.WARNING,
+        )
+        for p in changed[:MAX_CELL_PROBLEMS]
+    ]
+    return cleaned.str.strip(), problems
+
+
 def _without_spreadsheet_errors(
     raw: pd.Series, column: str, label: str
 ) -> tuple[pd.Series, list[Problem]]:
@@ -225,6 +248,9 @@ def coerce_table(
             ]
         raw, found = _without_spreadsheet_errors(raw, col.name, label)
         problems += found
+        if col.kind in ("id", "text"):
+            raw, found = _without_invisible(raw, col.name, label)
+            problems += found
         if col.kind in ("number", "integer"):
             typed[col.name], found = _coerce_number(raw, col, label)
         elif col.kind == "bool":

@@ -9,16 +9,18 @@ from pathlib import Path
 import pandas as pd
 from pydantic import ValidationError
 
-from portfolio_opt.problems import Problem, ScenarioError
+from portfolio_opt.problems import Problem, ScenarioError, Severity
 from portfolio_opt.scenario import validate as rules
 from portfolio_opt.scenario.columns import coerce_table, has_required_columns
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.policy import Policy, load_policy
 from portfolio_opt.scenario.schema import REQUIRED_TABLES, SCHEMAS
 from portfolio_opt.scenario.tables import (
+    TOO_MANY_FIELDS,
     read_table,
     resolve_inside,
     rows_above_header,
+    shifted_rows,
     split_table_spec,
 )
 
@@ -77,6 +79,27 @@ def _read_tables(
     return frames, files, labels, problems
 
 
+def _tables_not_named(root: Path, policy: Policy) -> list[Problem]:
+    """A warning for each file in the folder named like an optional table (relations.csv) that
+    [tables] does not name: it is not read, and a planner may think it is."""
+    problems = []
+    for table in SCHEMAS:
+        if getattr(policy.tables, table) is not None:
+            continue
+        for suffix in (".csv", ".xlsx"):
+            if (root / f"{table}{suffix}").is_file():
+                problems.append(
+                    Problem(
+                        f"{table}{suffix}",
+                        f"the file is in the folder, but [tables] in {POLICY_FILE} does not name "
+                        "it: it is not read",
+                        f'add {table} = "{table}{suffix}" under [tables], or move the file away',
+                        severity=Severity.WARNING,
+                    )
+                )
+    return problems
+
+
 def _below_title(root: Path, spec: str, label: str, table: str, above: int) -> list[Problem]:
     """A table's own problems below the title above its column names (bad cells, missing
     columns), with rows counted from the sheet's first row, so that they show together with
@@ -108,6 +131,8 @@ def _cross_checks(
         *rules.some_manager_available(managers, m_label),
         *rules.negative_income(customers, c_label),
         *rules.outlying_income(customers, c_label),
+        *rules.growth_as_percent(customers, c_label),
+        *rules.placeholder_groups(customers, c_label),
     ]
     if not len(customers):  # every reference to a customer would be reported unknown
         return [*rules.some_customers(customers, c_label), *problems]
@@ -189,9 +214,13 @@ def inspect_scenario(
     if policy is None:
         return None, problems
     frames, files, labels, found = _read_tables(root, policy)
-    problems += found
+    problems += found + _tables_not_named(root, policy)
     if all(t in frames for t in REQUIRED_TABLES):
         problems += _new_cells(_cross_checks(frames, labels, policy), problems)
+    shifted = shifted_rows(problems)
+    problems = [
+        p for p in problems if (p.file, p.row) not in shifted or TOO_MANY_FIELDS in p.message
+    ]
     if any(p.is_error for p in problems):
         return None, problems
     scenario = Scenario(

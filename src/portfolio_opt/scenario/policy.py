@@ -376,7 +376,7 @@ def parse_policy(text: str, file: str = "scenario.toml") -> tuple[Policy | None,
     except tomllib.TOMLDecodeError as exc:
         line = _toml_error_line(exc, text)
         return None, [Problem(file, f"not valid TOML: {exc}", _toml_hint(text, line), row=line)]
-    warnings = _order_and_weights(raw, text, file)
+    warnings = _order_and_weights(raw, text, file) + _percents_as_fractions(raw, text, file)
     try:
         # Strict: TOML has types, and a value of the wrong one is a mistake to report, not to
         # convert (true is not a tolerance of 1, "0.05" in quotes is text).
@@ -442,6 +442,35 @@ def _toml_hint(text: str, line: int | None) -> str:
     if "=" in content and key and not key.isascii() and not key.startswith(('"', "'")):
         return f'fix the syntax on that line: put a key that is not plain ASCII in quotes ("{key}")'
     return "fix the syntax on that line"
+
+
+def _percents_as_fractions(raw: dict[str, Any], text: str, file: str) -> list[Problem]:
+    """A warning for each growth rate or pay rate of [payout] above 1: a fraction is meant
+    (0.08), and 8 would be 800%."""
+    problems = []
+
+    def visit(value: Any, loc: tuple[str, ...]) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                visit(inner, (*loc, str(key)))
+            return
+        rate = any("growth" in part or part == "rates" for part in loc)
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if rate and number and math.isfinite(value) and value > 1:
+            key = ".".join(loc)
+            problems.append(
+                Problem(
+                    file,
+                    f"{key} = {value:g} is {value:.0%}: rates are fractions",
+                    f"write {value / 100:g} for {value:g}%, if that is meant",
+                    row=_key_line(text, loc),
+                    column=key,
+                    severity=Severity.WARNING,
+                )
+            )
+
+    visit(raw.get("payout", {}), ("payout",))
+    return problems
 
 
 def _order_and_weights(raw: dict[str, Any], text: str, file: str) -> list[Problem]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from portfolio_opt.problems import Problem
+from portfolio_opt.problems import Problem, Severity
 from portfolio_opt.scenario.xlsx import SheetCells, read_sheet
 
 ENCODINGS = ("utf-8-sig", "gb18030", "cp950")
@@ -25,8 +25,10 @@ DELIMITERS = ",;\t"
 PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 BIG5_FREQUENT = (0xA1, 0xC6)  # lead bytes of Big5's symbols and frequently used characters
 MAX_FORMULA_PROBLEMS = 20
+MAX_ROW_PROBLEMS = 20  # of each kind of uneven row, per file
 HEADER_SEARCH_ROWS = 10  # rows searched for column names pushed down by a title or blank rows
 PUSHED_DOWN = "the column names are in row"
+TOO_MANY_FIELDS = "fields, but the header has"  # in the error of a row whose cells shifted
 
 
 def split_table_spec(spec: str) -> tuple[str, str | None]:
@@ -198,41 +200,84 @@ def _csv_header_pushed_down(text: str, required: Sequence[str], label: str) -> P
     return None
 
 
-def _overlong_rows(text: str, delimiter: str, label: str) -> list[Problem]:
-    """Rows with more fields than the header has columns: a comma inside a number (1,234) or
-    a stray separator, which would shift the cells into the wrong columns. A separator ending
-    every row alike (empty trailing fields throughout) is harmless."""
+def _uneven_rows(text: str, delimiter: str, label: str) -> list[Problem]:
+    """Rows whose fields do not match the header's columns. More fields is an error: a comma
+    inside a number (1,234) or a stray separator, which shifts the cells into the wrong columns,
+    even where the extra field is an empty last cell; only a separator ending most rows alike
+    (empty trailing fields throughout) is harmless. Fewer fields is a warning: the cells to the
+    right read as blank."""
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error:
         return []  # the CSV parser below reports what is wrong
     header, *rows = records or [[]]
     rows = [fields if any(f.strip() for f in fields) else [] for fields in rows]
+    width = len(header)
+    allowed = width
     widths = Counter(len(fields) for fields in rows if fields)
-    allowed = len(header)
     if widths:
         common, count = widths.most_common(1)[0]
         if (
-            common > allowed
+            common > width
             and 2 * count > widths.total()
             and all(
-                not any(f.strip() for f in fields[allowed:])
+                not any(f.strip() for f in fields[width:])
                 for fields in rows
                 if len(fields) == common
             )
         ):
             allowed = common  # a separator ending every row: harmless
-    return [
+    overlong = [
         Problem(
             label,
-            f"{len(fields)} fields, but the header has {len(header)} columns",
+            f"{len(fields)} {TOO_MANY_FIELDS} {width} columns",
             "a number written with a thousands comma (write 1234, or quote it: "
             '"1,234") or a stray separator; remove it',
             row=number,
         )
         for number, fields in enumerate(rows, start=2)
         if len(fields) > allowed
-    ][:20]
+    ]
+    short = [
+        Problem(
+            label,
+            f"{len(fields)} fields, but the header has {width} columns: the cells to the "
+            "right are read as blank",
+            "check the row for a missing separator, or fill in the missing cells",
+            row=number,
+            severity=Severity.WARNING,
+        )
+        for number, fields in enumerate(rows, start=2)
+        if 0 < len(fields) < width
+    ]
+    return overlong[:MAX_ROW_PROBLEMS] + short[:MAX_ROW_PROBLEMS]
+
+
+def shifted_rows(problems: Sequence[Problem]) -> set[tuple[str, int]]:
+    """(file, row) of the rows reported with too many fields: their cells sit in the wrong
+    columns, so other problems in them would blame the wrong cells."""
+    return {
+        (p.file, p.row)
+        for p in problems
+        if p.is_error and p.row is not None and TOO_MANY_FIELDS in p.message
+    }
+
+
+def _without_extra_fields(text: str, delimiter: str) -> str:
+    """The text with each row cut to the header's width (pandas refuses longer rows), so that
+    the rest of the table is still checked; the cut rows are reported by _uneven_rows."""
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error:
+        return text
+    if not records or all(len(fields) <= len(records[0]) for fields in records):
+        return text
+    width = len(records[0])
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="\n").writerows(
+        fields[:width] for fields in records
+    )
+    return out.getvalue()
 
 
 def _read_csv(
@@ -250,8 +295,8 @@ def _read_csv(
     elif (pushed := _csv_header_pushed_down(text, required, label)) is not None:
         return None, [pushed]
     delimiter = sniff_delimiter(text)
-    if overlong := _overlong_rows(text, delimiter, label):
-        return None, overlong
+    uneven = _uneven_rows(text, delimiter, label)
+    text = _without_extra_fields(text, delimiter)
     try:
         with warnings.catch_warnings():  # the empty trailing fields it drops
             warnings.simplefilter("ignore", pd.errors.ParserWarning)
@@ -263,7 +308,7 @@ def _read_csv(
                 skip_blank_lines=False,
                 # Without this, one extra field on the first data row makes pandas take the first
                 # column as the index, shifting every column by one without a word. Rows with
-                # extra fields that hold anything are refused before (_overlong_rows).
+                # extra fields are cut before (_without_extra_fields).
                 index_col=False,
             )
     except (pd.errors.ParserError, csv.Error) as exc:
@@ -278,7 +323,12 @@ def _read_csv(
     names = _header_names(text, delimiter)
     if len(names) == len(frame.columns):
         frame.columns = [n if n.strip() else p for n, p in zip(names, frame.columns, strict=True)]
-    return frame.apply(lambda column: column.astype(str).str.strip()), []
+    frame = frame.apply(lambda column: column.astype(str).str.strip())
+    # A nameless column that holds something is kept under pandas' name; empty ones are only
+    # formatting (a spreadsheet's empty first column), as in a workbook.
+    nameless = [n.strip() == "" for n in names] if len(names) == len(frame.columns) else []
+    keep = [not blank or bool((frame.iloc[:, i] != "").any()) for i, blank in enumerate(nameless)]
+    return (frame.loc[:, keep] if keep else frame), uneven
 
 
 def _sheet_names(path: Path) -> list[str]:
@@ -319,6 +369,15 @@ def _read_xlsx(
         return None, [Problem(label, f"no sheet named {sheet!r}", hint)]
     except Exception as exc:  # openpyxl raises many kinds on a damaged file
         return None, [Problem(label, f"cannot read the workbook: {exc}", "save it again as .xlsx")]
+    passed = [
+        Problem(
+            label,
+            f"the sheet {cells.title!r} is read: the sheets before it are hidden "
+            f"({', '.join(repr(h) for h in cells.hidden_before)})",
+            f"to read another, name it in [tables]: {label}#SHEET",
+            severity=Severity.WARNING,
+        )
+    ][: bool(cells.hidden_before)]
     frame = pd.DataFrame(cells.rows, dtype=object).map(_cell_text).astype(str)
     frame = frame.iloc[skip_rows:].reset_index(drop=True)
     if frame.empty:
@@ -340,7 +399,7 @@ def _read_xlsx(
     # empty ones are only formatting.
     keep = [bool(name) or bool((frame[i] != "").any()) for i, name in enumerate(header)]
     frame.columns = [name or f"Unnamed: {i}" for i, name in enumerate(header)]
-    return frame.loc[:, keep], _hidden_values(cells, header, label, skip_rows)
+    return frame.loc[:, keep], passed + _hidden_values(cells, header, label, skip_rows)
 
 
 def _hidden_values(

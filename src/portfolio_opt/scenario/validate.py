@@ -244,6 +244,48 @@ def some_customers(customers: pd.DataFrame, label: str) -> list[Problem]:
     return [Problem(label, "the table has no customers", "add one row per corporate customer")]
 
 
+def growth_as_percent(customers: pd.DataFrame, label: str) -> list[Problem]:
+    """A warning for growth rates above 100%: a fraction is meant (0.05), and 5
+    would be 500% growth."""
+    growth = customers["growth_rate"]
+    flagged = (growth > 1).fillna(False)
+    return _income_warnings(
+        label,
+        "growth_rate",
+        growth,
+        flagged,
+        "growth_rate {value:g} is {value:.0%} growth: growth rates are fractions",
+        "write 0.05 for 5%, if that is meant",
+    )
+
+
+# Cells that mean "no group" in a spreadsheet but would join every customer holding them.
+NO_GROUP = {"n/a", "na", "-", "--", "none", "null", "nil", "0", "無", "无", "/", "#n/a"}
+
+
+def placeholder_groups(customers: pd.DataFrame, label: str) -> list[Problem]:
+    """A warning where several customers share a group_id that reads as "no group" (N/A, -):
+    they are kept together as one group."""
+    groups = customers["group_id"]
+    problems = []
+    for value in sorted(set(groups[groups.str.strip().str.lower().isin(NO_GROUP)])):
+        rows = np.flatnonzero((groups == value).to_numpy())
+        if len(rows) < 2:
+            continue
+        problems.append(
+            Problem(
+                label,
+                f"group_id {value!r} joins {len(rows)} customers into one group, kept in one "
+                "portfolio",
+                "leave group_id blank for customers without a group",
+                row=_row(int(rows[0])),
+                column="group_id",
+                severity=Severity.WARNING,
+            )
+        )
+    return problems
+
+
 def _income_warnings(
     label: str, column: str, values: pd.Series, flagged: pd.Series, message: str, hint: str
 ) -> list[Problem]:

@@ -31,6 +31,8 @@ class SheetCells:
     rows: list[list[object]]
     merged: list[Merged]
     unsaved_formulas: list[tuple[int, int, str]]  # (row, column, formula), 1-based
+    title: str = ""
+    hidden_before: tuple[str, ...] = ()  # hidden sheets passed over to reach the first shown
 
 
 def _has_formulas(path: Path) -> bool:
@@ -59,10 +61,15 @@ def _formulas(path: Path, title: str) -> dict[tuple[int, int], str]:
 
 
 def read_sheet(path: Path, sheet: str | None) -> SheetCells:
-    """The sheet named ``sheet`` (else the first); KeyError when there is no such sheet."""
+    """The sheet named ``sheet`` (else the first one shown: a planner does not see hidden
+    ones); KeyError when there is no such sheet."""
     book = openpyxl.load_workbook(path, data_only=True)
     try:
-        worksheet = book[sheet] if sheet is not None else book.worksheets[0]
+        shown = [w for w in book.worksheets if w.sheet_state == "visible"] or book.worksheets
+        worksheet = book[sheet] if sheet is not None else shown[0]
+        hidden_before = tuple(
+            w.title for w in book.worksheets[: book.worksheets.index(worksheet)] if sheet is None
+        )
         rows = [list(row) for row in worksheet.iter_rows(values_only=True)]
         merged = [
             Merged(
@@ -81,4 +88,4 @@ def read_sheet(path: Path, sheet: str | None) -> SheetCells:
         for (r, c), formula in sorted(_formulas(path, title).items()):
             if r <= len(rows) and c <= len(rows[r - 1]) and rows[r - 1][c - 1] is None:
                 unsaved.append((r, c, formula))
-    return SheetCells(rows, merged, unsaved)
+    return SheetCells(rows, merged, unsaved, title, hidden_before)

@@ -1,0 +1,147 @@
+"""Slips a planner makes in a spreadsheet that would change the plan or the pay without a word:
+each is now a warning (or an error) at its file, row and column."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import Workbook
+
+from portfolio_opt.pipeline import write_csv
+from portfolio_opt.problems import Severity
+from portfolio_opt.scenario.loader import inspect_scenario
+from portfolio_opt.scenario.policy import parse_policy
+from portfolio_opt.scenario.tables import read_table
+
+from .conftest import DATA
+
+HEADER = "customer_id,customer_class,group_id,growth_rate,prior_manager_id"
+
+
+@pytest.fixture
+def branch(tmp_path: Path) -> Path:
+    folder = shutil.copytree(DATA / "valid_minimal", tmp_path / "branch")
+    (folder / "scenario.toml").write_text(
+        '[tables]\ncustomers = "customers.csv"\nmanagers = "managers.csv"\n'
+        '[classes]\nclasses = ["premium", "key", "basic"]\n',
+        encoding="utf-8",
+    )
+    return folder
+
+
+def _customers(folder: Path, *rows: str) -> None:
+    (folder / "customers.csv").write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+
+
+def _found(folder: Path, severity: Severity) -> list[tuple[str, int | None, str | None, str]]:
+    _, problems = inspect_scenario(folder)
+    return [(p.file, p.row, p.column, p.message) for p in problems if p.severity is severity]
+
+
+def test_a_growth_rate_written_as_a_percent_is_a_warning(branch: Path) -> None:
+    _customers(branch, "C1,key,,5,M1", "C2,key,,0.05,M1", "C3,basic,,,M2")
+    assert _found(branch, Severity.WARNING) == [
+        (
+            "customers.csv",
+            2,
+            "growth_rate",
+            "growth_rate 5 is 500% growth: growth rates are fractions",
+        )
+    ]
+
+
+def test_policy_rates_written_as_percents_are_warnings() -> None:
+    policy, problems = parse_policy("[payout.growth]\nkey = 8\nbasic = 0.05\n[payout.rates]\n")
+    assert policy is not None
+    assert [(p.column, p.row, p.message) for p in problems] == [
+        ("payout.growth.key", 2, "payout.growth.key = 8 is 800%: rates are fractions")
+    ]
+
+
+def test_a_placeholder_group_id_shared_by_customers_is_a_warning(branch: Path) -> None:
+    _customers(branch, "C1,key,N/A,,M1", "C2,key,G1,,M1", "C3,basic,N/A,,M2")
+    assert _found(branch, Severity.WARNING) == [
+        (
+            "customers.csv",
+            2,
+            "group_id",
+            "group_id 'N/A' joins 2 customers into one group, kept in one portfolio",
+        )
+    ]
+
+
+def test_an_invisible_character_in_an_id_is_dropped_with_a_warning(branch: Path) -> None:
+    managers = (branch / "managers.csv").read_text(encoding="utf-8")
+    (branch / "managers.csv").write_text(managers.replace("M1,", "M1\u200b,", 1), "utf-8")
+    _customers(branch, "C1,key,,,M1", "C2,key,,,M1", "C3,basic,,,M2")
+    scenario, problems = inspect_scenario(branch)
+    assert scenario is not None
+    assert "M1" in set(scenario.managers["manager_id"])
+    assert [(p.file, p.column, p.message) for p in problems] == [
+        (
+            "managers.csv",
+            "manager_id",
+            "'M1' holds invisible characters (U+200B), read without them",
+        )
+    ]
+
+
+def test_a_table_file_the_policy_does_not_name_is_a_warning(branch: Path) -> None:
+    (branch / "relations.csv").write_text("a,b,kind\nC1,C2,group\n", encoding="utf-8")
+    assert [(f, m[:40]) for f, _, _, m in _found(branch, Severity.WARNING)] == [
+        ("relations.csv", "the file is in the folder, but [tables] ")
+    ]
+
+
+def test_a_short_row_is_a_warning_and_a_long_one_hides_no_other_problem(branch: Path) -> None:
+    _customers(branch, "C1,key", "C2,nonsense,,,M1", "C3,basic,,1,234,M2")
+    assert _found(branch, Severity.WARNING) == [
+        (
+            "customers.csv",
+            2,
+            None,
+            "2 fields, but the header has 5 columns: the cells to the right are read as blank",
+        )
+    ]
+    errors = [(row, column) for _, row, column, _ in _found(branch, Severity.ERROR)]
+    assert (4, None) in errors  # the long row, and none of its shifted cells
+    assert (3, "customer_class") in errors  # the row below it is still checked
+    assert [e for e in errors if e[0] == 4] == [(4, None)]
+
+
+def test_an_empty_nameless_first_column_is_formatting(branch: Path) -> None:
+    (branch / "customers.csv").write_text(
+        ",customer_id,customer_class\n,C1,key\n,C2,key\n,C3,basic\n", encoding="utf-8"
+    )
+    frame, problems = read_table(branch, "customers.csv")
+    assert problems == [] and frame is not None
+    assert list(frame.columns) == ["customer_id", "customer_class"]
+
+
+def test_the_first_shown_sheet_is_read_past_hidden_ones(tmp_path: Path) -> None:
+    book = Workbook()
+    old = book.active
+    old.title = "old_2025"
+    old.append(["customer_id"])
+    old.append(["OLD"])
+    old.sheet_state = "hidden"
+    shown = book.create_sheet("customers_2026")
+    shown.append(["customer_id"])
+    shown.append(["NEW"])
+    book.save(tmp_path / "c.xlsx")
+    frame, problems = read_table(tmp_path, "c.xlsx")
+    assert frame is not None and list(frame["customer_id"]) == ["NEW"]
+    assert [(p.severity, p.message[:40]) for p in problems] == [
+        (Severity.WARNING, "the sheet 'customers_2026' is read: the ")
+    ]
+
+
+def test_column_names_that_start_like_a_formula_are_escaped(tmp_path: Path) -> None:
+    write_csv(pd.DataFrame({"=HYPERLINK(1)": ["a"], "@note": ["=1+1"]}), tmp_path / "x.csv")
+    assert (tmp_path / "x.csv").read_text(encoding="utf-8").splitlines() == [
+        "'=HYPERLINK(1),'@note",
+        "a,'=1+1",
+    ]
