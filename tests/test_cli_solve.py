@@ -549,3 +549,12 @@ def test_a_bad_scenario_says_what_was_not_done(
 
     assert result.exit_code == 1, result.output
     assert result.output.splitlines()[-1].endswith(f"nothing was {outcome}.")
+
+
+@pytest.mark.parametrize("limit", ["nan", "inf", "-inf", "0"])
+def test_a_time_limit_that_is_not_a_finite_positive_number_is_bad_usage(
+    limit: str, tmp_path: Path
+) -> None:
+    result = run("solve", str(SMALL_BRANCH), "--out", str(tmp_path / "o"), "--time-limit", limit)
+    assert result.exit_code == 2, result.output
+    assert not (tmp_path / "o").exists()

@@ -147,7 +147,10 @@ CASES = [
                 LEDGER_MANAGER,
                 manager("L2", "C", separate_ledger=True),
             ],
-            ["this cannot hold: the separate_ledger portfolios' minimum sizes add up to no more"],
+            [
+                "this requirement cannot be met: the separate_ledger portfolios' minimum sizes "
+                "must add up to no more"
+            ],
             policy={
                 "span": {"tolerance": 3, "separate_ledger": {"min": 2, "max": 3}},
                 "rotation": {"max_tenure_years": 5},
@@ -270,8 +273,8 @@ CASES = [
             [*(premium(f"P{i}") for i in range(4)), *standard_customers(6)],
             [manager("A1", "A"), manager("A2", "A"), manager("M1")],
             [
-                "the standard portfolios' maximum sizes add up to at least the 6 standard",
-                "the premium portfolios' maximum sizes add up to at least the 4 premium customers",
+                "the standard portfolios' maximum sizes must add up to at least the 6 standard",
+                "the premium portfolios' maximum sizes must add up to at least the 4 premium",
                 "6 standard customers; 3 manager(s) may hold a standard portfolio of 3..4",
                 "4 premium customers; 2 manager(s) may hold a premium portfolio of 1..2",
                 "standard 2, premium 2, separate_ledger 0; together at least 4, but 3 managers",
@@ -432,6 +435,67 @@ CASES = [
         ),
         id="a_premium_count_between_two_portfolio_counts",
     ),
+    pytest.param(
+        # Ledger customer L1 is grouped with a normal one; L2 is alone. Both count as ledger
+        # customers: 2 fit the band 2..4, so the mixed group is the whole story.
+        Collision(
+            [
+                {**standard_customers(1)[0], "group_id": "G1"},
+                {
+                    "customer_id": "L1",
+                    "customer_class": "key",
+                    "separate_ledger": True,
+                    "group_id": "G1",
+                },
+                {"customer_id": "L2", "customer_class": "key", "separate_ledger": True},
+                *standard_customers(4, start=1),
+            ],
+            [manager("M1"), manager("M2"), manager("M3"), LEDGER_MANAGER],
+            ["mixes portfolio kinds"],
+            policy={"span": {"tolerance": 3, "separate_ledger": {"min": 2, "max": 4}}},
+            absent=["fit no number"],
+        ),
+        id="a_mixed_group_counts_its_members_in_their_kinds",
+    ),
+    pytest.param(
+        # Three kinds of customers, two managers: that alone cannot hold; the pin of N1 and the
+        # rotation of S1 sit beside it and must not be named.
+        Collision(
+            [
+                premium("P1"),
+                premium("P2"),
+                {
+                    "customer_id": "S1",
+                    "customer_class": "key",
+                    "separate_ledger": True,
+                    "prior_manager_id": "M2",
+                    "tenure_years": 9,
+                },
+                *standard_customers(1, pinned_manager_id="M1"),
+                *standard_customers(1, start=1),
+            ],
+            [manager("M1", "A"), manager("M2")],
+            ["these requirements cannot all be met together", "premium", "separate_ledger"],
+            policy={"span": {"tolerance": 3}, "rotation": {"max_tenure_years": 8}},
+            absent=["rotating", "pinned"],
+        ),
+        id="kinds_beyond_the_managers_name_no_pin_or_rotation",
+    ),
+    pytest.param(
+        # Only premium customers, in pairs, and premium portfolios of exactly 3: the balance
+        # bound has no standard portfolio to hold and is not to blame.
+        Collision(
+            [premium(f"P{i}", group_id=f"G{i // 2}") for i in range(6)],
+            [manager("A1", "A"), manager("A2", "A"), manager("M1")],
+            ["the span bands", "groups of 2"],
+            policy={
+                "span": {"tolerance": 3, "premium": {"min": 3, "max": 3}},
+                "balance": {"max_deviation": 0.1},
+            },
+            absent=["[balance]"],
+        ),
+        id="a_balance_bound_without_standard_customers",
+    ),
 ]
 
 
@@ -529,6 +593,51 @@ def test_a_balance_bound_met_by_leaving_a_portfolio_empty_gets_that_plan() -> No
         ],
         [manager("M1"), manager("M2")],
         policy={"span": {"tolerance": 2}, "balance": {"max_deviation": 0.05}},
+    )
+    result = solve_fast(scenario)
+    assert result.has_plan, result.explanation
+    assert [str(v) for v in check_plan(scenario, result.assignment)] == []
+
+
+def test_a_choice_of_kinds_ruled_out_only_by_filling_every_portfolio_still_gets_its_plan():
+    """The first choice of kinds fails in the exact model only because its balance bound fills
+    every standard portfolio (M3 must hold two, rotation keeps C06 and C07 apart from their
+    managers); the other choices admit no plan at all. The customer-level model is asked about
+    the first choice too, not only the last, and finds the plan leaving one portfolio empty."""
+
+    def customer(cid: str, income: int, ledger: bool, **extra: Any) -> dict[str, Any]:
+        return {
+            "customer_id": cid,
+            "customer_class": "key",
+            "interest_income": income,
+            "separate_ledger": ledger,
+            **extra,
+        }
+
+    group = {"group_id": "G0"}
+    scenario = make_scenario(
+        [
+            customer("C01", 1000, True, prior_manager_id="M1", tenure_years=2, **group),
+            customer("C02", 2400, True, **group),
+            customer("C03", 1700, True, prior_manager_id="M1", tenure_years=0, **group),
+            customer("C04", 17900, True, **group),
+            customer("C05", 3200, False, prior_manager_id="M3", tenure_years=1),
+            customer("C06", 2600, False, prior_manager_id="M5", tenure_years=9),
+            customer("C07", 7700, False, prior_manager_id="M1", tenure_years=9),
+            customer("C08", 3000, True, prior_manager_id="M4", tenure_years=3),
+        ],
+        [
+            manager("M1", "A", max_customers=4),
+            manager("M2"),
+            manager("M3", min_customers=2),
+            manager("M4"),
+            manager("M5"),
+        ],
+        policy={
+            "span": {"tolerance": 1},
+            "balance": {"max_deviation": 0.3},
+            "rotation": {"max_tenure_years": 6},
+        },
     )
     result = solve_fast(scenario)
     assert result.has_plan, result.explanation

@@ -535,3 +535,47 @@ def test_balance_bound_ignores_premium_portfolios() -> None:
     n = counts(plan)
     assert sorted(holdings(plan)["A1"]) == ["P1", "P2"]
     assert n["M1"] == n["M2"] == n["M3"] == 3  # equal targets: the only balanced split
+
+
+def test_no_more_premium_portfolios_open_than_premium_groups_can_fill() -> None:
+    """Five A-grade managers, premium customers in two blocks (a pair and one alone): two
+    premium portfolios, not three that could not all hold a customer."""
+    scenario = make_scenario(
+        [
+            premium("P1", group_id="G1"),
+            premium("P2", group_id="G1"),
+            premium("P3"),
+            *standard_customers(2),
+        ],
+        [manager(f"M{i}", "A") for i in range(1, 6)],
+        policy={"span": {"tolerance": 2}},
+    )
+    result = solve_fast(scenario)
+    assert result.has_plan, result.explanation
+    assert [str(v) for v in check_plan(scenario, result.assignment)] == []
+
+
+@pytest.mark.parametrize(("low", "high"), [(95, 105), (19_001, 20_999)])
+def test_a_balance_bound_holds_plans_at_and_just_inside_it(low: int, high: int) -> None:
+    """Targets 95 and 105 are exactly 5% off their mean; 19,001 and 20,999 just inside it."""
+    scenario = make_scenario(
+        [
+            *standard_customers(1, interest_income=low),
+            *standard_customers(1, start=1, interest_income=high),
+        ],
+        [manager("M1"), manager("M2")],
+        policy={"span": {"tolerance": 0}, "balance": {"max_deviation": 0.05}},
+    )
+    result = solve_fast(scenario)
+    assert result.has_plan, result.explanation
+    assert [str(v) for v in check_plan(scenario, result.assignment)] == []
+
+
+def test_a_bound_smaller_than_the_rounding_margin_holds_equal_portfolios() -> None:
+    scenario = make_scenario(
+        standard_customers(4),
+        [manager("M1"), manager("M2")],
+        policy={"span": {"tolerance": 0}, "balance": {"max_deviation": 0.00005}},
+    )
+    result = solve_fast(scenario)
+    assert result.has_plan, result.explanation

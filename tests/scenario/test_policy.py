@@ -286,3 +286,9 @@ def test_growth_below_minus_one_is_refused_at_its_section():
     assert refused(text) == [("payout.default_growth", 2), ("payout.growth", 3)]
     _, problems = parse_policy(text)
     assert any("exit = -2" in p.message for p in problems)
+
+
+def test_a_balance_bound_of_one_or_more_is_allowed():
+    policy, problems = parse_policy("[balance]\nmax_deviation = 1.0\n")
+    assert problems == [] and policy is not None
+    assert policy.balance.max_deviation == 1.0

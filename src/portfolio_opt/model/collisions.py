@@ -41,6 +41,15 @@ def _customer_kind(instance: Instance, i: int) -> int:
     return PREMIUM if row["customer_class"] == instance.scenario.policy.premium_class else STANDARD
 
 
+def _customers_of_kind(instance: Instance, kind: int) -> int:
+    """Customers of a kind, those in a group mixing kinds included (a planner counts them)."""
+    customers = instance.scenario.customers
+    separate = customers["separate_ledger"].to_numpy(dtype=bool)
+    premium = (customers["customer_class"] == instance.scenario.policy.premium_class).to_numpy()
+    kinds = np.where(separate, SEPARATE, np.where(premium, PREMIUM, STANDARD))
+    return int((kinds == kind).sum())
+
+
 def mixed_groups(instance: Instance) -> list[str]:
     """A group must be one portfolio, but premium / separate-ledger portfolios hold nothing else."""
     reasons = []
@@ -215,7 +224,7 @@ def no_eligible_manager(instance: Instance) -> list[str]:
         (SEPARATE, "an available separate-ledger manager"),
         (STANDARD, "an available manager not designated premium or separate-ledger"),
     ):
-        count = int(instance.size[instance.kind == kind].sum())
+        count = _customers_of_kind(instance, kind)
         if count and not _eligible(instance, kind):
             reasons.append(f"{count} {KIND_NAMES[kind]} customers need {who}, and there is none.")
     for m in np.flatnonzero(instance.flag_premium & instance.flag_separate):
@@ -268,7 +277,7 @@ def kind_counts_fit(instance: Instance) -> list[str]:
     """Can some number of portfolios of each kind hold its customers within the band?"""
     reasons = []
     for kind in (PREMIUM, SEPARATE):
-        need = int(instance.size[instance.kind == kind].sum())
+        need = _customers_of_kind(instance, kind)
         eligible = _eligible(instance, kind)
         if not need or not eligible:
             continue
@@ -322,7 +331,7 @@ def designated_without_customers(instance: Instance) -> list[str]:
     such customers: they would hold nothing, below their band."""
     reasons = []
     for kind in (PREMIUM, SEPARATE):
-        if (instance.kind == kind).any():
+        if _customers_of_kind(instance, kind):
             continue
         only = [m for m in kind_holders(instance, kind)[1] if instance.low[kind, m] > 0]
         if only:

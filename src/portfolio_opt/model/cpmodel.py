@@ -301,6 +301,8 @@ class SubModel:
         if means.tight is None:
             return
         managers, filled = holders(self._instance, self._structure, STANDARD)
+        if not filled:  # no standard customers: no standard portfolio to balance
+            return
         if filled < len(managers):
             self._hard_balance_some_empty(managers, filled)
             return

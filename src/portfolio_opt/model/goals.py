@@ -16,8 +16,8 @@ from portfolio_opt.model.instance import CHAIN_UNITS, STANDARD, Instance
 from portfolio_opt.model.structure import Structure
 
 Level = TypeVar("Level", float, np.ndarray)  # a mean: one, or one per manager
+FLOAT_SLACK = 1e-6  # of a unit: floating-point noise on an integer bound, far below rounding
 DEADBAND = 0.001  # balance within +-0.1% of the mean costs nothing: later goals keep that freedom
-HARD_BALANCE_MARGIN = 1e-4  # the model's integer targets are rounded: keep clear of the edge
 
 
 # Model units in one readable unit: 0.01% off the mean target, a chain link cut, an industry,
@@ -133,16 +133,35 @@ def portfolio_means(
         bound = instance.scenario.policy.balance.max_deviation
     if bound is None:
         return Means(mean, deadband, low, high, even_low, even_high)
-    tight = bound - HARD_BALANCE_MARGIN
     standard, filled = holders(instance, structure, STANDARD)
+    tight = max(bound - _rounding_margin(instance, standard, mean, bound), 0.0)
     if filled == len(standard):  # else the mean rests on how many portfolios hold customers
         low[standard], high[standard] = bound_around(mean[standard], tight)
     return Means(mean, deadband, low, high, even_low, even_high, tight)
 
 
+def _rounding_margin(
+    instance: Instance, standard: np.ndarray, mean: np.ndarray, bound: float
+) -> float:
+    """How much the model's bound must be tighter than the policy's so that a plan within it
+    in the model's rounded integer targets is within the policy's in money: a portfolio's
+    total is off by its customers' rounding errors, at most the largest ones its span allows,
+    and so is the mean. Targets that the units hold exactly need no margin."""
+    if not len(standard) or not mean[standard].any():
+        return 0.0
+    is_standard = instance.kind == STANDARD
+    errors = np.abs(
+        instance.value_units[is_standard] - instance.value[is_standard] * instance.units_per_money
+    )
+    most = int(min(instance.high[STANDARD, standard].max(), len(errors)))
+    largest = float(np.sort(errors)[::-1][:most].sum())
+    return (1 + bound) * 2 * largest / float(np.abs(mean[standard]).min())
+
+
 def bound_around(mean: Level, tight: float) -> tuple[Level, Level]:
     """The hard balance bound around a mean (a number or an array): within ``tight`` of it."""
-    return mean - abs(mean) * tight, mean + abs(mean) * tight
+    reach = abs(mean) * tight + FLOAT_SLACK
+    return mean - reach, mean + reach
 
 
 def balance_bound_miss(
@@ -154,7 +173,7 @@ def balance_bound_miss(
     if means.tight is None or not filled.any():
         return 0.0
     mean = total[filled].mean()
-    reach = abs(mean) * means.tight
+    reach = abs(mean) * means.tight + FLOAT_SLACK
     miss = np.maximum(mean - reach - total, 0) + np.maximum(total - mean - reach, 0)
     return float(np.ceil(miss[filled]).sum())
 

@@ -83,10 +83,10 @@ def _balance_bound(model: _Model) -> None:
     inst = model.inst
     bound = inst.scenario.policy.balance.max_deviation
     standard = [int(m) for m in model.structure.managers_of(STANDARD)]
-    if bound is None or not standard:
+    std = inst.kind[inst.customer_block] == STANDARD
+    if bound is None or not standard or not std.any():
         return
     cents = np.round(inst.customer_value * CENTS).astype(np.int64)
-    std = inst.kind[inst.customer_block] == STANDARD
     whole = int(cents[std].sum())
     slack = int(std.sum()) + 1
     reach = int(np.ceil(abs(whole) * bound))

@@ -10,7 +10,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from portfolio_opt.model.attempt import Attempted, PlanAttempt, affinity_leads, leads
+from portfolio_opt.model.attempt import (
+    Attempted,
+    PlanAttempt,
+    affinity_leads,
+    fits_one_model,
+    leads,
+)
 from portfolio_opt.model.bounds import goal_bounds
 from portfolio_opt.model.collisions import find_collisions
 from portfolio_opt.model.goals import (
@@ -23,7 +29,7 @@ from portfolio_opt.model.goals import (
     portfolio_means,
 )
 from portfolio_opt.model.handover import hand_over
-from portfolio_opt.model.infeasible import colliding_rules, examine
+from portfolio_opt.model.infeasible import EXPLAIN_LIMIT_S, colliding_rules, examine
 from portfolio_opt.model.instance import KIND_NAMES, Instance, build_instance
 from portfolio_opt.model.lp_start import lp_start
 from portfolio_opt.model.result import Result, SolveStatus
@@ -40,6 +46,7 @@ from portfolio_opt.scenario.data import Scenario
 __all__ = ["SolveParams", "plan_frame", "rule_collisions", "solve", "solve_instance"]
 
 MAX_STRUCTURES = 5  # choices of portfolio kinds tried when the exact model rules one out
+MAX_STRUCTURES_EXACT = 50  # on branches the exact model solves whole (each try is quick)
 FINISH_SHARE = 0.01  # of the time limit, kept to score the plan after the search
 AGAIN_SHARE = 0.2  # of the time limit, left at least to solve again for other holders
 VALIDATE_PROOF_S = 1.5  # for validate's customer-level check of the hard rules
@@ -86,46 +93,42 @@ def solve_instance(
         )
     spec = goal_spec(instance)
     continuity_first = leads(spec, "continuity")
-    tried: list[np.ndarray] = []  # kinds per manager already shown to admit no plan
-    last: Structure | None = None
+    ruled_out: list[Structure] = []  # kinds per manager the exact model found no plan for
     while True:
         announce(progress, "deciding the portfolio kinds")
         structure = decide_structure(
             instance,
             min(10.0, params.time_limit_s / 3),
             continuity_first,
-            exclude=tried,
+            exclude=[s.kind for s in ruled_out],
             deterministic=params.deterministic,
         )
         if not isinstance(structure, Structure):
+            last = ruled_out[-1] if ruled_out else None
             if not none_left(structure):  # the kinds' model ran out of time
                 return Result(
                     SolveStatus.NO_PLAN,
                     explanation=structure + _band_explanation(instance, last),
                     runtime=time.monotonic() - started,
                 )
-            if last is not None:  # every choice of kinds fitting the bands was ruled out
-                return _after_proof(instance, last, spec, params, started)
+            if ruled_out:  # every choice of kinds fitting the bands was ruled out
+                return _after_proof(instance, ruled_out, spec, params, started)
             return Result(
                 SolveStatus.INFEASIBLE, explanation=structure, runtime=time.monotonic() - started
             )
-        if not tried and affinity_leads(instance, spec) and not structure_is_forced(instance):
+        if not ruled_out and affinity_leads(instance, spec) and not structure_is_forced(instance):
             structure = _cheapest_holders(instance, structure, params, started)
         attempt = PlanAttempt(
             instance, structure, spec, params, started, deadline, progress, stop
         ).run()
         if attempt is not None:
             break
-        tried.append(structure.kind)
-        last = structure
+        ruled_out.append(structure)
         if structure_is_forced(instance):  # the exact model's proof holds for every plan
-            return _after_proof(instance, structure, spec, params, started)
-        if len(tried) >= MAX_STRUCTURES or time.monotonic() > deadline:
-            return Result(
-                SolveStatus.NO_PLAN,
-                explanation=_band_explanation(instance, structure),
-                runtime=time.monotonic() - started,
-            )
+            return _after_proof(instance, ruled_out, spec, params, started)
+        most = MAX_STRUCTURES_EXACT if fits_one_model(instance, structure) else MAX_STRUCTURES
+        if len(ruled_out) >= most or time.monotonic() > deadline:
+            return _after_proof(instance, ruled_out, spec, params, started, every_choice=False)
     means, assign, bounds, proven = attempt.means, attempt.assign, attempt.bounds, attempt.proven
     iterations, method, timings = attempt.steps, attempt.method, attempt.timings
     if not structure_is_forced(instance):
@@ -133,7 +136,16 @@ def solve_instance(
         # separate-ledger portfolios only; the bounds of the whole branch hold for every plan,
         # and so does a proof for every choice of holders.
         holders = _other_holders(
-            instance, structure, spec, attempt, tried, params, started, deadline, progress, stop
+            instance,
+            structure,
+            spec,
+            attempt,
+            [s.kind for s in ruled_out],
+            params,
+            started,
+            deadline,
+            progress,
+            stop,
         )
         structure, means, assign = holders.structure, holders.means, holders.assign
         iterations += holders.steps
@@ -321,38 +333,53 @@ def _finish(
 
 
 def _after_proof(
-    instance: Instance, structure: Structure, spec: GoalSpec, params: SolveParams, started: float
+    instance: Instance,
+    ruled_out: list[Structure],
+    spec: GoalSpec,
+    params: SolveParams,
+    started: float,
+    every_choice: bool = True,
 ) -> Result:
-    """The exact model found that these kinds (the only ones left) admit no plan. Its balance
-    bound takes every standard portfolio to hold customers, as the plan checker does not; the
-    customer-level model measures it over those that do, and decides: its plan, where it finds
-    one keeping every rule; else the rules that collide (exit 3); else no plan found."""
-    means = portfolio_means(instance, structure)
-    left = started + params.time_limit_s - time.monotonic()
-    verdict = examine(
-        instance, structure, goals=spec.order, goal_time_s=max(left / 4, GOAL_FLOOR_S)
-    )
-    if verdict.plan is not None:
-        bounds = {g: float(v) for g, v in goal_bounds(instance).items()}
-        method = "customer-level feasibility model (some standard portfolios left empty)"
+    """The exact model found that these choices of kinds admit no plan (``every_choice``: they
+    are all there are). Its balance bound takes every standard portfolio to hold customers, as
+    the plan checker does not; the customer-level model measures it over those that do, and
+    decides, for each choice where a balance bound makes that matter: its plan, where it finds
+    one keeping every rule; else, when every choice was ruled out, the rules that collide for
+    the last one (exit 3); else no plan found."""
+    bounded = instance.scenario.policy.balance.max_deviation is not None
+    verdict = None
+    # Without a balance bound the exact model's proofs stand; the last choice is examined
+    # only to name the rules that collide.
+    for structure in ruled_out if bounded else ruled_out[-1:] if every_choice else []:
+        left = started + params.time_limit_s - time.monotonic()
+        verdict = examine(
+            instance,
+            structure,
+            time_limit_s=EXPLAIN_LIMIT_S if verdict is None else max(left, GOAL_FLOOR_S),
+            goals=spec.order,
+            goal_time_s=max(left / 4, GOAL_FLOOR_S),
+        )
+        if verdict.plan is None:
+            continue
         result = _finish(
             instance,
             structure,
-            means,
+            portfolio_means(instance, structure),
             spec,
             verdict.plan,
-            bounds,
+            {g: float(v) for g, v in goal_bounds(instance).items()},
             False,
             0,
-            method,
+            "customer-level feasibility model (some standard portfolios left empty)",
             {},
             params,
             started,
         )
         if result.has_plan:
             return result
-    rules = verdict.rules
-    if rules is None and instance.scenario.policy.balance.max_deviation is None:
+    structure = ruled_out[-1]
+    rules = None if verdict is None or not every_choice else verdict.rules
+    if rules is None and every_choice and not bounded:
         rules = _band_explanation(instance, structure, proven=True)  # the proof stands
     if rules is None:
         return Result(

@@ -99,6 +99,33 @@ def smallest_core(
     return set(kept)
 
 
+def _smallest_reasons(
+    model: cp_model.CpModel,
+    solver: cp_model.CpSolver,
+    assumptions: dict[str, cp_model.IntVar],
+    counts: set[str],
+) -> list[str]:
+    """The labelled rules of a smallest set that cannot all hold: among the counts and sizes
+    alone where they already cannot (a pin or a rotation named beside them would send the
+    planner to the wrong rule), else among all of them."""
+    for texts in (counts, set(assumptions)):
+        chosen = {text: lit for text, lit in assumptions.items() if text in texts}
+        if not chosen:
+            continue
+        model.clear_assumptions()
+        model.add_assumptions(list(chosen.values()))
+        if solver.solve(model) != cp_model.INFEASIBLE:
+            continue
+        core = smallest_core(
+            model,
+            solver,
+            {lit.index: lit for lit in chosen.values()},
+            set(solver.sufficient_assumptions_for_infeasibility()),
+        )
+        return [text for text, lit in chosen.items() if lit.index in core]
+    return []
+
+
 def kind_holders(instance: Instance, kind: int) -> tuple[list[int], list[int]]:
     """The managers who may hold a ``kind`` portfolio, and those of them who may hold no
     other kind (designated, or eligible for nothing else)."""
@@ -249,30 +276,8 @@ def decide_structure(
         assumptions[text] = literal
         return literal
 
-    for k in KINDS:
-        need = customers_of_kind(instance, k)
-        holders = [(m, var) for (m, kk), var in choose.items() if kk == k]
-        low = sum(int(instance.low[k, m]) * v for m, v in holders)
-        high = sum(int(instance.high[k, m]) * v for m, v in holders)
-        name = KIND_NAMES[k]
-        model.add(low <= need).only_enforce_if(
-            labelled(
-                f"the {name} portfolios' minimum sizes add up to no more than the {need} "
-                f"{name} customers"
-            )
-        )
-        model.add(high >= need).only_enforce_if(
-            labelled(
-                f"the {name} portfolios' maximum sizes add up to at least the {need} "
-                f"{name} customers"
-            )
-        )
-        largest = int(instance.size[instance.kind == k].max(initial=0))
-        if largest:
-            fitting = [v for m, v in holders if instance.high[k, m] >= largest]
-            model.add(sum(fitting) >= 1).only_enforce_if(
-                labelled(f"some {name} manager has room for the largest {name} group ({largest})")
-            )
+    # Rotation and pins first: the smallest set of rules drops the earliest it can, and a
+    # count that cannot hold on its own explains more plainly than a pin beside it.
     for b in np.flatnonzero([bool(f) for f in instance.forbidden]):
         k = int(instance.kind[b])
         if k < 0 or instance.pin[b] >= 0:
@@ -281,7 +286,8 @@ def decide_structure(
         ids = ", ".join(instance.customer_ids[i] for i in instance.members[b][:3])
         kind_name = KIND_NAMES[k]
         text = (
-            f"customers rotating away from their manager ({ids}) have another {kind_name} manager"
+            f"customers rotating away from their manager ({ids}) must have another {kind_name} "
+            "manager"
         )
         if others:
             model.add(sum(others) >= 1).only_enforce_if(labelled(text))
@@ -292,12 +298,50 @@ def decide_structure(
         if k >= 0:
             var = choose.get((m, k))
             who = instance.manager_ids[m]
-            text = f"manager {who} holds the {KIND_NAMES[k]} customers pinned to them"
+            text = f"manager {who} must hold the {KIND_NAMES[k]} customers pinned to them"
             if var is None:
                 model.add_bool_or([labelled(text).Not()])
             else:
                 model.add_implication(labelled(text), var)
 
+    specific = set(assumptions)
+    for k in KINDS:
+        need = customers_of_kind(instance, k)
+        holders = [(m, var) for (m, kk), var in choose.items() if kk == k]
+        low = sum(int(instance.low[k, m]) * v for m, v in holders)
+        high = sum(int(instance.high[k, m]) * v for m, v in holders)
+        name = KIND_NAMES[k]
+        model.add(low <= need).only_enforce_if(
+            labelled(
+                f"the {name} portfolios' minimum sizes must add up to no more than the {need} "
+                f"{name} customers"
+            )
+        )
+        model.add(high >= need).only_enforce_if(
+            labelled(
+                f"the {name} portfolios' maximum sizes must add up to at least the {need} "
+                f"{name} customers"
+            )
+        )
+        # Each portfolio that must hold a customer takes at least one group (or single customer).
+        blocks = int((instance.kind == k).sum())
+        filled = [v for m, v in holders if instance.low[k, m] >= 1]
+        if k != STANDARD and len(filled) > blocks:
+            model.add(sum(filled) <= blocks).only_enforce_if(
+                labelled(
+                    f"no more {name} portfolios may be opened than there are {name} groups and "
+                    f"single customers ({blocks})"
+                )
+            )
+        largest = int(instance.size[instance.kind == k].max(initial=0))
+        if largest:
+            fitting = [v for m, v in holders if instance.high[k, m] >= largest]
+            model.add(sum(fitting) >= 1).only_enforce_if(
+                labelled(
+                    f"some {name} manager must have room for the largest {name} group ({largest})"
+                )
+            )
+    counts = set(assumptions) - specific
     # Span: each kind's average portfolio close to N/M, i.e. |M * N_k - N * count_k| small.
     span_terms = []
     for k in KINDS:
@@ -336,18 +380,12 @@ def decide_structure(
                 kind[m] = k
         return Structure(kind)
     if status == cp_model.INFEASIBLE:
-        core = smallest_core(
-            model,
-            solver,
-            {lit.index: lit for lit in assumptions.values()},
-            set(solver.sufficient_assumptions_for_infeasibility()),
-        )
-        names = [text for text, lit in assumptions.items() if lit.index in core]
+        names = _smallest_reasons(model, solver, assumptions, counts)
         return (
             [
-                f"these cannot all hold together: {'; '.join(names)}"
+                f"these requirements cannot all be met together: {'; '.join(names)}"
                 if len(names) > 1
-                else f"this cannot hold: {names[0]}"
+                else f"this requirement cannot be met: {names[0]}"
             ]
             if names
             else ["no choice of portfolio kinds per manager fits the span bands"]

@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from portfolio_opt import __version__
+from portfolio_opt.options import Seconds
 from portfolio_opt.pipeline import (
     EXIT_BAD_INPUT,
     EXIT_OK,
@@ -68,9 +69,7 @@ def _run_options(default_out: str) -> Decorator:
                 help="Address of a running Dask scheduler (default: a local cluster sized to "
                 "this machine). Its workers must see the scenario and output folders.",
             ),
-            click.option(
-                "--time-limit", type=click.FloatRange(min=0.1), help="Seconds for each solve."
-            ),
+            click.option("--time-limit", type=Seconds(), help="Seconds for each solve."),
             click.option(
                 "--workers",
                 type=click.IntRange(min=1),

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from portfolio_opt.options import Seconds
 from portfolio_opt.pipeline import EXIT_USAGE
 from portfolio_opt.report.console import print_table
 from portfolio_opt.report.workbook import COUNT, MONEY, PERCENT, RATIO, number_format
@@ -124,7 +125,7 @@ def _moves_parts(comparison: Comparison) -> list[Table | str]:
 )
 @click.option(
     "--time-limit",
-    type=click.FloatRange(min=0.1),
+    type=Seconds(),
     help="Seconds for each scenario that has to be solved first.",
 )
 def compare(runs: tuple[str, ...], out: str | None, time_limit: float | None) -> None:

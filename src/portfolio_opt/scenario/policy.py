@@ -163,7 +163,7 @@ class Balance(_Section):
     and the goals after it use all the freedom it leaves (balance is then refined last).
     """
 
-    max_deviation: float | None = Field(default=None, gt=0, lt=1)
+    max_deviation: float | None = Field(default=None, gt=0)
 
 
 class Rotation(_Section):

@@ -1,0 +1,24 @@
+"""Command-line option types shared by the commands."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import click
+
+
+class Seconds(click.FloatRange):
+    """A time limit: a finite number of seconds, at least 0.1 (a range alone lets nan and inf
+    through, and either would make a solve run without end)."""
+
+    name = "seconds"
+
+    def __init__(self) -> None:
+        super().__init__(min=0.1)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number of seconds", param, ctx)
+        return number
