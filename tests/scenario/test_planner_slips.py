@@ -145,3 +145,24 @@ def test_column_names_that_start_like_a_formula_are_escaped(tmp_path: Path) -> N
         "'=HYPERLINK(1),'@note",
         "a,'=1+1",
     ]
+
+
+def test_ids_that_lost_their_leading_zeros_are_named_with_the_id_meant(branch: Path) -> None:
+    (branch / "managers.csv").write_text("manager_id,grade\n007,B\n008,B\n", encoding="utf-8")
+    _customers(branch, "C1,key,,,7", "C2,key,,,008", "C3,basic,,,9")
+    _, problems = inspect_scenario(branch)
+    hints = {p.row: p.hint for p in problems if p.column == "prior_manager_id"}
+    assert hints[2].startswith("did you mean 007? The spreadsheet may have dropped leading zeros")
+    assert not hints[4].startswith("did you mean")
+
+
+def test_the_tables_are_checked_beside_a_policy_with_errors(branch: Path) -> None:
+    toml = branch / "scenario.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + "[span]\ntolerence = 2\n", "utf-8")
+    _customers(branch, "C1,key,,eight,M1", "C2,key,,,M1", "C3,basic,,,M2")
+    scenario, problems = inspect_scenario(branch)
+    assert scenario is None
+    assert [(p.file, p.row, p.column) for p in problems if p.is_error] == [
+        ("scenario.toml", 7, "span.tolerence"),
+        ("customers.csv", 2, "growth_rate"),
+    ]

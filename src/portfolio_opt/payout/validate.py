@@ -13,7 +13,7 @@ from portfolio_opt.payout.adjustments import adjustment_kind
 from portfolio_opt.payout.frames import text
 from portfolio_opt.payout.periods import parse_period, payout_year
 from portfolio_opt.problems import Problem, Severity
-from portfolio_opt.scenario.columns import repeats
+from portfolio_opt.scenario.columns import MAX_CELL_PROBLEMS, repeats, zeros_hint
 from portfolio_opt.scenario.policy import Policy, Rates
 from portfolio_opt.scenario.schema import INCOME_COLUMNS
 
@@ -83,6 +83,7 @@ def _unknown_ids(
     frame: pd.DataFrame, column: str, known: set[str], what: str, table: str, file: str
 ) -> list[Problem]:
     problems = []
+    padded = {k.lstrip("0"): k for k in sorted(known, reverse=True) if k.isdigit()}
     for row, value in zip(_rows(frame), text(frame, column), strict=True):
         if value == "":
             problems.append(Problem(file, f"{column} is blank", f"name the {what}", row, column))
@@ -91,11 +92,17 @@ def _unknown_ids(
                 Problem(
                     file,
                     f"{what} {value!r} is not in {table}",
-                    f"check the id, or add the {what} to {table}",
+                    zeros_hint(value, padded) or f"check the id, or add the {what} to {table}",
                     row,
                     column,
                 )
             )
+    if len(problems) > MAX_CELL_PROBLEMS:  # one summary line keeps the list readable
+        more = len(problems) - MAX_CELL_PROBLEMS
+        summary = Problem(
+            file, f"... and {more} more such problems", problems[-1].hint, column=column
+        )
+        problems = [*problems[:MAX_CELL_PROBLEMS], summary]
     return problems
 
 

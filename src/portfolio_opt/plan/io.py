@@ -9,6 +9,7 @@ import pandas as pd
 from portfolio_opt.plan.checker import text_column
 from portfolio_opt.problems import Problem, Severity
 from portfolio_opt.report.safe_text import unescape_formula
+from portfolio_opt.scenario.columns import zeros_hint
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.tables import read_table, split_table_spec
 
@@ -22,14 +23,8 @@ def _row(position: int) -> int:
 
 def _id_hint(value: str, known: set[str], table: str) -> str:
     """What to do about an unknown id; spots leading zeros a spreadsheet dropped."""
-    if value.isdigit():
-        padded = sorted(k for k in known if k.isdigit() and k.lstrip("0") == value.lstrip("0"))
-        if padded:
-            return (
-                f"did you mean {padded[0]}? The spreadsheet may have dropped leading zeros: "
-                "format the column as text"
-            )
-    return f"use an id from the {table} table"
+    padded = {k.lstrip("0"): k for k in sorted(known, reverse=True) if k.isdigit()}
+    return zeros_hint(value, padded) or f"use an id from the {table} table"
 
 
 def _id_problems(frame: pd.DataFrame, scenario: Scenario, label: str) -> list[Problem]:

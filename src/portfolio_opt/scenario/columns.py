@@ -294,6 +294,17 @@ def duplicate_ids(frame: pd.DataFrame, column: str, label: str) -> list[Problem]
     ]
 
 
+def zeros_hint(value: str, padded: dict[str, str]) -> str | None:
+    """ "Did you mean 0001?" where ``value`` is an id whose leading zeros a spreadsheet dropped;
+    ``padded`` maps known digit ids without their leading zeros to the ids."""
+    if not value.isdigit() or value.lstrip("0") not in padded or padded[value.lstrip("0")] == value:
+        return None
+    return (
+        f"did you mean {padded[value.lstrip('0')]}? The spreadsheet may have dropped leading "
+        "zeros: format the column as text"
+    )
+
+
 def unknown_values(
     frame: pd.DataFrame,
     column: str,
@@ -303,14 +314,16 @@ def unknown_values(
     hint: str,
     severity: Severity = Severity.ERROR,
 ) -> list[Problem]:
-    """Non-blank cells whose value is not among ``allowed``."""
+    """Non-blank cells whose value is not among ``allowed``; where a spreadsheet dropped an
+    id's leading zeros (1 for 0001), the hint says so."""
     values = frame[column]
     bad = np.flatnonzero((values != "") & ~values.isin(allowed))
+    padded = {k.lstrip("0"): k for k in sorted(allowed, reverse=True) if k.isdigit()}
     problems = [
         Problem(
             label,
             f"unknown {what} {values.iloc[p]!r}",
-            hint,
+            zeros_hint(str(values.iloc[p]), padded) or hint,
             row=_row(p),
             column=column,
             severity=severity,

@@ -13,7 +13,7 @@ from portfolio_opt.problems import Problem, ScenarioError, Severity
 from portfolio_opt.scenario import validate as rules
 from portfolio_opt.scenario.columns import coerce_table, has_required_columns
 from portfolio_opt.scenario.data import Scenario
-from portfolio_opt.scenario.policy import Policy, load_policy
+from portfolio_opt.scenario.policy import Policy, load_policy, tables_section
 from portfolio_opt.scenario.schema import REQUIRED_TABLES, SCHEMAS
 from portfolio_opt.scenario.tables import (
     TOO_MANY_FIELDS,
@@ -77,6 +77,23 @@ def _read_tables(
         if inside is not None:
             files[table] = inside
     return frames, files, labels, problems
+
+
+def _tables_beside_a_bad_policy(root: Path) -> list[Problem]:
+    """The tables' own problems (bad cells, missing columns) while the policy has errors, so
+    that one round of fixes can take them all; the checks across tables need the policy."""
+    tables = tables_section(root / POLICY_FILE)
+    if tables is None:
+        return []
+    _, _, _, found = _read_tables(root, Policy(tables=tables))
+    return _without_shifted_cells(found)
+
+
+def _without_shifted_cells(problems: list[Problem]) -> list[Problem]:
+    """The problems, less those in rows reported with too many fields: their cells sit in the
+    wrong columns, so the problems would blame the wrong cells."""
+    shifted = shifted_rows(problems)
+    return [p for p in problems if (p.file, p.row) not in shifted or TOO_MANY_FIELDS in p.message]
 
 
 def _tables_not_named(root: Path, policy: Policy) -> list[Problem]:
@@ -212,15 +229,12 @@ def inspect_scenario(
         policy, found = _with_overrides(policy, overrides)
         problems = [*problems, *found]
     if policy is None:
-        return None, problems
+        return None, problems + _tables_beside_a_bad_policy(root)
     frames, files, labels, found = _read_tables(root, policy)
     problems += found + _tables_not_named(root, policy)
     if all(t in frames for t in REQUIRED_TABLES):
         problems += _new_cells(_cross_checks(frames, labels, policy), problems)
-    shifted = shifted_rows(problems)
-    problems = [
-        p for p in problems if (p.file, p.row) not in shifted or TOO_MANY_FIELDS in p.message
-    ]
+    problems = _without_shifted_cells(problems)
     if any(p.is_error for p in problems):
         return None, problems
     scenario = Scenario(

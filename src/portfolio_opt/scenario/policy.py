@@ -491,6 +491,16 @@ def _order_and_weights(raw: dict[str, Any], text: str, file: str) -> list[Proble
     ]
 
 
+def tables_section(path: Path) -> Tables | None:
+    """The [tables] section alone, where the policy file reads as TOML and that section is
+    valid (so that the tables can be checked while the rest of the policy has errors)."""
+    try:
+        text, _ = decode_text(path.read_bytes())
+        return Tables.model_validate(tomllib.loads(text).get("tables", {}), strict=True)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValidationError):
+        return None
+
+
 def load_policy(path: Path) -> tuple[Policy | None, list[Problem]]:
     """Read ``scenario.toml``; a missing file is a problem, not an exception."""
     if not path.exists():

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from portfolio_opt.problems import Problem, Severity, listed
-from portfolio_opt.scenario.columns import duplicate_ids, repeats, unknown_values
+from portfolio_opt.scenario.columns import duplicate_ids, repeats, unknown_values, zeros_hint
 from portfolio_opt.scenario.policy import Policy
 from portfolio_opt.scenario.schema import (
     ASSIGNED_COLUMNS,
@@ -95,6 +95,7 @@ def _unknown_priors(customers: pd.DataFrame, known: set[str], label: str) -> lis
     """One warning per prior manager not in the managers table, with the rows naming it."""
     priors = customers["prior_manager_id"]
     unknown = priors[(priors != "") & ~priors.isin(known)]
+    padded = {k.lstrip("0"): k for k in sorted(known, reverse=True) if k.isdigit()}
     problems = []
     for manager in unknown.unique():
         numbers = [str(_row(int(p))) for p in np.flatnonzero(priors == manager)]
@@ -103,7 +104,8 @@ def _unknown_priors(customers: pd.DataFrame, known: set[str], label: str) -> lis
                 label,
                 f"unknown prior manager {manager!r} for {len(numbers)} customer(s) "
                 f"(rows {listed(numbers)})",
-                "taken as a manager who has left: these customers move; if it is a typo, fix "
+                zeros_hint(str(manager), padded)
+                or "taken as a manager who has left: these customers move; if it is a typo, fix "
                 "it, else add the manager to managers with available = false",
                 row=int(numbers[0]),
                 column="prior_manager_id",
