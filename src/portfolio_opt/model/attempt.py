@@ -126,6 +126,9 @@ class PlanAttempt:
             self.means, assign, self.bounds, proven, self.iterations, method, self.timings
         )
 
+    def _parts(self) -> tuple[Instance, Structure, Means, GoalSpec, SolveParams]:
+        return self.instance, self.structure, self.means, self.spec, self.params
+
     # -- the first plan ------------------------------------------------------------------------
     def _polished_start(self) -> tuple[np.ndarray, float]:
         """The first plan, with last year's relationships kept where continuity leads, polished
@@ -179,13 +182,7 @@ class PlanAttempt:
     def _polished(self, state: PlanState, polish_deadline: float) -> PlanState:
         """``state`` polished for balance, replaced by a plan built for balance where a hard
         balance bound needs one, then polished for chains."""
-        instance, structure, means, spec, params = (
-            self.instance,
-            self.structure,
-            self.means,
-            self.spec,
-            self.params,
-        )
+        instance, structure, means, spec, params = self._parts()
         until = math.inf if params.deterministic else polish_deadline
         # Where affinity leads, the LP's plan replaces this one (see below): polishing it for the
         # later goals took half the time at 1,000 x 25; only a hard balance bound needs it.
@@ -228,13 +225,7 @@ class PlanAttempt:
     ) -> tuple[np.ndarray, float]:
         """The LP relaxation's bound and plan, then the model of the pairs it prices lowest,
         before the whole search; and the search's budget that is left."""
-        instance, structure, means, spec, params = (
-            self.instance,
-            self.structure,
-            self.means,
-            self.spec,
-            self.params,
-        )
+        instance, structure, means, spec, params = self._parts()
         announce(self.progress, "pricing pairs with the LP relaxation")
         relaxed = lp_start(
             instance,
@@ -275,13 +266,7 @@ class PlanAttempt:
     ) -> tuple[np.ndarray, bool, str] | None:
         """The whole branch as one model, goal by goal, then the search where it is not proven:
         the plan, whether it is proven, the method; None when no plan keeps the hard rules."""
-        instance, structure, means, spec, params = (
-            self.instance,
-            self.structure,
-            self.means,
-            self.spec,
-            self.params,
-        )
+        instance, structure, means, spec, params = self._parts()
         method = "exact CP-SAT model"
         announce(self.progress, "solving the exact model, goal by goal")
         if self.chains_lead:  # a better start for the model
@@ -351,13 +336,7 @@ class PlanAttempt:
     def _searched(self, assign: np.ndarray, budget_s: float) -> tuple[np.ndarray, str]:
         """The search's plan from ``assign``, led by the chains where they rank above balance;
         and the method."""
-        instance, structure, means, spec, params = (
-            self.instance,
-            self.structure,
-            self.means,
-            self.spec,
-            self.params,
-        )
+        instance, structure, means, spec, params = self._parts()
         method = "large-neighbourhood search (CP-SAT sub-models)"
         if not self.chains_lead:
             return self._search(assign, budget_s), method
@@ -393,13 +372,7 @@ class PlanAttempt:
     ) -> np.ndarray:
         """Large-neighbourhood search from ``start`` until ``until`` (else the deadline), under
         ``goal_means`` and ``goals`` (else the policy's); counts its steps in ``iterations``."""
-        instance, structure, means, spec, params = (
-            self.instance,
-            self.structure,
-            self.means,
-            self.spec,
-            self.params,
-        )
+        instance, structure, means, spec, params = self._parts()
         relaxed = self.relaxed
         lns = LargeNeighbourhoodSearch(
             instance,
