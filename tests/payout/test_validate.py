@@ -257,3 +257,18 @@ def test_a_row_pasted_twice_is_a_warning_naming_the_first():
     copy = scenario.actuals.iloc[[0]]
     scenario = dataclasses.replace(scenario, actuals=pd.concat([scenario.actuals, copy]))
     assert _warnings(scenario) == [(12, None, "the same in every cell as row 2: both are added up")]
+
+
+def test_a_reward_without_an_amount_and_a_stop_with_one_are_warnings():
+    scenario, _ = worked_example()
+    rows = [
+        {"manager_id": "M1", "period": "2024", "kind": "reward"},
+        {"manager_id": "M1", "period": "2024", "kind": "stop", "amount": 5000},
+        {"manager_id": "M1", "period": "2024", "kind": "penalty", "amount": 300},
+    ]
+    scenario = _with(scenario, "adjustments", rows)
+    first = len(scenario.adjustments) - 1  # the spreadsheet row of the first new one
+    assert _warnings(scenario) == [
+        (first, "amount", "a reward of 0 (or blank) changes nothing"),
+        (first + 1, "amount", "a stop with an amount (5000): the period's performance pay stops"),
+    ]

@@ -240,7 +240,10 @@ def adjustments_problems(
     problems += _unknown_ids(adjustments, "manager_id", manager_ids, "manager", "managers", file)
     problems += _period_problems(adjustments, file, year, year_is_set)
     problems += _not_numbers(adjustments, "amount", file)
-    for row, kind in zip(_rows(adjustments), text(adjustments, "kind"), strict=True):
+    amounts = pd.to_numeric(text(adjustments, "amount"), errors="coerce").fillna(0.0)
+    kinds = text(adjustments, "kind")
+    for row, kind, amount in zip(_rows(adjustments), kinds, amounts, strict=True):
+        problems += _amount_beside_kind(adjustment_kind(kind), float(amount), row, file)
         if adjustment_kind(kind) is None:
             problems.append(
                 Problem(
@@ -253,6 +256,19 @@ def adjustments_problems(
                 )
             )
     return problems
+
+
+def _amount_beside_kind(kind: str | None, amount: float, row: int, file: str) -> list[Problem]:
+    """A warning for a reward or penalty of 0 or blank (it changes nothing), and for a stop
+    with an amount (a stop pays nothing for the period, whatever the amount)."""
+    if kind in ("reward", "penalty") and amount == 0:
+        message, hint = f"a {kind} of 0 (or blank) changes nothing", "fill in the amount"
+    elif kind == "stop" and amount != 0:
+        message = f"a stop with an amount ({amount:g}): the period's performance pay stops"
+        hint = "clear the amount, or use reward or penalty if an amount is meant"
+    else:
+        return []
+    return [Problem(file, message, hint, row, "amount", Severity.WARNING)]
 
 
 def credits_problems(

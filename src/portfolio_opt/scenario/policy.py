@@ -385,8 +385,11 @@ def parse_policy(text: str, file: str = "scenario.toml") -> tuple[Policy | None,
         problems = list(warnings)
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if not str(p).startswith("function-after"))
-            key = ".".join(str(p) for p in loc) or "(top level)"
+            key = _key_name(loc)
             message = err["msg"].removeprefix("Value error, ")
+            given = err.get("input")
+            if isinstance(given, str | int | float) and err["type"] != "extra_forbidden":
+                message += f" (given: {given!r})"
             if err["type"] == "extra_forbidden":
                 message = "unknown key"
                 hint = "check the spelling; see the policy keys in README.md"
@@ -399,6 +402,12 @@ def parse_policy(text: str, file: str = "scenario.toml") -> tuple[Policy | None,
 
 
 NUMBER_TYPES = {"int_type", "float_type"}
+
+
+def _key_name(loc: tuple[Any, ...]) -> str:
+    """A policy key as a planner counts: list items from 1 (objective.order item 2)."""
+    parts = [f"item {p + 1}" if isinstance(p, int) else str(p) for p in loc]
+    return ".".join(parts).replace(".item ", " item ") or "(top level)"
 
 
 def _number_hint(given: str) -> str:

@@ -134,6 +134,8 @@ def _cell_text(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date().isoformat()  # a date cell, shown as the date
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     return str(value).strip()
