@@ -348,10 +348,14 @@ def _after_proof(
     the last one (exit 3); else no plan found."""
     bounded = instance.scenario.policy.balance.max_deviation is not None
     verdict = None
+    conclusive = True  # every choice examined was decided, not left open for lack of time
     # Without a balance bound the exact model's proofs stand; the last choice is examined
     # only to name the rules that collide.
     for structure in ruled_out if bounded else ruled_out[-1:] if every_choice else []:
         left = started + params.time_limit_s - time.monotonic()
+        if verdict is not None and left <= 0:
+            conclusive = False
+            break
         verdict = examine(
             instance,
             structure,
@@ -360,6 +364,7 @@ def _after_proof(
             goal_time_s=max(left / 4, GOAL_FLOOR_S),
         )
         if verdict.plan is None:
+            conclusive &= verdict.rules is not None
             continue
         result = _finish(
             instance,
@@ -378,7 +383,7 @@ def _after_proof(
         if result.has_plan:
             return result
     structure = ruled_out[-1]
-    rules = None if verdict is None or not every_choice else verdict.rules
+    rules = None if verdict is None or not (every_choice and conclusive) else verdict.rules
     if rules is None and every_choice and not bounded:
         rules = _band_explanation(instance, structure, proven=True)  # the proof stands
     if rules is None:
