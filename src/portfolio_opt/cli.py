@@ -284,6 +284,13 @@ def solve_command(
     except OutputFolderError as exc:
         console.print(f"Error: {exc}", markup=False)
         sys.exit(EXIT_USAGE)
+    except OSError as exc:  # the disk filled up while writing, say: the old folder stands
+        console.print(
+            f"Error: the outputs could not be written to {target} ({exc.strerror or exc}); "
+            "nothing was changed there. Free some space or choose another --out folder.",
+            markup=False,
+        )
+        sys.exit(EXIT_USAGE)
     if outcome.exit_code != EXIT_OK:
         title = (
             "The hard rules cannot all hold:"
@@ -420,12 +427,16 @@ def _with_hint(problem: Problem, hint: str) -> Problem:
 def generate(n_customers: int, n_managers: int, seed: int, rebalance: bool, out: str) -> None:
     """Write a synthetic scenario of N customers and M managers to OUT."""
     from portfolio_opt.generate import generate_scenario, replaceable, write_scenario
+    from portfolio_opt.report.folders import unwritable_place
 
     if not replaceable(Path(out)):
         console.print(
             f"Error: {out} holds files generate did not write (a scenario of yours?); "
             "nothing was changed. Choose a new or empty folder."
         )
+        sys.exit(EXIT_USAGE)
+    if (unwritable := unwritable_place(Path(out).resolve())) is not None:
+        console.print(f"Error: {unwritable}", markup=False)
         sys.exit(EXIT_USAGE)
     started = time.monotonic()
     generated = generate_scenario(

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from portfolio_opt import gap
+from portfolio_opt.report.folders import unwritable_place
 
 EXIT_BAD_INPUT = 1
 
@@ -38,6 +39,8 @@ def import_gap(spec: str, out: str, maximise: bool) -> None:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT)
     source = path.name if index is None else f"{path.name}#{index}"
+    if (unwritable := unwritable_place(Path(out).resolve())) is not None:
+        raise click.UsageError(unwritable)
     try:
         gap.write_gap_scenario(problem, Path(out), source, maximise)
     except FileExistsError as exc:

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import click
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -112,3 +113,24 @@ def test_a_plan_without_its_columns_is_bad_input(solved: Solved, tmp_path: Path)
     result = _run(solved.out, broken, "--out", tmp_path / "cmp")
     assert result.exit_code == EXIT_BAD_INPUT
     assert "no column customer_id, manager_id" in result.output
+
+
+@pytest.mark.parametrize(("thousands", "decimal", "separator"), [(",", ".", ","), (".", ",", ";")])
+def test_money_re_saved_with_a_spreadsheets_number_format_is_read(
+    solved: Solved, tmp_path: Path, thousands: str, decimal: str, separator: str
+) -> None:
+    resaved = tmp_path / "resaved"
+    shutil.copytree(solved.out, resaved)
+    table = pd.read_csv(resaved / "portfolios.csv", dtype={"manager_id": str})
+    text = table.astype(object).map(
+        lambda v: (
+            f"{v:,.2f}".replace(",", "_").replace(".", decimal).replace("_", thousands)
+            if isinstance(v, float)
+            else v
+        )
+    )
+    text.to_csv(resaved / "portfolios.csv", index=False, sep=separator)
+    result = _run(solved.out, resaved, "--out", tmp_path / "cmp")
+    assert result.exit_code == EXIT_OK, result.output
+    compared = pd.read_csv(tmp_path / "cmp" / "compare.csv")
+    assert len(compared)

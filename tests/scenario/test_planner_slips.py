@@ -166,3 +166,88 @@ def test_the_tables_are_checked_beside_a_policy_with_errors(branch: Path) -> Non
         ("scenario.toml", 7, "span.tolerence"),
         ("customers.csv", 2, "growth_rate"),
     ]
+
+
+def _warned(folder: Path) -> list[str]:
+    return [f"{f}|{c}|{m}" for f, _, c, m in _found(folder, Severity.WARNING)]
+
+
+def test_units_in_headers_and_other_languages_do_not_hide_the_incomes(branch: Path) -> None:
+    (branch / "customers.csv").write_text(
+        "customer_id,customer_class,Interest Income (CNY),interest_income_ly\n"
+        "C1,key,100,90\nC2,key,100,90\nC3,basic,100,90\n",
+        encoding="utf-8",
+    )
+    warned = _warned(branch)
+    assert any("|Interest Income (CNY)|" in w and "'interest_income'" in w for w in warned)
+    assert any("no income column is read" in w for w in warned)
+    (branch / "customers.csv").write_text(
+        "customer_id,customer_class,interest_income,interest_income_ly\n"
+        "C1,key,100,90\nC2,key,100,90\nC3,basic,100,90\n",
+        encoding="utf-8",
+    )
+    assert _warned(branch) == []  # last year's figures beside this year's: the planner's own
+
+
+def test_a_balance_bound_and_scores_written_on_the_wrong_scale_are_warnings(branch: Path) -> None:
+    toml = branch / "scenario.toml"
+    toml.write_text(toml.read_text("utf-8") + "[balance]\nmax_deviation = 10\n", "utf-8")
+    (branch / "managers.csv").write_text(
+        "manager_id,grade,management_score\nM1,A,0.93\nM2,B,880\nM3,B,\n", encoding="utf-8"
+    )
+    warned = _warned(branch)
+    assert any("balance.max_deviation = 10 is 1000%" in w for w in warned)
+    assert [w for w in warned if "management_score" in w] == [
+        "managers.csv|management_score|management_score 0.93 is on a scale of 0..1000: pay "
+        "would be scaled by 0.93 / 1000"
+    ]
+
+
+@pytest.mark.parametrize("placeholder", ["—", "Ｎ／Ａ", "暂无"])
+def test_placeholder_group_ids_in_other_scripts_are_warnings(branch: Path, placeholder) -> None:
+    _customers(branch, f"C1,key,{placeholder},,M1", "C2,key,G1,,M1", f"C3,basic,{placeholder},,M2")
+    assert [w.split("|")[1] for w in _warned(branch)] == ["group_id"]
+
+
+def test_a_quote_left_open_that_joins_two_rows_is_a_warning(branch: Path) -> None:
+    (branch / "customers.csv").write_text(
+        'customer_id,name,customer_class\nC1,"Acme,key\nC2,Bolt",key\nC3,Core,basic\n',
+        encoding="utf-8",
+    )
+    _, problems = inspect_scenario(branch)
+    assert any(p.row == 2 and "a quote left open" in p.message for p in problems)
+
+
+def test_an_old_csv_beside_the_workbook_that_tables_names_is_a_warning(branch: Path) -> None:
+    toml = branch / "scenario.toml"
+    (branch / "customers.xlsx").write_bytes(b"")  # only its presence matters here
+    pd.read_csv(branch / "customers.csv").to_excel(branch / "customers.xlsx", index=False)
+    toml.write_text(toml.read_text("utf-8").replace("customers.csv", "customers.xlsx"), "utf-8")
+    assert _warned(branch) == [
+        "customers.csv|None|the file is in the folder, but [tables] names customers.xlsx for "
+        "customers: it is not read"
+    ]
+
+
+def test_an_invisible_character_in_a_header_is_dropped(branch: Path) -> None:
+    text = (branch / "customers.csv").read_text("utf-8")
+    header, rest = text.split("\n", 1)
+    (branch / "customers.csv").write_text(
+        header.replace("customer_class", "customer_class\u200b") + "\n" + rest, "utf-8"
+    )
+    scenario, problems = inspect_scenario(branch)
+    assert scenario is not None, problems
+
+
+def test_a_blank_tenure_under_rotation_is_not_due(branch: Path) -> None:
+    from portfolio_opt.model.solve import rule_collisions
+    from portfolio_opt.scenario.loader import load_scenario
+
+    toml = branch / "scenario.toml"
+    toml.write_text(toml.read_text("utf-8") + "[rotation]\nmax_tenure_years = 3\n", "utf-8")
+    (branch / "customers.csv").write_text(
+        "customer_id,customer_class,prior_manager_id,tenure_years\n"
+        "C1,key,M1,\nC2,key,M1,5\nC3,basic,M2,1\n",
+        encoding="utf-8",
+    )
+    assert isinstance(rule_collisions(load_scenario(branch)), list)

@@ -129,7 +129,8 @@ def _rotation_due(inst: Instance, c: int) -> bool:
     """Whether customer ``c`` has been with its (available) manager as long as rotation allows."""
     limit = inst.scenario.policy.rotation.max_tenure_years
     tenure = inst.scenario.customers["tenure_years"].iloc[c]
-    return limit is not None and inst.prior_manager[c] >= 0 and tenure == tenure and tenure >= limit
+    due = limit is not None and inst.prior_manager[c] >= 0 and pd.notna(tenure)
+    return bool(due and tenure >= limit)
 
 
 def _pins(model: _Model) -> None:

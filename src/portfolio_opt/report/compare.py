@@ -36,6 +36,7 @@ from portfolio_opt.report.plots import plot_fairness, plot_load, span_bands
 from portfolio_opt.report.safe_text import unescape_formula
 from portfolio_opt.report.workbook import Sheet, write_workbook
 from portfolio_opt.report.writer import flatten_kpis, save_figures, write_report_files
+from portfolio_opt.scenario.columns import parse_numbers
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.loader import POLICY_FILE, inspect_scenario
 from portfolio_opt.scenario.policy import Policy
@@ -124,6 +125,25 @@ READ_COLUMNS = {
 }
 
 
+def _as_numbers(column: pd.Series) -> pd.Series:
+    """A text column of numbers as a spreadsheet formats them (1,045,374.19, or 1.045.374,19
+    where the decimal mark is a comma) as numbers; any other column as it is."""
+    text = column.fillna("").astype(str).str.strip()
+    filled = text != ""
+    if not filled.any():
+        return column
+    for numbers in (parse_numbers(text), _decimal_comma_numbers(text)):
+        if numbers[filled].notna().all():
+            return numbers
+    return column
+
+
+def _decimal_comma_numbers(text: pd.Series) -> pd.Series:
+    european = text.str.fullmatch(r"-?\d{1,3}(\.\d{3})*(,\d+)?|-?\d+(,\d+)?")
+    plain = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    return pd.to_numeric(plain.where(european), errors="coerce")
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
     """An output CSV, also after a planner re-saved it from Excel (another delimiter or
     encoding); a CompareError names the columns it lacks."""
@@ -144,6 +164,9 @@ def _read_csv(path: Path) -> pd.DataFrame:
     for column in ID_COLUMNS:  # blank ids stay text, not a column of missing floats
         if column in frame.columns:
             frame[column] = frame[column].fillna("").astype(str)
+    for column in frame.columns:
+        if column not in ID_COLUMNS and not pd.api.types.is_numeric_dtype(frame[column]):
+            frame[column] = _as_numbers(frame[column])
     for column in frame.columns:
         if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
             frame[column] = frame[column].map(

@@ -9,6 +9,7 @@ wrote it and the files it wrote (``outputs``); anything else in the folder makes
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -44,7 +45,7 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _unwritable(target: Path) -> str | None:
+def unwritable_place(target: Path) -> str | None:
     """Why no folder can be written beside ``target`` (where its staging folder goes), or None.
     Tried for real, as permissions alone do not tell (read-only disks, system folders)."""
     place = target.parent
@@ -71,8 +72,10 @@ def replace_problem(out: Path, inputs: Mapping[Path, str], command: str) -> str 
         resolved = Path(path).resolve()
         if resolved == target or resolved.is_relative_to(target):
             return f"{out} holds the {what} {path}; choose another --out folder"
-    if (unwritable := _unwritable(target)) is not None:
+    if (unwritable := unwritable_place(target)) is not None:
         return unwritable
+    if os.path.ismount(target):  # a mounted disk cannot be replaced by a rename
+        return f"{out} is a mount point; choose a folder inside it for --out"
     if not target.exists():
         return None
     if not target.is_dir():

@@ -10,6 +10,7 @@ import pandas as pd
 
 from portfolio_opt.problems import Problem, Severity
 from portfolio_opt.scenario.schema import FALSE_WORDS, TRUE_WORDS, Column
+from portfolio_opt.scenario.tables import INVISIBLE
 
 MAX_CELL_PROBLEMS = 50  # per column: past this, one summary line keeps the list readable
 THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?")  # no leading zero: 0,050 is 0.05
@@ -20,8 +21,6 @@ INTEGER_LIMIT = 1e9
 SPREADSHEET_ERRORS = frozenset(
     {"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"}
 )
-# Format characters and NUL: invisible in Excel, yet part of the text.
-INVISIBLE = re.compile("[\x00\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 DECIMAL_POINT_HINT = (
     "use a decimal point: 0.08, not 0,08; a comma may only group thousands, as in 1,234.5"
 )

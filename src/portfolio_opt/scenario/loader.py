@@ -68,6 +68,8 @@ def _read_tables(
         if raw is None:
             continue
         problems += rules.look_alike_columns(raw, table, labels[table])
+        if table in ("customers", "actuals"):
+            problems += rules.income_columns_read(raw, table, labels[table])
         typed, found = coerce_table(raw, SCHEMAS[table], labels[table])
         problems += found
         if not has_required_columns(raw, SCHEMAS[table]):
@@ -97,23 +99,35 @@ def _without_shifted_cells(problems: list[Problem]) -> list[Problem]:
 
 
 def _tables_not_named(root: Path, policy: Policy) -> list[Problem]:
-    """A warning for each file in the folder named like an optional table (relations.csv) that
-    [tables] does not name: it is not read, and a planner may think it is."""
+    """A warning for each file in the folder named like a table (relations.csv) that [tables]
+    does not name: it is not read, and a planner may think it is (an old CSV beside the
+    workbook that [tables] names, say)."""
     problems = []
     for table in SCHEMAS:
-        if getattr(policy.tables, table) is not None:
-            continue
+        named = getattr(policy.tables, table)
+        used = None if named is None else resolve_inside(root, split_table_spec(named)[0])
         for suffix in (".csv", ".xlsx"):
-            if (root / f"{table}{suffix}").is_file():
-                problems.append(
-                    Problem(
-                        f"{table}{suffix}",
-                        f"the file is in the folder, but [tables] in {POLICY_FILE} does not name "
-                        "it: it is not read",
-                        f'add {table} = "{table}{suffix}" under [tables], or move the file away',
-                        severity=Severity.WARNING,
-                    )
+            file = root / f"{table}{suffix}"
+            if not file.is_file() or (used is not None and file.resolve() == used):
+                continue
+            reason = (
+                "[tables] does not name it"
+                if named is None
+                else f"[tables] names {named} for {table}"
+            )
+            hint = (
+                f'add {table} = "{table}{suffix}" under [tables], or move the file away'
+                if named is None
+                else "move the file away, or name it in [tables] instead"
+            )
+            problems.append(
+                Problem(
+                    f"{table}{suffix}",
+                    f"the file is in the folder, but {reason}: it is not read",
+                    hint,
+                    severity=Severity.WARNING,
                 )
+            )
     return problems
 
 
@@ -150,6 +164,7 @@ def _cross_checks(
         *rules.outlying_income(customers, c_label),
         *rules.growth_as_percent(customers, c_label),
         *rules.placeholder_groups(customers, c_label),
+        *rules.scores_as_fractions(managers, m_label),
     ]
     if not len(customers):  # every reference to a customer would be reported unknown
         return [*rules.some_customers(customers, c_label), *problems]

@@ -454,8 +454,9 @@ def _toml_hint(text: str, line: int | None) -> str:
 
 
 def _percents_as_fractions(raw: dict[str, Any], text: str, file: str) -> list[Problem]:
-    """A warning for each growth rate or pay rate of [payout] above 1: a fraction is meant
-    (0.08), and 8 would be 800%."""
+    """A warning for each growth rate or pay rate of [payout], and the [balance] bound, above
+    1: a fraction is meant (0.08), and 8 would be 800%; and for a default management score of
+    1 or less, on its scale of 0..1000."""
     problems = []
 
     def visit(value: Any, loc: tuple[str, ...]) -> None:
@@ -463,7 +464,7 @@ def _percents_as_fractions(raw: dict[str, Any], text: str, file: str) -> list[Pr
             for key, inner in value.items():
                 visit(inner, (*loc, str(key)))
             return
-        rate = any("growth" in part or part == "rates" for part in loc)
+        rate = any(p in ("rates", "max_deviation") or "growth" in p for p in loc)
         number = isinstance(value, int | float) and not isinstance(value, bool)
         if rate and number and math.isfinite(value) and value > 1:
             key = ".".join(loc)
@@ -478,7 +479,24 @@ def _percents_as_fractions(raw: dict[str, Any], text: str, file: str) -> list[Pr
                 )
             )
 
-    visit(raw.get("payout", {}), ("payout",))
+    payout: dict[str, Any] = raw["payout"] if isinstance(raw.get("payout"), dict) else {}
+    visit(payout, ("payout",))
+    score = payout.get("default_score")
+    if isinstance(score, int | float) and not isinstance(score, bool) and 0 < score <= 1:
+        loc = ("payout", "default_score")
+        problems.append(
+            Problem(
+                file,
+                f"payout.default_score = {score:g} is on a scale of 0..1000",
+                f"write {score * 1000:g} for {score:.0%}, if that is meant",
+                row=_key_line(text, loc),
+                column="payout.default_score",
+                severity=Severity.WARNING,
+            )
+        )
+    balance = raw.get("balance")
+    if isinstance(balance, dict):
+        visit({"max_deviation": balance.get("max_deviation")}, ("balance",))
     return problems
 
 

@@ -23,6 +23,8 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 DELIMITERS = ",;\t"
 # GB18030 reads almost any Big5 bytes, but common Big5 characters land in its private-use area.
 PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+# Format characters and NUL: invisible in Excel, yet part of the text.
+INVISIBLE = re.compile("[\x00\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 BIG5_FREQUENT = (0xA1, 0xC6)  # lead bytes of Big5's symbols and frequently used characters
 MAX_FORMULA_PROBLEMS = 20
 MAX_ROW_PROBLEMS = 20  # of each kind of uneven row, per file
@@ -111,8 +113,9 @@ def _common(char: str, encoding: str) -> bool:
 
 
 def column_name(cell: object) -> str:
-    """A header cell as the spec matches it: trimmed and lower-cased."""
-    return str(cell).strip().lower()
+    """A header cell as the spec matches it: trimmed and lower-cased, without invisible
+    characters."""
+    return INVISIBLE.sub("", str(cell)).strip().lower()
 
 
 def normalise_columns(frame: pd.DataFrame, known: Collection[str] | None = None) -> pd.DataFrame:
@@ -252,7 +255,19 @@ def _uneven_rows(text: str, delimiter: str, label: str) -> list[Problem]:
         for number, fields in enumerate(rows, start=2)
         if 0 < len(fields) < width
     ]
-    return overlong[:MAX_ROW_PROBLEMS] + short[:MAX_ROW_PROBLEMS]
+    joined = [
+        Problem(
+            label,
+            "a cell holds a line break and separators: a quote left open may have joined "
+            "this row and the next into one",
+            'check the quotes in the row; a cell that starts with " must end with "',
+            row=number,
+            severity=Severity.WARNING,
+        )
+        for number, fields in enumerate(rows, start=2)
+        if any("\n" in f and delimiter in f for f in fields)
+    ]
+    return overlong[:MAX_ROW_PROBLEMS] + short[:MAX_ROW_PROBLEMS] + joined[:MAX_ROW_PROBLEMS]
 
 
 def shifted_rows(problems: Sequence[Problem]) -> set[tuple[str, int]]:

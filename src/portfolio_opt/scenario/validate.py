@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -118,23 +119,14 @@ def _unknown_priors(customers: pd.DataFrame, known: set[str], label: str) -> lis
 LOOK_ALIKE = 0.85  # similarity (difflib) from which an own column name reads as a misspelling
 # Columns that carry a rule or a figure, worth a word when they sit in a table that lacks them
 # (not generic names such as note or name, which planners keep as their own).
+# Planners copy grades, classes, groups and incomes into other tables by lookup; these they do
+# not, and each sits in one table only.
 RULE_COLUMNS = {
     "available",
-    "capacity",
-    "customer_class",
-    "grade",
-    "premium",
     "min_customers",
     "max_customers",
-    "management_score",
-    "base_salary",
-    "staff_level",
     "pinned_manager_id",
     "prior_manager_id",
-    "tenure_years",
-    "group_id",
-    "growth_rate",
-    *INCOME_COLUMNS,
 }
 
 # Columns solve writes beside the planner's own: an own column of that name cannot be carried.
@@ -180,7 +172,10 @@ def look_alike_columns(frame: pd.DataFrame, table: str, label: str) -> list[Prob
         name = column_name(column)
         if name in known:
             continue
-        spelled = re.sub(r"[\s\-.]+", "_", name)
+        # Units in brackets say nothing of which column it is: "Interest Income (CNY)".
+        spelled = re.sub(r"[\s\-.]+", "_", re.sub(r"[(（].*?[)）]", "", name).strip())
+        if any(spelled.startswith(f"{c}_") for c in known if c in frame.columns):
+            continue  # interest_income_q1 beside interest_income: the planner's own figures
         close = difflib.get_close_matches(spelled, missing, n=1, cutoff=LOOK_ALIKE)
         if close:
             message = f"the column {column!r} is not read: did you mean {close[0]!r}?"
@@ -197,6 +192,26 @@ def look_alike_columns(frame: pd.DataFrame, table: str, label: str) -> list[Prob
             Problem(label, message, hint, row=1, column=str(column), severity=Severity.WARNING)
         )
     return problems
+
+
+def income_columns_read(frame: pd.DataFrame, table: str, label: str) -> list[Problem]:
+    """A warning where a table has rows, none of the income columns, and columns the tool does
+    not read (the incomes under headers in another language, say): every income reads as 0,
+    and so does every target or payout."""
+    known = {c.name for c in SCHEMAS[table]}
+    own = [str(c) for c in frame.columns if column_name(c) not in known]
+    if not len(frame) or not own or any(c in frame.columns for c in INCOME_COLUMNS):
+        return []
+    return [
+        Problem(
+            label,
+            "no income column is read (interest_income, deposit_income, fee_income and their "
+            f"_fx), while {listed(own)} are not read: every income counts as 0",
+            "name the income columns as the format does",
+            row=1,
+            severity=Severity.WARNING,
+        )
+    ]
 
 
 def pins_to_available(customers: pd.DataFrame, managers: pd.DataFrame, label: str) -> list[Problem]:
@@ -261,8 +276,26 @@ def growth_as_percent(customers: pd.DataFrame, label: str) -> list[Problem]:
     )
 
 
+def scores_as_fractions(managers: pd.DataFrame, label: str) -> list[Problem]:
+    """A warning for management scores of 1 or less: the scale is 0..1000 (933, not 0.933),
+    and pay is scaled by score / 1000."""
+    score = managers["management_score"]
+    return _income_warnings(
+        label,
+        "management_score",
+        score,
+        ((score > 0) & (score <= 1)).fillna(False),
+        "management_score {value:g} is on a scale of 0..1000: pay would be scaled by "
+        "{value:g} / 1000",
+        "write 933 for 93.3%, if that is meant",
+    )
+
+
 # Cells that mean "no group" in a spreadsheet but would join every customer holding them.
-NO_GROUP = {"n/a", "na", "-", "--", "none", "null", "nil", "0", "無", "无", "/", "#n/a"}
+NO_GROUP = {
+    *("n/a", "na", "n.a.", "-", "--", "—", "–", "/", "none", "null", "nil", "0", "#n/a"),
+    *("無", "无", "暂无", "暫無", "没有", "沒有"),
+}
 
 
 def placeholder_groups(customers: pd.DataFrame, label: str) -> list[Problem]:
@@ -270,7 +303,8 @@ def placeholder_groups(customers: pd.DataFrame, label: str) -> list[Problem]:
     they are kept together as one group."""
     groups = customers["group_id"]
     problems = []
-    for value in sorted(set(groups[groups.str.strip().str.lower().isin(NO_GROUP)])):
+    plain = groups.map(lambda g: unicodedata.normalize("NFKC", g).strip().lower())
+    for value in sorted(set(groups[plain.isin(NO_GROUP)])):
         rows = np.flatnonzero((groups == value).to_numpy())
         if len(rows) < 2:
             continue
