@@ -496,6 +496,35 @@ CASES = [
         ),
         id="a_balance_bound_without_standard_customers",
     ),
+    pytest.param(
+        # One pin, and the pinned customer's group follows it: three customers for M1's one.
+        Collision(
+            [
+                *standard_customers(1, pinned_manager_id="M1", group_id="G1"),
+                *standard_customers(2, start=1, group_id="G1"),
+                *standard_customers(3, start=3),
+            ],
+            [manager("M1", max_customers=1), manager("M2"), manager("M3")],
+            ["3 customers must go to manager M1: C00 pinned there, and C01, C02 with them"],
+            policy={"span": {"tolerance": 3}},
+        ),
+        id="a_pin_that_brings_its_group",
+    ),
+    pytest.param(
+        # No A-grade manager at all: P1's rotation is beside the point and not named.
+        Collision(
+            [
+                premium("P1", prior_manager_id="M2", tenure_years=9),
+                premium("P2"),
+                *standard_customers(4),
+            ],
+            [manager("M1"), manager("M2"), manager("M3")],
+            ["premium customers need an available manager of grade A"],
+            policy={"span": {"tolerance": 3}, "rotation": {"max_tenure_years": 8}},
+            absent=["rotate"],
+        ),
+        id="rotation_is_not_named_where_no_manager_may_hold_the_kind",
+    ),
 ]
 
 

@@ -161,11 +161,21 @@ def pins_beyond_maximum(instance: Instance) -> list[str]:
         if count <= instance.high[kind, m]:
             continue
         ids = [c for b in blocks for c in _block_ids(instance, int(b))]
+        who = instance.manager_ids[m]
+        pins = instance.scenario.customers.set_index("customer_id")["pinned_manager_id"]
+        own = [c for c in ids if pins.get(c) == who]
+        followers = [c for c in ids if c not in own]
+        what = (
+            f"{count} customers are pinned to manager {who} ({_names(ids)})"
+            if not followers
+            else f"{count} customers must go to manager {who}: {_names(own)} pinned there, and "
+            f"{_names(followers)} with them in their groups"
+        )
         reasons.append(
-            f"{count} customers are pinned to manager {instance.manager_ids[m]} "
-            f"({_names(ids)}), more than the {int(instance.high[kind, m])} it may hold "
-            f"({_max_source(instance, int(m), kind)}): pin some to other managers, or raise "
-            "that maximum."
+            f"{what}, more than the {int(instance.high[kind, m])} it may hold "
+            f"({_max_source(instance, int(m), kind)}): pin some to other managers"
+            + (", split a group" if followers else "")
+            + ", or raise that maximum."
         )
     return reasons
 
@@ -354,7 +364,8 @@ def rotation_without_alternative(instance: Instance) -> list[str]:
         if not instance.forbidden[b] or instance.pin[b] >= 0:
             continue
         kind = int(instance.kind[b])
-        if not set(_eligible(instance, kind)) - instance.forbidden[b]:
+        eligible = set(_eligible(instance, kind))  # none at all is a collision of its own
+        if eligible and not eligible - instance.forbidden[b]:
             stuck.setdefault((kind, tuple(sorted(instance.forbidden[b]))), []).extend(
                 _block_ids(instance, int(b))
             )
