@@ -293,6 +293,12 @@ def duplicate_ids(frame: pd.DataFrame, column: str, label: str) -> list[Problem]
     ]
 
 
+def digit_ids(known: Iterable[str]) -> dict[str, str]:
+    """The ids made of digits only, by their value without leading zeros (the smallest id
+    where several share it), for :func:`zeros_hint`."""
+    return {k.lstrip("0"): k for k in sorted(known, reverse=True) if k.isdigit()}
+
+
 def zeros_hint(value: str, padded: dict[str, str]) -> str | None:
     """ "Did you mean 0001?" where ``value`` is an id whose leading zeros a spreadsheet dropped;
     ``padded`` maps known digit ids without their leading zeros to the ids."""
@@ -317,7 +323,7 @@ def unknown_values(
     id's leading zeros (1 for 0001), the hint says so."""
     values = frame[column]
     bad = np.flatnonzero((values != "") & ~values.isin(allowed))
-    padded = {k.lstrip("0"): k for k in sorted(allowed, reverse=True) if k.isdigit()}
+    padded = digit_ids(allowed)
     problems = [
         Problem(
             label,

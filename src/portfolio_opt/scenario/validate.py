@@ -10,7 +10,13 @@ import numpy as np
 import pandas as pd
 
 from portfolio_opt.problems import Problem, Severity, listed
-from portfolio_opt.scenario.columns import duplicate_ids, repeats, unknown_values, zeros_hint
+from portfolio_opt.scenario.columns import (
+    digit_ids,
+    duplicate_ids,
+    repeats,
+    unknown_values,
+    zeros_hint,
+)
 from portfolio_opt.scenario.policy import Policy
 from portfolio_opt.scenario.schema import (
     ASSIGNED_COLUMNS,
@@ -96,7 +102,7 @@ def _unknown_priors(customers: pd.DataFrame, known: set[str], label: str) -> lis
     """One warning per prior manager not in the managers table, with the rows naming it."""
     priors = customers["prior_manager_id"]
     unknown = priors[(priors != "") & ~priors.isin(known)]
-    padded = {k.lstrip("0"): k for k in sorted(known, reverse=True) if k.isdigit()}
+    padded = digit_ids(known)
     problems = []
     for manager in unknown.unique():
         numbers = [str(_row(int(p))) for p in np.flatnonzero(priors == manager)]
@@ -266,7 +272,7 @@ def growth_as_percent(customers: pd.DataFrame, label: str) -> list[Problem]:
     would be 500% growth."""
     growth = customers["growth_rate"]
     flagged = (growth > 1).fillna(False)
-    return _income_warnings(
+    return _cell_warnings(
         label,
         "growth_rate",
         growth,
@@ -280,7 +286,7 @@ def scores_as_fractions(managers: pd.DataFrame, label: str) -> list[Problem]:
     """A warning for management scores of 1 or less: the scale is 0..1000 (933, not 0.933),
     and pay is scaled by score / 1000."""
     score = managers["management_score"]
-    return _income_warnings(
+    return _cell_warnings(
         label,
         "management_score",
         score,
@@ -322,10 +328,10 @@ def placeholder_groups(customers: pd.DataFrame, label: str) -> list[Problem]:
     return problems
 
 
-def _income_warnings(
+def _cell_warnings(
     label: str, column: str, values: pd.Series, flagged: pd.Series, message: str, hint: str
 ) -> list[Problem]:
-    """A warning for each of the first 20 ``flagged`` rows of an income column; ``message``
+    """A warning for each of the first 20 ``flagged`` rows of a column; ``message``
     is formatted with the row's ``value``."""
     return [
         Problem(
@@ -345,7 +351,7 @@ def negative_income(customers: pd.DataFrame, label: str) -> list[Problem]:
     problems = []
     for column in INCOME_COLUMNS:
         values = customers[column]
-        problems += _income_warnings(
+        problems += _cell_warnings(
             label,
             column,
             values,
@@ -367,7 +373,7 @@ def outlying_income(customers: pd.DataFrame, label: str) -> list[Problem]:
         median = values[values > 0].median()
         if not median > 0:
             continue
-        problems += _income_warnings(
+        problems += _cell_warnings(
             label,
             column,
             values,
