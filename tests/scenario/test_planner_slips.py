@@ -251,3 +251,16 @@ def test_a_blank_tenure_under_rotation_is_not_due(branch: Path) -> None:
         encoding="utf-8",
     )
     assert isinstance(rule_collisions(load_scenario(branch)), list)
+
+
+def test_ids_kept_as_numbers_with_leading_zeros_in_a_workbook_read_as_shown(tmp_path: Path):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["manager_id", "grade"])
+    for number in (1, 24):
+        sheet.append([number, "B"])
+        sheet.cell(row=sheet.max_row, column=1).number_format = "000"
+    book.save(tmp_path / "m.xlsx")
+    frame, problems = read_table(tmp_path, "m.xlsx")
+    assert problems == [] and frame is not None
+    assert list(frame["manager_id"]) == ["001", "024"]

@@ -9,12 +9,16 @@ without results.
 
 from __future__ import annotations
 
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 from openpyxl.utils import get_column_letter
+
+ZERO_PADDED = re.compile("0{2,}")  # a number format of zeros only: at least that many digits
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,17 @@ def _formulas(path: Path, title: str) -> dict[tuple[int, int], str]:
         book.close()
 
 
+def _as_shown(cell: Any) -> object:
+    """A cell's value; a whole number formatted with leading zeros (000) as the text Excel
+    shows (024), since ids are often kept so."""
+    value = cell.value
+    digits = ZERO_PADDED.fullmatch(str(cell.number_format or ""))
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if digits and number and float(value).is_integer() and value >= 0:
+        return str(int(value)).zfill(len(digits.group(0)))
+    return value
+
+
 def read_sheet(path: Path, sheet: str | None) -> SheetCells:
     """The sheet named ``sheet`` (else the first one shown: a planner does not see hidden
     ones); KeyError when there is no such sheet."""
@@ -70,7 +85,7 @@ def read_sheet(path: Path, sheet: str | None) -> SheetCells:
         hidden_before = tuple(
             w.title for w in book.worksheets[: book.worksheets.index(worksheet)] if sheet is None
         )
-        rows = [list(row) for row in worksheet.iter_rows(values_only=True)]
+        rows = [[_as_shown(cell) for cell in row] for row in worksheet.iter_rows()]
         merged = [
             Merged(
                 f"{get_column_letter(r.min_col)}{r.min_row}:{get_column_letter(r.max_col)}"
