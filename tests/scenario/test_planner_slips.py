@@ -264,3 +264,14 @@ def test_ids_kept_as_numbers_with_leading_zeros_in_a_workbook_read_as_shown(tmp_
     frame, problems = read_table(tmp_path, "m.xlsx")
     assert problems == [] and frame is not None
     assert list(frame["manager_id"]) == ["001", "024"]
+
+
+def test_a_csv_with_decimal_commas_says_so_once(branch: Path) -> None:
+    (branch / "customers.csv").write_text(
+        "customer_id;customer_class;interest_income\nC1;key;100,5\nC2;key;200,25\nC3;basic;7,5\n",
+        encoding="utf-8",
+    )
+    _, problems = inspect_scenario(branch)
+    whole_file = [p for p in problems if p.row is None and "decimal commas" in p.message]
+    assert len(whole_file) == 1 and whole_file[0].severity is Severity.WARNING
+    assert [p.row for p in problems if p.column == "interest_income"] == [2, 3, 4]

@@ -27,6 +27,7 @@ PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 INVISIBLE = re.compile("[\x00\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 BIG5_FREQUENT = (0xA1, 0xC6)  # lead bytes of Big5's symbols and frequently used characters
 MAX_FORMULA_PROBLEMS = 20
+DECIMAL_COMMA = re.compile(r"-?\d+,(\d{1,2}|\d{4,})")  # 1234,56; not 1,234 (thousands)
 MAX_ROW_PROBLEMS = 20  # of each kind of uneven row, per file
 HEADER_SEARCH_ROWS = 10  # rows searched for column names pushed down by a title or blank rows
 PUSHED_DOWN = "the column names are in row"
@@ -280,6 +281,25 @@ def shifted_rows(problems: Sequence[Problem]) -> set[tuple[str, int]]:
     }
 
 
+def _decimal_commas(text: str, delimiter: str, label: str) -> list[Problem]:
+    """One word for the whole file where its numbers use decimal commas (a European Excel's
+    CSV, separated by ;): each such cell is reported, and this says why."""
+    if delimiter == ",":
+        return []
+    fields = [f.strip() for line in text.splitlines()[1:] for f in line.split(delimiter)]
+    if sum(bool(DECIMAL_COMMA.fullmatch(f)) for f in fields) < max(3, len(fields) // 20):
+        return []
+    return [
+        Problem(
+            label,
+            "the numbers are written with decimal commas (1234,56), as a European Excel saves "
+            "a CSV: those in number columns are refused",
+            "save the file as .xlsx, or with a decimal point in the numbers",
+            severity=Severity.WARNING,
+        )
+    ]
+
+
 def _without_extra_fields(text: str, delimiter: str) -> str:
     """The text with each row cut to the header's width (pandas refuses longer rows), so that
     the rest of the table is still checked; the cut rows are reported by _uneven_rows."""
@@ -312,7 +332,7 @@ def _read_csv(
     elif (pushed := _csv_header_pushed_down(text, required, label)) is not None:
         return None, [pushed]
     delimiter = sniff_delimiter(text)
-    uneven = _uneven_rows(text, delimiter, label)
+    uneven = _uneven_rows(text, delimiter, label) + _decimal_commas(text, delimiter, label)
     text = _without_extra_fields(text, delimiter)
     try:
         with warnings.catch_warnings():  # the empty trailing fields it drops
