@@ -172,9 +172,6 @@ def _read_csv(path: Path) -> pd.DataFrame:
             frame[column] = frame[column].map(
                 lambda v: unescape_formula(v) if isinstance(v, str) else v
             )
-    for column in ID_COLUMNS:
-        if column in frame.columns:
-            frame[column] = frame[column].fillna("").astype(str)
     return frame
 
 

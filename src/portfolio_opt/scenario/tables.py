@@ -206,16 +206,23 @@ def _csv_header_pushed_down(text: str, required: Sequence[str], label: str) -> P
     return None
 
 
-def _uneven_rows(text: str, delimiter: str, label: str) -> list[Problem]:
+def _records(text: str, delimiter: str) -> list[list[str]] | None:
+    """The CSV text's rows of fields, or None where the csv module cannot split it (the pandas
+    parser then reports what is wrong)."""
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error:
+        return None
+
+
+def _uneven_rows(records: list[list[str]] | None, delimiter: str, label: str) -> list[Problem]:
     """Rows whose fields do not match the header's columns. More fields is an error: a comma
     inside a number (1,234) or a stray separator, which shifts the cells into the wrong columns,
     even where the extra field is an empty last cell; only a separator ending most rows alike
     (empty trailing fields throughout) is harmless. Fewer fields is a warning: the cells to the
     right read as blank."""
-    try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error:
-        return []  # the CSV parser below reports what is wrong
+    if records is None:
+        return []
     header, *rows = records or [[]]
     rows = [fields if any(f.strip() for f in fields) else [] for fields in rows]
     width = len(header)
@@ -300,13 +307,9 @@ def _decimal_commas(text: str, delimiter: str, label: str) -> list[Problem]:
     ]
 
 
-def _without_extra_fields(text: str, delimiter: str) -> str:
+def _without_extra_fields(text: str, records: list[list[str]] | None, delimiter: str) -> str:
     """The text with each row cut to the header's width (pandas refuses longer rows), so that
     the rest of the table is still checked; the cut rows are reported by _uneven_rows."""
-    try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error:
-        return text
     if not records or all(len(fields) <= len(records[0]) for fields in records):
         return text
     width = len(records[0])
@@ -332,8 +335,9 @@ def _read_csv(
     elif (pushed := _csv_header_pushed_down(text, required, label)) is not None:
         return None, [pushed]
     delimiter = sniff_delimiter(text)
-    uneven = _uneven_rows(text, delimiter, label) + _decimal_commas(text, delimiter, label)
-    text = _without_extra_fields(text, delimiter)
+    records = _records(text, delimiter)
+    uneven = _uneven_rows(records, delimiter, label) + _decimal_commas(text, delimiter, label)
+    text = _without_extra_fields(text, records, delimiter)
     try:
         with warnings.catch_warnings():  # the empty trailing fields it drops
             warnings.simplefilter("ignore", pd.errors.ParserWarning)
