@@ -52,12 +52,15 @@ def test_a_table_that_is_a_folder_is_named_so(minimal: Path) -> None:
 
 TRADITIONAL = ["重點,批發零售,鋼鐵,製造業", "瀋陽東中鋼鐵股份有限公司"]  # as small Big5 files hold
 SIMPLIFIED = ["客户,重点,钢铁,批发零售"]
+# Windows-1252, as Excel in Western Europe saves a CSV: GB18030 reads "ül" as one character.
+WESTERN = ["Müller AG,Société Générale,Grüße", "Crédit Agricole,Banco Español,Øresund"]
 
 
 @pytest.mark.parametrize(
     ("text", "encoding"),
     [(t, e) for t in TRADITIONAL for e in ("big5", "gb18030", "utf-16")]
-    + [(t, e) for t in SIMPLIFIED for e in ("gb18030", "utf-16")],
+    + [(t, e) for t in SIMPLIFIED for e in ("gb18030", "utf-16")]
+    + [(t, "cp1252") for t in WESTERN],
 )
 def test_short_chinese_text_is_read_in_its_own_encoding(text: str, encoding: str) -> None:
     assert decode_text(text.encode(encoding))[0] == text

@@ -16,8 +16,8 @@ import pandas as pd
 from portfolio_opt.problems import Problem, Severity
 from portfolio_opt.scenario.xlsx import SheetCells, read_sheet
 
-ENCODINGS = ("utf-8-sig", "gb18030", "cp950")
-ENCODING_NAMES = "UTF-8, UTF-16, GB18030 and Big5"
+ENCODINGS = ("utf-8-sig", "gb18030", "cp950", "cp1252")
+ENCODING_NAMES = "UTF-8, UTF-16, GB18030, Big5 and Windows-1252"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode Text"
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 DELIMITERS = ",;\t"
@@ -25,6 +25,9 @@ DELIMITERS = ",;\t"
 PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 # Format characters and NUL: invisible in Excel, yet part of the text.
 INVISIBLE = re.compile("[\x00\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+NON_ASCII_RUNS = re.compile("[^\x00-\x7f]{3,}")
+# A Chinese character between two Latin letters: an accented letter and the next one, joined.
+GLUED_CHINESE = re.compile("(?<=[A-Za-z])[\u2e80-\U0002ffff](?=[A-Za-z])")
 BIG5_FREQUENT = (0xA1, 0xC6)  # lead bytes of Big5's symbols and frequently used characters
 MAX_FORMULA_PROBLEMS = 20
 DECIMAL_COMMA = re.compile(r"-?\d+,(\d{1,2}|\d{4,})")  # 1234,56; not 1,234 (thousands)
@@ -71,12 +74,12 @@ def _decoded(data: bytes, encoding: str) -> str | None:
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
-    """Decode CSV bytes as UTF-8 (with or without BOM), UTF-16 (with BOM), GB18030 or Big5;
-    return (text, encoding).
+    """Decode CSV bytes as UTF-8 (with or without BOM), UTF-16 (with BOM), GB18030, Big5 or
+    Windows-1252; return (text, encoding).
 
-    Where both GB18030 and Big5 (cp950, Taiwan and Hong Kong Excel) read the bytes, the reading
-    with fewer rare characters wins. Raises ``UnicodeDecodeError`` whose reason says what went
-    wrong.
+    Where several of GB18030, Big5 (cp950, Taiwan and Hong Kong Excel) and Windows-1252 (Excel
+    in Western Europe) read the bytes, the reading with fewer unlikely characters wins. Raises
+    ``UnicodeDecodeError`` whose reason says what went wrong.
     """
     if data.startswith(UTF16_BOMS) and (text := _decoded(data, "utf-16")) is not None:
         return text, "utf-16"
@@ -84,12 +87,26 @@ def decode_text(data: bytes) -> tuple[str, str]:
     if text is not None:
         return text, "utf-8-sig"
     readings = {e: t for e in ENCODINGS[1:] if (t := _decoded(data, e)) is not None}
-    if readings:
-        encoding = min(readings, key=lambda e: (_rare_characters(readings[e], e), e != "gb18030"))
+    unlikely = {e: _unlikely_characters(t, e) for e, t in readings.items()}
+    # Windows-1252 reads any bytes but five; it is taken only where it reads as Western text.
+    if unlikely.get("cp1252", 0):
+        del unlikely["cp1252"]
+    if unlikely:
+        encoding = min(unlikely, key=unlikely.__getitem__)
         if not PRIVATE_USE.search(readings[encoding]):
             return readings[encoding], encoding
-    reason = "the encoding is unclear" if readings else "unknown encoding"
+    reason = "the encoding is unclear" if unlikely else "unknown encoding"
     raise UnicodeDecodeError("gb18030", data, 0, len(data), f"{reason}; tried {ENCODING_NAMES}")
+
+
+def _unlikely_characters(text: str, encoding: str) -> int:
+    """How many characters of ``text`` the file's writer would hardly have typed, had it been
+    written in ``encoding``."""
+    if encoding == "cp1252":
+        # Accented letters stand alone inside words, or two together (Société, Grüße); Chinese
+        # bytes read as Windows-1252 come in runs (张三 -> ÕÅÈý).
+        return sum(len(run) for run in NON_ASCII_RUNS.findall(text))
+    return _rare_characters(text, encoding) + len(GLUED_CHINESE.findall(text))
 
 
 def _rare_characters(text: str, encoding: str) -> int:
