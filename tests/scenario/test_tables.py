@@ -57,6 +57,22 @@ def test_xlsx_first_sheet_or_the_named_one(tmp_path):
     assert named.to_dict("records") == [{"manager_id": "M1", "available": "true", "score": "900"}]
 
 
+def test_xlsx_sheet_name_matches_as_excel_does_regardless_of_case(tmp_path):
+    xlsx(tmp_path, {"Customers": pd.DataFrame({"customer_id": ["C1"]}), "Other": pd.DataFrame()})
+    frame, problems = read_table(tmp_path, "book.xlsx#customers ")
+    assert problems == []
+    assert frame["customer_id"].tolist() == ["C1"]
+
+
+def test_an_empty_sheet_is_named_empty_with_the_other_sheets(tmp_path):
+    xlsx(tmp_path, {"Blank": pd.DataFrame(), "Customers": pd.DataFrame({"customer_id": ["C1"]})})
+    frame, problems = read_table(tmp_path, "book.xlsx#blank", required=["customer_id"])
+    assert frame is None
+    [problem] = problems
+    assert problem.message == "the sheet 'Blank' is empty"
+    assert "book.xlsx#SHEET" in problem.hint and "'Customers'" in problem.hint
+
+
 def test_xlsx_sheet_that_does_not_exist(tmp_path):
     xlsx(tmp_path, {"客户": pd.DataFrame({"customer_id": ["C1"]})})
     frame, problems = read_table(tmp_path, "book.xlsx#Managers", "book.xlsx")

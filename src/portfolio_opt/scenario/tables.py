@@ -438,6 +438,15 @@ def _read_xlsx(
     ][: bool(cells.hidden_before)]
     frame = pd.DataFrame(cells.rows, dtype=object).map(_cell_text).astype(str)
     frame = frame.iloc[skip_rows:].reset_index(drop=True)
+    if not skip_rows and not (frame != "").any(axis=None):
+        others = [n for n in _sheet_names(path) if n != cells.title]
+        hint = "add a header row with the columns" + (
+            f", or name the sheet that holds the table: {split_table_spec(label)[0]}#SHEET "
+            f"(the workbook also has {', '.join(repr(n) for n in others)})"
+            if others
+            else ""
+        )
+        return None, [Problem(label, f"the sheet {cells.title!r} is empty", hint)]
     if frame.empty:
         return pd.DataFrame(), []
     rows = frame.iloc[: HEADER_SEARCH_ROWS + 1].to_numpy().tolist()
