@@ -3,6 +3,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from portfolio_opt.payout.cents import to_cents
+from portfolio_opt.payout.notices import unit_target_notice
 from portfolio_opt.payout.targets import (
     customer_growth,
     customer_targets,
@@ -81,6 +82,22 @@ def test_unit_target_scales_every_increment_by_one_factor():
         "C5": 30_000,
     }
     assert targets["target"].sum() == 2_130_000
+
+
+def test_a_unit_target_far_above_the_stock_is_warned_about():
+    scenario, _ = worked_example()
+    plausible = target_reconciliation(
+        scenario.customers, scenario.policy.updated({"payout.unit_target": 2_130_000})
+    )
+    assert unit_target_notice(plausible) == []
+    stray_zero = target_reconciliation(
+        scenario.customers, scenario.policy.updated({"payout.unit_target": 21_300_000})
+    )
+    [warning] = unit_target_notice(stray_zero)
+    assert warning.column == "payout.unit_target" and not warning.is_error
+    # S = 1,800,000: 21,300,000 is 1083% above it, increments x 88.6
+    assert "1083% above the customers' stock (1,800,000.00)" in warning.message
+    assert "88.6" in warning.message and "zero too many" in warning.hint
 
 
 def test_stock_above_the_unit_target_cuts_targets_in_proportion_to_stock():

@@ -63,14 +63,19 @@ def unapplied_adjustments(
 
 
 def unit_target_notice(reconciliation: Reconciliation | None) -> list[Problem]:
-    """A warning when the unit target could not be met by scaling the forecast."""
-    if reconciliation is None or reconciliation.method == "scaled":
+    """A warning when the unit target could not be met by scaling the forecast, or asks for
+    implausible growth."""
+    if reconciliation is None or (
+        reconciliation.method == "scaled" and not reconciliation.implausible
+    ):
         return []
     return [
         Problem(
             "scenario.toml",
             reconciliation.message,
-            "check payout.unit_target against the customers' bases",
+            "check payout.unit_target against the customers' bases: is there a zero too many?"
+            if reconciliation.implausible
+            else "check payout.unit_target against the customers' bases",
             column="payout.unit_target",
             severity=Severity.WARNING,
         )

@@ -21,6 +21,7 @@ INCREMENT_COLUMNS = tuple(f"{kind}_increment" for kind in INCOME_TYPES)
 TYPE_TARGET_COLUMNS = tuple(f"{kind}_target" for kind in INCOME_TYPES)
 TOTAL_COLUMNS = ("stock_target", "increment_target", "target")
 MONEY_COLUMNS = (*BASE_COLUMNS, *INCREMENT_COLUMNS, *TYPE_TARGET_COLUMNS, *TOTAL_COLUMNS)
+MOST_PLAUSIBLE_GROWTH = 1.0  # a unit target above twice the stock is warned about
 
 Method = Literal["scaled", "stock_share", "unreachable"]
 
@@ -48,8 +49,26 @@ class Reconciliation:
         return self.method != "unreachable"
 
     @property
+    def implied_growth(self) -> float | None:
+        """The growth on the stock the unit target asks for (None without stock)."""
+        return self.unit_target / self.stock - 1 if self.stock > 0 else None
+
+    @property
+    def implausible(self) -> bool:
+        """The unit target asks the customers to more than double their stock: more likely a
+        slip (a stray zero) than the unit's task."""
+        growth = self.implied_growth
+        return self.method == "scaled" and growth is not None and growth > MOST_PLAUSIBLE_GROWTH
+
+    @property
     def message(self) -> str:
         gap = self.unit_target - self.stock
+        if self.implausible:
+            return (
+                f"the unit target {self.unit_target:,.2f} is {self.implied_growth:.0%} above the "
+                f"customers' stock ({self.stock:,.2f}): every forecast increment is multiplied "
+                f"by {self.factor:.6g}"
+            )
         if self.method == "scaled":
             return (
                 f"increments scaled by {self.factor:.6g} so that the targets add up to the unit "
