@@ -159,7 +159,16 @@ def test_figures_overlay_and_side_by_side(base: Run, tight: Run) -> None:
     assert any(label.startswith("demo: standard") for label in labels)
     assert any(label.startswith("demo-tight: standard") for label in labels)
     assert "demo-tight" in fairness.get_title()
-    assert [ax.get_title() for ax in figures["load"].axes] == ["demo", "demo-tight"]
+    titles = [ax.get_title() for ax in figures["load"].axes]
+    assert [t.split("\n")[0] for t in titles] == ["demo", "demo-tight"]
+    # each panel names its own band and ideal; the one legend names neither
+    assert all("span band" in t and "ideal" in t for t in titles)
+    legend = [t.get_text() for t in figures["load"].axes[-1].get_legend().get_texts()]
+    assert legend[:2] == ["span band", "ideal"]
+    assert figures["load"].axes[0].get_legend() is None
+    # the axes share y: it reaches above every panel's highest bar
+    highest = max(run.portfolios["n_customers"].max() for run in (base, tight))
+    assert figures["load"].axes[0].get_ylim()[1] > highest
 
 
 def test_run_from_outcome(solved: Solved) -> None:

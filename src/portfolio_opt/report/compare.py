@@ -463,15 +463,31 @@ def _load_figure(runs: Sequence[Run]) -> Figure:
     widths = [max(3.2, 1.0 + 0.42 * len(run.portfolios)) for run in runs]
     figure = Figure(figsize=(sum(widths) + 2.8, 5.2), layout="constrained")
     axes = figure.subplots(1, len(runs), sharey=True, width_ratios=widths, squeeze=False)[0]
+    tops, entries = [], {}
     for i, (run, ax) in enumerate(zip(runs, axes, strict=True)):
         plot_load(run.portfolios, run.bands(), ax, names=run.manager_names, title=run.label)
-        if i < len(runs) - 1 and ax.get_legend() is not None:
-            ax.get_legend().remove()
+        tops.append(ax.get_ylim()[1])  # the axes share y: the next panel resets it
+        legend = ax.get_legend()
+        # Plans with other managers or tolerances have other bands and ideals: each panel
+        # names its own under its title, and the one legend, for every panel, names neither.
+        labels = [t.get_text() for t in legend.get_texts()]
+        own = [label for label in labels if label.startswith(("span band", "ideal"))]
+        ax.set_title(f"{run.label}\n{', '.join(own)}", fontsize=10)
+        for handle, label in zip(legend.legend_handles, labels, strict=True):
+            entries.setdefault(label.split(" ")[0] if label in own else label, handle)
+        legend.remove()
         if i:
             ax.set_ylabel("")
-    top = max(ax.get_ylim()[1] for ax in axes)
+    generic = {"span": "span band", "ideal": "ideal"}
+    axes[-1].legend(
+        handles=list(entries.values()),
+        labels=[generic.get(label, label) for label in entries],
+        loc="upper left",
+        bbox_to_anchor=(1.0, 1.0),
+        frameon=False,
+    )
     for ax in axes:
-        ax.set_ylim(0, top)
+        ax.set_ylim(0, max(tops))
     figure.suptitle("Customers per manager")
     return figure
 
