@@ -183,6 +183,13 @@ def test_solve_says_in_which_order_it_solved_the_goals(branch: Path, tmp_path: P
     line = _summary_line(result.output, "goals, most important")
     names = [note.split(" (")[0] for note in line.split(": ", 1)[1].split(", ")]
     assert names == ["span", "chain", "industry", "continuity", "balance"]
+    # and why, with the way to rank balance where the order puts it
+    note = _summary_line(result.output, "balance is held within 50.00%")
+    assert "refined last" in note and "remove the bound" in note
+
+
+def test_solve_without_a_balance_bound_has_no_note_on_the_order(solved: Solved) -> None:
+    assert "refined last" not in solved.printed
 
 
 def test_solve_says_which_goals_are_proven_best_and_the_gap_of_the_others(solved: Solved) -> None:

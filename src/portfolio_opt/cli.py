@@ -34,6 +34,7 @@ from portfolio_opt.pipeline import (
 from portfolio_opt.problems import Problem
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.loader import inspect_scenario
+from portfolio_opt.scenario.policy import Policy
 
 console = Console(stderr=True, highlight=False, soft_wrap=True)
 out_console = Console(highlight=False, soft_wrap=True)
@@ -255,6 +256,19 @@ def _print_kpis(kpis: dict[str, Any]) -> None:
         out_console.print(line, markup=False)
 
 
+def _balance_moved_note(policy: Policy) -> str | None:
+    """Where the policy ranks balance above other goals and also bounds it, why balance came
+    last, and how to rank it where the order puts it."""
+    goals, bound = policy.objective.goals(), policy.balance.max_deviation
+    if policy.objective.weights is not None or bound is None or "balance" not in goals[:-1]:
+        return None
+    return (
+        f"balance is held within {bound:.2%} of the mean by [balance] max_deviation and refined "
+        "last, after the goals the order ranks below it; remove the bound to rank it where the "
+        "order puts it."
+    )
+
+
 @main.command(name="solve")
 @click.argument("scenario", type=click.Path())
 @click.option("--out", type=click.Path(file_okay=False), help="Output folder (default out/NAME).")
@@ -303,6 +317,8 @@ def solve_command(
         sys.exit(outcome.exit_code)
     _print_new_warnings(outcome.notices, loaded.warnings)
     _print_kpis(outcome.kpis)
+    if (note := _balance_moved_note(loaded.policy)) is not None:
+        out_console.print(note, markup=False)
     if interrupt.requested:
         out_console.print(
             "Stopped early (Ctrl-C): this is the best plan found so far.", markup=False
