@@ -270,3 +270,49 @@ def test_the_balance_bound_holds_when_managers_outnumber_customers() -> None:
     plan = valid_plan(scenario, solve_fast(scenario, time_limit_s=5))
 
     assert plan["manager_id"].nunique() < 5
+
+
+def test_a_portfolio_left_empty_counts_under_the_balance_bound() -> None:
+    """Four customers linked to C03, two managers, a band of 0..4 and a balance bound: one
+    portfolio of all four keeps every link and is within the bound (only portfolios that hold
+    customers are measured), so the proven best cuts none."""
+    rows = standard_customers(4)
+    relations = [{"a": f"C0{i}", "b": "C03", "kind": "chain", "weight": 1} for i in range(3)]
+    scenario = make_scenario(
+        rows,
+        [manager("M1"), manager("M2")],
+        relations,
+        policy={
+            "span": {"tolerance": 2},
+            "balance": {"max_deviation": 0.2},
+            "objective": {"order": ["chain", "span", "industry", "continuity", "balance"]},
+        },
+    )
+
+    result = solve_fast(scenario)
+
+    assert len(set(manager_of(valid_plan(scenario, result)).values())) == 1
+    assert result.goals["chain"] == 0 and result.status is SolveStatus.OPTIMAL
+
+
+def test_premium_customers_may_fill_fewer_portfolios_than_there_are_a_grade_managers() -> None:
+    """Four premium customers of one industry, two A-grade managers, nobody designated: one
+    premium portfolio (the other manager holds nothing) has one industry, not two."""
+    rows = [
+        {"customer_id": f"P{i}", "customer_class": "premium", "industry": "steel"}
+        for i in range(4)
+    ]
+    scenario = make_scenario(
+        rows,
+        [manager("M1", "A"), manager("M2", "A")],
+        policy={"objective": {"order": ["industry", "span", "balance", "chain", "continuity"]}},
+    )
+
+    # Deterministic solves try one choice of holders only: they must not claim the best plan.
+    assert solve_fast(scenario).status is not SolveStatus.OPTIMAL or (
+        solve_fast(scenario).goals["industry"] == 1
+    )
+    result = solve_fast(scenario, deterministic=False)
+
+    assert len(set(manager_of(valid_plan(scenario, result)).values())) == 1
+    assert result.goals["industry"] == 1 and result.status is SolveStatus.OPTIMAL

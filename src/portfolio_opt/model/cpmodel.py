@@ -303,7 +303,11 @@ class SubModel:
         managers, filled = holders(self._instance, self._structure, STANDARD)
         if not filled:  # no standard customers: no standard portfolio to balance
             return
-        if filled < len(managers):
+        # A portfolio whose band allows none may be left empty, and the mean is then over
+        # fewer: the whole-branch model weighs that (its proofs then hold for such plans too).
+        whole = all(int(m) in self._count for m in managers)
+        may_empty = bool((self._instance.low[STANDARD, managers] == 0).any())
+        if filled < len(managers) or (may_empty and whole):
             self._hard_balance_some_empty(managers, filled)
             return
         for m in self._managers:

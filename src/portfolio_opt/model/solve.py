@@ -211,8 +211,8 @@ def _other_holders(
     keep the best plan. Once the kinds' model has no choice left and every one solved was
     proven (optimal, or without a plan), the best plan is proven for the whole branch."""
     means, assign, proven_here = attempt.means, attempt.assign, attempt.proven
-    # The exact model rules holders out assuming every standard portfolio holds customers,
-    # which a balance bound makes a real restriction (see _after_proof).
+    # Under a balance bound, holders the exact model ruled out count as open until the
+    # customer-level model has examined them too (see _after_proof).
     bounded = instance.scenario.policy.balance.max_deviation is not None
     all_proven = proven_here and not (ruled_out and bounded)
     seen, steps = [*ruled_out, structure.kind], 0
@@ -341,11 +341,11 @@ def _after_proof(
     every_choice: bool = True,
 ) -> Result:
     """The exact model found that these choices of kinds admit no plan (``every_choice``: they
-    are all there are). Its balance bound takes every standard portfolio to hold customers, as
-    the plan checker does not; the customer-level model measures it over those that do, and
-    decides, for each choice where a balance bound makes that matter: its plan, where it finds
-    one keeping every rule; else, when every choice was ruled out, the rules that collide for
-    the last one (exit 3); else no plan found."""
+    are all there are). Under a balance bound the customer-level model, which measures it
+    over the standard portfolios that hold customers as the plan checker does, examines each
+    choice again and decides: its plan, where it finds one keeping every rule; else, when every
+    choice was ruled out, the rules that collide for the last one (exit 3); else no plan
+    found."""
     bounded = instance.scenario.policy.balance.max_deviation is not None
     verdict = None
     conclusive = True  # every choice examined was decided, not left open for lack of time

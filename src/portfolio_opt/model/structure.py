@@ -244,9 +244,14 @@ def structure_is_forced(instance: Instance) -> bool:
     plan has this structure, and what the models prove for it holds for all plans; otherwise
     another choice of who holds premium or separate-ledger portfolios might do better."""
     kinds = [k for k in KINDS if customers_of_kind(instance, k) > 0]
-    return all(
-        sum(instance.eligible_kind(m, k) for k in kinds) <= 1 for m in range(instance.n_managers)
-    )
+
+    def choices(m: int) -> int:
+        held = sum(instance.eligible_kind(m, k) for k in kinds)
+        # Without standard customers, a manager may still hold an empty standard portfolio.
+        empty = STANDARD not in kinds and instance.eligible_kind(m, STANDARD)
+        return held + bool(empty and instance.low[STANDARD, m] == 0)
+
+    return all(choices(m) <= 1 for m in range(instance.n_managers))
 
 
 def decide_structure(
