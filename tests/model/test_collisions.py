@@ -19,6 +19,7 @@ from plan.builders import make_scenario, plan
 from portfolio_opt.cli import main
 from portfolio_opt.model.result import SolveStatus
 from portfolio_opt.plan import check_plan
+from portfolio_opt.scenario.validate import flags_that_bar
 
 from .helpers import manager_of, solve_fast, standard_customers, write_scenario_folder
 
@@ -687,3 +688,34 @@ def test_a_personal_minimum_behind_a_collision_is_named_with_the_span_bands() ->
     result = solve_fast(scenario)
     assert result.status is SolveStatus.INFEASIBLE
     assert "personal bounds M1 4.." in result.explanation[0]
+
+
+def test_a_manager_whose_flags_bar_every_portfolio_holds_nothing_where_the_band_allows() -> None:
+    """M1 is flagged premium with grade B: it may hold neither premium customers (grade) nor
+    others (designated). With a band of 0 .. 3 it is left empty, with a warning."""
+    scenario = make_scenario(
+        standard_customers(4),
+        [manager("M1", "B", premium=True), manager("M2", "A"), manager("M3", "A")],
+    )
+    [warning] = flags_that_bar(scenario.managers, scenario.policy, "managers.csv")
+    assert (warning.row, warning.column) == (2, "premium")
+    assert "M1 is flagged premium but has grade B" in warning.message
+
+    result = solve_fast(scenario)
+
+    held = manager_of(result.assignment)
+    assert "M1" not in held.values() and check_plan(scenario, result.assignment) == []
+
+
+def test_a_manager_flagged_both_ways_is_named_as_the_reason_no_one_holds_premium() -> None:
+    """The only A-grade manager is flagged premium and separate-ledger: the premium customer has
+    nobody, and the explanation says why M1 does not count."""
+    result = solve_fast(
+        make_scenario(
+            [premium("P1"), *standard_customers(2)],
+            [manager("M1", "A", premium=True, separate_ledger=True), manager("M2")],
+        )
+    )
+
+    assert result.status is SolveStatus.INFEASIBLE
+    assert "M1 is flagged separate-ledger too" in " ".join(result.explanation)

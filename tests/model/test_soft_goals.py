@@ -299,8 +299,7 @@ def test_premium_customers_may_fill_fewer_portfolios_than_there_are_a_grade_mana
     """Four premium customers of one industry, two A-grade managers, nobody designated: one
     premium portfolio (the other manager holds nothing) has one industry, not two."""
     rows = [
-        {"customer_id": f"P{i}", "customer_class": "premium", "industry": "steel"}
-        for i in range(4)
+        {"customer_id": f"P{i}", "customer_class": "premium", "industry": "steel"} for i in range(4)
     ]
     scenario = make_scenario(
         rows,

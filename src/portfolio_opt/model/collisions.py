@@ -236,19 +236,44 @@ def no_eligible_manager(instance: Instance) -> list[str]:
     ):
         count = _customers_of_kind(instance, kind)
         if count and not _eligible(instance, kind):
-            reasons.append(f"{count} {KIND_NAMES[kind]} customers need {who}, and there is none.")
+            reasons.append(
+                f"{count} {KIND_NAMES[kind]} customers need {who}, and there is none"
+                f"{_flagged_but_barred(instance, kind)}."
+            )
+    # A manager who may hold no kind holds nothing: a collision only where a band needs more.
     for m in np.flatnonzero(instance.flag_premium & instance.flag_separate):
-        reasons.append(
-            f"Manager {instance.manager_ids[m]} is designated both premium and separate-ledger; "
-            "a manager holds one kind of portfolio: clear one of the two flags."
-        )
-    for m in np.flatnonzero(instance.flag_premium):
-        if instance.grade[m] != policy.premium_grade:
+        if instance.low[STANDARD, m] > 0:
+            reasons.append(
+                f"Manager {instance.manager_ids[m]} is designated both premium and "
+                "separate-ledger, so may hold neither kind, but must hold at least "
+                f"{int(instance.low[STANDARD, m])} customers: clear one of the two flags."
+            )
+    for m in np.flatnonzero(instance.flag_premium & ~instance.flag_separate):
+        if instance.grade[m] != policy.premium_grade and instance.low[STANDARD, m] > 0:
             reasons.append(
                 f"Manager {instance.manager_ids[m]} is designated premium but has grade "
-                f"{instance.grade[m]}; premium portfolios need grade {policy.premium_grade}."
+                f"{instance.grade[m]}; premium portfolios need grade {policy.premium_grade}, and "
+                f"a designated manager holds nothing else, but must hold at least "
+                f"{int(instance.low[STANDARD, m])} customers."
             )
     return reasons
+
+
+def _flagged_but_barred(instance: Instance, kind: int) -> str:
+    """The managers flagged for ``kind`` who may not hold it after all, and why, as a clause."""
+    flags = instance.flag_premium if kind == PREMIUM else instance.flag_separate
+    grade = instance.scenario.policy.premium_grade
+    why = []
+    for m in np.flatnonzero(flags):
+        if kind != STANDARD and not instance.eligible_kind(int(m), kind):
+            other = "premium" if kind == SEPARATE else "separate-ledger"
+            both = instance.flag_premium[m] and instance.flag_separate[m]
+            why.append(
+                f"{instance.manager_ids[m]} is flagged {other} too"
+                if both
+                else f"{instance.manager_ids[m]} has grade {instance.grade[m]}, not {grade}"
+            )
+    return f" that may hold them ({'; '.join(why)})" if why else ""
 
 
 def oversized_groups(instance: Instance) -> list[str]:

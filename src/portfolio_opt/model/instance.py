@@ -247,10 +247,24 @@ def build_instance(scenario: Scenario, customer_value: pd.Series) -> Instance:
         chain_total_units=int(edges[3]),
         manager_index=manager_index,
     )
+    _idle_hold_nothing(instance)
     from portfolio_opt.model.affinity import attach_affinity  # affinity builds on the instance
 
     attach_affinity(instance)
     return instance
+
+
+def _idle_hold_nothing(instance: Instance) -> None:
+    """A manager who may hold no kind of portfolio (designated premium without the premium
+    grade, or flagged both premium and separate-ledger) holds nothing: every kind's band becomes
+    0 .. 0, kept above 0 at the low end where the band of the kind the flag names needs
+    customers (a collision, see ``collisions.no_eligible_manager``)."""
+    for m in range(instance.n_managers):
+        if any(instance.eligible_kind(m, k) for k in (STANDARD, PREMIUM, SEPARATE)):
+            continue
+        named = PREMIUM if instance.flag_premium[m] else SEPARATE
+        instance.low[:, m] = instance.low[named, m]
+        instance.high[:, m] = 0
 
 
 def _chain_edges(

@@ -463,7 +463,8 @@ def _load_figure(runs: Sequence[Run]) -> Figure:
     widths = [max(3.2, 1.0 + 0.42 * len(run.portfolios)) for run in runs]
     figure = Figure(figsize=(sum(widths) + 2.8, 5.2), layout="constrained")
     axes = figure.subplots(1, len(runs), sharey=True, width_ratios=widths, squeeze=False)[0]
-    tops, entries = [], {}
+    tops: list[float] = []
+    entries: dict[str, Any] = {}
     for i, (run, ax) in enumerate(zip(runs, axes, strict=True)):
         plot_load(run.portfolios, run.bands(), ax, names=run.manager_names, title=run.label)
         tops.append(ax.get_ylim()[1])  # the axes share y: the next panel resets it

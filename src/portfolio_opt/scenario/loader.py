@@ -156,6 +156,7 @@ def _cross_checks(
         *rules.manager_references_known(customers, managers, c_label),
         *rules.pins_to_available(customers, managers, c_label),
         *rules.designations_available(managers, m_label),
+        *rules.flags_that_bar(managers, policy, m_label),
         *rules.own_columns_carried(customers, "customers", c_label),
         *rules.own_columns_carried(managers, "managers", m_label),
         *rules.personal_bounds_ordered(managers, m_label),

@@ -98,6 +98,35 @@ def designations_available(managers: pd.DataFrame, label: str) -> list[Problem]:
     return problems
 
 
+def flags_that_bar(managers: pd.DataFrame, policy: Policy, label: str) -> list[Problem]:
+    """A warning for each available manager whose flags leave no portfolio to hold: flagged
+    premium without the premium grade, or flagged both premium and separate-ledger. Such a
+    manager gets no customers (where the band allows none; else the solve says so)."""
+    problems = []
+    for position, row in enumerate(managers.itertuples(index=False)):
+        if not row.available or not row.premium:
+            continue
+        if row.separate_ledger:
+            why, hint = "is flagged both premium and separate-ledger", "clear one of the two flags"
+        elif row.grade != policy.premium_grade:
+            why = f"is flagged premium but has grade {row.grade}, not {policy.premium_grade}"
+            hint = f"clear the flag, or flag a manager of grade {policy.premium_grade}"
+        else:
+            continue
+        problems.append(
+            Problem(
+                label,
+                f"manager {row.manager_id} {why}: a designated manager holds nothing else, so "
+                "this manager gets no customers",
+                hint,
+                row=_row(position),
+                column="premium",
+                severity=Severity.WARNING,
+            )
+        )
+    return problems
+
+
 def _unknown_priors(customers: pd.DataFrame, known: set[str], label: str) -> list[Problem]:
     """One warning per prior manager not in the managers table, with the rows naming it."""
     priors = customers["prior_manager_id"]
