@@ -4,7 +4,9 @@ column does not flood the list with every row of the tables that refer to it."""
 
 from __future__ import annotations
 
+import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -277,6 +279,30 @@ def test_formulas_without_a_saved_result_are_errors_not_zeros(tmp_path):
         (4, "interest_income", "the formula =1+1 has no saved res"),
     ]
     assert "save it" in problems[0].hint
+
+
+def test_a_formula_whose_saved_result_is_empty_text_reads_as_a_blank_cell(tmp_path):
+    """Excel saves =IFERROR(VLOOKUP(...),"") as a text result (t="str") with no value: the
+    cell is blank, not a formula never calculated."""
+    rows = [["C1", "key", 5, '=IFERROR(1/0,"")'], ["C2", "key", 7, ""]]
+    _workbook(tmp_path / "c.xlsx", [CUSTOMERS_HEADER, *rows])
+    _as_excel_saves_text_results(tmp_path / "c.xlsx")
+
+    frame, problems = read_table(tmp_path, "c.xlsx")
+
+    assert problems == []
+    assert frame.iloc[0].tolist()[-1] == ""
+
+
+def _as_excel_saves_text_results(path):
+    """Mark every formula cell as Excel marks a text result: t="str"."""
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = re.sub(rb'(<c r="[A-Z]+\d+")(><f>)', rb'\1 t="str"\2', parts[sheet])
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
 
 
 def test_a_thousands_comma_in_the_first_data_row_is_an_error_not_a_shift(demo):

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 ZERO_PADDED = re.compile("0{2,}")  # a number format of zeros only: at least that many digits
+TEXT_RESULT = re.compile(r'<c r="([A-Z]+)(\d+)"[^>]*?\bt="str"[^>]*>\s*<f[ >]')
 
 
 @dataclass(frozen=True)
@@ -51,17 +52,34 @@ def _has_formulas(path: Path) -> bool:
 
 
 def _formulas(path: Path, title: str) -> dict[tuple[int, int], str]:
-    """(row, column) -> formula text of every formula cell of the sheet ``title``."""
+    """(row, column) -> formula text of every formula cell of the sheet ``title`` whose result
+    is not a saved text (Excel saves ``=IFERROR(...,"")`` as an empty text result)."""
     book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:
+        sheet = book[title]
+        texts = _text_results(path, getattr(sheet, "_worksheet_path", ""))
         found = {}
-        for r, row in enumerate(book[title].iter_rows(values_only=True), start=1):
+        for r, row in enumerate(sheet.iter_rows(values_only=True), start=1):
             for c, value in enumerate(row, start=1):
-                if isinstance(value, str) and value.startswith("="):
+                if isinstance(value, str) and value.startswith("=") and (r, c) not in texts:
                     found[(r, c)] = value
         return found
     finally:
         book.close()
+
+
+def _text_results(path: Path, sheet_path: str) -> set[tuple[int, int]]:
+    """(row, column) of the formula cells whose saved result is text (``t="str"``), read from
+    the sheet's XML: openpyxl gives an empty text result as None, like a result never saved."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            data = archive.read(sheet_path).decode("utf-8", errors="replace")
+    except (KeyError, OSError):
+        return set()
+    return {
+        (int(row), column_index_from_string(column))
+        for column, row in TEXT_RESULT.findall(data)
+    }
 
 
 def _as_shown(cell: Any) -> object:
