@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zipfile
+
 import pandas as pd
 import pytest
 
@@ -132,3 +134,14 @@ def test_paths_inside_the_folder_are_allowed(tmp_path):
     (tmp_path / "sub" / "c.csv").write_text(CSV)
     frame, problems = read_table(tmp_path, "sub/../sub/c.csv")
     assert problems == [] and len(frame) == 2
+
+
+def test_another_format_renamed_xlsx_is_named_so(tmp_path):
+    """An .ods is a zip too, without the parts of a workbook: no traceback, a plain message."""
+    with zipfile.ZipFile(tmp_path / "book.xlsx", "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<office:document-content/>")
+    for spec in ("book.xlsx", "book.xlsx#Customers"):
+        frame, [problem] = read_table(tmp_path, spec)
+        assert frame is None
+        assert "not an .xlsx file" in problem.message and "save it as .xlsx" in problem.hint

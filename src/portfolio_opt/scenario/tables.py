@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import re
 import warnings
+import zipfile
 from collections import Counter
 from collections.abc import Collection, Sequence
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from portfolio_opt.problems import Problem, Severity
-from portfolio_opt.scenario.xlsx import SheetCells, read_sheet
+from portfolio_opt.scenario.xlsx import NoSuchSheet, SheetCells, read_sheet
 
 ENCODINGS = ("utf-8-sig", "gb18030", "cp950", "cp1252")
 ENCODING_NAMES = "UTF-8, UTF-16, GB18030, Big5 and Windows-1252"
@@ -421,10 +422,19 @@ def _read_xlsx(
         cells = read_sheet(path, sheet)
     except OSError as exc:
         return None, [unreadable(label, exc)]
-    except KeyError:
+    except NoSuchSheet:
         names = ", ".join(repr(n) for n in _sheet_names(path))
         hint = f"check the name after '#'; the workbook has {names}"
         return None, [Problem(label, f"no sheet named {sheet!r}", hint)]
+    except (KeyError, zipfile.BadZipFile):  # no workbook parts: another format renamed
+        return None, [
+            Problem(
+                label,
+                "cannot read the workbook: it is not an .xlsx file (an .xls, .ods or other file "
+                "renamed?)",
+                "open it in Excel or LibreOffice and save it as .xlsx (Excel Workbook)",
+            )
+        ]
     except Exception as exc:  # openpyxl raises many kinds on a damaged file
         return None, [Problem(label, f"cannot read the workbook: {exc}", "save it again as .xlsx")]
     passed = [

@@ -93,21 +93,25 @@ def _as_shown(cell: Any) -> object:
     return value
 
 
+class NoSuchSheet(LookupError):
+    """The workbook has no sheet of the name asked for."""
+
+
 def _sheet_title(titles: list[str], sheet: str) -> str:
     """The title of the sheet ``sheet`` names: Excel tells sheet names apart regardless of case,
-    so ``#customers`` finds ``Customers``. KeyError when none matches."""
+    so ``#customers`` finds ``Customers``. NoSuchSheet when none matches."""
     if sheet in titles:
         return sheet
     wanted = sheet.strip().casefold()
     for title in titles:
         if title.strip().casefold() == wanted:
             return title
-    raise KeyError(sheet)
+    raise NoSuchSheet(sheet)
 
 
 def read_sheet(path: Path, sheet: str | None) -> SheetCells:
     """The sheet named ``sheet`` (else the first one shown: a planner does not see hidden
-    ones); KeyError when there is no such sheet."""
+    ones); NoSuchSheet when there is no such sheet."""
     book = openpyxl.load_workbook(path, data_only=True)
     try:
         shown = [w for w in book.worksheets if w.sheet_state == "visible"] or book.worksheets
