@@ -134,3 +134,63 @@ def test_money_re_saved_with_a_spreadsheets_number_format_is_read(
     assert result.exit_code == EXIT_OK, result.output
     compared = pd.read_csv(tmp_path / "cmp" / "compare.csv")
     assert len(compared)
+
+
+def _edited(solved: Solved, tmp_path: Path, name: str, edit) -> Path:
+    """A copy of the solve output with ``name`` rewritten by ``edit`` (text -> text)."""
+    copy = tmp_path / "edited"
+    shutil.copytree(solved.out, copy)
+    path = copy / name
+    path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
+    return copy
+
+
+def test_text_where_a_number_is_needed_is_named_by_row_and_column(
+    solved: Solved, tmp_path: Path
+) -> None:
+    def eleven(text: str) -> str:
+        lines = text.splitlines()
+        header = lines[0].split(",")
+        cells = lines[2].split(",")
+        cells[header.index("n_customers")] = "eleven"
+        return "\n".join([*lines[:2], ",".join(cells), *lines[3:]]) + "\n"
+
+    edited = _edited(solved, tmp_path, "portfolios.csv", eleven)
+    result = _run(solved.out, edited, "--out", tmp_path / "cmp")
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert "portfolios.csv, column n_customers: not a number in row 3 ('eleven')" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "cmp").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "edit", "said"),
+    [
+        ("kpis.json", lambda text: f"[{text}]", "kpis.json: not a JSON object"),
+        ("manifest.json", lambda text: "[]", "manifest.json: not a JSON object"),
+        (
+            "kpis.json",
+            lambda text: text.replace('"n_customers": 60', '"n_customers": "sixty"'),
+            "a plan holds a value compare cannot read",
+        ),
+    ],
+)
+def test_kpis_or_manifest_an_edit_broke_are_bad_input(
+    solved: Solved, tmp_path: Path, name: str, edit, said: str
+) -> None:
+    result = _run(solved.out, _edited(solved, tmp_path, name, edit), "--out", tmp_path / "cmp")
+    assert result.exit_code == EXIT_BAD_INPUT, result.output
+    assert said in result.output and "Traceback" not in result.output
+
+
+def test_accounting_formats_of_a_re_saved_payout_are_read(solved: Solved, tmp_path: Path) -> None:
+    """¥1,234.50, (1,234.50) for a negative, and the dash Excel shows for a zero."""
+    table = pd.read_csv(solved.out / "payout.csv", dtype=str, keep_default_na=False)
+    pay = table["performance_pay"].astype(float)
+    table["performance_pay"] = [
+        "-" if v == 0 else f"¥{v:,.2f}" if i % 2 else f"({-v:,.2f})" if v < 0 else f"{v:,.2f}"
+        for i, v in enumerate(pay)
+    ]
+    table.loc[0, "performance_pay"] = "-"
+    edited = _edited(solved, tmp_path, "payout.csv", lambda _: table.to_csv(index=False))
+    result = _run(solved.out, edited, "--out", tmp_path / "cmp")
+    assert result.exit_code == EXIT_OK, result.output

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from pydantic import ValidationError
@@ -123,12 +124,18 @@ READ_COLUMNS = {
     "portfolios.csv": ("manager_id", "portfolio_type", "n_customers", "target"),
     "payout.csv": ("manager_id", "period"),
 }
+CURRENCY_SIGNS = "[¥￥$€£]"
+# The columns compare adds up or plots, which an edit may have left holding text.
+NUMBER_COLUMNS = {
+    "portfolios.csv": ("n_customers", "target"),
+    "payout.csv": ("base_salary", "performance_pay", "actual_income"),
+}
 
 
 def _as_numbers(column: pd.Series) -> pd.Series:
     """A text column of numbers as a spreadsheet formats them (1,045,374.19, or 1.045.374,19
     where the decimal mark is a comma) as numbers; any other column as it is."""
-    text = column.fillna("").astype(str).str.strip()
+    text = _accounting_as_plain(column.fillna("").astype(str).str.strip())
     filled = text != ""
     if not filled.any():
         return column
@@ -136,6 +143,14 @@ def _as_numbers(column: pd.Series) -> pd.Series:
         if numbers[filled].notna().all():
             return numbers
     return column
+
+
+def _accounting_as_plain(text: pd.Series) -> pd.Series:
+    """Excel's accounting and currency formats, as a re-saved CSV shows them, written plainly:
+    a currency sign dropped, (1,234.50) as -1,234.50, and the dash that shows a zero as 0."""
+    text = text.str.replace(CURRENCY_SIGNS, "", regex=True).str.strip()
+    text = text.str.replace(r"^\((.*)\)$", r"-\1", regex=True)
+    return text.mask(text.isin(["-", "–"]), "0")
 
 
 def _decimal_comma_numbers(text: pd.Series) -> pd.Series:
@@ -172,7 +187,38 @@ def _read_csv(path: Path) -> pd.DataFrame:
             frame[column] = frame[column].map(
                 lambda v: unescape_formula(v) if isinstance(v, str) else v
             )
+    _numbers_where_needed(frame, path)
     return frame
+
+
+def _numbers_where_needed(frame: pd.DataFrame, path: Path) -> None:
+    """A CompareError naming the first cells that hold text where compare needs a number."""
+    for column in NUMBER_COLUMNS.get(path.name, ()):
+        if column not in frame.columns or pd.api.types.is_numeric_dtype(frame[column]):
+            continue
+        text = frame[column].fillna("").astype(str).str.strip()
+        bad = np.flatnonzero((text != "") & pd.to_numeric(text, errors="coerce").isna())
+        if len(bad):
+            cells = ", ".join(f"row {i + 2} ({text.iloc[i]!r})" for i in bad[:5])
+            raise CompareError(
+                f"{path}, column {column}: not a number in {cells}"
+                + (f" and {len(bad) - 5} more" if len(bad) > 5 else ""),
+                details=[
+                    f"{path}: write a number there, or write the file again with "
+                    "`portfolio-opt solve`"
+                ],
+            )
+
+
+def _json_object(path: Path) -> dict[str, Any]:
+    """A JSON file that must hold one object (kpis.json, manifest.json)."""
+    value = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(value, dict):
+        raise CompareError(
+            f"{path}: not a JSON object ({{...}}) but a {type(value).__name__}",
+            details=[f"{path}: write it again with `portfolio-opt solve`"],
+        )
+    return value
 
 
 def _portfolios(frame: pd.DataFrame) -> pd.DataFrame:
@@ -204,8 +250,8 @@ def load_run(folder: Path, label: str | None = None) -> Run:
             details=[f"{folder}: run `portfolio-opt solve` first, or give a scenario folder"],
         )
     try:
-        kpis = json.loads((folder / "kpis.json").read_text(encoding="utf-8"))
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        kpis = _json_object(folder / "kpis.json")
+        manifest = _json_object(folder / "manifest.json")
         assignment = _read_csv(folder / "assignment.csv")
         portfolios = _portfolios(_read_csv(folder / "portfolios.csv"))
         payout_file = folder / "payout.csv"

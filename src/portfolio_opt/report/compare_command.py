@@ -118,6 +118,24 @@ def _moves_parts(comparison: Comparison) -> list[Table | str]:
     return shown
 
 
+def _compared_and_written(runs: list[Any], staging: Path) -> Any:
+    """``compare_runs`` and ``write_comparison``, with a value an edit left where compare cannot
+    read it (a KPI that is text, a section that is null) named as a CompareError rather than
+    a traceback."""
+    from portfolio_opt.report.compare import CompareError, compare_runs, write_comparison
+
+    try:
+        comparison = compare_runs(runs)
+        write_comparison(staging, comparison)
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+        folders = ", ".join(str(run.folder) for run in runs if run.folder is not None)
+        raise CompareError(
+            f"a plan holds a value compare cannot read ({type(exc).__name__}: {exc})",
+            details=[f"write the output folders again with `portfolio-opt solve`: {folders}"],
+        ) from exc
+    return comparison
+
+
 @click.command(name="compare")
 @click.argument("runs", nargs=-1, required=True, type=click.Path(), metavar="RUN_OR_SCENARIO...")
 @click.option(
@@ -137,13 +155,7 @@ def compare(runs: tuple[str, ...], out: str | None, time_limit: float | None) ->
     """
     # Plotting and workbook libraries load only when a comparison runs.
     from portfolio_opt.report.atomic import atomic_folder
-    from portfolio_opt.report.compare import (
-        CompareError,
-        collect_runs,
-        compare_runs,
-        folder_problem,
-        write_comparison,
-    )
+    from portfolio_opt.report.compare import CompareError, collect_runs, folder_problem
 
     if len(runs) < 2:
         raise click.UsageError("give at least two plans to compare")
@@ -163,8 +175,7 @@ def compare(runs: tuple[str, ...], out: str | None, time_limit: float | None) ->
                 if console.is_terminal
                 else None,
             )
-            comparison = compare_runs(found)
-            write_comparison(staging, comparison)
+            comparison = _compared_and_written(found, staging)
     except CompareError as exc:
         out_console.print(f"Error: {exc}", markup=False)
         for detail in exc.details:
