@@ -77,8 +77,7 @@ def _text_results(path: Path, sheet_path: str) -> set[tuple[int, int]]:
     except (KeyError, OSError):
         return set()
     return {
-        (int(row), column_index_from_string(column))
-        for column, row in TEXT_RESULT.findall(data)
+        (int(row), column_index_from_string(column)) for column, row in TEXT_RESULT.findall(data)
     }
 
 
