@@ -542,6 +542,29 @@ def test_ctrl_c_stops_the_search_and_writes_the_best_plan_so_far(tmp_path: Path)
     assert run("verify", str(city), str(out / "assignment.csv")).exit_code == 0
 
 
+def test_ctrl_c_stops_a_long_exact_model_within_seconds(tmp_path: Path) -> None:
+    """The demo's exact model, given 600 s, runs in one CP-SAT call: the request to stop must
+    reach it then, not once it returns."""
+    import signal
+    import subprocess
+    import sys
+
+    demo = Path(__file__).parents[1] / "scenarios" / "demo"
+    out = tmp_path / "run"
+    command = "from portfolio_opt.cli import main; main()"
+    args = ["solve", str(demo), "--out", str(out), "--time-limit", "600", "--workers", "1"]
+    process = subprocess.Popen(
+        [sys.executable, "-c", command, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    time.sleep(15)  # well into the exact model's later stages
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=100)
+
+    assert process.returncode == 0, output.decode()
+    solve_seconds = json.loads((out / "kpis.json").read_text())["solve_seconds"]
+    assert solve_seconds < 20, f"the search went on for {solve_seconds:.1f} s after Ctrl-C"
+
+
 @pytest.mark.parametrize(("command", "outcome"), [("payout", "paid"), ("verify", "checked")])
 def test_a_bad_scenario_says_what_was_not_done(
     solved: Solved, tmp_path: Path, command: str, outcome: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import sys
 import threading
 import time
@@ -153,27 +154,53 @@ def _problems_json(problems: list[Problem]) -> str:
 
 
 class _Interrupt:
-    """First Ctrl-C asks the search to stop and keep its best plan; the second one aborts."""
+    """First Ctrl-C asks the search to stop and keep its best plan; the second one aborts.
+
+    Python runs a signal handler only once the main thread is back in Python code, and a
+    CP-SAT solve in it may take minutes: the request is also read from the signal's wakeup
+    byte by a thread of its own, so the search stops within a moment.
+    """
 
     def __init__(self) -> None:
         self.requested = False
+        self._handled = 0
+        self._lock = threading.Lock()
 
     def __call__(self) -> bool:
         return self.requested
 
+    def _request(self) -> None:
+        with self._lock:
+            if self.requested:
+                return
+            self.requested = True
+        console.print("Stopping: keeping the best plan so far (Ctrl-C again to abort)")
+
+    def _watch(self, reader: socket.socket) -> None:
+        while data := reader.recv(64):
+            if signal.SIGINT in data:
+                self._request()
+
     @contextmanager
     def armed(self) -> Iterator[None]:
         def handler(signum: int, frame: object) -> None:
-            if self.requested:
+            self._handled += 1
+            if self._handled > 1:
                 raise KeyboardInterrupt
-            self.requested = True
-            console.print("Stopping: keeping the best plan so far (Ctrl-C again to abort)")
+            self._request()
 
         previous = signal.signal(signal.SIGINT, handler)
+        reader, writer = socket.socketpair()
+        writer.setblocking(False)
+        wakeup = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+        threading.Thread(target=self._watch, args=(reader,), daemon=True).start()
         try:
             yield
         finally:
+            signal.set_wakeup_fd(wakeup)
             signal.signal(signal.SIGINT, previous)
+            writer.close()  # the watcher reads the end of the stream and stops
+            reader.shutdown(socket.SHUT_RDWR)
 
 
 class _ProgressText:
