@@ -293,7 +293,35 @@ def _uneven_rows(records: list[list[str]] | None, delimiter: str, label: str) ->
         for number, fields in enumerate(rows, start=2)
         if any("\n" in f and delimiter in f for f in fields)
     ]
-    return overlong[:MAX_ROW_PROBLEMS] + short[:MAX_ROW_PROBLEMS] + joined[:MAX_ROW_PROBLEMS]
+    return [*_capped(overlong), *_capped(short), *_capped(joined)]
+
+
+def _ranges(rows: list[int]) -> str:
+    """Row numbers as runs: 3-7, 9, 12-13."""
+    runs: list[list[int]] = []
+    for row in sorted(rows):
+        if runs and row == runs[-1][-1] + 1:
+            runs[-1].append(row)
+        else:
+            runs.append([row])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
+def _capped(problems: list[Problem]) -> list[Problem]:
+    """The first MAX_ROW_PROBLEMS problems of one kind, then one line naming the rows left."""
+    if len(problems) <= MAX_ROW_PROBLEMS:
+        return problems
+    rest = problems[MAX_ROW_PROBLEMS:]
+    first = rest[0]
+    return [
+        *problems[:MAX_ROW_PROBLEMS],
+        Problem(
+            first.file,
+            f"... and {len(rest)} more rows like these: {_ranges([int(p.row or 0) for p in rest])}",
+            first.hint,
+            severity=first.severity,
+        ),
+    ]
 
 
 def shifted_rows(problems: Sequence[Problem]) -> set[tuple[str, int]]:
