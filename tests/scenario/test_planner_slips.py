@@ -114,7 +114,7 @@ def test_a_short_row_is_a_warning_and_a_long_one_hides_no_other_problem(branch: 
 
 def test_rows_beyond_the_first_twenty_of_a_kind_are_named_in_one_line(branch: Path) -> None:
     _customers(branch, *(f"C{i},basic,,1,234,M2" for i in range(30)), "C99,key")
-    frame, problems = read_table(branch, "customers.csv")
+    _, problems = read_table(branch, "customers.csv")
     long_rows = [p for p in problems if p.is_error]
     assert [p.row for p in long_rows[:20]] == list(range(2, 22))
     assert long_rows[20].message == "... and 10 more rows like these: 22-31"
