@@ -265,3 +265,22 @@ def test_numbers_beyond_any_branch_are_errors_not_overflows():
             "'99999999999999999999' is not within ±1,000,000,000",
         ),
     ]
+
+
+def test_a_misspelt_table_key_does_not_hide_the_tables_problems(minimal: Path) -> None:
+    toml = minimal / "scenario.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace("[tables]", '[tables]\nrelation = "r.csv"'),
+        encoding="utf-8",
+    )
+    customers = minimal / "customers.csv"
+    lines = customers.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    cells = lines[1].split(",")
+    cells[header.index("customer_class")] = ""
+    customers.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n", "utf-8")
+
+    _, problems = inspect_scenario(minimal)
+
+    assert ("scenario.toml", "tables.relation") in [(p.file, p.column) for p in problems]
+    assert ("customers.csv", 2, "customer_class") in [(p.file, p.row, p.column) for p in problems]

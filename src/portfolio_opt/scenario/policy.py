@@ -519,11 +519,18 @@ def _order_and_weights(raw: dict[str, Any], text: str, file: str) -> list[Proble
 
 
 def tables_section(path: Path) -> Tables | None:
-    """The [tables] section alone, where the policy file reads as TOML and that section is
-    valid (so that the tables can be checked while the rest of the policy has errors)."""
+    """The [tables] section alone, where the policy file reads as TOML: its keys that name a
+    table by a file (so that the tables can be checked while the policy has errors, a
+    misspelt table key among them)."""
     try:
         text, _ = decode_text(path.read_bytes())
-        return Tables.model_validate(tomllib.loads(text).get("tables", {}), strict=True)
+        section = tomllib.loads(text).get("tables", {})
+        named = {
+            key: value
+            for key, value in (section.items() if isinstance(section, dict) else ())
+            if key in Tables.model_fields and isinstance(value, str)
+        }
+        return Tables.model_validate(named, strict=True)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValidationError):
         return None
 
