@@ -284,3 +284,13 @@ def test_a_misspelt_table_key_does_not_hide_the_tables_problems(minimal: Path) -
 
     assert ("scenario.toml", "tables.relation") in [(p.file, p.column) for p in problems]
     assert ("customers.csv", 2, "customer_class") in [(p.file, p.row, p.column) for p in problems]
+
+
+def test_a_table_key_naming_no_file_is_named_with_its_key(minimal: Path) -> None:
+    toml = minimal / "scenario.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + 'relations = ""\n', encoding="utf-8")
+    scenario, problems = inspect_scenario(minimal)
+    assert scenario is None
+    [problem] = problems
+    assert (problem.file, problem.column) == ("scenario.toml", "tables.relations")
+    assert "names no file" in problem.message

@@ -53,6 +53,13 @@ class Tables(_Section):
     credits: str | None = None
     affinity: str | None = None
 
+    @field_validator("*")
+    @classmethod
+    def _names_a_file(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("names no file: write its file name, or remove the line")
+        return value
+
 
 class Classes(_Section):
     """Customer classes and manager grades; which class is premium, which grade may hold it."""
