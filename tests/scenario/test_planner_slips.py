@@ -284,3 +284,21 @@ def test_a_csv_with_decimal_commas_says_so_once(branch: Path) -> None:
     whole_file = [p for p in problems if p.row is None and "decimal commas" in p.message]
     assert len(whole_file) == 1 and whole_file[0].severity is Severity.WARNING
     assert [p.row for p in problems if p.column == "interest_income"] == [2, 3, 4]
+
+
+@pytest.mark.parametrize("word", ["Total", "合計", " SUM "])
+def test_a_totals_row_at_the_bottom_is_named_so(branch: Path, word: str) -> None:
+    _customers(branch, "C1,key", "C2,basic", f"{word},")
+    frame, problems = read_table(branch, "customers.csv")
+    [problem] = [p for p in problems if p.is_error]
+    assert (problem.row, problem.column) == (4, "customer_id")
+    assert "totals row" in problem.message and "delete the row" in problem.hint
+    assert frame["customer_id"].tolist() == ["C1", "C2"]
+
+
+def test_nul_padding_at_the_end_of_a_file_is_a_blank_tail(branch: Path) -> None:
+    _customers(branch, "C1,key,,,", "C2,basic,,,")
+    path = branch / "customers.csv"
+    path.write_bytes(path.read_bytes() + b"\x00" * 40)
+    frame, problems = read_table(branch, "customers.csv")
+    assert problems == [] and frame["customer_id"].tolist() == ["C1", "C2"]

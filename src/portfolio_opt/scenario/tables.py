@@ -33,6 +33,8 @@ BIG5_FREQUENT = (0xA1, 0xC6)  # lead bytes of Big5's symbols and frequently used
 MAX_FORMULA_PROBLEMS = 20
 DECIMAL_COMMA = re.compile(r"-?\d+,(\d{1,2}|\d{4,})")  # 1234,56; not 1,234 (thousands)
 MAX_ROW_PROBLEMS = 20  # of each kind of uneven row, per file
+TOTALS_SEARCH_ROWS = 3  # rows at the end of a table searched for a totals row
+TOTAL_WORDS = {"total", "totals", "grand total", "sum", "合计", "合計", "总计", "總計", "小计", "小計"}
 HEADER_SEARCH_ROWS = 10  # rows searched for column names pushed down by a title or blank rows
 PUSHED_DOWN = "the column names are in row"
 TOO_MANY_FIELDS = "fields, but the header has"  # in the error of a row whose cells shifted
@@ -242,7 +244,7 @@ def _uneven_rows(records: list[list[str]] | None, delimiter: str, label: str) ->
     if records is None:
         return []
     header, *rows = records or [[]]
-    rows = [fields if any(f.strip() for f in fields) else [] for fields in rows]
+    rows = [fields if any(INVISIBLE.sub("", f).strip() for f in fields) else [] for fields in rows]
     width = len(header)
     allowed = width
     widths = Counter(len(fields) for fields in rows if fields)
@@ -607,9 +609,41 @@ def read_table(
         for c in duplicated
     ]
     frame = frame.loc[:, ~frame.columns.duplicated()]
-    blank_rows = (frame == "").all(axis=1) if len(frame) and len(frame.columns) else None
+    blank_rows = (
+        frame.apply(lambda column: column.str.replace(INVISIBLE, "", regex=True).str.strip())
+        .eq("")
+        .all(axis=1)
+        if len(frame) and len(frame.columns)
+        else None
+    )
     if blank_rows is not None and blank_rows.any():
-        # Trailing blank rows are common in spreadsheets; keep row numbers of the rest intact.
+        # Trailing blank rows (or a tail of NUL padding) are common; keep row numbers intact.
         last = int((~blank_rows).to_numpy().nonzero()[0].max()) + 1 if (~blank_rows).any() else 0
         frame = frame.iloc[:last]
-    return frame.reset_index(drop=True), problems
+    frame, totals = _without_totals_rows(frame.reset_index(drop=True), label)
+    return frame, problems + totals
+
+
+def _without_totals_rows(frame: pd.DataFrame, label: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """The last rows of a table that are a spreadsheet's totals (``Total`` or 合計 where an id
+    belongs), as errors, and the table without them (their cells would only add errors)."""
+    ids = [c for c in frame.columns if str(c).endswith("_id")]
+    if not ids or frame.empty:
+        return frame, []
+    tail = frame.iloc[-TOTALS_SEARCH_ROWS:]
+    totals = {
+        int(i): (column, frame.at[i, column])
+        for column in ids
+        for i in tail.index[tail[column].str.strip().str.casefold().isin(TOTAL_WORDS)]
+    }
+    problems = [
+        Problem(
+            label,
+            f"this looks like a totals row ({value!r} in {column}), not a row of the table",
+            "delete the row: the tool adds up what it needs",
+            row=i + 2,
+            column=column,
+        )
+        for i, (column, value) in sorted(totals.items())
+    ]
+    return frame.drop(index=list(totals)), problems
