@@ -302,3 +302,14 @@ def test_nul_padding_at_the_end_of_a_file_is_a_blank_tail(branch: Path) -> None:
     path.write_bytes(path.read_bytes() + b"\x00" * 40)
     frame, problems = read_table(branch, "customers.csv")
     assert problems == [] and frame["customer_id"].tolist() == ["C1", "C2"]
+
+
+def test_ids_excel_turned_into_dates_or_long_numbers_are_warned_about(branch: Path) -> None:
+    _customers(branch, "2026-06-01,key,,,", "6.22203E+18,basic,,,", "C3,key,,,")
+    warnings = [
+        (row, column, message)
+        for _, row, column, message in _found(branch, Severity.WARNING)
+        if "not an id as written" in message
+    ]
+    assert [(row, column) for row, column, _ in warnings] == [(2, "customer_id"), (3, "customer_id")]
+    assert "is a date" in warnings[0][2] and "scientific notation" in warnings[1][2]

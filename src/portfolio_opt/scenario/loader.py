@@ -165,6 +165,8 @@ def _cross_checks(
         *rules.outlying_income(customers, c_label),
         *rules.growth_as_percent(customers, c_label),
         *rules.placeholder_groups(customers, c_label),
+        *rules.ids_excel_changed(customers, c_label),
+        *rules.ids_excel_changed(managers, m_label),
         *rules.scores_as_fractions(managers, m_label),
     ]
     if not len(customers):  # every reference to a customer would be reported unknown

@@ -375,6 +375,41 @@ def _cell_warnings(
     ]
 
 
+# What Excel makes of an id it takes for a date or a long number: the id is lost.
+DATE_LIKE = r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?"
+SCIENTIFIC = r"\d+(\.\d+)?[eE][+-]?\d+"
+ID_COLUMNS = ("customer_id", "manager_id", "group_id", "prior_manager_id", "pinned_manager_id")
+
+
+def ids_excel_changed(frame: pd.DataFrame, label: str) -> list[Problem]:
+    """A warning at each id Excel turned into a date (M-06 -> 2026-06-01) or wrote in
+    scientific notation (6.22203E+18): the id no longer matches its customer or manager."""
+    problems = []
+    for column in (c for c in ID_COLUMNS if c in frame.columns):
+        values = frame[column].astype(str).str.strip()
+        for pattern, what, hint in (
+            (
+                DATE_LIKE,
+                "a date",
+                "Excel took the id for a date: format the column as Text and type the id again",
+            ),
+            (
+                SCIENTIFIC,
+                "a number in scientific notation",
+                "Excel shortened a long id: format the column as Text and type the id again",
+            ),
+        ):
+            problems += _cell_warnings(
+                label,
+                column,
+                values,
+                values.str.fullmatch(pattern),
+                f"the id {{value!r}} is {what}, not an id as written",
+                hint,
+            )
+    return problems
+
+
 def negative_income(customers: pd.DataFrame, label: str) -> list[Problem]:
     """Negative income is possible (write-backs) but usually a typo: warn, do not stop."""
     problems = []
