@@ -311,5 +311,5 @@ def test_ids_excel_turned_into_dates_or_long_numbers_are_warned_about(branch: Pa
         for _, row, column, message in _found(branch, Severity.WARNING)
         if "not an id as written" in message
     ]
-    assert [(row, column) for row, column, _ in warnings] == [(2, "customer_id"), (3, "customer_id")]
+    assert [(r, c) for r, c, _ in warnings] == [(2, "customer_id"), (3, "customer_id")]
     assert "is a date" in warnings[0][2] and "scientific notation" in warnings[1][2]
