@@ -313,3 +313,21 @@ def test_ids_excel_turned_into_dates_or_long_numbers_are_warned_about(branch: Pa
     ]
     assert [(r, c) for r, c, _ in warnings] == [(2, "customer_id"), (3, "customer_id")]
     assert "is a date" in warnings[0][2] and "scientific notation" in warnings[1][2]
+
+
+def test_a_chain_link_listed_again_is_warned_about(branch: Path) -> None:
+    _customers(branch, "C1,key,,,", "C2,basic,,,", "C3,key,,,")
+    (branch / "relations.csv").write_text(
+        "a,b,kind,weight\nC1,C2,chain,2\nC2,C3,chain,1\nC2,C1,chain,5\nC1,C2,group,\n",
+        encoding="utf-8",
+    )
+    toml = branch / "scenario.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace(
+            "[classes]", 'relations = "relations.csv"\n[classes]'
+        ),
+        encoding="utf-8",
+    )
+    [warning] = [w for w in _found(branch, Severity.WARNING) if "listed again" in w[3]]
+    assert warning[:3] == ("relations.csv", 4, "b")
+    assert "C1 - C2 is listed again (first in row 2)" in warning[3]

@@ -375,6 +375,7 @@ def _cell_warnings(
     ]
 
 
+MAX_LISTED_LINKS = 20
 # What Excel makes of an id it takes for a date or a long number: the id is lost.
 DATE_LIKE = r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?"
 SCIENTIFIC = r"\d+(\.\d+)?[eE][+-]?\d+"
@@ -509,7 +510,29 @@ def relations_valid(relations: pd.DataFrame, customers: pd.DataFrame, label: str
                 severity=Severity.WARNING,
             )
         )
-    return problems
+    return problems + _repeated_links(relations, label)
+
+
+def _repeated_links(relations: pd.DataFrame, label: str) -> list[Problem]:
+    """A warning at each chain link listed again (either way round): their weights add up."""
+    chains = relations[relations["kind"].str.lower() == "chain"]
+    pair = chains[["a", "b"]].apply(lambda r: tuple(sorted((r["a"], r["b"]))), axis=1)
+    problems = []
+    for p in np.flatnonzero(pair.duplicated().to_numpy()) if len(chains) else []:
+        a, b = pair.iloc[p]
+        first = int(np.flatnonzero((pair == pair.iloc[p]).to_numpy())[0])
+        problems.append(
+            Problem(
+                label,
+                f"the chain link {a} - {b} is listed again (first in row "
+                f"{_row(int(chains.index[first]))}): the weights of its rows add up",
+                "keep one row per link, with the weight it should have",
+                row=_row(int(chains.index[p])),
+                column="b",
+                severity=Severity.WARNING,
+            )
+        )
+    return problems[:MAX_LISTED_LINKS]
 
 
 def affinity_valid(
