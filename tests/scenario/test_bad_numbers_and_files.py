@@ -294,3 +294,12 @@ def test_a_table_key_naming_no_file_is_named_with_its_key(minimal: Path) -> None
     [problem] = problems
     assert (problem.file, problem.column) == ("scenario.toml", "tables.relations")
     assert "names no file" in problem.message
+
+
+def test_text_no_encoding_reads_points_at_the_line_of_the_first_bad_bytes(tmp_path: Path):
+    lines = ["customer_id,name", "C1,ok", "C2,ok"]
+    data = "\n".join(lines[:3]).encode("utf-8") + b"\nC3,\xff\xfe\x81\x30\n"
+    (tmp_path / "c.csv").write_bytes(data)
+    frame, [problem] = read_table(tmp_path, "c.csv")
+    assert frame is None and problem.row == 4
+    assert "line 4" in problem.hint

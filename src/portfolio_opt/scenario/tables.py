@@ -102,6 +102,15 @@ def decode_text(data: bytes) -> tuple[str, str]:
     raise UnicodeDecodeError("gb18030", data, 0, len(data), f"{reason}; tried {ENCODING_NAMES}")
 
 
+def _first_row_not_utf8(data: bytes) -> int | None:
+    """The line (1-based) of the first bytes UTF-8 cannot read, to point a planner at them."""
+    try:
+        data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return data[: exc.start].count(b"\n") + 1
+    return None
+
+
 def _unlikely_characters(text: str, encoding: str) -> int:
     """How many characters of ``text`` the file's writer would hardly have typed, had it been
     written in ``encoding``."""
@@ -372,12 +381,16 @@ def _read_csv(
     path: Path, label: str, required: Sequence[str] = (), skip_rows: int = 0
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
     try:
-        text, _ = decode_text(path.read_bytes())
+        data = path.read_bytes()
+        text, _ = decode_text(data)
     except OSError as exc:
         return None, [unreadable(label, exc)]
     except UnicodeDecodeError as exc:
-        hint = "save it as 'CSV UTF-8' from Excel"
-        return None, [Problem(label, f"cannot read the text: {exc.reason}", hint)]
+        row = _first_row_not_utf8(data)
+        hint = "save it as 'CSV UTF-8' from Excel" + (
+            f"; the first bytes that are not UTF-8 are in line {row}" if row else ""
+        )
+        return None, [Problem(label, f"cannot read the text: {exc.reason}", hint, row=row)]
     if skip_rows:
         text = "".join(text.splitlines(keepends=True)[skip_rows:])
     elif (pushed := _csv_header_pushed_down(text, required, label)) is not None:
