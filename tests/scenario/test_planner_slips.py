@@ -331,3 +331,13 @@ def test_a_chain_link_listed_again_is_warned_about(branch: Path) -> None:
     [warning] = [w for w in _found(branch, Severity.WARNING) if "listed again" in w[3]]
     assert warning[:3] == ("relations.csv", 4, "b")
     assert "C1 - C2 is listed again (first in row 2)" in warning[3]
+
+
+def test_ids_that_differ_only_in_case_or_width_are_named(branch: Path) -> None:
+    _customers(branch, "C1,key,,,", "c1,basic,,,", "Ｃ2,key,,,Ｍ1")
+    warnings = [w for w in _found(branch, Severity.WARNING) if "looks like" in w[3]]
+    assert [(row, column) for _, row, column, _ in warnings] == [(3, "customer_id")]
+    assert "'c1' looks like 'C1' (row 2)" in warnings[0][3]
+    _, problems = inspect_scenario(branch)
+    [prior] = [p for p in problems if p.column == "prior_manager_id"]
+    assert "did you mean M1?" in prior.hint

@@ -26,7 +26,7 @@ CASES = [
     # a header and no rows; customers name prior managers, which are not reported as unknown
     ("NoManagerRows", "managers.csv", None, None, "the table has no managers"),
     # bytes that are neither UTF-8 nor GB18030
-    ("UnreadableEncoding", "customers.csv", None, None, "unknown encoding"),
+    ("UnreadableEncoding", "customers.csv", 2, None, "unknown encoding"),
     # a data row with more cells than the header: row 3 is the bad line
     ("RaggedCsvRow", "customers.csv", 3, None, "fields, but the header has"),
     # managers.xlsx holds plain text, not a workbook

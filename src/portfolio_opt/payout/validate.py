@@ -13,7 +13,7 @@ from portfolio_opt.payout.adjustments import adjustment_kind
 from portfolio_opt.payout.frames import text
 from portfolio_opt.payout.periods import parse_period, payout_year
 from portfolio_opt.problems import Problem, Severity
-from portfolio_opt.scenario.columns import MAX_CELL_PROBLEMS, digit_ids, repeats, zeros_hint
+from portfolio_opt.scenario.columns import MAX_CELL_PROBLEMS, id_lookup, repeats, id_hint
 from portfolio_opt.scenario.policy import Policy, Rates
 from portfolio_opt.scenario.schema import INCOME_COLUMNS
 
@@ -83,7 +83,7 @@ def _unknown_ids(
     frame: pd.DataFrame, column: str, known: set[str], what: str, table: str, file: str
 ) -> list[Problem]:
     problems = []
-    padded = digit_ids(known)
+    padded = id_lookup(known)
     for row, value in zip(_rows(frame), text(frame, column), strict=True):
         if value == "":
             problems.append(Problem(file, f"{column} is blank", f"name the {what}", row, column))
@@ -92,7 +92,7 @@ def _unknown_ids(
                 Problem(
                     file,
                     f"{what} {value!r} is not in {table}",
-                    zeros_hint(value, padded) or f"check the id, or add the {what} to {table}",
+                    id_hint(value, padded) or f"check the id, or add the {what} to {table}",
                     row,
                     column,
                 )

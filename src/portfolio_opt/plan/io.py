@@ -9,7 +9,7 @@ import pandas as pd
 from portfolio_opt.plan.checker import text_column
 from portfolio_opt.problems import Problem, Severity
 from portfolio_opt.report.safe_text import unescape_formula
-from portfolio_opt.scenario.columns import digit_ids, zeros_hint
+from portfolio_opt.scenario.columns import id_lookup, id_hint
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.tables import read_table, split_table_spec
 
@@ -23,8 +23,8 @@ def _row(position: int) -> int:
 
 def _id_hint(value: str, known: set[str], table: str) -> str:
     """What to do about an unknown id; spots leading zeros a spreadsheet dropped."""
-    padded = digit_ids(known)
-    return zeros_hint(value, padded) or f"use an id from the {table} table"
+    padded = id_lookup(known)
+    return id_hint(value, padded) or f"use an id from the {table} table"
 
 
 def _id_problems(frame: pd.DataFrame, scenario: Scenario, label: str) -> list[Problem]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Hashable, Iterable
 
 import numpy as np
@@ -290,24 +291,62 @@ def duplicate_ids(frame: pd.DataFrame, column: str, label: str) -> list[Problem]
         )
         for p, first in repeats(ids)
         if ids.iloc[p] != ""
-    ]
+    ] + _look_alike_ids(frame, column, label)
 
 
-def digit_ids(known: Iterable[str]) -> dict[str, str]:
-    """The ids made of digits only, by their value without leading zeros (the smallest id
-    where several share it), for :func:`zeros_hint`."""
-    return {k.lstrip("0"): k for k in sorted(known, reverse=True) if k.isdigit()}
+def _look_alike_ids(frame: pd.DataFrame, column: str, label: str) -> list[Problem]:
+    """A warning at each id that differs from an earlier one in case, width or spaces only:
+    on screen they are one, yet they are read as two."""
+    ids = frame[column].astype(str)
+    plain = ids.map(_plain_id)
+    return [
+        Problem(
+            label,
+            f"{column} {ids.iloc[p]!r} looks like {ids.iloc[first]!r} (row {_row(first)}): they "
+            "differ only in case, full-width characters or spaces, and are read as two",
+            "type the id as it should be, or give the row an id of its own",
+            row=_row(p),
+            column=column,
+            severity=Severity.WARNING,
+        )
+        for p, first in repeats(plain)
+        if ids.iloc[p] != "" and ids.iloc[p] != ids.iloc[first]
+    ][:MAX_CELL_PROBLEMS]
 
 
-def zeros_hint(value: str, padded: dict[str, str]) -> str | None:
-    """ "Did you mean 0001?" where ``value`` is an id whose leading zeros a spreadsheet dropped;
-    ``padded`` maps known digit ids without their leading zeros to the ids."""
-    if not value.isdigit() or value.lstrip("0") not in padded or padded[value.lstrip("0")] == value:
-        return None
-    return (
-        f"did you mean {padded[value.lstrip('0')]}? The spreadsheet may have dropped leading "
-        "zeros: format the column as text"
-    )
+def id_lookup(known: Iterable[str]) -> dict[str, str]:
+    """The known ids by the forms a slip leaves of them, for :func:`id_hint`: digit ids by their
+    value without leading zeros, and every id by its plain form (:func:`_plain_id`); the
+    smallest id where several share a form."""
+    lookup = {}
+    for k in sorted(known, reverse=True):
+        lookup[_plain_id(k)] = k
+        if k.isdigit():
+            lookup[k.lstrip("0")] = k
+    return lookup
+
+
+def _plain_id(value: str) -> str:
+    """An id as it looks on screen: full-width letters as ASCII, case and spaces ignored (a
+    prefix keeps these apart from the digit forms)."""
+    return "~" + "".join(unicodedata.normalize("NFKC", value).casefold().split())
+
+
+def id_hint(value: str, lookup: dict[str, str]) -> str | None:
+    """ "Did you mean 0001?" where a spreadsheet dropped an id's leading zeros, or "did you
+    mean M005?" where the id differs from a known one in case, width or spaces only."""
+    if value.isdigit() and lookup.get(value.lstrip("0"), value) != value:
+        return (
+            f"did you mean {lookup[value.lstrip('0')]}? The spreadsheet may have dropped leading "
+            "zeros: format the column as text"
+        )
+    meant = lookup.get(_plain_id(value), value)
+    if meant != value:
+        return (
+            f"did you mean {meant}? The ids differ only in case, full-width characters or "
+            "spaces: type the id as in its table"
+        )
+    return None
 
 
 def unknown_values(
@@ -323,12 +362,12 @@ def unknown_values(
     id's leading zeros (1 for 0001), the hint says so."""
     values = frame[column]
     bad = np.flatnonzero((values != "") & ~values.isin(allowed))
-    padded = digit_ids(allowed)
+    padded = id_lookup(allowed)
     problems = [
         Problem(
             label,
             f"unknown {what} {values.iloc[p]!r}",
-            zeros_hint(str(values.iloc[p]), padded) or hint,
+            id_hint(str(values.iloc[p]), padded) or hint,
             row=_row(p),
             column=column,
             severity=severity,

@@ -11,11 +11,11 @@ import pandas as pd
 
 from portfolio_opt.problems import Problem, Severity, listed
 from portfolio_opt.scenario.columns import (
-    digit_ids,
+    id_lookup,
     duplicate_ids,
     repeats,
     unknown_values,
-    zeros_hint,
+    id_hint,
 )
 from portfolio_opt.scenario.policy import Policy
 from portfolio_opt.scenario.schema import (
@@ -131,7 +131,7 @@ def _unknown_priors(customers: pd.DataFrame, known: set[str], label: str) -> lis
     """One warning per prior manager not in the managers table, with the rows naming it."""
     priors = customers["prior_manager_id"]
     unknown = priors[(priors != "") & ~priors.isin(known)]
-    padded = digit_ids(known)
+    padded = id_lookup(known)
     problems = []
     for manager in unknown.unique():
         numbers = [str(_row(int(p))) for p in np.flatnonzero(priors == manager)]
@@ -140,7 +140,7 @@ def _unknown_priors(customers: pd.DataFrame, known: set[str], label: str) -> lis
                 label,
                 f"unknown prior manager {manager!r} for {len(numbers)} customer(s) "
                 f"(rows {listed(numbers)})",
-                zeros_hint(str(manager), padded)
+                id_hint(str(manager), padded)
                 or "taken as a manager who has left: these customers move; if it is a typo, fix "
                 "it, else add the manager to managers with available = false",
                 row=int(numbers[0]),
