@@ -13,7 +13,7 @@ from portfolio_opt.payout.adjustments import adjustment_kind
 from portfolio_opt.payout.frames import text
 from portfolio_opt.payout.periods import parse_period, payout_year
 from portfolio_opt.problems import Problem, Severity
-from portfolio_opt.scenario.columns import MAX_CELL_PROBLEMS, id_lookup, repeats, id_hint
+from portfolio_opt.scenario.columns import MAX_CELL_PROBLEMS, id_hint, id_lookup, repeats
 from portfolio_opt.scenario.policy import Policy, Rates
 from portfolio_opt.scenario.schema import INCOME_COLUMNS
 

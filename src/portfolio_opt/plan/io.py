@@ -9,7 +9,7 @@ import pandas as pd
 from portfolio_opt.plan.checker import text_column
 from portfolio_opt.problems import Problem, Severity
 from portfolio_opt.report.safe_text import unescape_formula
-from portfolio_opt.scenario.columns import id_lookup, id_hint
+from portfolio_opt.scenario.columns import id_hint, id_lookup
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.tables import read_table, split_table_spec
 

@@ -11,11 +11,11 @@ import pandas as pd
 
 from portfolio_opt.problems import Problem, Severity, listed
 from portfolio_opt.scenario.columns import (
-    id_lookup,
     duplicate_ids,
+    id_hint,
+    id_lookup,
     repeats,
     unknown_values,
-    id_hint,
 )
 from portfolio_opt.scenario.policy import Policy
 from portfolio_opt.scenario.schema import (
