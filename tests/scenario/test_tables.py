@@ -145,3 +145,26 @@ def test_another_format_renamed_xlsx_is_named_so(tmp_path):
         frame, [problem] = read_table(tmp_path, spec)
         assert frame is None
         assert "not an .xlsx file" in problem.message and "save it as .xlsx" in problem.hint
+
+
+def test_a_workbook_is_loaded_once_for_all_the_tables_read_from_it(tmp_path, monkeypatch):
+    import openpyxl
+
+    from portfolio_opt.scenario import xlsx as module
+
+    xlsx(tmp_path, {"A": pd.DataFrame({"customer_id": ["C1"]}), "B": pd.DataFrame({"x": [1]})})
+    loads = []
+    real = openpyxl.load_workbook
+
+    def counted(*args, **kwargs):
+        if not kwargs.get("read_only"):
+            loads.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module.openpyxl, "load_workbook", counted)
+    with module.workbooks_kept():
+        read_table(tmp_path, "book.xlsx#A")
+        read_table(tmp_path, "book.xlsx#B")
+    assert len(loads) == 1
+    read_table(tmp_path, "book.xlsx#A")  # outside the block: loaded again, not kept
+    assert len(loads) == 2

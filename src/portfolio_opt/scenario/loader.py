@@ -23,6 +23,7 @@ from portfolio_opt.scenario.tables import (
     shifted_rows,
     split_table_spec,
 )
+from portfolio_opt.scenario.xlsx import workbooks_kept
 
 POLICY_FILE = "scenario.toml"
 
@@ -45,6 +46,15 @@ def scenario_root(path: str | Path) -> Path:
 
 
 def _read_tables(
+    root: Path, policy: Policy
+) -> tuple[dict[str, pd.DataFrame], dict[str, Path], dict[str, str], list[Problem]]:
+    """Every table [tables] names, typed, with the files, labels and problems found; a workbook
+    holding several of them is loaded once."""
+    with workbooks_kept():
+        return _read_each_table(root, policy)
+
+
+def _read_each_table(
     root: Path, policy: Policy
 ) -> tuple[dict[str, pd.DataFrame], dict[str, Path], dict[str, str], list[Problem]]:
     frames: dict[str, pd.DataFrame] = {}

@@ -9,8 +9,11 @@ without results.
 
 from __future__ import annotations
 
+import functools
 import re
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,10 +111,39 @@ def _sheet_title(titles: list[str], sheet: str) -> str:
     raise NoSuchSheet(sheet)
 
 
+_keeping = [0]  # how many workbooks_kept() blocks are open
+
+
+@contextmanager
+def workbooks_kept() -> Iterator[None]:
+    """Within the block, a workbook is loaded once for all the sheets read from it (while its
+    file is unchanged): a scenario often keeps every table in one workbook, and loading it took
+    most of the time of reading each sheet. After the block, it is let go."""
+    _keeping[0] += 1
+    try:
+        yield
+    finally:
+        _keeping[0] -= 1
+        if not _keeping[0]:
+            _loaded.cache_clear()
+
+
+def _workbook(path: Path) -> Any:
+    if not _keeping[0]:
+        return openpyxl.load_workbook(path, data_only=True)
+    stat = path.stat()
+    return _loaded(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=1)
+def _loaded(path: str, mtime_ns: int, size: int) -> Any:
+    return openpyxl.load_workbook(path, data_only=True)
+
+
 def read_sheet(path: Path, sheet: str | None) -> SheetCells:
     """The sheet named ``sheet`` (else the first one shown: a planner does not see hidden
     ones); NoSuchSheet when there is no such sheet."""
-    book = openpyxl.load_workbook(path, data_only=True)
+    book = _workbook(path)
     try:
         shown = [w for w in book.worksheets if w.sheet_state == "visible"] or book.worksheets
         worksheet = book[_sheet_title(book.sheetnames, sheet)] if sheet is not None else shown[0]
@@ -130,7 +162,8 @@ def read_sheet(path: Path, sheet: str | None) -> SheetCells:
         ]
         title = worksheet.title
     finally:
-        book.close()
+        if not _keeping[0]:
+            book.close()
     unsaved = []
     if _has_formulas(path):
         for (r, c), formula in sorted(_formulas(path, title).items()):
