@@ -341,3 +341,11 @@ def test_ids_that_differ_only_in_case_or_width_are_named(branch: Path) -> None:
     _, problems = inspect_scenario(branch)
     [prior] = [p for p in problems if p.column == "prior_manager_id"]
     assert "did you mean M1?" in prior.hint
+
+
+def test_a_quote_left_open_is_named_as_the_cause_of_too_many_fields(branch: Path) -> None:
+    _customers(branch, 'C1,key,"G1,,', "C2,basic,,,", 'C3,key,G1",,,,', "C4,key,,,", "C5,key,,,")
+    _, problems = read_table(branch, "customers.csv")
+    [error] = [p for p in problems if p.is_error]
+    assert error.row == 2 and "a quote left open joined this row" in error.message
+    assert "thousands" not in error.hint

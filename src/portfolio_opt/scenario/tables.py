@@ -269,11 +269,22 @@ def _uneven_rows(records: list[list[str]] | None, delimiter: str, label: str) ->
             )
         ):
             allowed = common  # a separator ending every row: harmless
+
+    def joined_rows(fields: list[str]) -> bool:
+        return any("\n" in f and delimiter in f for f in fields)
+
     overlong = [
         Problem(
             label,
-            f"{len(fields)} {TOO_MANY_FIELDS} {width} columns",
-            "a number written with a thousands comma (write 1234, or quote it: "
+            f"{len(fields)} {TOO_MANY_FIELDS} {width} columns"
+            + (
+                ": a quote left open joined this row and the next ones"
+                if joined_rows(fields)
+                else ""
+            ),
+            'check the quotes in the row: a cell that starts with " must end with "'
+            if joined_rows(fields)
+            else "a number written with a thousands comma (write 1234, or quote it: "
             '"1,234") or a stray separator; remove it',
             row=number,
         )
@@ -302,7 +313,7 @@ def _uneven_rows(records: list[list[str]] | None, delimiter: str, label: str) ->
             severity=Severity.WARNING,
         )
         for number, fields in enumerate(rows, start=2)
-        if any("\n" in f and delimiter in f for f in fields)
+        if joined_rows(fields) and len(fields) <= allowed
     ]
     return [*_capped(overlong), *_capped(short), *_capped(joined)]
 
