@@ -66,6 +66,25 @@ def test_every_bad_value_is_listed_at_once():
     ]
 
 
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        (
+            'order = ["span", "balance", "chains", "balance"]',
+            ["item 3 'chains' is not a goal (did you mean 'chain'?)", "'balance' is listed 2 times"],
+        ),
+        (
+            "weights = { span = 100, balanse = 10, chain = -3 }",
+            ["'balanse' is not a goal (did you mean 'balance'?)", "chain = -3 is not between 0"],
+        ),
+    ],
+)
+def test_every_slip_of_the_goals_is_named_at_once(line: str, said: list[str]) -> None:
+    policy, problems = parse_policy(f"[objective]\n{line}\n", "scenario.toml")
+    [problem] = problems
+    assert policy is None and all(part in problem.message for part in said)
+
+
 def test_infinite_or_nan_values_are_refused_where_they_would_reach_the_model():
     text = "[payout]\nfx_rate = nan\n[payout.growth]\nkey = inf\n[balance]\nmax_deviation = inf\n"
     policy, problems = parse_policy(text)

@@ -5,6 +5,7 @@ A minimal ``scenario.toml`` names only the tables; everything else has the defau
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 import tomllib
@@ -101,6 +102,11 @@ class Span(_Section):
     separate_ledger: Band = Field(default_factory=Band)
 
 
+def _did_you_mean(goal: str) -> str:
+    close = difflib.get_close_matches(goal, GOALS, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 class Objective(_Section):
     """Soft goals: lexicographic ``order`` (most important first) or one weighted sum.
 
@@ -110,17 +116,28 @@ class Objective(_Section):
     order: list[GoalName] | None = None
     weights: dict[str, float] | None = None
 
-    @field_validator("order")
+    @field_validator("order", mode="before")
     @classmethod
-    def _some_goal_no_repeats(cls, order: list[str] | None) -> list[str] | None:
-        if order is None:
-            return None
+    def _known_goals_no_repeats(cls, order: Any) -> Any:
+        """Every slip of the list at once: unknown goals and goals listed twice."""
+        if not isinstance(order, list):
+            return order
         if not order:
             raise ValueError(
                 f"the order lists no goal, so any plan would do; list at least one of {list(GOALS)}"
             )
-        if len(set(order)) != len(order):
-            raise ValueError("a goal is listed twice")
+        slips = [
+            f"item {i} {goal!r} is not a goal" + _did_you_mean(goal)
+            for i, goal in enumerate(order, start=1)
+            if isinstance(goal, str) and goal not in GOALS
+        ]
+        slips += [
+            f"{goal!r} is listed {order.count(goal)} times"
+            for goal in dict.fromkeys(order)
+            if isinstance(goal, str) and order.count(goal) > 1
+        ]
+        if slips:
+            raise ValueError(f"{'; '.join(slips)}; goals are {list(GOALS)}")
         return order
 
     @field_validator("weights")
@@ -128,11 +145,16 @@ class Objective(_Section):
     def _known_goals(cls, weights: dict[str, float] | None) -> dict[str, float] | None:
         if weights is None:
             return None
-        unknown = sorted(set(weights) - set(GOALS))
-        if unknown:
-            raise ValueError(f"unknown goal(s) {unknown}; goals are {list(GOALS)}")
-        if any(w < 0 or w > MOST_WEIGHT for w in weights.values()):
-            raise ValueError(f"weights must be between 0 and {MOST_WEIGHT:g}")
+        slips = [
+            f"{goal!r} is not a goal" + _did_you_mean(goal) for goal in weights if goal not in GOALS
+        ]
+        slips += [
+            f"{goal} = {w:g} is not between 0 and {MOST_WEIGHT:g}"
+            for goal, w in weights.items()
+            if w < 0 or w > MOST_WEIGHT
+        ]
+        if slips:
+            raise ValueError(f"{'; '.join(slips)}; goals are {list(GOALS)}")
         if not any(w > 0 for w in weights.values()):
             raise ValueError(
                 "no goal has a weight above 0, so any plan would do; give at least one goal "
