@@ -349,3 +349,16 @@ def test_a_quote_left_open_is_named_as_the_cause_of_too_many_fields(branch: Path
     [error] = [p for p in problems if p.is_error]
     assert error.row == 2 and "a quote left open joined this row" in error.message
     assert "thousands" not in error.hint
+
+
+@pytest.mark.parametrize("cell", ["¥1,234.50", "(1,234.50)", "-", "€12"])
+def test_money_in_an_accounting_format_gets_a_hint_to_write_it_plainly(
+    branch: Path, cell: str
+) -> None:
+    (branch / "customers.csv").write_text(
+        f'customer_id,customer_class,interest_income\nC1,key,"{cell}"\nC2,key,5\n',
+        encoding="utf-8",
+    )
+    [error] = [p for p in inspect_scenario(branch)[1] if p.is_error]
+    assert (error.row, error.column) == (2, "interest_income")
+    assert "currency sign" in error.hint and "minus sign" in error.hint

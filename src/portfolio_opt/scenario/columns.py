@@ -59,6 +59,13 @@ def misplaced_commas(text: pd.Series) -> pd.Series:
     return compact.str.contains(",", regex=False) & ~compact.str.fullmatch(THOUSANDS)
 
 
+ACCOUNTING = r"^([¥￥$€£]|\(.*\)$|[-–]$)"
+ACCOUNTING_HINT = (
+    "write it without a currency sign (1234.50), a negative with a minus sign (-1234.50 for "
+    "(1,234.50)) and a zero as 0, not a dash; or format the column as General in Excel"
+)
+
+
 def _numbers_ignoring_commas(text: pd.Series) -> pd.Series:
     """What the cells read as once spaces and every comma are dropped (infinities included)."""
     cleaned = _compact(text).str.replace(",", "", regex=False)
@@ -93,9 +100,14 @@ def _unreadable_numbers(
     # Only cells that would be a number without their commas are decimal-comma mistakes.
     comma = failed & misplaced_commas(raw) & lenient.notna()
     infinite = failed & ~comma & np.isinf(lenient)
-    other = failed & ~comma & ~infinite
+    # Excel's accounting and currency formats, saved as shown: ¥1,234.50, (1,234.50), -
+    accounting = failed & ~comma & ~infinite & raw.str.strip().str.match(ACCOUNTING)
+    other = failed & ~comma & ~infinite & ~accounting
     return (
         _cell_problems(
+            label, column, np.flatnonzero(accounting), raw, "a plain number", ACCOUNTING_HINT
+        )
+        + _cell_problems(
             label,
             column,
             np.flatnonzero(comma),
