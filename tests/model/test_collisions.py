@@ -19,6 +19,7 @@ from plan.builders import make_scenario, plan
 from portfolio_opt.cli import main
 from portfolio_opt.model.result import SolveStatus
 from portfolio_opt.plan import check_plan
+from portfolio_opt.scenario.loader import load_scenario
 from portfolio_opt.scenario.validate import flags_that_bar
 
 from .helpers import manager_of, solve_fast, standard_customers, write_scenario_folder
@@ -719,3 +720,16 @@ def test_a_manager_flagged_both_ways_is_named_as_the_reason_no_one_holds_premium
 
     assert result.status is SolveStatus.INFEASIBLE
     assert "M1 is flagged separate-ledger too" in " ".join(result.explanation)
+
+
+def test_rules_that_leave_the_other_choices_of_holders_out_are_named_too() -> None:
+    """One choice of premium holders is left once rotation (C09-C11 must leave M1 for another
+    premium manager) and the pins have ruled the others out; the exact model rules that one
+    out by span, groups, pins and capacity. Both parts are named."""
+    folder = Path(__file__).parent / "data" / "rotation_rules_out_other_holders"
+    result = solve_fast(load_scenario(folder), time_limit_s=10)
+
+    assert result.status is SolveStatus.INFEASIBLE
+    text = "\n".join(result.explanation)
+    assert "the span bands" in text and "pins: C06 to M1" in text
+    assert "The other choices of holders cannot meet: customers rotating away" in text

@@ -178,6 +178,7 @@ class Verdict:
 
     plan: np.ndarray | None = None
     rules: list[str] | None = None
+    families: list[str] | None = None  # the rule families of ``rules``, by name
 
 
 def examine(
@@ -219,10 +220,15 @@ def examine(
     names = [name for name, v in model.rules.items() if v.index in core]
     if not names:
         return Verdict()
-    facts = [FACTS[name](instance, structure) for name in names]
+    return Verdict(rules=rule_facts(instance, structure, names), families=names)
+
+
+def rule_facts(instance: Instance, structure: Structure, families: list[str]) -> list[str]:
+    """The rule families, in words with their numbers (for ``structure``'s kinds)."""
+    facts = [FACTS[name](instance, structure) for name in FACTS if name in families]
     if len(facts) == 1:
         facts[0] = f"on its own, {facts[0]}"
-    return Verdict(rules=facts)
+    return facts
 
 
 def _goal(model: _Model, goal: str) -> cp_model.LinearExprT | None:

@@ -29,7 +29,12 @@ from portfolio_opt.model.goals import (
     portfolio_means,
 )
 from portfolio_opt.model.handover import hand_over
-from portfolio_opt.model.infeasible import EXPLAIN_LIMIT_S, colliding_rules, examine
+from portfolio_opt.model.infeasible import (
+    EXPLAIN_LIMIT_S,
+    colliding_rules,
+    examine,
+    rule_facts,
+)
 from portfolio_opt.model.instance import KIND_NAMES, Instance, build_instance
 from portfolio_opt.model.lp_start import lp_start
 from portfolio_opt.model.result import Result, SolveStatus
@@ -112,7 +117,9 @@ def solve_instance(
                     runtime=time.monotonic() - started,
                 )
             if ruled_out:  # every choice of kinds fitting the bands was ruled out
-                return _after_proof(instance, ruled_out, spec, params, started)
+                return _after_proof(
+                    instance, ruled_out, spec, params, started, others_need=structure[:1]
+                )
             return Result(
                 SolveStatus.INFEASIBLE, explanation=structure, runtime=time.monotonic() - started
             )
@@ -339,6 +346,7 @@ def _after_proof(
     params: SolveParams,
     started: float,
     every_choice: bool = True,
+    others_need: list[str] | None = None,
 ) -> Result:
     """The exact model found that these choices of kinds admit no plan (``every_choice``: they
     are all there are). Under a balance bound the customer-level model, which measures it
@@ -349,9 +357,10 @@ def _after_proof(
     bounded = instance.scenario.policy.balance.max_deviation is not None
     verdict = None
     conclusive = True  # every choice examined was decided, not left open for lack of time
-    # Without a balance bound the exact model's proofs stand; the last choice is examined
-    # only to name the rules that collide.
-    for structure in ruled_out if bounded else ruled_out[-1:] if every_choice else []:
+    families: set[str] = set()  # the rules that collide, over every choice examined
+    # Without a balance bound the exact model's proofs stand; the choices are examined only
+    # to name the rules that collide.
+    for structure in ruled_out if bounded or every_choice else []:
         left = started + params.time_limit_s - time.monotonic()
         if verdict is not None and left <= 0:
             conclusive = False
@@ -365,6 +374,7 @@ def _after_proof(
         )
         if verdict.plan is None:
             conclusive &= verdict.rules is not None
+            families.update(verdict.families or ())
             continue
         result = _finish(
             instance,
@@ -383,7 +393,12 @@ def _after_proof(
         if result.has_plan:
             return result
     structure = ruled_out[-1]
-    rules = None if verdict is None or not (every_choice and conclusive) else verdict.rules
+    # Each choice fails on its own families, so all of them together fail every choice.
+    rules = (
+        rule_facts(instance, structure, sorted(families))
+        if verdict is not None and every_choice and conclusive and families
+        else None
+    )
     if rules is None and every_choice and not bounded:
         rules = _band_explanation(instance, structure, proven=True)  # the proof stands
     if rules is None:
@@ -394,10 +409,19 @@ def _after_proof(
         )
     if not structure_is_forced(instance):
         rules.append(
-            "Every choice of which managers hold premium and separate-ledger portfolios was "
-            "tried; the rules above are for the last one."
+            f"Every choice of which managers hold premium and separate-ledger portfolios was "
+            f"tried ({len(ruled_out)}); together, the rules above leave none of them a plan "
+            "(the numbers are for the last one)."
         )
+        rules += [_other_choices(reason) for reason in others_need or []]
     return Result(SolveStatus.INFEASIBLE, explanation=rules, runtime=time.monotonic() - started)
+
+
+def _other_choices(reason: str) -> str:
+    """The kinds' model's reason that no choice is left, as what rules the other choices out
+    (the choices tried are excluded from it)."""
+    _, _, requirements = reason.partition(": ")
+    return f"The other choices of holders cannot meet: {requirements}." if requirements else reason
 
 
 def _band_explanation(
