@@ -512,25 +512,34 @@ def test_a_kill_while_writing_leaves_no_staging_folder(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_ctrl_c_stops_the_search_and_writes_the_best_plan_so_far(tmp_path: Path) -> None:
-    """The first Ctrl-C (SIGINT) ends the search early; the plan found so far is written."""
+def _solve_interrupted(scenario: Path, out: Path, time_limit: int, after_s: float) -> str:
+    """``portfolio-opt solve`` in a process of its own, sent Ctrl-C (SIGINT) after ``after_s``
+    seconds; its output, once it has ended with exit code 0."""
     import signal
     import subprocess
     import sys
 
-    city = Path(__file__).parents[1] / "scenarios" / "city-branch"
-    out = tmp_path / "run"
     command = "from portfolio_opt.cli import main; main()"
-    args = ["solve", str(city), "--out", str(out), "--time-limit", "120", "--workers", "1"]
+    args = ["solve", str(scenario), "--out", str(out), "--time-limit", str(time_limit)]
     process = subprocess.Popen(
-        [sys.executable, "-c", command, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        [sys.executable, "-c", command, *args, "--workers", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
-    time.sleep(4)  # loaded, and keeping last year's relationships (city-branch: continuity first)
+    time.sleep(after_s)
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=100)
-    text = output.decode()
+    assert process.returncode == 0, output.decode()
+    return output.decode()
 
-    assert process.returncode == 0, text
+
+def test_ctrl_c_stops_the_search_and_writes_the_best_plan_so_far(tmp_path: Path) -> None:
+    """The first Ctrl-C (SIGINT) ends the search early; the plan found so far is written."""
+    city = Path(__file__).parents[1] / "scenarios" / "city-branch"
+    out = tmp_path / "run"
+    # 4 s: loaded, and keeping last year's relationships (city-branch: continuity first)
+    text = _solve_interrupted(city, out, time_limit=120, after_s=4)
+
     assert "Stopping: keeping the best plan so far" in text
     assert "Stopped early (Ctrl-C): this is the best plan found so far." in text
     kpis = json.loads((out / "kpis.json").read_text())
@@ -545,22 +554,10 @@ def test_ctrl_c_stops_the_search_and_writes_the_best_plan_so_far(tmp_path: Path)
 def test_ctrl_c_stops_a_long_exact_model_within_seconds(tmp_path: Path) -> None:
     """The demo's exact model, given 600 s, runs in one CP-SAT call: the request to stop must
     reach it then, not once it returns."""
-    import signal
-    import subprocess
-    import sys
-
     demo = Path(__file__).parents[1] / "scenarios" / "demo"
     out = tmp_path / "run"
-    command = "from portfolio_opt.cli import main; main()"
-    args = ["solve", str(demo), "--out", str(out), "--time-limit", "600", "--workers", "1"]
-    process = subprocess.Popen(
-        [sys.executable, "-c", command, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    time.sleep(15)  # well into the exact model's later stages
-    process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=100)
+    _solve_interrupted(demo, out, time_limit=600, after_s=15)  # into the model's later stages
 
-    assert process.returncode == 0, output.decode()
     solve_seconds = json.loads((out / "kpis.json").read_text())["solve_seconds"]
     assert solve_seconds < 20, f"the search went on for {solve_seconds:.1f} s after Ctrl-C"
 
