@@ -352,8 +352,8 @@ def _after_proof(
     are all there are). Under a balance bound the customer-level model, which measures it
     over the standard portfolios that hold customers as the plan checker does, examines each
     choice again and decides: its plan, where it finds one keeping every rule; else, when every
-    choice was ruled out, the rules that collide for the last one (exit 3); else no plan
-    found."""
+    choice was ruled out, the rules that collide for all of them together and what kept the
+    other choices out (exit 3); else no plan found."""
     bounded = instance.scenario.policy.balance.max_deviation is not None
     verdict = None
     conclusive = True  # every choice examined was decided, not left open for lack of time
