@@ -53,7 +53,12 @@ def test_a_table_that_is_a_folder_is_named_so(minimal: Path) -> None:
 TRADITIONAL = ["重點,批發零售,鋼鐵,製造業", "瀋陽東中鋼鐵股份有限公司"]  # as small Big5 files hold
 SIMPLIFIED = ["客户,重点,钢铁,批发零售"]
 # Windows-1252, as Excel in Western Europe saves a CSV: GB18030 reads "ül" as one character.
-WESTERN = ["Müller AG,Société Générale,Grüße", "Crédit Agricole,Banco Español,Øresund"]
+WESTERN = [
+    "Müller AG,Société Générale,Grüße",
+    "Crédit Agricole,Banco Español,Øresund",
+    "Åsa Lindqvist,Ängel Berg,£Sterling",  # a byte and the next letter make a Big5 character
+    "ÄÖÜ GmbH,Prämie ——— bestätigt,©®™",  # runs of one kind
+]
 
 
 @pytest.mark.parametrize(

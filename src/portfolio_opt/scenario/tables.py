@@ -27,8 +27,10 @@ PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 # Format characters and NUL: invisible in Excel, yet part of the text.
 INVISIBLE = re.compile("[\x00\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 NON_ASCII_RUNS = re.compile("[^\x00-\x7f]{3,}")
-# A Chinese character between two Latin letters: an accented letter and the next one, joined.
-GLUED_CHINESE = re.compile("(?<=[A-Za-z])[\u2e80-\U0002ffff](?=[A-Za-z])")
+CHINESE = "\u2e80-\U0002ffff"
+LONE_CHINESE_BY_A_LETTER = re.compile(
+    f"(?<=[A-Za-z])[{CHINESE}](?![{CHINESE}])|(?<![{CHINESE}])[{CHINESE}](?=[A-Za-z])"
+)
 BIG5_FREQUENT = (0xA1, 0xC6)  # lead bytes of Big5's symbols and frequently used characters
 MAX_FORMULA_PROBLEMS = 20
 DECIMAL_COMMA = re.compile(r"-?\d+,(\d{1,2}|\d{4,})")  # 1234,56; not 1,234 (thousands)
@@ -115,10 +117,25 @@ def _unlikely_characters(text: str, encoding: str) -> int:
     """How many characters of ``text`` the file's writer would hardly have typed, had it been
     written in ``encoding``."""
     if encoding == "cp1252":
-        # Accented letters stand alone inside words, or two together (Société, Grüße); Chinese
-        # bytes read as Windows-1252 come in runs (张三 -> ÕÅÈý).
-        return sum(len(run) for run in NON_ASCII_RUNS.findall(text))
-    return _rare_characters(text, encoding) + len(GLUED_CHINESE.findall(text))
+        # Accented letters stand alone inside words, or two together (Société, Grüße), and
+        # longer runs are of one kind (ÄÖÜ, ———); Chinese bytes read as Windows-1252 come in
+        # runs that mix capitals, small letters and signs (张三 -> ÕÅÈý).
+        return sum(len(run) for run in NON_ASCII_RUNS.findall(text) if _mixed(run))
+    # A lone Chinese character against a Latin letter, made of a byte and a letter: an
+    # accented letter and the next one, joined (Åsa -> 彎a).
+    joined = [c for c in LONE_CHINESE_BY_A_LETTER.findall(text) if _ends_in_a_letter(c, encoding)]
+    return _rare_characters(text, encoding) + len(joined)
+
+
+def _ends_in_a_letter(char: str, encoding: str) -> bool:
+    """Whether the two bytes of ``char`` in ``encoding`` end with an ASCII letter."""
+    data = char.encode(encoding)
+    return len(data) == 2 and chr(data[1]).isascii() and chr(data[1]).isalpha()
+
+
+def _mixed(run: str) -> bool:
+    """Whether a run of characters mixes capitals, small letters and other signs."""
+    return len({"upper" if c.isupper() else "lower" if c.islower() else "other" for c in run}) > 1
 
 
 def _rare_characters(text: str, encoding: str) -> int:
