@@ -362,3 +362,10 @@ def test_money_in_an_accounting_format_gets_a_hint_to_write_it_plainly(
     [error] = [p for p in inspect_scenario(branch)[1] if p.is_error]
     assert (error.row, error.column) == (2, "interest_income")
     assert "currency sign" in error.hint and "minus sign" in error.hint
+
+
+def test_group_ids_that_differ_only_in_case_or_width_are_named(branch: Path) -> None:
+    """One group typed three ways would be three groups: the hard rule would not join them."""
+    _customers(branch, "C1,key,G2,,", "C2,basic,g2,,", "C3,key,Ｇ2,,", "C4,key,G2,,")
+    warnings = [w for w in _found(branch, Severity.WARNING) if "looks like" in w[3]]
+    assert [(row, column) for _, row, column, _ in warnings] == [(3, "group_id"), (4, "group_id")]

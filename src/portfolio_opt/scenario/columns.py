@@ -303,12 +303,14 @@ def duplicate_ids(frame: pd.DataFrame, column: str, label: str) -> list[Problem]
         )
         for p, first in repeats(ids)
         if ids.iloc[p] != ""
-    ] + _look_alike_ids(frame, column, label)
+    ] + look_alike_ids(frame, column, label)
 
 
-def _look_alike_ids(frame: pd.DataFrame, column: str, label: str) -> list[Problem]:
+def look_alike_ids(frame: pd.DataFrame, column: str, label: str) -> list[Problem]:
     """A warning at each id that differs from an earlier one in case, width or spaces only:
     on screen they are one, yet they are read as two."""
+    if column not in frame.columns:
+        return []
     ids = frame[column].astype(str)
     plain = ids.map(_plain_id)
     return [

@@ -14,6 +14,7 @@ from portfolio_opt.scenario.columns import (
     duplicate_ids,
     id_hint,
     id_lookup,
+    look_alike_ids,
     repeats,
     unknown_values,
 )
@@ -34,7 +35,9 @@ def _row(position: int) -> int:
 
 
 def customer_ids_unique(customers: pd.DataFrame, label: str) -> list[Problem]:
-    return duplicate_ids(customers, "customer_id", label)
+    return duplicate_ids(customers, "customer_id", label) + look_alike_ids(
+        customers, "group_id", label
+    )
 
 
 def manager_ids_unique(managers: pd.DataFrame, label: str) -> list[Problem]:
