@@ -369,3 +369,16 @@ def test_group_ids_that_differ_only_in_case_or_width_are_named(branch: Path) -> 
     _customers(branch, "C1,key,G2,,", "C2,basic,g2,,", "C3,key,Ｇ2,,", "C4,key,G2,,")
     warnings = [w for w in _found(branch, Severity.WARNING) if "looks like" in w[3]]
     assert [(row, column) for _, row, column, _ in warnings] == [(3, "group_id"), (4, "group_id")]
+
+
+def test_a_totals_row_with_a_blank_id_is_found_by_its_label(branch: Path) -> None:
+    _customers(branch, "C1,key,,,", "C2,basic,,,", ",,合計:,,")
+    _, problems = read_table(branch, "customers.csv")
+    [error] = [p for p in problems if p.is_error]
+    assert (error.row, error.column) == (4, "group_id") and "totals row" in error.message
+
+
+def test_a_group_named_total_is_not_a_totals_row(branch: Path) -> None:
+    _customers(branch, "C1,key,TOTAL,,", "C2,basic,,,", "C3,key,TOTAL,,")
+    frame, problems = read_table(branch, "customers.csv")
+    assert problems == [] and len(frame) == 3

@@ -36,7 +36,16 @@ MAX_FORMULA_PROBLEMS = 20
 DECIMAL_COMMA = re.compile(r"-?\d+,(\d{1,2}|\d{4,})")  # 1234,56; not 1,234 (thousands)
 MAX_ROW_PROBLEMS = 20  # of each kind of uneven row, per file
 TOTALS_SEARCH_ROWS = 3  # rows at the end of a table searched for a totals row
-TOTAL_WORDS = {"total", "totals", "grand total", "sum", "合计", "合計", "总计", "總計"}
+TOTAL_WORDS = {"total", "totals", "grand total", "sum", "subtotal"} | {
+    "合计",
+    "合計",
+    "总计",
+    "總計",
+    "小计",
+    "小計",
+    "共计",
+    "共計",
+}
 HEADER_SEARCH_ROWS = 10  # rows searched for column names pushed down by a title or blank rows
 PUSHED_DOWN = "the column names are in row"
 TOO_MANY_FIELDS = "fields, but the header has"  # in the error of a row whose cells shifted
@@ -662,29 +671,36 @@ def read_table(
         last = int((~blank_rows).to_numpy().nonzero()[0].max()) + 1 if (~blank_rows).any() else 0
         frame = frame.iloc[:last]
     frame, totals = _without_totals_rows(frame.reset_index(drop=True), label)
-    return frame, problems + totals
+    dropped = {p.row for p in totals}
+    return frame, [p for p in problems if p.row is None or p.row not in dropped] + totals
 
 
 def _without_totals_rows(frame: pd.DataFrame, label: str) -> tuple[pd.DataFrame, list[Problem]]:
-    """The last rows of a table that are a spreadsheet's totals (``Total`` or 合計 where an id
-    belongs), as errors, and the table without them (their cells would only add errors)."""
-    ids = [c for c in frame.columns if str(c).endswith("_id")]
-    if not ids or frame.empty:
+    """The last rows of a table that are a spreadsheet's totals (``Total`` or 合計 as the row's
+    own id, or anywhere in a row whose id is blank), as errors, and the table without them
+    (their cells would only add errors)."""
+    own = next((c for c in ("customer_id", "manager_id") if c in frame.columns), None)
+    if own is None or frame.empty:
         return frame, []
-    tail = frame.iloc[-TOTALS_SEARCH_ROWS:]
-    totals = {
-        int(i): (column, frame.at[i, column])
-        for column in ids
-        for i in tail.index[tail[column].str.strip().str.casefold().isin(TOTAL_WORDS)]
-    }
+    totals = {}
+    for i in frame.index[-TOTALS_SEARCH_ROWS:]:
+        row = frame.loc[i]
+        columns = [own] if str(row[own]).strip() else list(frame.columns)
+        named = [(c, row[c]) for c in columns if _is_total(row[c])]
+        if named:
+            totals[int(i)] = named[0]
     problems = [
         Problem(
             label,
             f"this looks like a totals row ({value!r} in {column}), not a row of the table",
             "delete the row: the tool adds up what it needs",
             row=i + 2,
-            column=column,
+            column=str(column),
         )
         for i, (column, value) in sorted(totals.items())
     ]
     return frame.drop(index=list(totals)), problems
+
+
+def _is_total(cell: object) -> bool:
+    return str(cell).strip().rstrip(":：").strip().casefold() in TOTAL_WORDS
