@@ -1,3 +1,6 @@
+import shutil
+from pathlib import Path
+
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -209,3 +212,19 @@ def test_reconciliation_hits_the_unit_target_to_the_cent(rows, unit_target, fx_r
         to_cents(portfolios[f"{k}_target"]).sum() for k in ("interest", "deposit", "fee")
     )
     assert per_type == wanted
+
+
+def test_validate_warns_of_a_unit_target_far_above_the_stock_at_its_line(tmp_path):
+    from portfolio_opt.scenario.loader import inspect_scenario
+
+    demo = shutil.copytree(Path(__file__).parents[2] / "scenarios" / "demo", tmp_path / "demo")
+    toml = demo / "scenario.toml"
+    text = toml.read_text(encoding="utf-8").replace("# unit_target = 60000000", "unit_target = 6e8")
+    toml.write_text(text, encoding="utf-8")
+    line = next(i for i, s in enumerate(text.splitlines(), 1) if s.startswith("unit_target"))
+
+    scenario, problems = inspect_scenario(demo)
+
+    [warning] = [p for p in problems if p.column == "payout.unit_target"]
+    assert scenario is not None and warning.row == line
+    assert "above the customers'" in warning.message

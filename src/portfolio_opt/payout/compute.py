@@ -36,7 +36,7 @@ from portfolio_opt.payout.validate import (
 )
 from portfolio_opt.problems import Problem, ScenarioError, Severity
 from portfolio_opt.scenario.data import Scenario
-from portfolio_opt.scenario.policy import INCOME_TYPES
+from portfolio_opt.scenario.policy import INCOME_TYPES, policy_key_line
 
 PAYOUT_COLUMNS = (
     "manager_id",
@@ -462,7 +462,7 @@ def compute_payout(
         *rows_outside_plan(scenario.actuals, planned, _file(scenario, "actuals")),
         *rows_outside_plan(scenario.credits, planned, _file(scenario, "credits")),
         *unapplied_adjustments(adjustments, managers, quarters, _file(scenario, "adjustments")),
-        *unit_target_notice(reconciliation),
+        *unit_target_notice(reconciliation, policy_key_line(scenario.root, "payout.unit_target")),
     ]
     return PayoutResult(
         table=table,

@@ -62,9 +62,11 @@ def unapplied_adjustments(
     return warnings
 
 
-def unit_target_notice(reconciliation: Reconciliation | None) -> list[Problem]:
+def unit_target_notice(
+    reconciliation: Reconciliation | None, row: int | None = None
+) -> list[Problem]:
     """A warning when the unit target could not be met by scaling the forecast, or asks for
-    implausible growth."""
+    implausible growth; ``row``: the line of payout.unit_target in scenario.toml."""
     if reconciliation is None or (
         reconciliation.method == "scaled" and not reconciliation.implausible
     ):
@@ -76,6 +78,7 @@ def unit_target_notice(reconciliation: Reconciliation | None) -> list[Problem]:
             "check payout.unit_target against the customers' bases: is there a zero too many?"
             if reconciliation.implausible
             else "check payout.unit_target against the customers' bases",
+            row=row,
             column="payout.unit_target",
             severity=Severity.WARNING,
         )

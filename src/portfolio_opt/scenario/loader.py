@@ -13,7 +13,13 @@ from portfolio_opt.problems import Problem, ScenarioError, Severity
 from portfolio_opt.scenario import validate as rules
 from portfolio_opt.scenario.columns import coerce_table, has_required_columns
 from portfolio_opt.scenario.data import Scenario
-from portfolio_opt.scenario.policy import Policy, load_policy, tables_section
+from portfolio_opt.scenario.policy import (
+    POLICY_FILE,
+    Policy,
+    load_policy,
+    policy_key_line,
+    tables_section,
+)
 from portfolio_opt.scenario.schema import REQUIRED_TABLES, SCHEMAS
 from portfolio_opt.scenario.tables import (
     TOO_MANY_FIELDS,
@@ -24,8 +30,6 @@ from portfolio_opt.scenario.tables import (
     split_table_spec,
 )
 from portfolio_opt.scenario.xlsx import workbooks_kept
-
-POLICY_FILE = "scenario.toml"
 
 
 def _empty(table: str) -> pd.DataFrame:
@@ -89,6 +93,23 @@ def _read_each_table(
         if inside is not None:
             files[table] = inside
     return frames, files, labels, problems
+
+
+def _unit_target_slip(root: Path, customers: pd.DataFrame, policy: Policy) -> list[Problem]:
+    """The payout's warning on a unit target far above the stock, before anything is solved."""
+    if policy.payout.unit_target is None:
+        return []
+    # The payout model builds on the scenario: imported here, when a unit target is given.
+    from portfolio_opt.payout.notices import unit_target_notice
+    from portfolio_opt.payout.targets import target_reconciliation
+
+    try:
+        reconciliation = target_reconciliation(customers, policy)
+    except (ValueError, KeyError):  # columns the other checks already report
+        return []
+    if reconciliation is None or not reconciliation.implausible:
+        return []  # the other notices need the plan's customers: the payout gives them
+    return unit_target_notice(reconciliation, policy_key_line(root, "payout.unit_target"))
 
 
 def _tables_beside_a_bad_policy(root: Path) -> list[Problem]:
@@ -262,6 +283,7 @@ def inspect_scenario(
     problems += found + _tables_not_named(root, policy)
     if all(t in frames for t in REQUIRED_TABLES):
         problems += _new_cells(_cross_checks(frames, labels, policy), problems)
+        problems += _unit_target_slip(root, frames["customers"], policy)
     problems = _without_shifted_cells(problems)
     if any(p.is_error for p in problems):
         return None, problems

@@ -27,6 +27,7 @@ from portfolio_opt.problems import Problem, Severity
 from portfolio_opt.scenario.tables import decode_text, unreadable
 
 INCOME_TYPES = ("interest", "deposit", "fee")
+POLICY_FILE = "scenario.toml"
 GOALS = ("span", "balance", "chain", "industry", "continuity", "affinity")
 GoalName = Literal["span", "balance", "chain", "industry", "continuity", "affinity"]
 DEFAULT_ORDER: list[GoalName] = ["span", "balance", "chain", "industry", "continuity"]
@@ -366,6 +367,15 @@ class Policy(_Section):
                 node = node.setdefault(part, {})
             node[leaf] = value
         return Policy.model_validate(data)
+
+
+def policy_key_line(root: Path, dotted: str) -> int | None:
+    """The line of a key (``payout.unit_target``) in the folder's scenario.toml, if readable."""
+    try:
+        text, _ = decode_text((root / POLICY_FILE).read_bytes())
+    except (OSError, UnicodeDecodeError):
+        return None
+    return _key_line(text, tuple(dotted.split(".")))
 
 
 def _key_line(text: str, loc: tuple[Any, ...]) -> int | None:
