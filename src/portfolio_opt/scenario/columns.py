@@ -357,8 +357,8 @@ def id_hint(value: str, lookup: dict[str, str]) -> str | None:
     meant = lookup.get(_plain_id(value), value)
     if meant != value:
         return (
-            f"did you mean {meant}? The ids differ only in case, full-width characters or "
-            "spaces: type the id as in its table"
+            f"did you mean {meant}? The two differ only in case, full-width characters or "
+            "spaces: type it as in its table"
         )
     return None
 

@@ -239,10 +239,10 @@ def _payout_checks(
 
 
 def _new_cells(found: list[Problem], earlier: list[Problem]) -> list[Problem]:
-    """``found`` without errors on cells that already have one (e.g. a share that is not a
-    number is not also reported as outside 0..1)."""
+    """``found`` without problems on cells that already have an error (a share that is not a
+    number is not also outside 0..1, nor is an amount that is not a number a penalty of 0)."""
     flagged = {(p.file, p.row, p.column) for p in earlier if p.is_error and p.row is not None}
-    return [p for p in found if not (p.is_error and (p.file, p.row, p.column) in flagged)]
+    return [p for p in found if (p.file, p.row, p.column) not in flagged]
 
 
 def _with_overrides(
