@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 
 import pandas as pd
@@ -9,6 +10,8 @@ import pytest
 
 from portfolio_opt.scenario.loader import inspect_scenario
 from portfolio_opt.scenario.tables import read_table, resolve_inside, split_table_spec
+
+from .conftest import DATA
 
 CSV = "customer_id,name,customer_class\nC1,甲公司,key\nC2,乙公司,basic\n"
 
@@ -168,3 +171,12 @@ def test_a_workbook_is_loaded_once_for_all_the_tables_read_from_it(tmp_path, mon
     assert len(loads) == 1
     read_table(tmp_path, "book.xlsx#A")  # outside the block: loaded again, not kept
     assert len(loads) == 2
+
+
+def test_a_chart_sheet_named_as_a_table_is_named_so(tmp_path):
+    """customers.xlsx holds the sheets Summary, Chart (a chart sheet) and Data."""
+    shutil.copy(DATA / "workbooks" / "with_chart_sheet.xlsx", tmp_path / "book.xlsx")
+    frame, [problem] = read_table(tmp_path, "book.xlsx#Chart")
+    assert frame is None
+    assert problem.message == "the sheet 'Chart' is a chart, not a table"
+    assert "'Data'" in problem.hint

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from portfolio_opt.problems import Problem, Severity
-from portfolio_opt.scenario.xlsx import NoSuchSheet, SheetCells, read_sheet
+from portfolio_opt.scenario.xlsx import NoSuchSheet, NotATable, SheetCells, read_sheet
 
 ENCODINGS = ("utf-8-sig", "gb18030", "cp950", "cp1252")
 ENCODING_NAMES = "UTF-8, UTF-16, GB18030, Big5 and Windows-1252"
@@ -506,6 +506,10 @@ def _read_xlsx(
         names = ", ".join(repr(n) for n in _sheet_names(path))
         hint = f"check the name after '#'; the workbook has {names}"
         return None, [Problem(label, f"no sheet named {sheet!r}", hint)]
+    except NotATable as exc:
+        names = ", ".join(repr(n) for n in _sheet_names(path))
+        hint = f"name the sheet that holds the table after '#'; the workbook has {names}"
+        return None, [Problem(label, f"the sheet {exc.args[0]!r} is a chart, not a table", hint)]
     except (KeyError, zipfile.BadZipFile):  # no workbook parts: another format renamed
         return None, [
             Problem(

@@ -99,6 +99,10 @@ class NoSuchSheet(LookupError):
     """The workbook has no sheet of the name asked for."""
 
 
+class NotATable(LookupError):
+    """The sheet asked for holds a chart, not cells."""
+
+
 def _sheet_title(titles: list[str], sheet: str) -> str:
     """The title of the sheet ``sheet`` names: Excel tells sheet names apart regardless of case,
     so ``#customers`` finds ``Customers``. NoSuchSheet when none matches."""
@@ -147,6 +151,8 @@ def read_sheet(path: Path, sheet: str | None) -> SheetCells:
     try:
         shown = [w for w in book.worksheets if w.sheet_state == "visible"] or book.worksheets
         worksheet = book[_sheet_title(book.sheetnames, sheet)] if sheet is not None else shown[0]
+        if worksheet not in book.worksheets:  # a chart sheet: no cells to read
+            raise NotATable(worksheet.title)
         hidden_before = tuple(
             w.title for w in book.worksheets[: book.worksheets.index(worksheet)] if sheet is None
         )
