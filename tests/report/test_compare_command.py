@@ -169,8 +169,13 @@ def test_text_where_a_number_is_needed_is_named_by_row_and_column(
         ("manifest.json", lambda text: "[]", "manifest.json: not a JSON object"),
         (
             "kpis.json",
+            lambda text: text.replace('"span": {', '"span": "n/a", "x": {'),
+            "kpis.json: span = 'n/a' is not an object",
+        ),
+        (
+            "kpis.json",
             lambda text: text.replace('"n_customers": 60', '"n_customers": "sixty"'),
-            "a plan holds a value compare cannot read",
+            "kpis.json: n_customers = 'sixty' is not a whole number",
         ),
     ],
 )

@@ -210,6 +210,31 @@ def _numbers_where_needed(frame: pd.DataFrame, path: Path) -> None:
             )
 
 
+KPI_COUNTS = ("n_customers", "n_managers")
+KPI_SECTIONS = ("span", "balance", "chain", "moves", "industries_per_portfolio")
+
+
+def _readable_kpis(kpis: dict[str, Any], path: Path) -> dict[str, Any]:
+    """kpis.json as compare reads it: a CompareError names a count that is not a whole number
+    and a section that is not an object ({...}), as an edit may leave them."""
+    wrong = [
+        f"{key} = {kpis[key]!r} is not a whole number"
+        for key in KPI_COUNTS
+        if kpis.get(key) is not None
+        and (isinstance(kpis[key], bool) or not isinstance(kpis[key], int | float))
+    ] + [
+        f"{key} = {kpis[key]!r} is not an object ({{...}})"
+        for key in KPI_SECTIONS
+        if kpis.get(key) is not None and not isinstance(kpis[key], dict)
+    ]
+    if wrong:
+        raise CompareError(
+            f"{path}: {'; '.join(wrong)}",
+            details=[f"{path}: write it again with `portfolio-opt solve`"],
+        )
+    return kpis
+
+
 def _json_object(path: Path) -> dict[str, Any]:
     """A JSON file that must hold one object (kpis.json, manifest.json)."""
     value = json.loads(path.read_text(encoding="utf-8"))
@@ -250,7 +275,7 @@ def load_run(folder: Path, label: str | None = None) -> Run:
             details=[f"{folder}: run `portfolio-opt solve` first, or give a scenario folder"],
         )
     try:
-        kpis = _json_object(folder / "kpis.json")
+        kpis = _readable_kpis(_json_object(folder / "kpis.json"), folder / "kpis.json")
         manifest = _json_object(folder / "manifest.json")
         assignment = _read_csv(folder / "assignment.csv")
         portfolios = _portfolios(_read_csv(folder / "portfolios.csv"))
