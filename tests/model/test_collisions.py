@@ -260,6 +260,29 @@ CASES = [
         id="one_block_breaks_the_balance_bound",
     ),
     pytest.param(
+        # Tolerance 0: M1 and M2 hold exactly 2, M3 (minimum 0) up to 2, so all three hold the
+        # 6 customers and the mean is 1,750; G1 (2,100) breaks it. The bands are named too.
+        Collision(
+            [
+                *standard_customers(2, group_id="G1", interest_income=1050),
+                *standard_customers(2, start=2, group_id="G2", interest_income=1050),
+                *standard_customers(2, start=4, interest_income=525),
+            ],
+            [manager("M1"), manager("M2"), manager("M3", min_customers=0)],
+            [
+                "alone has a target of 2,100",
+                "in no fewer than 3 portfolios",
+                "widen [span] tolerance",
+            ],
+            policy={
+                "span": {"tolerance": 0},
+                "balance": {"max_deviation": 0.05},
+                "payout": {"default_growth": 0.0},
+            },
+        ),
+        id="the_bands_fix_how_many_portfolios_share_the_balance_bound",
+    ),
+    pytest.param(
         # P1 is premium and booked in a separate ledger: two isolation rules at once.
         Collision(
             [premium("P1", separate_ledger=True), premium("P2"), *standard_customers(8)],

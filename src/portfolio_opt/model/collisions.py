@@ -430,11 +430,20 @@ def balance_bound_reachable(instance: Instance) -> list[str]:
     )
     # Write-backs (negative targets) may share the portfolio and pull its total down.
     offset = float(instance.value[standard & (instance.value < 0)].sum())
+    # With fewer portfolios the mean would be higher: the bands set how few may hold them all.
+    bands = (
+        f" (the span bands hold the {need} standard customers in no fewer than {holders_min} "
+        "portfolios)"
+        if holders_min > 1
+        else ""
+    )
+    fixes = "widen [span] tolerance, " if holders_min > 1 else ""
     for b in np.flatnonzero(standard & (instance.value + offset > mean_high * (1 + bound))):
         reasons.append(
             f"{_describe_block(instance, int(b))} alone has a target of "
             f"{instance.value[b]:,.0f}, above the mean standard portfolio target ({means}) plus "
-            f"{bound:.0%}: check its income figures (a typo?), or raise [balance] max_deviation."
+            f"{bound:.0%}{bands}: check its income figures (a typo?), {fixes}or raise [balance] "
+            "max_deviation."
         )
     return reasons
 
