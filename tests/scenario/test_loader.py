@@ -179,7 +179,14 @@ def test_a_path_leaving_the_folder_is_refused_even_when_the_file_exists():
     assert target.is_file()
     with pytest.raises(ScenarioError) as raised:
         load_scenario(INVALID / "PathLeavesFolder")
-    assert [p.message for p in raised.value.problems] == ["the path leaves the scenario folder"]
+    assert [(p.file, p.row, p.column, p.message) for p in raised.value.problems] == [
+        (
+            "scenario.toml",
+            2,
+            "tables.customers",
+            "customers = '../DuplicateCustomerId/customers.csv' leaves the scenario folder",
+        )
+    ]
 
 
 @pytest.mark.parametrize(

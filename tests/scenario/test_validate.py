@@ -33,8 +33,8 @@ CASES = [
     ("CorruptXlsx", "managers.xlsx", None, None, "cannot read the workbook"),
     ("UnsupportedFileType", "managers.ods", None, None, "unsupported file type"),
     # customers = "../DuplicateCustomerId/customers.csv": the file exists, but outside
-    ("PathLeavesFolder", "customers.csv", None, None, "leaves the scenario folder"),
-    ("AbsolutePathOutsideFolder", "hostname", None, None, "leaves the scenario folder"),
+    ("PathLeavesFolder", "scenario.toml", 2, "tables.customers", "leaves the scenario folder"),
+    ("AbsolutePathOutsideFolder", "scenario.toml", 2, "tables.customers", "leaves the"),
     # the policy file: syntax, unknown keys and bad values, each with its line
     ("TomlSyntaxError", "scenario.toml", 6, None, "not valid TOML"),
     ("UnknownPolicyKey", "scenario.toml", 7, "span.tolerence", "unknown key"),

@@ -74,6 +74,9 @@ def _read_each_table(
         labels[table] = Path(file).name + (f"#{sheet}" if sheet else "")
         required = [c.name for c in SCHEMAS[table] if c.required]
         known = {c.name for c in SCHEMAS[table]}
+        if resolve_inside(root, file) is None:
+            problems.append(_outside_the_folder(root, table, spec))
+            continue
         raw, found = read_table(root, spec, labels[table], required, known)
         problems += found
         if above := rows_above_header(found):
@@ -93,6 +96,17 @@ def _read_each_table(
         if inside is not None:
             files[table] = inside
     return frames, files, labels, problems
+
+
+def _outside_the_folder(root: Path, table: str, spec: str) -> Problem:
+    """A table path that leaves the scenario folder, named at its key in scenario.toml."""
+    return Problem(
+        POLICY_FILE,
+        f"{table} = {spec!r} leaves the scenario folder",
+        "keep every table inside the folder, and name it relative to it",
+        row=policy_key_line(root, f"tables.{table}"),
+        column=f"tables.{table}",
+    )
 
 
 def _unit_target_slip(root: Path, customers: pd.DataFrame, policy: Policy) -> list[Problem]:
