@@ -261,11 +261,13 @@ def no_eligible_manager(instance: Instance) -> list[str]:
 
 def _flagged_but_barred(instance: Instance, kind: int) -> str:
     """The managers flagged for ``kind`` who may not hold it after all, and why, as a clause."""
+    if kind == STANDARD:
+        return ""
     flags = instance.flag_premium if kind == PREMIUM else instance.flag_separate
     grade = instance.scenario.policy.premium_grade
     why = []
     for m in np.flatnonzero(flags):
-        if kind != STANDARD and not instance.eligible_kind(int(m), kind):
+        if not instance.eligible_kind(int(m), kind):
             other = "premium" if kind == SEPARATE else "separate-ledger"
             both = instance.flag_premium[m] and instance.flag_separate[m]
             why.append(

@@ -37,7 +37,7 @@ from portfolio_opt.report.plots import plot_fairness, plot_load, span_bands
 from portfolio_opt.report.safe_text import unescape_formula
 from portfolio_opt.report.workbook import Sheet, write_workbook
 from portfolio_opt.report.writer import flatten_kpis, save_figures, write_report_files
-from portfolio_opt.scenario.columns import parse_numbers
+from portfolio_opt.scenario.columns import CURRENCY_SIGNS, parse_numbers
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.loader import POLICY_FILE, inspect_scenario
 from portfolio_opt.scenario.policy import Policy
@@ -124,7 +124,6 @@ READ_COLUMNS = {
     "portfolios.csv": ("manager_id", "portfolio_type", "n_customers", "target"),
     "payout.csv": ("manager_id", "period"),
 }
-CURRENCY_SIGNS = "[¥￥$€£]"
 # The columns compare adds up or plots, which an edit may have left holding text.
 NUMBER_COLUMNS = {
     "portfolios.csv": ("n_customers", "target"),

@@ -59,7 +59,8 @@ def misplaced_commas(text: pd.Series) -> pd.Series:
     return compact.str.contains(",", regex=False) & ~compact.str.fullmatch(THOUSANDS)
 
 
-ACCOUNTING = r"^([¥￥$€£]|\(.*\)$|[-–]$)"
+CURRENCY_SIGNS = "[¥￥$€£]"
+ACCOUNTING = rf"^({CURRENCY_SIGNS}|\(.*\)$|[-–]$)"
 ACCOUNTING_HINT = (
     "write it without a currency sign (1234.50), a negative with a minus sign (-1234.50 for "
     "(1,234.50)) and a zero as 0, not a dash; or format the column as General in Excel"
