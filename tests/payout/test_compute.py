@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from portfolio_opt.payout import compute_payout, customer_targets
 from portfolio_opt.payout.cents import to_cents
-from portfolio_opt.payout.compute import PAYOUT_COLUMNS, payout_problems
+from portfolio_opt.payout.compute import PAYOUT_COLUMNS, held_types, payout_problems
 from portfolio_opt.problems import ScenarioError
 
 from .builders import build_scenario, plan
@@ -244,6 +244,34 @@ def test_a_relabelled_portfolio_type_does_not_change_the_rates():
     )
     (warning,) = [w for w in payout_problems(scenario, assignment) if w.column == "portfolio_type"]
     assert warning.row == 2 and "paid as standard" in warning.message
+
+
+def test_a_separate_ledger_customer_moved_in_does_not_change_the_portfolios_rates():
+    """Two standard customers and one separate-ledger customer moved in by hand: the
+    portfolio is still paid at the standard rates."""
+    customers = [
+        {"customer_id": "C", "customer_class": "key", "interest_income": 1000},
+        {"customer_id": "D", "customer_class": "key", "interest_income": 1000},
+        {"customer_id": "L", "customer_class": "key", "separate_ledger": True},
+    ]
+    managers = [{"manager_id": "M1", "grade": "A"}, {"manager_id": "M2", "grade": "A"}]
+    rates = {"target": 0.01, "increment": 0.05, "excess": 0.1}
+    policy = {
+        "payout": {
+            "year": 2024,
+            "default_growth": 0.1,
+            "rates": rates,
+            "separate_ledger": {"rates": {"target": 0.02}, "default_growth": 0.0},
+        }
+    }
+    scenario = build_scenario(customers, managers, policy=policy)
+    after = plan({"C": "M1", "D": "M1", "L": "M1"})
+    assert held_types(scenario, after)["M1"] == "standard"
+    before = _row(compute_payout(scenario, plan({"C": "M1", "D": "M1", "L": "M2"})), "M1", "2024")
+    moved = _row(compute_payout(scenario, after), "M1", "2024")
+    # standard: 1% of the stock of 2,000 and 5% of the increment of 200 (the separate
+    # ledger's 2% and no growth would pay 40)
+    assert moved["performance_pay"] == before["performance_pay"] == 30
 
 
 def test_rates_per_income_type_apply_per_type():

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from portfolio_opt.plan import Violation, check_plan, customer_targets, find_groups
+from portfolio_opt.plan.checker import PlanView
 
 from .builders import (
     make_scenario,
@@ -176,6 +177,20 @@ def test_flagged_separate_ledger_managers():
         by_manager[("MC",)].message
     )
     assert "S3" in by_manager[("ML",)].message
+
+
+def test_a_customer_moved_into_the_wrong_portfolio_leaves_its_type_alone():
+    """A separate-ledger customer moved into a standard portfolio breaks rule 4; the portfolio
+    is still standard (two of its three customers are), so the separate-ledger band of 1..2
+    does not apply to it."""
+    managers = with_rows(small_managers(), ML={"separate_ledger": True})
+    span = {"tolerance": 1, "separate_ledger": {"min": 1, "max": 2}}
+    scenario = small_scenario(managers=managers, policy={"span": span})
+    moved = small_plan(L1="MB")
+    assert PlanView.build(scenario, moved).portfolio_type("MB") == "standard"
+    (found,) = only(check_plan(scenario, moved), "separate_ledger")
+    assert found.managers == ("MB",) and "MB is not a separate-ledger manager" in found.message
+    assert [v.rule for v in check_plan(scenario, moved)] == ["separate_ledger"]
 
 
 # Rule 5: span.

@@ -34,6 +34,7 @@ from portfolio_opt.payout.validate import (
     duplicate_ids,
     validate_payout_inputs,
 )
+from portfolio_opt.plan.types import customer_type, held_type
 from portfolio_opt.problems import Problem, ScenarioError, Severity
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.policy import INCOME_TYPES, policy_key_line
@@ -139,28 +140,27 @@ def manager_types(managers: pd.DataFrame) -> pd.Series:
 
 
 def held_types(scenario: Scenario, assignment: pd.DataFrame) -> pd.Series:
-    """manager_id -> the portfolio type its customers make: premium if it holds a premium
-    customer, else separate_ledger if it holds a separate-ledger one, else standard."""
+    """manager_id -> the portfolio type its customers make (see :func:`held_type`)."""
     customers = scenario.customers
     ids = text(customers, "customer_id").to_numpy()
-    premium = dict(
+    premium = text(customers, "customer_class") == scenario.policy.classes.premium_class
+    kind_of = dict(
         zip(
             ids,
-            text(customers, "customer_class") == scenario.policy.classes.premium_class,
+            map(customer_type, premium, flags(customers, "separate_ledger")),
             strict=True,
         )
     )
-    ledger = dict(zip(ids, flags(customers, "separate_ledger"), strict=True))
-    held: dict[str, str] = {}
+    kinds: dict[str, list[str]] = {}
     for cid, mid in zip(
         text(assignment, "customer_id"), text(assignment, "manager_id"), strict=True
     ):
-        kind = (
-            "premium" if premium.get(cid) else "separate_ledger" if ledger.get(cid) else "standard"
-        )
-        if held.get(mid) != "premium" and (kind != "standard" or mid not in held):
-            held[mid] = kind
-    return pd.Series(held, dtype=str)
+        kinds.setdefault(mid, []).append(kind_of.get(cid, "standard"))
+    flagged = manager_types(scenario.managers)
+    return pd.Series(
+        {mid: held_type(held, flagged.get(mid, "standard")) for mid, held in kinds.items()},
+        dtype=str,
+    )
 
 
 def type_mismatches(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from portfolio_opt.plan.types import customer_type, held_type
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.policy import INCOME_TYPES
 
@@ -246,16 +247,20 @@ class PlanView:
         return view
 
     def portfolio_type(self, manager_id: str) -> str:
-        """premium if it holds a premium customer, else separate_ledger if it holds a
-        separate-ledger customer, else standard; an empty portfolio has the designated type."""
+        """The type the manager's customers make (see :func:`held_type`); an empty portfolio
+        has the designated type."""
         held = self.holdings.get(manager_id, [])
-        if held:
-            if any(c in self.premium for c in held):
-                return "premium"
-            return "separate_ledger" if any(c in self.separate for c in held) else "standard"
         if manager_id in self.premium_designated:
-            return "premium"
-        return "separate_ledger" if manager_id in self.separate_designated else "standard"
+            flagged = "premium"
+        elif manager_id in self.separate_designated:
+            flagged = "separate_ledger"
+        else:
+            flagged = "standard"
+        if not held:
+            return flagged
+        return held_type(
+            (customer_type(c in self.premium, c in self.separate) for c in held), flagged
+        )
 
     def span_band(self, manager_id: str, kind: str | None = None) -> tuple[int, float, str]:
         """(lowest, highest, where the bounds come from) customer count for a manager.
@@ -431,16 +436,20 @@ def _separate_ledger_isolated(view: PlanView) -> list[Violation]:
     for mid, held in view.holdings.items():
         separate = [c for c in held if c in view.separate]
         others = [c for c in held if c not in view.separate]
+        not_theirs = (
+            f"{mid} is not a separate-ledger manager (those are: {names(sorted(designated))})"
+        )
         if separate and others:
             message = (
                 f"manager {mid} holds separate-ledger customers {names(separate)} together with "
                 f"normal customers {names(others)}; separate-ledger portfolios hold nothing else"
             )
+            if designated and mid not in designated:
+                message += f", and {not_theirs}"
             out.append(Violation("separate_ledger", message, tuple(others), (mid,)))
         elif separate and designated and mid not in designated:
             message = (
-                f"manager {mid} holds separate-ledger customers {names(separate)} but is not a "
-                f"separate-ledger manager (those are: {names(sorted(designated))})"
+                f"manager {mid} holds separate-ledger customers {names(separate)} but " + not_theirs
             )
             out.append(Violation("separate_ledger", message, tuple(separate), (mid,)))
         elif others and mid in designated:
