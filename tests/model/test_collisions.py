@@ -287,9 +287,35 @@ CASES = [
         Collision(
             [premium("P1", separate_ledger=True), premium("P2"), *standard_customers(8)],
             [manager("A1", "A"), manager("M1"), manager("M2"), LEDGER_MANAGER],
-            ["1 customer(s) are premium and booked in a separate ledger (P1)"],
+            [
+                "1 customer(s) are premium and booked in a separate ledger (P1)",
+                "under a manager of grade A, flagged separate-ledger",
+                "no available manager is one",
+            ],
         ),
-        id="customer_both_premium_and_separate_ledger",
+        id="premium_separate_ledger_customer_without_a_holder",
+    ),
+    pytest.param(
+        # P1 (premium, separate ledger) shares group G1 with a standard customer.
+        Collision(
+            [
+                premium("P1", separate_ledger=True, group_id="G1"),
+                *standard_customers(1, group_id="G1"),
+                *standard_customers(6, start=1),
+            ],
+            [manager("A1", "A", separate_ledger=True), manager("M1"), manager("M2")],
+            ["A group holds premium separate-ledger customers (P1) and others (C00)"],
+        ),
+        id="group_mixing_premium_separate_ledger_and_normal",
+    ),
+    pytest.param(
+        # P1 is pinned to M1, who has not the premium grade.
+        Collision(
+            [premium("P1", separate_ledger=True, pinned_manager_id="M1"), *standard_customers(6)],
+            [manager("A1", "A"), manager("M1"), manager("M2")],
+            ["P1 is premium and booked in a separate ledger but pinned to M1"],
+        ),
+        id="premium_separate_ledger_customer_pinned_to_a_standard_manager",
     ),
     pytest.param(
         # Each kind fits alone, not together: premium needs both A-grade managers (at most 2

@@ -68,22 +68,6 @@ def mixed_groups(instance: Instance) -> list[str]:
     return reasons
 
 
-def premium_and_separate(instance: Instance) -> list[str]:
-    """Both isolation rules on one customer would need a third, premium separate-ledger, kind."""
-    customers = instance.scenario.customers
-    both = customers[
-        customers["separate_ledger"]
-        & (customers["customer_class"] == instance.scenario.policy.premium_class)
-    ]["customer_id"].tolist()
-    if not both:
-        return []
-    return [
-        f"{len(both)} customer(s) are premium and booked in a separate ledger ({_names(both)}): "
-        "premium portfolios hold only premium customers and separate-ledger portfolios only "
-        "separate-ledger ones, so decide which applies (change the class or the ledger flag)."
-    ]
-
-
 def conflicting_pins(instance: Instance) -> list[str]:
     return [
         f"{_describe_block(instance, b)} must stay together but is pinned to different managers "
@@ -529,7 +513,6 @@ def kind_beyond_capacity(instance: Instance) -> list[str]:
 
 
 CHECKS = (
-    premium_and_separate,
     mixed_groups,
     conflicting_pins,
     pins_to_unavailable,

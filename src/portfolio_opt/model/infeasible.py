@@ -294,7 +294,7 @@ def colliding_rules(
 
 
 def _span_fact(inst: Instance, structure: Structure) -> str:
-    n, m = inst.n_customers, inst.n_managers
+    n, m = inst.band_basis
     tolerance = inst.scenario.policy.span.tolerance
     parts = []
     for k in range(3):

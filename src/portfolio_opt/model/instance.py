@@ -76,6 +76,12 @@ class Instance:
     def n_blocks(self) -> int:
         return len(self.size)
 
+    @property
+    def band_basis(self) -> tuple[int, int]:
+        """(customers, managers) the span band counts: the whole branch's, where this instance
+        is the rest of a branch whose premium separate-ledger part was placed first."""
+        return self.scenario.span_basis or (self.n_customers, self.n_managers)
+
     def eligible_kind(self, m: int, kind: int) -> bool:
         """Whether manager ``m`` may hold a portfolio of ``kind`` (flags and grade)."""
         if kind == PREMIUM:
@@ -128,9 +134,15 @@ def kind_bands(scenario: Scenario, n: int, m: int) -> tuple[np.ndarray, np.ndarr
     return low, high
 
 
-def _bands(scenario: Scenario, managers: pd.DataFrame, n: int) -> tuple[np.ndarray, np.ndarray]:
-    m = len(managers)
+def manager_bands(
+    scenario: Scenario, managers: pd.DataFrame, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(3, M) each: the customers each of ``managers`` may hold in a portfolio of each kind,
+    the span band counting ``n`` customers over the managers (or the scenario's
+    ``span_basis``), replaced by the kind's band, then by personal bounds."""
+    n, m = scenario.span_basis or (n, len(managers))
     kind_low, kind_high = kind_bands(scenario, n, m)
+    m = len(managers)
     low = np.repeat(kind_low[:, None], m, axis=1)
     high = np.repeat(kind_high[:, None], m, axis=1)
     personal_low = managers["min_customers"].to_numpy(dtype="float64", na_value=np.nan)
@@ -211,7 +223,7 @@ def build_instance(scenario: Scenario, customer_value: pd.Series) -> Instance:
     block_value = np.array([value[x].sum() for x in members], dtype=float)
     mean_portfolio = abs(value.sum()) / max(len(managers), 1) or 1.0
     units = BALANCE_UNITS / mean_portfolio
-    low, high = _bands(scenario, managers, n)
+    low, high = manager_bands(scenario, managers, n)
 
     edges = _chain_edges(scenario.relations, customers, block_of)
     instance = Instance(

@@ -35,8 +35,17 @@ from portfolio_opt.model.infeasible import (
     examine,
     rule_facts,
 )
-from portfolio_opt.model.instance import KIND_NAMES, Instance, build_instance
+from portfolio_opt.model.instance import (
+    KIND_NAMES,
+    PREMIUM,
+    SEPARATE,
+    STANDARD,
+    Instance,
+    build_instance,
+    manager_bands,
+)
 from portfolio_opt.model.lp_start import lp_start
+from portfolio_opt.model.premium_ledger import PremiumLedger, place_premium_ledger
 from portfolio_opt.model.result import Result, SolveStatus
 from portfolio_opt.model.settings import ProgressFn, SolveParams, announce
 from portfolio_opt.model.structure import (
@@ -57,6 +66,7 @@ AGAIN_SHARE = 0.2  # of the time limit, left at least to solve again for other h
 VALIDATE_PROOF_S = 1.5  # for validate's customer-level check of the hard rules
 STRUCTURE_AGAIN_S = 2.0  # for the kinds' model's next choice of holders
 HOLDER_TRIES = 20  # choices of holders solved at most, while a fifth of the time is left
+LEDGER_SHARE = 0.05  # of the time limit, for placing premium separate-ledger customers
 GOAL_FLOOR_S = 0.5  # for each goal the customer-level model improves, however late
 HOLDER_CHOICES = 20  # choices of holders priced by their LP where affinity leads,
 HOLDER_SHARE = 0.15  # in this share of the time limit
@@ -473,6 +483,26 @@ def solve(
     """Solve a loaded scenario; ``given`` overrides [solver] keys (time_limit_s, workers, ...)."""
     params = SolveParams.from_policy(scenario, **given)
     started = time.monotonic()
+    placed = place_premium_ledger(scenario, LEDGER_SHARE * params.time_limit_s, params.seed)
+    if isinstance(placed, list):
+        runtime = time.monotonic() - started
+        return Result(SolveStatus.INFEASIBLE, explanation=placed, runtime=runtime)
+    if placed is None:
+        return _solve_branch(scenario, params, started, progress, stop)
+    if not len(placed.rest.customers):
+        return _premium_ledger_only(placed, started)
+    result = _solve_branch(placed.rest, params, started, progress, stop)
+    return with_premium_ledger(result, placed, scenario)
+
+
+def _solve_branch(
+    scenario: Scenario,
+    params: SolveParams,
+    started: float,
+    progress: ProgressFn | None,
+    stop: Callable[[], bool] | None,
+) -> Result:
+    """Compile and solve, the time limit counting from ``started``."""
     instance = compile_instance(scenario)
     compiled = time.monotonic() - started
     remaining = max(params.time_limit_s - compiled, 0.5)  # the limit covers the whole solve
@@ -481,6 +511,63 @@ def solve(
     result.timings = {"compile": compiled, **result.timings}
     result.runtime += compiled
     return result
+
+
+def with_premium_ledger(result: Result, placed: PremiumLedger, scenario: Scenario) -> Result:
+    """The rest of the branch's result with the premium separate-ledger portfolios added."""
+    holders = ", ".join(placed.holders)
+    if result.assignment is None:
+        if result.explanation:
+            result.explanation = [
+                f"With the premium separate-ledger customers in portfolios of their own "
+                f"(held by {holders}), the rest of the branch has no plan:",
+                *result.explanation,
+            ]
+        return result
+    order = {c: i for i, c in enumerate(scenario.customers["customer_id"])}
+    joined = pd.concat([result.assignment, placed.assignment], ignore_index=True)
+    result.assignment = joined.sort_values(
+        "customer_id", key=lambda ids: ids.map(order)
+    ).reset_index(drop=True)
+    result.method += f"; premium separate-ledger customers placed first, held by {holders}"
+    # The proofs and bounds hold for these holders and the rest of the branch only.
+    result.status = SolveStatus.FEASIBLE
+    result.bounds, result.best_bound = {}, None
+    return result
+
+
+def _premium_ledger_only(placed: PremiumLedger, started: float) -> Result:
+    """Every customer is premium and separate-ledger: the other managers must be allowed to
+    hold none."""
+    rest = placed.rest
+    managers = rest.available_managers.reset_index(drop=True)
+    low, _ = manager_bands(rest, managers, 0)
+    kind = np.where(
+        managers["premium"], PREMIUM, np.where(managers["separate_ledger"], SEPARATE, STANDARD)
+    )
+    needy = [
+        f"{mid} at least {int(low[k, i])}"
+        for i, (mid, k) in enumerate(zip(managers["manager_id"], kind, strict=True))
+        if low[k, i] > 0
+    ]
+    runtime = time.monotonic() - started
+    if needy:
+        return Result(
+            SolveStatus.INFEASIBLE,
+            explanation=[
+                "Every customer is premium and booked in a separate ledger, held in portfolios "
+                f"of their own by {', '.join(placed.holders)}; the other managers would hold "
+                f"none, but their bands ask for customers ({', '.join(needy)}): widen the span "
+                "tolerance, lower min_customers, or make those managers unavailable."
+            ],
+            runtime=runtime,
+        )
+    return Result(
+        SolveStatus.FEASIBLE,
+        assignment=placed.assignment,
+        runtime=runtime,
+        method="premium separate-ledger customers in portfolios of their own (small CP-SAT model)",
+    )
 
 
 def compile_instance(scenario: Scenario) -> Instance:
@@ -492,6 +579,13 @@ def compile_instance(scenario: Scenario) -> Instance:
 def rule_collisions(scenario: Scenario, time_limit_s: float = 5.0) -> list[str]:
     """Why the hard rules cannot all hold, as ``solve`` would explain before searching; empty
     when the fast analysis and the choice of portfolio kinds find no collision."""
+    placed = place_premium_ledger(scenario, LEDGER_SHARE * time_limit_s)
+    if isinstance(placed, list):
+        return placed
+    if placed is not None:
+        if not len(placed.rest.customers):
+            return _premium_ledger_only(placed, time.monotonic()).explanation
+        scenario = placed.rest
     instance = compile_instance(scenario)
     collisions = find_collisions(instance)
     if collisions:

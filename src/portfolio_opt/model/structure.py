@@ -56,7 +56,7 @@ def _personal_span_cost(instance: Instance) -> np.ndarray:
     what the kind's band forces (the kind's count covers that): |M x size - N| at the nearest
     size its own min or max allows."""
     m_count, n = instance.n_managers, instance.n_customers
-    band_low, band_high = kind_bands(instance.scenario, n, m_count)
+    band_low, band_high = kind_bands(instance.scenario, *instance.band_basis)
 
     def forced(low: np.ndarray, high: np.ndarray) -> np.ndarray:
         return np.maximum(np.maximum(m_count * low - n, n - m_count * high), 0)
@@ -208,7 +208,7 @@ def counts_fact(instance: Instance) -> str:
 def band_facts(instance: Instance) -> list[str]:
     """The numbers behind the bands: how many customers of each kind, how many managers may
     hold them and how many customers each such portfolio holds."""
-    n, m = instance.n_customers, instance.n_managers
+    n, m = instance.band_basis
     tolerance = instance.scenario.policy.span.tolerance
     low, high = span_band(n, m, tolerance)
     facts = [
@@ -218,7 +218,7 @@ def band_facts(instance: Instance) -> list[str]:
     ]
     for k in KINDS:
         need = customers_of_kind(instance, k)
-        holders = [h for h in range(m) if instance.eligible_kind(h, k)]
+        holders = [h for h in range(instance.n_managers) if instance.eligible_kind(h, k)]
         if not need or not holders:
             continue
         lows, highs = instance.low[k, holders], instance.high[k, holders]
@@ -227,7 +227,9 @@ def band_facts(instance: Instance) -> list[str]:
             f"{KIND_NAMES[k]} portfolio of {int(lows.min())}..{int(highs.max())} customers, "
             f"{int(highs.sum())} at most all together."
         )
-    facts.append(f"Each of the {m} available managers holds one kind of portfolio.")
+    facts.append(
+        f"Each of the {instance.n_managers} available managers holds one kind of portfolio."
+    )
     personal = instance.scenario.available_managers.reset_index(drop=True)
     for column in ("min_customers", "max_customers"):
         set_ = personal[personal[column].notna()]

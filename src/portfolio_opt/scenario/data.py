@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from portfolio_opt.problems import Problem
@@ -30,6 +31,9 @@ class Scenario:
     affinity: pd.DataFrame
     files: dict[str, Path] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
+    # (customers, available managers) the span band counts, where not this scenario's own: the
+    # rest of a branch solved without a part the solve placed first
+    span_basis: tuple[int, int] | None = None
 
     @property
     def name(self) -> str:
@@ -42,3 +46,10 @@ class Scenario:
     def has(self, table: str) -> bool:
         """Whether the scenario names this optional table."""
         return table in self.files
+
+
+def premium_ledger_mask(customers: pd.DataFrame, policy: Policy) -> np.ndarray:
+    """Customers premium and booked in a separate ledger at once: their portfolio may hold only
+    customers like them."""
+    premium = customers["customer_class"] == policy.premium_class
+    return (premium & customers["separate_ledger"].astype(bool)).to_numpy()

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from portfolio_opt.problems import Problem, ScenarioError, Severity
 from portfolio_opt.scenario import validate as rules
 from portfolio_opt.scenario.columns import coerce_table, has_required_columns
-from portfolio_opt.scenario.data import Scenario
+from portfolio_opt.scenario.data import Scenario, premium_ledger_mask
 from portfolio_opt.scenario.policy import (
     POLICY_FILE,
     Policy,
@@ -193,6 +193,7 @@ def _cross_checks(
 ) -> list[Problem]:
     customers, managers = frames["customers"], frames["managers"]
     c_label, m_label = labels["customers"], labels["managers"]
+    premium_ledger = premium_ledger_mask(customers, policy)
     problems = [
         *rules.customer_ids_unique(customers, c_label),
         *rules.manager_ids_unique(managers, m_label),
@@ -201,7 +202,7 @@ def _cross_checks(
         *rules.manager_references_known(customers, managers, c_label),
         *rules.pins_to_available(customers, managers, c_label),
         *rules.designations_available(managers, m_label),
-        *rules.flags_that_bar(managers, policy, m_label),
+        *rules.flags_that_bar(managers, policy, m_label, bool(premium_ledger.any())),
         *rules.own_columns_carried(customers, "customers", c_label),
         *rules.own_columns_carried(managers, "managers", m_label),
         *rules.personal_bounds_ordered(managers, m_label),

@@ -101,13 +101,19 @@ def designations_available(managers: pd.DataFrame, label: str) -> list[Problem]:
     return problems
 
 
-def flags_that_bar(managers: pd.DataFrame, policy: Policy, label: str) -> list[Problem]:
+def flags_that_bar(
+    managers: pd.DataFrame, policy: Policy, label: str, premium_ledger: bool = False
+) -> list[Problem]:
     """A warning for each available manager whose flags leave no portfolio to hold: flagged
-    premium without the premium grade, or flagged both premium and separate-ledger. Such a
-    manager gets no customers (where the band allows none; else the solve says so)."""
+    premium without the premium grade, or flagged both premium and separate-ledger (unless of
+    the premium grade where some customers are ``premium_ledger``: premium and separate-ledger
+    at once, whom such a manager may hold). Such a manager gets no customers (where the band
+    allows none; else the solve says so)."""
     problems = []
     for position, row in enumerate(managers.itertuples(index=False)):
         if not row.available or not row.premium:
+            continue
+        if row.separate_ledger and premium_ledger and row.grade == policy.premium_grade:
             continue
         if row.separate_ledger:
             why, hint = "is flagged both premium and separate-ledger", "clear one of the two flags"

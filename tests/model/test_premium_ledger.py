@@ -1,0 +1,175 @@
+"""Customers both premium and separate-ledger: portfolios of their own, under a premium-grade
+manager designated as rules 3 and 4 ask, the rest of the branch solved around them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from plan.builders import cheapest_valid_plan, make_scenario
+from portfolio_opt.cli import main
+from portfolio_opt.model.result import SolveStatus
+
+from .helpers import holdings, solve_fast, standard_customers, valid_plan, write_scenario_folder
+
+
+def manager(mid: str, grade: str = "B", **extra: Any) -> dict[str, Any]:
+    return {"manager_id": mid, "grade": grade, **extra}
+
+
+def premium(cid: str, **extra: Any) -> dict[str, Any]:
+    return {"customer_id": cid, "customer_class": "premium", "interest_income": 100, **extra}
+
+
+def ledger(cid: str) -> dict[str, Any]:
+    return {"customer_id": cid, "customer_class": "key", "separate_ledger": True}
+
+
+def branch() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Two premium separate-ledger customers among premium, separate-ledger and standard ones;
+    L2 is the only manager of grade A flagged separate-ledger."""
+    customers = [
+        premium("PL1", separate_ledger=True),
+        premium("PL2", separate_ledger=True),
+        premium("P1"),
+        premium("P2"),
+        ledger("L01"),
+        ledger("L02"),
+        *standard_customers(8),
+    ]
+    managers = [
+        manager("A1", "A"),
+        manager("M1"),
+        manager("M2"),
+        manager("M3"),
+        manager("L1", "C", separate_ledger=True),
+        manager("L2", "A", separate_ledger=True),
+    ]
+    return customers, managers
+
+
+TOLERANCE_1 = {"span": {"tolerance": 1}}
+
+
+def test_premium_separate_ledger_customers_get_a_portfolio_of_their_own() -> None:
+    scenario = make_scenario(*branch(), policy=TOLERANCE_1)
+
+    plan = valid_plan(scenario, solve_fast(scenario))
+
+    assert sorted(holdings(plan)["L2"]) == ["PL1", "PL2"]
+    assert set(plan.loc[plan["manager_id"] == "L2", "portfolio_type"]) == {"premium"}
+
+
+def test_the_other_premium_customers_keep_a_designated_manager() -> None:
+    """Premium designations exist: the premium separate-ledger holder must be flagged both
+    ways (A2); A1, the only other one flagged premium, keeps the plain premium customers."""
+    customers, _ = branch()
+    managers = [
+        manager("A1", "A", premium=True),
+        manager("A2", "A", premium=True, separate_ledger=True),
+        manager("M1"),
+        manager("M2"),
+        manager("M3"),
+        manager("L1", "C", separate_ledger=True),
+    ]
+    scenario = make_scenario(customers, managers, policy=TOLERANCE_1)
+
+    held = holdings(valid_plan(scenario, solve_fast(scenario)))
+
+    assert sorted(held["A2"]) == ["PL1", "PL2"] and sorted(held["A1"]) == ["P1", "P2"]
+
+
+def test_rotation_moves_them_to_another_holder() -> None:
+    customers, managers = branch()
+    customers[0] |= {"prior_manager_id": "L2", "tenure_years": 6}
+    managers.append(manager("L3", "A", separate_ledger=True))
+    policy = {**TOLERANCE_1, "rotation": {"max_tenure_years": 5}}
+    scenario = make_scenario(customers, managers, policy=policy)
+
+    plan = valid_plan(scenario, solve_fast(scenario))
+
+    assert dict(zip(plan["customer_id"], plan["manager_id"], strict=True))["PL1"] != "L2"
+
+
+def test_a_branch_of_premium_separate_ledger_customers_only() -> None:
+    customers = [premium(f"PL{i}", separate_ledger=True) for i in range(3)]
+    managers = [manager("L1", "A", separate_ledger=True), manager("M1")]
+    # 3 customers over 2 managers, tolerance 0: M1 must hold one, yet may hold none of them.
+    bands = {"tolerance": 0, "premium": {"max": 5}, "separate_ledger": {"max": 5}}
+    refused = solve_fast(make_scenario(customers, managers, policy={"span": bands}))
+    assert refused.status is SolveStatus.INFEASIBLE
+    assert "Every customer is premium and booked in a separate ledger" in refused.explanation[0]
+    assert "M1 at least 1" in refused.explanation[0]
+
+    scenario = make_scenario(customers, managers, policy={"span": {"tolerance": 1}})
+    plan = valid_plan(scenario, solve_fast(scenario))
+    assert set(plan["manager_id"]) == {"L1"}
+
+
+def test_solve_writes_a_plan_verify_accepts(tmp_path: Path) -> None:
+    folder = write_scenario_folder(tmp_path / "branch", *branch(), policy=TOLERANCE_1)
+    out = tmp_path / "out"
+    runner = CliRunner()
+
+    solved = runner.invoke(
+        main, ["solve", str(folder), "--out", str(out), "--time-limit", "2", "--workers", "1"]
+    )
+    assert solved.exit_code == 0, solved.output
+
+    checked = runner.invoke(main, ["verify", str(folder), str(out / "assignment.csv")])
+    assert checked.exit_code == 0, checked.output
+    assert "The plan keeps every hard rule." in checked.output
+
+
+@st.composite
+def tiny_branches(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict]:
+    """Up to six customers, one at least premium and separate-ledger, over two or three
+    managers with any grades and flags."""
+    managers = [
+        manager(
+            f"M{i}",
+            draw(st.sampled_from(["A", "B"])),
+            premium=draw(st.integers(0, 3)) == 0,
+            separate_ledger=draw(st.integers(0, 2)) == 0,
+        )
+        for i in range(draw(st.integers(2, 3)))
+    ]
+    kinds = [(True, True)] + draw(
+        st.lists(st.tuples(st.booleans(), st.booleans()), min_size=1, max_size=5)
+    )
+    customers = [
+        {
+            "customer_id": f"C{i}",
+            "customer_class": "premium" if is_premium else "key",
+            "separate_ledger": ledger_flag,
+            "interest_income": 100,
+            "group_id": draw(st.sampled_from(["", "", "", "G1"])),
+            "pinned_manager_id": draw(st.sampled_from(["", "", "", "", "M0", "M1"])),
+        }
+        for i, (is_premium, ledger_flag) in enumerate(kinds)
+    ]
+    span: dict[str, Any] = {"tolerance": draw(st.integers(0, 2))}
+    if draw(st.booleans()):
+        span["premium"] = {"min": 1, "max": draw(st.integers(1, 4))}
+    return customers, managers, {"span": span}
+
+
+@given(tiny_branches())
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_a_plan_is_found_exactly_when_one_exists(branch) -> None:
+    """Every assignment of the customers is tried: solve finds a valid plan where one exists
+    and says there is none (exit 3) where none does."""
+    customers, managers, policy = branch
+    scenario = make_scenario(customers, managers, policy=policy)
+    exists = cheapest_valid_plan(scenario, [m["manager_id"] for m in managers], lambda _: 0)
+
+    result = solve_fast(scenario)
+
+    if exists is None:
+        assert result.status is SolveStatus.INFEASIBLE and result.explanation
+    else:
+        valid_plan(scenario, result)
