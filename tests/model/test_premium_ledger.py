@@ -138,9 +138,8 @@ def tiny_branches(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str,
         )
         for i in range(draw(st.integers(2, 3)))
     ]
-    kinds = [(True, True)] + draw(
-        st.lists(st.tuples(st.booleans(), st.booleans()), min_size=1, max_size=5)
-    )
+    others = draw(st.lists(st.tuples(st.booleans(), st.booleans()), min_size=1, max_size=5))
+    kinds = [(True, True), *others]
     customers = [
         {
             "customer_id": f"C{i}",
