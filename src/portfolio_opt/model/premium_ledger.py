@@ -26,6 +26,13 @@ HOLDER_WEIGHT = 1_000_000  # each holder taken from the rest of the branch, befo
 MOVE_WEIGHT = 1_000  # each customer moved from last year's manager
 
 
+@dataclass(frozen=True)
+class Limit:
+    seconds: float
+    seed: int
+    deterministic: bool
+
+
 @dataclass
 class PremiumLedger:
     """The plan of the premium separate-ledger customers, and the rest of the branch."""
@@ -36,7 +43,7 @@ class PremiumLedger:
 
 
 def place_premium_ledger(
-    scenario: Scenario, time_limit_s: float, seed: int = 0
+    scenario: Scenario, time_limit_s: float, seed: int = 0, deterministic: bool = True
 ) -> PremiumLedger | list[str] | None:
     """The premium separate-ledger customers' plan and the rest of the branch; why there is
     none (the reasons); or None when the branch has no such customers."""
@@ -56,7 +63,8 @@ def place_premium_ledger(
         return reasons
     if not eligible.any():
         return [_no_holder(scenario, customers, managers, both)]
-    solved = _solve(scenario, customers, managers, blocks, eligible, low, high, time_limit_s, seed)
+    limit = Limit(time_limit_s, seed, deterministic)
+    solved = _solve(scenario, customers, managers, blocks, eligible, low, high, limit)
     if solved is None:
         return [_no_fit(customers, managers, both, eligible, low, high)]
     frame = _frame(customers, managers, blocks, solved)
@@ -123,8 +131,7 @@ def _solve(
     eligible: np.ndarray,
     low: np.ndarray,
     high: np.ndarray,
-    time_limit_s: float,
-    seed: int,
+    limit: Limit,
 ) -> dict[int, int] | None:
     """Block -> manager position: fewest holders, then fewest moves, then sizes nearest the
     span's ideal; None when no plan exists."""
@@ -158,9 +165,12 @@ def _solve(
         model.add(sum(taken) <= int(may.sum()) - keep)
     model.minimize(HOLDER_WEIGHT * sum(used.values()) + MOVE_WEIGHT * sum(moves) + sum(spread))
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(time_limit_s, 0.1)
+    solver.parameters.catch_sigint_signal = False  # Ctrl-C is the caller's
+    solver.parameters.max_deterministic_time = max(limit.seconds, 0.1)
+    if not limit.deterministic:  # a wall-clock limit would make the plan depend on the machine
+        solver.parameters.max_time_in_seconds = max(limit.seconds, 0.1)
     solver.parameters.num_workers = 1
-    solver.parameters.random_seed = seed
+    solver.parameters.random_seed = limit.seed
     if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     return {b: i for (b, i), v in x.items() if solver.value(v)}

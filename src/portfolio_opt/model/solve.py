@@ -483,7 +483,9 @@ def solve(
     """Solve a loaded scenario; ``given`` overrides [solver] keys (time_limit_s, workers, ...)."""
     params = SolveParams.from_policy(scenario, **given)
     started = time.monotonic()
-    placed = place_premium_ledger(scenario, LEDGER_SHARE * params.time_limit_s, params.seed)
+    placed = place_premium_ledger(
+        scenario, LEDGER_SHARE * params.time_limit_s, params.seed, params.deterministic
+    )
     if isinstance(placed, list):
         runtime = time.monotonic() - started
         return Result(SolveStatus.INFEASIBLE, explanation=placed, runtime=runtime)
