@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ def manager(mid: str, grade: str = "B") -> dict[str, Any]:
 
 
 MANAGERS = [manager("M1"), manager("M2"), manager("M3")]
-DEMO = Path(__file__).parents[2] / "scenarios" / "demo"
+DEMO = Path(__file__).parents[2] / "scenarios" / "city-branch"
 
 
 def lopsided_customers() -> list[dict[str, Any]]:
@@ -315,3 +316,17 @@ def test_premium_customers_may_fill_fewer_portfolios_than_there_are_a_grade_mana
 
     assert len(set(manager_of(valid_plan(scenario, result)).values())) == 1
     assert result.goals["industry"] == 1 and result.status is SolveStatus.OPTIMAL
+
+
+def test_a_deterministic_plan_does_not_depend_on_the_clock(monkeypatch) -> None:
+    """The same plan on a machine (or under a load) that makes every step 20 times slower:
+    a deterministic limit is an amount of work, never what the clock says is left."""
+    scenario = load_scenario(Path(__file__).parents[2] / "scenarios" / "city-branch")
+    fast = solve_fast(scenario, seed=3).assignment
+
+    origin, real = time.monotonic(), time.monotonic
+    monkeypatch.setattr(time, "monotonic", lambda: origin + 20 * (real() - origin))
+    slow = solve_fast(scenario, seed=3).assignment
+
+    assert fast is not None and slow is not None
+    pd.testing.assert_frame_equal(fast, slow)

@@ -17,6 +17,7 @@ from ortools.sat.python import cp_model
 
 from portfolio_opt.model.affinity import customer_workload
 from portfolio_opt.model.instance import KIND_NAMES, STANDARD, Instance
+from portfolio_opt.model.settings import limit_solver
 from portfolio_opt.model.structure import Structure, smallest_core
 from portfolio_opt.problems import listed
 
@@ -187,6 +188,7 @@ def examine(
     time_limit_s: float = EXPLAIN_LIMIT_S,
     goals: tuple[str, ...] = (),
     goal_time_s: float = EXPLAIN_LIMIT_S,
+    deterministic: bool = False,
 ) -> Verdict:
     """Look for a plan with these portfolio kinds, every rule family on, best in the ``goals``
     this model can weigh (affinity, continuity, span), in their order; where none exists, name
@@ -198,14 +200,14 @@ def examine(
         add(model)
     model.model.add_assumptions(list(model.rules.values()))
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = time_limit_s
+    limit_solver(solver.parameters, time_limit_s, deterministic)
     solver.parameters.num_workers = 1
     solver.parameters.catch_sigint_signal = False
     status = solver.solve(model.model)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         chosen = {pair for pair, var in model.x.items() if solver.value(var)}
         for goal in goals:
-            chosen = _improve(model, solver, goal, chosen, goal_time_s)
+            chosen = _improve(model, solver, goal, chosen, goal_time_s, deterministic)
         first = [int(members[0]) for members in instance.members]
         plan = np.array(
             [next(m for m in model.managers(c) if (c, int(m)) in chosen) for c in first]
@@ -266,6 +268,7 @@ def _improve(
     goal: str,
     chosen: set[tuple[int, int]],
     time_limit_s: float,
+    deterministic: bool,
 ) -> set[tuple[int, int]]:
     """The (customer, manager) pairs of a plan at least as good in ``goal`` as ``chosen``'s
     (from which the search starts), the goal then held at that value, so that the next goal
@@ -276,7 +279,7 @@ def _improve(
     for pair, var in model.x.items():
         model.model.add_hint(var, pair in chosen)
     model.model.minimize(expression)
-    solver.parameters.max_time_in_seconds = time_limit_s
+    limit_solver(solver.parameters, time_limit_s, deterministic)
     if solver.solve(model.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         model.model.add(expression <= round(solver.objective_value))
         chosen = {pair for pair, var in model.x.items() if solver.value(var)}

@@ -19,6 +19,7 @@ import pandas as pd
 from ortools.sat.python import cp_model
 
 from portfolio_opt.model.instance import PREMIUM, SEPARATE, group_components, manager_bands
+from portfolio_opt.model.settings import limit_solver
 from portfolio_opt.scenario.data import Scenario, premium_ledger_mask
 
 PORTFOLIO_TYPE = "premium"  # as the plan checker and the payout read a premium-only portfolio
@@ -166,9 +167,7 @@ def _solve(
     model.minimize(HOLDER_WEIGHT * sum(used.values()) + MOVE_WEIGHT * sum(moves) + sum(spread))
     solver = cp_model.CpSolver()
     solver.parameters.catch_sigint_signal = False  # Ctrl-C is the caller's
-    solver.parameters.max_deterministic_time = max(limit.seconds, 0.1)
-    if not limit.deterministic:  # a wall-clock limit would make the plan depend on the machine
-        solver.parameters.max_time_in_seconds = max(limit.seconds, 0.1)
+    limit_solver(solver.parameters, max(limit.seconds, 0.1), limit.deterministic)
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = limit.seed
     if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):

@@ -46,3 +46,11 @@ def announce(progress: ProgressFn | None, phase: str) -> None:
     """Tell the progress line which step is running (before any plan is scored)."""
     if progress is not None:
         progress({"phase": phase})
+
+
+def limit_solver(parameters: Any, seconds: float, deterministic: bool) -> None:
+    """A CP-SAT solver's limit: a work limit always, a wall-clock one too unless deterministic
+    (it would make the answer depend on the machine and its load)."""
+    parameters.max_deterministic_time = seconds
+    if not deterministic:
+        parameters.max_time_in_seconds = seconds

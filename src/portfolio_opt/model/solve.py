@@ -144,7 +144,8 @@ def solve_instance(
         if structure_is_forced(instance):  # the exact model's proof holds for every plan
             return _after_proof(instance, ruled_out, spec, params, started)
         most = MAX_STRUCTURES_EXACT if fits_one_model(instance, structure) else MAX_STRUCTURES
-        if len(ruled_out) >= most or time.monotonic() > deadline:
+        late = not params.deterministic and time.monotonic() > deadline
+        if len(ruled_out) >= most or late:
             return _after_proof(instance, ruled_out, spec, params, started, every_choice=False)
     means, assign, bounds, proven = attempt.means, attempt.assign, attempt.bounds, attempt.proven
     iterations, method, timings = attempt.steps, attempt.method, attempt.timings
@@ -371,7 +372,10 @@ def _after_proof(
     # Without a balance bound the exact model's proofs stand; the choices are examined only
     # to name the rules that collide.
     for structure in ruled_out if bounded or every_choice else []:
-        left = started + params.time_limit_s - time.monotonic()
+        if params.deterministic:  # a share of the limit as work, whatever the clock says
+            left = params.time_limit_s / len(ruled_out)
+        else:
+            left = started + params.time_limit_s - time.monotonic()
         if verdict is not None and left <= 0:
             conclusive = False
             break
@@ -381,6 +385,7 @@ def _after_proof(
             time_limit_s=EXPLAIN_LIMIT_S if verdict is None else max(left, GOAL_FLOOR_S),
             goals=spec.order,
             goal_time_s=max(left / 4, GOAL_FLOOR_S),
+            deterministic=params.deterministic,
         )
         if verdict.plan is None:
             conclusive &= verdict.rules is not None
@@ -507,8 +512,9 @@ def _solve_branch(
     """Compile and solve, the time limit counting from ``started``."""
     instance = compile_instance(scenario)
     compiled = time.monotonic() - started
-    remaining = max(params.time_limit_s - compiled, 0.5)  # the limit covers the whole solve
-    params = SolveParams(remaining, params.workers, params.seed, params.deterministic)
+    if not params.deterministic:  # the limit covers the whole solve; a deterministic one is work
+        remaining = max(params.time_limit_s - compiled, 0.5)
+        params = SolveParams(remaining, params.workers, params.seed, params.deterministic)
     result = solve_instance(instance, params, progress, stop)
     result.timings = {"compile": compiled, **result.timings}
     result.runtime += compiled

@@ -21,6 +21,7 @@ from portfolio_opt.model.instance import (
     kind_bands,
     span_band,
 )
+from portfolio_opt.model.settings import limit_solver
 
 KINDS = (STANDARD, PREMIUM, SEPARATE)
 UNDECIDED = "the portfolio kinds could not be decided in time"
@@ -375,9 +376,7 @@ def decide_structure(
     model.add_assumptions(list(assumptions.values()))
     solver = cp_model.CpSolver()
     solver.parameters.catch_sigint_signal = False  # Ctrl-C is the caller's
-    solver.parameters.max_deterministic_time = time_limit_s
-    if not deterministic:  # a wall-clock limit would make the answer depend on the machine
-        solver.parameters.max_time_in_seconds = time_limit_s
+    limit_solver(solver.parameters, time_limit_s, deterministic)
     solver.parameters.num_workers = 1
     status = solver.solve(model)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
