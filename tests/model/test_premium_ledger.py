@@ -61,7 +61,7 @@ def test_premium_separate_ledger_customers_get_a_portfolio_of_their_own() -> Non
     plan = valid_plan(scenario, solve_fast(scenario))
 
     assert sorted(holdings(plan)["L2"]) == ["PL1", "PL2"]
-    assert set(plan.loc[plan["manager_id"] == "L2", "portfolio_type"]) == {"premium"}
+    assert set(plan.loc[plan["manager_id"] == "L2", "portfolio_type"]) == {"separate_ledger"}
 
 
 def test_the_other_premium_customers_keep_a_designated_manager() -> None:
@@ -95,6 +95,76 @@ def test_rotation_moves_them_to_another_holder() -> None:
     assert dict(zip(plan["customer_id"], plan["manager_id"], strict=True))["PL1"] != "L2"
 
 
+def both(cid: str, **extra: Any) -> dict[str, Any]:
+    return premium(cid, separate_ledger=True, **extra)
+
+
+A_GRADE = [manager("M1", "A"), manager("M2", "A"), manager("M3", "A")]
+
+
+def test_fewest_holders_give_way_to_the_rest_of_the_branch() -> None:
+    """One holder could take all four, but then two standard customers cannot fill the other
+    two managers' band of 2..2: two holders it is."""
+    customers = [*(both(f"P{i}") for i in range(4)), *standard_customers(2)]
+    bands = {"tolerance": 0, "separate_ledger": {"max": 4}}
+    scenario = make_scenario(customers, A_GRADE, policy={"span": bands})
+
+    held = holdings(valid_plan(scenario, solve_fast(scenario)))
+
+    assert sorted(len(v) for v in held.values()) == [2, 2, 2]
+
+
+def test_managers_flagged_both_ways_whose_band_needs_customers_all_hold_some() -> None:
+    customers = [both("P1"), both("P2"), *standard_customers(2)]
+    managers = [
+        manager("M1", "A", premium=True, separate_ledger=True),
+        manager("M2", "A", premium=True, separate_ledger=True),
+        manager("M3"),
+    ]
+    span = {"tolerance": 1, "premium": {"min": 1}}  # an empty M1 or M2 reads as premium
+    scenario = make_scenario(customers, managers, policy={"span": span})
+
+    held = holdings(valid_plan(scenario, solve_fast(scenario)))
+
+    assert len(held["M1"]) == len(held["M2"]) == 1
+
+
+def test_another_holder_where_rotation_leaves_the_rest_no_plan() -> None:
+    """Continuity keeps P1 with M1, but S1 and S2 must both leave M2, who then holds
+    nothing: only P1 under M2 leaves a plan."""
+    customers = [
+        both("P1", prior_manager_id="M1", tenure_years=1),
+        *standard_customers(2, prior_manager_id="M2", tenure_years=5),
+    ]
+    managers = [manager("M1", "A"), manager("M2", "A"), manager("M3")]
+    policy = {"span": {"tolerance": 0}, "rotation": {"max_tenure_years": 3}}
+    scenario = make_scenario(customers, managers, policy=policy)
+
+    plan = valid_plan(scenario, solve_fast(scenario))
+
+    assert holdings(plan)["M2"] == ["P1"]
+
+
+def test_the_holders_capacity_counts() -> None:
+    customers = [both("P1", prior_manager_id="M1"), both("P2", prior_manager_id="M1")]
+    customers += standard_customers(2)
+    managers = [
+        manager("M1", "A", capacity=6),
+        manager("M2", "A", capacity=20),
+        manager("M3", capacity=20),
+    ]
+    affinity = [
+        {"customer_id": c["customer_id"], "manager_id": m["manager_id"], "cost": 1, "workload": 5}
+        for c in customers
+        for m in managers
+    ]
+    scenario = make_scenario(customers, managers, affinity=affinity, policy=TOLERANCE_1)
+
+    held = holdings(valid_plan(scenario, solve_fast(scenario)))
+
+    assert sorted(held["M2"]) == ["P1", "P2"]
+
+
 def test_a_branch_of_premium_separate_ledger_customers_only() -> None:
     customers = [premium(f"PL{i}", separate_ledger=True) for i in range(3)]
     managers = [manager("L1", "A", separate_ledger=True), manager("M1")]
@@ -102,8 +172,9 @@ def test_a_branch_of_premium_separate_ledger_customers_only() -> None:
     bands = {"tolerance": 0, "premium": {"max": 5}, "separate_ledger": {"max": 5}}
     refused = solve_fast(make_scenario(customers, managers, policy={"span": bands}))
     assert refused.status is SolveStatus.INFEASIBLE
-    assert "Every customer is premium and booked in a separate ledger" in refused.explanation[0]
-    assert "M1 at least 1" in refused.explanation[0]
+    said = "\n".join(refused.explanation)
+    assert "the others cannot hold the remaining 0 customer(s) within their bands" in said
+    assert "M1 1" in said
 
     scenario = make_scenario(customers, managers, policy={"span": {"tolerance": 1}})
     plan = valid_plan(scenario, solve_fast(scenario))

@@ -13,16 +13,25 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from ortools.sat.python import cp_model
 
-from portfolio_opt.model.instance import PREMIUM, SEPARATE, group_components, manager_bands
+from portfolio_opt.model.instance import (
+    PREMIUM,
+    SEPARATE,
+    STANDARD,
+    build_instance,
+    group_components,
+    manager_bands,
+)
 from portfolio_opt.model.settings import limit_solver
 from portfolio_opt.scenario.data import Scenario, premium_ledger_mask
 
-PORTFOLIO_TYPE = "premium"  # as the plan checker and the payout read a premium-only portfolio
+PORTFOLIO_TYPE = "separate_ledger"  # as the plan checker and the payout read it (plan.types)
+WORK_UNITS = 1000  # workload units per unit of the table's workload
 HOLDER_WEIGHT = 1_000_000  # each holder taken from the rest of the branch, before all else
 MOVE_WEIGHT = 1_000  # each customer moved from last year's manager
 
@@ -44,10 +53,15 @@ class PremiumLedger:
 
 
 def place_premium_ledger(
-    scenario: Scenario, time_limit_s: float, seed: int = 0, deterministic: bool = True
+    scenario: Scenario,
+    time_limit_s: float,
+    seed: int = 0,
+    deterministic: bool = True,
+    tried: list[frozenset[str]] | None = None,
 ) -> PremiumLedger | list[str] | None:
     """The premium separate-ledger customers' plan and the rest of the branch; why there is
-    none (the reasons); or None when the branch has no such customers."""
+    none (the reasons); or None when the branch has no such customers. ``tried`` are sets of
+    holders already ruled out (the rest of the branch had no plan beside them)."""
     both = premium_ledger_mask(scenario.customers, scenario.policy)
     if not both.any():
         return None
@@ -57,34 +71,28 @@ def place_premium_ledger(
     reasons = _mixed_groups(customers, blocks, both)
     if reasons or not len(managers):
         return reasons or None  # no managers at all: the usual path says so
-    low, high = _portfolio_band(scenario, managers)
+    low, high = manager_bands(scenario, managers, len(customers))
+    # The checker types such a portfolio separate-ledger (see plan.types): its band applies.
+    low, high = low[SEPARATE], high[SEPARATE]
     eligible = _eligible(scenario, managers, both) & (low <= high)
     reasons = _pins_kept_out(scenario, customers, managers, blocks, eligible)
     if reasons:
         return reasons
     if not eligible.any():
         return [_no_holder(scenario, customers, managers, both)]
+    placing = _Placing(scenario, customers, managers, blocks, eligible, low, high)
     limit = Limit(time_limit_s, seed, deterministic)
-    solved = _solve(scenario, customers, managers, blocks, eligible, low, high, limit)
+    solved = placing.solve(limit, tried or [])
     if solved is None:
-        return [_no_fit(customers, managers, both, eligible, low, high)]
+        if not tried and placing.solve(limit, [], room=False) is not None:
+            return [_no_room(scenario, customers, managers, both)]
+        return [_no_fit(customers, managers, both, eligible, low, high, len(tried or []))]
     frame = _frame(customers, managers, blocks, solved)
     holders = sorted(set(frame["manager_id"]))
     return PremiumLedger(frame, holders, _rest(scenario, both, holders))
 
 
 # -- who may hold them -------------------------------------------------------------------------
-def _portfolio_band(scenario: Scenario, managers: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Per manager, the customers such a portfolio may hold: the premium band (the checker's
-    reading of a premium-only portfolio), within the separate-ledger band too where the two
-    overlap, so the plan keeps either reading of rule 5."""
-    low, high = manager_bands(scenario, managers, len(scenario.customers))
-    both_low = np.maximum(low[PREMIUM], low[SEPARATE])
-    both_high = np.minimum(high[PREMIUM], high[SEPARATE])
-    overlap = both_low <= both_high
-    return np.where(overlap, both_low, low[PREMIUM]), np.where(overlap, both_high, high[PREMIUM])
-
-
 def _eligible(scenario: Scenario, managers: pd.DataFrame, both: np.ndarray) -> np.ndarray:
     """Managers of the premium grade, designated as rules 3 and 4 ask, whom no other customer
     is pinned to."""
@@ -124,55 +132,133 @@ def _reserved(scenario: Scenario, managers: pd.DataFrame) -> list[tuple[np.ndarr
 
 
 # -- the model ---------------------------------------------------------------------------------
-def _solve(
-    scenario: Scenario,
-    customers: pd.DataFrame,
-    managers: pd.DataFrame,
-    blocks: list[list[int]],
-    eligible: np.ndarray,
-    low: np.ndarray,
-    high: np.ndarray,
-    limit: Limit,
-) -> dict[int, int] | None:
-    """Block -> manager position: fewest holders, then fewest moves, then sizes nearest the
-    span's ideal; None when no plan exists."""
-    model = cp_model.CpModel()
-    ids = list(managers["manager_id"])
-    n, m = len(customers), len(managers)
-    holders = [int(i) for i in np.flatnonzero(eligible)]
-    used = {i: model.new_bool_var(f"y{i}") for i in holders}
-    x: dict[tuple[int, int], cp_model.IntVar] = {}
-    moves = []
-    for b, members in enumerate(blocks):
-        allowed = _allowed(scenario, customers, members, ids, holders)
-        if not allowed:
+@dataclass
+class _Placing:
+    """The small model: which eligible manager holds each block of such customers."""
+
+    scenario: Scenario
+    customers: pd.DataFrame
+    managers: pd.DataFrame
+    blocks: list[list[int]]
+    eligible: np.ndarray
+    low: np.ndarray  # per manager, the customers such a portfolio may hold
+    high: np.ndarray
+
+    def solve(
+        self, limit: Limit, tried: list[frozenset[str]], room: bool = True
+    ) -> dict[int, int] | None:
+        """Block -> manager position: fewest holders, then fewest moves, then sizes nearest
+        the span's ideal; never a set of holders in ``tried``, and (with ``room``) leaving
+        the rest of the branch room; None when no plan exists."""
+        self.model = cp_model.CpModel()
+        self.holders = [int(i) for i in np.flatnonzero(self.eligible)]
+        self.used = {i: self.model.new_bool_var(f"y{i}") for i in self.holders}
+        x, moves = self._assignment()
+        if x is None:
             return None
-        for i in allowed:
-            x[b, i] = model.new_bool_var(f"x{b}_{i}")
-            model.add_implication(x[b, i], used[i])
-            stay = sum(int(customers.at[c, "prior_manager_id"] == ids[i]) for c in members)
-            moves.append((len(members) - stay) * x[b, i])
-        model.add_exactly_one(x[b, i] for i in allowed)
-    spread = []
-    for i in holders:
-        load = sum(len(blocks[b]) * v for (b, j), v in x.items() if j == i)
-        model.add(load >= int(low[i]) * used[i])
-        model.add(load <= int(high[i]) * used[i])
-        deviation = model.new_int_var(0, m * n, f"d{i}")
-        model.add_abs_equality(deviation, m * load - n * used[i])
-        spread.append(deviation)
-    for may, keep in _reserved(scenario, managers):
-        taken = [used[i] for i in holders if may[i]]
-        model.add(sum(taken) <= int(may.sum()) - keep)
-    model.minimize(HOLDER_WEIGHT * sum(used.values()) + MOVE_WEIGHT * sum(moves) + sum(spread))
-    solver = cp_model.CpSolver()
-    solver.parameters.catch_sigint_signal = False  # Ctrl-C is the caller's
-    limit_solver(solver.parameters, max(limit.seconds, 0.1), limit.deterministic)
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = limit.seed
-    if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    return {b: i for (b, i), v in x.items() if solver.value(v)}
+        spread = self._bands(x)
+        if room:
+            self._room_for_the_rest()
+        self._capacities(x)
+        ids = list(self.managers["manager_id"])
+        for held in tried:
+            inside = [v for i, v in self.used.items() if ids[i] in held]
+            outside = [v for i, v in self.used.items() if ids[i] not in held]
+            self.model.add(sum(inside) - sum(outside) <= len(held) - 1)
+        self.model.minimize(
+            HOLDER_WEIGHT * sum(self.used.values()) + MOVE_WEIGHT * sum(moves) + sum(spread)
+        )
+        solver = cp_model.CpSolver()
+        solver.parameters.catch_sigint_signal = False  # Ctrl-C is the caller's
+        limit_solver(solver.parameters, max(limit.seconds, 0.1), limit.deterministic)
+        solver.parameters.num_workers = 1
+        solver.parameters.random_seed = limit.seed
+        if solver.solve(self.model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None
+        return {b: i for (b, i), v in x.items() if solver.value(v)}
+
+    def _assignment(self) -> tuple[dict[tuple[int, int], Any] | None, list[Any]]:
+        """One holder a block, among those its pin and rotation allow; the moves it makes."""
+        ids = list(self.managers["manager_id"])
+        x: dict[tuple[int, int], Any] = {}
+        moves = []
+        for b, members in enumerate(self.blocks):
+            allowed = _allowed(self.scenario, self.customers, members, ids, self.holders)
+            if not allowed:
+                return None, []
+            for i in allowed:
+                x[b, i] = self.model.new_bool_var(f"x{b}_{i}")
+                self.model.add_implication(x[b, i], self.used[i])
+                prior = self.customers.loc[members, "prior_manager_id"]
+                moves.append(int((prior != ids[i]).sum()) * x[b, i])
+            self.model.add_exactly_one(x[b, i] for i in allowed)
+        return x, moves
+
+    def _bands(self, x: dict[tuple[int, int], Any]) -> list[Any]:
+        """Each holder's count within its band; its distance from the span's ideal."""
+        n, m = len(self.customers), len(self.managers)
+        spread = []
+        for i in self.holders:
+            load = sum(len(self.blocks[b]) * v for (b, j), v in x.items() if j == i)
+            self.model.add(load >= int(self.low[i]) * self.used[i])
+            self.model.add(load <= int(self.high[i]) * self.used[i])
+            deviation = self.model.new_int_var(0, m * n, f"d{i}")
+            self.model.add_abs_equality(deviation, m * load - n * self.used[i])
+            spread.append(deviation)
+        return spread
+
+    def _room_for_the_rest(self) -> None:
+        """Enough managers left for the plain premium and separate-ledger customers, and the
+        managers left can hold the rest of the customers within their bands."""
+        for may, keep in _reserved(self.scenario, self.managers):
+            taken = [self.used[i] for i in self.holders if may[i]]
+            self.model.add(sum(taken) <= int(may.sum()) - keep)
+        floor, ceiling = _rest_bands(self.scenario, self.managers)
+        rest = len(self.customers) - sum(len(b) for b in self.blocks)
+        left_floor = int(floor.sum()) - sum(int(floor[i]) * v for i, v in self.used.items())
+        left_ceiling = int(ceiling.sum()) - sum(int(ceiling[i]) * v for i, v in self.used.items())
+        self.model.add(left_floor <= rest)
+        self.model.add(left_ceiling >= rest)
+
+    def _capacities(self, x: dict[tuple[int, int], Any]) -> None:
+        """Each holder's workload within its capacity, where managers have one."""
+        capacity = self.managers["capacity"].to_numpy(dtype=float, na_value=np.nan)
+        if np.isnan(capacity).all():
+            return
+        work = _workloads(self.scenario)  # (customers, managers), in thousandths
+        for i in self.holders:
+            if np.isnan(capacity[i]):
+                continue
+            load = sum(
+                int(work[self.blocks[b], i].sum()) * v for (b, j), v in x.items() if j == i
+            )
+            self.model.add(load <= int(np.floor(capacity[i] * WORK_UNITS + 1e-6)))
+
+
+def _rest_bands(scenario: Scenario, managers: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per manager, the fewest and most customers it may hold in the rest of the branch: over
+    the kinds its flags allow; a manager whose flags allow none holds nothing, but its flagged
+    kind's band may still ask for customers (then it must hold these customers or fail)."""
+    low, high = manager_bands(scenario, managers, len(scenario.customers))
+    premium = managers["premium"].to_numpy(dtype=bool)
+    ledger = managers["separate_ledger"].to_numpy(dtype=bool)
+    grade_ok = (managers["grade"] == scenario.policy.premium_grade).to_numpy()
+    idle = premium & (ledger | ~grade_ok)
+    kinds = np.where(ledger, SEPARATE, np.where(premium, PREMIUM, STANDARD))
+    at = np.arange(len(managers))
+    floor = np.where(idle, low[kinds, at], low.min(axis=0))
+    ceiling = np.where(idle, 0, high.max(axis=0))
+    return floor, ceiling
+
+
+def _workloads(scenario: Scenario) -> np.ndarray:
+    """(customers, available managers): each customer's workload, in thousandths."""
+    from portfolio_opt.model.affinity import customer_workload  # builds on the instance
+    from portfolio_opt.payout import customer_targets
+
+    values = customer_targets(scenario.customers, scenario.policy)["target"]
+    work = customer_workload(build_instance(scenario, values))
+    return np.ceil(work * WORK_UNITS - 1e-6).astype(np.int64)
 
 
 def _allowed(
@@ -297,6 +383,21 @@ def _no_holder(
     )
 
 
+def _no_room(
+    scenario: Scenario, customers: pd.DataFrame, managers: pd.DataFrame, both: np.ndarray
+) -> str:
+    floor, ceiling = _rest_bands(scenario, managers)
+    rest = int((~both).sum())
+    needy = [f"{mid} {int(f)}" for mid, f in zip(managers["manager_id"], floor, strict=True) if f]
+    return (
+        f"{int(both.sum())} customer(s) are premium and booked in a separate ledger, in "
+        "separate-ledger portfolios of their own; whichever managers hold them, the others "
+        f"cannot hold the remaining {rest} customer(s) within their bands (at least: "
+        f"{_names(needy) or 'none'}; at most {int(ceiling.sum())} in all). Widen the span "
+        "tolerance, lower min_customers, or make fewer managers available."
+    )
+
+
 def _no_fit(
     customers: pd.DataFrame,
     managers: pd.DataFrame,
@@ -304,14 +405,21 @@ def _no_fit(
     eligible: np.ndarray,
     low: np.ndarray,
     high: np.ndarray,
+    tried: int,
 ) -> str:
     ids = list(customers.loc[both, "customer_id"])
     may = [f"{managers.at[i, 'manager_id']} {low[i]}..{high[i]}" for i in np.flatnonzero(eligible)]
+    after = (
+        f" beside a rest of the branch that has a plan ({tried} choice(s) of holders left the "
+        "rest none)"
+        if tried
+        else ""
+    )
     return (
         f"{len(ids)} customer(s) are premium and booked in a separate ledger ({_names(ids)}), "
-        "in portfolios of their own; the managers who may hold them, with the customers each "
-        f"such portfolio may hold ({_names(may)}), cannot take them all within those bands "
-        "(with their pins and rotation, and leaving enough managers for the other premium and "
-        "separate-ledger customers). Widen the premium band, flag more managers, or change the "
-        "class or the ledger flag of some of these customers."
+        "in separate-ledger portfolios of their own; the managers who may hold them, with the "
+        f"customers each such portfolio may hold ({_names(may)}), cannot take them all{after} "
+        "within those bands, their pins, rotation and capacities, while leaving enough managers "
+        "for the other customers. Widen the separate-ledger band, flag more managers, or "
+        "change the class or the ledger flag of some of these customers."
     )

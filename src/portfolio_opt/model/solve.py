@@ -67,6 +67,7 @@ VALIDATE_PROOF_S = 1.5  # for validate's customer-level check of the hard rules
 STRUCTURE_AGAIN_S = 2.0  # for the kinds' model's next choice of holders
 HOLDER_TRIES = 20  # choices of holders solved at most, while a fifth of the time is left
 LEDGER_SHARE = 0.05  # of the time limit, for placing premium separate-ledger customers
+LEDGER_TRIES = 8  # choices of their holders, each solving the rest of the branch beside them
 GOAL_FLOOR_S = 0.5  # for each goal the customer-level model improves, however late
 HOLDER_CHOICES = 20  # choices of holders priced by their LP where affinity leads,
 HOLDER_SHARE = 0.15  # in this share of the time limit
@@ -488,18 +489,38 @@ def solve(
     """Solve a loaded scenario; ``given`` overrides [solver] keys (time_limit_s, workers, ...)."""
     params = SolveParams.from_policy(scenario, **given)
     started = time.monotonic()
-    placed = place_premium_ledger(
-        scenario, LEDGER_SHARE * params.time_limit_s, params.seed, params.deterministic
-    )
-    if isinstance(placed, list):
-        runtime = time.monotonic() - started
-        return Result(SolveStatus.INFEASIBLE, explanation=placed, runtime=runtime)
-    if placed is None:
-        return _solve_branch(scenario, params, started, progress, stop)
-    if not len(placed.rest.customers):
-        return _premium_ledger_only(placed, started)
-    result = _solve_branch(placed.rest, params, started, progress, stop)
-    return with_premium_ledger(result, placed, scenario)
+    tried: list[frozenset[str]] = []  # holders beside whom the rest of the branch had no plan
+    last: Result | None = None
+    while len(tried) < LEDGER_TRIES:
+        placed = place_premium_ledger(
+            scenario, LEDGER_SHARE * params.time_limit_s, params.seed, params.deterministic, tried
+        )
+        if placed is None:
+            return _solve_branch(scenario, params, started, progress, stop)
+        if isinstance(placed, list):
+            if last is not None:  # no other holders: the last explanation stands
+                break
+            runtime = time.monotonic() - started
+            return Result(SolveStatus.INFEASIBLE, explanation=placed, runtime=runtime)
+        if len(placed.rest.customers):
+            result = _solve_branch(placed.rest, params, started, progress, stop)
+        else:
+            result = _premium_ledger_only(placed, started)
+        result = with_premium_ledger(result, placed, scenario)
+        if result.status is not SolveStatus.INFEASIBLE:
+            return result
+        tried.append(frozenset(placed.holders))
+        last = result
+        late = time.monotonic() - started > params.time_limit_s
+        if (late and not params.deterministic) or (stop is not None and stop()):
+            break
+    assert last is not None
+    if len(tried) > 1:
+        last.explanation.append(
+            f"({len(tried)} choices of holders for the premium separate-ledger customers were "
+            "tried; the last is shown.)"
+        )
+    return last
 
 
 def _solve_branch(
@@ -572,7 +593,7 @@ def _premium_ledger_only(placed: PremiumLedger, started: float) -> Result:
         )
     return Result(
         SolveStatus.FEASIBLE,
-        assignment=placed.assignment,
+        assignment=placed.assignment.iloc[:0],  # with_premium_ledger adds them
         runtime=runtime,
         method="premium separate-ledger customers in portfolios of their own (small CP-SAT model)",
     )
@@ -587,13 +608,25 @@ def compile_instance(scenario: Scenario) -> Instance:
 def rule_collisions(scenario: Scenario, time_limit_s: float = 5.0) -> list[str]:
     """Why the hard rules cannot all hold, as ``solve`` would explain before searching; empty
     when the fast analysis and the choice of portfolio kinds find no collision."""
-    placed = place_premium_ledger(scenario, LEDGER_SHARE * time_limit_s)
-    if isinstance(placed, list):
-        return placed
-    if placed is not None:
-        if not len(placed.rest.customers):
-            return _premium_ledger_only(placed, time.monotonic()).explanation
-        scenario = placed.rest
+    tried: list[frozenset[str]] = []
+    reasons: list[str] = []
+    while len(tried) < LEDGER_TRIES:
+        placed = place_premium_ledger(scenario, LEDGER_SHARE * time_limit_s, tried=tried)
+        if placed is None:
+            return _branch_collisions(scenario, time_limit_s)
+        if isinstance(placed, list):
+            return reasons or placed
+        if len(placed.rest.customers):
+            reasons = _branch_collisions(placed.rest, time_limit_s)
+        else:
+            reasons = _premium_ledger_only(placed, time.monotonic()).explanation
+        if not reasons:
+            return []
+        tried.append(frozenset(placed.holders))
+    return reasons
+
+
+def _branch_collisions(scenario: Scenario, time_limit_s: float) -> list[str]:
     instance = compile_instance(scenario)
     collisions = find_collisions(instance)
     if collisions:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-PORTFOLIO_TYPES = ("premium", "separate_ledger", "standard")  # the first wins a tie
+PORTFOLIO_TYPES = ("separate_ledger", "premium", "standard")  # the first wins a tie
 
 
 def customer_type(premium: bool, separate_ledger: bool) -> str:
-    return "premium" if premium else "separate_ledger" if separate_ledger else "standard"
+    """A customer both premium and separate-ledger makes a separate-ledger portfolio: its
+    manager is a dedicated one, and its pay follows the separate scheme."""
+    return "separate_ledger" if separate_ledger else "premium" if premium else "standard"
 
 
 def held_type(kinds: Iterable[str], flagged: str) -> str:
