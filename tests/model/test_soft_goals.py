@@ -25,7 +25,7 @@ def manager(mid: str, grade: str = "B") -> dict[str, Any]:
 
 
 MANAGERS = [manager("M1"), manager("M2"), manager("M3")]
-DEMO = Path(__file__).parents[2] / "scenarios" / "city-branch"
+DEMO = Path(__file__).parents[2] / "scenarios" / "demo"
 
 
 def lopsided_customers() -> list[dict[str, Any]]:
