@@ -37,6 +37,8 @@ from portfolio_opt.model.polish import polish_balance, polish_chain, repair_band
 from portfolio_opt.model.reduced_cost import (
     CORE_SHARE_EXACT,
     CORE_SHARE_SEARCH,
+    SEARCH_CORE_PAIRS_PER_BLOCK,
+    core_offer,
     merge_bans,
     proven_ban_mask,
     proven_bans,
@@ -383,6 +385,9 @@ class PlanAttempt:
             SearchBudget(seconds, params.workers, params.seed, params.deterministic),
             guide=None if relaxed is None else relaxed.share,
             pruner=lambda plan: proven_ban_mask(instance, structure, means, spec, plan, relaxed),
+            core=None
+            if relaxed is None
+            else (lambda plan: core_offer(relaxed, plan, SEARCH_CORE_PAIRS_PER_BLOCK)),
         )
 
         def report(values: dict[str, int], _: float) -> None:

@@ -3,6 +3,8 @@
 Neighbourhoods are chosen where the plan is weakest: managers that miss a band or bound, the
 most and least loaded managers of one kind, the two ends of a cut chain link, or at random.
 The neighbourhood grows while sub-models solve to optimality quickly and shrinks when they do not.
+Where affinity leads, a sub-model offers each block only the core's managers (the LP's cheapest
+pairs, and the block's own manager).
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class LargeNeighbourhoodSearch:
         budget: SearchBudget,
         guide: np.ndarray | None = None,
         pruner: Callable[[np.ndarray], np.ndarray | None] | None = None,
+        core: Callable[[np.ndarray], dict[int, set[int]]] | None = None,
     ) -> None:
         self.instance, self.structure, self.means, self.spec = instance, structure, means, spec
         self.guide = guide  # (blocks, managers) LP shares, for affinity neighbourhoods
@@ -66,6 +69,9 @@ class LargeNeighbourhoodSearch:
         self.budget = budget
         self.values = evaluate(instance, structure, means, self.assign)
         self._pruned = pruner(self.assign) if pruner is not None else None
+        # plan -> per block, the managers its sub-models offer it (the plan's own among them)
+        self._core = core
+        self._offered = core(self.assign) if core is not None else None
         self.rng = np.random.default_rng(budget.seed)
         self.size = 3
         self.iterations = 0
@@ -204,6 +210,8 @@ class LargeNeighbourhoodSearch:
             self.assign,
             soft_hard_rules=self.values["violation"] > 0,
             banned=self._banned(managers, blocks),
+            # Only a plan keeping the hard rules searches the core: mending one may need any pair.
+            offered=self._offered if self.values["violation"] == 0 else None,
         )
 
     def _banned(self, managers: np.ndarray, blocks: np.ndarray) -> dict[int, set[int]] | None:
@@ -231,6 +239,8 @@ class LargeNeighbourhoodSearch:
             self.assign, self.values = candidate, values
             if self._pruner is not None:
                 self._pruned = self._pruner(self.assign)
+            if self._core is not None:
+                self._offered = self._core(self.assign)
             return True
         return False
 

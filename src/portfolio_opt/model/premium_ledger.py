@@ -229,9 +229,7 @@ class _Placing:
         for i in self.holders:
             if np.isnan(capacity[i]):
                 continue
-            load = sum(
-                int(work[self.blocks[b], i].sum()) * v for (b, j), v in x.items() if j == i
-            )
+            load = sum(int(work[self.blocks[b], i].sum()) * v for (b, j), v in x.items() if j == i)
             self.model.add(load <= int(np.floor(capacity[i] * WORK_UNITS + 1e-6)))
 
 
