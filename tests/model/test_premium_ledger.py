@@ -129,6 +129,19 @@ def test_managers_flagged_both_ways_whose_band_needs_customers_all_hold_some() -
     assert len(held["M1"]) == len(held["M2"]) == 1
 
 
+def test_every_manager_flagged_both_ways_holds_one_where_the_premium_band_asks() -> None:
+    """An empty manager flagged both ways reads as premium, whose band here needs one customer:
+    the four such customers go one to each manager (the one plan among many holder sets)."""
+    customers = [both(f"P{i}") for i in range(4)]
+    managers = [manager(f"M{i}", "A", premium=True, separate_ledger=True) for i in range(1, 5)]
+    span = {"tolerance": 1, "premium": {"min": 1}}
+    scenario = make_scenario(customers, managers, policy={"span": span})
+
+    held = holdings(valid_plan(scenario, solve_fast(scenario)))
+
+    assert sorted(len(v) for v in held.values()) == [1, 1, 1, 1]
+
+
 def test_another_holder_where_rotation_leaves_the_rest_no_plan() -> None:
     """Continuity keeps P1 with M1, but S1 and S2 must both leave M2, who then holds
     nothing: only P1 under M2 leaves a plan."""

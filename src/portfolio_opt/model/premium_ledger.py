@@ -242,7 +242,8 @@ def _rest_bands(scenario: Scenario, managers: pd.DataFrame) -> tuple[np.ndarray,
     ledger = managers["separate_ledger"].to_numpy(dtype=bool)
     grade_ok = (managers["grade"] == scenario.policy.premium_grade).to_numpy()
     idle = premium & (ledger | ~grade_ok)
-    kinds = np.where(ledger, SEPARATE, np.where(premium, PREMIUM, STANDARD))
+    # An empty portfolio has its manager's designated kind, premium first (as the checker reads it).
+    kinds = np.where(premium, PREMIUM, np.where(ledger, SEPARATE, STANDARD))
     at = np.arange(len(managers))
     floor = np.where(idle, low[kinds, at], low.min(axis=0))
     ceiling = np.where(idle, 0, high.max(axis=0))
