@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -22,18 +23,19 @@ from ortools.sat.python import cp_model
 from portfolio_opt.model.instance import (
     PREMIUM,
     SEPARATE,
-    STANDARD,
     build_instance,
     group_components,
     manager_bands,
 )
 from portfolio_opt.model.settings import limit_solver
+from portfolio_opt.problems import listed
 from portfolio_opt.scenario.data import Scenario, premium_ledger_mask
 
 PORTFOLIO_TYPE = "separate_ledger"  # as the plan checker and the payout read it (plan.types)
 WORK_UNITS = 1000  # workload units per unit of the table's workload
 HOLDER_WEIGHT = 1_000_000  # each holder taken from the rest of the branch, before all else
 MOVE_WEIGHT = 1_000  # each customer moved from last year's manager
+SHOWN = 8  # ids named in an explanation before "and N more"
 
 
 @dataclass(frozen=True)
@@ -225,12 +227,23 @@ class _Placing:
         capacity = self.managers["capacity"].to_numpy(dtype=float, na_value=np.nan)
         if np.isnan(capacity).all():
             return
-        work = _workloads(self.scenario)  # (customers, managers), in thousandths
+        work = self._workloads  # (customers, managers), in thousandths
         for i in self.holders:
             if np.isnan(capacity[i]):
                 continue
             load = sum(int(work[self.blocks[b], i].sum()) * v for (b, j), v in x.items() if j == i)
             self.model.add(load <= int(np.floor(capacity[i] * WORK_UNITS + 1e-6)))
+
+    @cached_property
+    def _workloads(self) -> np.ndarray:
+        """(customers, available managers): each customer's workload, in thousandths (built
+        once, though the model may be solved twice)."""
+        from portfolio_opt.model.affinity import customer_workload  # builds on the instance
+        from portfolio_opt.payout import customer_targets
+
+        values = customer_targets(self.scenario.customers, self.scenario.policy)["target"]
+        work = customer_workload(build_instance(self.scenario, values))
+        return np.ceil(work * WORK_UNITS - 1e-6).astype(np.int64)
 
 
 def _rest_bands(scenario: Scenario, managers: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -241,23 +254,11 @@ def _rest_bands(scenario: Scenario, managers: pd.DataFrame) -> tuple[np.ndarray,
     premium = managers["premium"].to_numpy(dtype=bool)
     ledger = managers["separate_ledger"].to_numpy(dtype=bool)
     grade_ok = (managers["grade"] == scenario.policy.premium_grade).to_numpy()
-    idle = premium & (ledger | ~grade_ok)
-    # An empty portfolio has its manager's designated kind, premium first (as the checker reads it).
-    kinds = np.where(premium, PREMIUM, np.where(ledger, SEPARATE, STANDARD))
-    at = np.arange(len(managers))
-    floor = np.where(idle, low[kinds, at], low.min(axis=0))
+    idle = premium & (ledger | ~grade_ok)  # as instance._idle_hold_nothing finds them
+    # Flagged premium, an idle manager's empty portfolio reads as premium (as the checker has it).
+    floor = np.where(idle, low[PREMIUM], low.min(axis=0))
     ceiling = np.where(idle, 0, high.max(axis=0))
     return floor, ceiling
-
-
-def _workloads(scenario: Scenario) -> np.ndarray:
-    """(customers, available managers): each customer's workload, in thousandths."""
-    from portfolio_opt.model.affinity import customer_workload  # builds on the instance
-    from portfolio_opt.payout import customer_targets
-
-    values = customer_targets(scenario.customers, scenario.policy)["target"]
-    work = customer_workload(build_instance(scenario, values))
-    return np.ceil(work * WORK_UNITS - 1e-6).astype(np.int64)
 
 
 def _allowed(
@@ -320,9 +321,8 @@ def _rest(scenario: Scenario, both: np.ndarray, holders: list[str]) -> Scenario:
 
 
 # -- why not -----------------------------------------------------------------------------------
-def _names(ids: list[str], most: int = 8) -> str:
-    shown = ", ".join(ids[:most])
-    return shown + (f" and {len(ids) - most} more" if len(ids) > most else "")
+def _names(ids: list[str]) -> str:
+    return listed(ids, SHOWN)
 
 
 def _mixed_groups(customers: pd.DataFrame, blocks: list[list[int]], both: np.ndarray) -> list[str]:
