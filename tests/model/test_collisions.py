@@ -150,7 +150,7 @@ CASES = [
                 manager("L2", "C", separate_ledger=True),
             ],
             [
-                "this requirement cannot be met: the separate_ledger portfolios' minimum sizes "
+                "this requirement cannot be met: the separate-ledger portfolios' minimum sizes "
                 "must add up to no more"
             ],
             policy={
@@ -328,7 +328,7 @@ CASES = [
                 "the premium portfolios' maximum sizes must add up to at least the 4 premium",
                 "6 standard customers; 3 manager(s) may hold a standard portfolio of 3..4",
                 "4 premium customers; 2 manager(s) may hold a premium portfolio of 1..2",
-                "standard 2, premium 2, separate_ledger 0; together at least 4, but 3 managers",
+                "standard 2, premium 2, separate-ledger 0; together at least 4, but 3 managers",
             ],
             policy={"span": {"tolerance": 0, "premium": {"min": 1, "max": 2}}},
         ),
@@ -386,7 +386,7 @@ CASES = [
                 manager("M2"),
             ],
             [
-                "5 separate_ledger customers fit no number",
+                "5 separate-ledger customers fit no number",
                 "own bounds set this (L1 max_customers 4)",
             ],
             policy={"span": {"tolerance": 3, "separate_ledger": {"min": 3, "max": 7}}},
@@ -404,7 +404,7 @@ CASES = [
                 manager("M2", capacity=20),
             ],
             [
-                "The separate_ledger customers need a workload of at least 6",
+                "The separate-ledger customers need a workload of at least 6",
                 "(L1) have capacities adding up to 5",
             ],
             affinity=[
@@ -526,7 +526,7 @@ CASES = [
                 *standard_customers(1, start=1),
             ],
             [manager("M1", "A"), manager("M2")],
-            ["these requirements cannot all be met together", "premium", "separate_ledger"],
+            ["these requirements cannot all be met together", "premium", "separate-ledger"],
             policy={"span": {"tolerance": 3}, "rotation": {"max_tenure_years": 8}},
             absent=["rotating", "pinned"],
         ),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from portfolio_opt.generate import generate_scenario, write_scenario
+from portfolio_opt.model.continuity import send_back
 from portfolio_opt.plan import check_plan, compute_kpis
 from portfolio_opt.scenario.loader import load_scenario
 
@@ -23,3 +26,79 @@ def test_rebalancing_year_moves_close_to_the_bound(tmp_path):
     assert check_plan(scenario, result.assignment) == []
     moves = compute_kpis(scenario, result.assignment)["moves"]
     assert moves["lower_bound"] <= moves["count"] <= 1.15 * moves["lower_bound"]
+    # No customer moved for nothing: sent back alone, each breaks a rule.
+    plan = result.assignment[["customer_id", "manager_id"]]
+    prior = scenario.customers.set_index("customer_id")["prior_manager_id"]
+    available = set(scenario.managers["manager_id"])
+    moved = plan[plan["manager_id"].to_numpy() != prior[plan["customer_id"]].to_numpy()]
+    for row in moved.itertuples():
+        if prior[row.customer_id] in available:
+            back = plan.copy()
+            back.loc[row.Index, "manager_id"] = prior[row.customer_id]
+            assert check_plan(scenario, back) != [], row.customer_id
+
+
+def _year_two(policy: dict, long_held: str = "") -> tuple:
+    """Six customers held by M1..M3 two each last year, all three managers still here;
+    ``long_held`` has been with its manager for nine years."""
+    from plan.builders import make_scenario
+    from portfolio_opt.model.goals import goal_spec, portfolio_means
+    from portfolio_opt.model.instance import build_instance
+    from portfolio_opt.model.structure import decide_structure
+    from portfolio_opt.plan.checker import customer_targets
+
+    rows = [
+        {
+            "customer_id": f"C{i}",
+            "customer_class": "key",
+            "interest_income": 1000 + 10 * i,
+            "prior_manager_id": f"M{i // 2 + 1}",
+            "tenure_years": 9 if f"C{i}" == long_held else 1,
+        }
+        for i in range(6)
+    ]
+    scenario = make_scenario(
+        rows, [{"manager_id": f"M{k}", "grade": "B"} for k in (1, 2, 3)], policy=policy
+    )
+    instance = build_instance(scenario, customer_targets(scenario))
+    structure = decide_structure(instance)
+    means = portfolio_means(instance, structure)
+    home = np.array([instance.prior_manager[instance.members[b][0]] for b in range(6)])
+    return instance, structure, means, goal_spec(instance), home
+
+
+def test_a_customer_moved_for_no_reason_is_sent_back():
+    policy = {"span": {"tolerance": 1}, "objective": {"order": ["continuity", "span"]}}
+    instance, structure, means, spec, home = _year_two(policy)
+    moved = home.copy()
+    moved[0] = home[2]  # M1 -> M2: both stay within the band of 1..3, so nothing forces it
+    assert (send_back(instance, structure, means, spec, moved) == home).all()
+
+
+def test_two_customers_that_swapped_managers_are_exchanged_back():
+    # A band of exactly two: neither can go home alone, only both at once.
+    policy = {"span": {"tolerance": 0}, "objective": {"order": ["continuity", "span"]}}
+    instance, structure, means, spec, home = _year_two(policy)
+    swapped = home.copy()
+    swapped[0], swapped[2] = home[2], home[0]
+    assert (send_back(instance, structure, means, spec, swapped) == home).all()
+
+
+def test_a_cycle_of_three_moves_is_undone_one_exchange_at_a_time():
+    policy = {"span": {"tolerance": 0}, "objective": {"order": ["continuity", "span"]}}
+    instance, structure, means, spec, home = _year_two(policy)
+    cycled = home.copy()
+    cycled[0], cycled[2], cycled[4] = home[2], home[4], home[0]  # M1 -> M2 -> M3 -> M1
+    assert (send_back(instance, structure, means, spec, cycled) == home).all()
+
+
+def test_a_move_that_rotation_forces_is_kept():
+    policy = {
+        "span": {"tolerance": 1},
+        "rotation": {"max_tenure_years": 5},
+        "objective": {"order": ["continuity", "span"]},
+    }
+    instance, structure, means, spec, home = _year_two(policy, long_held="C0")
+    moved = home.copy()
+    moved[0] = home[2]
+    assert (send_back(instance, structure, means, spec, moved) == moved).all()

@@ -44,6 +44,42 @@ def test_a_manager_keeps_one_kind_of_portfolio():
     assert kpis["moves"]["count"] == 2 and kpis["moves"]["lower_bound"] == 2
 
 
+def test_customers_both_premium_and_separate_ledger_count_with_the_separate_ledger_band():
+    # Four such customers stay with MA: the separate-ledger band (up to 8) allows it, where the
+    # premium band (up to 3) would not, and their portfolio is typed separate-ledger. MD, also
+    # A-grade, could take the fourth under the premium reading.
+    customers = [
+        {
+            "customer_id": f"P{i}",
+            "customer_class": "premium",
+            "separate_ledger": True,
+            "prior_manager_id": "MA",
+        }
+        for i in range(4)
+    ] + [
+        {"customer_id": f"S{i}", "customer_class": "key", "prior_manager_id": "MB"}
+        for i in range(4)
+    ]
+    managers = [
+        {"manager_id": "MA", "grade": "A"},
+        {"manager_id": "MB", "grade": "B"},
+        {"manager_id": "MD", "grade": "A"},
+    ]
+    policy = {
+        "span": {
+            "tolerance": 8,
+            "premium": {"min": 1, "max": 3},
+            "separate_ledger": {"min": 1, "max": 8},
+        }
+    }
+    scenario = make_scenario(customers, managers, policy=policy)
+    kpis = compute_kpis(
+        scenario, plan({"MA": [f"P{i}" for i in range(4)], "MB": ["S0", "S1", "S2", "S3"]})
+    )
+    assert kpis["hard_rule_violations"] == 0
+    assert kpis["moves"]["count"] == 0 and kpis["moves"]["lower_bound"] == 0
+
+
 MANAGERS = ["MA", "MB", "MC"]
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from portfolio_opt.model.bounds import goal_bounds
 from portfolio_opt.model.chain_led import CHAIN_LED_SHARE, chain_led_spec, lead_with_chains
 from portfolio_opt.model.construct import construct
-from portfolio_opt.model.continuity import keep_relationships
+from portfolio_opt.model.continuity import keep_relationships, send_back
 from portfolio_opt.model.cpmodel import SubModel, SubResult
 from portfolio_opt.model.exchange import close_deadband
 from portfolio_opt.model.goals import (
@@ -124,6 +124,8 @@ class PlanAttempt:
             assign, proven, method = solved
         else:
             assign, method = self._searched(assign, budget_s)
+        if "continuity" in self.spec.order and not proven:
+            assign = send_back(self.instance, self.structure, self.means, self.spec, assign)
         return Attempted(
             self.means, assign, self.bounds, proven, self.iterations, method, self.timings
         )

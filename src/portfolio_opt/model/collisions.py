@@ -9,7 +9,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from portfolio_opt.model.instance import KIND_NAMES, MIXED, PREMIUM, SEPARATE, STANDARD, Instance
+from portfolio_opt.model.instance import (
+    KIND_NAMES,
+    KIND_WORDS,
+    MIXED,
+    PREMIUM,
+    SEPARATE,
+    STANDARD,
+    Instance,
+)
 from portfolio_opt.model.structure import fitting_counts, kind_holders
 from portfolio_opt.problems import listed
 
@@ -59,7 +67,7 @@ def mixed_groups(instance: Instance) -> list[str]:
             by_kind.setdefault(_customer_kind(instance, int(i)), []).append(
                 instance.customer_ids[i]
             )
-        parts = "; ".join(f"{KIND_NAMES[k]}: {_names(v)}" for k, v in sorted(by_kind.items()))
+        parts = "; ".join(f"{KIND_WORDS[k]}: {_names(v)}" for k, v in sorted(by_kind.items()))
         reasons.append(
             f"A group mixes portfolio kinds ({parts}). A group stays in one portfolio, but premium "
             "and separate-ledger portfolios hold nothing else: change the class or ledger of some "
@@ -119,9 +127,9 @@ def pins_against_kind(instance: Instance) -> list[str]:
         m, kind = int(instance.pin[b]), int(instance.kind[b])
         if kind >= 0 and not instance.eligible_kind(m, kind):
             reasons.append(
-                f"{_describe_block(instance, int(b))} ({KIND_NAMES[kind]}) is pinned to manager "
+                f"{_describe_block(instance, int(b))} ({KIND_WORDS[kind]}) is pinned to manager "
                 f"{instance.manager_ids[m]} ({_why_not_eligible(instance, m, kind)}), who may "
-                f"not hold a {KIND_NAMES[kind]} portfolio: pin it to an eligible manager or "
+                f"not hold a {KIND_WORDS[kind]} portfolio: pin it to an eligible manager or "
                 "clear the pin."
             )
         if m in instance.forbidden[b]:
@@ -221,7 +229,7 @@ def no_eligible_manager(instance: Instance) -> list[str]:
         count = _customers_of_kind(instance, kind)
         if count and not _eligible(instance, kind):
             reasons.append(
-                f"{count} {KIND_NAMES[kind]} customers need {who}, and there is none"
+                f"{count} {KIND_WORDS[kind]} customers need {who}, and there is none"
                 f"{_flagged_but_barred(instance, kind)}."
             )
     # A manager who may hold no kind holds nothing: a collision only where a band needs more.
@@ -273,7 +281,7 @@ def oversized_groups(instance: Instance) -> list[str]:
             reasons.append(
                 f"{_describe_block(instance, int(b))} has {instance.size[b]} customers, "
                 "more than the "
-                f"largest {KIND_NAMES[kind]} portfolio allowed ({largest}): widen the span "
+                f"largest {KIND_WORDS[kind]} portfolio allowed ({largest}): widen the span "
                 "tolerance or the type's band, or give a manager a higher max_customers."
             )
     return reasons
@@ -314,8 +322,8 @@ def kind_counts_fit(instance: Instance) -> list[str]:
             )
             personal = _personal_bounds(instance, eligible)
             reasons.append(
-                f"{need} {KIND_NAMES[kind]} customers fit no number of "
-                f"{KIND_NAMES[kind]} portfolios "
+                f"{need} {KIND_WORDS[kind]} customers fit no number of "
+                f"{KIND_WORDS[kind]} portfolios "
                 f"of {low}..{high} customers with {len(eligible)} eligible manager(s): {why}. "
                 + (
                     f"The eligible managers' own bounds set this ({personal}): change them, "
@@ -356,7 +364,7 @@ def designated_without_customers(instance: Instance) -> list[str]:
             continue
         only = [m for m in kind_holders(instance, kind)[1] if instance.low[kind, m] > 0]
         if only:
-            name = KIND_NAMES[kind]
+            name = KIND_WORDS[kind]
             ids = [instance.manager_ids[m] for m in only]
             reasons.append(
                 f"{_names(ids)} may hold only {name} portfolios (flagged {name} in managers), "
@@ -392,7 +400,7 @@ def rotation_without_alternative(instance: Instance) -> list[str]:
             + " (a group stays with one manager, so each member's rotation binds them all)"
         )
         reasons.append(
-            f"{who} {why}, but no other manager may hold a {KIND_NAMES[kind]} portfolio: lower "
+            f"{who} {why}, but no other manager may hold a {KIND_WORDS[kind]} portfolio: lower "
             "their tenure_years, raise max_tenure_years, or make another manager eligible."
         )
     return reasons
@@ -504,7 +512,7 @@ def kind_beyond_capacity(instance: Instance) -> list[str]:
             need, room = _workload_text(instance, least), _workload_text(instance, total)
             holders = _names([instance.manager_ids[m] for m in eligible])
             reasons.append(
-                f"The {KIND_NAMES[kind]} customers need a workload of at least {need}, but the "
+                f"The {KIND_WORDS[kind]} customers need a workload of at least {need}, but the "
                 f"managers who may hold them ({holders}) have capacities adding up to {room}: "
                 "raise their capacities, lower the "
                 "workloads in the affinity table, or make more managers eligible."

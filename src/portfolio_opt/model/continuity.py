@@ -15,12 +15,15 @@ from dataclasses import replace
 import numpy as np
 
 from portfolio_opt.model.cpmodel import SubModel
-from portfolio_opt.model.goals import GoalSpec, Means, better_plan
+from portfolio_opt.model.goals import GoalSpec, Means, better_of, better_plan
 from portfolio_opt.model.instance import Instance
+from portfolio_opt.model.state import Move, PlanState
 from portfolio_opt.model.structure import Structure
 
 MAX_PAIRS = 60_000  # block x manager choices per model; beyond, movers get a sample of managers
 MIN_CHOICES = 8  # managers offered to each block that must move, at the least
+RETURN_PASSES = 3  # rounds of sending moved blocks back; each round is one sweep over them
+EXCHANGE_PARTNERS = 40  # newcomers at a prior manager a moved block may change places with
 
 
 def keep_relationships(
@@ -87,3 +90,61 @@ def _choices(
 def _homes(instance: Instance, structure: Structure, kind: int, b: int) -> set[int]:
     """Prior managers the block can stay with (they hold its kind)."""
     return {m for m in instance.kept[b] if structure.kind[m] == kind}
+
+
+def send_back(
+    instance: Instance,
+    structure: Structure,
+    means: Means,
+    spec: GoalSpec,
+    assign: np.ndarray,
+) -> np.ndarray:
+    """The plan with moved blocks sent back to a prior manager wherever the goals gain, alone or
+    in exchange for a block that came to that manager from elsewhere; else ``assign`` itself.
+
+    The search changes a few managers at a time and may stop with such single steps undone: a
+    customer moved for no reason is what a planner notices first.
+    """
+    state = PlanState(instance, structure, means, spec, assign)
+    for _ in range(RETURN_PASSES):
+        changed = False
+        for b in _moved(instance, state.assign):
+            moves = state.best(_returns(instance, structure, state, b))
+            if moves is not None:
+                state.apply(moves)
+                changed = True
+        if not changed:
+            break
+    return better_of(instance, structure, means, spec, assign, state.assign)
+
+
+def _moved(instance: Instance, assign: np.ndarray) -> list[int]:
+    """Blocks away from the prior manager they would keep most with, unpinned."""
+    return [
+        b
+        for b, kept in enumerate(instance.kept)
+        if kept and instance.pin[b] < 0 and kept.get(int(assign[b]), 0) < max(kept.values())
+    ]
+
+
+def _returns(
+    instance: Instance, structure: Structure, state: PlanState, b: int
+) -> list[list[Move]]:
+    """Block ``b`` back to each prior manager that may hold it, alone or in exchange for a
+    newcomer there that may take its place."""
+    here = int(state.assign[b])
+    kind = int(instance.kind[b])
+    candidates: list[list[Move]] = []
+    for home in instance.kept[b]:
+        if home == here or structure.kind[home] != kind or home in instance.forbidden[b]:
+            continue
+        candidates.append([(b, home)])
+        newcomers = [
+            c
+            for c in sorted(state.blocks[home])
+            if instance.pin[c] < 0
+            and instance.kept[c].get(home, 0) == 0
+            and here not in instance.forbidden[c]
+        ]
+        candidates.extend([(b, home), (c, here)] for c in newcomers[:EXCHANGE_PARTNERS])
+    return candidates

@@ -16,7 +16,7 @@ import pandas as pd
 from ortools.sat.python import cp_model
 
 from portfolio_opt.model.affinity import customer_workload
-from portfolio_opt.model.instance import KIND_NAMES, STANDARD, Instance
+from portfolio_opt.model.instance import KIND_WORDS, STANDARD, Instance
 from portfolio_opt.model.settings import limit_solver
 from portfolio_opt.model.structure import Structure, smallest_core
 from portfolio_opt.problems import listed
@@ -305,7 +305,7 @@ def _span_fact(inst: Instance, structure: Structure) -> str:
         if len(managers):
             low, high = inst.low[k, managers], inst.high[k, managers]
             parts.append(
-                f"{len(managers)} {KIND_NAMES[k]} portfolio(s) of {int(low.min())}.."
+                f"{len(managers)} {KIND_WORDS[k]} portfolio(s) of {int(low.min())}.."
                 f"{int(high.max())} customers"
             )
     managers = inst.scenario.available_managers.reset_index(drop=True)

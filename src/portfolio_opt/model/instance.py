@@ -17,6 +17,7 @@ from portfolio_opt.scenario.data import Scenario
 
 STANDARD, PREMIUM, SEPARATE = 0, 1, 2
 KIND_NAMES = {STANDARD: "standard", PREMIUM: "premium", SEPARATE: "separate_ledger"}
+KIND_WORDS = {STANDARD: "standard", PREMIUM: "premium", SEPARATE: "separate-ledger"}  # in prose
 MIXED = -1
 
 BALANCE_UNITS = 1_000_000  # the mean portfolio target, in the model's integer units

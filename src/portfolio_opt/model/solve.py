@@ -37,6 +37,7 @@ from portfolio_opt.model.infeasible import (
 )
 from portfolio_opt.model.instance import (
     KIND_NAMES,
+    KIND_WORDS,
     PREMIUM,
     SEPARATE,
     STANDARD,
@@ -447,7 +448,7 @@ def _band_explanation(
         []
         if structure is None
         else [
-            f"{len(structure.managers_of(k))} {KIND_NAMES[k]}"
+            f"{len(structure.managers_of(k))} {KIND_WORDS[k]}"
             for k in range(3)
             if len(structure.managers_of(k))
         ]

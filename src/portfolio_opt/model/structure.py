@@ -13,7 +13,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from portfolio_opt.model.instance import (
-    KIND_NAMES,
+    KIND_WORDS,
     PREMIUM,
     SEPARATE,
     STANDARD,
@@ -191,7 +191,7 @@ def counts_fact(instance: Instance) -> str:
     that squares with the number of available managers."""
     counts = {k: portfolio_counts(instance, k) for k in KINDS}
     listed = ", ".join(
-        f"{KIND_NAMES[k]} {_counts_text(c) if c else _why_none(instance, k)}"
+        f"{KIND_WORDS[k]} {_counts_text(c) if c else _why_none(instance, k)}"
         for k, c in counts.items()
     )
     text = f"Portfolios of each kind that can hold its customers within the bands: {listed}"
@@ -224,8 +224,8 @@ def band_facts(instance: Instance) -> list[str]:
             continue
         lows, highs = instance.low[k, holders], instance.high[k, holders]
         facts.append(
-            f"{need} {KIND_NAMES[k]} customers; {len(holders)} manager(s) may hold a "
-            f"{KIND_NAMES[k]} portfolio of {int(lows.min())}..{int(highs.max())} customers, "
+            f"{need} {KIND_WORDS[k]} customers; {len(holders)} manager(s) may hold a "
+            f"{KIND_WORDS[k]} portfolio of {int(lows.min())}..{int(highs.max())} customers, "
             f"{int(highs.sum())} at most all together."
         )
     facts.append(
@@ -292,7 +292,7 @@ def decide_structure(
             continue
         others = [v for (m, kk), v in choose.items() if kk == k and m not in instance.forbidden[b]]
         ids = ", ".join(instance.customer_ids[i] for i in instance.members[b][:3])
-        kind_name = KIND_NAMES[k]
+        kind_name = KIND_WORDS[k]
         text = (
             f"customers rotating away from their manager ({ids}) must have another {kind_name} "
             "manager"
@@ -306,7 +306,7 @@ def decide_structure(
         if k >= 0:
             var = choose.get((m, k))
             who = instance.manager_ids[m]
-            text = f"manager {who} must hold the {KIND_NAMES[k]} customers pinned to them"
+            text = f"manager {who} must hold the {KIND_WORDS[k]} customers pinned to them"
             if var is None:
                 model.add_bool_or([labelled(text).Not()])
             else:
@@ -318,7 +318,7 @@ def decide_structure(
         holders = [(m, var) for (m, kk), var in choose.items() if kk == k]
         low = sum(int(instance.low[k, m]) * v for m, v in holders)
         high = sum(int(instance.high[k, m]) * v for m, v in holders)
-        name = KIND_NAMES[k]
+        name = KIND_WORDS[k]
         model.add(low <= need).only_enforce_if(
             labelled(
                 f"the {name} portfolios' minimum sizes must add up to no more than the {need} "

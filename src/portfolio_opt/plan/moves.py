@@ -21,14 +21,9 @@ from scipy import sparse
 from scipy.optimize import linprog
 
 from portfolio_opt.plan.checker import PlanView, find_groups
+from portfolio_opt.plan.types import customer_type
 
 Kind = tuple[bool, bool]  # (premium, separate-ledger): customers of two kinds never share
-KIND_TYPES = {
-    (True, True): "premium",
-    (True, False): "premium",
-    (False, True): "separate_ledger",
-    (False, False): "standard",
-}
 
 
 def cannot_hold(view: PlanView, customer_id: str, manager_id: str) -> bool:
@@ -165,7 +160,7 @@ def _most_kept(view: PlanView, need: dict[Kind, int], stays: list[Stay], by_valu
         return 0.0
     low, high = np.zeros(len(pairs)), np.zeros(len(pairs))
     for i, (m, k) in enumerate(pairs):
-        lo, hi, _ = view.span_band(m, KIND_TYPES[k])
+        lo, hi, _ = view.span_band(m, customer_type(*k))
         low[i], high[i] = lo, min(hi, len(view.customer_ids))
     n_y, n_x = len(pairs), len(stays)
     x = n_y + np.arange(n_x)  # the stays' columns follow the y columns
