@@ -126,13 +126,30 @@ def test_moves_between_two_solves_add_up(base: Run, tight: Run) -> None:
     assert moves["value"].is_monotonic_decreasing
 
 
-def test_plans_of_different_customers_have_no_moves(base: Run) -> None:
-    fewer = Run("fewer", base.assignment.iloc[1:], base.portfolios, base.payout, base.kpis)
-    with pytest.raises(ValueError):
-        moves_between(base, fewer)
-    comparison = compare_runs([base, fewer])
-    assert comparison.moves.empty
-    assert any("different customers" in note for note in comparison.notes)
+def test_a_year_with_customers_joining_and_leaving_counts_moves_over_those_both_hold(
+    base: Run,
+) -> None:
+    # The next year: C0003 changes manager, the first customer left and a new one joined.
+    edited = _moved_c0003(base).assignment
+    first = edited.iloc[0]
+    joined = pd.DataFrame([{**first.to_dict(), "customer_id": "C9999"}])
+    later = Run(
+        "later", pd.concat([edited.iloc[1:], joined]), base.portfolios, base.payout, base.kpis
+    )
+    comparison = compare_runs([base, later])
+    assert comparison.moves["customer_id"].tolist() == ["C0003"]
+    assert any(
+        f"1 only in demo, 1 only in later; moves count the {len(base.assignment) - 1} both hold"
+        in note
+        for note in comparison.notes
+    )
+    managers = comparison.by_manager.set_index("manager_id")
+    assert managers.loc[first["manager_id"], "joined"] == 1
+    assert managers.loc[first["manager_id"], "left"] == 1
+    assert (
+        managers["customers_after"] - managers["customers_before"]
+        == managers["gained"] - managers["lost"] + managers["joined"] - managers["left"]
+    ).all()
 
 
 def test_written_comparison(base: Run, tmp_path: Path) -> None:

@@ -416,20 +416,16 @@ def kpi_table(runs: Sequence[Run]) -> pd.DataFrame:
     return table
 
 
-def same_customers(a: Run, b: Run) -> bool:
-    return set(a.assignment["customer_id"]) == set(b.assignment["customer_id"])
-
-
 def moves_between(base: Run, other: Run) -> pd.DataFrame:
-    """Customers whose manager differs between two plans of the same customers, by value.
+    """Customers both plans hold whose manager differs, by value (a customer that joined or
+    left between them is not a move).
 
     Columns: ``from_plan``, ``to_plan``, ``customer_id``, ``customer_name``, ``value`` (the
     customer's total target), ``from_manager_id``/``_name``, ``to_manager_id``/``_name``.
     """
-    if not same_customers(base, other):
-        raise ValueError(f"{base.label} and {other.label} do not hold the same customers")
     before = base.assignment.set_index("customer_id")["manager_id"].astype(str)
     after = other.assignment.set_index("customer_id")["manager_id"].astype(str)
+    before = before[before.index.isin(after.index)]
     after = after.reindex(before.index)
     moved = before.index[before != after]
     values = base.customer_values()
@@ -479,7 +475,32 @@ def manager_moves(moves: pd.DataFrame, base: Run, other: Run) -> pd.DataFrame:
     table["net_value"] = table["gained_value"] - table["lost_value"]
     money = ["gained_value", "lost_value", "net_value"]
     table[money] = table[money].round(2)
+    joined, left = _joined_and_left(base, other)
+    table["joined"] = [int(joined.get(m, 0)) for m in managers]
+    table["left"] = [int(left.get(m, 0)) for m in managers]
     return table
+
+
+def _joined_and_left(base: Run, other: Run) -> tuple[pd.Series, pd.Series]:
+    """Per manager: customers only the later plan holds (joined) and only the earlier (left)."""
+    before = base.assignment.set_index("customer_id")["manager_id"].astype(str)
+    after = other.assignment.set_index("customer_id")["manager_id"].astype(str)
+    joined = after[~after.index.isin(before.index)].value_counts()
+    left = before[~before.index.isin(after.index)].value_counts()
+    return joined, left
+
+
+def membership_note(base: Run, other: Run) -> str | None:
+    """How the customers of two plans differ, where they do: moves count only those in both."""
+    before = set(base.assignment["customer_id"].astype(str))
+    after = set(other.assignment["customer_id"].astype(str))
+    if before == after:
+        return None
+    return (
+        f"{base.label} and {other.label} hold different customers: {len(before - after)} only "
+        f"in {base.label}, {len(after - before)} only in {other.label}; moves count the "
+        f"{len(before & after)} both hold"
+    )
 
 
 @dataclass
@@ -499,11 +520,9 @@ def compare_runs(runs: Sequence[Run]) -> Comparison:
     notes = [note for run in runs for note in run.notes]
     moves, by_manager = [], []
     for other in runs[1:]:
-        if not same_customers(runs[0], other):
-            notes.append(
-                f"{runs[0].label} and {other.label} hold different customers: no moves shown"
-            )
-            continue
+        note = membership_note(runs[0], other)
+        if note is not None:
+            notes.append(note)
         pair = moves_between(runs[0], other)
         moves.append(pair)
         by_manager.append(manager_moves(pair, runs[0], other))

@@ -99,7 +99,7 @@ def _moves_list(base: str, other: str, moves: pd.DataFrame) -> Table:
 def _moves_parts(comparison: Comparison) -> list[Table | str]:
     """Per pair of plans: a count line, who gains and loses, and the largest moves."""
     shown: list[Table | str] = []
-    if comparison.by_manager.empty:  # plans of different customers have no moves to list
+    if comparison.by_manager.empty:  # one plan alone has no moves
         return shown
     pairs = comparison.by_manager.groupby(["from_plan", "to_plan"], sort=False)
     for (base, other), managers in pairs:
