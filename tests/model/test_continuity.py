@@ -9,8 +9,9 @@ from portfolio_opt.model.continuity import send_back
 from portfolio_opt.plan import check_plan, compute_kpis
 from portfolio_opt.scenario.loader import load_scenario
 
-from .helpers import PLAN_STATUSES, solve_fast
+from .helpers import PLAN_STATUSES, manager_of, solve_fast
 
+DEFAULT_ORDER = ["span", "balance", "chain", "industry"]
 CONTINUITY_FIRST = {
     "objective.order": ["continuity", "span", "balance", "chain", "industry"],
     "balance.max_deviation": 0.05,
@@ -72,7 +73,15 @@ def test_a_customer_moved_for_no_reason_is_sent_back():
     instance, structure, means, spec, home = _year_two(policy)
     moved = home.copy()
     moved[0] = home[2]  # M1 -> M2: both stay within the band of 1..3, so nothing forces it
-    assert (send_back(instance, structure, means, spec, moved) == home).all()
+    assert (send_back(instance, structure, means, spec, moved, checks=1000) == home).all()
+
+
+def test_sending_back_stops_when_its_checks_are_spent():
+    policy = {"span": {"tolerance": 1}, "objective": {"order": ["continuity", "span"]}}
+    instance, structure, means, spec, home = _year_two(policy)
+    moved = home.copy()
+    moved[0] = home[2]
+    assert (send_back(instance, structure, means, spec, moved, checks=0) == moved).all()
 
 
 def test_two_customers_that_swapped_managers_are_exchanged_back():
@@ -81,7 +90,7 @@ def test_two_customers_that_swapped_managers_are_exchanged_back():
     instance, structure, means, spec, home = _year_two(policy)
     swapped = home.copy()
     swapped[0], swapped[2] = home[2], home[0]
-    assert (send_back(instance, structure, means, spec, swapped) == home).all()
+    assert (send_back(instance, structure, means, spec, swapped, checks=1000) == home).all()
 
 
 def test_a_cycle_of_three_moves_is_undone_one_exchange_at_a_time():
@@ -89,7 +98,7 @@ def test_a_cycle_of_three_moves_is_undone_one_exchange_at_a_time():
     instance, structure, means, spec, home = _year_two(policy)
     cycled = home.copy()
     cycled[0], cycled[2], cycled[4] = home[2], home[4], home[0]  # M1 -> M2 -> M3 -> M1
-    assert (send_back(instance, structure, means, spec, cycled) == home).all()
+    assert (send_back(instance, structure, means, spec, cycled, checks=1000) == home).all()
 
 
 def test_a_move_that_rotation_forces_is_kept():
@@ -101,4 +110,15 @@ def test_a_move_that_rotation_forces_is_kept():
     instance, structure, means, spec, home = _year_two(policy, long_held="C0")
     moved = home.copy()
     moved[0] = home[2]
-    assert (send_back(instance, structure, means, spec, moved) == moved).all()
+    assert (send_back(instance, structure, means, spec, moved, checks=1000) == moved).all()
+
+
+def test_in_a_first_allocation_continuity_first_plans_as_if_it_were_not_ranked(tmp_path):
+    # No customer has a prior manager: continuity is 0 for every plan and must not take the
+    # search's time (ranked first, it skipped the chain-led plan and cut twice the chain weight).
+    write_scenario(generate_scenario(200, 8, seed=3, rebalance=False), tmp_path)
+    ranked = load_scenario(tmp_path, {"objective.order": ["continuity", *DEFAULT_ORDER]})
+    default = load_scenario(tmp_path, {"objective.order": DEFAULT_ORDER})
+    first, plain = solve_fast(ranked, time_limit_s=3), solve_fast(default, time_limit_s=3)
+    assert manager_of(first.assignment) == manager_of(plain.assignment)
+    assert first.order[0] == "continuity"  # still reported as the policy ranks it

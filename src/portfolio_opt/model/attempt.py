@@ -52,6 +52,10 @@ from portfolio_opt.model.symmetry import allowed_labels, interchangeable_classes
 EXACT_MODEL_PAIRS = 6000  # block x manager pairs up to which the whole branch is one model
 CONTINUITY_SHARE = 0.6  # of the time limit, for the whole-branch continuity model
 EXACT_SHARE = 0.3  # of the time left, for the whole-branch model; the search has the rest
+SEND_BACK_SHARE = 0.03  # of the time limit, kept from the search for sending moved customers back
+# ... and the candidates it checks per second of that, a count, not the clock, so that a
+# deterministic solve stops at the same point on any machine (about 15,000 a second here)
+SEND_BACK_CHECKS_PER_S = 15_000
 
 
 @dataclass
@@ -98,6 +102,10 @@ class PlanAttempt:
     ) -> None:
         self.instance, self.structure, self.spec, self.params = instance, structure, spec, params
         self.started, self.deadline, self.progress, self.stop = started, deadline, progress, stop
+        # Where moves count, the last moments send moved customers back (see run).
+        self.sends_back = "continuity" in spec.order and any(instance.kept)
+        self.send_back_s = SEND_BACK_SHARE * params.time_limit_s if self.sends_back else 0.0
+        self.end, self.deadline = deadline, deadline - self.send_back_s
         self.timings: dict[str, float] = {"structure": time.monotonic() - started}
         # The shares of the time below count from this attempt's start (a second attempt, for
         # other holders, has what the first left).
@@ -124,8 +132,16 @@ class PlanAttempt:
             assign, proven, method = solved
         else:
             assign, method = self._searched(assign, budget_s)
-        if "continuity" in self.spec.order and not proven:
-            assign = send_back(self.instance, self.structure, self.means, self.spec, assign)
+        if self.sends_back and not proven:
+            assign = send_back(
+                self.instance,
+                self.structure,
+                self.means,
+                self.spec,
+                assign,
+                checks=int(SEND_BACK_CHECKS_PER_S * self.send_back_s),
+                deadline=math.inf if self.params.deterministic else self.end,
+            )
         return Attempted(
             self.means, assign, self.bounds, proven, self.iterations, method, self.timings
         )

@@ -9,6 +9,8 @@ managers cannot: making room for one group often takes a chain of moves across m
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -23,7 +25,7 @@ from portfolio_opt.model.structure import Structure
 MAX_PAIRS = 60_000  # block x manager choices per model; beyond, movers get a sample of managers
 MIN_CHOICES = 8  # managers offered to each block that must move, at the least
 RETURN_PASSES = 3  # rounds of sending moved blocks back; each round is one sweep over them
-EXCHANGE_PARTNERS = 40  # newcomers at a prior manager a moved block may change places with
+EXCHANGE_PARTNERS = 12  # newcomers at a prior manager a moved block may change places with
 
 
 def keep_relationships(
@@ -98,9 +100,13 @@ def send_back(
     means: Means,
     spec: GoalSpec,
     assign: np.ndarray,
+    checks: int,
+    deadline: float = math.inf,
 ) -> np.ndarray:
     """The plan with moved blocks sent back to a prior manager wherever the goals gain, alone or
     in exchange for a block that came to that manager from elsewhere; else ``assign`` itself.
+    The most valuable blocks go first; at most ``checks`` candidates are checked, until
+    ``deadline`` (monotonic clock).
 
     The search changes a few managers at a time and may stop with such single steps undone: a
     customer moved for no reason is what a planner notices first.
@@ -109,22 +115,28 @@ def send_back(
     for _ in range(RETURN_PASSES):
         changed = False
         for b in _moved(instance, state.assign):
-            moves = state.best(_returns(instance, structure, state, b))
+            candidates = _returns(instance, structure, state, b)
+            checks -= len(candidates)
+            if checks < 0 or time.monotonic() > deadline:
+                break
+            moves = state.best(candidates)
             if moves is not None:
                 state.apply(moves)
                 changed = True
-        if not changed:
+        if not changed or checks < 0:
             break
     return better_of(instance, structure, means, spec, assign, state.assign)
 
 
 def _moved(instance: Instance, assign: np.ndarray) -> list[int]:
-    """Blocks away from the prior manager they would keep most with, unpinned."""
-    return [
+    """Blocks away from the prior manager they would keep most with, unpinned, the most kept
+    weight first."""
+    moved = [
         b
         for b, kept in enumerate(instance.kept)
         if kept and instance.pin[b] < 0 and kept.get(int(assign[b]), 0) < max(kept.values())
     ]
+    return sorted(moved, key=lambda b: -max(instance.kept[b].values()))
 
 
 def _returns(

@@ -55,10 +55,16 @@ class GoalSpec:
         return self.weights is None
 
 
-def goal_spec(instance: Instance) -> GoalSpec:
+def goal_spec(instance: Instance, constant_goals: bool = False) -> GoalSpec:
+    """The goals the search pursues, most important first (or weighted). Without
+    ``constant_goals``, continuity is left out where no customer can stay with a prior manager
+    (a first allocation): it is 0 for every plan, and ranked first it would only take time from
+    the goals that differ."""
     objective = instance.scenario.policy.objective
     has_affinity = instance.affinity_cost is not None
     order = [g for g in objective.goals() if g != "affinity" or has_affinity]
+    if not constant_goals and not any(instance.kept):
+        order = [g for g in order if g != "continuity"]
     if has_affinity and "affinity" not in order and objective.weights is None:
         order.append("affinity")
     if instance.scenario.policy.balance.max_deviation is not None and "balance" in order:

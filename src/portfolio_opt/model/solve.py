@@ -342,7 +342,7 @@ def _finish(
         assignment=plan_frame(instance, structure, assign),
         goals={g: values[g] for g in values if g != "violation"},
         bounds={g: bounds[g] for g in values if g != "violation"},
-        order=spec.order,
+        order=goal_spec(instance, constant_goals=True).order,  # as the policy ranks them
         objective=objective,
         best_bound=min(best_bound, objective),
         runtime=time.monotonic() - started,
