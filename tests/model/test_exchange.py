@@ -99,3 +99,12 @@ def test_pinned_customers_stay_and_nothing_is_made_worse() -> None:
 
     assert misses(state).sum() <= before
     assert (state.assign[:5] == held[:5]).all()
+
+
+def test_a_polish_stops_when_its_checks_are_spent():
+    # Deterministic solves bound each polish by a count of candidates scored, not by the clock.
+    spent = state_of(M1_FAR_BELOW)
+    assert polish_balance(spent, math.inf, np.random.default_rng(0), max_checks=0) == 0
+    free = state_of(M1_FAR_BELOW)
+    assert polish_balance(free, math.inf, np.random.default_rng(0)) > 0
+    assert free.checks > 0

@@ -53,9 +53,11 @@ EXACT_MODEL_PAIRS = 6000  # block x manager pairs up to which the whole branch i
 CONTINUITY_SHARE = 0.6  # of the time limit, for the whole-branch continuity model
 EXACT_SHARE = 0.3  # of the time left, for the whole-branch model; the search has the rest
 SEND_BACK_SHARE = 0.03  # of the time limit, kept from the search for sending moved customers back
-# ... and the candidates it checks per second of that, a count, not the clock, so that a
-# deterministic solve stops at the same point on any machine (about 15,000 a second here)
-SEND_BACK_CHECKS_PER_S = 15_000
+# Candidates scored per second of a share, about, on 2 cores here: local passes count them
+# rather than the clock where that share must end at the same point on any machine.
+CHECKS_PER_S = 15_000
+POLISH_SHARE = 0.5  # of the time limit, for each deterministic polish of the first plan,
+POLISH_CHECKS_LEAST = 200_000  # and never fewer checks: small branches polish to the end
 
 
 @dataclass
@@ -139,7 +141,7 @@ class PlanAttempt:
                 self.means,
                 self.spec,
                 assign,
-                checks=int(SEND_BACK_CHECKS_PER_S * self.send_back_s),
+                checks=int(CHECKS_PER_S * self.send_back_s),
                 deadline=math.inf if self.params.deterministic else self.end,
             )
         return Attempted(
@@ -207,8 +209,17 @@ class PlanAttempt:
         # Where affinity leads, the LP's plan replaces this one (see below): polishing it for the
         # later goals took half the time at 1,000 x 25; only a hard balance bound needs it.
         first_only = affinity_leads(instance, spec) and means.tight is None
+        # Deterministic: a count of checks in place of the clock, or a large branch polishes
+        # for minutes (20,000 x 400 with continuity first: 141 s at a 30 s limit).
+        checks = (
+            max(CHECKS_PER_S * POLISH_SHARE * params.time_limit_s, POLISH_CHECKS_LEAST)
+            if params.deterministic
+            else math.inf
+        )
         if "balance" in spec.order and not first_only:
-            polish_balance(state, until, np.random.default_rng(params.seed), self.stop)
+            polish_balance(
+                state, until, np.random.default_rng(params.seed), self.stop, max_checks=checks
+            )
         if (
             means.tight is not None
             and spec.order
@@ -236,7 +247,7 @@ class PlanAttempt:
             and not first_only
         ):
             chain_deadline = math.inf if params.deterministic else self.begun + self.span_s * 0.5
-            polish_chain(state, chain_deadline, stop=self.stop)
+            polish_chain(state, chain_deadline, stop=self.stop, max_checks=checks)
         return state
 
     # -- affinity ------------------------------------------------------------------------------

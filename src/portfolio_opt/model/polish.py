@@ -3,6 +3,7 @@ manager of one kind, accepted only when no goal ranked above balance gets worse.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -50,8 +51,15 @@ def _candidates(inst: Instance, state: PlanState, over: int, under: int) -> list
     return [moves for _, moves in options]
 
 
-def _time_up(deadline: float, stop: Callable[[], bool] | None) -> bool:
-    return time.monotonic() > deadline or (stop is not None and stop())
+def _time_up(
+    deadline: float,
+    stop: Callable[[], bool] | None,
+    state: PlanState | None = None,
+    checks: float = math.inf,
+) -> bool:
+    """Past ``deadline``, asked to stop, or ``state`` has scored ``checks`` candidates in all."""
+    spent = state is not None and state.checks >= checks
+    return spent or time.monotonic() > deadline or (stop is not None and stop())
 
 
 def polish_balance(
@@ -59,17 +67,19 @@ def polish_balance(
     deadline: float,
     rng: np.random.Generator,
     stop: Callable[[], bool] | None = None,
+    max_checks: float = math.inf,
 ) -> int:
-    """Improve balance until no pair of managers gains, time runs out or ``stop()`` turns true;
-    return the moves made."""
+    """Improve balance until no pair of managers gains, time runs out, ``max_checks``
+    candidates are scored or ``stop()`` turns true; return the moves made."""
     inst = state.inst
     made = 0
+    until = state.checks + max_checks
     for kind in range(3):
         managers = state.structure.managers_of(kind)
         if len(managers) < 2:
             continue
         stale, rounds = 0, 0
-        while stale < 3 and rounds < MAX_ROUNDS and not _time_up(deadline, stop):
+        while stale < 3 and rounds < MAX_ROUNDS and not _time_up(deadline, stop, state, until):
             rounds += 1
             dev = state.total[managers] - state.means.mean[managers]
             order = np.argsort(dev)
@@ -120,12 +130,14 @@ def polish_chain(
     deadline: float,
     passes: int = 6,
     stop: Callable[[], bool] | None = None,
+    max_checks: float = math.inf,
 ) -> int:
     """Move or swap blocks towards the managers they are linked to (a Fiduccia-Mattheyses-like
-    pass), keeping every band and bound; stops when a pass finds nothing, time runs out or
-    ``stop()`` turns true."""
+    pass), keeping every band and bound; stops when a pass finds nothing, time runs out,
+    ``max_checks`` candidates are scored or ``stop()`` turns true."""
     inst = state.inst
     made = 0
+    until = state.checks + max_checks
     for _ in range(passes):
         improved = 0
         order = sorted(
@@ -133,7 +145,7 @@ def polish_chain(
             key=lambda b: -sum(w for _, w in state.adjacency[b]),
         )
         for b in order:
-            if _time_up(deadline, stop):
+            if _time_up(deadline, stop, state, until):
                 return made
             here = int(state.assign[b])
             links = _links_by_manager(state, b)

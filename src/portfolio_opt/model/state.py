@@ -42,6 +42,7 @@ class PlanState:
             self.adjacency[int(u)].append((int(v), int(w)))
             self.adjacency[int(v)].append((int(u), int(w)))
         self.goal_names = ["violation", *spec.order]
+        self.checks = 0  # candidate changes scored so far: a measure of work, not of time
         self.load: np.ndarray = np.zeros(m)
         if instance.workload is not None:
             self.load = np.bincount(
@@ -70,6 +71,7 @@ class PlanState:
 
     def delta(self, moves: list[Move]) -> dict[str, float]:
         """Change of every goal if ``moves`` were applied together."""
+        self.checks += 1
         inst = self.inst
         new_of = {b: m for b, m in moves}
         touched = {int(self.assign[b]) for b, _ in moves} | {m for _, m in moves}
