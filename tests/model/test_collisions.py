@@ -207,7 +207,7 @@ CASES = [
             [manager("A1", "A"), manager("M1"), manager("M2")],
             [
                 "customer P1 must rotate away from A1",
-                "no other manager may hold a premium portfolio",
+                "no other manager may hold a premium portfolio: lower its tenure_years",
             ],
             policy={"rotation": {"max_tenure_years": 5}},
         ),
@@ -221,7 +221,7 @@ CASES = [
                 *standard_customers(9),
             ],
             [manager("A1", "A"), manager("M1"), manager("M2")],
-            ["3 customers (P0, P1, P2) must rotate away from A1"],
+            ["3 customers (P0, P1, P2) must rotate away from A1", "lower their tenure_years"],
             policy={"rotation": {"max_tenure_years": 5}},
             absent=["customer P1 must rotate"],
         ),

@@ -401,7 +401,8 @@ def rotation_without_alternative(instance: Instance) -> list[str]:
         )
         reasons.append(
             f"{who} {why}, but no other manager may hold a {KIND_WORDS[kind]} portfolio: lower "
-            "their tenure_years, raise max_tenure_years, or make another manager eligible."
+            f"{'its' if len(ids) == 1 else 'their'} tenure_years, raise max_tenure_years, or "
+            "make another manager eligible."
         )
     return reasons
 
