@@ -112,18 +112,19 @@ def send_back(
     customer moved for no reason is what a planner notices first.
     """
     state = PlanState(instance, structure, means, spec, assign)
+    until, spent = state.checks + checks, False
     for _ in range(RETURN_PASSES):
         changed = False
         for b in _moved(instance, state.assign):
             candidates = _returns(instance, structure, state, b)
-            checks -= len(candidates)
-            if checks < 0 or time.monotonic() > deadline:
+            spent = state.checks + len(candidates) > until
+            if spent or time.monotonic() > deadline:
                 break
             moves = state.best(candidates)
             if moves is not None:
                 state.apply(moves)
                 changed = True
-        if not changed or checks < 0:
+        if not changed or spent:
             break
     return better_of(instance, structure, means, spec, assign, state.assign)
 

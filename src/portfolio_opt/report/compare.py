@@ -416,6 +416,11 @@ def kpi_table(runs: Sequence[Run]) -> pd.DataFrame:
     return table
 
 
+def _holders(run: Run) -> pd.Series:
+    """customer_id -> manager_id of a plan."""
+    return run.assignment.set_index("customer_id")["manager_id"].astype(str)
+
+
 def moves_between(base: Run, other: Run) -> pd.DataFrame:
     """Customers both plans hold whose manager differs, by value (a customer that joined or
     left between them is not a move).
@@ -423,8 +428,7 @@ def moves_between(base: Run, other: Run) -> pd.DataFrame:
     Columns: ``from_plan``, ``to_plan``, ``customer_id``, ``customer_name``, ``value`` (the
     customer's total target), ``from_manager_id``/``_name``, ``to_manager_id``/``_name``.
     """
-    before = base.assignment.set_index("customer_id")["manager_id"].astype(str)
-    after = other.assignment.set_index("customer_id")["manager_id"].astype(str)
+    before, after = _holders(base), _holders(other)
     before = before[before.index.isin(after.index)]
     after = after.reindex(before.index)
     moved = before.index[before != after]
@@ -483,8 +487,7 @@ def manager_moves(moves: pd.DataFrame, base: Run, other: Run) -> pd.DataFrame:
 
 def _joined_and_left(base: Run, other: Run) -> tuple[pd.Series, pd.Series]:
     """Per manager: customers only the later plan holds (joined) and only the earlier (left)."""
-    before = base.assignment.set_index("customer_id")["manager_id"].astype(str)
-    after = other.assignment.set_index("customer_id")["manager_id"].astype(str)
+    before, after = _holders(base), _holders(other)
     joined = after[~after.index.isin(before.index)].value_counts()
     left = before[~before.index.isin(after.index)].value_counts()
     return joined, left
