@@ -78,7 +78,11 @@ CASES = [
         Collision(
             [*standard_customers(6, group_id="G1"), *standard_customers(6, start=6)],
             [manager("M1"), manager("M2"), manager("M3")],
-            ["group G1 of 6", "C00", "more than the largest standard portfolio allowed (4)"],
+            [
+                "group G1 of 6",
+                "C00",
+                "is more customers than the largest standard portfolio allowed (4)",
+            ],
             policy={"span": {"tolerance": 0}},
         ),
         id="group_bigger_than_any_portfolio",
@@ -150,7 +154,7 @@ CASES = [
                 manager("L2", "C", separate_ledger=True),
             ],
             [
-                "this requirement cannot be met: the separate-ledger portfolios' minimum sizes "
+                "This requirement cannot be met: the separate-ledger portfolios' minimum sizes "
                 "must add up to no more"
             ],
             policy={
@@ -328,7 +332,7 @@ CASES = [
                 "the premium portfolios' maximum sizes must add up to at least the 4 premium",
                 "6 standard customers; 3 manager(s) may hold a standard portfolio of 3..4",
                 "4 premium customers; 2 manager(s) may hold a premium portfolio of 1..2",
-                "standard 2, premium 2, separate-ledger 0; together at least 4, but 3 managers",
+                "standard 2; premium 2; separate-ledger 0; together at least 4, but 3 managers",
             ],
             policy={"span": {"tolerance": 0, "premium": {"min": 1, "max": 2}}},
         ),
@@ -344,7 +348,7 @@ CASES = [
                 manager("M2"),
             ],
             [
-                "premium none: 3 manager(s) may hold only this kind and need at least 6 "
+                "premium none (3 manager(s) may hold only this kind and need at least 6 "
                 "customers together, but there are 5"
             ],
             policy={"span": {"tolerance": 3, "premium": {"min": 2, "max": 4}}},
@@ -429,12 +433,31 @@ CASES = [
             [manager("M1"), manager("M2"), manager("M3")],
             [
                 "the span bands: 3 standard portfolio(s) of 4..4 customers",
-                "each group stays whole with one manager: groups of 3 (C00, C01, C02), 3",
+                "each group stays whole with one manager: 5 groups, of 3 customers (C00, C01, "
+                "C02), 3",
             ],
             policy={"span": {"tolerance": 0}},
             absent=["another choice may still work"],
         ),
         id="groups_that_no_split_of_the_exact_span_holds",
+    ),
+    pytest.param(
+        # Ten managers of exactly 5: twelve groups of 4 and two alone cannot make ten 5s. The
+        # groups are counted as groups, eight of them named.
+        Collision(
+            [
+                *(
+                    c
+                    for g in range(12)
+                    for c in standard_customers(4, start=4 * g, group_id=f"G{g:02d}")
+                ),
+                *standard_customers(2, start=48),
+            ],
+            [manager(f"M{i}") for i in range(10)],
+            ["12 groups, of 4 customers (C00, C01, C02, ...)", ", ...) and 4 more"],
+            policy={"span": {"tolerance": 0}},
+        ),
+        id="many_groups_are_counted_as_groups",
     ),
     pytest.param(
         # All six have been with M1 for 9 years: M2 would have to take six, the band says three.
@@ -526,7 +549,7 @@ CASES = [
                 *standard_customers(1, start=1),
             ],
             [manager("M1", "A"), manager("M2")],
-            ["these requirements cannot all be met together", "premium", "separate-ledger"],
+            ["These requirements cannot all be met together", "premium", "separate-ledger"],
             policy={"span": {"tolerance": 3}, "rotation": {"max_tenure_years": 8}},
             absent=["rotating", "pinned"],
         ),
@@ -538,7 +561,7 @@ CASES = [
         Collision(
             [premium(f"P{i}", group_id=f"G{i // 2}") for i in range(6)],
             [manager("A1", "A"), manager("A2", "A"), manager("M1")],
-            ["the span bands", "groups of 2"],
+            ["the span bands", "groups, of 2 customers"],
             policy={
                 "span": {"tolerance": 3, "premium": {"min": 3, "max": 3}},
                 "balance": {"max_deviation": 0.1},

@@ -7,6 +7,7 @@ one thing broken. Rows are spreadsheet rows (the header is row 1); ``None`` is t
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -39,7 +40,13 @@ CASES = [
     ("TomlSyntaxError", "scenario.toml", 6, None, "not valid TOML"),
     ("UnknownPolicyKey", "scenario.toml", 7, "span.tolerence", "unknown key"),
     ("PolicyValueOutOfRange", "scenario.toml", 6, "span.tolerance", "greater than or equal to 0"),
-    ("PremiumClassNotListed", "scenario.toml", 5, "classes", "premium_class 'vip' is not in"),
+    (
+        "PremiumClassNotListed",
+        "scenario.toml",
+        7,
+        "classes.premium_class",
+        "not one of the classes",
+    ),
     # the header
     ("MissingCustomerClassColumn", "customers.csv", 1, "customer_class", "required column"),
     ("DuplicateColumn", "customers.csv", 1, "name", "the column appears twice"),
@@ -243,3 +250,64 @@ def test_an_own_column_named_like_an_output_column_is_a_warning(tmp_path, column
     (warning,) = [p for p in problems if p.column == column]
     assert "not carried to assignment.csv, which has its own 'manager_id'" in warning.message
     assert not warning.is_error
+
+
+def _minimal_copy(tmp_path: Path, policy_lines: str) -> Path:
+    folder = tmp_path / "scenario"
+    shutil.copytree(DATA / "valid_minimal", folder)
+    with (folder / "scenario.toml").open("a", encoding="utf-8") as toml:
+        toml.write(policy_lines)
+    return folder
+
+
+def _located(problems: list[Problem]) -> set[tuple[str, int | None, str | None]]:
+    return {(p.file, p.row, p.column) for p in problems if p.is_error}
+
+
+def test_a_policy_error_does_not_hide_the_tables_own_problems(tmp_path):
+    folder = _minimal_copy(tmp_path, "\n[payout]\nfx_rate = -1\n")
+    customers = folder / "customers.csv"
+    text = customers.read_text(encoding="utf-8").replace("C3,丙公司,basic", "C3,丙公司,bsic")
+    customers.write_text(text + "C2,重複,key,钢铁,1,1,,\n", encoding="utf-8")
+    managers = folder / "managers.csv"
+    managers.write_text(
+        managers.read_text(encoding="utf-8").replace("M2,李娜,B", "M2,李娜,Z"), encoding="utf-8"
+    )
+    scenario, problems = inspect_scenario(folder)
+    assert scenario is None
+    assert _located(problems) == {
+        ("scenario.toml", 6, "payout.fx_rate"),
+        ("customers.csv", 5, "customer_id"),  # C2 twice: needs no policy to tell
+        ("customers.csv", 4, "customer_class"),  # [classes] itself is sound
+        ("managers.csv", 3, "grade"),
+    }
+
+
+def test_a_policy_error_does_not_hide_an_unknown_class_key(tmp_path):
+    folder = _minimal_copy(
+        tmp_path, '\n[classes]\npremium_grade = "AA"\n[payout.growth]\nprimium = 0.1\n'
+    )
+    _, problems = inspect_scenario(folder)
+    assert _located(problems) == {
+        ("scenario.toml", 6, "classes.premium_grade"),  # its own line, not the section's
+        ("scenario.toml", 8, "payout.growth.primium"),
+    }
+
+
+def test_a_value_fitting_no_form_of_a_rate_is_one_error(tmp_path):
+    folder = _minimal_copy(tmp_path, '\n[payout.rates]\nexcess = "5%"\n')
+    _, problems = inspect_scenario(folder)
+    (error,) = [p for p in problems if p.is_error]
+    assert (error.row, error.column) == (6, "payout.rates.excess")
+    assert "0.05" in error.hint
+
+
+def test_a_stop_of_a_quarter_without_actuals_is_a_warning_before_any_plan(tmp_path):
+    folder = _minimal_copy(tmp_path, 'adjustments = "adjustments.csv"\n')
+    (folder / "adjustments.csv").write_text(
+        "manager_id,period,kind,amount\nM1,2026Q2,stop,0\n", encoding="utf-8"
+    )
+    scenario, problems = inspect_scenario(folder)
+    assert scenario is not None
+    assert [(p.file, p.row, p.column) for p in problems] == [("adjustments.csv", 2, "period")]
+    assert "the stop is not applied" in problems[0].message

@@ -279,8 +279,7 @@ def oversized_groups(instance: Instance) -> list[str]:
         largest = int(instance.high[kind, eligible].max())
         for b in np.flatnonzero((instance.kind == kind) & (instance.size > largest)):
             reasons.append(
-                f"{_describe_block(instance, int(b))} has {instance.size[b]} customers, "
-                "more than the "
+                f"{_describe_block(instance, int(b))} is more customers than the "
                 f"largest {KIND_WORDS[kind]} portfolio allowed ({largest}): widen the span "
                 "tolerance or the type's band, or give a manager a higher max_customers."
             )

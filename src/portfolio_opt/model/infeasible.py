@@ -24,6 +24,7 @@ from portfolio_opt.problems import listed
 EXPLAIN_LIMIT_S = 5.0
 LARGEST_MODEL = 20_000  # customer x manager pairs: beyond, no explanation is attempted
 CENTS = 100
+GROUPS_SHOWN = 8  # groups an explanation names before "and N more"
 
 
 class _Model:
@@ -331,10 +332,16 @@ def _groups_fact(inst: Instance, structure: Structure) -> str:
         (members for members in inst.members if len(members) > 1), key=lambda g: -len(g)
     )
     shown = [
-        f"{len(g)} ({', '.join(ids[int(c)] for c in g[:3])}{', ...' if len(g) > 3 else ''})"
+        f"{len(g)} customers ({', '.join(ids[int(c)] for c in g[:3])}"
+        + (", ...)" if len(g) > 3 else ")")
         for g in groups
     ]
-    return f"each group stays whole with one manager: groups of {listed(shown)} customers"
+    held = (
+        f"a group of {shown[0]}"
+        if len(shown) == 1
+        else f"{len(shown)} groups, of {listed(shown, GROUPS_SHOWN)}"
+    )
+    return f"each group stays whole with one manager: {held}"
 
 
 def _balance_fact(inst: Instance, structure: Structure) -> str:

@@ -170,11 +170,14 @@ def _why_none(instance: Instance, kind: int) -> str:
     lows, highs = instance.low[kind, only], instance.high[kind, holders]
     if only and lows.sum() > need:
         return (
-            f"none: {len(only)} manager(s) may hold only this kind and need at least "
-            f"{int(lows.sum())} customers together, but there are {need}"
+            f"none ({len(only)} manager(s) may hold only this kind and need at least "
+            f"{int(lows.sum())} customers together, but there are {need})"
         )
     if highs.sum() < need:
-        return f"none: {need} customers, but its {len(holders)} manager(s) hold {int(highs.sum())}"
+        return (
+            f"none ({need} customers, but the {len(holders)} manager(s) who may hold them hold "
+            f"{int(highs.sum())} at most together)"
+        )
     return f"none for {need} customers"
 
 
@@ -190,11 +193,11 @@ def counts_fact(instance: Instance) -> str:
     """One sentence: how many portfolios of each kind could hold its customers, and whether
     that squares with the number of available managers."""
     counts = {k: portfolio_counts(instance, k) for k in KINDS}
-    listed = ", ".join(
+    listed = "; ".join(
         f"{KIND_WORDS[k]} {_counts_text(c) if c else _why_none(instance, k)}"
         for k, c in counts.items()
     )
-    text = f"Portfolios of each kind that can hold its customers within the bands: {listed}"
+    text = f"How many portfolios of each kind can hold its customers within the bands: {listed}"
     m = instance.n_managers
     if any(not c for c in counts.values()):
         return text + "."
@@ -217,21 +220,24 @@ def band_facts(instance: Instance) -> list[str]:
         f"managers, tolerance {tolerance}).",
         counts_fact(instance),
     ]
+    personal = instance.scenario.available_managers.reset_index(drop=True)
+    own = (personal["min_customers"].notna() | personal["max_customers"].notna()).to_numpy()
     for k in KINDS:
         need = customers_of_kind(instance, k)
         holders = [h for h in range(instance.n_managers) if instance.eligible_kind(h, k)]
         if not need or not holders:
             continue
         lows, highs = instance.low[k, holders], instance.high[k, holders]
+        sizes = f"{int(lows.min())}..{int(highs.max())} customers"
+        if own[holders].any():
+            sizes += " (their personal min/max_customers included)"
         facts.append(
             f"{need} {KIND_WORDS[k]} customers; {len(holders)} manager(s) may hold a "
-            f"{KIND_WORDS[k]} portfolio of {int(lows.min())}..{int(highs.max())} customers, "
-            f"{int(highs.sum())} at most all together."
+            f"{KIND_WORDS[k]} portfolio of {sizes}, {int(highs.sum())} at most all together."
         )
     facts.append(
         f"Each of the {instance.n_managers} available managers holds one kind of portfolio."
     )
-    personal = instance.scenario.available_managers.reset_index(drop=True)
     for column in ("min_customers", "max_customers"):
         set_ = personal[personal[column].notna()]
         if len(set_):
@@ -389,9 +395,9 @@ def decide_structure(
         names = _smallest_reasons(model, solver, assumptions, counts)
         return (
             [
-                f"these requirements cannot all be met together: {'; '.join(names)}"
+                f"These requirements cannot all be met together: {'; '.join(names)}."
                 if len(names) > 1
-                else f"this requirement cannot be met: {names[0]}"
+                else f"This requirement cannot be met: {names[0]}."
             ]
             if names
             else ["no choice of portfolio kinds per manager fits the span bands"]

@@ -461,7 +461,7 @@ def compute_payout(
         *(p for p in problems if not p.is_error),
         *rows_outside_plan(scenario.actuals, planned, _file(scenario, "actuals")),
         *rows_outside_plan(scenario.credits, planned, _file(scenario, "credits")),
-        *unapplied_adjustments(adjustments, managers, quarters, _file(scenario, "adjustments")),
+        *unapplied_adjustments(adjustments, managers, _file(scenario, "adjustments")),
         *unit_target_notice(reconciliation, policy_key_line(scenario.root, "payout.unit_target")),
     ]
     return PayoutResult(

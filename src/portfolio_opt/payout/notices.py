@@ -34,9 +34,10 @@ def rows_outside_plan(frame: pd.DataFrame, planned: set[str], file: str) -> list
 
 
 def unapplied_adjustments(
-    adjustments: pd.DataFrame, managers: list[str], quarters: list[int], file: str
+    adjustments: pd.DataFrame, managers: list[str], file: str
 ) -> list[Problem]:
-    """Adjustments of managers without rows, and stops of quarters without a row."""
+    """Adjustments of managers without rows (stops of quarters without a row are input
+    warnings: see ``stops_without_actuals``)."""
     warnings = []
     for adj in adjustments.itertuples(index=False):
         if adj.manager_id not in managers:
@@ -47,19 +48,27 @@ def unapplied_adjustments(
             warnings.append(
                 Problem(file, message, "", int(adj.source_row), "manager_id", Severity.WARNING)
             )
-        elif adj.kind == "stop" and adj.quarter != YEAR and adj.quarter not in quarters:
-            warnings.append(
-                Problem(
-                    file,
-                    f"there is no payout row for {adj.period} (no actuals for that quarter): "
-                    f"the stop is not applied",
-                    "add the quarter's actuals, or stop the year instead",
-                    int(adj.source_row),
-                    "period",
-                    Severity.WARNING,
-                )
-            )
     return warnings
+
+
+def stops_without_actuals(
+    adjustments: pd.DataFrame, quarters: list[int], file: str
+) -> list[Problem]:
+    """A warning for each stop of a quarter that has no actuals (``quarters`` have some): the
+    payout has no row for that quarter, so nothing is stopped."""
+    return [
+        Problem(
+            file,
+            f"there is no payout row for {adj.period} (no actuals for that quarter): "
+            f"the stop is not applied",
+            "add the quarter's actuals, or stop the year instead",
+            int(adj.source_row),
+            "period",
+            Severity.WARNING,
+        )
+        for adj in adjustments.itertuples(index=False)
+        if adj.kind == "stop" and adj.quarter != YEAR and adj.quarter not in quarters
+    ]
 
 
 def unit_target_notice(

@@ -9,8 +9,9 @@ from collections.abc import Iterator, Mapping
 
 import pandas as pd
 
-from portfolio_opt.payout.adjustments import adjustment_kind
+from portfolio_opt.payout.adjustments import adjustment_kind, year_adjustments
 from portfolio_opt.payout.frames import text
+from portfolio_opt.payout.notices import stops_without_actuals
 from portfolio_opt.payout.periods import parse_period, payout_year
 from portfolio_opt.problems import Problem, Severity
 from portfolio_opt.scenario.columns import MAX_CELL_PROBLEMS, id_hint, id_lookup, repeats
@@ -258,6 +259,18 @@ def adjustments_problems(
     return problems
 
 
+def stops_before_actuals(
+    adjustments: pd.DataFrame, actuals: pd.DataFrame, year: int, file: str
+) -> list[Problem]:
+    """Stops of quarters the actuals do not reach: the payout will have no row to stop (it
+    warns again then, with the plan)."""
+    if "period" not in adjustments.columns:
+        return []
+    periods = [parse_period(p) for p in text(actuals, "period")] if "period" in actuals else []
+    quarters = sorted({p.quarter for p in periods if p and p.year == year and p.quarter})
+    return stops_without_actuals(year_adjustments(adjustments, year), quarters, file)
+
+
 def _amount_beside_kind(kind: str | None, amount: float, row: int, file: str) -> list[Problem]:
     """A warning for a reward or penalty of 0 or blank (it changes nothing), and for a stop
     with an amount (a stop pays nothing for the period, whatever the amount)."""
@@ -444,5 +457,6 @@ def validate_payout_inputs(
         *salary_problems(managers, policy, names["managers"]),
         *actuals_problems(actuals, customer_ids, year, year_is_set, names["actuals"]),
         *adjustments_problems(adjustments, manager_ids, year, year_is_set, names["adjustments"]),
+        *stops_before_actuals(adjustments, actuals, year, names["adjustments"]),
         *credits_problems(credits, customer_ids, manager_ids, names["credits"]),
     ]

@@ -16,6 +16,7 @@ from portfolio_opt.scenario.data import Scenario, premium_ledger_mask
 from portfolio_opt.scenario.policy import (
     POLICY_FILE,
     Policy,
+    classes_section,
     load_policy,
     policy_key_line,
     tables_section,
@@ -127,12 +128,20 @@ def _unit_target_slip(root: Path, customers: pd.DataFrame, policy: Policy) -> li
 
 
 def _tables_beside_a_bad_policy(root: Path) -> list[Problem]:
-    """The tables' own problems (bad cells, missing columns) while the policy has errors, so
-    that one round of fixes can take them all; the checks across tables need the policy."""
+    """The tables' own problems (bad cells, missing columns, duplicate ids) while the policy
+    has errors, so that one round of fixes can take them all; classes and grades too where
+    [classes] is sound. The other checks across tables need the policy."""
     tables = tables_section(root / POLICY_FILE)
     if tables is None:
         return []
-    _, _, _, found = _read_tables(root, Policy(tables=tables))
+    frames, _, labels, found = _read_tables(root, Policy(tables=tables))
+    if all(t in frames for t in REQUIRED_TABLES):
+        found += _new_cells(_table_checks(frames, labels), found)
+        classes = classes_section(root / POLICY_FILE)
+        if classes is not None:
+            policy = Policy.model_construct(tables=tables, classes=classes)
+            found += rules.classes_known(frames["customers"], policy, labels["customers"])
+            found += rules.grades_known(frames["managers"], policy, labels["managers"])
     return _without_shifted_cells(found)
 
 
@@ -191,18 +200,33 @@ def _below_title(root: Path, spec: str, label: str, table: str, above: int) -> l
 def _cross_checks(
     frames: dict[str, pd.DataFrame], labels: dict[str, str], policy: Policy
 ) -> list[Problem]:
+    """Every check across rows and tables: those that read the policy, and the rest."""
     customers, managers = frames["customers"], frames["managers"]
     c_label, m_label = labels["customers"], labels["managers"]
     premium_ledger = premium_ledger_mask(customers, policy)
     problems = [
-        *rules.customer_ids_unique(customers, c_label),
-        *rules.manager_ids_unique(managers, m_label),
         *rules.classes_known(customers, policy, c_label),
         *rules.grades_known(managers, policy, m_label),
+        *rules.flags_that_bar(managers, policy, m_label, bool(premium_ledger.any())),
+    ]
+    if len(customers) and len(managers):
+        problems += rules.affinity_goal_has_a_table(policy, "affinity" in labels, POLICY_FILE)
+        problems += rules.capacity_without_workload(managers, policy, "affinity" in labels, m_label)
+        problems += _payout_checks(frames, labels, policy)
+    return _table_checks(frames, labels) + problems
+
+
+def _table_checks(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> list[Problem]:
+    """The checks across rows and tables that need no policy, so that they run while the
+    policy has errors too: duplicate ids, unknown references, bounds out of order."""
+    customers, managers = frames["customers"], frames["managers"]
+    c_label, m_label = labels["customers"], labels["managers"]
+    problems = [
+        *rules.customer_ids_unique(customers, c_label),
+        *rules.manager_ids_unique(managers, m_label),
         *rules.manager_references_known(customers, managers, c_label),
         *rules.pins_to_available(customers, managers, c_label),
         *rules.designations_available(managers, m_label),
-        *rules.flags_that_bar(managers, policy, m_label, bool(premium_ledger.any())),
         *rules.own_columns_carried(customers, "customers", c_label),
         *rules.own_columns_carried(managers, "managers", m_label),
         *rules.personal_bounds_ordered(managers, m_label),
@@ -228,9 +252,6 @@ def _cross_checks(
         )
     if "actuals" in frames:
         problems += rules.negative_income(frames["actuals"], labels["actuals"])
-    problems += rules.affinity_goal_has_a_table(policy, "affinity" in labels, POLICY_FILE)
-    problems += rules.capacity_without_workload(managers, policy, "affinity" in labels, m_label)
-    problems += _payout_checks(frames, labels, policy)
     return problems
 
 

@@ -17,11 +17,12 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_serializer,
     field_validator,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from portfolio_opt.problems import Problem, Severity
 from portfolio_opt.scenario.tables import decode_text, unreadable
@@ -36,6 +37,12 @@ UNKNOWN_CLASS = "unknown_class"  # error types whose hint says more than "fix th
 # Bounds far beyond any branch, so that integers stay within the model's 64-bit arithmetic.
 MOST_CUSTOMERS = 1_000_000
 MOST_WEIGHT = 1e6
+# The policy's tables keyed by customer class, by key path.
+CLASS_TABLE_PATHS = (
+    ("payout", "growth"),
+    ("payout", "separate_ledger", "growth"),
+    ("affinity", "default_workload"),
+)
 HINTS = {UNKNOWN_CLASS: "spell the class as in [classes] classes, or add it to that list"}
 
 
@@ -71,15 +78,22 @@ class Classes(_Section):
     grades: list[str] = Field(default_factory=lambda: ["A", "B", "C", "D", "E"], min_length=1)
     premium_grade: str = "A"
 
-    @model_validator(mode="after")
-    def _premium_is_listed(self) -> Classes:
-        if self.premium_class not in self.classes:
-            raise ValueError(
-                f"premium_class {self.premium_class!r} is not in classes {self.classes}"
-            )
-        if self.premium_grade not in self.grades:
-            raise ValueError(f"premium_grade {self.premium_grade!r} is not in grades {self.grades}")
-        return self
+    # Field validators, not one for the model, so that an error points at its own key.
+    @field_validator("premium_class")
+    @classmethod
+    def _premium_class_listed(cls, value: str, info: ValidationInfo) -> str:
+        classes = info.data.get("classes")
+        if classes is not None and value not in classes:
+            raise ValueError(f"not one of the classes {classes}")
+        return value
+
+    @field_validator("premium_grade")
+    @classmethod
+    def _premium_grade_listed(cls, value: str, info: ValidationInfo) -> str:
+        grades = info.data.get("grades")
+        if grades is not None and value not in grades:
+            raise ValueError(f"not one of the grades {grades}")
+        return value
 
 
 class Band(_Section):
@@ -315,34 +329,20 @@ class Policy(_Section):
 
     @model_validator(mode="after")
     def _class_keys_are_classes(self) -> Policy:
-        # A class missing from these tables silently takes the default, so a misspelt class
-        # would change targets and pay without a word.
-        known = self.classes.classes
-        errors = [
-            InitErrorDetails(
-                type=PydanticCustomError(
-                    UNKNOWN_CLASS,
-                    "'{key}' is not a customer class; the classes are {classes}",
-                    {"key": key, "classes": known},
-                ),
-                loc=(*where, key),
-                input=value,
-            )
-            for where, table in self.class_tables().items()
-            for key, value in table.items()
-            if key not in known
-        ]
+        errors = unknown_class_keys(self.classes.classes, self.class_tables())
         if errors:
             raise ValidationError.from_exception_data(type(self).__name__, errors)
         return self
 
     def class_tables(self) -> dict[tuple[str, ...], dict[str, float]]:
         """The policy's tables keyed by customer class, by their key path."""
-        return {
-            ("payout", "growth"): self.payout.growth,
-            ("payout", "separate_ledger", "growth"): self.payout.separate_ledger.growth or {},
-            ("affinity", "default_workload"): self.affinity.default_workload,
-        }
+        tables: dict[tuple[str, ...], dict[str, float]] = {}
+        for path in CLASS_TABLE_PATHS:
+            node: Any = self
+            for part in path:
+                node = getattr(node, part)
+            tables[path] = node or {}
+        return tables
 
     @property
     def premium_class(self) -> str:
@@ -367,6 +367,51 @@ class Policy(_Section):
                 node = node.setdefault(part, {})
             node[leaf] = value
         return Policy.model_validate(data)
+
+
+def unknown_class_keys(
+    known: list[str], tables: dict[tuple[str, ...], dict[str, Any]]
+) -> list[InitErrorDetails]:
+    """An error for each key of a table keyed by customer class (``tables``, by key path) that
+    is not a class: such a class would silently take the default, so a misspelt class would
+    change targets and pay without a word."""
+    return [
+        InitErrorDetails(
+            type=PydanticCustomError(
+                UNKNOWN_CLASS,
+                "'{key}' is not a customer class; the classes are {classes}",
+                {"key": key, "classes": known},
+            ),
+            loc=(*where, key),
+            input=value,
+        )
+        for where, table in tables.items()
+        for key, value in table.items()
+        if key not in known
+    ]
+
+
+def _raw_class_keys(raw: dict[str, Any]) -> list[ErrorDetails]:
+    """:func:`unknown_class_keys` on the policy as parsed, for when other errors stop the
+    policy's own check: the classes as given (if a list of names), else the defaults."""
+    section = raw.get("classes")
+    given = section.get("classes") if isinstance(section, dict) else None
+    if given is not None and not (
+        isinstance(given, list) and given and all(isinstance(c, str) for c in given)
+    ):
+        return []  # the list itself is in error: its keys cannot be judged
+    known = given if given is not None else list(DEFAULT_CLASSES)
+    tables: dict[tuple[str, ...], dict[str, Any]] = {}
+    for path in CLASS_TABLE_PATHS:
+        node: Any = raw
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            tables[path] = node
+    errors = unknown_class_keys(known, tables)
+    if not errors:
+        return []
+    return ValidationError.from_exception_data("Policy", errors).errors()
 
 
 def policy_key_line(root: Path, dotted: str) -> int | None:
@@ -422,8 +467,15 @@ def parse_policy(text: str, file: str = "scenario.toml") -> tuple[Policy | None,
         return Policy.model_validate(raw, strict=True), warnings
     except ValidationError as exc:
         problems = list(warnings)
-        for err in exc.errors():
-            loc = tuple(p for p in err["loc"] if not str(p).startswith("function-after"))
+        errors = exc.errors()
+        if not any(err["type"] == UNKNOWN_CLASS for err in errors):
+            errors += _raw_class_keys(raw)  # the policy's own check did not get to run
+        said: set[tuple[Any, ...]] = set()
+        for err in errors:
+            loc = tuple(p for p in err["loc"] if not _validator_tag(p))
+            if loc in said:  # a value that fits no member of a union: one error, not one each
+                continue
+            said.add(loc)
             key = _key_name(loc)
             message = err["msg"].removeprefix("Value error, ")
             given = err.get("input")
@@ -441,6 +493,14 @@ def parse_policy(text: str, file: str = "scenario.toml") -> tuple[Policy | None,
 
 
 NUMBER_TYPES = {"int_type", "float_type"}
+UNION_MEMBER = re.compile(r"^(float|int|str|bool|none|dict\[.*\]|list\[.*\])$")
+
+
+def _validator_tag(part: Any) -> bool:
+    """A part of an error's location that names a validator or a union member, not a key."""
+    return isinstance(part, str) and (
+        part.startswith("function-after") or UNION_MEMBER.match(part) is not None
+    )
 
 
 def _key_name(loc: tuple[Any, ...]) -> str:
@@ -557,20 +617,42 @@ def _order_and_weights(raw: dict[str, Any], text: str, file: str) -> list[Proble
     ]
 
 
-def tables_section(path: Path) -> Tables | None:
-    """The [tables] section alone, where the policy file reads as TOML: its keys that name a
-    table by a file (so that the tables can be checked while the policy has errors, a
-    misspelt table key among them)."""
+def _raw_section(path: Path, name: str) -> dict[str, Any] | None:
+    """Section ``name`` of the policy file as parsed, where the file reads as TOML."""
     try:
         text, _ = decode_text(path.read_bytes())
-        section = tomllib.loads(text).get("tables", {})
-        named = {
-            key: value
-            for key, value in (section.items() if isinstance(section, dict) else ())
-            if key in Tables.model_fields and isinstance(value, str)
-        }
+        section = tomllib.loads(text).get(name, {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    return section if isinstance(section, dict) else {}
+
+
+def tables_section(path: Path) -> Tables | None:
+    """The [tables] section alone: its keys that name a table by a file (so that the tables
+    can be checked while the policy has errors, a misspelt table key among them)."""
+    section = _raw_section(path, "tables")
+    if section is None:
+        return None
+    named = {
+        key: value
+        for key, value in section.items()
+        if key in Tables.model_fields and isinstance(value, str)
+    }
+    try:
         return Tables.model_validate(named, strict=True)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValidationError):
+    except ValidationError:
+        return None
+
+
+def classes_section(path: Path) -> Classes | None:
+    """The [classes] section alone, where it has no error of its own (so that the tables'
+    classes and grades can be checked while other parts of the policy have errors)."""
+    section = _raw_section(path, "classes")
+    if section is None:
+        return None
+    try:
+        return Classes.model_validate(section, strict=True)
+    except ValidationError:
         return None
 
 
