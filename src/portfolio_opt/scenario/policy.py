@@ -78,21 +78,14 @@ class Classes(_Section):
     grades: list[str] = Field(default_factory=lambda: ["A", "B", "C", "D", "E"], min_length=1)
     premium_grade: str = "A"
 
-    # Field validators, not one for the model, so that an error points at its own key.
-    @field_validator("premium_class")
+    # A field validator, not one for the model, so that an error points at its own key.
+    @field_validator("premium_class", "premium_grade")
     @classmethod
-    def _premium_class_listed(cls, value: str, info: ValidationInfo) -> str:
-        classes = info.data.get("classes")
-        if classes is not None and value not in classes:
-            raise ValueError(f"not one of the classes {classes}")
-        return value
-
-    @field_validator("premium_grade")
-    @classmethod
-    def _premium_grade_listed(cls, value: str, info: ValidationInfo) -> str:
-        grades = info.data.get("grades")
-        if grades is not None and value not in grades:
-            raise ValueError(f"not one of the grades {grades}")
+    def _listed(cls, value: str, info: ValidationInfo) -> str:
+        among = "classes" if info.field_name == "premium_class" else "grades"
+        names = info.data.get(among)  # absent where the list itself is in error
+        if names is not None and value not in names:
+            raise ValueError(f"not one of the {among} {names}")
         return value
 
 
