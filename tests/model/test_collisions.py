@@ -188,6 +188,21 @@ CASES = [
         id="personal_minimums_above_the_customers",
     ),
     pytest.param(
+        # M1 may hold only a standard portfolio, of 9 at least: with M2 and M3 (2 each) and the
+        # separate-ledger manager (1), 14 of 11 customers. The separate-ledger band's lower
+        # minimum is not one M1 can use.
+        Collision(
+            [
+                *standard_customers(10),
+                {**standard_customers(1, start=10)[0], "separate_ledger": True},
+            ],
+            [manager("M1", min_customers=9), manager("M2"), manager("M3"), LEDGER_MANAGER],
+            ["at least their minimum, 14 customers together, but there are only 11"],
+            policy={"span": {"tolerance": 0, "separate_ledger": {"min": 1, "max": 2}}},
+        ),
+        id="personal_minimum_of_a_kind_the_manager_may_hold",
+    ),
+    pytest.param(
         # G1 must stay together, but its members are pinned to M1 and to M2.
         Collision(
             [

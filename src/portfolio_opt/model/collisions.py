@@ -18,7 +18,7 @@ from portfolio_opt.model.instance import (
     STANDARD,
     Instance,
 )
-from portfolio_opt.model.structure import fitting_counts, kind_holders
+from portfolio_opt.model.structure import KINDS, fitting_counts, kind_holders
 from portfolio_opt.problems import listed
 
 SHOWN = 5
@@ -101,9 +101,15 @@ def pins_to_unavailable(instance: Instance) -> list[str]:
 
 
 def personal_minimums_fit(instance: Instance) -> list[str]:
-    """Every manager holds at least its band's minimum; together those may exceed N."""
+    """Every manager holds at least its band's minimum, of the kinds it may hold; together
+    those may exceed N."""
     n = instance.n_customers
-    floors = instance.low.min(axis=0)
+    floors = np.array(
+        [
+            min((instance.low[k, m] for k in KINDS if instance.eligible_kind(m, k)), default=0)
+            for m in range(instance.n_managers)
+        ]
+    )
     if floors.sum() <= n:
         return []
     personal = instance.scenario.available_managers["min_customers"].reset_index(drop=True)
