@@ -51,12 +51,14 @@ def test_worked_example_every_tier_a_penalty_a_credit_two_quarters(worked):
     m1q2 = _row(result, "M1", "2024Q2")
     assert (m1q2["performance_pay"], m1q2["carried_forward"]) == (0, 1000)
     assert m1q2["excess_income"] == -3000
+    # M1's year: entitled to 5,000, advanced 6,000: the year end recovers 1,000
     m1 = _row(result, "M1", "2024")
     assert (m1["performance_pay"], m1["carried_forward"], m1["actual_income"]) == (
-        6000,
-        1000,
-        125_400,
+        5000,
+        0,
+        124_500,
     )
+    assert (m1["paid_before"], m1["year_end_payment"]) == (6000, -1000)
     # M2: half of C5 credited, below stock, penalty in Q2
     m2q2 = _row(result, "M2", "2024Q2")
     assert (m2q2["target_income"], m2q2["adjustments"], m2q2["performance_pay"]) == (
@@ -338,7 +340,7 @@ def _pair(quarters):
 
 @FAST
 @given(quarters=quarter_actuals)
-def test_quarterly_payments_add_up_to_the_yearly_settlement(quarters):
+def test_the_yearly_settlement_pays_the_years_entitlement_whatever_the_quarters_paid(quarters):
     scenario, assignment = _pair(quarters)
     table = compute_payout(scenario, assignment).table
     yearly_actuals = scenario.actuals.copy()
@@ -348,14 +350,14 @@ def test_quarterly_payments_add_up_to_the_yearly_settlement(quarters):
         rows = table[table["manager_id"] == manager]
         quarters_paid = rows["performance_pay"].iloc[:4].sum()
         year = rows.iloc[4]
-        assert year["performance_pay"] == pytest.approx(quarters_paid, abs=1e-9)
         alone = _row(yearly, manager, "2024")
         tiers = ["target_income", "increment_income", "excess_income", "realised_profit"]
         assert year[tiers].tolist() == alone[tiers].tolist()
-        # the yearly settlement: what a yearly-only payout pays, or more if the quarters
-        # already paid more (never clawed back)
-        assert year["performance_pay"] == pytest.approx(
-            max(alone["performance_pay"], quarters_paid), abs=1e-9
+        # what a yearly-only payout pays; the year end pays the rest or recovers the excess
+        assert year["performance_pay"] == pytest.approx(alone["performance_pay"], abs=1e-9)
+        assert year["paid_before"] == pytest.approx(quarters_paid, abs=1e-9)
+        assert year["year_end_payment"] == pytest.approx(
+            alone["performance_pay"] - quarters_paid, abs=1e-9
         )
 
 

@@ -27,10 +27,16 @@ def test_a_weak_quarter_pays_nothing_and_carries_the_shortfall_forward():
     assert rows[-1].paid_before == 900
 
 
-def test_no_clawback_at_year_end():
+def test_the_year_end_recovers_what_the_quarters_paid_too_much():
     rows = settle({1: Tiers(600, 0, 0), 2: Tiers(500, 0, 0)}, Tiers(500, 0, 0))
-    assert _pay(rows) == [600, 0, 600]
-    assert rows[-1].carried_forward == 100
+    assert _pay(rows) == [600, 0, 500]  # a weak quarter takes nothing back; the year does
+    assert (rows[-1].paid_before, rows[-1].carried_forward) == (600, 0)
+
+
+def test_a_penalty_lowers_the_year_even_where_the_quarters_paid_it_all():
+    rows = settle({1: Tiers(300, 0, 0), 2: Tiers(600, 0, 0)}, Tiers(600, 0, 0), {YEAR: -100})
+    assert _pay(rows) == [300, 300, 500]
+    assert rows[-1].adjustments == -100
 
 
 def test_stop_forfeits_the_quarter_for_good():
@@ -43,10 +49,10 @@ def test_stop_forfeits_the_quarter_for_good():
     assert rows[-1].adjustments == -150
 
 
-def test_stop_for_the_year_stops_only_the_year_end_payment():
+def test_stop_for_the_year_forfeits_the_whole_years_pay():
     rows = settle({1: Tiers(100, 0, 0)}, Tiers(400, 0, 0), stops={YEAR})
-    assert _pay(rows) == [100, 100]
-    assert rows[-1].forfeited == 300
+    assert _pay(rows) == [100, 0]  # the quarter's advance is recovered at year end
+    assert (rows[-1].forfeited, rows[-1].adjustments) == (400, -400)
     (year,) = settle({}, Tiers(400, 0, 0), {YEAR: 50}, stops={YEAR})
     assert year.performance_pay == 0
 
@@ -66,14 +72,16 @@ tiers = st.builds(Tiers, st.integers(-1000, 10_000), st.integers(0, 5000), st.in
     adjustments=st.dictionaries(st.integers(1, 4), st.integers(-3000, 3000), max_size=4),
     stops=st.sets(st.integers(1, 4), max_size=2),
 )
-def test_quarterly_payments_add_up_to_the_yearly_settlement(ytd, adjustments, stops):
+def test_the_year_pays_what_the_quarters_paid_less_what_they_paid_too_much(ytd, adjustments, stops):
     # the year is the sum of the quarters, and no adjustment lands in the yearly row alone
     year_tiers = ytd[max(ytd)]
     adjustments = {q: a for q, a in adjustments.items() if q <= max(ytd)}
     rows = settle(ytd, year_tiers, adjustments, stops)
     *quarters, year = rows
     assert all(r.performance_pay >= 0 for r in rows)
-    assert year.performance_pay == sum(r.performance_pay for r in quarters)
+    paid = sum(r.performance_pay for r in quarters)
+    assert year.paid_before == paid
+    assert year.performance_pay == max(paid - quarters[-1].carried_forward, 0)
     # the identity of every row: pay = tiers + adjustments + carried - carried before
     carried_before = 0
     for r in quarters:

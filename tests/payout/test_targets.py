@@ -87,6 +87,33 @@ def test_unit_target_scales_every_increment_by_one_factor():
     assert targets["target"].sum() == 2_130_000
 
 
+def test_a_unit_target_above_the_stock_scales_the_growth_and_keeps_the_declines():
+    customers = table(
+        "customers",
+        [
+            {
+                "customer_id": "G",
+                "customer_class": "key",
+                "interest_income": 100_000.0,
+                "growth_rate": 0.12,
+            },
+            {
+                "customer_id": "X",
+                "customer_class": "exit",
+                "interest_income": 50_000.0,
+                "growth_rate": -0.2,
+            },
+        ],
+    )
+    # Net forecast 12,000 - 10,000 = 2,000 for a gap of 50,000: scaling the net figure by 25
+    # would give X a target of 50,000 - 250,000 < 0.
+    policy = _policy(unit_target=200_000)
+    targets = customer_targets(customers, policy)
+    assert targets["increment_target"].to_dict() == {"G": 60_000, "X": -10_000}
+    assert target_reconciliation(customers, policy).factor == pytest.approx(5.0)
+    assert "growth scaled by 5" in target_reconciliation(customers, policy).message
+
+
 def test_a_unit_target_far_above_the_stock_is_warned_about():
     scenario, _ = worked_example()
     plausible = target_reconciliation(
@@ -206,6 +233,7 @@ def test_reconciliation_hits_the_unit_target_to_the_cent(rows, unit_target, fx_r
         return
     wanted = to_cents(unit_target)
     assert to_cents(targets["target"]).sum() == wanted
+    assert (targets["target"] >= 0).all()  # no growth of -50% or more, no negative income
     assert to_cents(portfolios["target"]).sum() == wanted
     assert round(portfolios["target"].sum(), 2) == round(wanted / 100, 2)
     per_type = sum(

@@ -58,6 +58,7 @@ TRACE_COLUMNS = (
     "increment_target",
     "target",
     "paid_before",
+    "year_end_payment",
     "carried_forward",
     "applied_adjustments",
 )
@@ -381,6 +382,10 @@ def _rows(
                 "increment_target": increment * share,
                 "target": (stock + increment) * share,
                 "paid_before": row.paid_before / 100,
+                # What the year's settlement pays on top of the advances, or recovers (< 0).
+                "year_end_payment": (row.performance_pay - row.paid_before) / 100
+                if row.quarter == YEAR
+                else None,
                 "carried_forward": row.carried_forward / 100,
             }
         )

@@ -1,4 +1,4 @@
-"""Quarterly settlement: quarterly advances, settled again for the year, never clawed back.
+"""Quarterly settlement (按季預發, 年終清算): quarterly advances, settled for the year.
 
 All amounts are whole cents (``int``). For each quarter row q (in order):
 
@@ -10,13 +10,14 @@ All amounts are whole cents (``int``). For each quarter row q (in order):
 - ``stop`` forfeits what the quarter would have paid: it is booked as a negative adjustment,
   so later quarters do not pay it either.
 
-The yearly row settles the whole year the same way: it pays ``max(X_year, paid in quarters)``
-(a ``stop`` for the year forfeits the year-end payment, not the quarters' advances). So the
-yearly performance pay is the sum of the quarterly payments plus the year-end payment, and
-when the yearly figures are the sum of the quarters' the year-end payment is 0.
+The yearly row settles the whole year, both ways (多退少補): its performance pay is the year's
+entitlement ``max(X_year, 0)`` with every adjustment of the year, and the year-end payment is
+that minus what the quarters paid; below 0, the quarters paid too much and it is recovered. So
+a penalty lowers the year's pay even where the quarters had paid it all, and a ``stop`` for the
+year forfeits the year's whole performance pay.
 
-``carried_forward`` also holds what the floor at 0 leaves: a penalty larger than the tiers
-(an entitlement below 0) pays 0, and the part not taken is carried there.
+``carried_forward`` holds what the floor at 0 leaves: a quarter's shortfall, and a penalty
+larger than the tiers (an entitlement below 0 pays 0, and the part not taken is carried there).
 
 Every row satisfies ``performance_pay = tiers + adjustments + carried_forward -
 carried_forward of the previous quarter row`` (the yearly row: with no previous row), where the
@@ -119,10 +120,10 @@ def settle(
     year_adjustments = cumulative_adjustments + sum(
         adjustments.get(q, 0) for q in (*range(last_quarter + 1, 5), YEAR)
     )
-    due = max(year_tiers.total + year_adjustments - paid, 0)
-    forfeited = due if YEAR in stops else 0
+    entitled = max(year_tiers.total + year_adjustments, 0)
+    forfeited = entitled if YEAR in stops else 0
     year_adjustments -= forfeited
-    pay = paid + due - forfeited
+    pay = entitled - forfeited
     rows.append(
         SettledRow(
             quarter=YEAR,

@@ -30,10 +30,11 @@ Method = Literal["scaled", "stock_share", "unreachable"]
 class Reconciliation:
     """How the increments were fitted to the unit target.
 
-    ``scaled``: every forecast increment multiplied by ``factor`` (> 0, or 0 when the stock
-    alone meets the task). ``stock_share``: the forecast points the wrong way (the stock alone
-    exceeds the task, or the forecast shrinks while the task asks for growth) or adds up to
-    less than a cent, so the gap
+    ``scaled``: above the stock, every forecast growth multiplied by ``factor`` (> 0) and the
+    declines kept; below it, where every customer shrinks, every decline multiplied; every
+    increment 0 when the stock alone meets the task. ``stock_share``: the forecast cannot be
+    scaled so (the task is below the stock and some customer grows, or it asks for growth
+    and none grows, or by less than a cent), so the gap
     ``unit_target - stock`` is spread in proportion to stock. ``unreachable``: there is no stock
     to spread over; increments stay the forecast.
     """
@@ -66,13 +67,13 @@ class Reconciliation:
         if self.implausible:
             return (
                 f"the unit target {self.unit_target:,.2f} is {self.implied_growth:.0%} above the "
-                f"customers' stock ({self.stock:,.2f}): every forecast increment is multiplied "
+                f"customers' stock ({self.stock:,.2f}): every forecast growth is multiplied "
                 f"by {self.factor:.6g}"
             )
         if self.method == "scaled":
             return (
-                f"increments scaled by {self.factor:.6g} so that the targets add up to the unit "
-                f"target {self.unit_target:,.2f}"
+                f"{'growth' if gap > 0 else 'declines'} scaled by {self.factor:.6g} so that the "
+                f"targets add up to the unit target {self.unit_target:,.2f}"
             )
         if self.method == "stock_share" and gap < 0:
             return (
@@ -146,11 +147,21 @@ def reconcile_increments(
     forecast_cells = forecast.to_numpy(dtype=float).ravel() * 100
     stock, increment = stock_cells.sum(), forecast_cells.sum()
     gap = float(to_cents(unit_target) - stock)
+    # Above the stock, the growth forecasts are scaled and the declines kept. Scaling the net
+    # forecast instead would blow a shrinking customer's decline up with the growth: a small
+    # net figure over a large gap turns a -20% customer into a target far below zero. Below
+    # the stock, declines are scaled only where every customer shrinks; else the gap is spread
+    # by stock (see below), which never takes a target below zero either.
+    along = np.sign(forecast_cells) == np.sign(gap)
+    toward, against = forecast_cells[along].sum(), forecast_cells[~along].sum()
     method: Method
-    # Less than a cent of forecast in all is no forecast to scale (and would overflow).
-    if gap == 0 or (abs(increment) >= 1 and gap * increment > 0):
-        method, factor = "scaled", gap / increment if gap else 0.0
-        raw = forecast_cells * factor
+    # Less than a cent of forecast the task's way is no forecast to scale (and would overflow).
+    if gap == 0:
+        method, factor = "scaled", 0.0
+        raw = forecast_cells * 0.0
+    elif abs(toward) >= 1 and (gap > 0 or against == 0):
+        method, factor = "scaled", (gap - against) / toward
+        raw = np.where(along, forecast_cells * factor, forecast_cells)
     elif stock != 0:
         method, factor = "stock_share", None
         raw = gap * stock_cells / stock

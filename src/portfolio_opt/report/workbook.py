@@ -50,6 +50,7 @@ _MONEY_ENDS = (
     "amount",
     "profit",
     "paid_before",
+    "payment",
     "carried_forward",
 )
 _COUNT_ENDS = ("count", "lower_bound", "tenure_years", "management_score", "hard_rule_violations")
