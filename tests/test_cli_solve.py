@@ -336,17 +336,37 @@ def test_verify_names_a_split_group(solved: Solved, tmp_path: Path) -> None:
 
 
 def test_verify_shows_the_row_of_an_unknown_manager(solved: Solved, tmp_path: Path) -> None:
+    """An id the scenario does not know is bad input (exit 1), said once at its cell: not a
+    plan breaking rules (an id Excel changed would break them all)."""
     scenario, out = solved.scenario, solved.out
     edited = _edited(out, tmp_path, S02="M9")
     row = 2 + pd.read_csv(edited, dtype=str)["customer_id"].tolist().index("S02")
 
     result = run("verify", str(scenario), str(edited))
 
-    assert result.exit_code == 3, result.output
-    assert f"WARNING edited.csv, row {row}, column manager_id: unknown manager 'M9'" in (
+    assert result.exit_code == 1, result.output
+    assert f"ERROR   edited.csv, row {row}, column manager_id: unknown manager 'M9'" in (
         result.output
     )
-    assert "[unknown_id] customer S02 is given to manager 'M9'" in result.output
+    assert "nothing was checked" in result.output
+    assert "[unknown_id]" not in result.output
+
+
+def test_verify_takes_ids_that_lost_their_zeros_as_bad_input(
+    solved: Solved, tmp_path: Path
+) -> None:
+    scenario, out = solved.scenario, solved.out
+    plan = pd.read_csv(out / "assignment.csv", dtype=str, keep_default_na=False)
+    changed = int(plan["customer_id"].str.startswith("S0").sum())  # S01 -> S1: a zero lost
+    plan["customer_id"] = plan["customer_id"].str.replace("S0", "S", regex=False)
+    path = tmp_path / "excel.csv"
+    plan.to_csv(path, index=False)
+
+    result = run("verify", str(scenario), str(path))
+
+    assert result.exit_code == 1, result.output
+    assert "hard-rule violation" not in result.output
+    assert result.output.count("ERROR") == changed > 0
 
 
 def test_verify_names_a_moved_pinned_customer(solved: Solved, tmp_path: Path) -> None:
@@ -394,7 +414,7 @@ def test_payout_on_an_edited_plan_lists_its_problems_and_exits_1(
 
     assert result.exit_code == 1, result.output
     assert "ERROR   hand_edited.csv" in result.output
-    assert "'M99'" in result.output and "assigned twice" in result.output
+    assert "'M99'" in result.output and "is listed again" in result.output
     assert "WARNING" not in result.output  # each cell's problem said once
     assert "nothing was paid" in result.output
     assert not (tmp_path / "pay").exists()

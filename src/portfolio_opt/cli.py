@@ -414,11 +414,11 @@ def payout(scenario: str, assignment: str, out: str | None) -> None:
     plan, problems = read_assignment(Path(assignment), loaded)
     if plan is not None and not any(p.is_error for p in problems):
         found = payout_problems(loaded, plan, Path(assignment).name)
-        hints = {(p.row, p.column): p.hint for p in problems if p.hint and not p.is_error}
+        hints = {(p.row, p.column): p.hint for p in problems if p.hint}
         # The payout's words for a cell win; a hint of the reader's (lost zeros) is kept.
         found = [_with_hint(p, hints.get((p.row, p.column), "")) for p in found]
         said = {(p.row, p.column) for p in found}
-        problems = [p for p in problems if (p.row, p.column) not in said or p.is_error] + found
+        problems = [p for p in problems if (p.row, p.column) not in said] + found
     if plan is None or any(p.is_error for p in problems):
         _print_problems(problems, "nothing was paid")
         sys.exit(EXIT_BAD_INPUT)

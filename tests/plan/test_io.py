@@ -92,12 +92,12 @@ def test_unknown_and_repeated_ids_are_located(tmp_path):
     path = tmp_path / "plan.csv"
     path.write_text("customer_id,manager_id\n123,M1\nA,M9\nA,M1\n", encoding="utf-8")
     frame, problems = read_assignment(path, scenario)
-    assert all(p.severity is Severity.WARNING for p in problems)
+    assert all(p.severity is Severity.ERROR for p in problems)  # bad input, not rule breaks
     where = {(p.row, p.column): p for p in problems}
     assert "00123" in where[(2, "customer_id")].hint  # leading zeros dropped by a spreadsheet
     assert "'M9'" in where[(3, "manager_id")].message
     assert "first at row 3" in where[(4, "customer_id")].message
-    assert len(frame) == 3  # the checker still judges every row
+    assert len(frame) == 3
 
 
 def test_formula_escape_is_undone(tmp_path):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from portfolio_opt.plan.checker import text_column
-from portfolio_opt.problems import Problem, Severity
+from portfolio_opt.problems import Problem
 from portfolio_opt.report.safe_text import unescape_formula
 from portfolio_opt.scenario.columns import id_hint, id_lookup
 from portfolio_opt.scenario.data import Scenario
@@ -28,7 +28,8 @@ def _id_hint(value: str, known: set[str], table: str) -> str:
 
 
 def _id_problems(frame: pd.DataFrame, scenario: Scenario, label: str) -> list[Problem]:
-    """Unknown and repeated ids, located by row (the checker reports them as rule breaks too)."""
+    """Unknown and repeated ids, located by row: errors, as in any table (an id Excel changed,
+    00123 read as 123, would otherwise read as a plan breaking every rule)."""
     problems = []
     known = {
         "customer_id": (set(text_column(scenario.customers, "customer_id")), "customers"),
@@ -49,7 +50,6 @@ def _id_problems(frame: pd.DataFrame, scenario: Scenario, label: str) -> list[Pr
                         _id_hint(value, ids, table),
                         row=row,
                         column=column,
-                        severity=Severity.WARNING,
                     )
                 )
         if cid in first_row:
@@ -60,7 +60,6 @@ def _id_problems(frame: pd.DataFrame, scenario: Scenario, label: str) -> list[Pr
                     "keep one row per customer",
                     row=row,
                     column="customer_id",
-                    severity=Severity.WARNING,
                 )
             )
         first_row.setdefault(cid, row)
@@ -73,7 +72,7 @@ def read_assignment(path: Path, scenario: Scenario) -> tuple[pd.DataFrame, list[
     Every cell is read as text, so ids keep their exact spelling (no ``101.0``); column names
     are matched case-insensitively after trimming; blank rows are skipped. Returns the rows
     (``customer_id``, ``manager_id`` and any other columns, all text) and the problems found:
-    errors for a file that cannot be used, warnings for unknown or repeated ids.
+    errors for a file that cannot be used and for unknown or repeated ids.
     """
     file, sheet = split_table_spec(str(path))
     label = Path(file).name
