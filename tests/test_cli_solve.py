@@ -18,7 +18,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
 
-from portfolio_opt.cli import main
+from portfolio_opt.cli import _many_moves_note, main
+from portfolio_opt.scenario.policy import Policy
 
 SMALL_BRANCH = Path(__file__).parent / "model" / "data" / "small_branch"
 FAST = ["--time-limit", "2", "--workers", "1"]
@@ -605,3 +606,21 @@ def test_a_time_limit_that_is_not_a_finite_positive_number_is_bad_usage(
     result = run("solve", str(SMALL_BRANCH), "--out", str(tmp_path / "o"), "--time-limit", limit)
     assert result.exit_code == 2, result.output
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    ("order", "count", "noted"),
+    [
+        (["span", "balance", "chain", "industry", "continuity"], 460, True),
+        (["span", "balance", "chain", "industry", "continuity"], 100, False),  # few beyond 64
+        (["continuity", "span", "balance", "chain", "industry"], 460, False),  # ranked first
+    ],
+)
+def test_many_needless_moves_are_traced_to_the_goal_order(order, count, noted) -> None:
+    policy = Policy.model_validate({"objective": {"order": order}})
+    kpis = {"n_customers": 600, "moves": {"count": count, "lower_bound": 64}}
+    note = _many_moves_note(kpis, policy)
+    assert (note is not None) == noted
+    if noted:
+        assert note.startswith("460 of 600 customers change manager, though only 64 must")
+        assert "ranks 5 of 5" in note

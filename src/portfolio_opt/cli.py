@@ -39,6 +39,7 @@ from portfolio_opt.scenario.policy import Policy
 
 console = Console(stderr=True, highlight=False, soft_wrap=True)
 out_console = Console(highlight=False, soft_wrap=True)
+MANY_MOVES_SHARE = 0.1  # moves beyond the unavoidable, as a share of customers, worth a note
 
 
 def _print_problems(problems: list[Problem], outcome: str = "nothing was solved") -> None:
@@ -296,6 +297,24 @@ def _balance_moved_note(policy: Policy) -> str | None:
     )
 
 
+def _many_moves_note(kpis: dict[str, Any], policy: Policy) -> str | None:
+    """Where many more customers move than must and the policy ranks continuity after other
+    goals, that the order moved them, and how to keep more of last year's relationships."""
+    moves, n = kpis.get("moves") or {}, int(kpis.get("n_customers") or 0)
+    count, least = int(moves.get("count") or 0), int(moves.get("lower_bound") or 0)
+    goals = policy.objective.goals()
+    if policy.objective.weights is not None or "continuity" not in goals[1:]:
+        return None
+    if count <= max(2 * least, least + MANY_MOVES_SHARE * n):
+        return None
+    return (
+        f"{count:,} of {n:,} customers change manager, though only {least:,} must: continuity "
+        f"ranks {goals.index('continuity') + 1} of {len(goals)} in [objective] order, so the "
+        "goals before it use the freedom first. To keep more of last year's relationships, "
+        'rank it higher (order = ["continuity", ...]).'
+    )
+
+
 @main.command(name="solve")
 @click.argument("scenario", type=click.Path())
 @click.option("--out", type=click.Path(file_okay=False), help="Output folder (default out/NAME).")
@@ -344,8 +363,9 @@ def solve_command(
         sys.exit(outcome.exit_code)
     _print_new_warnings(outcome.notices, loaded.warnings)
     _print_kpis(outcome.kpis)
-    if (note := _balance_moved_note(loaded.policy)) is not None:
-        out_console.print(note, markup=False)
+    for note in (_balance_moved_note(loaded.policy), _many_moves_note(outcome.kpis, loaded.policy)):
+        if note is not None:
+            out_console.print(note, markup=False)
     if interrupt.requested:
         out_console.print(
             "Stopped early (Ctrl-C): this is the best plan found so far.", markup=False
