@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -44,10 +45,14 @@ def test_two_output_folders(solved: Solved, solved_tight: Solved, tmp_path: Path
 
 def test_a_scenario_is_solved_first(demo_dir: Path, solved: Solved, tmp_path: Path) -> None:
     out = tmp_path / "cmp"
-    result = _run(demo_dir, solved.out, "--out", out, "--time-limit", "1")
+    result = _run(
+        demo_dir, solved.out, "--out", out, "--time-limit", "1", "--workers", "1", "--seed", "7"
+    )
     assert result.exit_code == EXIT_OK, result.output
     assert (out / "runs" / "demo" / "report.xlsx").is_file()
     assert "demo-2" in result.output  # both folders are named demo
+    manifest = json.loads((out / "runs" / "demo" / "manifest.json").read_text(encoding="utf-8"))
+    assert (manifest["solver"]["workers"], manifest["solver"]["seed"]) == (1, 7)
 
 
 def test_one_plan_is_a_usage_error(solved: Solved) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -320,13 +320,17 @@ def run_from_outcome(scenario: Scenario, outcome: SolveOutcome, label: str | Non
     )
 
 
-def solve_run(path: Path, label: str, out: Path | None, time_limit_s: float | None = None) -> Run:
-    """Solve the scenario at ``path`` (writing its output folder to ``out``, if given)."""
+def solve_run(
+    path: Path, label: str, out: Path | None, solver: Mapping[str, object] | None = None
+) -> Run:
+    """Solve the scenario at ``path`` (writing its output folder to ``out``, if given), its
+    policy's [solver] settings overridden by ``solver`` (time_limit_s, workers, seed,
+    deterministic: None keeps the policy's)."""
     scenario, problems = inspect_scenario(path)
     if scenario is None:
         errors: list[Problem] = [p for p in problems if p.is_error]
         raise CompareError(f"{path}: the scenario has {len(errors)} error(s)", details=errors)
-    params = SolveParams.from_policy(scenario, time_limit_s=time_limit_s)
+    params = SolveParams.from_policy(scenario, **(solver or {}))
     outcome = run_solve(scenario, out, params, extras=write_report_files)
     run = run_from_outcome(scenario, outcome, label)
     run.folder = out
@@ -348,7 +352,7 @@ def unique_labels(paths: Sequence[Path]) -> list[str]:
 def collect_runs(
     paths: Sequence[Path],
     runs_folder: Path | None = None,
-    time_limit_s: float | None = None,
+    solver: Mapping[str, object] | None = None,
     announce: Callable[[str], None] | None = None,
 ) -> list[Run]:
     """Each path as a plan: output folders are read, scenario folders solved into runs_folder."""
@@ -361,7 +365,7 @@ def collect_runs(
             if announce is not None:
                 announce(f"Solving {path} ...")
             out = None if runs_folder is None else runs_folder / label
-            runs.append(solve_run(path, label, out, time_limit_s))
+            runs.append(solve_run(path, label, out, solver))
         elif not path.exists():
             raise CompareError(f"{path} does not exist", details=[f"{path}: check the path"])
         else:

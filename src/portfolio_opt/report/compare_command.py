@@ -146,12 +146,23 @@ def _compared_and_written(runs: list[Any], staging: Path) -> Any:
     type=Seconds(),
     help="Seconds for each scenario that has to be solved first.",
 )
-def compare(runs: tuple[str, ...], out: str | None, time_limit: float | None) -> None:
+@click.option("--workers", type=click.IntRange(min=0), help="CP-SAT threads (0: all cores).")
+@click.option("--seed", type=click.IntRange(min=0), help="Random seed.")
+@click.option("--deterministic", is_flag=True, default=None, help="Same inputs, same plans.")
+def compare(
+    runs: tuple[str, ...],
+    out: str | None,
+    time_limit: float | None,
+    workers: int | None,
+    seed: int | None,
+    deterministic: bool | None,
+) -> None:
     """Compare plans side by side: KPIs, fairness curves, loads, and the moves between them.
 
     Each RUN_OR_SCENARIO is a solve output folder, or a scenario folder that is solved first
-    (its output goes to OUT/runs/NAME). Writes compare.csv, compare.xlsx, moves.csv,
-    moves_by_manager.csv and plots/ (fairness.png, load.png) to OUT.
+    (its output goes to OUT/runs/NAME), with the solver options given here. Writes
+    compare.csv, compare.xlsx, moves.csv, moves_by_manager.csv and plots/ (fairness.png,
+    load.png) to OUT.
     """
     # Plotting and workbook libraries load only when a comparison runs.
     from portfolio_opt.report.atomic import atomic_folder
@@ -170,7 +181,12 @@ def compare(runs: tuple[str, ...], out: str | None, time_limit: float | None) ->
             found = collect_runs(
                 paths,
                 staging / "runs",
-                time_limit,
+                {
+                    "time_limit_s": time_limit,
+                    "workers": workers,
+                    "seed": seed,
+                    "deterministic": deterministic,
+                },
                 announce=(lambda text: console.print(text, markup=False))
                 if console.is_terminal
                 else None,
