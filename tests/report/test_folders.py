@@ -48,7 +48,9 @@ def test_other_commands_folders_files_and_foreign_files_are_refused(tmp_path: Pa
     with_notes = _written_by(tmp_path / "notes", "solve", "assignment.csv")
     (with_notes / "notes.txt").write_text("sign-off", encoding="utf-8")
 
-    assert "not a payout folder" in str(replace_problem(solve_out, {}, "payout"))
+    assert "is an output folder (written by solve), not a payout folder" in str(
+        replace_problem(solve_out, {}, "payout")
+    )
     assert "not an output folder" in str(replace_problem(mine, {}, "solve"))
     assert "is a file" in str(replace_problem(a_file, {}, "solve"))
     assert "did not write (notes.txt)" in str(replace_problem(with_notes, {}, "solve"))

@@ -86,6 +86,11 @@ def replace_problem(out: Path, inputs: Mapping[Path, str], command: str) -> str 
     manifest = _read_manifest(target)
     # Output folders of solve from before manifests named their command.
     wrote = manifest.get("command", "solve" if "tool" in manifest else None)
+    if wrote in FOLDER_NAMES and wrote != command:
+        return (
+            f"{out} is {FOLDER_NAMES[wrote]} (written by {wrote}), not {FOLDER_NAMES[command]}; "
+            "choose a new or empty folder"
+        )
     if wrote != command:
         return (
             f"{out} exists and is not {FOLDER_NAMES[command]} of this tool; "
