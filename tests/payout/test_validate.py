@@ -252,6 +252,16 @@ def test_a_customer_without_actuals_rows_is_a_warning_naming_it():
     assert "1 customer(s) have no actuals rows (C5)" in warning[2]
 
 
+def test_yearly_rows_beside_quarterly_ones_are_a_warning_naming_who_has_only_the_year():
+    scenario, _ = worked_example()
+    actuals = scenario.actuals[scenario.actuals["customer_id"] != "C5"]
+    actuals = pd.concat([actuals, table("actuals", [{"customer_id": "C5", "period": "2024"}])])
+    (warning,) = _warnings(dataclasses.replace(scenario, actuals=actuals.reset_index(drop=True)))
+    assert warning[:2] == (len(actuals) + 1, "period")  # the yearly row, as Excel numbers it
+    assert "settled against full-year targets" in warning[2]
+    assert "1 customer(s) have a yearly row only (C5)" in warning[2]
+
+
 def test_a_row_pasted_twice_is_a_warning_naming_the_first():
     scenario, _ = worked_example()
     copy = scenario.actuals.iloc[[0]]

@@ -150,8 +150,8 @@ def reconcile_increments(
     # Above the stock, the growth forecasts are scaled and the declines kept. Scaling the net
     # forecast instead would blow a shrinking customer's decline up with the growth: a small
     # net figure over a large gap turns a -20% customer into a target far below zero. Below
-    # the stock, declines are scaled only where every customer shrinks; else the gap is spread
-    # by stock (see below), which never takes a target below zero either.
+    # the stock, declines are scaled only where no customer grows and no target goes below
+    # zero; else the gap is spread by stock (see below), which keeps every target at 0 or more.
     along = np.sign(forecast_cells) == np.sign(gap)
     toward, against = forecast_cells[along].sum(), forecast_cells[~along].sum()
     method: Method
@@ -159,7 +159,9 @@ def reconcile_increments(
     if gap == 0:
         method, factor = "scaled", 0.0
         raw = forecast_cells * 0.0
-    elif abs(toward) >= 1 and (gap > 0 or against == 0):
+    elif abs(toward) >= 1 and (gap > 0 or against == 0) and _stays_whole(
+        stock_cells, np.where(along, forecast_cells * (gap - against) / toward, forecast_cells)
+    ):
         method, factor = "scaled", (gap - against) / toward
         raw = np.where(along, forecast_cells * factor, forecast_cells)
     elif stock != 0:
@@ -181,6 +183,11 @@ def reconcile_increments(
         cents = apportion(raw, np.zeros(len(raw), dtype=np.int64), np.array([gap]))
     values = np.asarray(cents, dtype=float).reshape(forecast.shape) / 100
     return pd.DataFrame(values, index=forecast.index, columns=forecast.columns), reconciliation
+
+
+def _stays_whole(stock: np.ndarray, increments: np.ndarray) -> bool:
+    """Whether no cell's target (stock + increment) falls below zero where its stock does not."""
+    return bool(((stock + increments >= -0.5) | (stock < 0)).all())
 
 
 def reconciled_targets(

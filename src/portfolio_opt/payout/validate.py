@@ -13,7 +13,7 @@ from portfolio_opt.payout.adjustments import adjustment_kind, year_adjustments
 from portfolio_opt.payout.frames import text
 from portfolio_opt.payout.notices import stops_without_actuals
 from portfolio_opt.payout.periods import parse_period, payout_year
-from portfolio_opt.problems import Problem, Severity
+from portfolio_opt.problems import Problem, Severity, listed
 from portfolio_opt.scenario.columns import MAX_CELL_PROBLEMS, id_hint, id_lookup, repeats
 from portfolio_opt.scenario.policy import Policy, Rates
 from portfolio_opt.scenario.schema import INCOME_COLUMNS
@@ -165,6 +165,7 @@ def actuals_problems(
     return [
         *problems,
         *quarters_missing(actuals, year, file),
+        *yearly_beside_quarterly(actuals, year, file),
         *customers_without_actuals(actuals, customer_ids, file),
         *rows_pasted_twice(actuals, file),
     ]
@@ -189,6 +190,37 @@ def quarters_missing(actuals: pd.DataFrame, year: int, file: str) -> list[Proble
         )
         for q in range(1, latest)
         if q not in quarters
+    ]
+
+
+def yearly_beside_quarterly(actuals: pd.DataFrame, year: int, file: str) -> list[Problem]:
+    """A warning where the year's actuals mix yearly and quarterly rows: a yearly row settles
+    every manager's year against full-year targets, and a customer with a yearly row only
+    counts nothing in the quarter rows."""
+    periods = [parse_period(value) for value in text(actuals, "period")]
+    in_year = [(i, p) for i, p in enumerate(periods) if p is not None and p.year == year]
+    yearly = [i for i, p in in_year if not p.quarter]
+    if not yearly or len(yearly) == len(in_year):
+        return []
+    ids = text(actuals, "customer_id")
+    quarterly = {ids.iloc[i] for i, p in in_year if p.quarter}
+    only_yearly = sorted({ids.iloc[i] for i in yearly} - quarterly)
+    alone = (
+        f"; {len(only_yearly)} customer(s) have a yearly row only ({listed(only_yearly)}) and "
+        "count nothing in the quarter rows"
+        if only_yearly
+        else ""
+    )
+    return [
+        Problem(
+            file,
+            f"the {year} actuals mix yearly rows ({year}) and quarterly rows ({year}Qn): the year "
+            f"is settled against full-year targets{alone}",
+            "give every customer the same kind of rows: quarters (the year to date) or the year",
+            yearly[0] + 2,
+            "period",
+            Severity.WARNING,
+        )
     ]
 
 
