@@ -156,14 +156,14 @@ def reconcile_increments(
     toward, against = forecast_cells[along].sum(), forecast_cells[~along].sum()
     method: Method
     # Less than a cent of forecast the task's way is no forecast to scale (and would overflow).
+    scalable = abs(toward) >= 1 and (gap > 0 or against == 0)
+    factor: float | None = (gap - against) / toward if scalable else 0.0
+    scaled = np.where(along, forecast_cells * factor, forecast_cells)
     if gap == 0:
         method, factor = "scaled", 0.0
         raw = forecast_cells * 0.0
-    elif abs(toward) >= 1 and (gap > 0 or against == 0) and _stays_whole(
-        stock_cells, np.where(along, forecast_cells * (gap - against) / toward, forecast_cells)
-    ):
-        method, factor = "scaled", (gap - against) / toward
-        raw = np.where(along, forecast_cells * factor, forecast_cells)
+    elif scalable and _stays_whole(stock_cells, scaled):
+        method, raw = "scaled", scaled
     elif stock != 0:
         method, factor = "stock_share", None
         raw = gap * stock_cells / stock

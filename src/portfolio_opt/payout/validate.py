@@ -294,8 +294,7 @@ def adjustments_problems(
 def stops_before_actuals(
     adjustments: pd.DataFrame, actuals: pd.DataFrame, year: int, file: str
 ) -> list[Problem]:
-    """Stops of quarters the actuals do not reach: the payout will have no row to stop (it
-    warns again then, with the plan)."""
+    """Stops of quarters the actuals do not reach: the payout will have no row to stop."""
     if "period" not in adjustments.columns:
         return []
     periods = [parse_period(p) for p in text(actuals, "period")] if "period" in actuals else []
