@@ -311,3 +311,27 @@ def test_a_stop_of_a_quarter_without_actuals_is_a_warning_before_any_plan(tmp_pa
     assert scenario is not None
     assert [(p.file, p.row, p.column) for p in problems] == [("adjustments.csv", 2, "period")]
     assert "the stop is not applied" in problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("lines", "column", "words"),
+    [
+        ('classes = ["vip", "key", "basic"]', "classes.premium_class", "default 'premium'"),
+        ('grades = ["S", "B"]', "classes.premium_grade", "default 'A'"),
+    ],
+)
+def test_a_default_premium_class_or_grade_missing_from_ones_own_list_is_an_error(
+    tmp_path, lines, column, words
+):
+    folder = _minimal_copy(tmp_path, f"\n[classes]\n{lines}\n")
+    _, problems = inspect_scenario(folder)
+    (error,) = [p for p in problems if p.is_error and p.file == "scenario.toml"]
+    assert (error.row, error.column) == (5, column)  # the [classes] line: the key is not there
+    assert words in error.message and "not set" in error.message
+
+
+def test_a_bad_value_in_a_per_type_rate_table_is_one_error_at_its_key(tmp_path):
+    folder = _minimal_copy(tmp_path, '\n[payout.rates]\nexcess = { interest = "5%" }\n')
+    _, problems = inspect_scenario(folder)
+    (error,) = [p for p in problems if p.is_error]
+    assert error.column == "payout.rates.excess.interest"

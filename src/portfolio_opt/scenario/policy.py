@@ -74,9 +74,10 @@ class Classes(_Section):
     """Customer classes and manager grades; which class is premium, which grade may hold it."""
 
     classes: list[str] = Field(default_factory=lambda: list(DEFAULT_CLASSES), min_length=1)
-    premium_class: str = "premium"
+    # Checked even when left at the default: a list of one's own may lack "premium".
+    premium_class: str = Field(default="premium", validate_default=True)
     grades: list[str] = Field(default_factory=lambda: ["A", "B", "C", "D", "E"], min_length=1)
-    premium_grade: str = "A"
+    premium_grade: str = Field(default="A", validate_default=True)
 
     # A field validator, not one for the model, so that an error points at its own key.
     @field_validator("premium_class", "premium_grade")
@@ -465,6 +466,8 @@ def parse_policy(text: str, file: str = "scenario.toml") -> tuple[Policy | None,
             errors += _raw_class_keys(raw)  # the policy's own check did not get to run
         said: set[tuple[Any, ...]] = set()
         for err in errors:
+            if _other_form(err):
+                continue
             loc = tuple(p for p in err["loc"] if not _validator_tag(p))
             if loc in said:  # a value that fits no member of a union: one error, not one each
                 continue
@@ -472,21 +475,47 @@ def parse_policy(text: str, file: str = "scenario.toml") -> tuple[Policy | None,
             key = _key_name(loc)
             message = err["msg"].removeprefix("Value error, ")
             given = err.get("input")
-            if isinstance(given, str | int | float) and err["type"] != "extra_forbidden":
-                message += f" (given: {given!r})"
-            if err["type"] == "extra_forbidden":
+            row = _key_line(text, loc)
+            if not _given(raw, loc):  # a default that does not fit the file's own lists
+                message = f"not set, and its default {given!r} is {message}"
+                hint = f"set {loc[-1]} under [{'.'.join(map(str, loc[:-1]))}]"
+                row = _key_line(text, loc[:-1])
+            elif err["type"] == "extra_forbidden":
                 message = "unknown key"
                 hint = "check the spelling; see the policy keys in README.md"
             else:
+                if isinstance(given, str | int | float):
+                    message += f" (given: {given!r})"
                 hint = _type_hint(err) or HINTS.get(err["type"], f"fix the value of {key}")
-            problems.append(
-                Problem(file, f"{key}: {message}", hint, row=_key_line(text, loc), column=key)
-            )
+            problems.append(Problem(file, f"{key}: {message}", hint, row=row, column=key))
         return None, problems
 
 
 NUMBER_TYPES = {"int_type", "float_type"}
 UNION_MEMBER = re.compile(r"^(float|int|str|bool|none|dict\[.*\]|list\[.*\])$")
+
+
+def _given(raw: dict[str, Any], loc: tuple[Any, ...]) -> bool:
+    """Whether the file sets the key at ``loc`` (an unknown key counts as set)."""
+    node: Any = raw
+    for part in loc:
+        in_table = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if not (in_table or in_list):
+            return False
+        node = node[part]
+    return True
+
+
+def _other_form(err: Any) -> bool:
+    """Whether ``err`` is a union member's complaint about a value given in another form (a
+    table where a number may stand: the table's own errors say what is wrong)."""
+    tags = [p for p in err["loc"] if isinstance(p, str) and UNION_MEMBER.match(p)]
+    if not tags:
+        return False
+    table = tags[-1].startswith("dict")
+    given_table = isinstance(err.get("input"), dict)
+    return err["loc"][-1] == tags[-1] and table != given_table
 
 
 def _validator_tag(part: Any) -> bool:
