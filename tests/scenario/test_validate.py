@@ -335,3 +335,15 @@ def test_a_bad_value_in_a_per_type_rate_table_is_one_error_at_its_key(tmp_path):
     _, problems = inspect_scenario(folder)
     (error,) = [p for p in problems if p.is_error]
     assert error.column == "payout.rates.excess.interest"
+
+
+def test_a_policy_error_does_not_hide_the_payout_tables_unknown_ids(tmp_path):
+    folder = _minimal_copy(tmp_path, 'actuals = "actuals.csv"\n\n[span]\ntolerance = "1"\n')
+    (folder / "actuals.csv").write_text(
+        "customer_id,period,interest_income\nC1,2026,10\nC77,2026,5\n", encoding="utf-8"
+    )
+    _, problems = inspect_scenario(folder)
+    assert _located(problems) == {
+        ("scenario.toml", 7, "span.tolerance"),
+        ("actuals.csv", 3, "customer_id"),  # [payout] is sound: its tables are checked
+    }

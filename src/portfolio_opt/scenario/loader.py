@@ -15,10 +15,12 @@ from portfolio_opt.scenario.columns import coerce_table, has_required_columns
 from portfolio_opt.scenario.data import Scenario, premium_ledger_mask
 from portfolio_opt.scenario.policy import (
     POLICY_FILE,
+    Classes,
+    Payout,
     Policy,
-    classes_section,
     load_policy,
     policy_key_line,
+    sound_section,
     tables_section,
 )
 from portfolio_opt.scenario.schema import REQUIRED_TABLES, SCHEMAS
@@ -128,20 +130,27 @@ def _unit_target_slip(root: Path, customers: pd.DataFrame, policy: Policy) -> li
 
 
 def _tables_beside_a_bad_policy(root: Path) -> list[Problem]:
-    """The tables' own problems (bad cells, missing columns, duplicate ids) while the policy
-    has errors, so that one round of fixes can take them all; classes and grades too where
-    [classes] is sound. The other checks across tables need the policy."""
+    """The tables' own problems (bad cells, missing columns, duplicate ids, unknown
+    references) while the policy has errors, so that one round of fixes can take them all;
+    classes and grades too where [classes] is sound, and the payout tables where [payout] is.
+    The other checks across tables need the whole policy."""
     tables = tables_section(root / POLICY_FILE)
     if tables is None:
         return []
     frames, _, labels, found = _read_tables(root, Policy(tables=tables))
-    if all(t in frames for t in REQUIRED_TABLES):
-        found += _new_cells(_table_checks(frames, labels), found)
-        classes = classes_section(root / POLICY_FILE)
-        if classes is not None:
-            policy = Policy.model_construct(tables=tables, classes=classes)
-            found += rules.classes_known(frames["customers"], policy, labels["customers"])
-            found += rules.grades_known(frames["managers"], policy, labels["managers"])
+    if not all(t in frames for t in REQUIRED_TABLES):
+        return _without_shifted_cells(found)
+    found += _new_cells(_table_checks(frames, labels), found)
+    classes = sound_section(root / POLICY_FILE, "classes")
+    payout = sound_section(root / POLICY_FILE, "payout")
+    policy = Policy.model_construct(
+        tables=tables, classes=classes or Classes(), payout=payout or Payout()
+    )
+    if classes is not None:
+        found += rules.classes_known(frames["customers"], policy, labels["customers"])
+        found += rules.grades_known(frames["managers"], policy, labels["managers"])
+    if payout is not None and len(frames["customers"]) and len(frames["managers"]):
+        found += _new_cells(_payout_checks(frames, labels, policy), found)
     return _without_shifted_cells(found)
 
 

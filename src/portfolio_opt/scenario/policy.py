@@ -666,14 +666,16 @@ def tables_section(path: Path) -> Tables | None:
         return None
 
 
-def classes_section(path: Path) -> Classes | None:
-    """The [classes] section alone, where it has no error of its own (so that the tables'
-    classes and grades can be checked while other parts of the policy have errors)."""
-    section = _raw_section(path, "classes")
+def sound_section(path: Path, name: str) -> Any:
+    """Section ``name`` of the policy ([classes], [payout]) alone, where it has no error of
+    its own, else None: so that the tables' checks that need it can run while other parts of
+    the policy have errors."""
+    section = _raw_section(path, name)
     if section is None:
         return None
+    model: Any = Policy.model_fields[name].annotation
     try:
-        return Classes.model_validate(section, strict=True)
+        return model.model_validate(section, strict=True)
     except ValidationError:
         return None
 
