@@ -154,8 +154,9 @@ CASES = [
                 manager("L2", "C", separate_ledger=True),
             ],
             [
-                "This requirement cannot be met: the separate-ledger portfolios' minimum sizes "
-                "must add up to no more"
+                "3 separate-ledger customers, but the 2 manager(s) who may hold only "
+                "separate-ledger portfolios must each hold at least their minimum, 4 together: "
+                "lower [span.separate_ledger] min"
             ],
             policy={
                 "span": {"tolerance": 3, "separate_ledger": {"min": 2, "max": 3}},
@@ -201,6 +202,31 @@ CASES = [
             policy={"span": {"tolerance": 0, "separate_ledger": {"min": 1, "max": 2}}},
         ),
         id="personal_minimum_of_a_kind_the_manager_may_hold",
+    ),
+    pytest.param(
+        # M1 and M2 (grade B) may hold only standard portfolios, and need 13 of the 12 standard
+        # customers; a pin to an unavailable manager beside it must not hide it.
+        Collision(
+            [
+                *(premium(f"P{i}") for i in range(4)),
+                *standard_customers(11),
+                *standard_customers(1, start=11, pinned_manager_id="M9"),
+            ],
+            [
+                manager("A1", "A"),
+                manager("A2", "A"),
+                manager("M1", min_customers=7),
+                manager("M2", min_customers=6),
+                manager("M9", available=False),
+            ],
+            [
+                "12 standard customers, but the 2 manager(s) who may hold only standard "
+                "portfolios must each hold at least their minimum, 13 together",
+                "pinned to manager M9, who is not available",
+            ],
+            policy={"span": {"tolerance": 4}},
+        ),
+        id="minimums_of_standard_only_managers_beside_another_collision",
     ),
     pytest.param(
         # G1 must stay together, but its members are pinned to M1 and to M2.
@@ -363,8 +389,8 @@ CASES = [
                 manager("M2"),
             ],
             [
-                "premium none (3 manager(s) may hold only this kind and need at least 6 "
-                "customers together, but there are 5"
+                "5 premium customers, but the 3 manager(s) who may hold only premium portfolios "
+                "must each hold at least their minimum, 6 together"
             ],
             policy={"span": {"tolerance": 3, "premium": {"min": 2, "max": 4}}},
         ),

@@ -127,6 +127,44 @@ def personal_minimums_fit(instance: Instance) -> list[str]:
     ]
 
 
+def kind_minimums_fit(instance: Instance) -> list[str]:
+    """Managers who may hold only one kind of portfolio hold at least their minimum of that
+    kind's customers; together those may exceed the kind's customers (where the minimums over
+    all managers do not already say so)."""
+    if personal_minimums_fit(instance):
+        return []
+    reasons = []
+    # A kind without customers opens no portfolio: its eligible managers hold another kind.
+    held = [k for k in (STANDARD, PREMIUM, SEPARATE) if _customers_of_kind(instance, k)]
+    for kind in held:
+        need = _customers_of_kind(instance, kind)
+        only = [
+            m
+            for m in kind_holders(instance, kind)[0]
+            if not any(instance.eligible_kind(m, k) for k in held if k != kind)
+        ]
+        least = int(instance.low[kind, only].sum())
+        if least <= need:
+            continue
+        personal = _personal_bounds(instance, only)
+        name = KIND_WORDS[kind]
+        fix = (
+            "lower their min_customers"
+            if personal
+            else "widen the span tolerance"
+            if kind == STANDARD
+            else f"lower [span.{KIND_NAMES[kind]}] min"
+        )
+        reasons.append(
+            f"{need} {name} customers, but the {len(only)} manager(s) who may hold only {name} "
+            f"portfolios must each hold at least their minimum, {least} together"
+            + (f" ({personal})" if personal else "")
+            + f": {fix}, or make fewer of them available"
+            + (f" or flagged {name}." if kind != STANDARD else ".")
+        )
+    return reasons
+
+
 def pins_against_kind(instance: Instance) -> list[str]:
     reasons = []
     for b in np.flatnonzero(instance.pin >= 0):
@@ -537,6 +575,7 @@ CHECKS = (
     oversized_groups,
     kind_counts_fit,
     personal_minimums_fit,
+    kind_minimums_fit,
     rotation_without_alternative,
     balance_bound_reachable,
     group_beyond_capacity,
