@@ -252,14 +252,21 @@ def test_a_customer_without_actuals_rows_is_a_warning_naming_it():
     assert "1 customer(s) have no actuals rows (C5)" in warning[2]
 
 
-def test_yearly_rows_beside_quarterly_ones_are_a_warning_naming_who_has_only_the_year():
+def test_customers_with_different_kinds_of_rows_are_a_warning_naming_them():
     scenario, _ = worked_example()
     actuals = scenario.actuals[scenario.actuals["customer_id"] != "C5"]
     actuals = pd.concat([actuals, table("actuals", [{"customer_id": "C5", "period": "2024"}])])
     (warning,) = _warnings(dataclasses.replace(scenario, actuals=actuals.reset_index(drop=True)))
-    assert warning[:2] == (len(actuals) + 1, "period")  # the yearly row, as Excel numbers it
-    assert "settled against full-year targets" in warning[2]
+    assert warning[:2] == (2, "period")
     assert "1 customer(s) have a yearly row only (C5)" in warning[2]
+    assert "4 customer(s) have quarter rows only, up to 2024Q2 (C1, C2, C3, C4)" in warning[2]
+
+
+def test_a_yearly_row_beside_every_customers_quarters_is_no_warning():
+    scenario, _ = worked_example()
+    yearly = table("actuals", [{"customer_id": f"C{i}", "period": "2024"} for i in range(1, 6)])
+    actuals = pd.concat([scenario.actuals, yearly]).reset_index(drop=True)
+    assert _warnings(dataclasses.replace(scenario, actuals=actuals)) == []
 
 
 def test_a_row_pasted_twice_is_a_warning_naming_the_first():

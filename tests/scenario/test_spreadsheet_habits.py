@@ -166,8 +166,8 @@ def test_a_workbook_whose_first_sheet_is_a_cover_names_the_sheet_with_the_column
             "customers.xlsx",
             "the first sheet, '說明', has no column customer_id, customer_class; "
             "the sheet '客戶' has them",
-            "name that sheet after the file, customers.xlsx#客戶 (in [tables], or on the "
-            "command line for a plan)",
+            "name that sheet after the file: customers.xlsx#客戶, in [tables] or on the "
+            "command line for a plan",
         )
     ]
 

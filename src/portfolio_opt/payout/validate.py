@@ -194,30 +194,40 @@ def quarters_missing(actuals: pd.DataFrame, year: int, file: str) -> list[Proble
 
 
 def yearly_beside_quarterly(actuals: pd.DataFrame, year: int, file: str) -> list[Problem]:
-    """A warning where the year's actuals mix yearly and quarterly rows: a yearly row settles
-    every manager's year against full-year targets, and a customer with a yearly row only
-    counts nothing in the quarter rows."""
+    """A warning where customers have different kinds of rows for the year: a customer with a
+    yearly row only counts nothing in the quarter rows; and one with quarter rows only, short
+    of Q4, is settled on those quarters against full-year targets once any customer has a
+    yearly row."""
     periods = [parse_period(value) for value in text(actuals, "period")]
-    in_year = [(i, p) for i, p in enumerate(periods) if p is not None and p.year == year]
-    yearly = [i for i, p in in_year if not p.quarter]
-    if not yearly or len(yearly) == len(in_year):
-        return []
     ids = text(actuals, "customer_id")
-    quarterly = {ids.iloc[i] for i, p in in_year if p.quarter}
-    only_yearly = sorted({ids.iloc[i] for i in yearly} - quarterly)
-    alone = (
-        f"; {len(only_yearly)} customer(s) have a yearly row only ({listed(only_yearly)}) and "
-        "count nothing in the quarter rows"
-        if only_yearly
-        else ""
-    )
+    in_year = [(ids.iloc[i], p) for i, p in enumerate(periods) if p is not None and p.year == year]
+    yearly = {c for c, p in in_year if not p.quarter}
+    quarters = {p.quarter for _, p in in_year if p.quarter}
+    quarterly = {c for c, p in in_year if p.quarter}
+    if not yearly or not quarterly:
+        return []
+    parts = []
+    if only_yearly := sorted(yearly - quarterly):
+        parts.append(
+            f"{len(only_yearly)} customer(s) have a yearly row only ({listed(only_yearly)}) and "
+            "count nothing in the quarter rows"
+        )
+    if max(quarters) < 4 and (only_quarterly := sorted(quarterly - yearly)):
+        parts.append(
+            f"{len(only_quarterly)} customer(s) have quarter rows only, up to {year}Q"
+            f"{max(quarters)} ({listed(only_quarterly)}), and the year is settled against "
+            "full-year targets, as other customers have a yearly row"
+        )
+    if not parts:
+        return []
+    first = next(i for i, p in enumerate(periods) if p is not None and p.year == year)
     return [
         Problem(
             file,
-            f"the {year} actuals mix yearly rows ({year}) and quarterly rows ({year}Qn): the year "
-            f"is settled against full-year targets{alone}",
-            "give every customer the same kind of rows: quarters (the year to date) or the year",
-            yearly[0] + 2,
+            f"the {year} actuals give customers different kinds of rows: " + "; ".join(parts),
+            "give every customer the same kinds of rows: a yearly row (the year's income), "
+            "quarter rows (each quarter's own income), or both",
+            first + 2,
             "period",
             Severity.WARNING,
         )

@@ -490,8 +490,8 @@ def _other_sheet_with(
                 label,
                 f"the first sheet, {names[0]!r}, has no column {', '.join(missing)}; "
                 f"the sheet {name!r} has them",
-                f"name that sheet after the file, {label}#{name} (in [tables], or on the "
-                "command line for a plan)",
+                f"name that sheet after the file: {label}#{name}, in [tables] or on the "
+                "command line for a plan",
             )
     return None
 
@@ -527,8 +527,8 @@ def _read_xlsx(
             label,
             f"the sheet {cells.title!r} is read: the sheets before it are hidden "
             f"({', '.join(repr(h) for h in cells.hidden_before)})",
-            f"to read another, name it after the file, {label}#SHEET (in [tables], or on the "
-            "command line for a plan)",
+            f"to read another, name it after the file: {label}#SHEET, in [tables] or on the "
+            "command line for a plan",
             severity=Severity.WARNING,
         )
     ][: bool(cells.hidden_before)]
