@@ -32,7 +32,7 @@ from portfolio_opt.pipeline import (
     input_hashes,
     run_solve,
 )
-from portfolio_opt.problems import Problem
+from portfolio_opt.problems import Problem, as_sentence
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.loader import inspect_scenario
 from portfolio_opt.scenario.policy import Policy
@@ -126,7 +126,7 @@ def validate(scenario: str, as_json: bool) -> None:
                 markup=False,
             )
             for reason in collisions:
-                out_console.print(f"- {reason}", markup=False)
+                out_console.print(f"- {as_sentence(reason)}", markup=False)
     if collisions:
         sys.exit(EXIT_INFEASIBLE)
 
@@ -359,7 +359,7 @@ def solve_command(
         )
         out_console.print(title, markup=False)
         for reason in outcome.result.explanation + outcome.violations:
-            out_console.print(f"- {reason}", markup=False)
+            out_console.print(f"- {as_sentence(reason)}", markup=False)
         sys.exit(outcome.exit_code)
     _print_new_warnings(outcome.notices, loaded.warnings)
     _print_kpis(outcome.kpis)

@@ -12,6 +12,15 @@ def listed(items: list[str], most: int = 5) -> str:
     return shown + (f" and {len(items) - most} more" if len(items) > most else "")
 
 
+def as_sentence(text: str) -> str:
+    """``text`` with a capital first letter, where it starts with a word in lower case (an id
+    such as m001, with a digit, is left as written)."""
+    first = text.split(" ", 1)[0]
+    if first.isalpha() and first.islower():
+        return text[0].upper() + text[1:]
+    return text
+
+
 class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"

@@ -28,6 +28,7 @@ from portfolio_opt.pipeline import (
     OutputFolderError,
     run_solve,
 )
+from portfolio_opt.problems import as_sentence
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.loader import inspect_scenario
 
@@ -200,7 +201,7 @@ def solve_task(task: SolveTask) -> TaskSummary:
         return failed(task, "bad usage", EXIT_USAGE, [str(exc)], time.monotonic() - started, where)
     seconds = time.monotonic() - started
     if outcome.exit_code != EXIT_OK:
-        reasons = outcome.result.explanation + outcome.violations
+        reasons = [as_sentence(r) for r in outcome.result.explanation + outcome.violations]
         status = STATUS_OF_EXIT.get(outcome.exit_code, "error")
         return failed(task, status, outcome.exit_code, reasons, seconds, where)
     return TaskSummary(
