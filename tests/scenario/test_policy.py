@@ -311,3 +311,9 @@ def test_a_balance_bound_of_one_or_more_is_allowed():
     policy, problems = parse_policy("[balance]\nmax_deviation = 1.0\n")
     assert problems == [] and policy is not None
     assert policy.balance.max_deviation == 1.0
+
+
+def test_policy_errors_come_in_the_order_of_the_files_lines():
+    text = '[span]\ntolerance = "1"\n[payout]\nfx_rate = -1\n[classes]\npremium_grade = "Z"\n'
+    _, problems = parse_policy(text)
+    assert [p.row for p in problems] == [2, 4, 6]

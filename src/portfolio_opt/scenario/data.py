@@ -37,7 +37,7 @@ class Scenario:
 
     @property
     def name(self) -> str:
-        return self.policy.name or self.root.name
+        return self.policy.name or self.root.resolve().name  # "." has no name of its own
 
     @property
     def available_managers(self) -> pd.DataFrame:

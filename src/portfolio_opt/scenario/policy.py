@@ -488,7 +488,8 @@ def parse_policy(text: str, file: str = "scenario.toml") -> tuple[Policy | None,
                     message += f" (given: {given!r})"
                 hint = _type_hint(err) or HINTS.get(err["type"], f"fix the value of {key}")
             problems.append(Problem(file, f"{key}: {message}", hint, row=row, column=key))
-        return None, problems
+        # In the order of the file's lines, as a planner reads it (keys without a line last).
+        return None, sorted(problems, key=lambda p: (p.row is None, p.row or 0))
 
 
 NUMBER_TYPES = {"int_type", "float_type"}
