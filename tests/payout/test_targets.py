@@ -114,6 +114,32 @@ def test_a_unit_target_above_the_stock_scales_the_growth_and_keeps_the_declines(
     assert "growth scaled by 5" in target_reconciliation(customers, policy).message
 
 
+def test_declines_that_would_take_a_target_below_zero_are_not_scaled():
+    customers = table(
+        "customers",
+        [
+            {
+                "customer_id": "A",
+                "customer_class": "key",
+                "interest_income": 1000.0,
+                "growth_rate": -0.001,
+            },
+            {
+                "customer_id": "B",
+                "customer_class": "key",
+                "interest_income": 10.0,
+                "growth_rate": -0.5,
+            },
+        ],
+    )
+    # Scaling the declines (-1 and -5) to the gap of -510 would give B 10 - 425 < 0.
+    policy = _policy(unit_target=505)
+    reconciliation = target_reconciliation(customers, policy)
+    assert reconciliation.method == "stock_share"
+    assert "would take a target below zero" in reconciliation.message
+    assert customer_targets(customers, policy)["target"].to_dict() == {"A": 500, "B": 5}
+
+
 def test_a_unit_target_far_above_the_stock_is_warned_about():
     scenario, _ = worked_example()
     plausible = target_reconciliation(

@@ -44,6 +44,7 @@ class Reconciliation:
     forecast_increment: float
     method: Method
     factor: float | None
+    unscaled: str = ""  # below the stock: why the forecast was not scaled, in words
 
     @property
     def reached(self) -> bool:
@@ -80,6 +81,7 @@ class Reconciliation:
                 f"the stock alone ({self.stock:,.2f}) exceeds the unit target "
                 f"({self.unit_target:,.2f}): every customer's target is set below its stock, "
                 f"by {-gap:,.2f} in all, in proportion to its stock (negative increments)"
+                + (f"; the forecast is not scaled, as {self.unscaled}" if self.unscaled else "")
             )
         if self.method == "stock_share":
             return (
@@ -176,6 +178,7 @@ def reconcile_increments(
         forecast_increment=float(increment) / 100,
         method=method,
         factor=factor,
+        unscaled=_why_unscaled(forecast_cells, toward, scalable) if gap < 0 else "",
     )
     if method == "unreachable":
         cents = to_cents(raw)
@@ -183,6 +186,15 @@ def reconcile_increments(
         cents = apportion(raw, np.zeros(len(raw), dtype=np.int64), np.array([gap]))
     values = np.asarray(cents, dtype=float).reshape(forecast.shape) / 100
     return pd.DataFrame(values, index=forecast.index, columns=forecast.columns), reconciliation
+
+
+def _why_unscaled(forecast: np.ndarray, declines: float, scalable: bool) -> str:
+    """Why a task below the stock was not met by scaling the forecast declines."""
+    if (forecast >= 1e-9).any():
+        return "some customers are forecast to grow"
+    if not scalable or abs(declines) < 1:
+        return "no customer is forecast to shrink"
+    return "scaling the forecast declines would take a target below zero"
 
 
 def _stays_whole(stock: np.ndarray, increments: np.ndarray) -> bool:
