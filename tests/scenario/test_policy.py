@@ -317,3 +317,12 @@ def test_policy_errors_come_in_the_order_of_the_files_lines():
     text = '[span]\ntolerance = "1"\n[payout]\nfx_rate = -1\n[classes]\npremium_grade = "Z"\n'
     _, problems = parse_policy(text)
     assert [p.row for p in problems] == [2, 4, 6]
+
+
+def test_policy_errors_speak_a_planners_words():
+    text = "[payout]\nfx_rate = -1\n[classes]\nclasses = []\n"
+    messages = [p.message for p in parse_policy(text)[1]]
+    assert messages == [
+        "payout.fx_rate: must be above 0 (given: -1)",
+        "classes.classes: must list at least 1",
+    ]

@@ -39,7 +39,7 @@ CASES = [
     # the policy file: syntax, unknown keys and bad values, each with its line
     ("TomlSyntaxError", "scenario.toml", 6, None, "not valid TOML"),
     ("UnknownPolicyKey", "scenario.toml", 7, "span.tolerence", "unknown key"),
-    ("PolicyValueOutOfRange", "scenario.toml", 6, "span.tolerance", "greater than or equal to 0"),
+    ("PolicyValueOutOfRange", "scenario.toml", 6, "span.tolerance", "must be 0 or more"),
     (
         "PremiumClassNotListed",
         "scenario.toml",

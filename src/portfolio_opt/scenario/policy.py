@@ -473,7 +473,7 @@ def parse_policy(text: str, file: str = "scenario.toml") -> tuple[Policy | None,
                 continue
             said.add(loc)
             key = _key_name(loc)
-            message = err["msg"].removeprefix("Value error, ")
+            message = _plain(err["msg"].removeprefix("Value error, "))
             given = err.get("input")
             row = _key_line(text, loc)
             if not _given(raw, loc):  # a default that does not fit the file's own lists
@@ -493,7 +493,30 @@ def parse_policy(text: str, file: str = "scenario.toml") -> tuple[Policy | None,
 
 
 NUMBER_TYPES = {"int_type", "float_type"}
+# The validation library's words, and a planner's.
+PLAIN_WORDS = (
+    (r"^Input should be a valid integer.*", "must be a whole number"),
+    (r"^Input should be a valid number.*", "must be a number"),
+    (r"^Input should be greater than or equal to (.+)$", r"must be \1 or more"),
+    (r"^Input should be greater than (.+)$", r"must be above \1"),
+    (r"^Input should be less than or equal to (.+)$", r"must be \1 or less"),
+    (r"^Input should be less than (.+)$", r"must be below \1"),
+    (r"^Input should be a valid list.*", "must be a list in square brackets"),
+    (r"^Input should be a valid dictionary.*", "must be a table, such as { key = 0.1 }"),
+    (r"^Input should be a valid string.*", "must be text in quotes"),
+    (r"^Input should be a valid boolean.*", "must be true or false"),
+    (r"^Input should be a finite number.*", "must be a finite number"),
+    (r"^List should have at least (\d+) items? after validation.*", r"must list at least \1"),
+)
 UNION_MEMBER = re.compile(r"^(float|int|str|bool|none|dict\[.*\]|list\[.*\])$")
+
+
+def _plain(message: str) -> str:
+    """A validation message in a planner's words."""
+    for pattern, words in PLAIN_WORDS:
+        if re.match(pattern, message):
+            return re.sub(pattern, words, message)
+    return message
 
 
 def _given(raw: dict[str, Any], loc: tuple[Any, ...]) -> bool:
