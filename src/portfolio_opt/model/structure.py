@@ -345,6 +345,8 @@ def decide_structure(
                 labelled(
                     f"no more {name} portfolios may be opened than there are {name} groups and "
                     f"single customers ({blocks})"
+                    if blocks
+                    else f"with no {name} customers, no manager holds a {name} portfolio"
                 )
             )
         largest = int(instance.size[instance.kind == k].max(initial=0))
