@@ -347,3 +347,13 @@ def test_a_policy_error_does_not_hide_the_payout_tables_unknown_ids(tmp_path):
         ("scenario.toml", 7, "span.tolerance"),
         ("actuals.csv", 3, "customer_id"),  # [payout] is sound: its tables are checked
     }
+
+
+def test_a_broken_class_list_does_not_hide_unknown_grades(tmp_path):
+    folder = _minimal_copy(tmp_path, "\n[classes]\nclasses = []\n")
+    managers = folder / "managers.csv"
+    managers.write_text(
+        managers.read_text(encoding="utf-8").replace("M2,李娜,B", "M2,李娜,Z"), encoding="utf-8"
+    )
+    _, problems = inspect_scenario(folder)
+    assert ("managers.csv", 3, "grade") in _located(problems)

@@ -19,6 +19,7 @@ from portfolio_opt.scenario.policy import (
     Payout,
     Policy,
     load_policy,
+    names_listed,
     policy_key_line,
     sound_section,
     tables_section,
@@ -132,7 +133,8 @@ def _unit_target_slip(root: Path, customers: pd.DataFrame, policy: Policy) -> li
 def _tables_beside_a_bad_policy(root: Path) -> list[Problem]:
     """The tables' own problems (bad cells, missing columns, duplicate ids, unknown
     references) while the policy has errors, so that one round of fixes can take them all;
-    classes and grades too where [classes] is sound, and the payout tables where [payout] is.
+    classes and grades too where their lists are sound, and the payout tables where [payout]
+    is.
     The other checks across tables need the whole policy."""
     tables = tables_section(root / POLICY_FILE)
     if tables is None:
@@ -141,13 +143,16 @@ def _tables_beside_a_bad_policy(root: Path) -> list[Problem]:
     if not all(t in frames for t in REQUIRED_TABLES):
         return _without_shifted_cells(found)
     found += _new_cells(_table_checks(frames, labels), found)
-    classes = sound_section(root / POLICY_FILE, "classes")
+    classes, grades = (names_listed(root / POLICY_FILE, key) for key in ("classes", "grades"))
     payout = sound_section(root / POLICY_FILE, "payout")
     policy = Policy.model_construct(
-        tables=tables, classes=classes or Classes(), payout=payout or Payout()
+        tables=tables,
+        classes=Classes.model_construct(classes=classes or [], grades=grades or []),
+        payout=payout or Payout(),
     )
     if classes is not None:
         found += rules.classes_known(frames["customers"], policy, labels["customers"])
+    if grades is not None:
         found += rules.grades_known(frames["managers"], policy, labels["managers"])
     if payout is not None and len(frames["customers"]) and len(frames["managers"]):
         found += _new_cells(_payout_checks(frames, labels, policy), found)

@@ -690,6 +690,20 @@ def tables_section(path: Path) -> Tables | None:
         return None
 
 
+def names_listed(path: Path, key: str) -> list[str] | None:
+    """[classes] ``classes`` or ``grades`` alone, where the list itself is sound (the default
+    where the key is absent), else None: so that the tables' classes and grades can be checked
+    while other keys have errors."""
+    section = _raw_section(path, "classes")
+    if section is None:
+        return None
+    if key not in section:
+        return list(Classes().model_dump()[key])
+    names = section[key]
+    sound = isinstance(names, list) and names and all(isinstance(n, str) and n for n in names)
+    return list(names) if sound else None
+
+
 def sound_section(path: Path, name: str) -> Any:
     """Section ``name`` of the policy ([classes], [payout]) alone, where it has no error of
     its own, else None: so that the tables' checks that need it can run while other parts of
