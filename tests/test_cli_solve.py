@@ -533,9 +533,31 @@ def test_a_kill_while_writing_leaves_no_staging_folder(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def _solve_interrupted(scenario: Path, out: Path, time_limit: int, after_s: float) -> str:
-    """``portfolio-opt solve`` in a process of its own, sent Ctrl-C (SIGINT) after ``after_s``
-    seconds; its output, once it has ended with exit code 0."""
+def _wait_for_work(pid: int, seconds: float) -> None:
+    """Until the process has used ``seconds`` of CPU (or, where /proc cannot tell, of the
+    clock): on a busy machine loading takes longer by the clock, not by the CPU."""
+    import os
+
+    stat = Path(f"/proc/{pid}/stat")
+    started = time.monotonic()
+    while time.monotonic() - started < 20 * seconds:
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            time.sleep(seconds)
+            return
+        used = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+        if used >= seconds:
+            return
+        time.sleep(0.1)
+
+
+def _solve_interrupted(
+    scenario: Path, out: Path, time_limit: int, after_s: float
+) -> tuple[str, float]:
+    """``portfolio-opt solve`` in a process of its own, sent Ctrl-C (SIGINT) once it has
+    worked ``after_s`` seconds; its output, once it has ended with exit code 0, and the
+    seconds from the signal to its end (the plan written)."""
     import signal
     import subprocess
     import sys
@@ -547,11 +569,12 @@ def _solve_interrupted(scenario: Path, out: Path, time_limit: int, after_s: floa
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    time.sleep(after_s)
+    _wait_for_work(process.pid, after_s)
     process.send_signal(signal.SIGINT)
+    signalled = time.monotonic()
     output, _ = process.communicate(timeout=100)
     assert process.returncode == 0, output.decode()
-    return output.decode()
+    return output.decode(), time.monotonic() - signalled
 
 
 def test_ctrl_c_stops_the_search_and_writes_the_best_plan_so_far(tmp_path: Path) -> None:
@@ -559,16 +582,15 @@ def test_ctrl_c_stops_the_search_and_writes_the_best_plan_so_far(tmp_path: Path)
     city = Path(__file__).parents[1] / "scenarios" / "city-branch"
     out = tmp_path / "run"
     # 4 s: loaded, and keeping last year's relationships (city-branch: continuity first)
-    text = _solve_interrupted(city, out, time_limit=120, after_s=4)
+    text, stopped_in = _solve_interrupted(city, out, time_limit=120, after_s=4)
 
     assert "Stopping: keeping the best plan so far" in text
     assert "Stopped early (Ctrl-C): this is the best plan found so far." in text
     kpis = json.loads((out / "kpis.json").read_text())
     assert kpis["method"].endswith("stopped early on request")
     assert (out / "assignment.csv").exists()
-    # The search had 120 s; it ran about 4 s (less loading) before the signal.
-    solve_seconds = json.loads((out / "kpis.json").read_text())["solve_seconds"]
-    assert solve_seconds < 8, f"the search went on for {solve_seconds:.1f} s after Ctrl-C"
+    # The search had 120 s; it stops, and the plan is written, within seconds of the signal.
+    assert stopped_in < 12, f"the solve went on for {stopped_in:.1f} s after Ctrl-C"
     assert run("verify", str(city), str(out / "assignment.csv")).exit_code == 0
 
 
@@ -577,10 +599,10 @@ def test_ctrl_c_stops_a_long_exact_model_within_seconds(tmp_path: Path) -> None:
     reach it then, not once it returns."""
     demo = Path(__file__).parents[1] / "scenarios" / "demo"
     out = tmp_path / "run"
-    _solve_interrupted(demo, out, time_limit=600, after_s=15)  # into the model's later stages
+    _, stopped_in = _solve_interrupted(demo, out, time_limit=600, after_s=15)  # late stages
 
-    solve_seconds = json.loads((out / "kpis.json").read_text())["solve_seconds"]
-    assert solve_seconds < 20, f"the search went on for {solve_seconds:.1f} s after Ctrl-C"
+    assert (out / "assignment.csv").exists()
+    assert stopped_in < 12, f"the solve went on for {stopped_in:.1f} s after Ctrl-C"
 
 
 @pytest.mark.parametrize(("command", "outcome"), [("payout", "paid"), ("verify", "checked")])

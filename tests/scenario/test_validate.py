@@ -357,3 +357,16 @@ def test_a_broken_class_list_does_not_hide_unknown_grades(tmp_path):
     )
     _, problems = inspect_scenario(folder)
     assert ("managers.csv", 3, "grade") in _located(problems)
+
+
+def test_past_fifty_bad_cells_the_rest_are_named_by_row(tmp_path):
+    folder = _minimal_copy(tmp_path, "")
+    customers = folder / "customers.csv"
+    rows = [f"X{i},公司{i},basic,建材,TBD,1,," for i in range(60)]  # file rows 5..64
+    customers.write_text(
+        customers.read_text(encoding="utf-8") + "\n".join(rows) + "\n", encoding="utf-8"
+    )
+    _, problems = inspect_scenario(folder)
+    income = [p for p in problems if p.column == "interest_income"]
+    assert len(income) == 51
+    assert income[-1].message == "... and 10 more cells like these, in rows 55-64"

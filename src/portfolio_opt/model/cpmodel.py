@@ -68,6 +68,7 @@ class SubResult:
     stages: list[StageResult] = field(default_factory=list)
     status: str = "unknown"
     proven: bool = True  # every stage solved to proven optimality
+    spent: float = 0.0  # solver time used: deterministic time in deterministic mode
 
 
 Plan = dict[int, int]  # block -> manager, for the sub-model's blocks
@@ -565,4 +566,5 @@ class SubModel:
             self._hint(result.assign)
             model.add(expr <= value)
             result.status = solver.status_name(status)
+        result.spent = spent
         return result

@@ -14,7 +14,13 @@ from portfolio_opt.payout.frames import text
 from portfolio_opt.payout.notices import stops_without_actuals
 from portfolio_opt.payout.periods import parse_period, payout_year
 from portfolio_opt.problems import Problem, Severity, listed
-from portfolio_opt.scenario.columns import MAX_CELL_PROBLEMS, id_hint, id_lookup, repeats
+from portfolio_opt.scenario.columns import (
+    MAX_CELL_PROBLEMS,
+    id_hint,
+    id_lookup,
+    more_like_these,
+    repeats,
+)
 from portfolio_opt.scenario.policy import Policy, Rates
 from portfolio_opt.scenario.schema import INCOME_COLUMNS
 
@@ -99,10 +105,8 @@ def _unknown_ids(
                 )
             )
     if len(problems) > MAX_CELL_PROBLEMS:  # one summary line keeps the list readable
-        more = len(problems) - MAX_CELL_PROBLEMS
-        summary = Problem(
-            file, f"... and {more} more such problems", problems[-1].hint, column=column
-        )
+        rest = [p.row for p in problems[MAX_CELL_PROBLEMS:] if p.row is not None]
+        summary = more_like_these(file, column, rest, problems[-1].hint, "ids")
         problems = [*problems[:MAX_CELL_PROBLEMS], summary]
     return problems
 

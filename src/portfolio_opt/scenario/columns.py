@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -40,11 +40,26 @@ def _cell_problems(
         for p in positions[:MAX_CELL_PROBLEMS]
     ]
     if len(positions) > MAX_CELL_PROBLEMS:
-        more = len(positions) - MAX_CELL_PROBLEMS
-        problems.append(
-            Problem(label, f"... and {more} more cells like these", hint, column=column)
-        )
+        rest = [_row(int(p)) for p in positions[MAX_CELL_PROBLEMS:]]
+        problems.append(more_like_these(label, column, rest, hint, "cells"))
     return problems
+
+
+def more_like_these(
+    label: str, column: str | None, rows: Sequence[int], hint: str, what: str
+) -> Problem:
+    """One line for the problems past MAX_CELL_PROBLEMS of a kind, naming their rows (as a
+    spreadsheet numbers them) in runs, so that none is lost: ``rows 12, 15-40, 52``."""
+    runs: list[list[int]] = []
+    for row in sorted(rows):
+        if runs and row == runs[-1][1] + 1:
+            runs[-1][1] = row
+        else:
+            runs.append([row, row])
+    where = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs)
+    return Problem(
+        label, f"... and {len(rows)} more {what} like these, in rows {where}", hint, column=column
+    )
 
 
 def _compact(text: pd.Series) -> pd.Series:
@@ -231,10 +246,12 @@ def coerce_table(
         (frame == "").all(axis=1).to_numpy() if len(frame.columns) else np.zeros(len(frame), bool)
     )
     hint = "delete it: blank rows may only follow the table"
+    blank_rows = [_row(int(p)) for p in np.flatnonzero(blank)]
     problems = [
-        Problem(label, "the row is blank", hint, _row(p))
-        for p in np.flatnonzero(blank)[:MAX_CELL_PROBLEMS]
+        Problem(label, "the row is blank", hint, row) for row in blank_rows[:MAX_CELL_PROBLEMS]
     ]
+    if len(blank_rows) > MAX_CELL_PROBLEMS:
+        problems.append(more_like_these(label, None, blank_rows[MAX_CELL_PROBLEMS:], hint, "rows"))
     typed = frame.copy()
     for col in schema:
         if col.name not in frame.columns:
