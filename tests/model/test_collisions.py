@@ -230,6 +230,24 @@ CASES = [
         id="minimums_of_standard_only_managers_beside_another_collision",
     ),
     pytest.param(
+        # Three customers of 1,000 pinned to M1: 3,000 together, though the mean portfolio
+        # target is 1,400 and the bound 5%; none of them alone breaks it.
+        Collision(
+            [
+                *standard_customers(12),
+                *(
+                    {**c, "interest_income": 1000, "pinned_manager_id": "M1"}
+                    for c in standard_customers(3, start=12)
+                ),
+            ],
+            [manager("M1"), manager("M2"), manager("M3")],
+            ["the 3 customer(s) pinned to M1 (C12, C13, C14) have a target of"],
+            policy={"balance": {"max_deviation": 0.05}},
+            absent=["alone has a target"],
+        ),
+        id="pins_whose_targets_together_break_the_balance_bound",
+    ),
+    pytest.param(
         # G1 must stay together, but its members are pinned to M1 and to M2.
         Collision(
             [

@@ -451,7 +451,8 @@ def rotation_without_alternative(instance: Instance) -> list[str]:
 
 
 def balance_bound_reachable(instance: Instance) -> list[str]:
-    """With [balance] max_deviation, no single group may exceed the bound on its own."""
+    """With [balance] max_deviation, no single group may exceed the bound on its own, nor the
+    customers pinned to one manager together."""
     bound = instance.scenario.policy.balance.max_deviation
     standard = instance.kind == STANDARD
     eligible = _eligible(instance, STANDARD)
@@ -476,12 +477,26 @@ def balance_bound_reachable(instance: Instance) -> list[str]:
         else ""
     )
     fixes = "widen [span] tolerance, " if holders_min > 1 else ""
-    for b in np.flatnonzero(standard & (instance.value + offset > mean_high * (1 + bound))):
+    limit = mean_high * (1 + bound)
+    for b in np.flatnonzero(standard & (instance.value + offset > limit)):
         reasons.append(
             f"{_describe_block(instance, int(b))} alone has a target of "
             f"{instance.value[b]:,.0f}, above the mean standard portfolio target ({means}) plus "
             f"{bound:.0%}{bands}: check its income figures (a typo?), {fixes}or raise [balance] "
             "max_deviation."
+        )
+    alone = standard & (instance.value + offset > limit)
+    for m in np.unique(instance.pin[standard & ~alone & (instance.pin >= 0)]):
+        pinned = np.flatnonzero(standard & (instance.pin == m))
+        total = float(instance.value[pinned].sum())
+        if total + offset <= limit:
+            continue
+        ids = [c for b in pinned for c in _block_ids(instance, int(b))]
+        reasons.append(
+            f"the {len(ids)} customer(s) pinned to {instance.manager_ids[int(m)]} "
+            f"({_names(ids)}) have a target of {total:,.0f} together, above the mean standard "
+            f"portfolio target ({means}) plus {bound:.0%}{bands}: pin fewer of them to "
+            f"{instance.manager_ids[int(m)]}, {fixes}or raise [balance] max_deviation."
         )
     return reasons
 
