@@ -21,7 +21,7 @@ from rich.table import Table
 
 from portfolio_opt import __version__
 from portfolio_opt.model.solve import SolveParams
-from portfolio_opt.options import Seconds
+from portfolio_opt.options import Seconds, solver_options
 from portfolio_opt.pipeline import (
     EXIT_BAD_INPUT,
     EXIT_INFEASIBLE,
@@ -319,9 +319,7 @@ def _many_moves_note(kpis: dict[str, Any], policy: Policy) -> str | None:
 @click.argument("scenario", type=click.Path())
 @click.option("--out", type=click.Path(file_okay=False), help="Output folder (default out/NAME).")
 @click.option("--time-limit", type=Seconds(), help="Seconds for the search.")
-@click.option("--workers", type=click.IntRange(min=0), help="CP-SAT threads (0: all cores).")
-@click.option("--seed", type=click.IntRange(min=0), help="Random seed.")
-@click.option("--deterministic", is_flag=True, default=None, help="Same inputs, same plan.")
+@solver_options
 def solve_command(
     scenario: str,
     out: str | None,

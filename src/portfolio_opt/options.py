@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -22,3 +23,17 @@ class Seconds(click.FloatRange):
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a finite number of seconds", param, ctx)
         return number
+
+
+def solver_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--workers, --seed and --deterministic, for a command that solves scenarios."""
+    options = [
+        click.option(
+            "--workers", type=click.IntRange(min=0), help="CP-SAT threads (0: all cores)."
+        ),
+        click.option("--seed", type=click.IntRange(min=0), help="Random seed."),
+        click.option("--deterministic", is_flag=True, default=None, help="Same inputs, same plan."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command

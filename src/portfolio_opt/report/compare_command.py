@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from portfolio_opt.options import Seconds
+from portfolio_opt.options import Seconds, solver_options
 from portfolio_opt.pipeline import EXIT_USAGE
 from portfolio_opt.report.console import print_table
 from portfolio_opt.report.workbook import COUNT, MONEY, PERCENT, RATIO, number_format
@@ -146,9 +146,7 @@ def _compared_and_written(runs: list[Any], staging: Path) -> Any:
     type=Seconds(),
     help="Seconds for each scenario that has to be solved first.",
 )
-@click.option("--workers", type=click.IntRange(min=0), help="CP-SAT threads (0: all cores).")
-@click.option("--seed", type=click.IntRange(min=0), help="Random seed.")
-@click.option("--deterministic", is_flag=True, default=None, help="Same inputs, same plans.")
+@solver_options
 def compare(
     runs: tuple[str, ...],
     out: str | None,
