@@ -248,6 +248,31 @@ CASES = [
         id="pins_whose_targets_together_break_the_balance_bound",
     ),
     pytest.param(
+        # One customer a hundred times the others: no span tolerance brings the mean near it.
+        Collision(
+            [
+                *standard_customers(29),
+                {**standard_customers(1, start=29)[0], "interest_income": 10**4},
+            ],
+            [manager("M1"), manager("M2"), manager("M3")],
+            ["alone has a target of", "check its income figures (a typo?), or raise"],
+            policy={"balance": {"max_deviation": 0.05}},
+            absent=["widen [span] tolerance"],
+        ),
+        id="a_customer_far_above_any_mean_is_not_told_to_widen_the_span",
+    ),
+    pytest.param(
+        # 3 premium customers, premium portfolios of 5..6: more managers would not help.
+        Collision(
+            [*(premium(f"P{i}") for i in range(3)), *standard_customers(9)],
+            [manager("A1", "A"), manager("A2", "A"), manager("M1"), manager("M2")],
+            ["one portfolio needs at least 5", "Set [span.premium] min/max."],
+            policy={"span": {"premium": {"min": 5, "max": 6}}},
+            absent=["number of eligible managers"],
+        ),
+        id="a_premium_band_above_its_customers_is_not_told_to_change_managers",
+    ),
+    pytest.param(
         # G1 must stay together, but its members are pinned to M1 and to M2.
         Collision(
             [

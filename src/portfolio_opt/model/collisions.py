@@ -364,16 +364,17 @@ def kind_counts_fit(instance: Instance) -> list[str]:
                 else _count_gap(need, lows, highs)
             )
             personal = _personal_bounds(instance, eligible)
+            # More eligible managers help only where they all hold too few together.
+            managers = ", or the number of eligible managers" if need > highs.sum() else ""
             reasons.append(
                 f"{need} {KIND_WORDS[kind]} customers fit no number of "
                 f"{KIND_WORDS[kind]} portfolios "
                 f"of {low}..{high} customers with {len(eligible)} eligible manager(s): {why}. "
                 + (
-                    f"The eligible managers' own bounds set this ({personal}): change them, "
-                    "or the number of eligible managers."
+                    f"The eligible managers' own bounds set this ({personal}): change them"
+                    f"{managers}."
                     if personal
-                    else f"Set [span.{KIND_NAMES[kind]}] min/max, or change the number of "
-                    "eligible managers."
+                    else f"Set [span.{KIND_NAMES[kind]}] min/max{managers}."
                 )
             )
     n, lows, highs = instance.n_customers, instance.low.min(axis=0), instance.high.max(axis=0)
@@ -461,9 +462,9 @@ def balance_bound_reachable(instance: Instance) -> list[str]:
     need = int(instance.size[standard].sum())
     holders_max = len(eligible)
     holders_min = max(1, -(-need // int(instance.high[STANDARD, eligible].max())))
-    mean_high = instance.value[standard].sum() / holders_min
+    total = float(instance.value[standard].sum())
+    mean_high, mean_low = total / holders_min, total / holders_max
     reasons = []
-    mean_low = instance.value[standard].sum() / holders_max
     means = (
         f"{mean_low:,.0f}..{mean_high:,.0f}" if holders_max > holders_min else f"{mean_high:,.0f}"
     )
@@ -476,27 +477,34 @@ def balance_bound_reachable(instance: Instance) -> list[str]:
         if holders_min > 1
         else ""
     )
-    fixes = "widen [span] tolerance, " if holders_min > 1 else ""
+
+    def fixes(target: float) -> str:
+        # A wider tolerance lets fewer portfolios hold them, raising the mean; it helps only
+        # where one portfolio fewer would do.
+        helps = holders_min > 1 and target + offset <= total / (holders_min - 1) * (1 + bound)
+        return "widen [span] tolerance, " if helps else ""
+
     limit = mean_high * (1 + bound)
-    for b in np.flatnonzero(standard & (instance.value + offset > limit)):
+    alone = standard & (instance.value + offset > limit)
+    for b in np.flatnonzero(alone):
         reasons.append(
             f"{_describe_block(instance, int(b))} alone has a target of "
             f"{instance.value[b]:,.0f}, above the mean standard portfolio target ({means}) plus "
-            f"{bound:.0%}{bands}: check its income figures (a typo?), {fixes}or raise [balance] "
-            "max_deviation."
+            f"{bound:.0%}{bands}: check its income figures (a typo?), "
+            f"{fixes(float(instance.value[b]))}or raise [balance] max_deviation."
         )
-    alone = standard & (instance.value + offset > limit)
     for m in np.unique(instance.pin[standard & ~alone & (instance.pin >= 0)]):
         pinned = np.flatnonzero(standard & (instance.pin == m))
-        total = float(instance.value[pinned].sum())
-        if total + offset <= limit:
+        total_pinned = float(instance.value[pinned].sum())
+        if total_pinned + offset <= limit:
             continue
         ids = [c for b in pinned for c in _block_ids(instance, int(b))]
         reasons.append(
             f"the {len(ids)} customer(s) pinned to {instance.manager_ids[int(m)]} "
-            f"({_names(ids)}) have a target of {total:,.0f} together, above the mean standard "
-            f"portfolio target ({means}) plus {bound:.0%}{bands}: pin fewer of them to "
-            f"{instance.manager_ids[int(m)]}, {fixes}or raise [balance] max_deviation."
+            f"({_names(ids)}) have a target of {total_pinned:,.0f} together, above the mean "
+            f"standard portfolio target ({means}) plus {bound:.0%}{bands}: pin fewer of them to "
+            f"{instance.manager_ids[int(m)]}, {fixes(total_pinned)}or raise [balance] "
+            "max_deviation."
         )
     return reasons
 
