@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -163,3 +164,17 @@ def test_json_lists_errors_when_the_files_are_bad():
     assert len(problems["errors"]) == 19
     first = problems["errors"][0]
     assert set(first) == {"severity", "file", "row", "column", "message", "hint"}
+
+
+def test_the_summary_gives_the_chain_weight_that_solve_reports_cut_of(tmp_path):
+    folder = tmp_path / "chains"
+    shutil.copytree(DATA / "valid_all_columns", folder)
+    (folder / "relations.csv").write_text(
+        "a,b,kind,weight\nK1,K2,chain,2.5\nK2,K3,chain,\n", encoding="utf-8"
+    )
+    with (folder / "scenario.toml").open("a", encoding="utf-8") as toml:
+        toml.write('relations = "relations.csv"\n')  # the file ends in [tables]
+    result = validate(folder, "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert (summary["chain_links"], summary["chain_link_weight"]) == (2, 3.5)

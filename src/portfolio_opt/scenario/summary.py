@@ -33,6 +33,8 @@ def scenario_summary(scenario: Scenario) -> dict[str, object]:
         "managers_designated_premium": int(available["premium"].sum()),
         "managers_separate_ledger": int(available["separate_ledger"].sum()),
         "chain_links": len(chain),
+        # The weight the chain goal counts, as solve reports it ("cut 11 of 33").
+        "chain_link_weight": round(float(chain["weight"].sum()), 2),
         "pinned_customers": int((customers["pinned_manager_id"] != "").sum()),
         "customers_with_prior_manager": int((customers["prior_manager_id"] != "").sum()),
         "span_ideal": round(n / m, 2) if m else None,
