@@ -134,6 +134,13 @@ def test_solve_writes_every_output_file(solved: Solved) -> None:
         assert list(frame.columns[: len(columns)]) == columns, table
 
 
+def test_the_manifest_times_each_step_from_model_to_writing(solved: Solved) -> None:
+    manifest = json.loads((solved.out / "manifest.json").read_text(encoding="utf-8"))
+    timings = manifest["timings_s"]
+    assert {"search", "check_and_pay", "write"} <= set(timings)
+    assert all(isinstance(v, float | int) and v >= 0 for v in timings.values())
+
+
 def test_kpis_have_the_documented_keys_and_no_violation(solved: Solved) -> None:
     out = solved.out
     kpis = json.loads((out / "kpis.json").read_text(encoding="utf-8"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,13 +161,22 @@ def write_outputs(
     extras: Callable[[Path], None] | None = None,
 ) -> None:
     """Every output file into a staging folder, then one rename into ``out``."""
+    started = time.monotonic()
     with atomic_folder(out) as staging:
         for name, frame in tables.items():
             write_csv(frame, staging / f"{name}.csv")
         (staging / "kpis.json").write_text(_json(kpis), encoding="utf-8")
         if extras is not None:
             extras(staging)
+        _timed(meta, "write", started)
         write_manifest(staging, meta)
+
+
+def _timed(meta: dict[str, object], step: str, started: float) -> None:
+    """Add the seconds since ``started`` to the manifest's timings as ``step``."""
+    timings = meta.setdefault("timings_s", {})
+    if isinstance(timings, dict):
+        timings[step] = round(time.monotonic() - started, 3)
 
 
 def run_solve(
@@ -194,6 +204,7 @@ def run_solve(
         code = EXIT_INFEASIBLE if result.status is SolveStatus.INFEASIBLE else EXIT_NO_PLAN
         return SolveOutcome(result, code)
     assignment = result.assignment
+    checked = time.monotonic()
     violations = check_plan(scenario, assignment)
     if violations:  # never write a plan that breaks a hard rule
         return SolveOutcome(result, EXIT_NO_PLAN, violations=[v.message for v in violations])
@@ -208,5 +219,7 @@ def run_solve(
     kpis = kpi_record(scenario, result, assignment)
     if out is not None:
         hook = None if extras is None else (lambda staging: extras(staging, scenario, tables, kpis))
-        write_outputs(out, tables, kpis, manifest(scenario, params, result), hook)
+        meta = manifest(scenario, params, result)
+        _timed(meta, "check_and_pay", checked)  # the checker, the payout and the KPIs
+        write_outputs(out, tables, kpis, meta, hook)
     return SolveOutcome(result, EXIT_OK, kpis, tables, notices=payout.warnings)
