@@ -303,3 +303,12 @@ def test_text_no_encoding_reads_points_at_the_line_of_the_first_bad_bytes(tmp_pa
     frame, [problem] = read_table(tmp_path, "c.csv")
     assert frame is None and problem.row == 4
     assert "line 4" in problem.hint
+
+
+def test_text_no_encoding_reads_names_every_line_of_bad_bytes(tmp_path: Path):
+    bad = b"C9,\xff\xfe\x81\x30"
+    data = b"customer_id,name\n" + bad + b"\nC2,ok\n" + bad + b"\n" + bad + b"\n"
+    (tmp_path / "c.csv").write_bytes(data)
+    _, [problem] = read_table(tmp_path, "c.csv")
+    assert problem.row == 2
+    assert "are in lines 2, 4, 5" in problem.hint

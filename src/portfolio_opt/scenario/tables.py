@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from portfolio_opt.problems import Problem, Severity
+from portfolio_opt.problems import Problem, Severity, listed
 from portfolio_opt.scenario.xlsx import NoSuchSheet, NotATable, SheetCells, read_sheet
 
 ENCODINGS = ("utf-8-sig", "gb18030", "cp950", "cp1252")
@@ -113,13 +113,15 @@ def decode_text(data: bytes) -> tuple[str, str]:
     raise UnicodeDecodeError("gb18030", data, 0, len(data), f"{reason}; tried {ENCODING_NAMES}")
 
 
-def _first_row_not_utf8(data: bytes) -> int | None:
-    """The line (1-based) of the first bytes UTF-8 cannot read, to point a planner at them."""
-    try:
-        data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return data[: exc.start].count(b"\n") + 1
-    return None
+def _rows_not_utf8(data: bytes) -> list[int]:
+    """The lines (1-based) holding bytes UTF-8 cannot read, to point a planner at them."""
+    rows = []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        try:
+            line.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            rows.append(number)
+    return rows
 
 
 def _unlikely_characters(text: str, encoding: str) -> int:
@@ -423,11 +425,15 @@ def _read_csv(
     except OSError as exc:
         return None, [unreadable(label, exc)]
     except UnicodeDecodeError as exc:
-        row = _first_row_not_utf8(data)
+        rows = _rows_not_utf8(data)
         hint = "save it as 'CSV UTF-8' from Excel" + (
-            f"; the first bytes that are not UTF-8 are in line {row}" if row else ""
+            f"; bytes that are not UTF-8 are in line{'s' if len(rows) > 1 else ''} "
+            f"{listed([str(r) for r in rows], 20)}"
+            if rows
+            else ""
         )
-        return None, [Problem(label, f"cannot read the text: {exc.reason}", hint, row=row)]
+        first = rows[0] if rows else None
+        return None, [Problem(label, f"cannot read the text: {exc.reason}", hint, row=first)]
     if skip_rows:
         text = "".join(text.splitlines(keepends=True)[skip_rows:])
     elif (pushed := _csv_header_pushed_down(text, required, label)) is not None:
