@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from plan.builders import make_scenario, plan
@@ -195,7 +195,50 @@ def test_a_branch_with_a_valid_plan_gets_a_valid_plan(branch: Branch) -> None:
     assert [str(v) for v in check_plan(scenario, result.assignment)] == []
 
 
+# A premium separate-ledger customer pinned to the manager rotation takes it from.
+PINNED_AGAINST_ROTATION = Branch(
+    customers=[
+        {
+            "customer_id": "C00",
+            "customer_class": "premium",
+            "separate_ledger": True,
+            "group_id": "",
+            "industry": "steel",
+            "interest_income": 0,
+            "prior_manager_id": "M0",
+            "tenure_years": 5,
+            "pinned_manager_id": "M0",
+        },
+        {
+            "customer_id": "C01",
+            "customer_class": "premium",
+            "separate_ledger": True,
+            "group_id": "",
+            "industry": "steel",
+            "interest_income": 0,
+            "prior_manager_id": "",
+            "tenure_years": 0,
+            "pinned_manager_id": "",
+        },
+    ],
+    managers=[
+        {"manager_id": "M0", "grade": "A", "premium": True, "separate_ledger": True},
+        {
+            "manager_id": "M1",
+            "grade": "A",
+            "premium": True,
+            "separate_ledger": True,
+            "available": False,
+        },
+    ],
+    relations=[],
+    policy={"span": {"tolerance": 0}, "rotation": {"max_tenure_years": 5}},
+    holdings=None,
+)
+
+
 @given(any_branches())
+@example(PINNED_AGAINST_ROTATION)
 @PROPERTY
 def test_solve_never_returns_a_plan_that_breaks_a_rule(branch: Branch) -> None:
     scenario = branch.scenario()

@@ -268,10 +268,17 @@ def _allowed(
     ids: list[str],
     holders: list[int],
 ) -> list[int]:
-    """The holders a block may go to: its pin, else any but a manager rotation takes it from."""
+    """The holders a block may go to: its pin, else any; never a manager rotation takes it
+    from."""
     pins = set(customers.loc[members, "pinned_manager_id"]) - {""}
+    barred = _rotated_from(scenario, customers, members)
     if pins:
-        return [i for i in holders if ids[i] in pins] if len(pins) == 1 else []
+        return [i for i in holders if ids[i] in pins - barred] if len(pins) == 1 else []
+    return [i for i in holders if ids[i] not in barred]
+
+
+def _rotated_from(scenario: Scenario, customers: pd.DataFrame, members: list[int]) -> set[str]:
+    """The managers the rotation rule takes these customers from (tenure at the limit)."""
     most = scenario.policy.rotation.max_tenure_years
     barred = set()
     if most is not None:
@@ -279,7 +286,7 @@ def _allowed(
             tenure = customers.at[c, "tenure_years"]
             if not pd.isna(tenure) and tenure >= most:
                 barred.add(customers.at[c, "prior_manager_id"])
-    return [i for i in holders if ids[i] not in barred]
+    return barred
 
 
 def _frame(
@@ -348,9 +355,17 @@ def _pins_kept_out(
     may = set(managers.loc[eligible, "manager_id"])
     out = []
     for b in blocks:
+        barred = _rotated_from(scenario, customers, b)
         for c in b:
             pin = customers.at[c, "pinned_manager_id"]
-            if pin and pin not in may:
+            if pin and pin in barred:
+                out.append(
+                    f"{customers.at[c, 'customer_id']} is pinned to {pin}, but the rotation rule "
+                    f"moves it (or its group) away from {pin} (tenure at "
+                    f"{scenario.policy.rotation.max_tenure_years} years or more): clear the pin "
+                    "or the tenure."
+                )
+            elif pin and pin not in may:
                 rule = _holder_rule(scenario, managers)
                 out.append(
                     f"{customers.at[c, 'customer_id']} is premium and booked in a separate ledger "
