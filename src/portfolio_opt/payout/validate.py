@@ -178,8 +178,7 @@ def actuals_problems(
 def quarters_missing(actuals: pd.DataFrame, year: int, file: str) -> list[Problem]:
     """Quarters without a single row before the latest quarter with rows: the year to date
     would take their income as 0."""
-    periods = [parse_period(value) for value in text(actuals, "period")]
-    quarters = {p.quarter for p in periods if p is not None and p.year == year and p.quarter}
+    quarters = _quarters_with_actuals(actuals, year)
     if not quarters:
         return []
     latest = max(quarters)
@@ -311,9 +310,14 @@ def stops_before_actuals(
     """Stops of quarters the actuals do not reach: the payout will have no row to stop."""
     if "period" not in adjustments.columns:
         return []
-    periods = [parse_period(p) for p in text(actuals, "period")] if "period" in actuals else []
-    quarters = sorted({p.quarter for p in periods if p and p.year == year and p.quarter})
+    quarters = sorted(_quarters_with_actuals(actuals, year)) if "period" in actuals else []
     return stops_without_actuals(year_adjustments(adjustments, year), quarters, file)
+
+
+def _quarters_with_actuals(actuals: pd.DataFrame, year: int) -> set[int]:
+    """The quarters of ``year`` that have actuals rows (the payout has a row for each)."""
+    periods = [parse_period(value) for value in text(actuals, "period")]
+    return {p.quarter for p in periods if p is not None and p.year == year and p.quarter}
 
 
 def _amount_beside_kind(kind: str | None, amount: float, row: int, file: str) -> list[Problem]:

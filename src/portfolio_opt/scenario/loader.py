@@ -20,8 +20,8 @@ from portfolio_opt.scenario.policy import (
     Policy,
     load_policy,
     names_listed,
+    payout_section,
     policy_key_line,
-    sound_section,
     tables_section,
 )
 from portfolio_opt.scenario.schema import REQUIRED_TABLES, SCHEMAS
@@ -134,8 +134,7 @@ def _tables_beside_a_bad_policy(root: Path) -> list[Problem]:
     """The tables' own problems (bad cells, missing columns, duplicate ids, unknown
     references) while the policy has errors, so that one round of fixes can take them all;
     classes and grades too where their lists are sound, and the payout tables where [payout]
-    is.
-    The other checks across tables need the whole policy."""
+    is. The other checks across tables need the whole policy."""
     tables = tables_section(root / POLICY_FILE)
     if tables is None:
         return []
@@ -144,7 +143,7 @@ def _tables_beside_a_bad_policy(root: Path) -> list[Problem]:
         return _without_shifted_cells(found)
     found += _new_cells(_table_checks(frames, labels), found)
     classes, grades = (names_listed(root / POLICY_FILE, key) for key in ("classes", "grades"))
-    payout = sound_section(root / POLICY_FILE, "payout")
+    payout = payout_section(root / POLICY_FILE)
     policy = Policy.model_construct(
         tables=tables,
         classes=Classes.model_construct(classes=classes or [], grades=grades or []),

@@ -38,11 +38,12 @@ UNKNOWN_CLASS = "unknown_class"  # error types whose hint says more than "fix th
 MOST_CUSTOMERS = 1_000_000
 MOST_WEIGHT = 1e6
 # The policy's tables keyed by customer class, by key path.
-CLASS_TABLE_PATHS = (
+CLASS_TABLE_PATHS: tuple[tuple[str, ...], ...] = (
     ("payout", "growth"),
     ("payout", "separate_ledger", "growth"),
     ("affinity", "default_workload"),
 )
+MISSING = object()  # what _at finds where a key path of the parsed file leads nowhere
 HINTS = {UNKNOWN_CLASS: "spell the class as in [classes] classes, or add it to that list"}
 
 
@@ -389,23 +390,36 @@ def _raw_class_keys(raw: dict[str, Any]) -> list[ErrorDetails]:
     """:func:`unknown_class_keys` on the policy as parsed, for when other errors stop the
     policy's own check: the classes as given (if a list of names), else the defaults."""
     section = raw.get("classes")
-    given = section.get("classes") if isinstance(section, dict) else None
-    if given is not None and not (
-        isinstance(given, list) and given and all(isinstance(c, str) for c in given)
-    ):
+    known = _sound_names(section if isinstance(section, dict) else {}, "classes")
+    if known is None:
         return []  # the list itself is in error: its keys cannot be judged
-    known = given if given is not None else list(DEFAULT_CLASSES)
-    tables: dict[tuple[str, ...], dict[str, Any]] = {}
-    for path in CLASS_TABLE_PATHS:
-        node: Any = raw
-        for part in path:
-            node = node.get(part) if isinstance(node, dict) else None
-        if isinstance(node, dict):
-            tables[path] = node
+    tables = {path: node for path in CLASS_TABLE_PATHS if isinstance(node := _at(raw, path), dict)}
     errors = unknown_class_keys(known, tables)
     if not errors:
         return []
     return ValidationError.from_exception_data("Policy", errors).errors()
+
+
+def _sound_names(section: dict[str, Any], key: str) -> list[str] | None:
+    """[classes] ``classes`` or ``grades`` as given, where a list of names (the default where
+    the key is absent), else None."""
+    if key not in section:
+        return list(Classes().model_dump()[key])
+    names = section[key]
+    sound = isinstance(names, list) and names and all(isinstance(n, str) and n for n in names)
+    return list(names) if sound else None
+
+
+def _at(raw: Any, loc: tuple[Any, ...]) -> Any:
+    """The value at key path ``loc`` of the parsed TOML (tables and lists), else MISSING."""
+    node = raw
+    for part in loc:
+        in_table = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if not (in_table or in_list):
+            return MISSING
+        node = node[part]
+    return node
 
 
 def policy_key_line(root: Path, dotted: str) -> int | None:
@@ -476,7 +490,7 @@ def parse_policy(text: str, file: str = "scenario.toml") -> tuple[Policy | None,
             message = _plain(err["msg"].removeprefix("Value error, "))
             given = err.get("input")
             row = _key_line(text, loc)
-            if not _given(raw, loc):  # a default that does not fit the file's own lists
+            if _at(raw, loc) is MISSING:  # a default that does not fit the file's own lists
                 message = f"not set, and its default {given!r} is {message}"
                 hint = f"set {loc[-1]} under [{'.'.join(map(str, loc[:-1]))}]"
                 row = _key_line(text, loc[:-1])
@@ -517,18 +531,6 @@ def _plain(message: str) -> str:
         if re.match(pattern, message):
             return re.sub(pattern, words, message)
     return message
-
-
-def _given(raw: dict[str, Any], loc: tuple[Any, ...]) -> bool:
-    """Whether the file sets the key at ``loc`` (an unknown key counts as set)."""
-    node: Any = raw
-    for part in loc:
-        in_table = isinstance(node, dict) and part in node
-        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
-        if not (in_table or in_list):
-            return False
-        node = node[part]
-    return True
 
 
 def _other_form(err: Any) -> bool:
@@ -695,25 +697,17 @@ def names_listed(path: Path, key: str) -> list[str] | None:
     where the key is absent), else None: so that the tables' classes and grades can be checked
     while other keys have errors."""
     section = _raw_section(path, "classes")
-    if section is None:
-        return None
-    if key not in section:
-        return list(Classes().model_dump()[key])
-    names = section[key]
-    sound = isinstance(names, list) and names and all(isinstance(n, str) and n for n in names)
-    return list(names) if sound else None
+    return None if section is None else _sound_names(section, key)
 
 
-def sound_section(path: Path, name: str) -> Any:
-    """Section ``name`` of the policy ([classes], [payout]) alone, where it has no error of
-    its own, else None: so that the tables' checks that need it can run while other parts of
-    the policy have errors."""
-    section = _raw_section(path, name)
+def payout_section(path: Path) -> Payout | None:
+    """The [payout] section alone, where it has no error of its own, else None: so that the
+    payout tables can be checked while other parts of the policy have errors."""
+    section = _raw_section(path, "payout")
     if section is None:
         return None
-    model: Any = Policy.model_fields[name].annotation
     try:
-        return model.model_validate(section, strict=True)
+        return Payout.model_validate(section, strict=True)
     except ValidationError:
         return None
 
