@@ -428,6 +428,28 @@ def test_payout_on_an_edited_plan_lists_its_problems_and_exits_1(
     assert not (tmp_path / "pay").exists()
 
 
+def test_a_plan_of_another_branch_gives_a_short_list(solved: Solved, tmp_path: Path) -> None:
+    """Past 50 unknown ids of a kind, one line names the other rows; a line first says that
+    most of the plan is unknown."""
+    plan = pd.DataFrame(
+        {
+            "customer_id": [f"X{k:04d}" for k in range(300)],
+            "manager_id": [f"Z{k % 7}" for k in range(300)],
+        }
+    )
+    path = tmp_path / "other_branch.csv"
+    plan.to_csv(path, index=False)
+
+    result = run("verify", str(solved.scenario), str(path))
+
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert len(lines) < 120
+    assert "300 of the plan's 300 customers are not in the scenario" in result.output
+    assert "... and 250 more unknown customers like these, in rows 52-301" in result.output
+    assert "... and 250 more unknown managers like these, in rows 52-301" in result.output
+
+
 def test_payout_warns_about_customers_left_out_of_the_plan(solved: Solved, tmp_path: Path) -> None:
     plan = pd.read_csv(solved.out / "assignment.csv", dtype=str, keep_default_na=False)
     path = tmp_path / "partial.csv"

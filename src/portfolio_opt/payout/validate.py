@@ -14,13 +14,7 @@ from portfolio_opt.payout.frames import text
 from portfolio_opt.payout.notices import stops_without_actuals
 from portfolio_opt.payout.periods import parse_period, payout_year
 from portfolio_opt.problems import Problem, Severity, listed
-from portfolio_opt.scenario.columns import (
-    MAX_CELL_PROBLEMS,
-    id_hint,
-    id_lookup,
-    more_like_these,
-    repeats,
-)
+from portfolio_opt.scenario.columns import capped, id_hint, id_lookup, repeats
 from portfolio_opt.scenario.policy import Policy, Rates
 from portfolio_opt.scenario.schema import INCOME_COLUMNS
 
@@ -104,11 +98,7 @@ def _unknown_ids(
                     column,
                 )
             )
-    if len(problems) > MAX_CELL_PROBLEMS:  # one summary line keeps the list readable
-        rest = [p.row for p in problems[MAX_CELL_PROBLEMS:] if p.row is not None]
-        summary = more_like_these(file, column, rest, problems[-1].hint, "ids")
-        problems = [*problems[:MAX_CELL_PROBLEMS], summary]
-    return problems
+    return capped(problems, "ids")
 
 
 def policy_problems(policy: Policy, file: str = "scenario.toml") -> list[Problem]:

@@ -9,11 +9,12 @@ import pandas as pd
 from portfolio_opt.plan.checker import text_column
 from portfolio_opt.problems import Problem
 from portfolio_opt.report.safe_text import unescape_formula
-from portfolio_opt.scenario.columns import id_hint, id_lookup
+from portfolio_opt.scenario.columns import capped, id_hint, id_lookup
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.tables import read_table, split_table_spec
 
 REQUIRED = ("customer_id", "manager_id")
+ANOTHER_BRANCH_SHARE = 0.9  # of the plan's customers unknown, past which it is named as such
 
 
 def _row(position: int) -> int:
@@ -21,20 +22,25 @@ def _row(position: int) -> int:
     return position + 2
 
 
-def _id_hint(value: str, known: set[str], table: str) -> str:
+def _id_hint(value: str, lookup: dict[str, str], table: str) -> str:
     """What to do about an unknown id; spots leading zeros a spreadsheet dropped."""
-    padded = id_lookup(known)
-    return id_hint(value, padded) or f"use an id from the {table} table"
+    return id_hint(value, lookup) or f"use an id from the {table} table"
 
 
 def _id_problems(frame: pd.DataFrame, scenario: Scenario, label: str) -> list[Problem]:
     """Unknown and repeated ids, located by row: errors, as in any table (an id Excel changed,
-    00123 read as 123, would otherwise read as a plan breaking every rule)."""
-    problems = []
+    00123 read as 123, would otherwise read as a plan breaking every rule). Past 50 of a kind,
+    one line names the rest's rows: a plan of another branch is not 40,000 lines."""
+    unknown: dict[str, list[Problem]] = {"customer_id": [], "manager_id": []}
+    repeated: list[Problem] = []
     known = {
-        "customer_id": (set(text_column(scenario.customers, "customer_id")), "customers"),
-        "manager_id": (set(text_column(scenario.managers, "manager_id")), "managers"),
+        column: (set(text_column(table, column)), name)
+        for column, table, name in (
+            ("customer_id", scenario.customers, "customers"),
+            ("manager_id", scenario.managers, "managers"),
+        )
     }
+    lookups = {column: id_lookup(ids) for column, (ids, _) in known.items()}
     first_row: dict[str, int] = {}
     for position, (cid, mid) in enumerate(
         zip(frame["customer_id"], frame["manager_id"], strict=True)
@@ -43,17 +49,17 @@ def _id_problems(frame: pd.DataFrame, scenario: Scenario, label: str) -> list[Pr
         for column, value in (("customer_id", cid), ("manager_id", mid)):
             ids, table = known[column]
             if value and value not in ids:
-                problems.append(
+                unknown[column].append(
                     Problem(
                         label,
                         f"unknown {column.removesuffix('_id')} {value!r}",
-                        _id_hint(value, ids, table),
+                        _id_hint(value, lookups[column], table),
                         row=row,
                         column=column,
                     )
                 )
         if cid in first_row:
-            problems.append(
+            repeated.append(
                 Problem(
                     label,
                     f"customer {cid} is listed again (first at row {first_row[cid]})",
@@ -63,7 +69,26 @@ def _id_problems(frame: pd.DataFrame, scenario: Scenario, label: str) -> list[Pr
                 )
             )
         first_row.setdefault(cid, row)
-    return problems
+    return [
+        *_another_branch(len(unknown["customer_id"]), len(frame), label),
+        *capped(unknown["customer_id"], "unknown customers"),
+        *capped(unknown["manager_id"], "unknown managers"),
+        *capped(repeated, "repeated customers"),
+    ]
+
+
+def _another_branch(unknown: int, listed: int, label: str) -> list[Problem]:
+    """One line first where nearly all the plan's customers are unknown: the likely cause is a
+    plan of another branch (or another year's scenario), not many slips."""
+    if unknown <= ANOTHER_BRANCH_SHARE * listed:
+        return []
+    return [
+        Problem(
+            label,
+            f"{unknown:,} of the plan's {listed:,} customers are not in the scenario",
+            "check that the plan belongs to this scenario",
+        )
+    ]
 
 
 def read_assignment(path: Path, scenario: Scenario) -> tuple[pd.DataFrame, list[Problem]]:

@@ -62,6 +62,17 @@ def more_like_these(
     )
 
 
+def capped(problems: list[Problem], what: str) -> list[Problem]:
+    """``problems`` of one kind (same file and column) past MAX_CELL_PROBLEMS folded into one
+    line naming their rows, so a wrong file gives a readable list and loses no row."""
+    if len(problems) <= MAX_CELL_PROBLEMS:
+        return problems
+    first, rest = problems[:MAX_CELL_PROBLEMS], problems[MAX_CELL_PROBLEMS:]
+    rows = [p.row for p in rest if p.row is not None]
+    last = rest[-1]
+    return [*first, more_like_these(last.file, last.column, rows, last.hint, what)]
+
+
 def _compact(text: pd.Series) -> pd.Series:
     # NFKC turns full-width digits, signs and points (as a Chinese input method types them)
     # and the ideographic space into their plain forms.
