@@ -73,16 +73,33 @@ def capped(problems: list[Problem], what: str) -> list[Problem]:
     return [*first, more_like_these(last.file, last.column, rows, last.hint, what)]
 
 
-def _compact(text: pd.Series) -> pd.Series:
+def _nfkc(text: pd.Series) -> pd.Series:
     # NFKC turns full-width digits, signs and points (as a Chinese input method types them)
-    # and the ideographic space into their plain forms.
-    return text.str.normalize("NFKC").str.replace(" ", "", regex=False)
+    # and the ideographic space into their plain forms; ASCII it leaves as it is.
+    return text if text.str.cat().isascii() else text.str.normalize("NFKC")
+
+
+def _without(text: pd.Series, character: str) -> pd.Series:
+    """The cells with every ``character`` dropped (a column without any is returned as is)."""
+    if character not in text.str.cat():
+        return text
+    return text.str.replace(character, "", regex=False)
+
+
+def _compact(text: pd.Series) -> pd.Series:
+    return _without(_nfkc(text), " ")
+
+
+def _commas_misplaced(compact: pd.Series) -> pd.Series:
+    """Of compacted cells, those with a comma that does not group thousands."""
+    if "," not in compact.str.cat():
+        return pd.Series(False, index=compact.index)
+    return compact.str.contains(",", regex=False) & ~compact.str.fullmatch(THOUSANDS)
 
 
 def misplaced_commas(text: pd.Series) -> pd.Series:
     """Cells with a comma that does not group thousands (``0,08``, ``1,5``, ``12,34,5``)."""
-    compact = _compact(text)
-    return compact.str.contains(",", regex=False) & ~compact.str.fullmatch(THOUSANDS)
+    return _commas_misplaced(_compact(text))
 
 
 CURRENCY_SIGNS = "[¥￥$€£]"
@@ -95,7 +112,11 @@ ACCOUNTING_HINT = (
 
 def _numbers_ignoring_commas(text: pd.Series) -> pd.Series:
     """What the cells read as once spaces and every comma are dropped (infinities included)."""
-    cleaned = _compact(text).str.replace(",", "", regex=False)
+    return _numbers_without_commas(_compact(text))
+
+
+def _numbers_without_commas(compact: pd.Series) -> pd.Series:
+    cleaned = _without(compact, ",")
     return pd.to_numeric(cleaned.where(cleaned != "", None), errors="coerce").astype(float)
 
 
@@ -105,8 +126,9 @@ def parse_numbers(text: pd.Series) -> pd.Series:
     A comma that is not a thousands separator, and anything not finite, gives NaN: ``0,08``
     is a decimal comma, never 8.
     """
-    values = _numbers_ignoring_commas(text)
-    return values.where(~misplaced_commas(text) & np.isfinite(values))
+    compact = _compact(text)
+    values = _numbers_without_commas(compact)
+    return values.where(~_commas_misplaced(compact) & np.isfinite(values))
 
 
 def parse_booleans(text: pd.Series) -> pd.Series:
@@ -123,6 +145,8 @@ def _unreadable_numbers(
 ) -> list[Problem]:
     """One problem per filled cell that gave no number, with the most useful reason."""
     failed = values.isna() & (raw != "")
+    if not failed.any():
+        return []
     lenient = _numbers_ignoring_commas(raw)
     # Only cells that would be a number without their commas are decimal-comma mistakes.
     comma = failed & misplaced_commas(raw) & lenient.notna()
@@ -153,7 +177,9 @@ def _unreadable_numbers(
 
 def parse_percents(text: pd.Series) -> pd.Series:
     """Like :func:`parse_numbers`, and ``8%`` (as a spreadsheet saves a percent cell) is 0.08."""
-    stripped = text.str.normalize("NFKC").str.strip()
+    stripped = _nfkc(text).str.strip()
+    if "%" not in stripped.str.cat():
+        return parse_numbers(stripped)
     percent = stripped.str.endswith("%")
     values = parse_numbers(stripped.where(~percent, stripped.str[:-1]))
     return values.where(~percent, values / 100)
@@ -209,6 +235,8 @@ def _coerce_bool(raw: pd.Series, col: Column, label: str) -> tuple[pd.Series, li
 def _without_invisible(raw: pd.Series, column: str, label: str) -> tuple[pd.Series, list[Problem]]:
     """Text without invisible characters (zero-width spaces, byte-order marks, NUL), which
     make two ids that look the same differ; a warning for each cell that held one."""
+    if not INVISIBLE.search(raw.str.cat()):
+        return raw.str.strip(), []
     cleaned = raw.str.replace(INVISIBLE, "", regex=True)
     changed = np.flatnonzero((cleaned != raw).to_numpy())
     problems = [
@@ -232,6 +260,8 @@ def _without_spreadsheet_errors(
 ) -> tuple[pd.Series, list[Problem]]:
     """Cells showing a formula's error, reported once each and then read as blank, so they
     are not also reported as not a number or an unknown id."""
+    if "#" not in raw.str.cat():  # every error a spreadsheet shows starts with it
+        return raw, []
     failed = raw.str.upper().isin(SPREADSHEET_ERRORS).to_numpy()
     if not failed.any():
         return raw, []

@@ -672,11 +672,7 @@ def read_table(
     ]
     frame = frame.loc[:, ~frame.columns.duplicated()]
     blank_rows = (
-        frame.apply(lambda column: column.str.replace(INVISIBLE, "", regex=True).str.strip())
-        .eq("")
-        .all(axis=1)
-        if len(frame) and len(frame.columns)
-        else None
+        frame.apply(_blank_cells).all(axis=1) if len(frame) and len(frame.columns) else None
     )
     if blank_rows is not None and blank_rows.any():
         # Trailing blank rows (or a tail of NUL padding) are common; keep row numbers intact.
@@ -685,6 +681,13 @@ def read_table(
     frame, totals = _without_totals_rows(frame.reset_index(drop=True), label)
     dropped = {p.row for p in totals}
     return frame, [p for p in problems if p.row is None or p.row not in dropped] + totals
+
+
+def _blank_cells(column: pd.Series) -> pd.Series:
+    """Cells holding nothing but spaces and invisible characters."""
+    if INVISIBLE.search(column.str.cat()):
+        column = column.str.replace(INVISIBLE, "", regex=True)
+    return column.str.strip().eq("")
 
 
 def _without_totals_rows(frame: pd.DataFrame, label: str) -> tuple[pd.DataFrame, list[Problem]]:
