@@ -72,7 +72,9 @@ def check_output_folder(out: Path, scenario: Scenario) -> None:
         raise OutputFolderError(problem)
 
 
-def kpi_record(scenario: Scenario, result: Result, assignment: pd.DataFrame) -> dict[str, object]:
+def kpi_record(
+    scenario: Scenario, result: Result, assignment: pd.DataFrame, violations: int | None = None
+) -> dict[str, object]:
     targets = customer_targets(scenario.customers, scenario.policy)["target"]
     kpis: dict[str, object] = {
         "status": result.status.value,
@@ -81,7 +83,7 @@ def kpi_record(scenario: Scenario, result: Result, assignment: pd.DataFrame) -> 
         "gap": None if result.gap is None else round(result.gap, 6),
         "solve_seconds": round(result.runtime, 3),
     }
-    kpis.update(compute_kpis(scenario, assignment, targets))
+    kpis.update(compute_kpis(scenario, assignment, targets, violations))
     span = kpis.get("span")
     if isinstance(span, dict) and len(scenario.available_managers):
         tolerance = scenario.policy.span.tolerance
@@ -216,7 +218,7 @@ def run_solve(
         ),
         "payout": payout.table,
     }
-    kpis = kpi_record(scenario, result, assignment)
+    kpis = kpi_record(scenario, result, assignment, violations=0)  # checked above
     if out is not None:
         hook = None if extras is None else (lambda staging: extras(staging, scenario, tables, kpis))
         meta = manifest(scenario, params, result)

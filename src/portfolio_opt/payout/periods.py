@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
@@ -30,7 +31,12 @@ def parse_period(text: object) -> Period | None:
     """The period written as ``2024`` or ``2024Q3`` (also ``2024q3``, ``2024-Q3``), else None."""
     if text is None or (isinstance(text, float) and pd.isna(text)):
         return None
-    value = str(text).strip()
+    return _parse_period_text(str(text).strip())
+
+
+# A table repeats a few periods on every row: each is parsed once.
+@functools.lru_cache(maxsize=4096)
+def _parse_period_text(value: str) -> Period | None:
     if match := _YEAR.match(value):
         return Period(int(match.group(1)))
     if match := _QUARTER.match(value):

@@ -192,8 +192,10 @@ def yearly_beside_quarterly(actuals: pd.DataFrame, year: int, file: str) -> list
     of Q4, is settled on those quarters against full-year targets once any customer has a
     yearly row."""
     periods = [parse_period(value) for value in text(actuals, "period")]
-    ids = text(actuals, "customer_id")
-    in_year = [(ids.iloc[i], p) for i, p in enumerate(periods) if p is not None and p.year == year]
+    ids = text(actuals, "customer_id").tolist()
+    in_year = [
+        (c, p) for c, p in zip(ids, periods, strict=True) if p is not None and p.year == year
+    ]
     yearly = {c for c, p in in_year if not p.quarter}
     quarters = {p.quarter for _, p in in_year if p.quarter}
     quarterly = {c for c, p in in_year if p.quarter}
@@ -254,6 +256,8 @@ def rows_pasted_twice(actuals: pd.DataFrame, file: str) -> list[Problem]:
     """Rows identical to an earlier one in every cell: rows of one customer and period are
     added up, so a row pasted twice counts twice."""
     cells = actuals.astype(str).apply(lambda column: column.str.strip())
+    if not cells.duplicated().any():
+        return []
     return [
         Problem(
             file,

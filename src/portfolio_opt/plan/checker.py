@@ -53,7 +53,9 @@ def text_column(frame: pd.DataFrame, column: str) -> pd.Series:
     """A text column with blanks as ``""`` (a missing column is all blank)."""
     if column not in frame.columns:
         return pd.Series("", index=frame.index, dtype=object)
-    return frame[column].astype(object).where(frame[column].notna(), "").astype(str).str.strip()
+    values = frame[column].astype(object).where(frame[column].notna(), "")
+    # Plain str objects: the rules iterate these columns, slowly as a pandas str column.
+    return pd.Series([str(v).strip() for v in values.tolist()], index=frame.index, dtype=object)
 
 
 def number_column(frame: pd.DataFrame, column: str, default: float = math.nan) -> pd.Series:

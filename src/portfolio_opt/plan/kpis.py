@@ -163,11 +163,15 @@ def _workload(view: PlanView) -> dict[str, dict[str, float | None]]:
 
 
 def compute_kpis(
-    scenario: Scenario, assignment: pd.DataFrame, customer_target: pd.Series | None = None
+    scenario: Scenario,
+    assignment: pd.DataFrame,
+    customer_target: pd.Series | None = None,
+    violations: int | None = None,
 ) -> dict[str, Any]:
     """The KPIs of kpis.json that follow from the plan alone (no solver statistics).
 
-    ``customer_target`` (indexed by customer_id) defaults to :func:`customer_targets`.
+    ``customer_target`` (indexed by customer_id) defaults to :func:`customer_targets`;
+    ``violations`` (the hard rules the plan breaks) is counted by :func:`check_plan` if not given.
     Balance is over standard portfolios' total targets; KPIs without data are ``None``.
     """
     view = PlanView.build(scenario, assignment)
@@ -182,7 +186,9 @@ def compute_kpis(
         "chain": _chain(view),
         "industries_per_portfolio": _industries(view),
         "moves": _moves(view, target),
-        "hard_rule_violations": len(check_plan(scenario, assignment)),
+        "hard_rule_violations": (
+            len(check_plan(scenario, assignment)) if violations is None else violations
+        ),
     }
     if not scenario.affinity.empty:
         kpis.update(_affinity(view))
