@@ -142,37 +142,78 @@ def _formats(sheet: Sheet) -> Callable[[int, str], str | None]:
     return lambda row, column: by_column[column]
 
 
-def write_sheet(ws: Worksheet, sheet: Sheet) -> None:
-    """Header, rows, formats, widths, frozen header, autofilter."""
+def column_values(column: pd.Series) -> list[object]:
+    """The column's values as :func:`cell_value` gives them, plain numbers without a call each."""
+    if not isinstance(column.dtype, np.dtype):  # pandas' own types may hold pd.NA
+        return [cell_value(v) for v in column.tolist()]
+    if column.dtype.kind in "biu":
+        return column.tolist()
+    if column.dtype.kind == "f":
+        values = column.to_numpy()
+        finite = np.isfinite(values).tolist()
+        return [v if ok else None for v, ok in zip(values.tolist(), finite, strict=True)]
+    return [cell_value(v) for v in column.tolist()]
+
+
+def _header_cell(ws: Worksheet, name: str) -> Cell:
     from openpyxl.styles import Alignment, Font, PatternFill
+
+    cell = _cell(ws, name)
+    cell.font = Font(bold=True, color=HEADER_TEXT)
+    cell.fill = PatternFill("solid", fgColor=HEADER_COLOUR)
+    cell.alignment = Alignment(vertical="center")
+    return cell
+
+
+def _cell(ws: Worksheet, value: object, number: str | None = None) -> Cell:
+    """A cell of a write-only sheet holding ``value`` as :func:`set_value` stores it."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws)
+    set_value(cell, value)
+    if number is not None and isinstance(cell.value, int | float):
+        cell.number_format = number
+    return cell
+
+
+def _styled(value: object, number: str | None) -> bool:
+    """Whether the cell needs a style: a number format or a formula-like text's quote prefix."""
+    if isinstance(value, str):
+        return value.startswith(FORMULA_STARTS)
+    return number is not None and isinstance(value, int | float)
+
+
+def write_sheet(ws: Worksheet, sheet: Sheet) -> None:
+    """Header, rows, formats, widths, frozen header, autofilter, into a write-only sheet (its
+    layout comes first: rows are written as they are appended)."""
     from openpyxl.utils import get_column_letter
 
     frame = sheet.frame
     columns = [str(c) for c in frame.columns]
     fmt = _formats(sheet)
+    values = [column_values(frame.iloc[:, i]) for i in range(len(columns))]
+    rows = list(zip(*values, strict=True))
     widths = [display_width(c) for c in columns]
-    for col, name in enumerate(columns, start=1):
-        cell = ws.cell(row=1, column=col)
-        set_value(cell, name)
-        cell.font = Font(bold=True, color=HEADER_TEXT)
-        cell.fill = PatternFill("solid", fgColor=HEADER_COLOUR)
-        cell.alignment = Alignment(vertical="center")
-    for row, values in enumerate(frame.itertuples(index=False, name=None)):
-        for col, (name, value) in enumerate(zip(columns, values, strict=True), start=1):
-            cell = ws.cell(row=row + 2, column=col)
-            set_value(cell, value)
-            number = fmt(row, name)
-            if number is not None and isinstance(cell.value, int | float):
-                cell.number_format = number
-            if row < SAMPLE_ROWS:
-                widths[col - 1] = max(widths[col - 1], display_width(_shown(cell.value, number)))
+    for row, cells in enumerate(rows[:SAMPLE_ROWS]):
+        for col, (name, value) in enumerate(zip(columns, cells, strict=True)):
+            widths[col] = max(widths[col], display_width(_shown(value, fmt(row, name))))
     for col, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = min(
             max(width + 2, MIN_WIDTH), MAX_WIDTH
         )
     ws.freeze_panes = "B2" if len(columns) > 1 else "A2"
-    if columns:
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(frame) + 1}"
+    if not columns:
+        return
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(frame) + 1}"
+    ws.append([_header_cell(ws, name) for name in columns])
+    for row, cells in enumerate(rows):
+        numbers = [fmt(row, name) for name in columns]
+        ws.append(
+            [
+                _cell(ws, value, number) if _styled(value, number) else value
+                for value, number in zip(cells, numbers, strict=True)
+            ]
+        )
 
 
 def sheet_title(name: str, taken: set[str]) -> str:
@@ -190,8 +231,7 @@ def write_workbook(path: Path, sheets: Mapping[str, pd.DataFrame | Sheet]) -> No
     """Write ``sheets`` (in order) as one workbook at ``path``."""
     from openpyxl import Workbook
 
-    workbook = Workbook()
-    workbook.remove(workbook.active)
+    workbook = Workbook(write_only=True)
     taken: set[str] = set()
     for name, table in sheets.items():
         sheet = table if isinstance(table, Sheet) else Sheet(table)
