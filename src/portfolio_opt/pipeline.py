@@ -72,10 +72,24 @@ def check_output_folder(out: Path, scenario: Scenario) -> None:
         raise OutputFolderError(problem)
 
 
+def plan_kpis(
+    scenario: Scenario, assignment: pd.DataFrame, violations: int | None = None
+) -> dict[str, Any]:
+    """The KPIs that follow from the plan alone, with the standard span band."""
+    targets = customer_targets(scenario.customers, scenario.policy)["target"]
+    kpis = compute_kpis(scenario, assignment, targets, violations)
+    span = kpis.get("span")
+    if isinstance(span, dict) and len(scenario.available_managers):
+        tolerance = scenario.policy.span.tolerance
+        span["band"] = list(
+            span_band(len(scenario.customers), len(scenario.available_managers), tolerance)
+        )
+    return kpis
+
+
 def kpi_record(
     scenario: Scenario, result: Result, assignment: pd.DataFrame, violations: int | None = None
 ) -> dict[str, object]:
-    targets = customer_targets(scenario.customers, scenario.policy)["target"]
     kpis: dict[str, object] = {
         "status": result.status.value,
         "objective": result.objective,
@@ -83,13 +97,7 @@ def kpi_record(
         "gap": None if result.gap is None else round(result.gap, 6),
         "solve_seconds": round(result.runtime, 3),
     }
-    kpis.update(compute_kpis(scenario, assignment, targets, violations))
-    span = kpis.get("span")
-    if isinstance(span, dict) and len(scenario.available_managers):
-        tolerance = scenario.policy.span.tolerance
-        span["band"] = list(
-            span_band(len(scenario.customers), len(scenario.available_managers), tolerance)
-        )
+    kpis.update(plan_kpis(scenario, assignment, violations))
     kpis["goals"] = {
         goal: {"value": result.goals.get(goal), "bound": result.bounds.get(goal)}
         for goal in result.order
@@ -168,6 +176,8 @@ def write_outputs(
         for name, frame in tables.items():
             write_csv(frame, staging / f"{name}.csv")
         (staging / "kpis.json").write_text(_json(kpis), encoding="utf-8")
+        if (staging / "assignment.csv").is_file():  # so compare can tell an edited plan
+            meta["plan_sha256"] = file_hash(staging / "assignment.csv")
         if extras is not None:
             extras(staging)
         _timed(meta, "write", started)

@@ -80,6 +80,8 @@ def test_written_folder_matches_the_outcome(branch: Scenario, tmp_path: Path) ->
     for name, digest in manifest["inputs_sha256"].items():
         path = branch.files.get(name, branch.root / name)  # tables by name, then the policy
         assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+    plan_digest = hashlib.sha256((out / "assignment.csv").read_bytes()).hexdigest()
+    assert manifest["plan_sha256"] == plan_digest  # compare tells an edited plan by it
     assert manifest["solver"]["seed"] == 0 and manifest["solver"]["workers"] == 1
     # The resolved policy records the solver settings the solve ran with, not the file's.
     ran = {k: manifest["solver"][k] for k in ("time_limit_s", "workers", "seed", "deterministic")}

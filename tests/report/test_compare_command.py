@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from portfolio_opt.pipeline import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE
+from portfolio_opt.plan.checker import check_plan
 from portfolio_opt.report.compare_command import compare, format_value
 
 from .conftest import Solved
@@ -204,3 +205,97 @@ def test_accounting_formats_of_a_re_saved_payout_are_read(solved: Solved, tmp_pa
     edited = _edited(solved, tmp_path, "payout.csv", lambda _: table.to_csv(index=False))
     result = _run(solved.out, edited, "--out", tmp_path / "cmp")
     assert result.exit_code == EXIT_OK, result.output
+
+
+def _moved_one(plan: pd.DataFrame) -> pd.DataFrame:
+    """The plan with its first customer given to another manager of the plan."""
+    edited = plan.copy()
+    other = next(m for m in edited["manager_id"] if m != edited.loc[0, "manager_id"])
+    edited.loc[0, "manager_id"] = other
+    return edited
+
+
+def test_an_output_folder_whose_plan_was_edited_shows_the_edited_plan(
+    solved: Solved, tmp_path: Path
+) -> None:
+    """Its kpis.json is the solve's: compare computes the edited plan's KPIs and pay again."""
+    edited = tmp_path / "edited"
+    shutil.copytree(solved.out, edited)
+    plan = pd.read_csv(edited / "assignment.csv", dtype=str, keep_default_na=False)
+    _moved_one(plan).to_csv(edited / "assignment.csv", index=False)
+    out = tmp_path / "cmp"
+
+    result = _run(solved.out, edited, "--out", out)
+
+    assert result.exit_code == EXIT_OK, result.output
+    assert "edited: assignment.csv was changed after the solve" in result.output
+    table = pd.read_csv(out / "compare.csv", dtype=str, keep_default_na=False).set_index("kpi")
+    assert table.loc["status", "edited"] == "edited"
+    assert int(table.loc["moves.count", "edited"]) != int(table.loc["moves.count", "demo"]) or (
+        table.loc["balance.target_cv", "edited"] != table.loc["balance.target_cv", "demo"]
+    )
+    assert "1 customer(s) change manager from demo to edited" in result.output
+
+
+def test_an_unchanged_copy_of_an_output_folder_keeps_the_solves_figures(
+    solved: Solved, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(solved.out, copy)
+    result = _run(solved.out, copy, "--out", tmp_path / "cmp")
+    assert result.exit_code == EXIT_OK, result.output
+    assert "changed after the solve" not in result.output
+    table = pd.read_csv(tmp_path / "cmp" / "compare.csv", dtype=str, keep_default_na=False)
+    assert (table.set_index("kpi").loc["status"] != "edited").all()
+
+
+def test_a_plan_file_is_compared_against_the_scenario_given(solved: Solved, tmp_path: Path) -> None:
+    plan = _moved_one(pd.read_csv(solved.out / "assignment.csv", dtype=str, keep_default_na=False))
+    path = tmp_path / "my_plan.xlsx"
+    plan.to_excel(path, index=False)
+    broken = len(check_plan(solved.scenario, plan))
+    out = tmp_path / "cmp"
+
+    result = _run(solved.out, path, "--scenario", solved.scenario.root, "--out", out)
+
+    assert result.exit_code == EXIT_OK, result.output
+    assert "my_plan" in result.output
+    assert "1 customer(s) change manager from demo to my_plan" in result.output
+    table = pd.read_csv(out / "compare.csv", dtype=str, keep_default_na=False).set_index("kpi")
+    assert int(table.loc["hard_rule_violations", "my_plan"]) == broken
+    assert ("the plan breaks" in result.output) == (broken > 0)
+    assert (
+        table.loc["pay.total_base_salary", "my_plan"] == table.loc["pay.total_base_salary", "demo"]
+    )
+
+
+def test_a_plan_file_in_an_output_folder_takes_that_solves_scenario(
+    solved: Solved, tmp_path: Path
+) -> None:
+    folder = tmp_path / "run"
+    shutil.copytree(solved.out, folder)
+    plan = pd.read_csv(folder / "assignment.csv", dtype=str, keep_default_na=False)
+    _moved_one(plan).to_csv(folder / "assignment_edited.csv", index=False)
+
+    result = _run(folder, folder / "assignment_edited.csv", "--out", tmp_path / "cmp")
+
+    assert result.exit_code == EXIT_OK, result.output
+    assert "change manager from run to assignment_edited" in result.output
+
+
+def test_a_plan_file_without_its_scenario_is_a_usage_error(solved: Solved, tmp_path: Path) -> None:
+    path = tmp_path / "plan.csv"
+    shutil.copy(solved.out / "assignment.csv", path)
+    result = _run(solved.out, path, "--out", tmp_path / "cmp")
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert "which scenario is this plan of?" in result.output
+    assert "give --scenario FOLDER" in result.output
+    assert not (tmp_path / "cmp").exists()
+
+
+def test_a_plan_file_with_unknown_ids_is_bad_input(solved: Solved, tmp_path: Path) -> None:
+    path = tmp_path / "plan.csv"
+    path.write_text("customer_id,manager_id\nNOBODY,M1\n", encoding="utf-8")
+    result = _run(solved.out, path, "--scenario", solved.scenario.root, "--out", tmp_path / "c")
+    assert result.exit_code == EXIT_BAD_INPUT, result.output
+    assert "unknown customer 'NOBODY'" in result.output

@@ -21,27 +21,32 @@ from pydantic import ValidationError
 
 from portfolio_opt import __version__
 from portfolio_opt.model.solve import SolveParams
-from portfolio_opt.payout import customer_targets
+from portfolio_opt.payout import compute_payout, customer_targets
 from portfolio_opt.pipeline import (
     EXIT_BAD_INPUT,
     EXIT_OK,
+    EXIT_USAGE,
     SolveOutcome,
+    file_hash,
     input_hashes,
+    plan_kpis,
     run_solve,
     write_csv,
 )
+from portfolio_opt.plan.io import read_assignment
 from portfolio_opt.plan.kpis import gini
 from portfolio_opt.problems import Problem
 from portfolio_opt.report.folders import replace_problem, write_manifest
 from portfolio_opt.report.plots import plot_fairness, plot_load, span_bands
 from portfolio_opt.report.safe_text import unescape_formula
+from portfolio_opt.report.tables import portfolios_table
 from portfolio_opt.report.workbook import Sheet, write_workbook
 from portfolio_opt.report.writer import flatten_kpis, save_figures, write_report_files
 from portfolio_opt.scenario.columns import CURRENCY_SIGNS, parse_numbers
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.loader import POLICY_FILE, inspect_scenario
 from portfolio_opt.scenario.policy import Policy
-from portfolio_opt.scenario.tables import decode_text, sniff_delimiter
+from portfolio_opt.scenario.tables import decode_text, sniff_delimiter, split_table_spec
 
 OUTPUT_FILES = ("assignment.csv", "portfolios.csv", "kpis.json", "manifest.json")
 SKIPPED_KPIS = ("goals.",)  # solver internals, on each run's own report
@@ -112,6 +117,12 @@ class Run:
 
 def is_output_folder(path: Path) -> bool:
     return path.is_dir() and all((path / name).is_file() for name in OUTPUT_FILES)
+
+
+def is_plan_file(path: Path) -> bool:
+    """An assignment file: ``.csv``, or ``.xlsx`` with an optional ``#Sheet``."""
+    file = Path(split_table_spec(str(path))[0])
+    return file.is_file() and file.suffix.lower() in (".csv", ".xlsx")
 
 
 def is_scenario_folder(path: Path) -> bool:
@@ -265,7 +276,8 @@ def _source_scenario(manifest: dict[str, Any]) -> tuple[Scenario | None, str]:
 
 
 def load_run(folder: Path, label: str | None = None) -> Run:
-    """A plan from a solve output folder."""
+    """A plan from a solve output folder; where its assignment.csv was edited since the solve,
+    the plan as it now is (KPIs, portfolios and pay computed again from the scenario)."""
     folder = Path(folder)
     missing = [name for name in OUTPUT_FILES if not (folder / name).is_file()]
     if missing:
@@ -287,8 +299,24 @@ def load_run(folder: Path, label: str | None = None) -> Run:
     except ValidationError:
         policy = None
     scenario, note = _source_scenario(manifest)
+    name = label or folder.resolve().name
+    edited = _plan_edited(folder, manifest)
+    if edited and scenario is None:
+        raise CompareError(
+            f"{folder}: assignment.csv was changed after the solve, and {note.split(':')[0]}",
+            details=[f"{folder}: its KPIs and pay are the solve's, not the edited plan's"],
+        )
+    if scenario is not None and edited is not False:
+        recomputed = plan_run(scenario, folder / "assignment.csv", name, folder)
+        if edited or _differs(recomputed.kpis, kpis):
+            recomputed.notes.insert(
+                0,
+                f"{name}: assignment.csv was changed after the solve: its KPIs, portfolios and "
+                "pay are computed again from it",
+            )
+            return recomputed
     return Run(
-        label or folder.resolve().name,
+        name,
         assignment,
         portfolios,
         payout,
@@ -297,6 +325,59 @@ def load_run(folder: Path, label: str | None = None) -> Run:
         scenario,
         folder,
         [f"{label or folder.name}: {note}"] if note else [],
+    )
+
+
+def _plan_edited(folder: Path, manifest: dict[str, Any]) -> bool | None:
+    """Whether assignment.csv differs from the plan the solve wrote; None where the manifest
+    does not say (folders of older versions)."""
+    written = manifest.get("plan_sha256")
+    if not isinstance(written, str):
+        return None
+    return file_hash(folder / "assignment.csv") != written
+
+
+def _differs(recomputed: dict[str, Any], stored: dict[str, Any]) -> bool:
+    """Whether a plan's own KPIs differ from those its folder holds (the folder's plan was
+    edited): broken rules, moves or spans."""
+    keys = (("hard_rule_violations",), ("moves", "count"), ("span", "min"), ("span", "max"))
+
+    def value(kpis: dict[str, Any], path: tuple[str, ...]) -> Any:
+        for key in path:
+            kpis = kpis.get(key) if isinstance(kpis, dict) else None  # type: ignore[assignment]
+        return kpis
+
+    return any(value(recomputed, k) != value(stored, k) for k in keys)
+
+
+def plan_run(
+    scenario: Scenario, path: Path, label: str | None = None, folder: Path | None = None
+) -> Run:
+    """A plan from an assignment file (e.g. edited in Excel), with its KPIs, portfolios and pay
+    computed from ``scenario``; a plan that breaks hard rules is shown, with a note."""
+    plan, problems = read_assignment(path, scenario)
+    errors = [p for p in problems if p.is_error]
+    if errors:
+        raise CompareError(f"{path}: the plan has {len(errors)} error(s)", details=errors)
+    name = label or Path(split_table_spec(str(path))[0]).stem
+    kpis: dict[str, Any] = {"status": "edited", **plan_kpis(scenario, plan)}
+    notes = []
+    broken = kpis["hard_rule_violations"]
+    if broken:
+        notes.append(
+            f"{name}: the plan breaks {broken} hard rule(s); "
+            f"`portfolio-opt verify {scenario.root} {path}` lists them"
+        )
+    return Run(
+        name,
+        plan,
+        _portfolios(portfolios_table(plan, scenario)),
+        compute_payout(scenario, plan, path.name).table,
+        kpis,
+        scenario.policy,
+        scenario,
+        folder,
+        notes,
     )
 
 
@@ -338,10 +419,15 @@ def solve_run(
 
 
 def unique_labels(paths: Sequence[Path]) -> list[str]:
-    """Folder names, made unique with -2, -3... where two folders share a name."""
+    """Folder names (a plan file's name without its suffix), made unique with -2, -3...
+    where two share a name."""
     labels: list[str] = []
     for path in paths:
-        base = path.resolve().name or "plan"
+        base = (
+            Path(split_table_spec(str(path))[0]).stem
+            if is_plan_file(path)
+            else path.resolve().name or "plan"
+        )
         label, n = base, 2
         while label in labels:
             label, n = f"{base}-{n}", n + 1
@@ -354,13 +440,17 @@ def collect_runs(
     runs_folder: Path | None = None,
     solver: Mapping[str, object] | None = None,
     announce: Callable[[str], None] | None = None,
+    plans_of: Path | None = None,
 ) -> list[Run]:
-    """Each path as a plan: output folders are read, scenario folders solved into runs_folder."""
+    """Each path as a plan: output folders are read, scenario folders solved into runs_folder,
+    plan files read against the scenario ``plans_of`` (else that of the solve beside them)."""
     runs = []
     for path, label in zip(paths, unique_labels(paths), strict=True):
         path = Path(path)
         if is_output_folder(path):
             runs.append(load_run(path, label))
+        elif is_plan_file(path):
+            runs.append(plan_run(_scenario_of_plan(path, plans_of), path, label))
         elif is_scenario_folder(path):
             if announce is not None:
                 announce(f"Solving {path} ...")
@@ -377,6 +467,30 @@ def collect_runs(
                 ],
             )
     return runs
+
+
+def _scenario_of_plan(path: Path, plans_of: Path | None) -> Scenario:
+    """The scenario a plan file is read against: ``plans_of`` where given, else the scenario
+    of the solve output folder the file sits in (a copy of its plan, edited)."""
+    if plans_of is None:
+        beside = Path(split_table_spec(str(path))[0]).resolve().parent
+        manifest = _json_object(beside / "manifest.json") if is_output_folder(beside) else {}
+        scenario, note = _source_scenario(manifest) if manifest else (None, "")
+        if scenario is not None:
+            return scenario
+        raise CompareError(
+            f"{path}: which scenario is this plan of?",
+            EXIT_USAGE,
+            details=[
+                f"{path}: give --scenario FOLDER"
+                + (f" ({note})" if note else ", or put the file in the solve's output folder")
+            ],
+        )
+    scenario, problems = inspect_scenario(plans_of)
+    if scenario is None:
+        errors: list[Problem] = [p for p in problems if p.is_error]
+        raise CompareError(f"{plans_of}: the scenario has {len(errors)} error(s)", details=errors)
+    return scenario
 
 
 def pay_totals(payout: pd.DataFrame) -> dict[str, float]:

@@ -146,19 +146,28 @@ def _compared_and_written(runs: list[Any], staging: Path) -> Any:
     type=Seconds(),
     help="Seconds for each scenario that has to be solved first.",
 )
+@click.option(
+    "--scenario",
+    "plans_of",
+    type=click.Path(),
+    help="The scenario of the plan files given (default: that of the solve output folder "
+    "a plan file sits in).",
+)
 @solver_options
 def compare(
     runs: tuple[str, ...],
     out: str | None,
     time_limit: float | None,
+    plans_of: str | None,
     workers: int | None,
     seed: int | None,
     deterministic: bool | None,
 ) -> None:
     """Compare plans side by side: KPIs, fairness curves, loads, and the moves between them.
 
-    Each RUN_OR_SCENARIO is a solve output folder, or a scenario folder that is solved first
-    (its output goes to OUT/runs/NAME), with the solver options given here. Writes
+    Each RUN_OR_SCENARIO is a solve output folder, a scenario folder that is solved first
+    (its output goes to OUT/runs/NAME) with the solver options given here, or a plan file
+    (.csv or .xlsx[#Sheet], e.g. edited in Excel) of the --scenario given. Writes
     compare.csv, compare.xlsx, moves.csv, moves_by_manager.csv and plots/ (fairness.png,
     load.png) to OUT.
     """
@@ -188,6 +197,7 @@ def compare(
                 announce=(lambda text: console.print(text, markup=False))
                 if console.is_terminal
                 else None,
+                plans_of=None if plans_of is None else Path(plans_of),
             )
             comparison = _compared_and_written(found, staging)
     except CompareError as exc:
