@@ -349,6 +349,31 @@ CASES = [
         id="one_block_breaks_the_balance_bound",
     ),
     pytest.param(
+        # Tolerance 0: every portfolio holds exactly 4 of the 12, the mean is 14,000 / 3. BIG00
+        # alone (3,000) is within 5% of it, but with the 3 customers it must share a portfolio
+        # with, at least 6,000 is not.
+        Collision(
+            [
+                {**standard_customers(1)[0], "customer_id": "BIG00", "interest_income": 3000},
+                *standard_customers(11, start=1, interest_income=1000),
+            ],
+            [manager("M1"), manager("M2"), manager("M3")],
+            [
+                "customer BIG00 has a target of 3,000; the portfolio that holds it holds at "
+                "least 4 customers",
+                "so at least 6,000 together",
+                "raise [balance] max_deviation to at least 29%",
+            ],
+            policy={
+                "span": {"tolerance": 0},
+                "balance": {"max_deviation": 0.05},
+                "payout": {"default_growth": 0.0},
+            },
+            absent=["alone has a target"],
+        ),
+        id="a_block_with_the_fewest_customers_beside_it_breaks_the_balance_bound",
+    ),
+    pytest.param(
         # Tolerance 0: M1 and M2 hold exactly 2, M3 (minimum 0) up to 2, so all three hold the
         # 6 customers and the mean is 1,750; G1 (2,100) breaks it. The bands are named too.
         Collision(

@@ -493,6 +493,20 @@ def balance_bound_reachable(instance: Instance) -> list[str]:
             f"{bound:.0%}{bands}: check its income figures (a typo?), "
             f"{fixes(float(instance.value[b]))}or raise [balance] max_deviation."
         )
+    least = min(int(instance.low[STANDARD, m]) for m in eligible)
+    for b in np.flatnonzero(standard & ~alone):
+        company = least - int(instance.size[b])
+        floor = _least_total_with(instance, int(b), company, standard) + offset
+        if company <= 0 or floor <= limit:
+            continue
+        reasons.append(
+            f"{_describe_block(instance, int(b))} has a target of {instance.value[b]:,.0f}; the "
+            f"portfolio that holds it holds at least {least} customers (the span bands), so at "
+            f"least {floor:,.0f} together, above the mean standard portfolio target ({means}) "
+            f"plus {bound:.0%}{bands}: check its income figures (a typo?), lower the band's "
+            f"minimum ([span] tolerance, personal min_customers) or raise [balance] "
+            f"max_deviation to at least {floor / mean_high - 1:.0%}."
+        )
     for m in np.unique(instance.pin[standard & ~alone & (instance.pin >= 0)]):
         pinned = np.flatnonzero(standard & (instance.pin == m))
         total_pinned = float(instance.value[pinned].sum())
@@ -507,6 +521,19 @@ def balance_bound_reachable(instance: Instance) -> list[str]:
             "max_deviation."
         )
     return reasons
+
+
+def _least_total_with(instance: Instance, b: int, company: int, standard: np.ndarray) -> float:
+    """A lower bound on the target of a portfolio holding block ``b`` and at least ``company``
+    more customers: ``b``'s own, plus the smallest per-customer targets of the other standard
+    blocks, those of blocks below zero counted as 0 (the caller adds them all)."""
+    others = standard.copy()
+    others[b] = False
+    per_customer = np.repeat(
+        np.maximum(instance.value[others], 0) / instance.size[others],
+        instance.size[others].astype(int),
+    )
+    return float(instance.value[b] + np.sort(per_customer)[: max(company, 0)].sum())
 
 
 def _fits_capacity(instance: Instance, b: int, m: int) -> bool:
