@@ -671,7 +671,7 @@ CASES = [
         Collision(
             [premium(f"P{i}", group_id=f"G{i // 2}") for i in range(6)],
             [manager("A1", "A"), manager("A2", "A"), manager("M1")],
-            ["the span bands", "groups, of 2 customers"],
+            ["premium customers come in groups that stay whole (sizes 2 x3)", "a multiple of 2"],
             policy={
                 "span": {"tolerance": 3, "premium": {"min": 3, "max": 3}},
                 "balance": {"max_deviation": 0.1},
@@ -679,6 +679,21 @@ CASES = [
             absent=["[balance]"],
         ),
         id="a_balance_bound_without_standard_customers",
+    ),
+    pytest.param(
+        # Tolerance 0 with 24 customers over 3 managers: each holds exactly 8, but every
+        # customer is in a group of 3.
+        Collision(
+            [c for g in range(8) for c in standard_customers(3, start=3 * g, group_id=f"G{g}")],
+            [manager("M1"), manager("M2"), manager("M3")],
+            [
+                "standard customers come in groups that stay whole (sizes 3 x8)",
+                "M1, M2, M3 must each hold 8 customers, and no count there is a multiple of 3",
+                "Widen the span tolerance",
+            ],
+            policy={"span": {"tolerance": 0}},
+        ),
+        id="groups_whose_sizes_cannot_make_the_band",
     ),
     pytest.param(
         # One pin, and the pinned customer's group follows it: three customers for M1's one.
@@ -870,7 +885,8 @@ def test_a_personal_minimum_behind_a_collision_is_named_with_the_span_bands() ->
     )
     result = solve_fast(scenario)
     assert result.status is SolveStatus.INFEASIBLE
-    assert "personal bounds M1 4.." in result.explanation[0]
+    assert "M1 must hold 4 customers (M1 min_customers 4)" in result.explanation[0]
+    assert "no count there is a multiple of 3" in result.explanation[0]
 
 
 def test_a_manager_whose_flags_bar_every_portfolio_holds_nothing_where_the_band_allows() -> None:
@@ -915,3 +931,30 @@ def test_rules_that_leave_the_other_choices_of_holders_out_are_named_too() -> No
     text = "\n".join(result.explanation)
     assert "the span bands" in text and "pins: C06 to M1" in text
     assert "The other choices of holders cannot meet: customers rotating away" in text
+
+
+def test_a_collision_the_search_cannot_rule_out_is_proven_after_it() -> None:
+    """Too large for the exact model: the search finds no plan, and the customer-level model
+    then shows why (exit 3), as validate does, instead of asking for a longer time limit.
+    The 22 separate-ledger customers must all leave L1 (rotation); L2 holds at most 15."""
+    ledger = standard_customers(
+        22, prefix="S", separate_ledger=True, prior_manager_id="L1", tenure_years=9
+    )
+    scenario = make_scenario(
+        [*ledger, *standard_customers(480)],
+        [
+            manager("L1", separate_ledger=True),
+            manager("L2", separate_ledger=True, max_customers=15),
+            *(manager(f"M{i:02d}") for i in range(14)),
+        ],
+        policy={
+            "span": {"tolerance": 5, "separate_ledger": {"min": 5, "max": 24}},
+            "rotation": {"max_tenure_years": 8},
+        },
+    )
+
+    result = solve_fast(scenario, time_limit_s=2.0, deterministic=False)
+
+    assert result.status is SolveStatus.INFEASIBLE, result.explanation
+    text = " ".join(result.explanation)
+    assert "rotation" in text and "L2 ..15" in text

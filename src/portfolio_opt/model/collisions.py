@@ -165,6 +165,59 @@ def kind_minimums_fit(instance: Instance) -> list[str]:
     return reasons
 
 
+def group_sizes_fit_bands(instance: Instance) -> list[str]:
+    """A group stays whole, so a portfolio's count is a sum of its blocks' sizes: managers who
+    may hold only one kind need such a sum within their band (e.g. groups of 4 never make
+    exactly 30)."""
+    held = [k for k in (STANDARD, PREMIUM, SEPARATE) if (instance.kind == k).any()]
+    reasons = []
+    for kind in held:
+        sizes = instance.size[instance.kind == kind].astype(int)
+        only = [
+            m
+            for m in kind_holders(instance, kind)[0]
+            if not any(instance.eligible_kind(m, k) for k in held if k != kind)
+        ]
+        counts = _reachable_counts(sizes, int(instance.high[kind, only].max(initial=0)))
+        stuck = [
+            m
+            for m in only
+            if instance.low[kind, m] > 0
+            and not counts[int(instance.low[kind, m]) : int(instance.high[kind, m]) + 1].any()
+        ]
+        if not stuck:
+            continue
+        low, high = int(instance.low[kind, stuck].min()), int(instance.high[kind, stuck].max())
+        step = int(np.gcd.reduce(sizes))
+        what = f"a multiple of {step}" if step > 1 else "such a sum"
+        reasons.append(
+            f"The {KIND_WORDS[kind]} customers come in groups that stay whole (sizes "
+            f"{_size_summary(sizes)}), so a portfolio's count is a sum of group sizes, but "
+            f"{_names([instance.manager_ids[m] for m in stuck])} must"
+            f"{' each' if len(stuck) > 1 else ''} hold "
+            f"{low if low == high else f'{low}..{high}'} customers"
+            + (f" ({personal})" if (personal := _personal_bounds(instance, stuck)) else "")
+            + f", and no count there is {what}. Widen the span tolerance or those managers' "
+            "bounds, or split a group."
+        )
+    return reasons
+
+
+def _reachable_counts(sizes: np.ndarray, most: int) -> np.ndarray:
+    """Which counts 0..most some set of blocks of these sizes adds up to."""
+    reach = 1  # bit c: count c is reachable
+    mask = (1 << (most + 1)) - 1
+    for size, times in zip(*np.unique(sizes, return_counts=True), strict=True):
+        for _ in range(min(int(times), most // max(int(size), 1) + 1)):
+            reach = (reach | (reach << int(size))) & mask
+    return np.array([(reach >> c) & 1 for c in range(most + 1)], dtype=bool)
+
+
+def _size_summary(sizes: np.ndarray) -> str:
+    values, counts = np.unique(sizes, return_counts=True)
+    return ", ".join(f"{v} x{c}" for v, c in zip(values, counts, strict=True))
+
+
 def pins_against_kind(instance: Instance) -> list[str]:
     reasons = []
     for b in np.flatnonzero(instance.pin >= 0):
@@ -626,6 +679,7 @@ CHECKS = (
     kind_counts_fit,
     personal_minimums_fit,
     kind_minimums_fit,
+    group_sizes_fit_bands,
     rotation_without_alternative,
     balance_bound_reachable,
     group_beyond_capacity,

@@ -65,6 +65,7 @@ MAX_STRUCTURES_EXACT = 50  # on branches the exact model solves whole (each try 
 FINISH_SHARE = 0.01  # of the time limit, kept to score the plan after the search
 AGAIN_SHARE = 0.2  # of the time limit, left at least to solve again for other holders
 VALIDATE_PROOF_S = 1.5  # for validate's customer-level check of the hard rules
+AFTER_SEARCH_PROOF_S = 3.0  # for the same check once the search found no plan
 STRUCTURE_AGAIN_S = 2.0  # for the kinds' model's next choice of holders
 HOLDER_TRIES = 20  # choices of holders solved at most, while a fifth of the time is left
 LEDGER_SHARE = 0.05  # of the time limit, for placing premium separate-ledger customers
@@ -190,6 +191,8 @@ def solve_instance(
         params,
         started,
     )
+    if result.status is SolveStatus.NO_PLAN and not (stop is not None and stop()):
+        result = _decided_after_search(instance, structure, spec, params, started, result)
     if stop is not None and stop():
         result.method += ", stopped early on request"
         if result.status is SolveStatus.NO_PLAN:
@@ -350,6 +353,52 @@ def _finish(
         iterations=iterations,
         method=method,
     )
+
+
+def _decided_after_search(
+    instance: Instance,
+    structure: Structure,
+    spec: GoalSpec,
+    params: SolveParams,
+    started: float,
+    failed: Result,
+) -> Result:
+    """The search found no plan. Where the portfolio kinds are forced, the customer-level model
+    decides briefly, as ``validate`` does: its plan, or the rules that collide (exit 3, not a
+    longer time limit for nothing); else the search's result stands."""
+    if not structure_is_forced(instance):
+        return failed
+    verdict = examine(
+        instance,
+        structure,
+        time_limit_s=AFTER_SEARCH_PROOF_S,
+        goals=spec.order,
+        goal_time_s=GOAL_FLOOR_S,
+        deterministic=params.deterministic,
+    )
+    if verdict.plan is not None:
+        found = _finish(
+            instance,
+            structure,
+            portfolio_means(instance, structure),
+            spec,
+            verdict.plan,
+            {g: float(v) for g, v in goal_bounds(instance).items()},
+            False,
+            0,
+            "customer-level feasibility model, after the search found no plan",
+            {},
+            params,
+            started,
+        )
+        return found if found.has_plan else failed
+    if verdict.rules:
+        return Result(
+            SolveStatus.INFEASIBLE,
+            explanation=verdict.rules,
+            runtime=time.monotonic() - started,
+        )
+    return failed
 
 
 def _after_proof(
