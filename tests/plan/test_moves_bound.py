@@ -80,6 +80,40 @@ def test_customers_both_premium_and_separate_ledger_count_with_the_separate_ledg
     assert kpis["moves"]["count"] == 0 and kpis["moves"]["lower_bound"] == 0
 
 
+def test_a_manager_whose_personal_maximum_leaves_no_room_for_its_premium_customers():
+    """M01 (grade A, at most 18) held all 27 premium customers; premium portfolios hold 24..28,
+    so M01 with 18 leaves 9 for a second, too few: M02 takes all 27, and M01, which must hold
+    someone, takes at least 15 standard customers from the others: 42 moves at least."""
+    premium = [
+        {"customer_id": f"P{i:02d}", "customer_class": "premium", "prior_manager_id": "M01"}
+        for i in range(27)
+    ]
+    standard = [
+        {"customer_id": f"S{m}{i:02d}", "customer_class": "key", "prior_manager_id": f"M0{m}"}
+        for m in (3, 4, 5)
+        for i in range(20)
+    ]
+    managers = [
+        {"manager_id": "M01", "grade": "A", "max_customers": 18},
+        {"manager_id": "M02", "grade": "A"},
+        *({"manager_id": f"M0{m}", "grade": "B"} for m in (3, 4, 5)),
+    ]
+    scenario = make_scenario(
+        [*premium, *standard],
+        managers,
+        policy={"span": {"tolerance": 2, "premium": {"min": 24, "max": 28}}},
+    )
+    given = {f"M0{m}": [f"S{m}{i:02d}" for i in range(5)] for m in (3, 4, 5)}
+    holdings = {
+        "M01": [c for held in given.values() for c in held],
+        "M02": [c["customer_id"] for c in premium],
+        **{f"M0{m}": [f"S{m}{i:02d}" for i in range(5, 20)] for m in (3, 4, 5)},
+    }
+    kpis = compute_kpis(scenario, plan(holdings))
+    assert kpis["hard_rule_violations"] == 0
+    assert kpis["moves"]["count"] == 42 and kpis["moves"]["lower_bound"] == 42
+
+
 MANAGERS = ["MA", "MB", "MC"]
 
 
@@ -103,11 +137,14 @@ def tiny_branches(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str,
             "grade": draw(st.sampled_from(["A", "B"])),
             "premium": draw(st.sampled_from([False] * 5 + [True])),
             "separate_ledger": draw(st.sampled_from([False] * 5 + [True])),
+            "min_customers": draw(st.sampled_from([None, None, None, 0, 2])),
+            "max_customers": draw(st.sampled_from([None, None, None, 1, 3])),
         }
         for m in MANAGERS
     ]
+    premium_band = draw(st.sampled_from([{}, {}, {"min": 2, "max": 3}, {"min": 1, "max": 1}]))
     policy = {
-        "span": {"tolerance": draw(st.integers(0, 1))},
+        "span": {"tolerance": draw(st.integers(0, 1)), "premium": premium_band},
         "rotation": {"max_tenure_years": 5},
     }
     return customers, managers, policy

@@ -7,7 +7,8 @@ Two bounds, the larger one reported:
 - per portfolio kind: a manager holds one kind of portfolio (premium or not, separate-ledger or
   not) within that kind's span band, so it keeps at most the band's top of last year's
   customers of one kind, and the kinds need enough managers for their customers. Which manager
-  takes which kind is a small linear programme whose optimum bounds the customers kept.
+  takes which kind is a small integer programme whose optimum (or proven bound, where its
+  search stops) bounds the customers kept.
 """
 
 from __future__ import annotations
@@ -18,10 +19,14 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import linprog
+from scipy.optimize import Bounds, LinearConstraint, milp
 
 from portfolio_opt.plan.checker import PlanView, find_groups
 from portfolio_opt.plan.types import customer_type
+
+KEPT_NODES = 500  # branch-and-bound nodes for the most customers kept; its bound holds anyway
+KEPT_MOST_S = 20.0
+KEPT_WHOLE_UP_TO = 5000  # variables up to which the programme is solved in whole numbers
 
 Kind = tuple[bool, bool]  # (premium, separate-ledger): customers of two kinds never share
 
@@ -146,12 +151,15 @@ def kind_bound(
 
 
 def _most_kept(view: PlanView, need: dict[Kind, int], stays: list[Stay], by_value: bool) -> float:
-    """Most customers (or value) kept, over fractional plans of this linear programme.
+    """Most customers (or value) kept, at most, by the plans of this integer programme (its
+    proven bound where the search stops at its node limit; its linear relaxation on large
+    branches).
 
-    Variables: y[m, k], manager m holds kind k; x[s], stay s happens. Each manager holds at
-    most one kind; each group stays at most once, only with a manager of its kind, and the
-    groups staying with a manager fit in its band; the holders of each kind have room for
-    all its customers and do not need more than there are.
+    Variables: y[m, k], manager m holds kind k; x[s], stay s happens; z[m, k], the customers
+    m holds beside the groups that stay with it. Each manager holds at most one kind, and one
+    exactly where every band it may hold starts above 0; each group stays at most once, only
+    with a manager of its kind; what a manager holds is within its band; the holders of each
+    kind hold all its customers.
     """
     pairs = [(m, k) for m in view.available for k in need if may_hold_kind(view, m, k)]
     pair_index = {pair: i for i, pair in enumerate(pairs)}
@@ -163,17 +171,27 @@ def _most_kept(view: PlanView, need: dict[Kind, int], stays: list[Stay], by_valu
         lo, hi, _ = view.span_band(m, customer_type(*k))
         low[i], high[i] = lo, min(hi, len(view.customer_ids))
     n_y, n_x = len(pairs), len(stays)
-    x = n_y + np.arange(n_x)  # the stays' columns follow the y columns
     y = np.arange(n_y)
+    x = n_y + np.arange(n_x)  # the stays' columns follow the y columns, then the z columns
+    z = n_y + n_x + y
     of_pair = np.array([pair_index[s.manager, s.kind] for s in stays])
     managers = {m: i for i, m in enumerate(view.available)}
     groups = {g: i for i, g in enumerate(dict.fromkeys(s.group for s in stays))}
     kinds = {k: i for i, k in enumerate(need)}
     counts = np.array([float(need[k]) for k in kinds])
     kind_of_pair = np.array([kinds[k] for _, k in pairs])
+    kind_of_stay = kind_of_pair[of_pair]
     size = np.array([float(s.size) for s in stays])
-    rows = _Rows(n_y + n_x)
-    rows.add([managers[m] for m, _ in pairs], y, 1.0, np.ones(len(managers)))
+    rows = _Rows(n_y + n_x + n_y)
+    manager_of_pair = [managers[m] for m, _ in pairs]
+    rows.add(manager_of_pair, y, 1.0, np.ones(len(managers)))
+    busy = {
+        i: row for row, i in enumerate(i for m, i in managers.items() if _must_hold(m, pairs, low))
+    }
+    held_by_busy = [p for p in y if manager_of_pair[p] in busy]
+    rows.add(
+        [busy[manager_of_pair[p]] for p in held_by_busy], held_by_busy, -1.0, -np.ones(len(busy))
+    )
     rows.add([groups[s.group] for s in stays], x, 1.0, np.ones(len(groups)))
     rows.add(
         np.r_[np.arange(n_x), np.arange(n_x)],
@@ -181,20 +199,39 @@ def _most_kept(view: PlanView, need: dict[Kind, int], stays: list[Stay], by_valu
         np.r_[np.ones(n_x), -np.ones(n_x)],
         np.zeros(n_x),
     )
-    rows.add(np.r_[of_pair, y], np.r_[x, y], np.r_[size, -high], np.zeros(n_y))
-    rows.add(kind_of_pair, y, -high, -counts)
-    rows.add(kind_of_pair, y, low, counts)
+    # What each manager holds, sum(size x) + z, is within low * y .. high * y ...
+    rows.add(np.r_[of_pair, y, y], np.r_[x, z, y], np.r_[size, np.ones(n_y), -high], np.zeros(n_y))
+    rows.add(np.r_[of_pair, y, y], np.r_[x, z, y], np.r_[-size, -np.ones(n_y), low], np.zeros(n_y))
+    # ... and the holders of each kind hold all its customers, no more.
+    held_rows, held_columns = np.r_[kind_of_stay, kind_of_pair], np.r_[x, z]
+    held_values = np.r_[size, np.ones(n_y)]
+    rows.add(held_rows, held_columns, held_values, counts)
+    rows.add(held_rows, held_columns, -held_values, -counts)
     gain = np.array([s.value if by_value else float(s.kept) for s in stays])
-    solved = linprog(
-        -np.concatenate([np.zeros(n_y), gain]),
-        A_ub=rows.matrix(),
-        b_ub=rows.bounds(),
-        bounds=(0.0, 1.0),
-        method="highs",
+    # Whole numbers tighten the bound (a manager holds a kind or not); on large branches the
+    # fractional programme's bound, in a fraction of the time, serves.
+    whole = n_y + n_x <= KEPT_WHOLE_UP_TO
+    solved = milp(
+        -np.concatenate([np.zeros(n_y), gain, np.zeros(n_y)]),
+        constraints=LinearConstraint(rows.matrix(), -np.inf, rows.bounds()),
+        integrality=np.r_[np.full(n_y + n_x, int(whole)), np.zeros(n_y)],
+        bounds=Bounds(0.0, np.r_[np.ones(n_y + n_x), high]),
+        # A node limit, not a clock, so the bound is the same on any machine; the clock only
+        # guards against a pathological branch.
+        options={"node_limit": KEPT_NODES, "time_limit": KEPT_MOST_S},
     )
-    if solved.status != 0:  # no kinds fit (no valid plan) or not solved: keep every stay
-        return float(gain.sum())
-    return float(-solved.fun)
+    if solved.status == 0:
+        return float(-solved.fun)
+    bound = getattr(solved, "mip_dual_bound", None)
+    if solved.status == 1 and bound is not None and math.isfinite(bound):
+        return float(-bound)  # the best the search could not rule out
+    return float(gain.sum())  # no kinds fit (no valid plan) or not solved: keep every stay
+
+
+def _must_hold(manager: str, pairs: list[tuple[str, Kind]], low: np.ndarray) -> bool:
+    """Whether every band the manager may hold starts above 0 (it cannot be left empty)."""
+    lows = [low[i] for i, (m, _) in enumerate(pairs) if m == manager]
+    return bool(lows) and min(lows) > 0
 
 
 class _Rows:
