@@ -123,6 +123,26 @@ CASES = [
         id="premium_pinned_to_the_wrong_grade",
     ),
     pytest.param(
+        # A1 is pinned a premium and a standard customer: it holds one kind only. The bands'
+        # numbers (and M1's personal minimum) play no part, and are not listed.
+        Collision(
+            [
+                premium("P1", pinned_manager_id="A1"),
+                *(premium(f"P{i}") for i in range(2, 6)),
+                *standard_customers(1, pinned_manager_id="A1"),
+                *standard_customers(15, start=1),
+            ],
+            [manager("A1", "A"), manager("A2", "A"), manager("M1", min_customers=5), manager("M2")],
+            [
+                "manager A1 must hold the premium customers pinned to them",
+                "manager A1 must hold the standard customers pinned to them",
+                "Each of the 4 available managers holds one kind of portfolio.",
+            ],
+            absent=["Personal min_customers", "The span band is"],
+        ),
+        id="pins_of_two_kinds_to_one_manager_name_no_band_numbers",
+    ),
+    pytest.param(
         # A normal customer pinned to the dedicated separate-ledger manager.
         Collision(
             [

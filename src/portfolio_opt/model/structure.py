@@ -235,9 +235,7 @@ def band_facts(instance: Instance) -> list[str]:
             f"{need} {KIND_WORDS[k]} customers; {len(holders)} manager(s) may hold a "
             f"{KIND_WORDS[k]} portfolio of {sizes}, {int(highs.sum())} at most all together."
         )
-    facts.append(
-        f"Each of the {instance.n_managers} available managers holds one kind of portfolio."
-    )
+    facts.append(one_kind_fact(instance))
     for column in ("min_customers", "max_customers"):
         set_ = personal[personal[column].notna()]
         if len(set_):
@@ -246,6 +244,10 @@ def band_facts(instance: Instance) -> list[str]:
             )
             facts.append(f"Personal {column}: {listed}.")
     return facts
+
+
+def one_kind_fact(instance: Instance) -> str:
+    return f"Each of the {instance.n_managers} available managers holds one kind of portfolio."
 
 
 def structure_is_forced(instance: Instance) -> bool:
@@ -403,7 +405,13 @@ def decide_structure(
             ]
             if names
             else ["no choice of portfolio kinds per manager fits the span bands"]
-        ) + band_facts(instance)
+        ) + (
+            # Pins and rotation alone collide through the one kind a manager holds: the
+            # numbers of the bands would only distract.
+            [one_kind_fact(instance)]
+            if names and not counts.intersection(names)
+            else band_facts(instance)
+        )
     return [UNDECIDED]
 
 
