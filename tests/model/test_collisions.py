@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from plan.builders import make_scenario, plan
 from portfolio_opt.cli import main
+from portfolio_opt.model import solve as solve_module
 from portfolio_opt.model.result import SolveStatus
 from portfolio_opt.plan import check_plan
 from portfolio_opt.problems import as_sentence
@@ -595,12 +596,33 @@ CASES = [
             standard_customers(6, prior_manager_id="M1", tenure_years=9),
             [manager("M1"), manager("M2")],
             [
-                "the span bands: 2 standard portfolio(s) of 3..3 customers",
-                "rotation: customers with their manager 8 years or more must move: C00 (with M1)",
+                "6 standard customers must rotate away from M1 (C00, C01, C02, C03, C04 and 1 "
+                "more), but the other managers who may hold standard portfolios (M2) hold at "
+                "most 3 together",
             ],
             policy={"span": {"tolerance": 0}, "rotation": {"max_tenure_years": 8}},
         ),
         id="rotation_against_an_exact_span",
+    ),
+    pytest.param(
+        # M2 and M3 are filled by pins (band 3..3), so the three leaving M1 have nowhere to go,
+        # though M2 and M3 could hold them by count alone.
+        Collision(
+            [
+                *standard_customers(3, prior_manager_id="M1", tenure_years=9),
+                *standard_customers(3, start=3, pinned_manager_id="M2"),
+                *standard_customers(3, start=6, pinned_manager_id="M3"),
+            ],
+            [manager("M1"), manager("M2"), manager("M3")],
+            [
+                "the span bands: 3 standard portfolio(s) of 3..3 customers",
+                "rotation: customers with their manager 8 years or more must move: C00 (with M1)",
+                "pins",
+            ],
+            policy={"span": {"tolerance": 0}, "rotation": {"max_tenure_years": 8}},
+            absent=["must rotate away from M1 (C00"],
+        ),
+        id="rotation_against_pins_that_fill_the_others",
     ),
     pytest.param(
         # Targets 300, 300, 300, 100, two customers a portfolio: 600 / 400, the bound is 5%.
@@ -953,7 +975,9 @@ def test_rules_that_leave_the_other_choices_of_holders_out_are_named_too() -> No
     assert "The other choices of holders cannot meet: customers rotating away" in text
 
 
-def test_a_collision_the_search_cannot_rule_out_is_proven_after_it() -> None:
+def test_a_collision_the_search_cannot_rule_out_is_proven_after_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Too large for the exact model: the search finds no plan, and the customer-level model
     then shows why (exit 3), as validate does, instead of asking for a longer time limit.
     The 22 separate-ledger customers must all leave L1 (rotation); L2 holds at most 15."""
@@ -972,6 +996,10 @@ def test_a_collision_the_search_cannot_rule_out_is_proven_after_it() -> None:
             "rotation": {"max_tenure_years": 8},
         },
     )
+
+    # The quick analysis would see this one (rotation beyond the others' room): it is left out,
+    # as for collisions no quick analysis sees.
+    monkeypatch.setattr(solve_module, "find_collisions", lambda instance: [])
 
     result = solve_fast(scenario, time_limit_s=2.0, deterministic=False)
 

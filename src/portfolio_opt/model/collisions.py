@@ -504,6 +504,37 @@ def rotation_without_alternative(instance: Instance) -> list[str]:
     return reasons
 
 
+def rotation_beyond_the_others(instance: Instance) -> list[str]:
+    """Customers of a kind rotating away from one manager go to the others who may hold that
+    kind, who together hold at most the tops of their bands."""
+    away: dict[tuple[int, int], list[int]] = {}  # (kind, manager) -> blocks that must leave
+    for b in np.flatnonzero(instance.kind >= 0):
+        if instance.pin[b] < 0:
+            for m in instance.forbidden[b]:
+                away.setdefault((int(instance.kind[b]), m), []).append(int(b))
+    eligible = {k: _eligible(instance, k) for k in {kind for kind, _ in away}}
+    reasons = []
+    for (kind, m), leaving in away.items():
+        others = [o for o in eligible[kind] if o != m]
+        room = int(instance.high[kind, others].sum())
+        count = int(instance.size[leaving].sum())
+        # Not eligible anyway, or none left (collisions of their own), or room enough.
+        if m not in eligible[kind] or not others or count <= room:
+            continue
+        ids = [c for b in leaving for c in _block_ids(instance, b)]
+        personal = _personal_bounds(instance, others)
+        name = KIND_WORDS[kind]
+        reasons.append(
+            f"{count} {name} customers must rotate away from {instance.manager_ids[m]} "
+            f"({_names(ids)}), but the other managers who may hold {name} portfolios "
+            f"({_names([instance.manager_ids[o] for o in others])}) hold at most {room} "
+            "together"
+            + (f" ({personal})" if personal else "")
+            + ": raise their maximums, make more managers eligible, or raise max_tenure_years."
+        )
+    return reasons
+
+
 def balance_bound_reachable(instance: Instance) -> list[str]:
     """With [balance] max_deviation, no single group may exceed the bound on its own, nor the
     customers pinned to one manager together."""
@@ -681,6 +712,7 @@ CHECKS = (
     kind_minimums_fit,
     group_sizes_fit_bands,
     rotation_without_alternative,
+    rotation_beyond_the_others,
     balance_bound_reachable,
     group_beyond_capacity,
     kind_beyond_capacity,
