@@ -215,14 +215,20 @@ def _moved_one(plan: pd.DataFrame) -> pd.DataFrame:
     return edited
 
 
+def _copy_with_a_move(solved: Solved, folder: Path, plan_name: str) -> Path:
+    """A copy of the solve's folder with ``plan_name`` holding its plan with one move."""
+    shutil.copytree(solved.out, folder)
+    plan = pd.read_csv(folder / "assignment.csv", dtype=str, keep_default_na=False)
+    _moved_one(plan).to_csv(folder / plan_name, index=False)
+    return folder / plan_name
+
+
 def test_an_output_folder_whose_plan_was_edited_shows_the_edited_plan(
     solved: Solved, tmp_path: Path
 ) -> None:
     """Its kpis.json is the solve's: compare computes the edited plan's KPIs and pay again."""
     edited = tmp_path / "edited"
-    shutil.copytree(solved.out, edited)
-    plan = pd.read_csv(edited / "assignment.csv", dtype=str, keep_default_na=False)
-    _moved_one(plan).to_csv(edited / "assignment.csv", index=False)
+    _copy_with_a_move(solved, edited, "assignment.csv")
     out = tmp_path / "cmp"
 
     result = _run(solved.out, edited, "--out", out)
@@ -273,11 +279,9 @@ def test_a_plan_file_in_an_output_folder_takes_that_solves_scenario(
     solved: Solved, tmp_path: Path
 ) -> None:
     folder = tmp_path / "run"
-    shutil.copytree(solved.out, folder)
-    plan = pd.read_csv(folder / "assignment.csv", dtype=str, keep_default_na=False)
-    _moved_one(plan).to_csv(folder / "assignment_edited.csv", index=False)
+    edited = _copy_with_a_move(solved, folder, "assignment_edited.csv")
 
-    result = _run(folder, folder / "assignment_edited.csv", "--out", tmp_path / "cmp")
+    result = _run(folder, edited, "--out", tmp_path / "cmp")
 
     assert result.exit_code == EXIT_OK, result.output
     assert "change manager from run to assignment_edited" in result.output

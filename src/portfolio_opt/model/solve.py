@@ -355,6 +355,32 @@ def _finish(
     )
 
 
+def _customer_level_plan(
+    instance: Instance,
+    structure: Structure,
+    spec: GoalSpec,
+    plan: np.ndarray,
+    params: SolveParams,
+    started: float,
+    method: str,
+) -> Result:
+    """The customer-level model's plan, scored against the branch's own bounds."""
+    return _finish(
+        instance,
+        structure,
+        portfolio_means(instance, structure),
+        spec,
+        plan,
+        {g: float(v) for g, v in goal_bounds(instance).items()},
+        False,
+        0,
+        method,
+        {},
+        params,
+        started,
+    )
+
+
 def _decided_after_search(
     instance: Instance,
     structure: Structure,
@@ -377,19 +403,14 @@ def _decided_after_search(
         deterministic=params.deterministic,
     )
     if verdict.plan is not None:
-        found = _finish(
+        found = _customer_level_plan(
             instance,
             structure,
-            portfolio_means(instance, structure),
             spec,
             verdict.plan,
-            {g: float(v) for g, v in goal_bounds(instance).items()},
-            False,
-            0,
-            "customer-level feasibility model, after the search found no plan",
-            {},
             params,
             started,
+            "customer-level feasibility model, after the search found no plan",
         )
         return found if found.has_plan else failed
     if verdict.rules:
@@ -442,19 +463,14 @@ def _after_proof(
             conclusive &= verdict.rules is not None
             families.update(verdict.families or ())
             continue
-        result = _finish(
+        result = _customer_level_plan(
             instance,
             structure,
-            portfolio_means(instance, structure),
             spec,
             verdict.plan,
-            {g: float(v) for g, v in goal_bounds(instance).items()},
-            False,
-            0,
-            "customer-level feasibility model (some standard portfolios left empty)",
-            {},
             params,
             started,
+            "customer-level feasibility model (some standard portfolios left empty)",
         )
         if result.has_plan:
             return result
