@@ -832,6 +832,30 @@ def test_a_premium_band_below_the_general_floor_is_not_a_collision() -> None:
     assert result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE), result.explanation
 
 
+def test_a_branch_whose_standard_targets_add_up_below_zero_is_not_refused() -> None:
+    """Write-backs put the mean below zero (-767 over 3 portfolios): the bound is mean +- 10%
+    of |mean|, and more portfolios raise it; C06 (8,900) beside the write-backs fits."""
+    scenario = make_scenario(
+        [
+            {"customer_id": "C01", "customer_class": "key", "interest_income": -4300},
+            {"customer_id": "C03", "customer_class": "key", "interest_income": -5000},
+            {"customer_id": "C04", "customer_class": "key", "interest_income": -1900},
+            {"customer_id": "C06", "customer_class": "key", "interest_income": 8900},
+        ],
+        [manager("M1"), manager("M2"), manager("M3")],
+        policy={
+            "span": {"tolerance": 2},
+            "balance": {"max_deviation": 0.1},
+            "payout": {"default_growth": 0.0},
+        },
+    )
+
+    result = solve_fast(scenario)
+
+    assert result.has_plan, result.explanation
+    assert check_plan(scenario, result.assignment) == []
+
+
 def test_a_write_back_in_the_same_portfolio_may_offset_a_large_customer() -> None:
     """BIG00 alone is above the bound, but with W00's write-back (-4,450) it fits: a plan."""
     scenario = make_scenario(

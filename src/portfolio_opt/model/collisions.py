@@ -550,7 +550,9 @@ def balance_bound_reachable(instance: Instance) -> list[str]:
     mean_high, mean_low = total / holders_min, total / holders_max
     reasons = []
     means = (
-        f"{mean_low:,.0f}..{mean_high:,.0f}" if holders_max > holders_min else f"{mean_high:,.0f}"
+        f"{min(mean_low, mean_high):,.0f}..{max(mean_low, mean_high):,.0f}"
+        if holders_max > holders_min
+        else f"{mean_high:,.0f}"
     )
     # Write-backs (negative targets) may share the portfolio and pull its total down.
     offset = float(instance.value[standard & (instance.value < 0)].sum())
@@ -565,10 +567,13 @@ def balance_bound_reachable(instance: Instance) -> list[str]:
     def fixes(target: float) -> str:
         # A wider tolerance lets fewer portfolios hold them, raising the mean; it helps only
         # where one portfolio fewer would do.
-        helps = holders_min > 1 and target + offset <= total / (holders_min - 1) * (1 + bound)
+        fewer = total / (holders_min - 1) if holders_min > 1 else 0.0
+        helps = holders_min > 1 and target + offset <= fewer + bound * abs(fewer)
         return "widen [span] tolerance, " if helps else ""
 
-    limit = mean_high * (1 + bound)
+    # The checker allows mean +- bound * |mean|: with write-backs the mean may be below zero,
+    # and then fewer portfolios lower it. The loosest of the possible means sets the limit.
+    limit = max(mean + bound * abs(mean) for mean in (mean_high, mean_low))
     alone = standard & (instance.value + offset > limit)
     for b in np.flatnonzero(alone):
         reasons.append(
@@ -589,7 +594,7 @@ def balance_bound_reachable(instance: Instance) -> list[str]:
             f"least {floor:,.0f} together, above the mean standard portfolio target ({means}) "
             f"plus {bound:.0%}{bands}: check its income figures (a typo?), lower the band's "
             f"minimum ([span] tolerance, personal min_customers) or raise [balance] "
-            f"max_deviation to at least {floor / mean_high - 1:.0%}."
+            f"max_deviation to at least {_least_deviation(floor, (mean_high, mean_low)):.0%}."
         )
     for m in np.unique(instance.pin[standard & ~alone & (instance.pin >= 0)]):
         pinned = np.flatnonzero(standard & (instance.pin == m))
@@ -605,6 +610,12 @@ def balance_bound_reachable(instance: Instance) -> list[str]:
             "max_deviation."
         )
     return reasons
+
+
+def _least_deviation(total: float, means: tuple[float, ...]) -> float:
+    """The smallest max_deviation under which a portfolio of ``total`` could lie within the
+    bound of one of the possible ``means``."""
+    return min((total - mean) / abs(mean) for mean in means if mean)
 
 
 def _least_total_with(instance: Instance, b: int, company: int, standard: np.ndarray) -> float:
