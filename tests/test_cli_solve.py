@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
 
+from model.helpers import write_scenario_folder
 from portfolio_opt.cli import _many_moves_note, main
 from portfolio_opt.scenario.policy import Policy
 
@@ -675,3 +676,24 @@ def test_many_needless_moves_are_traced_to_the_goal_order(order, count, noted) -
     if noted:
         assert note.startswith("460 of 600 customers change manager, though only 64 must")
         assert "ranks 5 of 5" in note
+
+
+def test_a_plan_whose_ids_lost_their_zeros_is_not_called_another_branchs(tmp_path: Path) -> None:
+    """Every id unknown, but each one explained by a dropped zero: no 'another branch' line."""
+    folder = tmp_path / "branch"
+    write_scenario_folder(
+        folder,
+        [{"customer_id": f"{i:04d}", "customer_class": "key"} for i in range(1, 7)],
+        [{"manager_id": "M1", "grade": "B"}, {"manager_id": "M2", "grade": "B"}],
+    )
+    plan = tmp_path / "plan.csv"
+    plan.write_text(
+        "customer_id,manager_id\n" + "".join(f"{i},M{1 + i % 2}\n" for i in range(1, 7)),
+        encoding="utf-8",
+    )
+
+    result = run("verify", str(folder), str(plan))
+
+    assert result.exit_code == 1, result.output
+    assert "did you mean 0001?" in result.output
+    assert "not in the scenario" not in result.output

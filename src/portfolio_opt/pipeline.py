@@ -60,6 +60,16 @@ def file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def plan_digest(assignment: pd.DataFrame) -> str:
+    """A fingerprint of who holds whom: the same for the plan re-saved by a spreadsheet
+    (line ends, column order, extra columns), different once a customer moves."""
+    pairs = sorted(
+        f"{str(c).strip()}\t{str(m).strip()}"
+        for c, m in zip(assignment["customer_id"], assignment["manager_id"], strict=True)
+    )
+    return hashlib.sha256("\n".join(pairs).encode("utf-8")).hexdigest()
+
+
 def input_hashes(scenario: Scenario) -> dict[str, str]:
     files = {POLICY_FILE: scenario.root / POLICY_FILE, **{k: v for k, v in scenario.files.items()}}
     return {name: file_hash(path) for name, path in sorted(files.items()) if path.is_file()}
@@ -176,8 +186,8 @@ def write_outputs(
         for name, frame in tables.items():
             write_csv(frame, staging / f"{name}.csv")
         (staging / "kpis.json").write_text(_json(kpis), encoding="utf-8")
-        if (staging / "assignment.csv").is_file():  # so compare can tell an edited plan
-            meta["plan_sha256"] = file_hash(staging / "assignment.csv")
+        if "assignment" in tables:  # so compare can tell an edited plan
+            meta["plan_sha256"] = plan_digest(tables["assignment"])
         if extras is not None:
             extras(staging)
         _timed(meta, "write", started)

@@ -11,7 +11,13 @@ import pandas as pd
 import pytest
 
 from portfolio_opt.model.solve import SolveParams
-from portfolio_opt.pipeline import EXIT_INFEASIBLE, EXIT_OK, OutputFolderError, run_solve
+from portfolio_opt.pipeline import (
+    EXIT_INFEASIBLE,
+    EXIT_OK,
+    OutputFolderError,
+    plan_digest,
+    run_solve,
+)
 from portfolio_opt.plan import check_plan
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.loader import load_scenario
@@ -80,8 +86,13 @@ def test_written_folder_matches_the_outcome(branch: Scenario, tmp_path: Path) ->
     for name, digest in manifest["inputs_sha256"].items():
         path = branch.files.get(name, branch.root / name)  # tables by name, then the policy
         assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
-    plan_digest = hashlib.sha256((out / "assignment.csv").read_bytes()).hexdigest()
-    assert manifest["plan_sha256"] == plan_digest  # compare tells an edited plan by it
+    # compare tells an edited plan by it: who holds whom, however a spreadsheet re-saves it
+    assert manifest["plan_sha256"] == plan_digest(written)
+    resaved = written[list(reversed(written.columns))].iloc[::-1]
+    assert plan_digest(resaved) == plan_digest(written)
+    moved = written.copy()
+    moved.loc[0, "manager_id"] = moved.loc[1, "manager_id"] + "x"
+    assert plan_digest(moved) != plan_digest(written)
     assert manifest["solver"]["seed"] == 0 and manifest["solver"]["workers"] == 1
     # The resolved policy records the solver settings the solve ran with, not the file's.
     ran = {k: manifest["solver"][k] for k in ("time_limit_s", "workers", "seed", "deterministic")}

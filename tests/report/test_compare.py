@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -212,3 +213,18 @@ def test_folder_problem(tmp_path: Path) -> None:
     (tmp_path / "old").mkdir()
     (tmp_path / "old" / "manifest.json").write_text('{"command": "compare"}', encoding="utf-8")
     assert folder_problem(tmp_path / "old", inputs) is None
+
+
+def test_plans_of_two_branches_whose_ids_overlap_are_named_as_such(base: Run) -> None:
+    """The same ids, other companies: the moves between the two mean little, and a note says
+    so; a variant of the same branch (same names) gets no such note."""
+    assert base.scenario is not None
+    customers = base.scenario.customers.copy()
+    customers["name"] = "other company " + customers["customer_id"]
+    elsewhere = replace(base.scenario, customers=customers)
+    other = Run("other", base.assignment, base.portfolios, base.payout, base.kpis, None, elsewhere)
+
+    notes = compare_runs([base, other]).notes
+
+    assert any("have other names in their scenarios" in note for note in notes), notes
+    assert not any("other names" in n for n in compare_runs([base, _moved_c0003(base)]).notes)

@@ -303,3 +303,51 @@ def test_a_plan_file_with_unknown_ids_is_bad_input(solved: Solved, tmp_path: Pat
     result = _run(solved.out, path, "--scenario", solved.scenario.root, "--out", tmp_path / "c")
     assert result.exit_code == EXIT_BAD_INPUT, result.output
     assert "unknown customer 'NOBODY'" in result.output
+
+
+def test_a_plan_re_saved_unchanged_is_not_taken_as_edited(solved: Solved, tmp_path: Path) -> None:
+    """Excel's line ends and a column moved: the same plan, so the solve's figures stand."""
+    copy = tmp_path / "resaved"
+    shutil.copytree(solved.out, copy)
+    plan = pd.read_csv(copy / "assignment.csv", dtype=str, keep_default_na=False)
+    plan[list(reversed(plan.columns))].to_csv(
+        copy / "assignment.csv", index=False, lineterminator="\r\n"
+    )
+
+    result = _run(solved.out, copy, "--out", tmp_path / "cmp")
+
+    assert result.exit_code == EXIT_OK, result.output
+    assert "changed after the solve" not in result.output
+
+
+def test_an_edited_plan_missing_rows_counts_the_customers_it_assigns(
+    solved: Solved, tmp_path: Path
+) -> None:
+    edited = tmp_path / "edited"
+    shutil.copytree(solved.out, edited)
+    plan = pd.read_csv(edited / "assignment.csv", dtype=str, keep_default_na=False)
+    plan.iloc[2:].to_csv(edited / "assignment.csv", index=False)
+    out = tmp_path / "cmp"
+
+    result = _run(solved.out, edited, "--out", out)
+
+    assert result.exit_code == EXIT_OK, result.output
+    table = pd.read_csv(out / "compare.csv", dtype=str, keep_default_na=False).set_index("kpi")
+    assert int(table.loc["n_customers", "edited"]) == int(table.loc["n_customers", "demo"]) - 2
+    assert int(table.loc["hard_rule_violations", "edited"]) >= 1
+
+
+def test_a_plan_file_in_a_folder_whose_plan_was_removed_takes_its_solves_scenario(
+    solved: Solved, tmp_path: Path
+) -> None:
+    """The planner saved the plan as a workbook there and deleted assignment.csv."""
+    folder = tmp_path / "run"
+    shutil.copytree(solved.out, folder)
+    plan = pd.read_csv(folder / "assignment.csv", dtype=str, keep_default_na=False)
+    plan.to_excel(folder / "assignment.xlsx", index=False)
+    (folder / "assignment.csv").unlink()
+
+    result = _run(solved.out, folder / "assignment.xlsx", "--out", tmp_path / "cmp")
+
+    assert result.exit_code == EXIT_OK, result.output
+    assert "0 customer(s) change manager" in result.output

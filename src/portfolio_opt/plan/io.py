@@ -42,6 +42,7 @@ def _id_problems(frame: pd.DataFrame, scenario: Scenario, label: str) -> list[Pr
     }
     lookups = {column: id_lookup(ids) for column, (ids, _) in known.items()}
     first_row: dict[str, int] = {}
+    unexplained = 0  # unknown customers no slip (lost zeros, case) explains
     for position, (cid, mid) in enumerate(
         zip(frame["customer_id"], frame["manager_id"], strict=True)
     ):
@@ -49,6 +50,7 @@ def _id_problems(frame: pd.DataFrame, scenario: Scenario, label: str) -> list[Pr
         for column, value in (("customer_id", cid), ("manager_id", mid)):
             ids, table = known[column]
             if value and value not in ids:
+                unexplained += column == "customer_id" and not id_hint(value, lookups[column])
                 unknown[column].append(
                     Problem(
                         label,
@@ -70,7 +72,7 @@ def _id_problems(frame: pd.DataFrame, scenario: Scenario, label: str) -> list[Pr
             )
         first_row.setdefault(cid, row)
     return [
-        *_another_branch(len(unknown["customer_id"]), len(frame), label),
+        *_another_branch(unexplained, len(frame), label),
         *capped(unknown["customer_id"], "unknown customers"),
         *capped(unknown["manager_id"], "unknown managers"),
         *capped(repeated, "repeated customers"),

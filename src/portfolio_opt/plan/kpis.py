@@ -179,7 +179,7 @@ def compute_kpis(
         customer_target = customer_targets(scenario)
     target = {str(k): float(v) for k, v in customer_target.items()}
     kpis: dict[str, Any] = {
-        "n_customers": len(view.customer_ids),
+        "n_customers": len(set(view.customer_ids) & view.manager_of.keys()),  # assigned
         "n_managers": len(view.available),
         "span": _span(view),
         "balance": _balance(view, target),

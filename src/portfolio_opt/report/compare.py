@@ -27,8 +27,8 @@ from portfolio_opt.pipeline import (
     EXIT_OK,
     EXIT_USAGE,
     SolveOutcome,
-    file_hash,
     input_hashes,
+    plan_digest,
     plan_kpis,
     run_solve,
     write_csv,
@@ -111,7 +111,11 @@ class Run:
         if policy is None:
             return None
         managers = self.scenario.available_managers if self.scenario is not None else None
-        n_customers = int(self.kpis.get("n_customers") or self.portfolios["n_customers"].sum())
+        n_customers = (
+            len(self.scenario.customers)
+            if self.scenario is not None
+            else int(self.kpis.get("n_customers") or self.portfolios["n_customers"].sum())
+        )
         return span_bands(policy, self.portfolios, n_customers, managers)
 
 
@@ -300,7 +304,7 @@ def load_run(folder: Path, label: str | None = None) -> Run:
         policy = None
     scenario, note = _source_scenario(manifest)
     name = label or folder.resolve().name
-    edited = _plan_edited(folder, manifest)
+    edited = _plan_edited(assignment, manifest)
     if edited and scenario is None:
         raise CompareError(
             f"{folder}: assignment.csv was changed after the solve, and {note.split(':')[0]}",
@@ -328,13 +332,13 @@ def load_run(folder: Path, label: str | None = None) -> Run:
     )
 
 
-def _plan_edited(folder: Path, manifest: dict[str, Any]) -> bool | None:
-    """Whether assignment.csv differs from the plan the solve wrote; None where the manifest
-    does not say (folders of older versions)."""
+def _plan_edited(assignment: pd.DataFrame, manifest: dict[str, Any]) -> bool | None:
+    """Whether assignment.csv gives any customer another manager than the plan the solve
+    wrote; None where the manifest does not say (folders of older versions)."""
     written = manifest.get("plan_sha256")
     if not isinstance(written, str):
         return None
-    return file_hash(folder / "assignment.csv") != written
+    return plan_digest(assignment) != written
 
 
 def _differs(recomputed: dict[str, Any], stored: dict[str, Any]) -> bool:
@@ -473,8 +477,8 @@ def _scenario_of_plan(path: Path, plans_of: Path | None) -> Scenario:
     """The scenario a plan file is read against: ``plans_of`` where given, else the scenario
     of the solve output folder the file sits in (a copy of its plan, edited)."""
     if plans_of is None:
-        beside = Path(split_table_spec(str(path))[0]).resolve().parent
-        manifest = _json_object(beside / "manifest.json") if is_output_folder(beside) else {}
+        beside = Path(split_table_spec(str(path))[0]).resolve().parent / "manifest.json"
+        manifest = _manifest_or_none(beside) or {}
         scenario, note = _source_scenario(manifest) if manifest else (None, "")
         if scenario is not None:
             return scenario
@@ -491,6 +495,15 @@ def _scenario_of_plan(path: Path, plans_of: Path | None) -> Scenario:
         errors: list[Problem] = [p for p in problems if p.is_error]
         raise CompareError(f"{plans_of}: the scenario has {len(errors)} error(s)", details=errors)
     return scenario
+
+
+def _manifest_or_none(path: Path) -> dict[str, Any] | None:
+    """A solve's manifest.json, or None where there is none that can be read."""
+    try:
+        manifest = _json_object(path) if path.is_file() else None
+    except (CompareError, ValueError, OSError):
+        return None
+    return manifest if manifest and manifest.get("command") == "solve" else None
 
 
 def pay_totals(payout: pd.DataFrame) -> dict[str, float]:
@@ -624,6 +637,23 @@ def membership_note(base: Run, other: Run) -> str | None:
     )
 
 
+def other_branch_note(base: Run, other: Run) -> str | None:
+    """Where most customers both plans hold go by other names in the two scenarios, the plans
+    look like two branches whose ids overlap: moves between them mean little."""
+    before, after = base.customer_names, other.customer_names
+    shared = sorted(set(before) & set(after))
+    renamed = [c for c in shared if before[c].strip() != after[c].strip()]
+    if not shared or len(renamed) * 2 <= len(shared):
+        return None
+    c = renamed[0]
+    return (
+        f"{len(renamed)} of the {len(shared)} customers {base.label} and {other.label} both hold "
+        f"have other names in their scenarios ({c} is {before[c]!r} in {base.label}, "
+        f"{after[c]!r} in {other.label}): these look like plans of two branches, and the moves "
+        "between them mean little"
+    )
+
+
 @dataclass
 class Comparison:
     """Plans side by side: the KPI table, and moves from the first plan to each other one."""
@@ -641,9 +671,11 @@ def compare_runs(runs: Sequence[Run]) -> Comparison:
     notes = [note for run in runs for note in run.notes]
     moves, by_manager = [], []
     for other in runs[1:]:
-        note = membership_note(runs[0], other)
-        if note is not None:
-            notes.append(note)
+        notes += [
+            note
+            for note in (membership_note(runs[0], other), other_branch_note(runs[0], other))
+            if note is not None
+        ]
         pair = moves_between(runs[0], other)
         moves.append(pair)
         by_manager.append(manager_moves(pair, runs[0], other))
