@@ -480,6 +480,29 @@ def test_payout_on_a_plan_breaking_a_hard_rule_says_so_and_still_pays(
     assert (tmp_path / "pay" / "payout.csv").exists()
 
 
+def test_payout_writes_a_workbook_beside_its_csv(solved: Solved, tmp_path: Path) -> None:
+    """payout.xlsx holds the same rows as payout.csv, with the managers' names, and the
+    inputs it was paid from."""
+    from openpyxl import load_workbook
+
+    result = run(
+        "payout", str(solved.scenario), str(solved.out / "assignment.csv"), "--out", str(tmp_path)
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "payout.csv and payout.xlsx written to" in result.output
+    table = pd.read_csv(tmp_path / "payout.csv", dtype=str, keep_default_na=False)
+    book = load_workbook(tmp_path / "payout.xlsx", read_only=True)
+    assert book.sheetnames[0] == "Payout" and book.sheetnames[-1] == "Inputs"
+    rows = list(book["Payout"].iter_rows(values_only=True))
+    assert rows[0][:2] == ("manager_id", "manager_name")
+    assert [str(r[0]) for r in rows[1:]] == table["manager_id"].tolist()
+    column = rows[0].index("actual_income")
+    assert [round(float(r[column]), 2) for r in rows[1:]] == [
+        round(float(v), 2) for v in table["actual_income"]
+    ]
+
+
 def test_payout_never_replaces_the_scenario_or_a_solve_output_folder(
     solved: Solved, tmp_path: Path
 ) -> None:
@@ -497,7 +520,7 @@ def test_payout_never_replaces_the_scenario_or_a_solve_output_folder(
     for _ in range(2):  # its own folder is replaced
         result = run("payout", str(solved.scenario), str(plan), "--out", str(pay))
         assert result.exit_code == 0, result.output
-    assert {p.name for p in pay.iterdir()} == {"payout.csv", "manifest.json"}
+    assert {p.name for p in pay.iterdir()} == {"payout.csv", "payout.xlsx", "manifest.json"}
     manifest = json.loads((pay / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["assignment_sha256"] == hashlib.sha256(plan.read_bytes()).hexdigest()
 

@@ -422,6 +422,8 @@ def payout(scenario: str, assignment: str, out: str | None) -> None:
     from portfolio_opt.plan.io import read_assignment
     from portfolio_opt.report.atomic import atomic_folder
     from portfolio_opt.report.folders import replace_problem, write_manifest
+    from portfolio_opt.report.workbook import write_workbook
+    from portfolio_opt.report.writer import payout_sheets
 
     loaded = _load(scenario, "nothing was paid")
     target = Path(out) if out else Path("out") / f"{loaded.name}-payout"
@@ -454,6 +456,10 @@ def payout(scenario: str, assignment: str, out: str | None) -> None:
         write_csv(result.table, staging / "payout.csv")
         if len(result.adjustments_applied):
             write_csv(result.adjustments_applied, staging / "adjustments_applied.csv")
+        write_workbook(
+            staging / "payout.xlsx",
+            payout_sheets(loaded, result.table, result.adjustments_applied),
+        )
         write_manifest(
             staging,
             {
@@ -466,7 +472,7 @@ def payout(scenario: str, assignment: str, out: str | None) -> None:
                 "inputs_sha256": input_hashes(loaded),
             },
         )
-    out_console.print(f"payout.csv written to {target}", markup=False)
+    out_console.print(f"payout.csv and payout.xlsx written to {target}", markup=False)
 
 
 def _with_hint(problem: Problem, hint: str) -> Problem:

@@ -141,6 +141,17 @@ def report_sheets(
     return sheets
 
 
+def payout_sheets(
+    scenario: Scenario, payout: pd.DataFrame, adjustments: pd.DataFrame
+) -> dict[str, pd.DataFrame | Sheet]:
+    """The sheets of payout.xlsx, which ``portfolio-opt payout`` writes beside payout.csv."""
+    sheets: dict[str, pd.DataFrame | Sheet] = {"Payout": _with_manager_name(scenario, payout)}
+    if len(adjustments):
+        sheets["Adjustments applied"] = _with_manager_name(scenario, adjustments)
+    sheets["Inputs"] = Sheet(inputs_sheet(scenario), key_column="item")
+    return sheets
+
+
 def _figure(n_bars: int, height: float = 5.0) -> Figure:
     return Figure(figsize=(bar_figure_width(n_bars) + LEGEND_WIDTH, height), layout="constrained")
 
