@@ -583,10 +583,13 @@ def balance_bound_reachable(instance: Instance) -> list[str]:
             f"{fixes(float(instance.value[b]))}or raise [balance] max_deviation."
         )
     least = min(int(instance.low[STANDARD, m]) for m in eligible)
+    smallest = _SmallestTargets(instance, standard)
     for b in np.flatnonzero(standard & ~alone):
         company = least - int(instance.size[b])
-        floor = _least_total_with(instance, int(b), company, standard) + offset
-        if company <= 0 or floor <= limit:
+        if company <= 0:
+            continue
+        floor = float(instance.value[b]) + smallest.beside(int(b), company) + offset
+        if floor <= limit:
             continue
         reasons.append(
             f"{_describe_block(instance, int(b))} has a target of {instance.value[b]:,.0f}; the "
@@ -618,17 +621,33 @@ def _least_deviation(total: float, means: tuple[float, ...]) -> float:
     return min((total - mean) / abs(mean) for mean in means if mean)
 
 
-def _least_total_with(instance: Instance, b: int, company: int, standard: np.ndarray) -> float:
-    """A lower bound on the target of a portfolio holding block ``b`` and at least ``company``
-    more customers: ``b``'s own, plus the smallest per-customer targets of the other standard
-    blocks, those of blocks below zero counted as 0 (the caller adds them all)."""
-    others = standard.copy()
-    others[b] = False
-    per_customer = np.repeat(
-        np.maximum(instance.value[others], 0) / instance.size[others],
-        instance.size[others].astype(int),
-    )
-    return float(instance.value[b] + np.sort(per_customer)[: max(company, 0)].sum())
+class _SmallestTargets:
+    """The standard customers' per-customer targets (a block's target over its size; below
+    zero counted as 0, as the caller adds those blocks all), sorted once, for a lower bound on
+    the customers a portfolio holds beside a block."""
+
+    def __init__(self, instance: Instance, standard: np.ndarray) -> None:
+        self.instance = instance
+        blocks = np.flatnonzero(standard)
+        self.unit = np.maximum(instance.value, 0) / np.maximum(instance.size, 1)
+        units = np.sort(np.repeat(self.unit[blocks], instance.size[blocks].astype(int)))
+        self.sorted = units
+        self.prefix = np.concatenate([[0.0], np.cumsum(units)])
+
+    def beside(self, b: int, company: int) -> float:
+        """The sum of the ``company`` smallest per-customer targets of the other blocks."""
+        own, size = self.unit[b], int(self.instance.size[b])
+        k = min(company, len(self.sorted) - size)
+        below = int(np.searchsorted(self.sorted, own, side="left"))
+        if k <= below:
+            return float(self.prefix[k])
+        equal = int(np.searchsorted(self.sorted, own, side="right")) - below
+        alike = min(k - below, equal - size)  # the others' customers of the same target
+        rest = k - below - alike
+        above = below + equal
+        return float(
+            self.prefix[below] + alike * own + self.prefix[above + rest] - self.prefix[above]
+        )
 
 
 def _fits_capacity(instance: Instance, b: int, m: int) -> bool:
