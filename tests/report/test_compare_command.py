@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -215,12 +216,22 @@ def _moved_one(plan: pd.DataFrame) -> pd.DataFrame:
     return edited
 
 
-def _copy_with_a_move(solved: Solved, folder: Path, plan_name: str) -> Path:
-    """A copy of the solve's folder with ``plan_name`` holding its plan with one move."""
+def _copy_with_plan(
+    solved: Solved,
+    folder: Path,
+    plan_name: str,
+    edit: Callable[[pd.DataFrame], pd.DataFrame] = _moved_one,
+) -> Path:
+    """A copy of the solve's folder with ``plan_name`` holding its plan, edited (one move)."""
     shutil.copytree(solved.out, folder)
     plan = pd.read_csv(folder / "assignment.csv", dtype=str, keep_default_na=False)
-    _moved_one(plan).to_csv(folder / plan_name, index=False)
+    edit(plan).to_csv(folder / plan_name, index=False)
     return folder / plan_name
+
+
+def _kpi_table(out: Path) -> pd.DataFrame:
+    """compare.csv as text, one row per KPI."""
+    return pd.read_csv(out / "compare.csv", dtype=str, keep_default_na=False).set_index("kpi")
 
 
 def test_an_output_folder_whose_plan_was_edited_shows_the_edited_plan(
@@ -228,14 +239,14 @@ def test_an_output_folder_whose_plan_was_edited_shows_the_edited_plan(
 ) -> None:
     """Its kpis.json is the solve's: compare computes the edited plan's KPIs and pay again."""
     edited = tmp_path / "edited"
-    _copy_with_a_move(solved, edited, "assignment.csv")
+    _copy_with_plan(solved, edited, "assignment.csv")
     out = tmp_path / "cmp"
 
     result = _run(solved.out, edited, "--out", out)
 
     assert result.exit_code == EXIT_OK, result.output
     assert "edited: assignment.csv was changed after the solve" in result.output
-    table = pd.read_csv(out / "compare.csv", dtype=str, keep_default_na=False).set_index("kpi")
+    table = _kpi_table(out)
     assert table.loc["status", "edited"] == "edited"
     assert int(table.loc["moves.count", "edited"]) != int(table.loc["moves.count", "demo"]) or (
         table.loc["balance.target_cv", "edited"] != table.loc["balance.target_cv", "demo"]
@@ -251,8 +262,7 @@ def test_an_unchanged_copy_of_an_output_folder_keeps_the_solves_figures(
     result = _run(solved.out, copy, "--out", tmp_path / "cmp")
     assert result.exit_code == EXIT_OK, result.output
     assert "changed after the solve" not in result.output
-    table = pd.read_csv(tmp_path / "cmp" / "compare.csv", dtype=str, keep_default_na=False)
-    assert (table.set_index("kpi").loc["status"] != "edited").all()
+    assert (_kpi_table(tmp_path / "cmp").loc["status"] != "edited").all()
 
 
 def test_a_plan_file_is_compared_against_the_scenario_given(solved: Solved, tmp_path: Path) -> None:
@@ -267,7 +277,7 @@ def test_a_plan_file_is_compared_against_the_scenario_given(solved: Solved, tmp_
     assert result.exit_code == EXIT_OK, result.output
     assert "my_plan" in result.output
     assert "1 customer(s) change manager from demo to my_plan" in result.output
-    table = pd.read_csv(out / "compare.csv", dtype=str, keep_default_na=False).set_index("kpi")
+    table = _kpi_table(out)
     assert int(table.loc["hard_rule_violations", "my_plan"]) == broken
     assert ("the plan breaks" in result.output) == (broken > 0)
     assert (
@@ -279,7 +289,7 @@ def test_a_plan_file_in_an_output_folder_takes_that_solves_scenario(
     solved: Solved, tmp_path: Path
 ) -> None:
     folder = tmp_path / "run"
-    edited = _copy_with_a_move(solved, folder, "assignment_edited.csv")
+    edited = _copy_with_plan(solved, folder, "assignment_edited.csv")
 
     result = _run(folder, edited, "--out", tmp_path / "cmp")
 
@@ -324,15 +334,13 @@ def test_an_edited_plan_missing_rows_counts_the_customers_it_assigns(
     solved: Solved, tmp_path: Path
 ) -> None:
     edited = tmp_path / "edited"
-    shutil.copytree(solved.out, edited)
-    plan = pd.read_csv(edited / "assignment.csv", dtype=str, keep_default_na=False)
-    plan.iloc[2:].to_csv(edited / "assignment.csv", index=False)
+    _copy_with_plan(solved, edited, "assignment.csv", edit=lambda plan: plan.iloc[2:])
     out = tmp_path / "cmp"
 
     result = _run(solved.out, edited, "--out", out)
 
     assert result.exit_code == EXIT_OK, result.output
-    table = pd.read_csv(out / "compare.csv", dtype=str, keep_default_na=False).set_index("kpi")
+    table = _kpi_table(out)
     assert int(table.loc["n_customers", "edited"]) == int(table.loc["n_customers", "demo"]) - 2
     assert int(table.loc["hard_rule_violations", "edited"]) >= 1
 

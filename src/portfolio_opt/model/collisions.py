@@ -138,11 +138,7 @@ def kind_minimums_fit(instance: Instance) -> list[str]:
     held = [k for k in (STANDARD, PREMIUM, SEPARATE) if _customers_of_kind(instance, k)]
     for kind in held:
         need = _customers_of_kind(instance, kind)
-        only = [
-            m
-            for m in kind_holders(instance, kind)[0]
-            if not any(instance.eligible_kind(m, k) for k in held if k != kind)
-        ]
+        only = _only_holders(instance, kind, held)
         least = int(instance.low[kind, only].sum())
         if least <= need:
             continue
@@ -165,6 +161,16 @@ def kind_minimums_fit(instance: Instance) -> list[str]:
     return reasons
 
 
+def _only_holders(instance: Instance, kind: int, held: list[int]) -> list[int]:
+    """The managers who may hold ``kind`` and none of the other kinds ``held`` (those with
+    customers): each of them holds a ``kind`` portfolio within its band."""
+    return [
+        m
+        for m in kind_holders(instance, kind)[0]
+        if not any(instance.eligible_kind(m, k) for k in held if k != kind)
+    ]
+
+
 def group_sizes_fit_bands(instance: Instance) -> list[str]:
     """A group stays whole, so a portfolio's count is a sum of its blocks' sizes: managers who
     may hold only one kind need such a sum within their band (e.g. groups of 4 never make
@@ -173,11 +179,7 @@ def group_sizes_fit_bands(instance: Instance) -> list[str]:
     reasons = []
     for kind in held:
         sizes = instance.size[instance.kind == kind].astype(int)
-        only = [
-            m
-            for m in kind_holders(instance, kind)[0]
-            if not any(instance.eligible_kind(m, k) for k in held if k != kind)
-        ]
+        only = _only_holders(instance, kind, held)
         counts = _reachable_counts(sizes, int(instance.high[kind, only].max(initial=0)))
         stuck = [
             m

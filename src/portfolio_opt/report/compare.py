@@ -123,9 +123,14 @@ def is_output_folder(path: Path) -> bool:
     return path.is_dir() and all((path / name).is_file() for name in OUTPUT_FILES)
 
 
+def _file_of(path: Path) -> Path:
+    """The file of a table given as ``FILE`` or ``FILE#Sheet``."""
+    return Path(split_table_spec(str(path))[0])
+
+
 def is_plan_file(path: Path) -> bool:
     """An assignment file: ``.csv``, or ``.xlsx`` with an optional ``#Sheet``."""
-    file = Path(split_table_spec(str(path))[0])
+    file = _file_of(path)
     return file.is_file() and file.suffix.lower() in (".csv", ".xlsx")
 
 
@@ -363,7 +368,7 @@ def plan_run(
     errors = [p for p in problems if p.is_error]
     if errors:
         raise CompareError(f"{path}: the plan has {len(errors)} error(s)", details=errors)
-    name = label or Path(split_table_spec(str(path))[0]).stem
+    name = label or _file_of(path).stem
     kpis: dict[str, Any] = {"status": "edited", **plan_kpis(scenario, plan)}
     notes = []
     broken = kpis["hard_rule_violations"]
@@ -411,10 +416,7 @@ def solve_run(
     """Solve the scenario at ``path`` (writing its output folder to ``out``, if given), its
     policy's [solver] settings overridden by ``solver`` (time_limit_s, workers, seed,
     deterministic: None keeps the policy's)."""
-    scenario, problems = inspect_scenario(path)
-    if scenario is None:
-        errors: list[Problem] = [p for p in problems if p.is_error]
-        raise CompareError(f"{path}: the scenario has {len(errors)} error(s)", details=errors)
+    scenario = _loaded(path)
     params = SolveParams.from_policy(scenario, **(solver or {}))
     outcome = run_solve(scenario, out, params, extras=write_report_files)
     run = run_from_outcome(scenario, outcome, label)
@@ -427,11 +429,7 @@ def unique_labels(paths: Sequence[Path]) -> list[str]:
     where two share a name."""
     labels: list[str] = []
     for path in paths:
-        base = (
-            Path(split_table_spec(str(path))[0]).stem
-            if is_plan_file(path)
-            else path.resolve().name or "plan"
-        )
+        base = _file_of(path).stem if is_plan_file(path) else path.resolve().name or "plan"
         label, n = base, 2
         while label in labels:
             label, n = f"{base}-{n}", n + 1
@@ -477,7 +475,7 @@ def _scenario_of_plan(path: Path, plans_of: Path | None) -> Scenario:
     """The scenario a plan file is read against: ``plans_of`` where given, else the scenario
     of the solve output folder the file sits in (a copy of its plan, edited)."""
     if plans_of is None:
-        beside = Path(split_table_spec(str(path))[0]).resolve().parent / "manifest.json"
+        beside = _file_of(path).resolve().parent / "manifest.json"
         manifest = _manifest_or_none(beside) or {}
         scenario, note = _source_scenario(manifest) if manifest else (None, "")
         if scenario is not None:
@@ -490,10 +488,15 @@ def _scenario_of_plan(path: Path, plans_of: Path | None) -> Scenario:
                 + (f" ({note})" if note else ", or put the file in the solve's output folder")
             ],
         )
-    scenario, problems = inspect_scenario(plans_of)
+    return _loaded(plans_of)
+
+
+def _loaded(path: Path) -> Scenario:
+    """The scenario at ``path``; its errors as a CompareError."""
+    scenario, problems = inspect_scenario(path)
     if scenario is None:
         errors: list[Problem] = [p for p in problems if p.is_error]
-        raise CompareError(f"{plans_of}: the scenario has {len(errors)} error(s)", details=errors)
+        raise CompareError(f"{path}: the scenario has {len(errors)} error(s)", details=errors)
     return scenario
 
 
