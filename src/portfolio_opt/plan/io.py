@@ -22,11 +22,6 @@ def _row(position: int) -> int:
     return position + 2
 
 
-def _id_hint(value: str, lookup: dict[str, str], table: str) -> str:
-    """What to do about an unknown id; spots leading zeros a spreadsheet dropped."""
-    return id_hint(value, lookup) or f"use an id from the {table} table"
-
-
 def _id_problems(frame: pd.DataFrame, scenario: Scenario, label: str) -> list[Problem]:
     """Unknown and repeated ids, located by row: errors, as in any table (an id Excel changed,
     00123 read as 123, would otherwise read as a plan breaking every rule). Past 50 of a kind,
@@ -50,12 +45,14 @@ def _id_problems(frame: pd.DataFrame, scenario: Scenario, label: str) -> list[Pr
         for column, value in (("customer_id", cid), ("manager_id", mid)):
             ids, table = known[column]
             if value and value not in ids:
-                unexplained += column == "customer_id" and not id_hint(value, lookups[column])
+                # A slip (zeros a spreadsheet dropped, case) has its hint; else the table.
+                slip = id_hint(value, lookups[column])
+                unexplained += column == "customer_id" and slip is None
                 unknown[column].append(
                     Problem(
                         label,
                         f"unknown {column.removesuffix('_id')} {value!r}",
-                        _id_hint(value, lookups[column], table),
+                        slip or f"use an id from the {table} table",
                         row=row,
                         column=column,
                     )
