@@ -275,14 +275,55 @@ def test_solve_never_modifies_the_inputs(solved: Solved) -> None:
 
 def test_a_second_solve_replaces_the_output_folder(solved: Solved, tmp_path: Path) -> None:
     out = shutil.copytree(solved.out, tmp_path / "run")  # an earlier run's folder
+
+    result = solve(solved.scenario, out, "--seed", "7")
+
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["solver"]["seed"] == 7
+    assert len(pd.read_csv(out / "assignment.csv", dtype=str)) == 16
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no staging or old folder left
+
+
+def test_a_plan_edited_in_the_output_folder_is_not_overwritten(
+    solved: Solved, tmp_path: Path
+) -> None:
+    out = shutil.copytree(solved.out, tmp_path / "run")
     (out / "assignment.csv").write_text("customer_id,manager_id\nS01,MX\n", encoding="utf-8")
+    before = digests(out)
 
     result = solve(solved.scenario, out)
 
+    assert result.exit_code == 2, result.output
+    assert "assignment.csv" in result.output and "changed after solve wrote it" in result.output
+    assert digests(out) == before
+
+
+def test_a_solve_that_writes_no_plan_says_the_folder_keeps_the_earlier_one(
+    solved: Solved, tmp_path: Path
+) -> None:
+    out = shutil.copytree(solved.out, tmp_path / "run")
+    scenario = shutil.copytree(solved.scenario, tmp_path / "branch")
+    toml = scenario / "scenario.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + "\n[span.premium]\nmin = 9\nmax = 9\n")
+    before = digests(out)
+
+    result = solve(scenario, out)
+
+    assert result.exit_code == 3, result.output
+    assert "still holds the plan of an earlier run, untouched" in result.output
+    assert digests(out) == before
+
+
+def test_solve_with_weights_calls_the_goals_one_weighted_sum(branch: Path, tmp_path: Path) -> None:
+    toml = branch / "scenario.toml"
+    weights = "\n[objective]\nweights = { span = 100, balance = 10, chain = 3, continuity = 1 }\n"
+    toml.write_text(toml.read_text(encoding="utf-8") + weights)
+
+    result = solve(branch, tmp_path / "run")
+
     assert result.exit_code == 0, result.output
-    assignment = pd.read_csv(out / "assignment.csv", dtype=str)
-    assert len(assignment) == 16 and "MX" not in set(assignment["manager_id"])
-    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no staging or old folder left
+    assert "goals, in one weighted sum: " in result.output
+    assert "most important first" not in result.output
 
 
 @pytest.mark.parametrize(

@@ -264,7 +264,7 @@ def _goal_note(name: str, goal: dict[str, Any]) -> str:
     return f"{name} (gap {_percent((value - bound) / value, 0)})"
 
 
-def _print_kpis(kpis: dict[str, Any]) -> None:
+def _print_kpis(kpis: dict[str, Any], weighted: bool = False) -> None:
     span, balance, chain, moves = (kpis.get(k) or {} for k in ("span", "balance", "chain", "moves"))
     lines = [
         f"status {kpis['status']}  objective {kpis['objective']}  bound {kpis['best_bound']}  "
@@ -279,7 +279,8 @@ def _print_kpis(kpis: dict[str, Any]) -> None:
     ]
     if kpis.get("goals"):
         notes = [_goal_note(name, goal) for name, goal in kpis["goals"].items()]
-        lines.append("goals, most important first: " + ", ".join(notes))
+        heading = "goals, in one weighted sum" if weighted else "goals, most important first"
+        lines.append(f"{heading}: " + ", ".join(notes))
     for line in lines:
         out_console.print(line, markup=False)
 
@@ -358,9 +359,13 @@ def solve_command(
         out_console.print(title, markup=False)
         for reason in outcome.result.explanation + outcome.violations:
             out_console.print(f"- {as_sentence(reason)}", markup=False)
+        if (target / "assignment.csv").is_file():
+            out_console.print(
+                f"{target} still holds the plan of an earlier run, untouched.", markup=False
+            )
         sys.exit(outcome.exit_code)
     _print_new_warnings(outcome.notices, loaded.warnings)
-    _print_kpis(outcome.kpis)
+    _print_kpis(outcome.kpis, weighted=loaded.policy.objective.weights is not None)
     for note in (_balance_moved_note(loaded.policy), _many_moves_note(outcome.kpis, loaded.policy)):
         if note is not None:
             out_console.print(note, markup=False)

@@ -382,10 +382,12 @@ def _workload_rows(table: dict[str, dict[str, float]], key: str = "customer_id")
     ]
 
 
-def test_a_customer_row_with_a_blank_workload_takes_its_class_default_not_its_industry_row():
-    """The customer's row wins whole, as the plan checker reads it: its blank workload is the
-    class default (1), not the industry row's 5, so C1 fits M1's capacity of 3."""
-    scenario = make_scenario(
+def _blank_workload_scenario(industry_workload: float | None):
+    """C1 (pinned to M1, capacity 3) has a row of its own with a cost and no workload."""
+    rows = [{"customer_id": "C1", "manager_id": "M1", "cost": 2}]
+    if industry_workload is not None:
+        rows.append({"industry": "X", "manager_id": "M1", "cost": 0, "workload": industry_workload})
+    return make_scenario(
         [
             {
                 "customer_id": "C1",
@@ -396,14 +398,28 @@ def test_a_customer_row_with_a_blank_workload_takes_its_class_default_not_its_in
             {"customer_id": "C2", "customer_class": "basic", "industry": "Y"},
         ],
         [manager("M1", capacity=3), manager("M2")],
-        affinity=[
-            {"industry": "X", "manager_id": "M1", "cost": 0, "workload": 5},
-            {"customer_id": "C1", "manager_id": "M1", "cost": 2},
-        ],
+        affinity=rows,
         policy={"affinity": {"default_workload": {"basic": 1}}},
     )
+
+
+def test_a_customer_row_with_a_blank_workload_takes_its_industry_rows_workload():
+    """Cell by cell, the customer's row wins: its cost holds, and its blank workload is the
+    industry row's 5, not the class default 1, so C1 pinned to M1 overloads its capacity 3."""
+    result = solve_fast(_blank_workload_scenario(industry_workload=5))
+    assert result.status is SolveStatus.INFEASIBLE
+    text = " ".join(result.explanation)
+    assert "C1" in text and "pinned to M1" in text and "capacity 3" in text
+
+
+def test_a_workload_no_row_gives_is_the_class_default():
+    scenario = _blank_workload_scenario(industry_workload=None)
     plan = valid_plan(scenario, solve_fast(scenario))
     assert manager_of(plan)["C1"] == "M1"
+    on_m1 = sum(m == "M1" for m in manager_of(plan).values())
+    kpis = compute_kpis(scenario, plan)
+    assert kpis["affinity"]["cost"] == 2.0  # C2 has no row: 0
+    assert kpis["workload"]["max_utilisation"] == pytest.approx(on_m1 / 3)  # 1 a customer
 
 
 def test_workloads_finer_than_thousandths_are_not_rounded():
@@ -415,6 +431,35 @@ def test_workloads_finer_than_thousandths_are_not_rounded():
     )
     plan = valid_plan(scenario, solve_fast(scenario))
     assert sorted(len(held) for held in holdings(plan).values()) == [2, 2]
+
+
+def _thirds_scenario(load: float, capacity: float) -> Scenario:
+    """Six customers of ``load`` each, two managers of ``capacity``, three customers each."""
+    return make_scenario(
+        [{"customer_id": f"C{i}", "customer_class": "basic", "industry": "X"} for i in range(6)],
+        [manager("M1", capacity=capacity), manager("M2", capacity=capacity)],
+        affinity=_workload_rows({"X": {"M1": load, "M2": load}}, key="industry"),
+        policy={"span": {"tolerance": 0}},
+    )
+
+
+def test_workloads_no_power_of_ten_makes_whole_fit_as_they_add_up():
+    """2/3 as Excel stores it, three times, is 2: a capacity of 2 holds it (rounded to the
+    millionth, each would be 0.666667, three 2.000001)."""
+    scenario = _thirds_scenario(0.6666666666666666, 2)
+    plan = valid_plan(scenario, solve_fast(scenario))
+    assert sorted(len(held) for held in holdings(plan).values()) == [3, 3]
+
+
+@pytest.mark.parametrize(
+    ("load", "breaks"),
+    [(0.3333334, False), (0.33334, True)],  # 1.0000002 and 1.00002 against a capacity of 1
+)
+def test_the_checker_allows_a_millionth_a_customer_above_capacity(load, breaks):
+    scenario = _thirds_scenario(load, 1)
+    plan_ = plan({"M1": ["C0", "C1", "C2"], "M2": ["C3", "C4", "C5"]})
+    rules = {v.rule for v in check_plan(scenario, plan_)}
+    assert ("capacity" in rules) is breaks
 
 
 def test_a_capacity_collision_names_the_group_the_pin_and_the_capacities_in_table_units():

@@ -539,8 +539,8 @@ CASES = [
                 manager("M2", capacity=20),
             ],
             [
-                "The separate-ledger customers need a workload of at least 6",
-                "(L1) have capacities adding up to 5",
+                "The 3 separate-ledger customers fit only one separate-ledger portfolio",
+                "(L1 6 against 5)",
             ],
             affinity=[
                 {"customer_id": f"C{i:02d}", "manager_id": m, "cost": 0, "workload": 2}
@@ -550,6 +550,54 @@ CASES = [
             policy={"span": {"tolerance": 3}},
         ),
         id="a_kinds_workload_beyond_its_managers_capacity",
+    ),
+    pytest.param(
+        # Exactly 8 premium customers a portfolio: two portfolios, and the two largest
+        # capacities of the three A managers hold 6 of the 8 needed (all three: 9).
+        Collision(
+            [*(premium(f"P{i}") for i in range(16)), *standard_customers(16)],
+            [
+                *(manager(f"A{i}", "A", capacity=3) for i in range(3)),
+                *(manager(f"M{i}") for i in range(3)),
+            ],
+            [
+                "The premium customers need a workload of at least 16",
+                "they fit at most 2 premium portfolios",
+                "the 2 largest capacities of the managers who may hold them (A0, A1, A2) add "
+                "up to 6",
+            ],
+            policy={
+                "span": {"tolerance": 8, "premium": {"min": 8, "max": 8}},
+                "affinity": {"default_workload": {"premium": 1}},
+            },
+        ),
+        id="a_kinds_workload_beyond_the_portfolios_its_band_allows",
+    ),
+    pytest.param(
+        # Four customers each (tolerance 0), a workload of 1 each: M3's capacity holds 3.
+        Collision(
+            standard_customers(12),
+            [manager("M1"), manager("M2"), manager("M3", capacity=3)],
+            [
+                "M3 must hold at least 4 customers (its band's minimum for a standard "
+                "portfolio), and even its 4 lightest customers need a workload of 4 with it, "
+                "above its capacity 3"
+            ],
+            policy={"span": {"tolerance": 0}, "affinity": {"default_workload": {"key": 1}}},
+        ),
+        id="a_managers_band_minimum_beyond_its_capacity",
+    ),
+    pytest.param(
+        Collision(
+            [*standard_customers(3, pinned_manager_id="M1"), *standard_customers(6, start=3)],
+            [manager("M1", capacity=2), manager("M2"), manager("M3")],
+            [
+                "Customers C00, C01, C02 are pinned to M1 and need a workload of 3 with it, "
+                "above its capacity 2"
+            ],
+            policy={"affinity": {"default_workload": {"key": 1}}},
+        ),
+        id="pins_beyond_a_managers_capacity",
     ),
     pytest.param(
         # Each of 3 managers must hold exactly 4; groups of 3, 3, 2, 2, 2 cannot make three 4s.
@@ -989,13 +1037,13 @@ def test_a_manager_flagged_both_ways_is_named_as_the_reason_no_one_holds_premium
 def test_rules_that_leave_the_other_choices_of_holders_out_are_named_too() -> None:
     """One choice of premium holders is left once rotation (C09-C11 must leave M1 for another
     premium manager) and the pins have ruled the others out; the exact model rules that one
-    out by span, groups, pins and capacity. Both parts are named."""
+    out by span, groups and capacity. Both parts are named."""
     folder = Path(__file__).parent / "data" / "rotation_rules_out_other_holders"
     result = solve_fast(load_scenario(folder), time_limit_s=10)
 
     assert result.status is SolveStatus.INFEASIBLE
     text = "\n".join(result.explanation)
-    assert "the span bands" in text and "pins: C06 to M1" in text
+    assert "the span bands" in text and "workload within capacity: M1 6" in text
     assert "The other choices of holders cannot meet: customers rotating away" in text
 
 

@@ -385,6 +385,23 @@ def test_unit_target_fits_increments(growth, unit_target, expected):
     assert targets.sum() == pytest.approx(unit_target)
 
 
+def test_unit_target_scales_the_growth_and_keeps_the_declines_to_the_cent():
+    """The balance bound is about the targets the payout sets (docs/payout.md): with a task
+    above the stock, the growing customers' increments are scaled and a shrinking customer
+    keeps its forecast decline; the targets add up to the task to the cent."""
+    customers = [
+        {"customer_id": "G", "customer_class": "key", "interest_income": 1000},
+        {"customer_id": "H", "customer_class": "key", "interest_income": 333.33},
+        {"customer_id": "X", "customer_class": "exit", "interest_income": 1000},
+    ]
+    policy = {"payout": {"unit_target": 3000, "growth": {"key": 0.1, "exit": -0.5}}}
+    scenario = make_scenario(customers, [{"manager_id": "M", "grade": "A"}], policy=policy)
+    targets = customer_targets(scenario)
+    assert targets["X"] == 500.0  # 1000 - 50%, not scaled with the growth
+    assert round(targets.sum(), 2) == 3000.0
+    assert (targets * 100).round(6).mod(1).eq(0).all()  # whole cents
+
+
 def test_every_violation_names_its_rule_and_ids():
     frame = plan({"MA": ["P1", "P2", "S3"], "MB": ["S1"], "MC": ["S2", "S4"], "ML": ["L1", "L2"]})
     violations = check_plan(small_scenario(), frame)

@@ -200,7 +200,8 @@ def test_affinity_cost_and_workload():
     affinity = [
         {"customer_id": "S1", "manager_id": "MB", "cost": 3, "workload": 2},
         {"industry": "steel", "manager_id": "MC", "cost": 1, "workload": 1},
-        {"customer_id": "S4", "manager_id": "MC", "cost": 10},  # wins over the industry row
+        # wins over the industry row for the cost; its blank workload is the industry's
+        {"customer_id": "S4", "manager_id": "MC", "cost": 10},
     ]
     managers = with_rows(
         [
@@ -217,6 +218,6 @@ def test_affinity_cost_and_workload():
         policy={"affinity": {"default_workload": {"basic": 1.5}}},
     )
     kpis = compute_kpis(scenario, small_plan())
-    # S1 3 + S3 1 + S4 10 = 14; MB load 2 (S2 none), MC load 1 + 1.5 (S4: class default).
+    # S1 3 + S3 1 + S4 10 = 14; MB load 2 (S2 none), MC load 1 + 1 (S4: the industry's).
     assert kpis["affinity"] == {"cost": 14.0}
-    assert kpis["workload"]["max_utilisation"] == pytest.approx(2.5 / 4)
+    assert kpis["workload"]["max_utilisation"] == pytest.approx(2 / 4)

@@ -88,3 +88,33 @@ def test_a_mount_point_is_refused_as_the_output_folder() -> None:
     refused = replace_problem(Path("/proc"), {}, "solve")
     assert refused is not None
     assert "mount point" in refused or "cannot write" in refused
+
+
+def test_a_file_edited_in_place_is_refused_and_names_it(tmp_path: Path) -> None:
+    """A plan edited in the output folder would be lost to the next run: refused; re-saved with
+    the same bytes, or a folder from before the manifest kept digests, may be replaced."""
+    run = _written_by(tmp_path / "run", "solve", "assignment.csv", "report.xlsx")
+    assert replace_problem(run, {}, "solve") is None
+
+    (run / "assignment.csv").write_text("y", encoding="utf-8")
+    problem = str(replace_problem(run, {}, "solve"))
+    assert "assignment.csv" in problem and "changed after solve wrote it" in problem
+    assert "report.xlsx" not in problem
+
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["output_sha256"]
+    (run / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert replace_problem(run, {}, "solve") is None
+
+
+def test_a_workbook_open_in_excel_is_named_and_file_browser_leftovers_are_not_work(
+    tmp_path: Path,
+) -> None:
+    run = _written_by(tmp_path / "run", "solve", "assignment.csv", "report.xlsx")
+    (run / "Thumbs.db").write_bytes(b"\0")
+    (run / ".DS_Store").write_bytes(b"\0")
+    assert replace_problem(run, {}, "solve") is None
+
+    (run / "~$report.xlsx").write_bytes(b"\0")
+    problem = str(replace_problem(run, {}, "solve"))
+    assert "report.xlsx" in problem and "open in Excel" in problem and "close it" in problem

@@ -370,3 +370,21 @@ def test_past_fifty_bad_cells_the_rest_are_named_by_row(tmp_path):
     income = [p for p in problems if p.column == "interest_income"]
     assert len(income) == 51
     assert income[-1].message == "... and 10 more cells like these, in rows 55-64"
+
+
+def test_every_repeated_affinity_row_is_reported(tmp_path):
+    """60 repeated rows: 50 listed one by one, the last 10 named by their rows (none lost)."""
+    folder = tmp_path / "scenario"
+    shutil.copytree(DATA / "valid_minimal", folder)
+    with (folder / "scenario.toml").open("a", encoding="utf-8") as toml:
+        toml.write('affinity = "affinity.csv"\n')
+    rows = ["industry,manager_id,cost"] + [f"行业{i},M1,1" for i in range(60)] * 2
+    (folder / "affinity.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    _, problems = inspect_scenario(folder)
+    repeated = [p for p in problems if p.is_error and p.file == "affinity.csv"]
+    assert len(repeated) == 51
+    assert repeated[0].row == 62 and "a second row for industry 行业0" in repeated[0].message
+    assert repeated[-1].message == "... and 10 more repeated rows like these, in rows 112-121"
+    # the rows' industries match no customer: warnings, their summary line one too
+    unmatched = [p for p in problems if p.column == "industry"]
+    assert len(unmatched) == 51 and not any(p.is_error for p in unmatched)

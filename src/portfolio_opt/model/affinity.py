@@ -1,8 +1,8 @@
 """Affinity and workload: how well each manager suits each block, and the work it needs.
 
-The affinity table gives ``cost`` and ``workload`` per (customer or industry, manager); a
-customer's own row wins over its industry's. Workload without a row falls back to the policy's
-``[affinity] default_workload`` for the customer's class, else 0; cost without a row is 0.
+The affinity table gives ``cost`` and ``workload`` per (customer or industry, manager); cell by
+cell, a customer's own row wins over its industry's. A workload no row gives falls back to the
+policy's ``[affinity] default_workload`` for the customer's class, else 0; such a cost is 0.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from portfolio_opt.model.instance import Instance
 WORKLOAD_UNITS = 1000  # workload and capacity are compared in thousandths at least,
 MAX_WORKLOAD_UNITS = 1_000_000  # and in finer units where the figures need them
 MAX_COST_UNITS = 10_000  # costs finer than 0.0001 are rounded
+FLOAT_NOISE = 1e-6  # of a unit: 0.3 * 1000 is 299.99999999999994 in floating point
 
 
 def _pair_table(instance: Instance, column: str) -> np.ndarray:
-    """(customers, managers) matrix of ``column``, NaN where no row applies or the row that
-    applies leaves the cell blank: a customer's row wins whole over its industry's, as in the
-    plan checker."""
+    """(customers, managers) matrix of ``column``, NaN where no row gives it: cell by cell, a
+    customer's row wins over its industry's, as in the plan checker."""
     scenario = instance.scenario
     affinity = scenario.affinity
     customers = scenario.customers.reset_index(drop=True)
@@ -42,7 +42,7 @@ def _pair_table(instance: Instance, column: str) -> np.ndarray:
     by_customer = rows[rows["customer_id"] != ""]
     position = pd.Series(np.arange(n), index=customers["customer_id"])
     cust = by_customer["customer_id"].map(position)
-    ok = cust.notna()
+    ok = cust.notna() & by_customer[column].notna()
     matrix[cust[ok].astype(int).to_numpy(), manager[by_customer.index][ok].to_numpy()] = (
         by_customer.loc[ok, column].to_numpy(dtype=float)
     )
@@ -101,13 +101,19 @@ def attach_affinity(instance: Instance) -> None:
         instance.affinity_cost = np.round(
             _per_block(instance, cost) * instance.affinity_units
         ).astype(np.int64)
-    # Units fine enough that rounding never turns a plan the checker accepts into one that
-    # breaks a capacity, nor the other way round: 0.0004 three times is 0.0012.
     units = _whole_units(
         np.concatenate([workload.ravel(), capacity]), WORKLOAD_UNITS, MAX_WORKLOAD_UNITS
     )
     instance.workload_units = units
-    instance.workload = np.round(_per_block(instance, np.round(workload * units))).astype(np.int64)
+    instance.workload = _per_block(instance, workload_in_units(workload, units)).astype(np.int64)
     instance.capacity = np.where(
-        np.isnan(capacity), -1, np.floor(np.nan_to_num(capacity) * units + 1e-6)
+        np.isnan(capacity), -1, np.floor(np.nan_to_num(capacity) * units + FLOAT_NOISE)
     ).astype(np.int64)
+
+
+def workload_in_units(workload: np.ndarray, units: int) -> np.ndarray:
+    """Workloads in whole ``units``, rounded down. Figures whole in some power of ten up to a
+    millionth are exact; finer ones (2/3) lose less than a unit each, so a plan within capacity
+    stays within it here, and one within it here exceeds it by less than a millionth a customer,
+    which the checker allows (2/3 three times fits a capacity of 2)."""
+    return np.floor(workload * units + FLOAT_NOISE).astype(np.int64)

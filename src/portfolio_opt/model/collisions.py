@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from portfolio_opt.model.affinity import customer_workload, workload_in_units
 from portfolio_opt.model.instance import (
     KIND_NAMES,
     KIND_WORDS,
@@ -18,7 +19,7 @@ from portfolio_opt.model.instance import (
     STANDARD,
     Instance,
 )
-from portfolio_opt.model.structure import KINDS, fitting_counts, kind_holders
+from portfolio_opt.model.structure import KINDS, fitting_counts, kind_holders, portfolio_counts
 from portfolio_opt.problems import listed
 
 SHOWN = 5
@@ -704,30 +705,130 @@ def total_beyond_capacity(instance: Instance) -> list[str]:
 
 
 def kind_beyond_capacity(instance: Instance) -> list[str]:
-    """A kind's customers need more workload than its eligible managers' capacities add up to."""
+    """A kind's customers need more workload than the capacities of the most portfolios of
+    that kind its band allows (one premium portfolio: one manager must carry them all)."""
     workload, capacity = instance.workload, instance.capacity
     if workload is None or capacity is None:
         return []
     reasons = []
     for kind in (PREMIUM, SEPARATE, STANDARD):
-        eligible = _eligible(instance, kind)
+        eligible = np.asarray(_eligible(instance, kind), dtype=int)
         blocks = np.flatnonzero(instance.kind == kind)
-        if not len(blocks) or not eligible or (capacity[eligible] < 0).any():
+        counts = portfolio_counts(instance, kind)
+        if not len(blocks) or not len(eligible) or not counts or (capacity[eligible] < 0).any():
             continue
-        if len(eligible) == instance.n_managers:
+        most = max(counts)
+        if most == 1:
+            reasons += _one_portfolio_beyond_capacity(instance, kind, blocks, eligible)
+            continue
+        if most == instance.n_managers:
             continue  # every manager: the check of the whole branch says it
-        least = int(workload[np.ix_(blocks, np.asarray(eligible))].min(axis=1).sum())
-        total = int(capacity[eligible].sum())
+        least = int(workload[np.ix_(blocks, eligible)].min(axis=1).sum())
+        total = int(np.sort(capacity[eligible])[::-1][:most].sum())
         if least > total:
             need, room = _workload_text(instance, least), _workload_text(instance, total)
             holders = _names([instance.manager_ids[m] for m in eligible])
             reasons.append(
-                f"The {KIND_WORDS[kind]} customers need a workload of at least {need}, but the "
-                f"managers who may hold them ({holders}) have capacities adding up to {room}: "
-                "raise their capacities, lower the "
-                "workloads in the affinity table, or make more managers eligible."
+                f"The {KIND_WORDS[kind]} customers need a workload of at least {need}, but "
+                f"they fit at most {most} {KIND_WORDS[kind]} portfolios, and the {most} largest "
+                f"capacities of the managers who may hold them ({holders}) add up to {room}: "
+                "raise their capacities, lower the workloads in the affinity table, or make "
+                "more managers eligible."
             )
     return reasons
+
+
+def _one_portfolio_beyond_capacity(
+    instance: Instance, kind: int, blocks: np.ndarray, eligible: np.ndarray
+) -> list[str]:
+    """The kind's band allows one portfolio only: some eligible manager must carry it all."""
+    assert instance.workload is not None and instance.capacity is not None
+    loads = instance.workload[blocks][:, eligible].sum(axis=0)
+    if (loads <= instance.capacity[eligible]).any():
+        return []
+    name = KIND_WORDS[kind]
+    shown = [
+        f"{instance.manager_ids[m]} {_workload_text(instance, load)} against "
+        f"{_workload_text(instance, instance.capacity[m])}"
+        for m, load in zip(eligible, loads, strict=True)
+    ]
+    band = f"[span.{KIND_NAMES[kind]}] min/max" if kind != STANDARD else "the span tolerance"
+    return [
+        f"The {_customers_of_kind(instance, kind)} {name} customers fit only one {name} "
+        f"portfolio, and no manager who may hold it has the capacity for their workload "
+        f"({_names(shown)}): raise a capacity, lower the workloads in the affinity table, or "
+        f"widen {band} so that they fit more portfolios."
+    ]
+
+
+def capacity_holds_minimum(instance: Instance) -> list[str]:
+    """A manager must hold its pinned customers and its band's minimum; even the lightest
+    such customers may need more workload than its capacity."""
+    if instance.workload is None or instance.capacity is None:
+        return []
+    per_customer = workload_in_units(customer_workload(instance), instance.workload_units)
+    held = [k for k in (STANDARD, PREMIUM, SEPARATE) if (instance.kind == k).any()]
+    reasons = []
+    for m in np.flatnonzero(instance.capacity >= 0):
+        least = _least_load(instance, per_customer, int(m), held)
+        if least is not None and least[0] > instance.capacity[m]:
+            reasons.append(_beyond_capacity_text(instance, int(m), *least))
+    return reasons
+
+
+def _least_load(
+    instance: Instance, per_customer: np.ndarray, m: int, held: list[int]
+) -> tuple[int, list[int], int, int] | None:
+    """The least workload manager ``m`` carries, over the kinds it may hold: the load, its
+    pinned customers, the band's minimum and the kind; None where it may hold nothing."""
+    pinned_blocks = np.flatnonzero(instance.pin == m)
+    pinned = [int(c) for b in pinned_blocks for c in instance.members[b]]
+    kinds = {int(instance.kind[b]) for b in pinned_blocks} if len(pinned) else set(held)
+    if len(pinned) and any(k < 0 or not instance.eligible_kind(m, k) for k in kinds):
+        return None  # pins against the kinds: another check says it
+    best = None
+    for kind in kinds:
+        if not instance.eligible_kind(m, kind):
+            continue
+        free = [
+            int(c)
+            for b in np.flatnonzero((instance.kind == kind) & (instance.pin < 0))
+            if m not in instance.forbidden[b]
+            for c in instance.members[b]
+        ]
+        short = max(int(instance.low[kind, m]) - len(pinned), 0)
+        if short > len(free):
+            continue  # it cannot hold this kind at all
+        load = int(per_customer[pinned, m].sum() + np.sort(per_customer[free, m])[:short].sum())
+        if best is None or load < best[0]:
+            best = (load, pinned, int(instance.low[kind, m]), kind)
+    return best
+
+
+def _beyond_capacity_text(
+    instance: Instance, m: int, load: int, pinned: list[int], low: int, kind: int
+) -> str:
+    assert instance.capacity is not None
+    who, cap = instance.manager_ids[m], _workload_text(instance, instance.capacity[m])
+    need = _workload_text(instance, load)
+    ids = _names([instance.customer_ids[c] for c in pinned])
+    if len(pinned) >= low:
+        return (
+            f"Customers {ids} are pinned to {who} and need a workload of {need} with it, above "
+            f"its capacity {cap}: raise {who}'s capacity, lower their workloads in the affinity "
+            f"table, or pin fewer of them to {who}."
+        )
+    carried = (
+        f"its pinned customers ({ids}) and its lightest others"
+        if pinned
+        else (f"its {low} lightest customers")
+    )
+    return (
+        f"{who} must hold at least {low} customers (its band's minimum for a "
+        f"{KIND_WORDS[kind]} portfolio), and even {carried} need a workload of {need} with it, "
+        f"above its capacity {cap}: raise its capacity, lower its minimum (min_customers or the "
+        "span tolerance), or lower the workloads in the affinity table."
+    )
 
 
 CHECKS = (
@@ -748,6 +849,7 @@ CHECKS = (
     balance_bound_reachable,
     group_beyond_capacity,
     kind_beyond_capacity,
+    capacity_holds_minimum,
     total_beyond_capacity,
 )
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from ortools.sat.python import cp_model
 
-from portfolio_opt.model.affinity import customer_workload
+from portfolio_opt.model.affinity import customer_workload, workload_in_units
 from portfolio_opt.model.instance import KIND_WORDS, STANDARD, Instance
 from portfolio_opt.model.settings import limit_solver
 from portfolio_opt.model.structure import Structure, smallest_core
@@ -157,7 +157,7 @@ def _capacity(model: _Model) -> None:
         return
     literal = model.rule("capacity")
     # Each customer's own workload, so that the rule still counts right with groups dropped.
-    workload = np.round(customer_workload(inst) * inst.workload_units).astype(np.int64)
+    workload = workload_in_units(customer_workload(inst), inst.workload_units)
     for m in np.flatnonzero(inst.capacity >= 0):
         load = sum(int(workload[c, m]) * v for c, v in model.at(int(m)))
         model.model.add(load <= int(inst.capacity[m])).only_enforce_if(literal)

@@ -503,7 +503,11 @@ def _other_choices(reason: str) -> str:
     """The kinds' model's reason that no choice is left, as what rules the other choices out
     (the choices tried are excluded from it)."""
     _, _, requirements = reason.partition(": ")
-    return f"The other choices of holders cannot meet: {requirements}." if requirements else reason
+    return (
+        f"The other choices of holders cannot meet: {requirements.rstrip('.')}."
+        if requirements
+        else reason
+    )
 
 
 def _band_explanation(

@@ -258,7 +258,7 @@ def rows_pasted_twice(actuals: pd.DataFrame, file: str) -> list[Problem]:
     cells = actuals.astype(str).apply(lambda column: column.str.strip())
     if not cells.duplicated().any():
         return []
-    return [
+    copies = [
         Problem(
             file,
             f"the same in every cell as row {first + 2}: both are added up",
@@ -267,7 +267,8 @@ def rows_pasted_twice(actuals: pd.DataFrame, file: str) -> list[Problem]:
             severity=Severity.WARNING,
         )
         for p, first in repeats(cells.itertuples(index=False, name=None))
-    ][:20]
+    ]
+    return capped(copies, "rows")
 
 
 def adjustments_problems(

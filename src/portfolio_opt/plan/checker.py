@@ -16,10 +16,11 @@ import pandas as pd
 
 from portfolio_opt.plan.types import customer_type, held_type
 from portfolio_opt.scenario.data import Scenario
-from portfolio_opt.scenario.policy import INCOME_TYPES
 
 PORTFOLIO_TYPES = ("standard", "premium", "separate_ledger")
 REL_TOL = 1e-9
+# Workloads count to the millionth: a manager may exceed its capacity by that much a customer.
+WORKLOAD_STEP = 1e-6
 MAX_NAMED = 12  # ids spelled out in one message; the Violation keeps them all
 
 
@@ -72,58 +73,14 @@ def flag_column(frame: pd.DataFrame, column: str, default: bool = False) -> pd.S
     return frame[column].astype(object).where(frame[column].notna(), default).astype(bool)
 
 
-def _growth(scenario: Scenario) -> pd.Series:
-    """Each customer's growth: its own rate, else the class rate, else the default.
-
-    Separate-ledger customers look first at ``[payout.separate_ledger]`` (class rate, then its
-    default), then at the general ``[payout]`` keys.
-    """
-    payout = scenario.policy.payout
-    override = payout.separate_ledger
-    customers = scenario.customers
-    own = number_column(customers, "growth_rate")
-    classes = text_column(customers, "customer_class")
-    separate = flag_column(customers, "separate_ledger")
-    rates = []
-    for rate, cls, sl in zip(own, classes, separate, strict=True):
-        if not math.isnan(rate):
-            rates.append(rate)
-        elif sl and override.growth is not None and cls in override.growth:
-            rates.append(override.growth[cls])
-        elif sl and override.default_growth is not None:
-            rates.append(override.default_growth)
-        else:
-            rates.append(payout.growth.get(cls, payout.default_growth))
-    return pd.Series(rates, index=customers.index, dtype=float)
-
-
 def customer_targets(scenario: Scenario) -> pd.Series:
-    """Each customer's target (stock + increment), indexed by customer_id.
+    """Each customer's target (stock + increment), indexed by customer_id, as the payout rules
+    set it (docs/payout.md: per income type, to the cent, fitted to ``unit_target``): the
+    figures portfolios.csv and the KPIs show, so a verdict on the balance bound agrees with
+    them. The targets are an input of the rule, made before any plan, not by the model."""
+    from portfolio_opt.payout import customer_targets as payout_targets
 
-    base_k = local + fx_rate * foreign for k in interest, deposit, fee; stock = sum of the bases;
-    increment = stock * growth. With ``payout.unit_target`` the increments are fitted so that
-    all targets add up to it: scaled by one factor when the forecast points towards the task;
-    otherwise (the stock alone overshoots it, or the forecast shrinks while the task asks for
-    growth) the gap between task and stock is spread in proportion to stock; with no stock at
-    all, the forecast stays.
-    """
-    customers = scenario.customers
-    fx_rate = scenario.policy.payout.fx_rate
-    stock = pd.Series(0.0, index=customers.index)
-    for kind in INCOME_TYPES:
-        local = number_column(customers, f"{kind}_income", 0.0)
-        stock = stock + local + fx_rate * number_column(customers, f"{kind}_income_fx", 0.0)
-    increment = stock * _growth(scenario)
-    unit_target = scenario.policy.payout.unit_target
-    if unit_target is not None:
-        gap, forecast = unit_target - stock.sum(), increment.sum()
-        if gap == 0 or gap * forecast > 0:
-            increment = increment * (gap / forecast if gap else 0.0)
-        elif stock.sum() != 0:
-            increment = stock * (gap / stock.sum())
-    target = stock + increment
-    target.index = pd.Index(text_column(customers, "customer_id"), name="customer_id")
-    return target.rename("target")
+    return payout_targets(scenario.customers, scenario.policy)["target"].rename("target")
 
 
 class _UnionFind:
@@ -541,8 +498,9 @@ def _balance_within(view: PlanView) -> list[Violation]:
 def affinity_lookup(scenario: Scenario) -> Callable[[str, str], tuple[float, float]]:
     """A function (customer, manager) -> (cost, workload) from the affinity table.
 
-    A row for the customer wins over a row for its industry; a pair with no row costs 0, and a
-    blank workload falls back to ``[affinity] default_workload`` for the customer's class, else 0.
+    Cell by cell, the customer's row wins over its industry's row; a cost neither gives is 0,
+    and a workload neither gives is ``[affinity] default_workload`` for the customer's class,
+    else 0.
     """
     table = scenario.affinity
     by_customer: dict[tuple[str, str], tuple[float, float]] = {}
@@ -551,7 +509,7 @@ def affinity_lookup(scenario: Scenario) -> Callable[[str, str], tuple[float, flo
         text_column(table, "customer_id"),
         text_column(table, "industry"),
         text_column(table, "manager_id"),
-        number_column(table, "cost", 0.0),
+        number_column(table, "cost"),
         number_column(table, "workload"),
         strict=True,
     )
@@ -565,15 +523,15 @@ def affinity_lookup(scenario: Scenario) -> Callable[[str, str], tuple[float, flo
     industry_of = dict(zip(ids, text_column(customers, "industry"), strict=True))
     class_of = dict(zip(ids, text_column(customers, "customer_class"), strict=True))
     defaults = scenario.policy.affinity.default_workload
+    blank = (math.nan, math.nan)
 
     def lookup(customer_id: str, manager_id: str) -> tuple[float, float]:
-        found = by_customer.get((customer_id, manager_id))
-        if found is None and industry_of.get(customer_id):
-            found = by_industry.get((industry_of[customer_id], manager_id))
-        cost, load = found if found is not None else (0.0, math.nan)
+        own = by_customer.get((customer_id, manager_id), blank)
+        industry = by_industry.get((industry_of.get(customer_id, ""), manager_id), blank)
+        cost, load = (a if not math.isnan(a) else b for a, b in zip(own, industry, strict=True))
         if math.isnan(load):
             load = defaults.get(class_of.get(customer_id, ""), 0.0)
-        return cost, load
+        return (0.0 if math.isnan(cost) else cost), load
 
     return lookup
 
@@ -601,8 +559,11 @@ def _workload_within_capacity(view: PlanView) -> list[Violation]:
     out = []
     for mid, load in workloads(view).items():
         cap = limits.get(mid)
-        if cap is not None and load > cap + REL_TOL * max(abs(cap), 1.0):
-            message = f"manager {mid} has a total workload of {load:g}, above the capacity {cap:g}"
+        held = len(view.holdings[mid])
+        if cap is not None and load > cap + REL_TOL * max(abs(cap), 1.0) + WORKLOAD_STEP * held:
+            message = (
+                f"manager {mid} has a total workload of {load:.10g}, above the capacity {cap:.10g}"
+            )
             out.append(Violation("capacity", message, tuple(view.holdings[mid]), (mid,)))
     return out
 

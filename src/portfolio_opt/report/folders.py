@@ -3,11 +3,13 @@
 Every command writes its outputs into a staging folder that then replaces ``--out`` whole, so
 ``--out`` may hold nothing the command did not write: not the inputs, and not a planner's own
 files (an edited plan, notes). Each output folder's ``manifest.json`` names the command that
-wrote it and the files it wrote (``outputs``); anything else in the folder makes it refused.
+wrote it and the files it wrote (``outputs``, with each file's SHA-256); anything else in the
+folder, or a file changed since (a plan edited in place), makes it refused.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -18,6 +20,8 @@ from typing import Any
 from portfolio_opt.problems import listed
 
 MANIFEST = "manifest.json"
+# What file browsers leave in a folder they show: lost with it, nobody's work.
+SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 
 # How each command's folders are named in messages.
 FOLDER_NAMES = {
@@ -33,8 +37,19 @@ def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
     """``manifest.json`` in ``folder``, listing everything at the top of ``folder`` (itself
     included) as the command's ``outputs``. Written last, so the list is complete."""
     outputs = sorted({p.name for p in folder.iterdir()} | {MANIFEST})
-    text = json.dumps({**manifest, "outputs": outputs}, indent=2, ensure_ascii=False, default=str)
+    digests = {p.name: _digest(p) for p in sorted(folder.iterdir()) if p.is_file()}
+    text = json.dumps(
+        {**manifest, "outputs": outputs, "output_sha256": digests},
+        indent=2,
+        ensure_ascii=False,
+        default=str,
+    )
     (folder / MANIFEST).write_text(text + "\n", encoding="utf-8")
+
+
+def _digest(path: Path) -> str:
+    with path.open("rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def _read_manifest(folder: Path) -> dict[str, Any]:
@@ -97,10 +112,34 @@ def replace_problem(out: Path, inputs: Mapping[Path, str], command: str) -> str 
             "choose a new or empty folder"
         )
     outputs = manifest.get("outputs")
+    entries = [name for name in entries if name not in SYSTEM_FILES]
     foreign = [name for name in entries if isinstance(outputs, list) and name not in outputs]
+    if open_in_excel := [name for name in foreign if name.startswith("~$")]:
+        shown = listed([name[2:] for name in open_in_excel])
+        return (
+            f"{shown} in {out} is open in Excel ({listed(open_in_excel)}): close it and run again"
+        )
     if foreign:
         return (
             f"{out} holds files that {command} did not write ({listed(foreign)}); they would be "
             "lost: move them out, or choose another --out folder"
         )
+    if changed := _changed_since(target, manifest):
+        return (
+            f"{listed(changed)} in {out} changed after {command} wrote it (edited in place?); "
+            "it would be lost: move it out, or choose another --out folder"
+        )
     return None
+
+
+def _changed_since(folder: Path, manifest: Mapping[str, Any]) -> list[str]:
+    """The files of ``folder`` whose contents differ from what the manifest recorded (folders
+    written before the manifest recorded digests have nothing to compare)."""
+    recorded = manifest.get("output_sha256")
+    if not isinstance(recorded, dict):
+        return []
+    return [
+        name
+        for name, digest in recorded.items()
+        if name != MANIFEST and (folder / name).is_file() and _digest(folder / name) != digest
+    ]

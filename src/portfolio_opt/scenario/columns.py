@@ -46,7 +46,12 @@ def _cell_problems(
 
 
 def more_like_these(
-    label: str, column: str | None, rows: Sequence[int], hint: str, what: str
+    label: str,
+    column: str | None,
+    rows: Sequence[int],
+    hint: str,
+    what: str,
+    severity: Severity = Severity.ERROR,
 ) -> Problem:
     """One line for the problems past MAX_CELL_PROBLEMS of a kind, naming their rows (as a
     spreadsheet numbers them) in runs, so that none is lost: ``rows 12, 15-40, 52``."""
@@ -58,7 +63,11 @@ def more_like_these(
             runs.append([row, row])
     where = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs)
     return Problem(
-        label, f"... and {len(rows)} more {what} like these, in rows {where}", hint, column=column
+        label,
+        f"... and {len(rows)} more {what} like these, in rows {where}",
+        hint,
+        column=column,
+        severity=severity,
     )
 
 
@@ -70,7 +79,10 @@ def capped(problems: list[Problem], what: str) -> list[Problem]:
     first, rest = problems[:MAX_CELL_PROBLEMS], problems[MAX_CELL_PROBLEMS:]
     rows = [p.row for p in rest if p.row is not None]
     last = rest[-1]
-    return [*first, more_like_these(last.file, last.column, rows, last.hint, what)]
+    return [
+        *first,
+        more_like_these(last.file, last.column, rows, last.hint, what, last.severity),
+    ]
 
 
 def _nfkc(text: pd.Series) -> pd.Series:

@@ -93,7 +93,7 @@ AFFINITY = (
     Column("customer_id", "text"),
     Column("industry", "text"),
     Column("manager_id", "text", required=True),
-    Column("cost", "number", default=0.0),
+    Column("cost", "number"),  # blank: the industry's row, else 0
     Column("workload", "number", minimum=0.0),
 )
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from portfolio_opt.problems import Problem, Severity, listed
 from portfolio_opt.scenario.columns import (
+    capped,
     duplicate_ids,
     id_hint,
     id_lookup,
@@ -369,9 +370,9 @@ def placeholder_groups(customers: pd.DataFrame, label: str) -> list[Problem]:
 def _cell_warnings(
     label: str, column: str, values: pd.Series, flagged: pd.Series, message: str, hint: str
 ) -> list[Problem]:
-    """A warning for each of the first 20 ``flagged`` rows of a column; ``message``
-    is formatted with the row's ``value``."""
-    return [
+    """A warning for each ``flagged`` row of a column (past the first few, one line naming
+    the rows); ``message`` is formatted with the row's ``value``."""
+    warnings = [
         Problem(
             label,
             message.format(value=values.iloc[p]),
@@ -380,11 +381,11 @@ def _cell_warnings(
             column=column,
             severity=Severity.WARNING,
         )
-        for p in np.flatnonzero(flagged.to_numpy())[:20]
+        for p in np.flatnonzero(flagged.to_numpy())
     ]
+    return capped(warnings, "cells")
 
 
-MAX_LISTED_LINKS = 20
 # What Excel makes of an id it takes for a date or a long number: the id is lost.
 DATE_LIKE = r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?"
 SCIENTIFIC = r"\d+(\.\d+)?[eE][+-]?\d+"
@@ -541,7 +542,7 @@ def _repeated_links(relations: pd.DataFrame, label: str) -> list[Problem]:
                 severity=Severity.WARNING,
             )
         )
-    return problems[:MAX_LISTED_LINKS]
+    return capped(problems, "repeated links")
 
 
 def affinity_valid(
@@ -608,7 +609,7 @@ def _repeated_pairs(affinity: pd.DataFrame, label: str) -> list[Problem]:
         affinity["customer_id"] != "", "industry " + affinity["industry"]
     )
     pairs = list(zip(key, affinity["manager_id"], strict=True))
-    return [
+    repeated = [
         Problem(
             label,
             f"a second row for {pairs[p][0]} with manager {pairs[p][1]} (the first is row "
@@ -619,7 +620,8 @@ def _repeated_pairs(affinity: pd.DataFrame, label: str) -> list[Problem]:
         )
         for p, first in repeats(pairs)
         if pairs[p][0] not in ("", "industry ") and pairs[p][1]
-    ][:20]
+    ]
+    return capped(repeated, "repeated rows")
 
 
 def _industry_beside_customer(
@@ -627,7 +629,7 @@ def _industry_beside_customer(
 ) -> list[Problem]:
     """A row naming a customer and another industry than the customer's: the customer wins."""
     industry_of = dict(zip(customers["customer_id"], customers["industry"], strict=True))
-    return [
+    unused = [
         Problem(
             label,
             f"the row is for customer {cid}, whose industry is {industry_of[cid]!r}: the "
@@ -641,7 +643,8 @@ def _industry_beside_customer(
             zip(affinity["customer_id"], affinity["industry"], strict=True)
         )
         if cid in industry_of and industry and industry != industry_of[cid]
-    ][:20]
+    ]
+    return capped(unused, "rows")
 
 
 def _unmatched_industries(
@@ -651,7 +654,7 @@ def _unmatched_industries(
     known = set(customers["industry"])
     by_industry = (affinity["customer_id"] == "") & (affinity["industry"] != "")
     unmatched = np.flatnonzero(by_industry & ~affinity["industry"].isin(known))
-    return [
+    warnings = [
         Problem(
             label,
             f"no customer is in industry {affinity['industry'].iloc[p]!r}: the row applies to "
@@ -661,5 +664,6 @@ def _unmatched_industries(
             column="industry",
             severity=Severity.WARNING,
         )
-        for p in unmatched[:20]
+        for p in unmatched
     ]
+    return capped(warnings, "rows")
