@@ -122,3 +122,22 @@ def test_in_a_first_allocation_continuity_first_plans_as_if_it_were_not_ranked(t
     first, plain = solve_fast(ranked, time_limit_s=3), solve_fast(default, time_limit_s=3)
     assert manager_of(first.assignment) == manager_of(plain.assignment)
     assert first.order[0] == "continuity"  # still reported as the policy ranks it
+
+
+def test_a_bound_the_search_cannot_repair_in_time_falls_back_to_a_balanced_plan(
+    tmp_path, monkeypatch
+):
+    """Last year's relationships kept break a tight balance bound; where the search cannot
+    repair that in time (here it repairs nothing), the plan built for balance is written,
+    not "no plan found"."""
+    from portfolio_opt.model.attempt import PlanAttempt
+
+    write_scenario(generate_scenario(1500, 40, seed=7, rebalance=True), tmp_path)
+    scenario = load_scenario(tmp_path, {**CONTINUITY_FIRST, "balance.max_deviation": 0.01})
+    monkeypatch.setattr(PlanAttempt, "_search", lambda self, start, *args, **kwargs: start)
+
+    result = solve_fast(scenario, time_limit_s=6, workers=2)
+
+    assert result.status in PLAN_STATUSES, result.explanation
+    assert "from a plan built for balance" in result.method
+    assert check_plan(scenario, result.assignment) == []

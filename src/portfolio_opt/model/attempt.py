@@ -116,6 +116,7 @@ class PlanAttempt:
         self.means = portfolio_means(instance, structure)
         self.bounds: dict[str, float] = {k: float(v) for k, v in goal_bounds(instance).items()}
         self.relaxed: Relaxed | None = None  # the LP relaxation, where affinity leads
+        self.fallback: np.ndarray | None = None  # a plan keeping the hard rules (see above)
         self.iterations = 0
         # Where balance ranks above chain, a chain-led plan is built instead (see chain_led).
         self.chains_lead = bool(len(instance.edge_u)) and chain_led_spec(spec) is not None
@@ -178,7 +179,22 @@ class PlanAttempt:
             state = self._relationships_kept(state)
             polish_deadline = min(time.monotonic() + self.span_s * 0.1, self.deadline)  # repairs
             budget_s -= params.time_limit_s * CONTINUITY_SHARE
+            state = self._polished(state, polish_deadline)
+            if self.means.tight is not None and _violation(*self._parts()[:3], state.assign) > 0:
+                self.fallback = self._balanced_fallback()
+            return state.assign, budget_s
         return self._polished(state, polish_deadline).assign, budget_s
+
+    def _balanced_fallback(self) -> np.ndarray | None:
+        """Where last year's plan leaves a hard balance bound missed, a plan built for balance
+        that keeps every hard rule, if one is quickly found: the search repairs the first from
+        fewer moves, but a tight bound may take it longer than the time limit."""
+        instance, structure, means, spec, params = self._parts()
+        until = math.inf if params.deterministic else time.monotonic() + self.span_s * 0.05
+        balanced = balanced_start(
+            instance, structure, means, spec, until, np.random.default_rng(params.seed), self.stop
+        )
+        return balanced if _violation(instance, structure, means, balanced) == 0 else None
 
     def _relationships_kept(self, state: PlanState) -> PlanState:
         """The whole-branch continuity model's plan, from ``state``."""
@@ -369,6 +385,8 @@ class PlanAttempt:
         and the method."""
         instance, structure, means, spec, params = self._parts()
         method = "large-neighbourhood search (CP-SAT sub-models)"
+        if self.fallback is not None:
+            return self._repaired_or_fallback(assign, budget_s, method)
         if not self.chains_lead:
             return self._search(assign, budget_s), method
         method += ", industry chains first"
@@ -392,6 +410,22 @@ class PlanAttempt:
             polish_chain(state, math.inf if params.deterministic else self.deadline, stop=self.stop)
             return state.assign, method
         return self._search(assign, 0.1 * budget_s), method
+
+    def _repaired_or_fallback(
+        self, assign: np.ndarray, budget_s: float, method: str
+    ) -> tuple[np.ndarray, str]:
+        """Half the search repairs last year's plan; where it still breaks a hard rule, the
+        other half improves the better of it and the balanced fallback."""
+        instance, structure, means, spec, _ = self._parts()
+        assert self.fallback is not None
+        halfway = time.monotonic() + 0.5 * max(self.deadline - time.monotonic(), 0.0)
+        repaired = self._search(assign, 0.5 * budget_s, until=halfway)
+        if _violation(instance, structure, means, repaired) == 0:
+            return self._search(repaired, 0.5 * budget_s), method
+        start = better_of(instance, structure, means, spec, repaired, self.fallback)
+        if start is self.fallback:
+            method += ", from a plan built for balance (last year's missed the bound)"
+        return self._search(start, 0.5 * budget_s), method
 
     def _search(
         self,
