@@ -259,6 +259,34 @@ def test_an_own_column_spelled_like_an_output_one_is_left_out_and_verify_reads_t
     assert checked.exit_code == 0, checked.output
 
 
+def test_report_xlsx_keeps_its_own_names_and_targets_and_own_numbers_are_numbers(
+    branch: Path, tmp_path: Path
+) -> None:
+    """A customer list started from last year's report carries manager_name and target: they
+    are last year's, so the report shows the tool's; an own column of plain numbers is stored
+    as numbers (Excel sums it), one with leading zeros stays text."""
+    from openpyxl import load_workbook
+
+    customers = pd.read_csv(branch / "customers.csv", dtype=str, keep_default_na=False)
+    customers["manager_name"] = "去年經理"
+    customers["target"] = "111"
+    customers["credit_limit"] = [str(1000 * i) for i in range(len(customers))]
+    customers["branch_code"] = "0042"
+    customers.to_csv(branch / "customers.csv", index=False)
+
+    result = solve(branch, tmp_path / "run")
+
+    assert result.exit_code == 0, result.output
+    assert "'target' is not carried to assignment.csv and report.xlsx" in result.output
+    sheet = load_workbook(tmp_path / "run" / "report.xlsx", read_only=True)["Assignment"]
+    rows = list(sheet.values)
+    table = pd.DataFrame(rows[1:], columns=rows[0])
+    assert "去年經理" not in set(table["manager_name"])
+    assert not (table["target"] == 111).any() and table["target"].map(type).eq(float).all()
+    assert table["credit_limit"].map(type).eq(int).all()
+    assert set(table["branch_code"]) == {"0042"}
+
+
 def test_deterministic_solves_write_the_same_plan_byte_for_byte(
     solved: Solved, tmp_path: Path
 ) -> None:
@@ -761,3 +789,25 @@ def test_a_plan_whose_ids_lost_their_zeros_is_not_called_another_branchs(tmp_pat
     assert result.exit_code == 1, result.output
     assert "did you mean 0001?" in result.output
     assert "not in the scenario" not in result.output
+
+
+def test_past_five_warnings_of_a_kind_the_rest_are_one_line_naming_their_rows(
+    branch: Path, tmp_path: Path
+) -> None:
+    """validate lists every warning; solve folds a slip repeated on many rows into one line."""
+    managers = pd.read_csv(branch / "managers.csv", dtype=str, keep_default_na=False)
+    gone = [{**managers.iloc[-1].to_dict(), "manager_id": f"MX{i}"} for i in range(3)]
+    managers = pd.concat([managers, pd.DataFrame(gone)], ignore_index=True)  # 8 rows
+    managers["management_score"] = "0.9"
+    managers.to_csv(branch / "managers.csv", index=False)
+
+    printed = solve(branch, tmp_path / "run").output.splitlines()
+    listed = run("validate", str(branch)).output.splitlines()
+
+    scores = [line for line in printed if "column management_score" in line]
+    assert len(scores) == 6
+    assert scores[-1].startswith(
+        "WARNING managers.csv, column management_score: ... and 3 more warnings like these, "
+        "in rows 7-9"
+    )
+    assert len([line for line in listed if "column management_score" in line]) == 8

@@ -33,6 +33,7 @@ from portfolio_opt.pipeline import (
     run_solve,
 )
 from portfolio_opt.problems import Problem, as_sentence
+from portfolio_opt.scenario.columns import folded
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.loader import inspect_scenario
 from portfolio_opt.scenario.policy import Policy
@@ -42,13 +43,18 @@ out_console = Console(highlight=False, soft_wrap=True)
 MANY_MOVES_SHARE = 0.1  # moves beyond the unavoidable, as a share of customers, worth a note
 
 
+def _print_warnings(warnings: list[Problem]) -> None:
+    """Each warning on a line, past the first few of a kind the rest in one line."""
+    for p in folded(warnings):
+        out_console.print(f"WARNING {p}", markup=False)
+
+
 def _print_problems(problems: list[Problem], outcome: str = "nothing was solved") -> None:
     errors = [p for p in problems if p.is_error]
     warnings = [p for p in problems if not p.is_error]
     for p in errors:
         out_console.print(f"ERROR   {p}", markup=False)
-    for p in warnings:
-        out_console.print(f"WARNING {p}", markup=False)
+    _print_warnings(warnings)
     if errors:
         out_console.print(
             f"{len(errors)} error(s), {len(warnings)} warning(s): {outcome}.", markup=False
@@ -58,10 +64,12 @@ def _print_problems(problems: list[Problem], outcome: str = "nothing was solved"
 def _print_new_warnings(warnings: list[Problem], shown: list[Problem]) -> None:
     """The warnings not among ``shown`` (each said once, where several steps find it)."""
     said = {(p.file, p.row, p.column, p.message) for p in shown}
+    new = []
     for p in warnings:
         if not p.is_error and (p.file, p.row, p.column, p.message) not in said:
             said.add((p.file, p.row, p.column, p.message))
-            out_console.print(f"WARNING {p}", markup=False)
+            new.append(p)
+    _print_warnings(new)
 
 
 def _load(path: str, outcome: str = "nothing was solved") -> Scenario:
@@ -69,8 +77,7 @@ def _load(path: str, outcome: str = "nothing was solved") -> Scenario:
     if scenario is None:
         _print_problems(problems, outcome)
         sys.exit(EXIT_BAD_INPUT)
-    for p in scenario.warnings:
-        out_console.print(f"WARNING {p}", markup=False)
+    _print_warnings(scenario.warnings)
     return scenario
 
 

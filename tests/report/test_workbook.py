@@ -13,8 +13,10 @@ from portfolio_opt.report.workbook import (
     COUNT,
     MONEY,
     PERCENT,
+    RATE,
     RATIO,
     Sheet,
+    key_format,
     number_format,
     sheet_title,
     write_workbook,
@@ -43,6 +45,24 @@ RISKY = ["=SUM 貿易有限公司", "+86 21 5555", "-5 penalty", "@cmd", "=1+1"]
 )
 def test_number_format_by_name(name: str, expected: str | None) -> None:
     assert number_format(name) == expected
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("customers_by_class.growth", COUNT),  # a count of the class named growth
+        ("policy.payout.growth.growth", RATE),  # that class's growth rate
+        ("policy.payout.separate_ledger.rates.target", RATE),  # 0.008 is 0.8%, not 0.01
+        ("policy.payout.base_salary.L1", MONEY),
+        ("goals.balance.value", None),  # a score in the solver's units, not money
+        ("policy.tables.adjustments", None),  # a file name
+        ("moves.value", MONEY),  # no section says otherwise: by its own name
+    ],
+)
+def test_rows_keyed_by_dotted_names_are_formatted_by_their_section(
+    key: str, expected: str | None
+) -> None:
+    assert key_format(key) == expected
 
 
 def _write(tmp_path: Path, sheets: dict) -> Path:

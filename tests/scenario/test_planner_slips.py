@@ -15,6 +15,7 @@ from portfolio_opt.problems import Severity
 from portfolio_opt.scenario.loader import inspect_scenario
 from portfolio_opt.scenario.policy import parse_policy
 from portfolio_opt.scenario.tables import read_table
+from portfolio_opt.scenario.validate import ids_excel_changed
 
 from .conftest import DATA
 
@@ -212,6 +213,19 @@ def test_a_balance_bound_and_scores_written_on_the_wrong_scale_are_warnings(bran
     ]
 
 
+@pytest.mark.parametrize(("scores", "warned_rows"), [("88.8,93,", 2), ("88.8,930,", 0)])
+def test_scores_all_on_a_scale_of_100_are_warnings(
+    branch: Path, scores: str, warned_rows: int
+) -> None:
+    rows = [f"M{i},B,{s}" for i, s in enumerate(scores.split(","), 1)]
+    (branch / "managers.csv").write_text(
+        "manager_id,grade,management_score\n" + "\n".join(rows) + "\n", encoding="utf-8"
+    )
+    warned = [w for w in _warned(branch) if "management_score" in w]
+    assert len(warned) == warned_rows
+    assert all("on a scale of 0..1000" in w for w in warned)
+
+
 @pytest.mark.parametrize("placeholder", ["—", "Ｎ／Ａ", "暂无"])
 def test_placeholder_group_ids_in_other_scripts_are_warnings(branch: Path, placeholder) -> None:
     _customers(branch, f"C1,key,{placeholder},,M1", "C2,key,G1,,M1", f"C3,basic,{placeholder},,M2")
@@ -315,6 +329,26 @@ def test_ids_excel_turned_into_dates_or_long_numbers_are_warned_about(branch: Pa
     assert "is a date" in warnings[0][2] and "scientific notation" in warnings[1][2]
 
 
+def test_a_long_id_stored_as_a_number_in_a_workbook_reads_as_excel_shows_it(
+    tmp_path: Path,
+) -> None:
+    """Excel keeps 15 digits: a 19-digit id typed without Text format is no longer the id, so
+    it reads as Excel shows it and gets the warning, not a wrong id without a word; an id of 15
+    digits is exact."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["customer_id", "customer_class"])
+    sheet.append([6222021234567890123.0, "key"])
+    sheet.append([123456789012345.0, "key"])
+    book.save(tmp_path / "c.xlsx")
+    frame, _ = read_table(tmp_path, "c.xlsx")
+    assert frame is not None
+    assert list(frame["customer_id"]) == ["6.22202123456789E+18", "123456789012345"]
+    warnings = ids_excel_changed(frame, "c.xlsx")
+    assert [(p.row, p.column) for p in warnings] == [(2, "customer_id")]
+    assert "scientific notation" in warnings[0].message
+
+
 def test_a_chain_link_listed_again_is_warned_about(branch: Path) -> None:
     _customers(branch, "C1,key,,,", "C2,basic,,,", "C3,key,,,")
     (branch / "relations.csv").write_text(
@@ -382,3 +416,26 @@ def test_a_group_named_total_is_not_a_totals_row(branch: Path) -> None:
     _customers(branch, "C1,key,TOTAL,,", "C2,basic,,,", "C3,key,TOTAL,,")
     frame, problems = read_table(branch, "customers.csv")
     assert problems == [] and len(frame) == 3
+
+
+@pytest.mark.parametrize("spec", ["c.xls", "c.xls#Sheet1", "c.ods#Plan"])
+def test_an_older_or_other_spreadsheet_format_says_so_with_or_without_a_sheet(
+    tmp_path: Path, spec: str
+) -> None:
+    (tmp_path / spec.split("#")[0]).write_bytes(b"\xd0\xcf\x11\xe0")  # an old .xls header
+    frame, problems = read_table(tmp_path, spec)
+    assert frame is None
+    [problem] = problems
+    assert "unsupported file type" in problem.message and "save it as .xlsx" in problem.hint
+
+
+def test_a_column_with_values_but_no_name_is_warned_about(branch: Path) -> None:
+    (branch / "customers.csv").write_text(
+        f"{HEADER},\n" + "\n".join(["C1,key,,,,note", "C2,basic,,,,"]) + "\n", encoding="utf-8"
+    )
+    found = [
+        (row, message)
+        for _, row, _, message in _found(branch, Severity.WARNING)
+        if "no name in the header row" in message
+    ]
+    assert len(found) == 1 and found[0][0] == 1 and "first in row 2" in found[0][1]

@@ -32,6 +32,7 @@ from portfolio_opt.pipeline import (
 from portfolio_opt.problems import Problem
 from portfolio_opt.report.console import print_table
 from portfolio_opt.report.folders import replace_problem
+from portfolio_opt.scenario.columns import folded
 from portfolio_opt.scenario.data import Scenario
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ def _load(path: str) -> Scenario:
     if scenario is None:
         _print_problems(problems)
         sys.exit(EXIT_BAD_INPUT)
-    for problem in scenario.warnings:
+    for problem in folded(scenario.warnings):
         out_console.print(f"WARNING {problem}", markup=False)
     return scenario
 

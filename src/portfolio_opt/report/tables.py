@@ -7,7 +7,7 @@ import pandas as pd
 from portfolio_opt.payout import portfolio_targets
 from portfolio_opt.payout.compute import held_types, manager_types
 from portfolio_opt.scenario.data import Scenario
-from portfolio_opt.scenario.schema import PORTFOLIO_COLUMNS, SCHEMAS
+from portfolio_opt.scenario.schema import PORTFOLIO_COLUMNS, SCHEMAS, WRITTEN_BESIDE
 from portfolio_opt.scenario.tables import column_name
 
 
@@ -58,7 +58,11 @@ def with_own_columns(
 ) -> pd.DataFrame:
     """``table`` with the planner's own columns of ``source`` (those the scenario format does
     not know) appended, matched on ``key``, untouched; a name the table has already is skipped."""
-    known = {c.name for c in SCHEMAS[source_table]} | {column_name(c) for c in table.columns}
+    known = (
+        {c.name for c in SCHEMAS[source_table]}
+        | {column_name(c) for c in table.columns}
+        | WRITTEN_BESIDE[source_table][1]
+    )
     # Read case-insensitively, a carried "Manager_ID" would be a second manager_id.
     own = [c for c in source.columns if column_name(c) not in known]
     if not own:

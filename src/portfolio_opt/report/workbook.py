@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # openpyxl is imported where a workbook is written: the CLI s
 MONEY = "#,##0.00"
 COUNT = "#,##0"
 PERCENT = "0.0%"
+RATE = "0.0##%"  # pay and growth rates: 1.25% shown whole
 RATIO = "0.0000"
 SECONDS = "0.0"
 
@@ -74,6 +75,33 @@ def number_format(name: str) -> str | None:
     if key.endswith("seconds"):
         return SECONDS
     return None
+
+
+# Sections of a dotted KPI or policy name whose entries are of one kind, whatever their own
+# name says: the growth rate of a class called "growth", a count of customers of that class.
+_PERCENT_SECTIONS = ("growth", "rates", "quarter_weights")
+_COUNT_SECTIONS = ("customers_by_class", "managers_by_grade", "group_sizes")
+_MONEY_SECTIONS = ("base_salary",)
+_PLAIN_SECTIONS = ("goals", "tables")  # goal scores and bounds in the solver's units; paths
+
+
+def key_format(key: str) -> str | None:
+    """The Excel number format of a row named by a dotted key (KPIs, inputs): by the section
+    it sits in where that says what it holds, else by its own name.
+
+    >>> key_format("customers_by_class.growth"), key_format("policy.payout.rates.target")
+    ('#,##0', '0.0##%')
+    """
+    sections = key.lower().split(".")[:-1]
+    for names, fmt in (
+        (_PLAIN_SECTIONS, None),
+        (_COUNT_SECTIONS, COUNT),
+        (_MONEY_SECTIONS, MONEY),
+        (_PERCENT_SECTIONS, RATE),
+    ):
+        if any(s in names for s in sections):
+            return fmt
+    return number_format(key)
 
 
 @dataclass(frozen=True)
@@ -132,7 +160,7 @@ def _formats(sheet: Sheet) -> Callable[[int, str], str | None]:
     frame = sheet.frame
     if sheet.key_column is not None:
         keys = frame[sheet.key_column].astype(str).tolist()
-        by_row = [number_format(k) for k in keys]
+        by_row = [key_format(k) for k in keys]
 
         def by_key(row: int, column: str) -> str | None:
             return None if column == sheet.key_column else by_row[row]

@@ -20,8 +20,11 @@ from portfolio_opt.report.plots import (
 from portfolio_opt.report.plots._axes import bar_figure_width
 from portfolio_opt.report.workbook import Sheet, write_workbook
 from portfolio_opt.scenario.data import Scenario
+from portfolio_opt.scenario.schema import SCHEMAS, WRITTEN_BESIDE
 from portfolio_opt.scenario.summary import scenario_summary
 
+# A plain number as a planner types it; a leading zero (00123) marks an id or a code: text.
+PLAIN_NUMBER = r"-?(0|[1-9]\d*)(\.\d+)?"
 PLOT_DPI = 120
 LEGEND_WIDTH = 2.8  # inches right of the bars
 
@@ -117,6 +120,24 @@ def _with_manager_name(scenario: Scenario, table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def own_numbers(sheet: pd.DataFrame, source_table: str) -> pd.DataFrame:
+    """``sheet`` with the planner's own columns that hold plain numbers only stored as numbers,
+    so that Excel sums and sorts them (they are read as text, to be carried as written)."""
+    tools = {c.name for c in SCHEMAS[source_table]} | WRITTEN_BESIDE[source_table][1]
+    converted = {}
+    for column in sheet.columns:
+        values = sheet[column]
+        if column in tools or not (
+            pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)
+        ):
+            continue
+        text = values.astype("string").str.strip()
+        given = text[text.notna() & (text != "")]
+        if len(given) and given.str.fullmatch(PLAIN_NUMBER).all():
+            converted[column] = pd.to_numeric(text.replace("", pd.NA))
+    return sheet.assign(**converted) if converted else sheet
+
+
 def inputs_sheet(scenario: Scenario) -> pd.DataFrame:
     """What went in: the scenario's summary, then the policy as resolved."""
     rows = _flatten(scenario_summary(scenario))
@@ -133,7 +154,9 @@ def report_sheets(
     sheets: dict[str, pd.DataFrame | Sheet] = {}
     for name, table in tables.items():
         if name == "assignment":
-            sheets["Assignment"] = assignment_sheet(scenario, table)
+            sheets["Assignment"] = own_numbers(assignment_sheet(scenario, table), "customers")
+        elif name == "portfolios":
+            sheets["Portfolios"] = own_numbers(_with_manager_name(scenario, table), "managers")
         else:
             sheets[name.replace("_", " ").capitalize()] = _with_manager_name(scenario, table)
     sheets["KPIs"] = Sheet(flatten_kpis(kpis), key_column="kpi")

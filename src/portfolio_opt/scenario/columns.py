@@ -14,6 +14,9 @@ from portfolio_opt.scenario.schema import FALSE_WORDS, TRUE_WORDS, Column
 from portfolio_opt.scenario.tables import INVISIBLE
 
 MAX_CELL_PROBLEMS = 50  # per column: past this, one summary line keeps the list readable
+# Warnings of a kind (file, column, advice) shown one by one by the commands that go on to
+# solve or pay; the rest in one line naming their rows (validate lists every one).
+WARNINGS_OF_A_KIND = 5
 THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?")  # no leading zero: 0,050 is 0.05
 # Far beyond any branch's figures; larger values would overflow the model's integer arithmetic.
 NUMBER_LIMIT = 1e15
@@ -83,6 +86,21 @@ def capped(problems: list[Problem], what: str) -> list[Problem]:
         *first,
         more_like_these(last.file, last.column, rows, last.hint, what, last.severity),
     ]
+
+
+def folded(problems: Sequence[Problem], shown: int = WARNINGS_OF_A_KIND) -> list[Problem]:
+    """Per kind (same file, column and advice), the first ``shown`` problems, then the rest as
+    one line naming their rows: a slip repeated on every row must not bury the rest."""
+    kinds: dict[tuple[str, str | None, str], list[Problem]] = {}
+    for p in problems:
+        kinds.setdefault((p.file, p.column, p.hint), []).append(p)
+    out: list[Problem] = []
+    for (file, column, hint), alike in kinds.items():
+        out += alike[:shown]
+        if rest := alike[shown:]:
+            rows = [p.row for p in rest if p.row is not None]
+            out.append(more_like_these(file, column, rows, hint, "warnings", rest[0].severity))
+    return out
 
 
 def _nfkc(text: pd.Series) -> pd.Series:

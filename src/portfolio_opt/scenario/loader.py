@@ -89,6 +89,7 @@ def _read_each_table(
         if raw is None:
             continue
         problems += rules.look_alike_columns(raw, table, labels[table])
+        problems += rules.nameless_columns(raw, labels[table])
         if table in ("customers", "actuals"):
             problems += rules.income_columns_read(raw, table, labels[table])
         typed, found = coerce_table(raw, SCHEMAS[table], labels[table])

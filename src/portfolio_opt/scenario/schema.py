@@ -128,3 +128,15 @@ PORTFOLIO_COLUMNS = [
     "chain_links_cut",
 ]
 ASSIGNED_COLUMNS = ("manager_id", "portfolio_type", "moved")
+# Columns solve writes beside a table's rows (report.xlsx adds names and targets, to read by):
+# an own column of the table by such a name is not carried to the outputs.
+WRITTEN_BESIDE: dict[str, tuple[str, frozenset[str]]] = {
+    "customers": (
+        "assignment.csv and report.xlsx",
+        frozenset({*ASSIGNED_COLUMNS, "customer_name", "manager_name", "target"}),
+    ),
+    "managers": (
+        "portfolios.csv and report.xlsx",
+        frozenset(set(PORTFOLIO_COLUMNS) - {"manager_id", "grade"} | {"manager_name"}),
+    ),
+}

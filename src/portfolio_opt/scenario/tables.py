@@ -21,6 +21,8 @@ ENCODINGS = ("utf-8-sig", "gb18030", "cp950", "cp1252")
 ENCODING_NAMES = "UTF-8, UTF-16, GB18030, Big5 and Windows-1252"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode Text"
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+# Spreadsheets of other formats: their '#Sheet' is split off, so the message is about the format.
+OTHER_WORKBOOK_SUFFIXES = (".xls", ".xlsb", ".ods", ".numbers")
 DELIMITERS = ",;\t"
 # GB18030 reads almost any Big5 bytes, but common Big5 characters land in its private-use area.
 PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
@@ -56,7 +58,7 @@ def split_table_spec(spec: str) -> tuple[str, str | None]:
     no sheet."""
     if "#" in spec:
         file, sheet = spec.rsplit("#", 1)
-        if file.lower().endswith(WORKBOOK_SUFFIXES):
+        if file.lower().endswith(WORKBOOK_SUFFIXES + OTHER_WORKBOOK_SUFFIXES):
             return file, sheet or None
     return spec, None
 
@@ -187,6 +189,9 @@ def normalise_columns(frame: pd.DataFrame, known: Collection[str] | None = None)
     return frame
 
 
+LOST_DIGITS = 1e15  # numbers from here on have more digits than a spreadsheet keeps
+
+
 def _cell_text(value: object) -> str:
     """A spreadsheet cell as the text a planner sees (whole numbers without '.0')."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
@@ -194,7 +199,9 @@ def _cell_text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        # Excel keeps 15 digits: a longer number (an id typed without Text format) has lost its
+        # last ones, so it reads as Excel shows it (6.22202123456789E+18), never as a wrong id.
+        return f"{value:.15G}" if abs(value) >= LOST_DIGITS else str(int(value))
     if isinstance(value, dt.datetime) and value.time() == dt.time():
         return value.date().isoformat()  # a date cell, shown as the date
     if isinstance(value, dt.datetime | dt.date):
@@ -660,6 +667,14 @@ def read_table(
         frame, problems = _read_xlsx(path, sheet, label, required, skip_rows)
     elif suffix in (".csv", ".txt", ""):
         frame, problems = _read_csv(path, label, required, skip_rows)
+    elif suffix in OTHER_WORKBOOK_SUFFIXES:
+        return None, [
+            Problem(
+                label,
+                f"unsupported file type {suffix!r}",
+                "open it in Excel or LibreOffice and save it as .xlsx (Excel Workbook)",
+            )
+        ]
     else:
         return None, [Problem(label, f"unsupported file type {suffix!r}", "use .csv or .xlsx")]
     if frame is None:

@@ -20,12 +20,7 @@ from portfolio_opt.scenario.columns import (
     unknown_values,
 )
 from portfolio_opt.scenario.policy import Policy
-from portfolio_opt.scenario.schema import (
-    ASSIGNED_COLUMNS,
-    INCOME_COLUMNS,
-    PORTFOLIO_COLUMNS,
-    SCHEMAS,
-)
+from portfolio_opt.scenario.schema import INCOME_COLUMNS, SCHEMAS, WRITTEN_BESIDE
 from portfolio_opt.scenario.tables import column_name
 
 RELATION_KINDS = {"group", "chain"}
@@ -174,12 +169,6 @@ RULE_COLUMNS = {
     "prior_manager_id",
 }
 
-# Columns solve writes beside the planner's own: an own column of that name cannot be carried.
-WRITTEN_BESIDE = {
-    "customers": ("assignment.csv", set(ASSIGNED_COLUMNS)),
-    "managers": ("portfolios.csv", set(PORTFOLIO_COLUMNS) - {"manager_id", "grade"}),
-}
-
 
 def own_columns_carried(frame: pd.DataFrame, table: str, label: str) -> list[Problem]:
     """A warning for each own column named like one that solve writes beside it: it is left
@@ -198,6 +187,28 @@ def own_columns_carried(frame: pd.DataFrame, table: str, label: str) -> list[Pro
         for column in frame.columns
         if column_name(column) in written
     ]
+
+
+def nameless_columns(frame: pd.DataFrame, label: str) -> list[Problem]:
+    """A warning for each column with values but no name in the header row: it is not read
+    (only carried to the outputs under a made-up name), though it may be meant to be."""
+    problems = []
+    for position, column in enumerate(frame.columns):
+        filled = np.flatnonzero((frame[column].astype(str).str.strip() != "").to_numpy())
+        if not str(column).startswith("Unnamed: ") or not len(filled):
+            continue
+        problems.append(
+            Problem(
+                label,
+                f"column {position + 1} has values (first in row {_row(int(filled[0]))}) but no "
+                f"name in the header row: it is not read, only carried to the outputs as "
+                f"{column!r}",
+                "give the column a name in the header row, or delete its values",
+                row=1,
+                severity=Severity.WARNING,
+            )
+        )
+    return problems
 
 
 def look_alike_columns(frame: pd.DataFrame, table: str, label: str) -> list[Problem]:
@@ -322,14 +333,16 @@ def growth_as_percent(customers: pd.DataFrame, label: str) -> list[Problem]:
 
 
 def scores_as_fractions(managers: pd.DataFrame, label: str) -> list[Problem]:
-    """A warning for management scores of 1 or less: the scale is 0..1000 (933, not 0.933),
-    and pay is scaled by score / 1000."""
+    """A warning for management scores of 1 or less, or of 100 or less where no score is
+    higher (a scale of 100): the scale is 0..1000 (933, not 0.933 or 93.3), and pay is scaled
+    by score / 1000."""
     score = managers["management_score"]
+    hundred_scale = bool(score.max() <= 100) if score.notna().any() else False
     return _cell_warnings(
         label,
         "management_score",
         score,
-        ((score > 0) & (score <= 1)).fillna(False),
+        ((score > 0) & ((score <= 1) | ((score <= 100) & hundred_scale))).fillna(False),
         "management_score {value:g} is on a scale of 0..1000: pay would be scaled by "
         "{value:g} / 1000",
         "write 933 for 93.3%, if that is meant",
