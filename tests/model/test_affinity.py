@@ -486,7 +486,8 @@ def test_a_capacity_collision_names_the_group_the_pin_and_the_capacities_in_tabl
     text = " ".join(result.explanation)
     assert "of 2 customers (C4, C6)" in text
     assert "pins: C2 to M3" in text
-    assert "workload within capacity: M1 9.9, M3 9.9" in text
+    # the tightest first: M3 holds pinned C2 (3 of its 9.9)
+    assert "workload within capacity: M3 9.9 (needs at least 3), M1 9.9 (needs at least 1)" in text
 
 
 def test_no_empty_premium_portfolio_is_opened_to_dodge_a_collision():

@@ -770,13 +770,13 @@ def capacity_holds_minimum(instance: Instance) -> list[str]:
     held = [k for k in (STANDARD, PREMIUM, SEPARATE) if (instance.kind == k).any()]
     reasons = []
     for m in np.flatnonzero(instance.capacity >= 0):
-        least = _least_load(instance, per_customer, int(m), held)
+        least = least_load(instance, per_customer, int(m), held)
         if least is not None and least[0] > instance.capacity[m]:
             reasons.append(_beyond_capacity_text(instance, int(m), *least))
     return reasons
 
 
-def _least_load(
+def least_load(
     instance: Instance, per_customer: np.ndarray, m: int, held: list[int]
 ) -> tuple[int, list[int], int, int] | None:
     """The least workload manager ``m`` carries, over the kinds it may hold: the load, its

@@ -16,6 +16,7 @@ import pandas as pd
 from ortools.sat.python import cp_model
 
 from portfolio_opt.model.affinity import customer_workload, workload_in_units
+from portfolio_opt.model.collisions import least_load
 from portfolio_opt.model.instance import KIND_WORDS, STANDARD, Instance
 from portfolio_opt.model.settings import limit_solver
 from portfolio_opt.model.structure import Structure, smallest_core
@@ -377,12 +378,19 @@ def _pins_fact(inst: Instance, structure: Structure) -> str:
 
 
 def _capacity_fact(inst: Instance, structure: Structure) -> str:
+    """The capacities, the tightest first: each against the least its portfolio needs (its
+    pins and the lightest customers its band's minimum makes it hold)."""
     assert inst.capacity is not None
-    shown = [
-        f"{inst.manager_ids[m]} {inst.capacity[m] / inst.workload_units:,.6g}"
-        for m in np.flatnonzero(inst.capacity >= 0)
-    ]
-    return f"workload within capacity: {listed(shown)}"
+    per_customer = workload_in_units(customer_workload(inst), inst.workload_units)
+    rows = []
+    for m in np.flatnonzero(inst.capacity >= 0):
+        least = least_load(inst, per_customer, int(m), [int(structure.kind[m])])
+        need = 0 if least is None else least[0]
+        text = f"{inst.manager_ids[m]} {inst.capacity[m] / inst.workload_units:,.6g}"
+        if need:
+            text += f" (needs at least {need / inst.workload_units:,.6g})"
+        rows.append((int(inst.capacity[m]) - need, int(m), text))
+    return f"workload within capacity: {listed([text for *_, text in sorted(rows)])}"
 
 
 FACTS: dict[str, Callable[[Instance, Structure], str]] = {
