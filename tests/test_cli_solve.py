@@ -326,6 +326,22 @@ def test_a_plan_edited_in_the_output_folder_is_not_overwritten(
     assert digests(out) == before
 
 
+def test_a_plan_re_saved_by_a_spreadsheet_unchanged_may_be_replaced(
+    solved: Solved, tmp_path: Path
+) -> None:
+    """Excel's save (BOM, semicolons, CRLF, columns moved) changes the bytes, not the plan."""
+    out = shutil.copytree(solved.out, tmp_path / "run")
+    plan = pd.read_csv(out / "assignment.csv", dtype=str, keep_default_na=False)
+    plan = plan[list(reversed(plan.columns))]
+    plan.to_csv(
+        out / "assignment.csv", index=False, sep=";", lineterminator="\r\n", encoding="utf-8-sig"
+    )
+
+    result = solve(solved.scenario, out)
+
+    assert result.exit_code == 0, result.output
+
+
 def test_a_solve_that_writes_no_plan_says_the_folder_keeps_the_earlier_one(
     solved: Solved, tmp_path: Path
 ) -> None:

@@ -22,6 +22,7 @@ from portfolio_opt.model.result import Result, SolveStatus
 from portfolio_opt.model.solve import SolveParams, solve
 from portfolio_opt.payout import compute_payout, customer_targets
 from portfolio_opt.plan.checker import check_plan
+from portfolio_opt.plan.io import plan_digest
 from portfolio_opt.plan.kpis import compute_kpis
 from portfolio_opt.problems import Problem
 from portfolio_opt.report.atomic import atomic_folder
@@ -58,16 +59,6 @@ class SolveOutcome:
 
 def file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def plan_digest(assignment: pd.DataFrame) -> str:
-    """A fingerprint of who holds whom: the same for the plan re-saved by a spreadsheet
-    (line ends, column order, extra columns), different once a customer moves."""
-    pairs = sorted(
-        f"{str(c).strip()}\t{str(m).strip()}"
-        for c, m in zip(assignment["customer_id"], assignment["manager_id"], strict=True)
-    )
-    return hashlib.sha256("\n".join(pairs).encode("utf-8")).hexdigest()
 
 
 def input_hashes(scenario: Scenario) -> dict[str, str]:

@@ -15,10 +15,10 @@ from portfolio_opt.pipeline import (
     EXIT_INFEASIBLE,
     EXIT_OK,
     OutputFolderError,
-    plan_digest,
     run_solve,
 )
 from portfolio_opt.plan import check_plan
+from portfolio_opt.plan.io import plan_digest
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.loader import load_scenario
 

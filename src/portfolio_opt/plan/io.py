@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pandas as pd
@@ -140,3 +141,23 @@ def read_assignment(path: Path, scenario: Scenario) -> tuple[pd.DataFrame, list[
     problems += _id_problems(frame, scenario, label)
     ordered = [*REQUIRED, *(c for c in frame.columns if c not in REQUIRED)]
     return frame[ordered].reset_index(drop=True), problems
+
+
+def plan_digest(assignment: pd.DataFrame) -> str:
+    """A fingerprint of who holds whom: the same for the plan re-saved by a spreadsheet
+    (line ends, column order, extra columns), different once a customer moves."""
+    pairs = sorted(
+        f"{str(c).strip()}\t{str(m).strip()}"
+        for c, m in zip(assignment["customer_id"], assignment["manager_id"], strict=True)
+    )
+    return hashlib.sha256("\n".join(pairs).encode("utf-8")).hexdigest()
+
+
+def plan_file_digest(path: Path) -> str | None:
+    """:func:`plan_digest` of a plan file as a spreadsheet may have saved it (any encoding,
+    separator or column order); None where it holds no readable plan."""
+    frame, _ = read_table(path.parent, path.name, path.name, REQUIRED)
+    if frame is None or any(c not in frame.columns for c in REQUIRED):
+        return None
+    plan = frame[list(REQUIRED)].astype(str).map(lambda v: unescape_formula(v.strip()))
+    return plan_digest(plan[plan["customer_id"] != ""])

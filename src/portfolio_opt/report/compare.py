@@ -28,12 +28,11 @@ from portfolio_opt.pipeline import (
     EXIT_USAGE,
     SolveOutcome,
     input_hashes,
-    plan_digest,
     plan_kpis,
     run_solve,
     write_csv,
 )
-from portfolio_opt.plan.io import read_assignment
+from portfolio_opt.plan.io import plan_digest, read_assignment
 from portfolio_opt.plan.kpis import gini
 from portfolio_opt.problems import Problem
 from portfolio_opt.report.folders import replace_problem, write_manifest

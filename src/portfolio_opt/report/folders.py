@@ -17,9 +17,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from portfolio_opt.plan.io import plan_file_digest
 from portfolio_opt.problems import listed
 
 MANIFEST = "manifest.json"
+PLAN_FILE = "assignment.csv"
 # What file browsers leave in a folder they show: lost with it, nobody's work.
 SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 
@@ -141,5 +143,17 @@ def _changed_since(folder: Path, manifest: Mapping[str, Any]) -> list[str]:
     return [
         name
         for name, digest in recorded.items()
-        if name != MANIFEST and (folder / name).is_file() and _digest(folder / name) != digest
+        if name != MANIFEST
+        and (folder / name).is_file()
+        and _digest(folder / name) != digest
+        and not _same_plan(folder / name, manifest)
     ]
+
+
+def _same_plan(path: Path, manifest: Mapping[str, Any]) -> bool:
+    """Whether ``path`` is the plan the command wrote, re-saved by a spreadsheet without a
+    change of who holds whom (other line ends or separators are nothing to lose)."""
+    written = manifest.get("plan_sha256")
+    return (
+        path.name == PLAN_FILE and isinstance(written, str) and (plan_file_digest(path) == written)
+    )
