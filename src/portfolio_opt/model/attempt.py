@@ -116,7 +116,7 @@ class PlanAttempt:
         self.means = portfolio_means(instance, structure)
         self.bounds: dict[str, float] = {k: float(v) for k, v in goal_bounds(instance).items()}
         self.relaxed: Relaxed | None = None  # the LP relaxation, where affinity leads
-        self.fallback: np.ndarray | None = None  # a plan keeping the hard rules (see above)
+        self.fallback: np.ndarray | None = None  # see _balanced_fallback
         self.iterations = 0
         # Where balance ranks above chain, a chain-led plan is built instead (see chain_led).
         self.chains_lead = bool(len(instance.edge_u)) and chain_led_spec(spec) is not None
@@ -179,10 +179,11 @@ class PlanAttempt:
             state = self._relationships_kept(state)
             polish_deadline = min(time.monotonic() + self.span_s * 0.1, self.deadline)  # repairs
             budget_s -= params.time_limit_s * CONTINUITY_SHARE
-            state = self._polished(state, polish_deadline)
-            if self.means.tight is not None and _violation(*self._parts()[:3], state.assign) > 0:
+            assign = self._polished(state, polish_deadline).assign
+            instance, structure, means = self.instance, self.structure, self.means
+            if means.tight is not None and _violation(instance, structure, means, assign) > 0:
                 self.fallback = self._balanced_fallback()
-            return state.assign, budget_s
+            return assign, budget_s
         return self._polished(state, polish_deadline).assign, budget_s
 
     def _balanced_fallback(self) -> np.ndarray | None:

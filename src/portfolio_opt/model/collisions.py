@@ -813,15 +813,16 @@ def _beyond_capacity_text(
     need = _workload_text(instance, load)
     ids = _names([instance.customer_ids[c] for c in pinned])
     if len(pinned) >= low:
+        them = f"Customer {ids} is" if len(pinned) == 1 else f"Customers {ids} are"
         return (
-            f"Customers {ids} are pinned to {who} and need a workload of {need} with it, above "
+            f"{them} pinned to {who} and need a workload of {need} with it, above "
             f"its capacity {cap}: raise {who}'s capacity, lower their workloads in the affinity "
             f"table, or pin fewer of them to {who}."
         )
     carried = (
         f"its pinned customers ({ids}) and its lightest others"
         if pinned
-        else (f"its {low} lightest customers")
+        else f"its {low} lightest customers"
     )
     return (
         f"{who} must hold at least {low} customers (its band's minimum for a "
