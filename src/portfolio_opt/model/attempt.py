@@ -51,6 +51,7 @@ from portfolio_opt.model.symmetry import allowed_labels, interchangeable_classes
 
 EXACT_MODEL_PAIRS = 6000  # block x manager pairs up to which the whole branch is one model
 CONTINUITY_SHARE = 0.6  # of the time limit, for the whole-branch continuity model
+FALLBACK_SHARE = 0.1  # ... and where its plan breaks the balance bound, for a balanced one
 EXACT_SHARE = 0.3  # of the time left, for the whole-branch model; the search has the rest
 SEND_BACK_SHARE = 0.03  # of the time limit, kept from the search for sending moved customers back
 # Candidates scored per second of a share, about, on 2 cores here: local passes count them
@@ -181,21 +182,25 @@ class PlanAttempt:
             budget_s -= params.time_limit_s * CONTINUITY_SHARE
             assign = self._polished(state, polish_deadline).assign
             instance, structure, means = self.instance, self.structure, self.means
-            if means.tight is not None and _violation(instance, structure, means, assign) > 0:
-                self.fallback = self._balanced_fallback()
+            missed = _violation(instance, structure, means, assign)
+            if means.tight is not None and missed > 0:
+                balanced = self._balanced_fallback()
+                if _violation(instance, structure, means, balanced) < missed:
+                    self.fallback = balanced
             return assign, budget_s
         return self._polished(state, polish_deadline).assign, budget_s
 
-    def _balanced_fallback(self) -> np.ndarray | None:
-        """Where last year's plan leaves a hard balance bound missed, a plan built for balance
-        that keeps every hard rule, if one is quickly found: the search repairs the first from
-        fewer moves, but a tight bound may take it longer than the time limit."""
+    def _balanced_fallback(self) -> np.ndarray:
+        """Where last year's plan leaves a hard balance bound missed, a plan built for balance:
+        the search repairs the first from fewer moves, but a tight bound may take it longer
+        than the time limit."""
         instance, structure, means, spec, params = self._parts()
-        until = math.inf if params.deterministic else time.monotonic() + self.span_s * 0.05
-        balanced = balanced_start(
+        until = (
+            math.inf if params.deterministic else time.monotonic() + self.span_s * FALLBACK_SHARE
+        )
+        return balanced_start(
             instance, structure, means, spec, until, np.random.default_rng(params.seed), self.stop
         )
-        return balanced if _violation(instance, structure, means, balanced) == 0 else None
 
     def _relationships_kept(self, state: PlanState) -> PlanState:
         """The whole-branch continuity model's plan, from ``state``."""
@@ -416,7 +421,7 @@ class PlanAttempt:
         self, assign: np.ndarray, budget_s: float, method: str
     ) -> tuple[np.ndarray, str]:
         """Half the search repairs last year's plan; where it still breaks a hard rule, the
-        other half improves the better of it and the balanced fallback."""
+        other half improves the better of it and the balanced fallback (the one breaking less)."""
         instance, structure, means, spec, _ = self._parts()
         assert self.fallback is not None
         halfway = time.monotonic() + 0.5 * max(self.deadline - time.monotonic(), 0.0)
