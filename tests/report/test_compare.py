@@ -153,6 +153,20 @@ def test_a_year_with_customers_joining_and_leaving_counts_moves_over_those_both_
     ).all()
 
 
+def test_a_manager_who_left_has_a_row_with_what_it_lost(base: Run) -> None:
+    """Last year's plan against this year's: the leaver held customers only in the first plan
+    and is in neither's portfolios; its row shows them all lost, so gains and losses add up."""
+    last_year = base.assignment.copy()
+    held = last_year["manager_id"] == last_year["manager_id"].iloc[0]
+    last_year.loc[held, "manager_id"] = "MX"  # since left
+    previous = Run("last-year", last_year, base.portfolios, base.payout, base.kpis)
+    comparison = compare_runs([previous, base])
+    managers = comparison.by_manager.set_index("manager_id")
+    assert managers.loc["MX", "customers_before"] == managers.loc["MX", "lost"] == held.sum()
+    assert managers.loc["MX", "customers_after"] == 0
+    assert managers["gained"].sum() == managers["lost"].sum() == len(comparison.moves)
+
+
 def test_written_comparison(base: Run, tmp_path: Path) -> None:
     comparison = compare_runs([base, _moved_c0003(base)])
     write_comparison(tmp_path, comparison)

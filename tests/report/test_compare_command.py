@@ -315,6 +315,22 @@ def test_a_plan_file_with_unknown_ids_is_bad_input(solved: Solved, tmp_path: Pat
     assert "unknown customer 'NOBODY'" in result.output
 
 
+def test_last_years_plan_with_customers_who_left_is_compared_without_them(
+    solved: Solved, tmp_path: Path
+) -> None:
+    plan = pd.read_csv(solved.out / "assignment.csv", dtype=str, keep_default_na=False)
+    plan = plan[["customer_id", "manager_id"]]
+    gone = pd.DataFrame({"customer_id": ["C8001", "C8002"], "manager_id": ["M001", "M002"]})
+    path = tmp_path / "last_year.csv"
+    pd.concat([plan, gone]).to_csv(path, index=False)
+
+    result = _run(path, solved.out, "--scenario", solved.scenario.root, "--out", tmp_path / "c")
+
+    assert result.exit_code == EXIT_OK, result.output
+    assert "2 customer(s) of the plan are not in the scenario (C8001, C8002)" in result.output
+    assert "no customer changes manager" in result.output or "0 customer(s)" in result.output
+
+
 def test_a_plan_re_saved_unchanged_is_not_taken_as_edited(solved: Solved, tmp_path: Path) -> None:
     """Excel's line ends and a column moved: the same plan, so the solve's figures stand."""
     copy = tmp_path / "resaved"

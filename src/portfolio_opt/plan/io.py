@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from portfolio_opt.plan.checker import text_column
-from portfolio_opt.problems import Problem
+from portfolio_opt.problems import Problem, Severity, listed
 from portfolio_opt.report.safe_text import unescape_formula
 from portfolio_opt.scenario.columns import capped, id_hint, id_lookup
 from portfolio_opt.scenario.data import Scenario
@@ -77,6 +77,27 @@ def _id_problems(frame: pd.DataFrame, scenario: Scenario, label: str) -> list[Pr
     ]
 
 
+def _without_customers_who_left(
+    frame: pd.DataFrame, scenario: Scenario, label: str
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """The plan without the customers the scenario does not know and no slip explains (lost
+    zeros, case), and a warning naming them; the plan as it is where nearly all are unknown."""
+    known = set(text_column(scenario.customers, "customer_id"))
+    lookup = id_lookup(known)
+    gone = frame["customer_id"].map(lambda c: c not in known and id_hint(c, lookup) is None)
+    if not gone.any() or gone.sum() > ANOTHER_BRANCH_SHARE * len(frame):
+        return frame, []
+    ids = frame.loc[gone, "customer_id"].tolist()
+    warning = Problem(
+        label,
+        f"{len(ids)} customer(s) of the plan are not in the scenario ({listed(ids)}): left out "
+        "of its figures, as customers who left",
+        "nothing to do if they left; else check their ids",
+        severity=Severity.WARNING,
+    )
+    return frame[~gone], [warning]
+
+
 def _another_branch(unknown: int, listed: int, label: str) -> list[Problem]:
     """One line first where nearly all the plan's customers are unknown: the likely cause is a
     plan of another branch (or another year's scenario), not many slips."""
@@ -91,13 +112,18 @@ def _another_branch(unknown: int, listed: int, label: str) -> list[Problem]:
     ]
 
 
-def read_assignment(path: Path, scenario: Scenario) -> tuple[pd.DataFrame, list[Problem]]:
+def read_assignment(
+    path: Path, scenario: Scenario, customers_left: bool = False
+) -> tuple[pd.DataFrame, list[Problem]]:
     """Read an assignment (CSV in UTF-8, UTF-8 with BOM or GB18030; or ``.xlsx[#Sheet]``).
 
     Every cell is read as text, so ids keep their exact spelling (no ``101.0``); column names
     are matched case-insensitively after trimming; blank rows are skipped. Returns the rows
     (``customer_id``, ``manager_id`` and any other columns, all text) and the problems found:
-    errors for a file that cannot be used and for unknown or repeated ids.
+    errors for a file that cannot be used and for unknown or repeated ids. With
+    ``customers_left`` (last year's plan against this year's scenario), customers the scenario
+    does not know are customers who left: their rows are dropped, with one warning, unless
+    nearly all are unknown or a spreadsheet's slip explains them.
     """
     file, sheet = split_table_spec(str(path))
     label = Path(file).name
@@ -138,6 +164,9 @@ def read_assignment(path: Path, scenario: Scenario) -> tuple[pd.DataFrame, list[
         for row in frame.index[blank_id & ~blank_row]
     ]
     frame = frame[~blank_id]
+    if customers_left:
+        frame, gone = _without_customers_who_left(frame, scenario, label)
+        problems += gone
     problems += _id_problems(frame, scenario, label)
     ordered = [*REQUIRED, *(c for c in frame.columns if c not in REQUIRED)]
     return frame[ordered].reset_index(drop=True), problems

@@ -363,13 +363,13 @@ def plan_run(
 ) -> Run:
     """A plan from an assignment file (e.g. edited in Excel), with its KPIs, portfolios and pay
     computed from ``scenario``; a plan that breaks hard rules is shown, with a note."""
-    plan, problems = read_assignment(path, scenario)
+    plan, problems = read_assignment(path, scenario, customers_left=True)
     errors = [p for p in problems if p.is_error]
     if errors:
         raise CompareError(f"{path}: the plan has {len(errors)} error(s)", details=errors)
     name = label or _file_of(path).stem
     kpis: dict[str, Any] = {"status": "edited", **plan_kpis(scenario, plan)}
-    notes = []
+    notes = [f"{name}: {p.message}" for p in problems]
     broken = kpis["hard_rule_violations"]
     if broken:
         notes.append(
@@ -589,10 +589,15 @@ def moves_between(base: Run, other: Run) -> pd.DataFrame:
 
 
 def manager_moves(moves: pd.DataFrame, base: Run, other: Run) -> pd.DataFrame:
-    """Per manager: customers before and after, gained and lost (count and value), net value."""
+    """Per manager: customers before and after, gained and lost (count and value), net value;
+    every manager of either plan, one who left (holding customers in one plan only) too."""
     managers = sorted(
-        set(base.portfolios["manager_id"].astype(str))
-        | set(other.portfolios["manager_id"].astype(str))
+        {
+            str(m)
+            for run in (base, other)
+            for frame in (run.portfolios, run.assignment)
+            for m in frame["manager_id"]
+        }
     )
     names = {**other.manager_names, **base.manager_names}
     count_before = base.assignment["manager_id"].astype(str).value_counts()
