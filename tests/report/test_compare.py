@@ -215,6 +215,8 @@ def test_unique_labels() -> None:
         "demo-2",
         "demo-x",
     ]
+    # a folder named like a column of the KPI table would overwrite that column
+    assert unique_labels([Path("runs/kpi"), Path("runs/meaning")]) == ["kpi-2", "meaning-2"]
 
 
 def test_folder_problem(tmp_path: Path) -> None:

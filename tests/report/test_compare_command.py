@@ -315,6 +315,21 @@ def test_a_plan_file_with_unknown_ids_is_bad_input(solved: Solved, tmp_path: Pat
     assert "unknown customer 'NOBODY'" in result.output
 
 
+def test_a_plan_with_a_blank_manager_is_shown_with_its_broken_rules(
+    solved: Solved, tmp_path: Path
+) -> None:
+    plan = pd.read_csv(solved.out / "assignment.csv", dtype=str, keep_default_na=False)
+    plan.loc[plan["customer_id"] == plan["customer_id"].iloc[0], "manager_id"] = ""
+    path = tmp_path / "blank.csv"
+    plan.to_csv(path, index=False)
+
+    result = _run(solved.out, path, "--scenario", solved.scenario.root, "--out", tmp_path / "c")
+
+    assert result.exit_code == EXIT_OK, result.output
+    assert "blank: the plan breaks" in result.output
+    assert int(_kpi_table(tmp_path / "c").loc["hard_rule_violations", "blank"]) >= 1
+
+
 def test_last_years_plan_with_customers_who_left_is_compared_without_them(
     solved: Solved, tmp_path: Path
 ) -> None:

@@ -34,7 +34,7 @@ from portfolio_opt.pipeline import (
 )
 from portfolio_opt.plan.io import plan_digest, read_assignment
 from portfolio_opt.plan.kpis import gini
-from portfolio_opt.problems import Problem
+from portfolio_opt.problems import Problem, ScenarioError
 from portfolio_opt.report.folders import replace_problem, write_manifest
 from portfolio_opt.report.plots import plot_fairness, plot_load, span_bands
 from portfolio_opt.report.safe_text import unescape_formula
@@ -376,11 +376,17 @@ def plan_run(
             f"{name}: the plan breaks {broken} hard rule(s); "
             f"`portfolio-opt verify {scenario.root} {path}` lists them"
         )
+    # Customers with a blank manager break rule 1 (counted above); nobody is paid for them.
+    held = plan[plan["manager_id"] != ""]
+    try:
+        payout = compute_payout(scenario, held, path.name).table
+    except ScenarioError as exc:
+        raise CompareError(f"{path}: the plan cannot be paid", details=exc.problems) from exc
     return Run(
         name,
         plan,
-        _portfolios(portfolios_table(plan, scenario)),
-        compute_payout(scenario, plan, path.name).table,
+        _portfolios(portfolios_table(held, scenario)),
+        payout,
         kpis,
         scenario.policy,
         scenario,
@@ -423,14 +429,17 @@ def solve_run(
     return run
 
 
+TABLE_COLUMNS = ("kpi", "meaning")  # of the KPI table, beside one column per plan
+
+
 def unique_labels(paths: Sequence[Path]) -> list[str]:
     """Folder names (a plan file's name without its suffix), made unique with -2, -3...
-    where two share a name."""
+    where two share a name, or a name the table's own columns have (kpi, meaning)."""
     labels: list[str] = []
     for path in paths:
         base = _file_of(path).stem if is_plan_file(path) else path.resolve().name or "plan"
         label, n = base, 2
-        while label in labels:
+        while label in labels or label in TABLE_COLUMNS:
             label, n = f"{base}-{n}", n + 1
         labels.append(label)
     return labels
