@@ -116,6 +116,10 @@ def manifest(scenario: Scenario, params: SolveParams, result: Result) -> dict[st
         "scenario": str(scenario.root.resolve()),
         "inputs_sha256": input_hashes(scenario),
         "policy": _policy_as_run(scenario, params),
+        # as solved: a sweep's variant may have made managers unavailable the files list
+        "unavailable_managers": sorted(
+            map(str, scenario.managers.loc[~scenario.managers["available"], "manager_id"])
+        ),
         "solver": {
             **_solver_settings(params),
             "method": result.method,

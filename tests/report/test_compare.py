@@ -244,3 +244,26 @@ def test_plans_of_two_branches_whose_ids_overlap_are_named_as_such(base: Run) ->
 
     assert any("have other names in their scenarios" in note for note in notes), notes
     assert not any("other names" in n for n in compare_runs([base, _moved_c0003(base)]).notes)
+
+
+def test_a_variants_edited_folder_is_checked_with_the_rules_it_was_solved_with(
+    solved_tight: Solved, tmp_path: Path
+) -> None:
+    """A sweep's variant shares the scenario's files: its manifest's policy (tolerance 1 here)
+    and the managers it had unavailable are the rules an edit of its plan is checked by."""
+    copy = shutil.copytree(solved_tight.out, tmp_path / "variant")
+    manifest = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
+    plan = pd.read_csv(copy / "assignment.csv", dtype=str, keep_default_na=False)
+    dropped = plan["manager_id"].iloc[0]  # as if the sweep had made it unavailable
+    manifest["unavailable_managers"] = [*manifest["unavailable_managers"], dropped]
+    (copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    first, second = plan["customer_id"].iloc[0], plan["customer_id"].iloc[1]
+    plan.loc[plan["customer_id"] == second, "manager_id"] = plan["manager_id"].iloc[0]
+    plan.to_csv(copy / "assignment.csv", index=False)
+
+    run = load_run(copy)
+
+    assert run.scenario is not None and run.scenario.policy.span.tolerance == 1
+    assert dropped not in set(run.scenario.available_managers["manager_id"])
+    assert run.kpis["hard_rule_violations"] >= 1  # the dropped manager holds customers
+    assert first in set(run.assignment["customer_id"])

@@ -10,7 +10,7 @@ import io
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -280,7 +280,21 @@ def _source_scenario(manifest: dict[str, Any]) -> tuple[Scenario | None, str]:
         return None, f"its scenario {source} no longer loads: names and values are not shown"
     if manifest.get("inputs_sha256") and input_hashes(scenario) != manifest["inputs_sha256"]:
         return None, f"the files of {source} changed since this solve: names and values not shown"
-    return scenario, ""
+    return _as_solved(scenario, manifest), ""
+
+
+def _as_solved(scenario: Scenario, manifest: dict[str, Any]) -> Scenario:
+    """The scenario as the run solved it: the policy it ran with and the managers it had
+    unavailable (a sweep's variant changes both without touching the files)."""
+    try:
+        policy = Policy.model_validate(manifest["policy"])
+    except (KeyError, ValidationError):
+        policy = scenario.policy
+    away = manifest.get("unavailable_managers")
+    managers = scenario.managers
+    if isinstance(away, list):
+        managers = managers.assign(available=~managers["manager_id"].astype(str).isin(away))
+    return replace(scenario, policy=policy, managers=managers)
 
 
 def load_run(folder: Path, label: str | None = None) -> Run:
