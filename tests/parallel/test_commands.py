@@ -221,6 +221,18 @@ def test_solve_many_exits_3_when_a_branch_cannot_keep_the_hard_rules(
     assert list(table["status"]) == ["infeasible", "0 of 1 branches solved"]
 
 
+def test_a_sweep_where_no_variant_has_a_plan_exits_with_the_failures_code(
+    cluster: Client, branch_dir: Path, tmp_path: Path
+) -> None:
+    tight = _infeasible_copy(branch_dir, tmp_path / "tight")
+    result = _run(
+        "sweep", tight, "--vary", "span.tolerance=0,1", "--out", tmp_path / "sweep",
+        "--time-limit", TIME_LIMIT_S, "--scheduler", cluster.scheduler.address,
+    )  # fmt: skip
+    assert result.exit_code == EXIT_INFEASIBLE, result.output
+    assert "(0 with a plan)" in result.output
+
+
 def _summary(key: str, status: str, code: int, errors: tuple[str, ...] = ()) -> TaskSummary:
     return TaskSummary(key, f"/x/{key}", status, code, 0.5, errors=errors)
 

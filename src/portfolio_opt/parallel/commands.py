@@ -379,7 +379,8 @@ def sweep(
 
     Writes every variant's output folder to OUT/variants/, one row per variant to
     sweep.csv and sweep.xlsx (a variant without a plan shows why), the comparison of the
-    variants with a plan (compare.csv, compare.xlsx, moves) and plots/ to OUT.
+    variants with a plan (compare.csv, compare.xlsx, moves) and plots/ to OUT. Exits 0 when
+    some variant has a plan; when none has, with the most severe failure's code.
     """
     from portfolio_opt.parallel.cluster import new_topic
     from portfolio_opt.parallel.consolidate import VARIANTS_FOLDER, write_sweep_report
@@ -457,6 +458,8 @@ def sweep(
         f"in {time.monotonic() - started:.1f}s",
         markup=False,
     )
+    if not solved:  # variants failing is what a sweep may show; all of them, a failure
+        sys.exit(many_exit_code(summaries))
 
 
 @click.command(name="solve-many")
