@@ -250,8 +250,8 @@ def pins_beyond_maximum(instance: Instance) -> list[str]:
         blocks = pinned[instance.pin[pinned] == m]
         count = int(instance.size[blocks].sum())
         kind = int(instance.kind[blocks[0]])  # mixed kinds are a collision of their own
-        if count <= instance.high[kind, m]:
-            continue
+        if count <= instance.high[kind, m] or not instance.eligible_kind(int(m), kind):
+            continue  # a pin to a manager who may not hold the kind: pins_against_kind
         ids = [c for b in blocks for c in _block_ids(instance, int(b))]
         who = instance.manager_ids[m]
         pins = instance.scenario.customers.set_index("customer_id")["pinned_manager_id"]
