@@ -160,6 +160,17 @@ CASES = [
         id="normal_customer_pinned_to_the_ledger_manager",
     ),
     pytest.param(
+        # M3 is flagged premium without the grade: it may hold nothing, and the pin says so
+        # once, as a pin against the kind, not as more than the 0 its band allows.
+        Collision(
+            [*standard_customers(1, pinned_manager_id="M3"), *standard_customers(9, start=1)],
+            [manager("M1"), manager("M2"), manager("M3", premium=True)],
+            ["customer C00 (standard) is pinned to manager M3", "may not hold a standard"],
+            absent=["it may hold", "raise that maximum"],
+        ),
+        id="a_pin_to_a_manager_flagged_premium_without_the_grade",
+    ),
+    pytest.param(
         # Two designated ledger managers must each hold at least 2 of the 3 ledger customers.
         # Every standard customer must also rotate away from M1 (many more rules in play); the
         # explanation names only the rule that cannot hold.
