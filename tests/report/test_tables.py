@@ -29,3 +29,22 @@ def test_an_empty_portfolio_has_its_managers_designated_type_or_standard() -> No
         "M1": "standard",
         "M2": "standard",
     }
+
+
+def test_an_unavailable_manager_holding_customers_in_an_edited_plan_has_a_row() -> None:
+    """A plan edited to give S2 to MX, who left: MX is shown holding it (the broken rule is
+    the checker's to count); an unavailable manager holding nothing has no row."""
+    scenario = make_scenario(
+        [
+            {"customer_id": "S1", "customer_class": "key", "interest_income": 100},
+            {"customer_id": "S2", "customer_class": "key", "interest_income": 50},
+        ],
+        [
+            {"manager_id": "M1", "grade": "B"},
+            {"manager_id": "MX", "grade": "B", "available": False},
+            {"manager_id": "MY", "grade": "B", "available": False},
+        ],
+    )
+    table = portfolios_table(plan({"M1": ["S1"], "MX": ["S2"]}), scenario).set_index("manager_id")
+    assert list(table.index) == ["M1", "MX"]
+    assert table.loc["MX", "n_customers"] == 1 and table.loc["MX", "stock_target"] == 50

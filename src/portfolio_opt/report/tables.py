@@ -23,13 +23,16 @@ def _chain_cuts(assignment: pd.DataFrame, scenario: Scenario) -> pd.Series:
 
 
 def portfolios_table(assignment: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """One row per available manager (empty portfolios included), SPEC's portfolios.csv."""
-    managers = scenario.available_managers.set_index("manager_id")
+    """One row per available manager (empty portfolios included), SPEC's portfolios.csv; in
+    an edited plan, also per unavailable manager it gives customers to (a broken rule shown)."""
+    every = scenario.managers
+    rows = every[every["available"] | every["manager_id"].isin(set(assignment["manager_id"]))]
+    managers = rows.set_index("manager_id")
     targets = portfolio_targets(assignment, scenario.customers, scenario.policy)
     table = pd.DataFrame(index=pd.Index(managers.index, name="manager_id"))
     table["grade"] = managers["grade"]
     # An empty portfolio has the type its manager's flags imply, as the plan checker reads it.
-    designated = manager_types(scenario.available_managers)
+    designated = manager_types(rows)
     table["portfolio_type"] = (
         held_types(scenario, assignment).reindex(table.index).fillna(designated)
     )
