@@ -233,6 +233,18 @@ def test_a_sweep_where_no_variant_has_a_plan_exits_with_the_failures_code(
     assert "(0 with a plan)" in result.output
 
 
+def test_a_swept_value_solve_would_warn_about_is_warned_about(
+    cluster: Client, branch_dir: Path, tmp_path: Path
+) -> None:
+    result = _run(
+        "sweep", branch_dir, "--vary", "payout.rates.target=0.01,5", "--out", tmp_path / "s",
+        "--time-limit", TIME_LIMIT_S, "--scheduler", cluster.scheduler.address,
+    )  # fmt: skip
+    assert result.exit_code == EXIT_OK, result.output
+    warned = [line for line in result.output.splitlines() if "rates are fractions" in line]
+    assert len(warned) == 1 and "variant payout.rates.target=5" in warned[0]
+
+
 def _summary(key: str, status: str, code: int, errors: tuple[str, ...] = ()) -> TaskSummary:
     return TaskSummary(key, f"/x/{key}", status, code, 0.5, errors=errors)
 

@@ -9,7 +9,8 @@ from typing import get_args
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from portfolio_opt.scenario.policy import Policy, load_policy, parse_policy
+from portfolio_opt.problems import Severity
+from portfolio_opt.scenario.policy import Policy, load_policy, override_warnings, parse_policy
 
 
 def test_minimal_text_names_only_the_tables():
@@ -326,3 +327,13 @@ def test_policy_errors_speak_a_planners_words():
         "payout.fx_rate: must be above 0 (given: -1)",
         "classes.classes: must list at least 1",
     ]
+
+
+def test_a_value_given_on_the_command_line_draws_the_warning_the_file_would():
+    warnings = override_warnings(
+        {"payout.rates.target": 5, "payout.growth.key": 0.08, "span.tolerance": 3}, "override"
+    )
+    assert [(w.column, w.message) for w in warnings] == [
+        ("payout.rates.target", "payout.rates.target = 5 is 500%: rates are fractions")
+    ]
+    assert warnings[0].severity is Severity.WARNING

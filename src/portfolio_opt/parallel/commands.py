@@ -34,6 +34,7 @@ from portfolio_opt.report.console import print_table
 from portfolio_opt.report.folders import replace_problem
 from portfolio_opt.scenario.columns import folded
 from portfolio_opt.scenario.data import Scenario
+from portfolio_opt.scenario.policy import override_warnings
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -398,6 +399,9 @@ def sweep(
         raise click.UsageError(str(exc)) from None
     target = Path(out) if out else Path("out") / f"{loaded.name}-sweep"
     _check_folder(target, [loaded.root], "sweep")
+    for variant in variants:  # a value solve would warn about (a rate of 5 is 500%)
+        for problem in override_warnings(variant.overrides, f"variant {variant.label}"):
+            out_console.print(f"WARNING {problem}", markup=False)
     started = time.monotonic()
     root, topic = str(loaded.root.resolve()), new_topic()
     with atomic_folder(target) as staging, ExitStack() as stack:

@@ -20,6 +20,7 @@ from portfolio_opt.scenario.policy import (
     Policy,
     load_policy,
     names_listed,
+    override_warnings,
     payout_section,
     policy_key_line,
     tables_section,
@@ -299,7 +300,7 @@ def _with_overrides(
     policy: Policy, overrides: dict[str, object]
 ) -> tuple[Policy | None, list[Problem]]:
     try:
-        return policy.updated(overrides), []
+        return policy.updated(overrides), override_warnings(overrides, "override")
     except ValidationError as exc:
         return None, [
             Problem(

@@ -647,6 +647,22 @@ def _percents_as_fractions(raw: dict[str, Any], text: str, file: str) -> list[Pr
     return problems
 
 
+def override_warnings(overrides: dict[str, object], label: str) -> list[Problem]:
+    """The warnings the policy file would draw for these dotted keys' values (a rate of 5 is
+    500%), for values given on the command line or by a sweep's --vary."""
+    raw: dict[str, Any] = {}
+    for key, value in overrides.items():
+        *sections, last = key.split(".")
+        place = raw
+        for section in sections:
+            place = place.setdefault(section, {})
+            if not isinstance(place, dict):
+                break
+        else:
+            place[last] = value
+    return _percents_as_fractions(raw, "", label)
+
+
 def _order_and_weights(raw: dict[str, Any], text: str, file: str) -> list[Problem]:
     """A warning when [objective] gives both order and weights: the weights are used."""
     objective = raw.get("objective")
