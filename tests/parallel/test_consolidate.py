@@ -28,7 +28,12 @@ def _solved(key: str, customers: int, managers: int, gini: float, target: float)
         "n_customers": customers,
         "n_managers": managers,
         "span": {"min": customers // managers - 1, "max": customers // managers + 2},
-        "balance": {"target_gini": gini, "target_cv": 2 * gini, "max_over_min": 1 + gini},
+        "balance": {
+            "target_gini": gini,
+            "target_cv": 2 * gini,
+            "max_over_min": 1 + gini,
+            "max_deviation": gini / 2,
+        },
         "chain": {"links": 10.0, "cut": 4.0, "cut_share": 0.4},
         "moves": {"count": 3, "value": 100.0},
         "industries_per_portfolio": {"mean": 2.0},
@@ -40,6 +45,18 @@ def _solved(key: str, customers: int, managers: int, gini: float, target: float)
 def _failed(key: str, code: int = 3) -> TaskSummary:
     status = {1: "bad input", 3: "infeasible", 4: "no plan"}[code]
     return TaskSummary(key, f"/x/{key}", status, code, 0.5, errors=("too few A managers",))
+
+
+def test_a_swept_bound_and_the_deviation_reached_are_two_columns() -> None:
+    """Sweeping balance.max_deviation: the bound each variant set, and the largest deviation
+    its plan reached (the KPI of the same name)."""
+    variants = [
+        Variant(1, (("balance.max_deviation", 0.02),)),
+        Variant(2, (("span.tolerance", 1),)),
+    ]
+    table = sweep_table(variants, [_solved("a", 60, 6, 0.03, 1e6), _solved("b", 60, 6, 0.1, 1e6)])
+    assert table.loc[0, "policy.balance.max_deviation"] == 0.02
+    assert list(table["balance.max_deviation"]) == [0.015, 0.05]
 
 
 def test_the_sweep_table_has_a_row_per_variant_failed_or_not() -> None:

@@ -42,6 +42,7 @@ SUMMARY_KPIS = (
     "balance.target_gini",
     "balance.target_cv",
     "balance.max_over_min",
+    "balance.max_deviation",
     "chain.links",
     "chain.cut",
     "chain.cut_share",
@@ -133,7 +134,14 @@ def sweep_table(variants: Sequence[Variant], summaries: Sequence[TaskSummary]) -
             "variant": variant.label,
             "folder": f"{VARIANTS_FOLDER}/{variant.folder_name}" if summary.ok else "",
         }
-        row.update({key: _cell(value) for key, value in variant.settings})
+        # A varied key named like a KPI (balance.max_deviation: the bound set, and the largest
+        # deviation reached) is the policy's column.
+        row.update(
+            {
+                (f"policy.{key}" if key in SUMMARY_KPIS else key): _cell(value)
+                for key, value in variant.settings
+            }
+        )
         if variant.drop is not None:
             row["managers_dropped"] = len(variant.drop)
             row["dropped_ids"] = ",".join(variant.drop)
