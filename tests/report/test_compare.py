@@ -190,7 +190,12 @@ def test_figures_overlay_and_side_by_side(base: Run, tight: Run) -> None:
     labels = [line.get_label() for line in fairness.get_lines()]
     assert any(label.startswith("demo: standard") for label in labels)
     assert any(label.startswith("demo-tight: standard") for label in labels)
-    assert "demo-tight" in fairness.get_title()
+    # each curve's Gini in the legend beside the axes, not in a title too long to read
+    legend = fairness.get_legend()
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert any(t.startswith("demo-tight: standard (Gini ") for t in texts)
+    assert "demo-tight" not in fairness.get_title()
+    assert legend.get_bbox_to_anchor().x0 > fairness.get_window_extent().x1 - 1
     titles = [ax.get_title() for ax in figures["load"].axes]
     assert [t.split("\n")[0] for t in titles] == ["demo", "demo-tight"]
     # each panel names its own band and ideal; the one legend names neither

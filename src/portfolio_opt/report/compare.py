@@ -33,7 +33,6 @@ from portfolio_opt.pipeline import (
     write_csv,
 )
 from portfolio_opt.plan.io import plan_digest, read_assignment
-from portfolio_opt.plan.kpis import gini
 from portfolio_opt.problems import Problem, ScenarioError
 from portfolio_opt.report.folders import replace_problem, write_manifest
 from portfolio_opt.report.plots import plot_fairness, plot_load, span_bands
@@ -719,15 +718,14 @@ def compare_runs(runs: Sequence[Run]) -> Comparison:
 
 
 def _fairness_figure(runs: Sequence[Run]) -> Figure:
-    figure = Figure(figsize=(7.5, 6.5), layout="constrained")
+    """Every plan's Lorenz curves on one axes; the Gini of each curve in the legend, beside the
+    axes (plans' names, a sweep's variants, are too long for a title and cover the curves)."""
+    figure = Figure(figsize=(11, 6.5), layout="constrained")
     ax = figure.subplots()
-    parts = []
     for i, run in enumerate(runs):
         plot_fairness(run.portfolios, ax, label=run.label, color=f"C{i}")
-        standard = run.portfolios.loc[run.portfolios["portfolio_type"] == "standard", "target"]
-        if len(standard) >= 2:
-            parts.append(f"{run.label} {gini(standard.astype(float)):.4f}")
-    ax.set_title("Target fairness, standard portfolios - Gini: " + (", ".join(parts) or "n/a"))
+    ax.set_title("Target fairness of each plan (Gini in the legend; 0: equal targets)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=8)
     return figure
 
 
