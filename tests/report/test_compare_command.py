@@ -77,6 +77,19 @@ def test_a_broken_scenario_is_bad_input(demo_dir: Path, solved: Solved, tmp_path
     assert "tolerance" in result.output
 
 
+def test_every_bad_input_is_reported_before_any_scenario_is_solved(
+    demo_dir: Path, tmp_path: Path
+) -> None:
+    broken = shutil.copytree(demo_dir, tmp_path / "broken")
+    toml = broken / "scenario.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("tolerance = 2", "tolerance = -1"))
+    result = _run(demo_dir, broken, tmp_path / "nowhere", "--out", tmp_path / "cmp")
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert "tolerance" in result.output and "does not exist" in result.output
+    assert "Solving" not in result.output  # demo_dir was not solved first, for nothing
+    assert not (tmp_path / "cmp").exists()
+
+
 def test_a_folder_of_other_files_is_refused(solved: Solved, solved_tight: Solved, tmp_path: Path):
     mine = tmp_path / "mine"
     mine.mkdir()

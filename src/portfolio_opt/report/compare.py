@@ -28,6 +28,7 @@ from portfolio_opt.pipeline import (
     EXIT_USAGE,
     SolveOutcome,
     input_hashes,
+    most_severe,
     plan_kpis,
     run_solve,
     write_csv,
@@ -466,30 +467,62 @@ def collect_runs(
     plans_of: Path | None = None,
 ) -> list[Run]:
     """Each path as a plan: output folders are read, scenario folders solved into runs_folder,
-    plan files read against the scenario ``plans_of`` (else that of the solve beside them)."""
+    plan files read against the scenario ``plans_of`` (else that of the solve beside them).
+
+    Every input is read and every scenario folder checked before any is solved, so all the bad
+    ones are reported at once (with the most severe exit code), not one solve after another.
+    """
+    labels = unique_labels([Path(p) for p in paths])
+    read: dict[int, Run] = {}
+    failures: list[CompareError] = []
+    for i, path in enumerate(map(Path, paths)):
+        try:
+            if is_scenario_folder(path) and not is_output_folder(path):
+                _loaded(path)
+            else:
+                read[i] = _read_plan(path, labels[i], plans_of)
+        except CompareError as exc:
+            failures.append(exc)
+    if failures:
+        raise _all_of(failures)
     runs = []
-    for path, label in zip(paths, unique_labels(paths), strict=True):
-        path = Path(path)
-        if is_output_folder(path):
-            runs.append(load_run(path, label))
-        elif is_plan_file(path):
-            runs.append(plan_run(_scenario_of_plan(path, plans_of), path, label))
-        elif is_scenario_folder(path):
-            if announce is not None:
-                announce(f"Solving {path} ...")
-            out = None if runs_folder is None else runs_folder / label
-            runs.append(solve_run(path, label, out, solver))
-        elif not path.exists():
-            raise CompareError(f"{path} does not exist", details=[f"{path}: check the path"])
-        else:
-            raise CompareError(
-                f"{path} is neither a scenario folder nor a solve output folder",
-                details=[
-                    f"{path}: a scenario folder holds {POLICY_FILE}; a solve output folder "
-                    f"holds {', '.join(OUTPUT_FILES)}"
-                ],
-            )
+    for i, path in enumerate(map(Path, paths)):
+        if i in read:
+            runs.append(read[i])
+            continue
+        if announce is not None:
+            announce(f"Solving {path} ...")
+        out = None if runs_folder is None else runs_folder / labels[i]
+        runs.append(solve_run(path, labels[i], out, solver))
     return runs
+
+
+def _read_plan(path: Path, label: str, plans_of: Path | None) -> Run:
+    """An output folder's or a plan file's plan; a CompareError for anything else."""
+    if is_output_folder(path):
+        return load_run(path, label)
+    if is_plan_file(path):
+        return plan_run(_scenario_of_plan(path, plans_of), path, label)
+    if not path.exists():
+        raise CompareError(f"{path} does not exist", details=[f"{path}: check the path"])
+    raise CompareError(
+        f"{path} is neither a scenario folder nor a solve output folder",
+        details=[
+            f"{path}: a scenario folder holds {POLICY_FILE}; a solve output folder "
+            f"holds {', '.join(OUTPUT_FILES)}"
+        ],
+    )
+
+
+def _all_of(failures: Sequence[CompareError]) -> CompareError:
+    """One error for several inputs: every reason, the most severe exit code."""
+    if len(failures) == 1:
+        return failures[0]
+    return CompareError(
+        "; ".join(str(f) for f in failures),
+        most_severe(f.exit_code for f in failures),
+        [detail for f in failures for detail in f.details],
+    )
 
 
 def _scenario_of_plan(path: Path, plans_of: Path | None) -> Scenario:
