@@ -222,6 +222,8 @@ def test_unique_labels() -> None:
     ]
     # a folder named like a column of the KPI table would overwrite that column
     assert unique_labels([Path("runs/kpi"), Path("runs/meaning")]) == ["kpi-2", "meaning-2"]
+    # solve-many's total row is called bank: a branch of that name is another
+    assert unique_labels([Path("x/bank"), Path("x/kpi")], taken=("bank",)) == ["bank-2", "kpi"]
 
 
 def test_folder_problem(tmp_path: Path) -> None:

@@ -506,7 +506,7 @@ def solve_many(
     except BranchError as exc:
         out_console.print(f"ERROR   {exc}", markup=False)
         sys.exit(EXIT_BAD_INPUT)
-    labels = unique_labels(branches)
+    labels = unique_labels(branches, taken=(BANK,))  # a branch called bank is not the total
     target = Path(out) if out else Path("out") / "solve-many"
     _check_folder(target, branches, "solve-many")
     started = time.monotonic()

@@ -446,14 +446,14 @@ def solve_run(
 TABLE_COLUMNS = ("kpi", "meaning")  # of the KPI table, beside one column per plan
 
 
-def unique_labels(paths: Sequence[Path]) -> list[str]:
+def unique_labels(paths: Sequence[Path], taken: Sequence[str] = TABLE_COLUMNS) -> list[str]:
     """Folder names (a plan file's name without its suffix), made unique with -2, -3...
-    where two share a name, or a name the table's own columns have (kpi, meaning)."""
+    where two share a name, or a name ``taken`` by the table they head (kpi, meaning)."""
     labels: list[str] = []
     for path in paths:
         base = _file_of(path).stem if is_plan_file(path) else path.resolve().name or "plan"
         label, n = base, 2
-        while label in labels or label in TABLE_COLUMNS:
+        while label in labels or label in taken:
             label, n = f"{base}-{n}", n + 1
         labels.append(label)
     return labels
