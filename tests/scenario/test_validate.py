@@ -248,7 +248,10 @@ def test_an_own_column_named_like_an_output_column_is_a_warning(tmp_path, column
     scenario, problems = inspect_scenario(folder)
     assert scenario is not None
     (warning,) = [p for p in problems if p.column == column]
-    assert "not carried to assignment.csv, which has its own 'manager_id'" in warning.message
+    assert (
+        "not carried to assignment.csv and report.xlsx: the tool writes its own 'manager_id'"
+        in (warning.message)
+    )
     assert not warning.is_error
 
 

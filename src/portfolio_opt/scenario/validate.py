@@ -177,8 +177,8 @@ def own_columns_carried(frame: pd.DataFrame, table: str, label: str) -> list[Pro
     return [
         Problem(
             label,
-            f"the column {column!r} is not carried to {output}, which has its own "
-            f"{column_name(column)!r}",
+            f"the column {column!r} is not carried to {output}: the tool writes its own "
+            f"{column_name(column)!r} there",
             "rename the column to keep it in the output",
             row=1,
             column=column,
