@@ -118,3 +118,11 @@ def test_a_workbook_open_in_excel_is_named_and_file_browser_leftovers_are_not_wo
     (run / "~$report.xlsx").write_bytes(b"\0")
     problem = str(replace_problem(run, {}, "solve"))
     assert "report.xlsx" in problem and "open in Excel" in problem and "close it" in problem
+
+
+def test_a_comparison_inside_a_folder_it_reads_is_refused(tmp_path: Path) -> None:
+    run = _written_by(tmp_path / "run", "solve", "assignment.csv")
+    problem = str(replace_problem(run / "cmp", {run: "plan"}, "compare"))
+    assert "is inside the plan" in problem and "choose a folder outside it" in problem
+    # a solve's own --out inside its scenario folder stays as it was
+    assert replace_problem(run / "out", {run: "scenario"}, "solve") is None

@@ -22,6 +22,9 @@ from portfolio_opt.problems import listed
 
 MANIFEST = "manifest.json"
 PLAN_FILE = "assignment.csv"
+# Commands reading several folders: their --out may not go inside one (a solve's output folder
+# holding a comparison is then refused by the next solve).
+GATHERING = frozenset({"compare", "sweep", "solve-many"})
 # What file browsers leave in a folder they show: lost with it, nobody's work.
 SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 
@@ -89,6 +92,11 @@ def replace_problem(out: Path, inputs: Mapping[Path, str], command: str) -> str 
         resolved = Path(path).resolve()
         if resolved == target or resolved.is_relative_to(target):
             return f"{out} holds the {what} {path}; choose another --out folder"
+        if command in GATHERING and resolved.is_dir() and target.is_relative_to(resolved):
+            return (
+                f"{out} is inside the {what} {path}, which would then hold files it did not "
+                "have; choose a folder outside it"
+            )
     if (unwritable := unwritable_place(target)) is not None:
         return unwritable
     if os.path.ismount(target):  # a mounted disk cannot be replaced by a rename
