@@ -359,6 +359,27 @@ def test_last_years_plan_with_customers_who_left_is_compared_without_them(
     assert "no customer changes manager" in result.output or "0 customer(s)" in result.output
 
 
+def test_last_years_plan_with_a_manager_deleted_since_is_compared(
+    solved: Solved, tmp_path: Path
+) -> None:
+    """A manager who left and was deleted from managers.csv: last year's plan shows the
+    customers it held moving away (a broken rule in that plan, unpaid), not exit 1."""
+    plan = pd.read_csv(solved.out / "assignment.csv", dtype=str, keep_default_na=False)
+    plan = plan[["customer_id", "manager_id"]]
+    plan.loc[plan.index[:3], "manager_id"] = "MX"
+    path = tmp_path / "last_year.csv"
+    plan.to_csv(path, index=False)
+    out = tmp_path / "c"
+
+    result = _run(path, solved.out, "--scenario", solved.scenario.root, "--out", out)
+
+    assert result.exit_code == EXIT_OK, result.output
+    assert "held by managers the scenario does not have (MX)" in result.output
+    assert int(_kpi_table(out).loc["hard_rule_violations", "last_year"]) >= 1
+    by_manager = pd.read_csv(out / "moves_by_manager.csv", dtype={"manager_id": str})
+    assert by_manager.set_index("manager_id").loc["MX", "lost"] == 3
+
+
 def test_a_plan_re_saved_unchanged_is_not_taken_as_edited(solved: Solved, tmp_path: Path) -> None:
     """Excel's line ends and a column moved: the same plan, so the solve's figures stand."""
     copy = tmp_path / "resaved"

@@ -23,7 +23,9 @@ def _row(position: int) -> int:
     return position + 2
 
 
-def _id_problems(frame: pd.DataFrame, scenario: Scenario, label: str) -> list[Problem]:
+def _id_problems(
+    frame: pd.DataFrame, scenario: Scenario, label: str, leavers: frozenset[str] = frozenset()
+) -> list[Problem]:
     """Unknown and repeated ids, located by row: errors, as in any table (an id Excel changed,
     00123 read as 123, would otherwise read as a plan breaking every rule). Past 50 of a kind,
     one line names the rest's rows: a plan of another branch is not 40,000 lines."""
@@ -45,7 +47,7 @@ def _id_problems(frame: pd.DataFrame, scenario: Scenario, label: str) -> list[Pr
         row = int(frame.index[position])
         for column, value in (("customer_id", cid), ("manager_id", mid)):
             ids, table = known[column]
-            if value and value not in ids:
+            if value and value not in ids and not (column == "manager_id" and value in leavers):
                 # A slip (zeros a spreadsheet dropped, case) has its hint; else the table.
                 slip = id_hint(value, lookups[column])
                 unexplained += column == "customer_id" and slip is None
@@ -96,6 +98,28 @@ def _without_customers_who_left(
         severity=Severity.WARNING,
     )
     return frame[~gone], [warning]
+
+
+def _managers_who_left(
+    frame: pd.DataFrame, scenario: Scenario, label: str
+) -> tuple[frozenset[str], list[Problem]]:
+    """Managers of the plan the scenario does not know and no slip explains, taken as managers
+    who left (deleted from managers), with a warning; none where nearly all are unknown."""
+    known = set(text_column(scenario.managers, "manager_id"))
+    lookup = id_lookup(known)
+    held = frame["manager_id"]
+    gone = held.map(lambda m: bool(m) and m not in known and id_hint(m, lookup) is None)
+    if not gone.any() or gone.sum() > ANOTHER_BRANCH_SHARE * len(frame):
+        return frozenset(), []
+    ids = sorted(set(held[gone]))
+    warning = Problem(
+        label,
+        f"{int(gone.sum())} customer(s) of the plan are held by managers the scenario does not "
+        f"have ({listed(ids)}): shown as managers who left, not paid",
+        "nothing to do if they left; else check their ids",
+        severity=Severity.WARNING,
+    )
+    return frozenset(ids), [warning]
 
 
 def _another_branch(unknown: int, listed: int, label: str) -> list[Problem]:
@@ -164,10 +188,12 @@ def read_assignment(
         for row in frame.index[blank_id & ~blank_row]
     ]
     frame = frame[~blank_id]
+    leavers: frozenset[str] = frozenset()
     if customers_left:
         frame, gone = _without_customers_who_left(frame, scenario, label)
-        problems += gone
-    problems += _id_problems(frame, scenario, label)
+        leavers, away = _managers_who_left(frame, scenario, label)
+        problems += gone + away
+    problems += _id_problems(frame, scenario, label, leavers)
     ordered = [*REQUIRED, *(c for c in frame.columns if c not in REQUIRED)]
     return frame[ordered].reset_index(drop=True), problems
 

@@ -390,8 +390,9 @@ def plan_run(
             f"{name}: the plan breaks {broken} hard rule(s); "
             f"`portfolio-opt verify {scenario.root} {path}` lists them"
         )
-    # Customers with a blank manager break rule 1 (counted above); nobody is paid for them.
-    held = plan[plan["manager_id"] != ""]
+    # Customers with a blank manager, or one who left, break rule 1 (counted above); nobody
+    # is paid for them.
+    held = plan[plan["manager_id"].isin(set(scenario.managers["manager_id"].astype(str)))]
     try:
         payout = compute_payout(scenario, held, path.name).table
     except ScenarioError as exc:
