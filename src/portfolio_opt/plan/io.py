@@ -146,8 +146,9 @@ def read_assignment(
     (``customer_id``, ``manager_id`` and any other columns, all text) and the problems found:
     errors for a file that cannot be used and for unknown or repeated ids. With
     ``customers_left`` (last year's plan against this year's scenario), customers the scenario
-    does not know are customers who left: their rows are dropped, with one warning, unless
-    nearly all are unknown or a spreadsheet's slip explains them.
+    does not know are customers who left (their rows dropped) and managers it does not know
+    managers who left (their rows kept), each with one warning, unless nearly all are unknown
+    or a spreadsheet's slip explains them.
     """
     file, sheet = split_table_spec(str(path))
     label = Path(file).name
