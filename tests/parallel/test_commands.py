@@ -200,6 +200,9 @@ def test_solve_many_consolidates_branches_on_a_local_cluster(
     assert workbook.sheetnames == ["Branches", "Portfolios", "Payout", "Notes"]
     portfolios = list(workbook["Portfolios"].iter_rows(values_only=True))
     assert portfolios[0][0] == "branch" and {r[0] for r in portfolios[1:]} == {"north", "south"}
+    header = list(portfolios[0])
+    assert header[header.index("manager_id") + 1] == "manager_name"  # ids repeat across branches
+    assert all(r[header.index("manager_name")] for r in portfolios[1:])
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["cluster"]["local_cluster"] is True
     assert manifest["solver"]["workers"] >= 1

@@ -324,13 +324,17 @@ def _read_output_table(path: Path) -> pd.DataFrame:
 def combined_table(
     folder: Path, labels: Sequence[str], summaries: Sequence[TaskSummary], name: str
 ) -> pd.DataFrame:
-    """``name``.csv of every solved branch, one below the other, with a ``branch`` column."""
+    """``name``.csv of every solved branch, one below the other, with a ``branch`` column (and
+    the managers' names beside their ids: ids repeat across branches)."""
     parts = []
     for label, summary in zip(labels, summaries, strict=True):
         path = folder / BRANCHES_FOLDER / label / f"{name}.csv"
         if summary.ok and path.is_file():
             part = _read_output_table(path)
             part.insert(0, "branch", label)
+            if "manager_id" in part.columns and summary.manager_names:
+                names = part["manager_id"].astype(str).map(summary.manager_names)
+                part.insert(part.columns.get_loc("manager_id") + 1, "manager_name", names)
             parts.append(part)
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"branch": []})
 

@@ -83,6 +83,7 @@ class TaskSummary:
     totals: dict[str, float] = field(default_factory=dict)
     errors: tuple[str, ...] = ()
     worker: str = ""
+    manager_names: dict[str, str] = field(default_factory=dict)  # for the consolidated sheets
 
     @property
     def ok(self) -> bool:
@@ -213,7 +214,15 @@ def solve_task(task: SolveTask) -> TaskSummary:
         kpis=outcome.kpis,
         totals=plan_totals(outcome.tables),
         worker=where,
+        manager_names=_manager_names(scenario),
     )
+
+
+def _manager_names(scenario: Scenario) -> dict[str, str]:
+    managers = scenario.managers
+    if "name" not in managers.columns:
+        return {}
+    return dict(zip(managers["manager_id"].astype(str), managers["name"].astype(str), strict=True))
 
 
 def crashed(task: SolveTask, exc: BaseException, seconds: float = 0.0) -> TaskSummary:
