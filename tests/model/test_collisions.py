@@ -611,6 +611,19 @@ CASES = [
         id="pins_beyond_a_managers_capacity",
     ),
     pytest.param(
+        # Workloads whole only in millionths: 0.666668 three times is 2.000004, not 1.99998.
+        Collision(
+            [*standard_customers(3, pinned_manager_id="M1"), *standard_customers(6, start=3)],
+            [manager("M1", capacity=2), manager("M2"), manager("M3")],
+            ["pinned to M1 and need a workload of 2.000004 with it, above its capacity 2"],
+            affinity=[
+                {"customer_id": f"C{i:02d}", "manager_id": "M1", "cost": 0, "workload": 0.666668}
+                for i in range(9)
+            ],
+        ),
+        id="pins_beyond_a_capacity_by_millionths",
+    ),
+    pytest.param(
         # Each of 3 managers must hold exactly 4; groups of 3, 3, 2, 2, 2 cannot make three 4s.
         Collision(
             [

@@ -66,7 +66,9 @@ def _whole_units(values: np.ndarray, least: int, most: int) -> int:
     """The smallest power of ten from ``least`` to ``most`` that makes every finite value whole."""
     finite = values[np.isfinite(values)]
     units = least
-    while units < most and not np.allclose(finite * units, np.round(finite * units), atol=1e-6):
+    while units < most and not np.allclose(
+        finite * units, np.round(finite * units), rtol=0, atol=1e-6
+    ):
         units *= 10
     return units
 

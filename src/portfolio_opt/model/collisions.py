@@ -659,7 +659,7 @@ def _fits_capacity(instance: Instance, b: int, m: int) -> bool:
 
 
 def _workload_text(instance: Instance, units: float) -> str:
-    return f"{units / instance.workload_units:,.6g}"
+    return f"{units / instance.workload_units:,.10g}"
 
 
 def group_beyond_capacity(instance: Instance) -> list[str]:

@@ -386,9 +386,9 @@ def _capacity_fact(inst: Instance, structure: Structure) -> str:
     for m in np.flatnonzero(inst.capacity >= 0):
         least = least_load(inst, per_customer, int(m), [int(structure.kind[m])])
         need = 0 if least is None else least[0]
-        text = f"{inst.manager_ids[m]} {inst.capacity[m] / inst.workload_units:,.6g}"
+        text = f"{inst.manager_ids[m]} {inst.capacity[m] / inst.workload_units:,.10g}"
         if need:
-            text += f" (needs at least {need / inst.workload_units:,.6g})"
+            text += f" (needs at least {need / inst.workload_units:,.10g})"
         rows.append((int(inst.capacity[m]) - need, int(m), text))
     return f"workload within capacity: {listed([text for *_, text in sorted(rows)])}"
 
