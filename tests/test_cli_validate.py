@@ -178,3 +178,16 @@ def test_the_summary_gives_the_chain_weight_that_solve_reports_cut_of(tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert (summary["chain_links"], summary["chain_link_weight"]) == (2, 3.5)
+
+
+def test_validate_lists_every_warning_beside_errors(tmp_path):
+    folder = shutil.copytree(DATA / "valid_minimal", tmp_path / "branch")
+    rows = [f"M{i},经理{i},B,0.9,true" for i in range(1, 9)] + ["M1,重复,B,900,true"]
+    (folder / "managers.csv").write_text(
+        "manager_id,name,grade,management_score,available\n" + "\n".join(rows) + "\n",
+        encoding="utf-8",
+    )
+    result = validate(folder)
+    assert result.exit_code == 1, result.output  # M1 twice
+    warned = [line for line in result.output.splitlines() if "column management_score" in line]
+    assert len(warned) == 8 and not any("more warnings like these" in w for w in warned)

@@ -49,12 +49,16 @@ def _print_warnings(warnings: list[Problem]) -> None:
         out_console.print(f"WARNING {p}", markup=False)
 
 
-def _print_problems(problems: list[Problem], outcome: str = "nothing was solved") -> None:
+def _print_problems(
+    problems: list[Problem], outcome: str = "nothing was solved", every: bool = False
+) -> None:
+    """Errors, then warnings (``every`` one of them, else folded past a few of a kind)."""
     errors = [p for p in problems if p.is_error]
     warnings = [p for p in problems if not p.is_error]
     for p in errors:
         out_console.print(f"ERROR   {p}", markup=False)
-    _print_warnings(warnings)
+    for p in warnings if every else folded(warnings):
+        out_console.print(f"WARNING {p}", markup=False)
     if errors:
         out_console.print(
             f"{len(errors)} error(s), {len(warnings)} warning(s): {outcome}.", markup=False
@@ -111,7 +115,7 @@ def validate(scenario: str, as_json: bool) -> None:
         if as_json:
             out_console.print(_problems_json(problems), markup=False)
         else:
-            _print_problems(problems)
+            _print_problems(problems, every=True)
         sys.exit(EXIT_BAD_INPUT)
     collisions = rule_collisions(loaded)
     summary = scenario_summary(loaded)

@@ -65,9 +65,11 @@ def more_like_these(
         else:
             runs.append([row, row])
     where = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs)
+    one = len(rows) == 1
     return Problem(
         label,
-        f"... and {len(rows)} more {what} like these, in rows {where}",
+        f"... and {len(rows)} more {what.removesuffix('s') if one else what} like these, "
+        f"in row{'' if one else 's'} {where}",
         hint,
         column=column,
         severity=severity,
