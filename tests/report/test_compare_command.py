@@ -380,6 +380,22 @@ def test_last_years_plan_with_a_manager_deleted_since_is_compared(
     assert by_manager.set_index("manager_id").loc["MX", "lost"] == 3
 
 
+def test_a_plan_mostly_of_unknown_customers_and_managers_is_still_bad_input(
+    solved: Solved, tmp_path: Path
+) -> None:
+    """Unknown customers on some rows and unknown managers on others, most rows in all: a plan
+    of another branch, not a year of leavers."""
+    plan = pd.read_csv(solved.out / "assignment.csv", dtype=str, keep_default_na=False)
+    plan = plan[["customer_id", "manager_id"]].copy()
+    half = len(plan) // 2
+    plan.loc[plan.index[:half], "customer_id"] = [f"X{i}" for i in range(half)]
+    plan.loc[plan.index[half:-5], "manager_id"] = "E01"
+    path = tmp_path / "other.csv"
+    plan.to_csv(path, index=False)
+    result = _run(path, solved.out, "--scenario", solved.scenario.root, "--out", tmp_path / "c")
+    assert result.exit_code == EXIT_BAD_INPUT, result.output
+
+
 def test_a_plan_re_saved_unchanged_is_not_taken_as_edited(solved: Solved, tmp_path: Path) -> None:
     """Excel's line ends and a column moved: the same plan, so the solve's figures stand."""
     copy = tmp_path / "resaved"

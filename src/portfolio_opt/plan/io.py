@@ -16,6 +16,7 @@ from portfolio_opt.scenario.tables import read_table, split_table_spec
 
 REQUIRED = ("customer_id", "manager_id")
 ANOTHER_BRANCH_SHARE = 0.9  # of the plan's customers unknown, past which it is named as such
+LEFT_AT_MOST = 0.5  # of last year's plan naming customers or managers who left, at the most
 
 
 def _row(position: int) -> int:
@@ -79,15 +80,30 @@ def _id_problems(
     ]
 
 
+def _unexplained(ids: pd.Series, table: pd.DataFrame, column: str) -> pd.Series:
+    """Which ``ids`` the table does not have and no spreadsheet slip (lost zeros, case)
+    explains."""
+    known = set(text_column(table, column))
+    lookup = id_lookup(known)
+    return ids.map(lambda i: bool(i) and i not in known and id_hint(i, lookup) is None)
+
+
+def _mostly_known(frame: pd.DataFrame, scenario: Scenario) -> bool:
+    """Whether at most LEFT_AT_MOST of the plan's rows name a customer or manager the
+    scenario does not have: then they left; beyond, the plan is of another branch."""
+    unknown = _unexplained(frame["customer_id"], scenario.customers, "customer_id") | (
+        _unexplained(frame["manager_id"], scenario.managers, "manager_id")
+    )
+    return bool(unknown.sum() <= LEFT_AT_MOST * len(frame))
+
+
 def _without_customers_who_left(
     frame: pd.DataFrame, scenario: Scenario, label: str
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """The plan without the customers the scenario does not know and no slip explains (lost
-    zeros, case), and a warning naming them; the plan as it is where nearly all are unknown."""
-    known = set(text_column(scenario.customers, "customer_id"))
-    lookup = id_lookup(known)
-    gone = frame["customer_id"].map(lambda c: c not in known and id_hint(c, lookup) is None)
-    if not gone.any() or gone.sum() > ANOTHER_BRANCH_SHARE * len(frame):
+    zeros, case), and a warning naming them."""
+    gone = _unexplained(frame["customer_id"], scenario.customers, "customer_id")
+    if not gone.any():
         return frame, []
     ids = frame.loc[gone, "customer_id"].tolist()
     warning = Problem(
@@ -104,12 +120,10 @@ def _managers_who_left(
     frame: pd.DataFrame, scenario: Scenario, label: str
 ) -> tuple[frozenset[str], list[Problem]]:
     """Managers of the plan the scenario does not know and no slip explains, taken as managers
-    who left (deleted from managers), with a warning; none where nearly all are unknown."""
-    known = set(text_column(scenario.managers, "manager_id"))
-    lookup = id_lookup(known)
+    who left (deleted from managers), with a warning."""
     held = frame["manager_id"]
-    gone = held.map(lambda m: bool(m) and m not in known and id_hint(m, lookup) is None)
-    if not gone.any() or gone.sum() > ANOTHER_BRANCH_SHARE * len(frame):
+    gone = _unexplained(held, scenario.managers, "manager_id")
+    if not gone.any():
         return frozenset(), []
     ids = sorted(set(held[gone]))
     warning = Problem(
@@ -147,8 +161,8 @@ def read_assignment(
     errors for a file that cannot be used and for unknown or repeated ids. With
     ``customers_left`` (last year's plan against this year's scenario), customers the scenario
     does not know are customers who left (their rows dropped) and managers it does not know
-    managers who left (their rows kept), each with one warning, unless nearly all are unknown
-    or a spreadsheet's slip explains them.
+    managers who left (their rows kept), each with one warning, unless more than half the rows
+    name such ids (a plan of another branch) or a spreadsheet's slip explains them.
     """
     file, sheet = split_table_spec(str(path))
     label = Path(file).name
@@ -190,7 +204,7 @@ def read_assignment(
     ]
     frame = frame[~blank_id]
     leavers: frozenset[str] = frozenset()
-    if customers_left:
+    if customers_left and _mostly_known(frame, scenario):
         frame, gone = _without_customers_who_left(frame, scenario, label)
         leavers, away = _managers_who_left(frame, scenario, label)
         problems += gone + away
