@@ -342,6 +342,21 @@ def test_a_plan_re_saved_by_a_spreadsheet_unchanged_may_be_replaced(
     assert result.exit_code == 0, result.output
 
 
+def test_a_column_of_notes_added_to_the_plan_keeps_its_folder_from_being_replaced(
+    solved: Solved, tmp_path: Path
+) -> None:
+    out = shutil.copytree(solved.out, tmp_path / "run")
+    plan = pd.read_csv(out / "assignment.csv", dtype=str, keep_default_na=False)
+    plan["my_note"] = ""
+    plan.loc[0, "my_note"] = "call before moving"
+    plan.to_csv(out / "assignment.csv", index=False)
+
+    result = solve(solved.scenario, out)
+
+    assert result.exit_code == 2, result.output
+    assert "assignment.csv" in result.output and "changed after solve wrote it" in result.output
+
+
 def test_a_solve_that_writes_no_plan_says_the_folder_keeps_the_earlier_one(
     solved: Solved, tmp_path: Path
 ) -> None:

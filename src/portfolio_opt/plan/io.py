@@ -223,11 +223,30 @@ def plan_digest(assignment: pd.DataFrame) -> str:
     return hashlib.sha256("\n".join(pairs).encode("utf-8")).hexdigest()
 
 
-def plan_file_digest(path: Path) -> str | None:
-    """:func:`plan_digest` of a plan file as a spreadsheet may have saved it (any encoding,
-    separator or column order); None where it holds no readable plan."""
+def _plan_table(path: Path) -> pd.DataFrame | None:
+    """A plan file as a spreadsheet may have saved it (any encoding, separator or column
+    order), every cell as text; None where it holds no readable plan."""
     frame, _ = read_table(path.parent, path.name, path.name, REQUIRED)
     if frame is None or any(c not in frame.columns for c in REQUIRED):
         return None
-    plan = frame[list(REQUIRED)].astype(str).map(lambda v: unescape_formula(v.strip()))
-    return plan_digest(plan[plan["customer_id"] != ""])
+    frame = frame.astype(str).map(lambda v: unescape_formula(v.strip()))
+    return frame[frame["customer_id"] != ""]
+
+
+def plan_file_digest(path: Path) -> str | None:
+    """:func:`plan_digest` of a plan file; None where it holds no readable plan."""
+    frame = _plan_table(path)
+    return None if frame is None else plan_digest(frame)
+
+
+def table_digest(path: Path) -> str | None:
+    """A fingerprint of every cell of a plan file, whatever its encoding, separator, line ends,
+    column or row order and letter case (TRUE, true): a column of notes added, or any cell
+    changed, changes it; None where it holds no readable plan."""
+    frame = _plan_table(path)
+    if frame is None:
+        return None
+    columns = sorted(frame.columns)
+    rows = sorted("\t".join(row).casefold() for row in frame[columns].itertuples(index=False))
+    text = "\t".join(columns) + "\n" + "\n".join(rows)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from portfolio_opt.plan.io import plan_file_digest
+from portfolio_opt.plan.io import plan_file_digest, table_digest
 from portfolio_opt.problems import listed
 
 MANIFEST = "manifest.json"
@@ -159,9 +159,11 @@ def _changed_since(folder: Path, manifest: Mapping[str, Any]) -> list[str]:
 
 
 def _same_plan(path: Path, manifest: Mapping[str, Any]) -> bool:
-    """Whether ``path`` is the plan the command wrote, re-saved by a spreadsheet without a
-    change of who holds whom (other line ends or separators are nothing to lose)."""
-    written = manifest.get("plan_sha256")
-    return (
-        path.name == PLAN_FILE and isinstance(written, str) and (plan_file_digest(path) == written)
-    )
+    """Whether ``path`` is the plan the command wrote, re-saved by a spreadsheet with every
+    cell as it was (other line ends, separators or column order are nothing to lose; a moved
+    customer or a column of notes is)."""
+    written, cells = manifest.get("plan_sha256"), manifest.get("plan_table_sha256")
+    if path.name != PLAN_FILE or not isinstance(written, str):
+        return False
+    same_cells = not isinstance(cells, str) or table_digest(path) == cells
+    return plan_file_digest(path) == written and same_cells
