@@ -328,7 +328,7 @@ def growth_as_percent(customers: pd.DataFrame, label: str) -> list[Problem]:
         growth,
         flagged,
         "growth_rate {value:g} is {value:.0%} growth: growth rates are fractions",
-        "write 0.05 for 5%, if that is meant",
+        "write the rate as a fraction (0.08 for 8%), if that is meant",
     )
 
 
