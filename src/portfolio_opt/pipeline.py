@@ -22,7 +22,7 @@ from portfolio_opt.model.result import Result, SolveStatus
 from portfolio_opt.model.solve import SolveParams, solve
 from portfolio_opt.payout import compute_payout, customer_targets
 from portfolio_opt.plan.checker import check_plan
-from portfolio_opt.plan.io import plan_digest, table_digest
+from portfolio_opt.plan.io import cells_digest, plan_digest, plan_table
 from portfolio_opt.plan.kpis import compute_kpis
 from portfolio_opt.problems import Problem
 from portfolio_opt.report.atomic import atomic_folder
@@ -183,7 +183,8 @@ def write_outputs(
         (staging / "kpis.json").write_text(_json(kpis), encoding="utf-8")
         if "assignment" in tables:  # so compare, and the next solve, can tell an edited plan
             meta["plan_sha256"] = plan_digest(tables["assignment"])
-            meta["plan_table_sha256"] = table_digest(staging / "assignment.csv")
+            written = plan_table(staging / "assignment.csv")
+            meta["plan_table_sha256"] = None if written is None else cells_digest(written)
         if extras is not None:
             extras(staging)
         _timed(meta, "write", started)

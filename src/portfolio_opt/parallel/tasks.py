@@ -179,7 +179,7 @@ def solve_task(task: SolveTask) -> TaskSummary:
     Bad input, an infeasible policy or no plan in time come back as a summary; anything
     unexpected is raised, so that Dask retries the task (e.g. after a file-system hiccup).
     """
-    from portfolio_opt.report.writer import write_report_files
+    from portfolio_opt.report.writer import names_by_id, write_report_files
 
     started = time.monotonic()
     where = _where()
@@ -214,15 +214,8 @@ def solve_task(task: SolveTask) -> TaskSummary:
         kpis=outcome.kpis,
         totals=plan_totals(outcome.tables),
         worker=where,
-        manager_names=_manager_names(scenario),
+        manager_names=names_by_id(scenario.managers, "manager_id").astype(str).to_dict(),
     )
-
-
-def _manager_names(scenario: Scenario) -> dict[str, str]:
-    managers = scenario.managers
-    if "name" not in managers.columns:
-        return {}
-    return dict(zip(managers["manager_id"].astype(str), managers["name"].astype(str), strict=True))
 
 
 def crashed(task: SolveTask, exc: BaseException, seconds: float = 0.0) -> TaskSummary:

@@ -223,7 +223,7 @@ def plan_digest(assignment: pd.DataFrame) -> str:
     return hashlib.sha256("\n".join(pairs).encode("utf-8")).hexdigest()
 
 
-def _plan_table(path: Path) -> pd.DataFrame | None:
+def plan_table(path: Path) -> pd.DataFrame | None:
     """A plan file as a spreadsheet may have saved it (any encoding, separator or column
     order), every cell as text; None where it holds no readable plan."""
     frame, _ = read_table(path.parent, path.name, path.name, REQUIRED)
@@ -233,20 +233,10 @@ def _plan_table(path: Path) -> pd.DataFrame | None:
     return frame[frame["customer_id"] != ""]
 
 
-def plan_file_digest(path: Path) -> str | None:
-    """:func:`plan_digest` of a plan file; None where it holds no readable plan."""
-    frame = _plan_table(path)
-    return None if frame is None else plan_digest(frame)
-
-
-def table_digest(path: Path) -> str | None:
-    """A fingerprint of every cell of a plan file, whatever its encoding, separator, line ends,
-    column or row order and letter case (TRUE, true): a column of notes added, or any cell
-    changed, changes it; None where it holds no readable plan."""
-    frame = _plan_table(path)
-    if frame is None:
-        return None
-    columns = sorted(frame.columns)
-    rows = sorted("\t".join(row).casefold() for row in frame[columns].itertuples(index=False))
+def cells_digest(table: pd.DataFrame) -> str:
+    """A fingerprint of every cell of a plan table, whatever its column or row order and letter
+    case (TRUE, true): a column of notes added, or any cell changed, changes it."""
+    columns = sorted(table.columns)
+    rows = sorted("\t".join(row).casefold() for row in table[columns].itertuples(index=False))
     text = "\t".join(columns) + "\n" + "\n".join(rows)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -431,12 +431,11 @@ def run_from_outcome(scenario: Scenario, outcome: SolveOutcome, label: str | Non
 
 
 def solve_run(
-    path: Path, label: str, out: Path | None, solver: Mapping[str, object] | None = None
+    scenario: Scenario, label: str, out: Path | None, solver: Mapping[str, object] | None = None
 ) -> Run:
-    """Solve the scenario at ``path`` (writing its output folder to ``out``, if given), its
-    policy's [solver] settings overridden by ``solver`` (time_limit_s, workers, seed,
-    deterministic: None keeps the policy's)."""
-    scenario = _loaded(path)
+    """Solve ``scenario`` (writing its output folder to ``out``, if given), its policy's
+    [solver] settings overridden by ``solver`` (time_limit_s, workers, seed, deterministic:
+    None keeps the policy's)."""
     params = SolveParams.from_policy(scenario, **(solver or {}))
     outcome = run_solve(scenario, out, params, extras=write_report_files)
     run = run_from_outcome(scenario, outcome, label)
@@ -474,12 +473,12 @@ def collect_runs(
     ones are reported at once (with the most severe exit code), not one solve after another.
     """
     labels = unique_labels([Path(p) for p in paths])
-    read: dict[int, Run] = {}
+    read: dict[int, Run | Scenario] = {}  # a plan read, or a scenario to solve
     failures: list[CompareError] = []
     for i, path in enumerate(map(Path, paths)):
         try:
             if is_scenario_folder(path) and not is_output_folder(path):
-                _loaded(path)
+                read[i] = _loaded(path)
             else:
                 read[i] = _read_plan(path, labels[i], plans_of)
         except CompareError as exc:
@@ -488,13 +487,14 @@ def collect_runs(
         raise _all_of(failures)
     runs = []
     for i, path in enumerate(map(Path, paths)):
-        if i in read:
-            runs.append(read[i])
+        found = read[i]
+        if isinstance(found, Run):
+            runs.append(found)
             continue
         if announce is not None:
             announce(f"Solving {path} ...")
         out = None if runs_folder is None else runs_folder / labels[i]
-        runs.append(solve_run(path, labels[i], out, solver))
+        runs.append(solve_run(found, labels[i], out, solver))
     return runs
 
 

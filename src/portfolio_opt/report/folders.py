@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from portfolio_opt.plan.io import plan_file_digest, table_digest
+from portfolio_opt.plan.io import cells_digest, plan_digest, plan_table
 from portfolio_opt.problems import listed
 
 MANIFEST = "manifest.json"
@@ -165,5 +165,7 @@ def _same_plan(path: Path, manifest: Mapping[str, Any]) -> bool:
     written, cells = manifest.get("plan_sha256"), manifest.get("plan_table_sha256")
     if path.name != PLAN_FILE or not isinstance(written, str):
         return False
-    same_cells = not isinstance(cells, str) or table_digest(path) == cells
-    return plan_file_digest(path) == written and same_cells
+    table = plan_table(path)
+    if table is None or plan_digest(table) != written:
+        return False
+    return not isinstance(cells, str) or cells_digest(table) == cells

@@ -84,7 +84,8 @@ def flatten_kpis(kpis: Mapping[str, Any]) -> pd.DataFrame:
     )
 
 
-def _names(frame: pd.DataFrame, key: str) -> pd.Series:
+def names_by_id(frame: pd.DataFrame, key: str) -> pd.Series:
+    """The ``name`` column indexed by ``key`` (empty where the table has no names)."""
     return frame.set_index(key)["name"] if "name" in frame.columns else pd.Series(dtype=str)
 
 
@@ -94,10 +95,10 @@ def assignment_sheet(scenario: Scenario, assignment: pd.DataFrame) -> pd.DataFra
     sheet = assignment.copy()
     ids = sheet["customer_id"].astype(str)
     extra = {
-        "customer_name": ids.map(_names(scenario.customers, "customer_id")),
+        "customer_name": ids.map(names_by_id(scenario.customers, "customer_id")),
         "manager_name": sheet["manager_id"]
         .astype(str)
-        .map(_names(scenario.managers, "manager_id")),
+        .map(names_by_id(scenario.managers, "manager_id")),
         "customer_class": ids.map(customers["customer_class"]),
         "industry": ids.map(customers["industry"]),
         "group_id": ids.map(customers["group_id"]),
@@ -115,7 +116,7 @@ def _with_manager_name(scenario: Scenario, table: pd.DataFrame) -> pd.DataFrame:
     if "manager_id" not in table.columns or "manager_name" in table.columns:
         return table
     table = table.copy()
-    names = table["manager_id"].astype(str).map(_names(scenario.managers, "manager_id"))
+    names = table["manager_id"].astype(str).map(names_by_id(scenario.managers, "manager_id"))
     table.insert(table.columns.get_loc("manager_id") + 1, "manager_name", names)
     return table
 
@@ -184,7 +185,7 @@ def report_figures(
 ) -> dict[str, Figure]:
     """load, targets, fairness and payout as figures of their own (no pyplot state)."""
     portfolios = tables["portfolios"]
-    names = _names(scenario.managers, "manager_id").astype(str).to_dict()
+    names = names_by_id(scenario.managers, "manager_id").astype(str).to_dict()
     n_customers = int(kpis.get("n_customers") or portfolios["n_customers"].sum())
     bands = span_bands(scenario.policy, portfolios, n_customers, scenario.available_managers)
     figures: dict[str, Figure] = {}
