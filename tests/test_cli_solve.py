@@ -705,18 +705,14 @@ def _wait_for_work(pid: int, seconds: float) -> None:
         time.sleep(0.1)
 
 
-def _solve_interrupted(
-    scenario: Path, out: Path, time_limit: int, after_s: float
-) -> tuple[str, float]:
-    """``portfolio-opt solve`` in a process of its own, sent Ctrl-C (SIGINT) once it has
-    worked ``after_s`` seconds; its output, once it has ended with exit code 0, and the
-    seconds from the signal to its end (the plan written)."""
+def _interrupted(args: list[str], after_s: float) -> tuple[int, str, float]:
+    """``portfolio-opt ARGS`` in a process of its own, sent Ctrl-C (SIGINT) once it has worked
+    ``after_s`` seconds: its exit code, its output and the seconds from the signal to its end."""
     import signal
     import subprocess
     import sys
 
     command = "from portfolio_opt.cli import main; main()"
-    args = ["solve", str(scenario), "--out", str(out), "--time-limit", str(time_limit)]
     process = subprocess.Popen(
         [sys.executable, "-c", command, *args, "--workers", "1"],
         stdout=subprocess.PIPE,
@@ -726,8 +722,18 @@ def _solve_interrupted(
     process.send_signal(signal.SIGINT)
     signalled = time.monotonic()
     output, _ = process.communicate(timeout=100)
-    assert process.returncode == 0, output.decode()
-    return output.decode(), time.monotonic() - signalled
+    return process.returncode, output.decode(), time.monotonic() - signalled
+
+
+def _solve_interrupted(
+    scenario: Path, out: Path, time_limit: int, after_s: float
+) -> tuple[str, float]:
+    """``portfolio-opt solve``, sent Ctrl-C once it has worked ``after_s`` seconds; its output,
+    once it has ended with exit code 0, and the seconds from the signal to its end."""
+    args = ["solve", str(scenario), "--out", str(out), "--time-limit", str(time_limit)]
+    code, output, stopped_in = _interrupted(args, after_s)
+    assert code == 0, output
+    return output, stopped_in
 
 
 def test_ctrl_c_stops_the_search_and_writes_the_best_plan_so_far(tmp_path: Path) -> None:
@@ -756,6 +762,20 @@ def test_ctrl_c_stops_a_long_exact_model_within_seconds(tmp_path: Path) -> None:
 
     assert (out / "assignment.csv").exists()
     assert stopped_in < 12, f"the solve went on for {stopped_in:.1f} s after Ctrl-C"
+
+
+def test_ctrl_c_during_compare_stops_it_and_writes_nothing(tmp_path: Path) -> None:
+    """compare solves scenarios one after another: Ctrl-C ends it (exit 130) at once, and its
+    output folder, with the plans of the solves already made, is not written."""
+    scenarios = Path(__file__).parents[1] / "scenarios"
+    out = tmp_path / "compared"
+    args = ["compare", str(scenarios / "demo"), str(scenarios / "city-branch"), "--out", str(out)]
+    code, output, stopped_in = _interrupted([*args, "--time-limit", "120"], after_s=4)
+
+    assert code == 130, output
+    assert f"Stopped (Ctrl-C): nothing was written to {out}." in output
+    assert list(tmp_path.iterdir()) == []  # no output folder, no staging folder left behind
+    assert stopped_in < 12, f"compare went on for {stopped_in:.1f} s after Ctrl-C"
 
 
 @pytest.mark.parametrize(("command", "outcome"), [("payout", "paid"), ("verify", "checked")])

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from portfolio_opt.launch import INTERRUPTED
 from portfolio_opt.options import Seconds, solver_options
 from portfolio_opt.pipeline import EXIT_USAGE
 from portfolio_opt.report.console import print_table
@@ -200,6 +201,10 @@ def compare(
                 plans_of=None if plans_of is None else Path(plans_of),
             )
             comparison = _compared_and_written(found, staging)
+    except KeyboardInterrupt:
+        # A solve here is one of several: stopping it early would compare a half-made plan.
+        console.print(f"Stopped (Ctrl-C): nothing was written to {target}.", markup=False)
+        sys.exit(INTERRUPTED)
     except CompareError as exc:
         out_console.print(f"Error: {exc}", markup=False)
         for detail in exc.details:
