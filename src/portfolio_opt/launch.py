@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C
 
@@ -13,3 +16,17 @@ def run() -> None:
     except KeyboardInterrupt:  # nothing was read or written yet
         sys.exit(INTERRUPTED)
     main()
+
+
+@contextmanager
+def nothing_written_on_ctrl_c(target: Path) -> Iterator[None]:
+    """Ctrl-C inside ends the command with the shell's code, saying ``target`` was not written.
+
+    For commands that run several solves: stopping one early, as ``solve`` does, would report
+    a half-made plan beside finished ones.
+    """
+    try:
+        yield
+    except KeyboardInterrupt:
+        print(f"Stopped (Ctrl-C): nothing was written to {target}.", file=sys.stderr, flush=True)
+        sys.exit(INTERRUPTED)

@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from portfolio_opt import __version__
+from portfolio_opt.launch import nothing_written_on_ctrl_c
 from portfolio_opt.options import Seconds
 from portfolio_opt.pipeline import (
     EXIT_BAD_INPUT,
@@ -404,7 +405,11 @@ def sweep(
             out_console.print(f"WARNING {problem}", markup=False)
     started = time.monotonic()
     root, topic = str(loaded.root.resolve()), new_topic()
-    with atomic_folder(target) as staging, ExitStack() as stack:
+    with (
+        nothing_written_on_ctrl_c(target),
+        atomic_folder(target) as staging,
+        ExitStack() as stack,
+    ):
         client, threads, cluster = _connect(stack, scheduler, len(variants), workers)
         tasks = [
             SolveTask(
@@ -511,7 +516,11 @@ def solve_many(
     _check_folder(target, branches, "solve-many")
     started = time.monotonic()
     topic = new_topic()
-    with atomic_folder(target) as staging, ExitStack() as stack:
+    with (
+        nothing_written_on_ctrl_c(target),
+        atomic_folder(target) as staging,
+        ExitStack() as stack,
+    ):
         client, threads, cluster = _connect(stack, scheduler, len(branches), workers)
         tasks = [
             SolveTask(

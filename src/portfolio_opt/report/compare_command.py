@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from portfolio_opt.launch import INTERRUPTED
+from portfolio_opt.launch import nothing_written_on_ctrl_c
 from portfolio_opt.options import Seconds, solver_options
 from portfolio_opt.pipeline import EXIT_USAGE
 from portfolio_opt.report.console import print_table
@@ -185,7 +185,7 @@ def compare(
         console.print(f"Error: {problem}", markup=False)
         sys.exit(EXIT_USAGE)
     try:
-        with atomic_folder(target) as staging:
+        with nothing_written_on_ctrl_c(target), atomic_folder(target) as staging:
             found = collect_runs(
                 paths,
                 staging / "runs",
@@ -201,10 +201,6 @@ def compare(
                 plans_of=None if plans_of is None else Path(plans_of),
             )
             comparison = _compared_and_written(found, staging)
-    except KeyboardInterrupt:
-        # A solve here is one of several: stopping it early would compare a half-made plan.
-        console.print(f"Stopped (Ctrl-C): nothing was written to {target}.", markup=False)
-        sys.exit(INTERRUPTED)
     except CompareError as exc:
         out_console.print(f"Error: {exc}", markup=False)
         for detail in exc.details:
