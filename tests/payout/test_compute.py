@@ -305,6 +305,19 @@ def test_customers_outside_a_partial_plan_are_warned_about(worked):
     assert "are for customers outside the assignment" in messages
 
 
+def test_a_credit_to_a_manager_marked_unavailable_is_paid_with_a_warning():
+    """M3 is away this year: a credit still pays them (their row, base salary included), and
+    the planner is told so, with the row."""
+    credits = [{"customer_id": "C", "manager_id": "M3", "share": 0.5}]
+    result = compute_payout(*_single(credits=credits))
+
+    m3 = _row(result, "M3", "2024")
+    assert m3["base_salary"] == 1000 and m3["performance_pay"] > 0
+    (warning,) = [w for w in result.warnings if "marked unavailable" in w.message]
+    assert warning.row == 2 and warning.column == "manager_id"
+    assert "credited a share of customer 'C'" in warning.message
+
+
 # ---- properties --------------------------------------------------------------------------
 
 amount = st.integers(-200, 3000)

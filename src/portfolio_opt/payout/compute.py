@@ -19,6 +19,7 @@ from portfolio_opt.payout.cents import round_money, to_cents
 from portfolio_opt.payout.credits import credit_shares, split_by_shares
 from portfolio_opt.payout.frames import flags, text
 from portfolio_opt.payout.notices import (
+    credits_to_unavailable,
     rows_outside_plan,
     unapplied_adjustments,
     unit_target_notice,
@@ -466,6 +467,9 @@ def compute_payout(
         *(p for p in problems if not p.is_error),
         *rows_outside_plan(scenario.actuals, planned, _file(scenario, "actuals")),
         *rows_outside_plan(scenario.credits, planned, _file(scenario, "credits")),
+        *credits_to_unavailable(
+            scenario.credits, scenario.managers, planned, _file(scenario, "credits")
+        ),
         *unapplied_adjustments(adjustments, managers, _file(scenario, "adjustments")),
         *unit_target_notice(reconciliation, policy_key_line(scenario.root, "payout.unit_target")),
     ]

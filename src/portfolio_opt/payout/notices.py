@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from portfolio_opt.payout.frames import text
+from portfolio_opt.payout.frames import flags, text
 from portfolio_opt.payout.settlement import YEAR
 from portfolio_opt.payout.targets import Reconciliation
 from portfolio_opt.problems import Problem, Severity
@@ -31,6 +31,32 @@ def rows_outside_plan(frame: pd.DataFrame, planned: set[str], file: str) -> list
             Severity.WARNING,
         )
     ]
+
+
+def credits_to_unavailable(
+    credits: pd.DataFrame, managers: pd.DataFrame, planned: set[str], file: str
+) -> list[Problem]:
+    """A warning for each credit to a manager marked unavailable: such a manager holds no
+    portfolio this year, yet the credit pays them (a payout row, with their base salary)."""
+    ids = text(managers, "manager_id")
+    away = set(ids[~flags(managers, "available", default=True)])
+    warnings = []
+    for i, (customer, manager) in enumerate(
+        zip(text(credits, "customer_id"), text(credits, "manager_id"), strict=True)
+    ):
+        if manager in away and customer in planned:
+            warnings.append(
+                Problem(
+                    file,
+                    f"manager {manager!r} is marked unavailable but is credited a share of "
+                    f"customer {customer!r}: they are paid for it, with their base salary",
+                    "remove the row if the share should stay with the customer's manager",
+                    i + 2,
+                    "manager_id",
+                    Severity.WARNING,
+                )
+            )
+    return warnings
 
 
 def unapplied_adjustments(
