@@ -8,7 +8,7 @@ from portfolio_opt.payout.validate import assignment_problems
 from portfolio_opt.problems import ScenarioError
 from portfolio_opt.scenario.policy import Rates
 
-from .builders import plan, table, worked_example
+from .builders import build_scenario, plan, table, worked_example
 
 
 def _with(scenario, name, rows):
@@ -250,6 +250,33 @@ def test_a_customer_without_actuals_rows_is_a_warning_naming_it():
     (warning,) = _warnings(dataclasses.replace(scenario, actuals=actuals))
     assert warning[1] == "customer_id"
     assert "1 customer(s) have no actuals rows (C5)" in warning[2]
+
+
+def test_a_yearly_row_unlike_the_sum_of_its_four_quarters_is_a_warning_naming_the_customer():
+    """Both kinds of rows: the year is settled on the yearly row, so a planner must learn
+    that it disagrees with the quarters (a cent's rounding does not count)."""
+    quarters = [
+        {"customer_id": c, "period": f"2024Q{q}", "interest_income": 100.0}
+        for c in ("A", "B", "C")
+        for q in range(1, 5)
+    ]
+    years = [
+        {"customer_id": "A", "period": "2024", "interest_income": 400.004},  # rounding
+        {"customer_id": "B", "period": "2024", "interest_income": 460.0},
+        {"customer_id": "C", "period": "2024", "interest_income": 400.0, "fee_income": 5.0},
+    ]
+    customers = [{"customer_id": c, "customer_class": "key"} for c in "ABC"]
+    managers = [{"manager_id": "M1", "grade": "A"}]
+    scenario = build_scenario(
+        customers, managers, actuals=quarters + years, policy={"payout": {"year": 2024}}
+    )
+    (warning,) = [w for w in _warnings(scenario) if "differs from the sum" in w[2]]
+    assert warning[:2] == (2, "period")
+    assert (
+        "2 customer(s) have a 2024 row that differs from the sum of their four quarter "
+        in (warning[2])
+    )
+    assert "(B, C)" in warning[2]
 
 
 def test_customers_with_different_kinds_of_rows_are_a_warning_naming_them():

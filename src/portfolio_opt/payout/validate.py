@@ -18,6 +18,8 @@ from portfolio_opt.scenario.columns import capped, id_hint, id_lookup, repeats
 from portfolio_opt.scenario.policy import Policy, Rates
 from portfolio_opt.scenario.schema import INCOME_COLUMNS
 
+CENT = 0.01  # a yearly row within half of it of its quarters agrees with them
+
 DEFAULT_FILES = {
     "policy": "scenario.toml",
     "customers": "customers.csv",
@@ -160,6 +162,7 @@ def actuals_problems(
         *problems,
         *quarters_missing(actuals, year, file),
         *yearly_beside_quarterly(actuals, year, file),
+        *year_unlike_its_quarters(actuals, year, file),
         *customers_without_actuals(actuals, customer_ids, file),
         *rows_pasted_twice(actuals, file),
     ]
@@ -222,6 +225,42 @@ def yearly_beside_quarterly(actuals: pd.DataFrame, year: int, file: str) -> list
             f"the {year} actuals give customers different kinds of rows: " + "; ".join(parts),
             "give every customer the same kinds of rows: a yearly row (the year's income), "
             "quarter rows (each quarter's own income), or both",
+            first + 2,
+            "period",
+            Severity.WARNING,
+        )
+    ]
+
+
+def year_unlike_its_quarters(actuals: pd.DataFrame, year: int, file: str) -> list[Problem]:
+    """A warning for customers whose yearly row differs from the sum of their four quarter
+    rows: the year is settled on the yearly row, the quarters on their own rows."""
+    periods = [parse_period(value) for value in text(actuals, "period")]
+    kept = [p is not None and p.year == year for p in periods]
+    columns = [c for c in INCOME_COLUMNS if c in actuals.columns]
+    if not any(kept) or not columns:
+        return []
+    income = actuals.loc[kept, columns].apply(pd.to_numeric, errors="coerce").fillna(0.0)
+    income["customer_id"] = text(actuals, "customer_id")[kept].to_numpy()
+    income["quarter"] = [p.quarter or 0 for p, k in zip(periods, kept, strict=True) if k and p]
+    quarterly = income[income["quarter"] > 0]
+    whole = quarterly.groupby("customer_id")["quarter"].nunique() == 4
+    summed = quarterly.groupby("customer_id")[columns].sum()[whole]
+    yearly = income[income["quarter"] == 0].groupby("customer_id")[columns].sum()
+    both = summed.index.intersection(yearly.index)
+    apart = (summed.loc[both] - yearly.loc[both]).abs().max(axis=1) > CENT / 2
+    differing = sorted(both[apart.to_numpy()])
+    if not differing:
+        return []
+    first = next(i for i, p in enumerate(periods) if p is not None and p.year == year)
+    return [
+        Problem(
+            file,
+            f"{len(differing)} customer(s) have a {year} row that differs from the sum of their "
+            f"four quarter rows ({listed(differing)}): the year is settled on the yearly row, "
+            "each quarter on its own rows",
+            "correct the yearly row or the quarter rows, or leave out the yearly row (the "
+            "quarters then make the year)",
             first + 2,
             "period",
             Severity.WARNING,
