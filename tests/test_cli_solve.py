@@ -202,14 +202,31 @@ def test_solve_without_a_balance_bound_has_no_note_on_the_order(solved: Solved) 
 
 
 def test_solve_says_which_goals_are_proven_best_and_the_gap_of_the_others(solved: Solved) -> None:
-    goals = _kpis(solved.out)["goals"]
+    kpis = _kpis(solved.out)
     line = _summary_line(solved.printed, "goals, most important")
-    for name, goal in goals.items():
+    fewest = kpis["moves"]["count"] == kpis["moves"]["lower_bound"]
+    for name, goal in kpis["goals"].items():
         if goal["value"] <= goal["bound"]:
             assert f"{name} (proven best)" in line
+        elif name == "continuity" and fewest:
+            assert f"{name} (fewest moves possible)" in line
         else:
             gap = (goal["value"] - goal["bound"]) / goal["value"]
             assert f"{name} (gap {gap:.0%})" in line
+
+
+def test_continuity_at_the_moves_lower_bound_is_called_fewest_moves_not_a_gap() -> None:
+    """The continuity goal's own bound is per group and weaker than moves.lower_bound, which
+    also counts the bands: where the moves reach that bound, no gap is shown."""
+    from portfolio_opt.cli import _goal_note
+
+    goal = {"value": 85_104, "bound": 83_002.0}
+    assert _goal_note("continuity", goal, {"count": 77, "lower_bound": 77}) == (
+        "continuity (fewest moves possible)"
+    )
+    assert _goal_note("continuity", goal, {"count": 80, "lower_bound": 77}) == (
+        "continuity (gap 2%)"
+    )
 
 
 def test_solve_gives_the_share_of_chain_links_cut_and_the_unavoidable_part(
