@@ -184,6 +184,30 @@ def test_written_comparison(base: Run, tmp_path: Path) -> None:
     assert manifest["command"] == "compare" and list(manifest["plans"]) == ["demo", "edited"]
 
 
+def test_a_load_figure_too_wide_side_by_side_stacks_its_panels() -> None:
+    """Four plans of 85 managers side by side would make a strip 150 inches wide: the panels
+    go one under another, each as wide as a single plan's load plot."""
+    from portfolio_opt.report.compare import _load_figure
+
+    portfolios = pd.DataFrame(
+        {
+            "manager_id": [f"M{i:03d}" for i in range(85)],
+            "portfolio_type": "standard",
+            "n_customers": 35,
+        }
+    )
+    runs = [Run(f"v{k}", pd.DataFrame(), portfolios, pd.DataFrame(), {}) for k in range(4)]
+    figure = _load_figure(runs)
+
+    width, height = figure.get_size_inches()
+    assert width <= 22 and height > width / 2
+    lefts = {round(ax.get_position().x0, 2) for ax in figure.axes}
+    assert len(lefts) == 1  # one column of panels
+    small = portfolios.iloc[:10]  # two plans of 10 managers stay side by side
+    pair = _load_figure([Run(f"s{k}", pd.DataFrame(), small, pd.DataFrame(), {}) for k in (1, 2)])
+    assert len({round(ax.get_position().x0, 2) for ax in pair.axes}) == 2
+
+
 def test_figures_overlay_and_side_by_side(base: Run, tight: Run) -> None:
     figures = comparison_figures(compare_runs([base, tight]))
     (fairness,) = figures["fairness"].axes

@@ -37,6 +37,7 @@ from portfolio_opt.plan.io import plan_digest, read_assignment
 from portfolio_opt.problems import Problem, ScenarioError
 from portfolio_opt.report.folders import replace_problem, write_manifest
 from portfolio_opt.report.plots import plot_fairness, plot_load, span_bands
+from portfolio_opt.report.plots._axes import bar_figure_width
 from portfolio_opt.report.safe_text import unescape_formula
 from portfolio_opt.report.tables import portfolios_table
 from portfolio_opt.report.workbook import Sheet, write_workbook
@@ -48,6 +49,7 @@ from portfolio_opt.scenario.policy import Policy
 from portfolio_opt.scenario.tables import decode_text, sniff_delimiter, split_table_spec
 
 OUTPUT_FILES = ("assignment.csv", "portfolios.csv", "kpis.json", "manifest.json")
+SIDE_BY_SIDE_INCHES = 24.0  # of load panels; a wider comparison stacks them
 SKIPPED_KPIS = ("goals.",)  # solver internals, on each run's own report
 PAY_MEANINGS = {
     "pay.total_base_salary": "the year's base salaries, all managers",
@@ -764,9 +766,16 @@ def _fairness_figure(runs: Sequence[Run]) -> Figure:
 
 
 def _load_figure(runs: Sequence[Run]) -> Figure:
+    """The plans' panels side by side; one under another where that would be too wide."""
     widths = [max(3.2, 1.0 + 0.42 * len(run.portfolios)) for run in runs]
-    figure = Figure(figsize=(sum(widths) + 2.8, 5.2), layout="constrained")
-    axes = figure.subplots(1, len(runs), sharey=True, width_ratios=widths, squeeze=False)[0]
+    stacked = sum(widths) > SIDE_BY_SIDE_INCHES
+    if stacked:
+        width = max(bar_figure_width(len(run.portfolios)) for run in runs)
+        figure = Figure(figsize=(width + 2.8, 4.4 * len(runs)), layout="constrained")
+        axes = figure.subplots(len(runs), 1, sharey=True, squeeze=False)[:, 0]
+    else:
+        figure = Figure(figsize=(sum(widths) + 2.8, 5.2), layout="constrained")
+        axes = figure.subplots(1, len(runs), sharey=True, width_ratios=widths, squeeze=False)[0]
     tops: list[float] = []
     entries: dict[str, Any] = {}
     for i, (run, ax) in enumerate(zip(runs, axes, strict=True)):
@@ -781,10 +790,10 @@ def _load_figure(runs: Sequence[Run]) -> Figure:
         for handle, label in zip(legend.legend_handles, labels, strict=True):
             entries.setdefault(label.split(" ")[0] if label in own else label, handle)
         legend.remove()
-        if i:
+        if i and not stacked:
             ax.set_ylabel("")
     generic = {"span": "span band", "ideal": "ideal"}
-    axes[-1].legend(
+    axes[0 if stacked else -1].legend(
         handles=list(entries.values()),
         labels=[generic.get(label, label) for label in entries],
         loc="upper left",
