@@ -821,6 +821,26 @@ def test_a_time_limit_that_is_not_a_finite_positive_number_is_bad_usage(
 
 
 @pytest.mark.parametrize(
+    ("command", "option", "value"),
+    [
+        ("solve", "--seed", "2147483648"),  # CP-SAT's seed is a 32-bit integer
+        ("solve", "--workers", "3000000000"),
+        ("sweep", "--seed", "2147483648"),
+        ("sweep", "--workers", "100000"),
+    ],
+)
+def test_a_seed_or_worker_count_the_solver_cannot_take_is_bad_usage(
+    command: str, option: str, value: str, tmp_path: Path
+) -> None:
+    """Not a traceback from the solver (exit 1, bad input): the option's range, exit 2."""
+    args = ["--vary", "span.tolerance=1,2"] if command == "sweep" else []
+    result = run(command, str(SMALL_BRANCH), *args, "--out", str(tmp_path / "o"), option, value)
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '{option}'" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
     ("order", "count", "noted"),
     [
         (["span", "balance", "chain", "industry", "continuity"], 460, True),

@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from portfolio_opt.scenario.policy import LARGEST_SEED, MOST_WORKERS
+
 
 class Seconds(click.FloatRange):
     """A time limit: a finite number of seconds, at least 0.1 (a range alone lets nan and inf
@@ -29,9 +31,11 @@ def solver_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--workers, --seed and --deterministic, for a command that solves scenarios."""
     options = [
         click.option(
-            "--workers", type=click.IntRange(min=0), help="CP-SAT threads (0: all cores)."
+            "--workers",
+            type=click.IntRange(min=0, max=MOST_WORKERS),
+            help="CP-SAT threads (0: all cores).",
         ),
-        click.option("--seed", type=click.IntRange(min=0), help="Random seed."),
+        click.option("--seed", type=click.IntRange(min=0, max=LARGEST_SEED), help="Random seed."),
         click.option("--deterministic", is_flag=True, default=None, help="Same inputs, same plan."),
     ]
     for option in reversed(options):

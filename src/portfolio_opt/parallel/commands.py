@@ -35,7 +35,7 @@ from portfolio_opt.report.console import print_table
 from portfolio_opt.report.folders import replace_problem
 from portfolio_opt.scenario.columns import folded
 from portfolio_opt.scenario.data import Scenario
-from portfolio_opt.scenario.policy import override_warnings
+from portfolio_opt.scenario.policy import LARGEST_SEED, MOST_WORKERS, override_warnings
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -75,11 +75,13 @@ def _run_options(default_out: str) -> Decorator:
             click.option("--time-limit", type=Seconds(), help="Seconds for each solve."),
             click.option(
                 "--workers",
-                type=click.IntRange(min=1),
+                type=click.IntRange(min=1, max=MOST_WORKERS),
                 help="CP-SAT threads per solve (default: the cores shared out among the solves "
                 "running at once).",
             ),
-            click.option("--seed", type=click.IntRange(min=0), help="Random seed."),
+            click.option(
+                "--seed", type=click.IntRange(min=0, max=LARGEST_SEED), help="Random seed."
+            ),
             click.option(
                 "--deterministic", is_flag=True, default=None, help="Same inputs, same plans."
             ),

@@ -211,12 +211,16 @@ class Rotation(_Section):
     max_tenure_years: int | None = Field(default=None, ge=1, le=200)
 
 
+MOST_WORKERS = 1024  # CP-SAT threads a solve may ask for
+LARGEST_SEED = 2**31 - 1  # CP-SAT's seed is a 32-bit integer
+
+
 class Solver(_Section):
     """CP-SAT settings; ``workers = 0`` uses every core."""
 
     time_limit_s: float = Field(default=30.0, gt=0)
-    workers: int = Field(default=0, ge=0, le=1024)
-    seed: int = Field(default=0, ge=0, le=2**31 - 1)  # CP-SAT's seed is a 32-bit integer
+    workers: int = Field(default=0, ge=0, le=MOST_WORKERS)
+    seed: int = Field(default=0, ge=0, le=LARGEST_SEED)
     deterministic: bool = False
 
 
