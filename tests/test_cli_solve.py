@@ -820,6 +820,23 @@ def test_a_time_limit_that_is_not_a_finite_positive_number_is_bad_usage(
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize("command", ["solve", "validate", "verify"])
+def test_ctrl_c_while_a_scenario_loads_ends_with_the_shells_code(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not click's "Aborted!" and exit 1, which scripts read as bad input: 130, and a word."""
+
+    def interrupted(path: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("portfolio_opt.cli.inspect_scenario", interrupted)
+    args = [str(SMALL_BRANCH), str(tmp_path / "plan.csv")] if command == "verify" else []
+    result = run(command, *(args or [str(SMALL_BRANCH)]))
+    assert result.exit_code == 130, result.output
+    assert "Stopped (Ctrl-C): nothing was written." in result.output
+    assert "Aborted" not in result.output
+
+
 @pytest.mark.parametrize(
     ("command", "option", "value"),
     [

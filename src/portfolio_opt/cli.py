@@ -20,6 +20,7 @@ from rich.live import Live
 from rich.table import Table
 
 from portfolio_opt import __version__
+from portfolio_opt.launch import INTERRUPTED
 from portfolio_opt.model.solve import SolveParams
 from portfolio_opt.options import Seconds, solver_options
 from portfolio_opt.pipeline import (
@@ -85,7 +86,20 @@ def _load(path: str, outcome: str = "nothing was solved") -> Scenario:
     return scenario
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Ctrl-C that reaches a command (while it loads, or a second one during a solve) ends it
+    with the shell's code, not click's "Aborted!" and the code of bad input."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            # Every output folder is written whole or not at all.
+            console.print("Stopped (Ctrl-C): nothing was written.", markup=False)
+            sys.exit(INTERRUPTED)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="portfolio-opt")
 def main() -> None:
     """Split a branch's corporate customers among its managers, then set targets and pay."""
