@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -123,6 +124,27 @@ def test_console_script_exit_codes():
     )
     assert bad.returncode == 1
     assert "customers.csv, row 4, column customer_id: duplicate customer_id 'C2'" in bad.stdout
+
+
+def test_a_console_that_cannot_write_chinese_still_gets_every_problem(tmp_path: Path) -> None:
+    """A Latin-1 console (output redirected on a Western Windows): the names print as escapes
+    and the list goes on to its end, not a UnicodeEncodeError halfway through."""
+    folder = Path(shutil.copytree(DATA / "valid_minimal", tmp_path / "latin"))
+    customers = folder / "customers.csv"
+    text = customers.read_text(encoding="utf-8").replace("C2,乙公司,key", "C2,乙公司,優質")
+    customers.write_text(text, encoding="utf-8")
+    bad = subprocess.run(
+        [CONSOLE_SCRIPT, "validate", folder],
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": "latin-1"},
+        timeout=60,
+        check=False,
+    )
+    shown = bad.stdout.decode("latin-1") + bad.stderr.decode("latin-1")
+    assert bad.returncode == 1, shown
+    assert "Traceback" not in shown
+    assert "\\u512a\\u8cea" in shown  # 優質, escaped
+    assert "nothing was solved." in shown
 
 
 def colliding_copy(tmp_path: Path) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import signal
 import socket
@@ -105,6 +106,15 @@ def main() -> None:
     """Split a branch's corporate customers among its managers, then set targets and pay."""
     if threading.current_thread() is threading.main_thread():  # signals reach that one only
         signal.signal(signal.SIGTERM, _terminated)
+    _escape_what_the_console_cannot_show()
+
+
+def _escape_what_the_console_cannot_show() -> None:
+    """Names a console's encoding cannot write (Chinese on a Latin-1 console) print as escapes
+    such as \\u512a, not as an error halfway through the list of problems."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
 
 
 def _terminated(signum: int, frame: object) -> None:
