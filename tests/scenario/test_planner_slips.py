@@ -54,6 +54,20 @@ def test_a_growth_rate_written_as_a_percent_is_a_warning(branch: Path) -> None:
     ]
 
 
+def test_past_fifty_unknown_classes_the_rest_are_one_line_naming_their_rows(branch: Path) -> None:
+    """A class renamed in the whole file: 50 rows listed, the other 10 in one line with their
+    rows, so no row is lost (it said only how many more there were)."""
+    _customers(branch, *(f"C{i},VIP,,,M1" for i in range(1, 61)))
+    errors = [e for e in _found(branch, Severity.ERROR) if e[2] == "customer_class"]
+    assert len(errors) == 51
+    assert errors[-1] == (
+        "customers.csv",
+        None,
+        "customer_class",
+        "... and 10 more unknown customer class values like these, in rows 52-61",
+    )
+
+
 def test_policy_rates_written_as_percents_are_warnings() -> None:
     policy, problems = parse_policy("[payout.growth]\nkey = 8\nbasic = 0.05\n[payout.rates]\n")
     assert policy is not None

@@ -477,16 +477,6 @@ def unknown_values(
             column=column,
             severity=severity,
         )
-        for p in bad[:MAX_CELL_PROBLEMS]
+        for p in bad
     ]
-    if len(bad) > MAX_CELL_PROBLEMS:
-        problems.append(
-            Problem(
-                label,
-                f"... and {len(bad) - MAX_CELL_PROBLEMS} more unknown {what} values",
-                hint,
-                column=column,
-                severity=severity,
-            )
-        )
-    return problems
+    return capped(problems, f"unknown {what} values")
