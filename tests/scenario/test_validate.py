@@ -286,6 +286,37 @@ def test_a_policy_error_does_not_hide_the_tables_own_problems(tmp_path):
     }
 
 
+def test_a_toml_syntax_error_does_not_hide_the_tables_own_problems(tmp_path):
+    """[tables] and [classes] read on their own lines where the file is not TOML; [payout],
+    with sections of its own, is not guessed at (its salaries would be missing)."""
+    folder = _minimal_copy(
+        tmp_path,
+        '\n[classes]\nclasses = ["premium", "key", "basic"]\n'
+        "[span]\nmax = [1,\n[payout.base_salary]\nL1 = 1\n",
+    )
+    customers = folder / "customers.csv"
+    text = customers.read_text(encoding="utf-8").replace("C3,丙公司,basic", "C3,丙公司,bsic")
+    customers.write_text(text + "C2,重複,key,钢铁,1,1,,\n", encoding="utf-8")
+    scenario, problems = inspect_scenario(folder)
+    assert scenario is None
+    assert _located(problems) == {
+        ("scenario.toml", 9, None),  # the unclosed list
+        ("customers.csv", 5, "customer_id"),
+        ("customers.csv", 4, "customer_class"),
+    }
+    assert not [p for p in problems if "base_salary" in p.message]
+
+
+def test_a_windows_path_in_double_quotes_gets_the_two_ways_to_write_it(tmp_path):
+    folder = _minimal_copy(tmp_path, "")
+    toml = folder / "scenario.toml"
+    text = toml.read_text(encoding="utf-8").replace('"customers.csv"', '"data\\c.csv"')
+    toml.write_text(text, encoding="utf-8")
+    _, [problem] = inspect_scenario(folder)
+    assert problem.row == 2 and problem.message.startswith("not valid TOML")
+    assert 'write / ("data/customers.csv"), or put it in single quotes' in problem.hint
+
+
 def test_a_policy_error_does_not_hide_an_unknown_class_key(tmp_path):
     folder = _minimal_copy(
         tmp_path, '\n[classes]\npremium_grade = "AA"\n[payout.growth]\nprimium = 0.1\n'

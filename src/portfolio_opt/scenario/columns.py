@@ -473,7 +473,7 @@ def unknown_values(
             label,
             f"unknown {what} {values.iloc[p]!r}",
             id_hint(str(values.iloc[p]), padded) or hint,
-            row=_row(p),
+            row=_row(int(p)),
             column=column,
             severity=severity,
         )

@@ -601,6 +601,11 @@ def _toml_hint(text: str, line: int | None) -> str:
     key = content.split("=", 1)[0].strip()
     if "=" in content and key and not key.isascii() and not key.startswith(('"', "'")):
         return f'fix the syntax on that line: put a key that is not plain ASCII in quotes ("{key}")'
+    if "\\" in content.split("#", 1)[0]:  # a Windows path in double quotes
+        return (
+            'fix the syntax on that line: in a path write / ("data/customers.csv"), or put '
+            "it in single quotes ('data\\customers.csv')"
+        )
     return "fix the syntax on that line"
 
 
@@ -686,13 +691,39 @@ def _order_and_weights(raw: dict[str, Any], text: str, file: str) -> list[Proble
 
 
 def _raw_section(path: Path, name: str) -> dict[str, Any] | None:
-    """Section ``name`` of the policy file as parsed, where the file reads as TOML."""
+    """Section ``name`` of the policy file as parsed, where the file reads as TOML; where it
+    does not, the section's own lines, where they do (a slip elsewhere in the file must not
+    hide the tables' problems)."""
     try:
         text, _ = decode_text(path.read_bytes())
-        section = tomllib.loads(text).get(name, {})
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (OSError, UnicodeDecodeError):
         return None
-    return section if isinstance(section, dict) else {}
+    try:
+        section = tomllib.loads(text).get(name, {})
+    except tomllib.TOMLDecodeError:
+        section = _section_alone(text, name)
+    return section if isinstance(section, dict) or section is None else {}
+
+
+def _section_alone(text: str, name: str) -> dict[str, Any] | None:
+    """The lines from ``[name]`` to the next header, parsed on their own; None where the
+    section is absent, has sections of its own elsewhere ([payout.rates]) or its lines are
+    not TOML either."""
+    lines = text.splitlines()
+    nested = re.compile(rf"\s*\[\s*{re.escape(name)}\s*\.")
+    if any(nested.match(line) for line in lines):
+        return None
+    header = re.compile(rf"\s*\[\s*{re.escape(name)}\s*\]\s*(#.*)?$")
+    start = next((i for i, line in enumerate(lines) if header.fullmatch(line)), None)
+    if start is None:
+        return None
+    end = next(
+        (i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines)
+    )
+    try:
+        return tomllib.loads("\n".join(lines[start + 1 : end]))
+    except tomllib.TOMLDecodeError:
+        return None
 
 
 def tables_section(path: Path) -> Tables | None:
