@@ -164,9 +164,9 @@ def test_many_problems_are_all_reported_at_once():
     assert unexpected == []
     warnings = [p for p in problems if not p.is_error]
     assert [(w.file, w.row, w.column) for w in warnings] == [
+        ("customers.csv", 4, "interest_income"),
         ("customers.csv", 4, "prior_manager_id"),  # a leaver deleted from managers, or a typo
         ("customers.csv", 5, "pinned_manager_id"),  # a rule collision: solve explains it
-        ("customers.csv", 4, "interest_income"),
         ("actuals.csv", None, "customer_id"),  # C2 and C5 have no actuals rows
     ]
 
@@ -283,6 +283,31 @@ def test_a_policy_error_does_not_hide_the_tables_own_problems(tmp_path):
         ("customers.csv", 5, "customer_id"),  # C2 twice: needs no policy to tell
         ("customers.csv", 4, "customer_class"),  # [classes] itself is sound
         ("managers.csv", 3, "grade"),
+    }
+
+
+def test_a_missing_column_in_one_table_does_not_hide_the_others_own_problems(tmp_path):
+    """managers.csv without grade: the customers' duplicate id is still found (it needs no
+    managers); customers.csv without its class: the managers' duplicate id still is."""
+    folder = _minimal_copy(tmp_path, "")
+    customers, managers = folder / "customers.csv", folder / "managers.csv"
+    customers.write_text(
+        customers.read_text(encoding="utf-8") + "C2,重複,key,钢铁,1,1,,\n", encoding="utf-8"
+    )
+    manager_rows = managers.read_text(encoding="utf-8")
+    managers.write_text(manager_rows.replace("grade", "grad", 1), encoding="utf-8")
+    _, problems = inspect_scenario(folder)
+    assert _located(problems) == {("managers.csv", 1, "grade"), ("customers.csv", 5, "customer_id")}
+
+    managers.write_text(manager_rows + manager_rows.splitlines()[1] + "\n", encoding="utf-8")
+    customers.write_text(
+        customers.read_text(encoding="utf-8").replace("customer_class", "class", 1),
+        encoding="utf-8",
+    )
+    _, problems = inspect_scenario(folder)
+    assert _located(problems) == {
+        ("customers.csv", 1, "customer_class"),
+        ("managers.csv", len(manager_rows.splitlines()) + 1, "manager_id"),
     }
 
 

@@ -142,6 +142,7 @@ def _tables_beside_a_bad_policy(root: Path) -> list[Problem]:
         return []
     frames, _, labels, found = _read_tables(root, Policy(tables=tables))
     if not all(t in frames for t in REQUIRED_TABLES):
+        found += _new_cells(_one_table_read(frames, labels, None), found)
         return _without_shifted_cells(found)
     found += _new_cells(_table_checks(frames, labels), found)
     classes, grades = (names_listed(root / POLICY_FILE, key) for key in ("classes", "grades"))
@@ -231,28 +232,64 @@ def _cross_checks(
     return _table_checks(frames, labels) + problems
 
 
+def _customer_checks(customers: pd.DataFrame, label: str) -> list[Problem]:
+    """The checks of the customers table on its own."""
+    return [
+        *rules.customer_ids_unique(customers, label),
+        *rules.own_columns_carried(customers, "customers", label),
+        *rules.negative_income(customers, label),
+        *rules.outlying_income(customers, label),
+        *rules.growth_as_percent(customers, label),
+        *rules.placeholder_groups(customers, label),
+        *rules.ids_excel_changed(customers, label),
+    ]
+
+
+def _manager_checks(managers: pd.DataFrame, label: str) -> list[Problem]:
+    """The checks of the managers table on its own."""
+    return [
+        *rules.manager_ids_unique(managers, label),
+        *rules.designations_available(managers, label),
+        *rules.own_columns_carried(managers, "managers", label),
+        *rules.personal_bounds_ordered(managers, label),
+        *rules.some_manager_available(managers, label),
+        *rules.ids_excel_changed(managers, label),
+        *rules.scores_as_fractions(managers, label),
+    ]
+
+
+def _one_table_read(
+    frames: dict[str, pd.DataFrame], labels: dict[str, str], policy: Policy | None
+) -> list[Problem]:
+    """Where customers or managers could not be read (a column missing), the checks the other
+    one needs alone, and those of relations, which need only the customers: one round of
+    fixes takes them all."""
+    problems = []
+    if "customers" in frames:
+        customers, label = frames["customers"], labels["customers"]
+        problems += _customer_checks(customers, label)
+        if policy is not None:
+            problems += rules.classes_known(customers, policy, label)
+        if "relations" in frames and len(customers):
+            problems += rules.relations_valid(frames["relations"], customers, labels["relations"])
+    if "managers" in frames:
+        managers, label = frames["managers"], labels["managers"]
+        problems += _manager_checks(managers, label)
+        if policy is not None:
+            problems += rules.grades_known(managers, policy, label)
+    return problems
+
+
 def _table_checks(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> list[Problem]:
     """The checks across rows and tables that need no policy, so that they run while the
     policy has errors too: duplicate ids, unknown references, bounds out of order."""
     customers, managers = frames["customers"], frames["managers"]
     c_label, m_label = labels["customers"], labels["managers"]
     problems = [
-        *rules.customer_ids_unique(customers, c_label),
-        *rules.manager_ids_unique(managers, m_label),
+        *_customer_checks(customers, c_label),
+        *_manager_checks(managers, m_label),
         *rules.manager_references_known(customers, managers, c_label),
         *rules.pins_to_available(customers, managers, c_label),
-        *rules.designations_available(managers, m_label),
-        *rules.own_columns_carried(customers, "customers", c_label),
-        *rules.own_columns_carried(managers, "managers", m_label),
-        *rules.personal_bounds_ordered(managers, m_label),
-        *rules.some_manager_available(managers, m_label),
-        *rules.negative_income(customers, c_label),
-        *rules.outlying_income(customers, c_label),
-        *rules.growth_as_percent(customers, c_label),
-        *rules.placeholder_groups(customers, c_label),
-        *rules.ids_excel_changed(customers, c_label),
-        *rules.ids_excel_changed(managers, m_label),
-        *rules.scores_as_fractions(managers, m_label),
     ]
     if not len(customers):  # every reference to a customer would be reported unknown
         return [*rules.some_customers(customers, c_label), *problems]
@@ -335,6 +372,8 @@ def inspect_scenario(
     if all(t in frames for t in REQUIRED_TABLES):
         problems += _new_cells(_cross_checks(frames, labels, policy), problems)
         problems += _unit_target_slip(root, frames["customers"], policy)
+    else:
+        problems += _new_cells(_one_table_read(frames, labels, policy), problems)
     problems = _without_shifted_cells(problems)
     if any(p.is_error for p in problems):
         return None, problems
