@@ -34,7 +34,7 @@ from portfolio_opt.pipeline import (
     input_hashes,
     run_solve,
 )
-from portfolio_opt.problems import Problem, as_sentence
+from portfolio_opt.problems import Problem, as_sentence, in_reading_order
 from portfolio_opt.scenario.columns import folded
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.loader import inspect_scenario
@@ -55,8 +55,8 @@ def _print_problems(
     problems: list[Problem], outcome: str = "nothing was solved", every: bool = False
 ) -> None:
     """Errors, then warnings (``every`` one of them, else folded past a few of a kind)."""
-    errors = [p for p in problems if p.is_error]
-    warnings = [p for p in problems if not p.is_error]
+    errors = in_reading_order([p for p in problems if p.is_error])
+    warnings = in_reading_order([p for p in problems if not p.is_error])
     for p in errors:
         out_console.print(f"ERROR   {p}", markup=False)
     for p in warnings if every else folded(warnings):

@@ -58,6 +58,22 @@ class Problem:
         return f"{text} ({self.hint})" if self.hint else text
 
 
+FOLD_MARK = "... and "  # how a line standing for more problems of a kind begins
+
+
+def in_reading_order(problems: list[Problem]) -> list[Problem]:
+    """Per file (in the order the files first come up), by row, as a planner fixes them in a
+    spreadsheet: problems of the whole file first, lines standing for more of a kind last."""
+
+    def row_key(p: Problem) -> float:
+        if p.message.startswith(FOLD_MARK):
+            return float("inf")
+        return float(p.row) if p.row is not None else 0.0
+
+    files = {file: rank for rank, file in enumerate(dict.fromkeys(p.file for p in problems))}
+    return sorted(problems, key=lambda p: (files[p.file], row_key(p)))
+
+
 class ScenarioError(Exception):
     """The scenario cannot be used; ``problems`` lists every reason at once."""
 
