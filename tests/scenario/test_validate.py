@@ -311,6 +311,26 @@ def test_a_missing_column_in_one_table_does_not_hide_the_others_own_problems(tmp
     }
 
 
+def test_foreign_income_at_an_fx_rate_beyond_reach_is_an_error_at_the_largest_cell(tmp_path):
+    """9e11 and an fx_rate of 100,000 are each plausible; their product would overflow the
+    models' sums (a traceback in validate, targets of 1e18 in solve)."""
+    folder = _minimal_copy(tmp_path, "\n[payout]\nfx_rate = 100000\n")
+    customers = folder / "customers.csv"
+    lines = customers.read_text(encoding="utf-8").splitlines()
+    lines[0] += ",interest_income_fx"
+    lines[1:] = [line + fx for line, fx in zip(lines[1:], (",5", ",9e11", ",2"), strict=True)]
+    customers.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    scenario, problems = inspect_scenario(folder)
+    assert scenario is None
+    (error,) = [p for p in problems if p.is_error]
+    assert (error.file, error.row, error.column) == ("customers.csv", 3, "interest_income_fx")
+    assert "fx_rate 100000" in error.message and "check fx_rate" in error.hint
+
+    toml = folder / "scenario.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("100000", "7.1"), encoding="utf-8")
+    assert inspect_scenario(folder)[0] is not None  # 6.4e12: a large branch, within reach
+
+
 def test_a_toml_syntax_error_does_not_hide_the_tables_own_problems(tmp_path):
     """[tables] and [classes] read on their own lines where the file is not TOML; [payout],
     with sections of its own, is not guessed at (its salaries would be missing)."""

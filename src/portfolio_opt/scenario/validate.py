@@ -473,6 +473,34 @@ def outlying_income(customers: pd.DataFrame, label: str) -> list[Problem]:
     return problems
 
 
+# A branch's yearly income, in local currency, that the models' sums of cents, times the
+# number of portfolios, keep within 64-bit integers (a real branch is far below).
+BRANCH_INCOME_LIMIT = 1e14
+
+
+def incomes_within_reach(customers: pd.DataFrame, policy: Policy, label: str) -> list[Problem]:
+    """The customers' incomes, foreign ones at ``fx_rate``, must add up to a sum the models
+    compute with exactly: each cell may be plausible while their product is not."""
+    fx_rate = policy.payout.fx_rate
+    incomes = customers[list(INCOME_COLUMNS)].abs().fillna(0.0)
+    converted = incomes.mul([1.0 if not c.endswith("_fx") else fx_rate for c in INCOME_COLUMNS])
+    total = float(converted.to_numpy().sum())
+    if not len(customers) or total <= BRANCH_INCOME_LIMIT:
+        return []
+    row, column = np.unravel_index(int(np.argmax(converted.to_numpy())), converted.shape)
+    return [
+        Problem(
+            label,
+            f"the customers' incomes add up to {total:,.0f} (foreign income at fx_rate "
+            f"{fx_rate:g}), beyond the {BRANCH_INCOME_LIMIT:,.0f} the tool computes with",
+            "check fx_rate in scenario.toml (local currency per unit of foreign) and the "
+            "income columns; this cell holds the largest income",
+            row=_row(int(row)),
+            column=INCOME_COLUMNS[int(column)],
+        )
+    ]
+
+
 def affinity_goal_has_a_table(policy: Policy, has_table: bool, label: str) -> list[Problem]:
     """The goal affinity needs an affinity table; without one it is dropped, and a policy with
     no other goal would accept any plan."""
