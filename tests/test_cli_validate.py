@@ -102,6 +102,21 @@ def test_missing_folder_exits_1(tmp_path):
     assert "no such scenario folder" in result.output
 
 
+def test_a_table_given_for_the_scenario_names_its_folder():
+    result = validate(DATA / "valid_minimal" / "customers.csv")
+    assert result.exit_code == 1
+    assert "is a file, not a scenario folder" in result.output
+    assert f"({DATA / 'valid_minimal'}?)" in result.output
+
+
+def test_a_folder_given_for_the_plan_names_the_plan_file_in_it(tmp_path):
+    (tmp_path / "assignment.csv").write_text("customer_id,manager_id\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["verify", str(DATA / "valid_minimal"), str(tmp_path)])
+    assert result.exit_code == 1
+    assert "is a folder, not a plan file" in result.output
+    assert f"give {tmp_path / 'assignment.csv'}" in result.output
+
+
 def test_missing_argument_is_bad_usage():
     assert CliRunner().invoke(main, ["validate"]).exit_code == 2
 

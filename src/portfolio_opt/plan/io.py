@@ -168,6 +168,10 @@ def read_assignment(
     label = Path(file).name
     real = Path(file).resolve()
     empty = pd.DataFrame({c: pd.Series(dtype=str) for c in REQUIRED})
+    if real.is_dir():
+        inside = real / "assignment.csv"
+        hint = f"give {inside}" if inside.is_file() else "give the plan file in it"
+        return empty, [Problem(label, "is a folder, not a plan file", hint)]
     if not real.is_file():
         return empty, [Problem(label, "file not found", f"check the path {file}")]
     frame, problems = read_table(

@@ -358,6 +358,14 @@ def inspect_scenario(
     ``overrides`` replace policy keys by dotted name (``{"span.tolerance": 1}``) before checking.
     """
     root = scenario_root(path)
+    if root.is_file():
+        return None, [
+            Problem(
+                str(path),
+                "is a file, not a scenario folder",
+                f"give the folder holding scenario.toml ({root.parent}?)",
+            )
+        ]
     if not root.is_dir():
         return None, [
             Problem(str(path), "no such scenario folder", "give the folder holding scenario.toml")
