@@ -68,6 +68,26 @@ def test_past_fifty_unknown_classes_the_rest_are_one_line_naming_their_rows(bran
     )
 
 
+def test_a_bank_sheets_chinese_headers_are_named_with_the_columns_they_stand_for(
+    branch: Path,
+) -> None:
+    """客戶編號 is customer_id: the missing column's error, and beside it the header to rename,
+    in Traditional or Simplified Chinese, full-width or spaced as a sheet may have it."""
+    (branch / "customers.csv").write_text(
+        "客戶編號,客户分类,行 業\nC1,key,钢铁\nC2,basic,建材\n", encoding="utf-8"
+    )
+    renames = [
+        (column, message)
+        for _, _, column, message in _found(branch, Severity.WARNING)
+        if "the format calls it" in message
+    ]
+    assert renames == [
+        ("客戶編號", "the column '客戶編號' is not read: the format calls it 'customer_id'"),
+        ("客户分类", "the column '客户分类' is not read: the format calls it 'customer_class'"),
+        ("行 業", "the column '行 業' is not read: the format calls it 'industry'"),
+    ]
+
+
 def test_policy_rates_written_as_percents_are_warnings() -> None:
     policy, problems = parse_policy("[payout.growth]\nkey = 8\nbasic = 0.05\n[payout.rates]\n")
     assert policy is not None

@@ -19,6 +19,7 @@ from portfolio_opt.scenario.columns import (
     repeats,
     unknown_values,
 )
+from portfolio_opt.scenario.glossary import column_for_header
 from portfolio_opt.scenario.policy import Policy
 from portfolio_opt.scenario.schema import INCOME_COLUMNS, SCHEMAS, WRITTEN_BESIDE
 from portfolio_opt.scenario.tables import column_name
@@ -233,7 +234,11 @@ def look_alike_columns(frame: pd.DataFrame, table: str, label: str) -> list[Prob
         if any(spelled.startswith(f"{c}_") for c in known if c in frame.columns):
             continue  # interest_income_q1 beside interest_income: the planner's own figures
         close = difflib.get_close_matches(spelled, missing, n=1, cutoff=LOOK_ALIKE)
-        if close:
+        meant = column_for_header(table, name)
+        if meant in missing:
+            message = f"the column {column!r} is not read: the format calls it {meant!r}"
+            hint = f"rename it {meant}"
+        elif close:
             message = f"the column {column!r} is not read: did you mean {close[0]!r}?"
             hint = f"rename it {close[0]}, or to something unlike it if it is your own column"
         elif spelled in elsewhere and spelled not in known:
