@@ -44,21 +44,22 @@ from portfolio_opt.model.reduced_cost import (
     proven_bans,
     solve_core,
 )
-from portfolio_opt.model.settings import ProgressFn, SolveParams, StopFn, announce
+from portfolio_opt.model.settings import CHECKS_PER_S, ProgressFn, SolveParams, StopFn, announce
 from portfolio_opt.model.state import PlanState
 from portfolio_opt.model.structure import Structure
 from portfolio_opt.model.symmetry import allowed_labels, interchangeable_classes, relabel
 
 EXACT_MODEL_PAIRS = 6000  # block x manager pairs up to which the whole branch is one model
 CONTINUITY_SHARE = 0.6  # of the time limit, for the whole-branch continuity model
+# Of that share, as CP-SAT's deterministic time when deterministic: a unit took 2 to 5 s on
+# that model from 2,000 to 20,000 customers; a quarter left 202 moves against a bound of 159
+# at 1,500 x 40 (a half, 160; the whole share, 159 in half as much time again).
+CONTINUITY_WORK_PER_S = 0.5
 FALLBACK_SHARE = 0.1  # ... and where its plan breaks the balance bound, for a balanced one
 EXACT_SHARE = 0.3  # of the time left, for the whole-branch model; the search has the rest
 SEND_BACK_SHARE = 0.03  # of the time limit, kept from the search for sending moved customers back
-# Candidates scored per second of a share, about, on 2 cores here: local passes count them
-# rather than the clock where that share must end at the same point on any machine.
-CHECKS_PER_S = 15_000
-POLISH_SHARE = 0.5  # of the time limit, for each deterministic polish of the first plan,
-POLISH_CHECKS_LEAST = 200_000  # and never fewer checks: small branches polish to the end
+POLISH_SHARE = 0.25  # of the time limit, for each deterministic polish of the first plan,
+POLISH_CHECKS_LEAST = 30_000  # and never fewer checks: small branches polish to the end
 
 
 @dataclass
@@ -213,7 +214,7 @@ class PlanAttempt:
             self.means,
             self.spec,
             state.assign,
-            budget
+            budget * CONTINUITY_WORK_PER_S
             if params.deterministic
             else max(min(budget, self.deadline - time.monotonic()), 0.5),
             params.workers,

@@ -60,7 +60,7 @@ def keep_relationships(
             instance, structure, means, only_continuity, managers, blocks, best, offered=offered
         )
         share = time_limit_s * size / max(sum(sizes), 1)
-        outcome = sub.solve(share, workers, seed, deterministic, probing=False, stop=stop)
+        outcome = sub.solve(share, workers, seed, deterministic, quick_presolve=True, stop=stop)
         best = better_plan(instance, structure, means, spec, best, outcome.assign)
     return best
 
