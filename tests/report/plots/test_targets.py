@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
@@ -45,3 +46,25 @@ def test_mean_line_of_standard_targets() -> None:
     (mean,) = [line for line in ax.get_lines() if line.get_label().startswith("standard mean")]
     assert mean.get_ydata()[0] == pytest.approx((3200 + 3400 + 3050) / 3)
     assert mean.get_label() == "standard mean 3,217"
+
+
+def test_a_large_branch_stacks_the_increment_on_the_stock_in_one_collection_a_series() -> None:
+    """Past 200 managers the bars are collections (a patch a bar took seconds to draw): the
+    same rectangles, the increment's bottoms at the stock's tops."""
+    n = 250
+    frame = pd.DataFrame(
+        {
+            "manager_id": [f"M{i:03d}" for i in range(n)],
+            "portfolio_type": "standard",
+            "stock_target": [1000.0 + i for i in range(n)],
+            "increment_target": [50.0] * n,
+        }
+    )
+    ax = plot_targets(frame, Figure().subplots())
+    series = {c.get_label(): c for c in ax.collections}
+    stock_tops = [p.vertices[:, 1].max() for p in series["stock target"].get_paths()]
+    increment = series["increment target"].get_paths()
+    assert stock_tops == frame["stock_target"].tolist()
+    assert [p.vertices[:, 1].min() for p in increment] == stock_tops
+    assert [p.vertices[:, 1].max() - p.vertices[:, 1].min() for p in increment] == [50.0] * n
+    assert not ax.patches and ax.get_ylim()[1] >= 1000.0 + n - 1 + 50.0

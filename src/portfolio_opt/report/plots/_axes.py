@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.collections import PolyCollection
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
@@ -26,6 +29,7 @@ TYPE_LABELS = {
 }
 NAMES_UP_TO = 30  # managers; beyond that a name under every bar is unreadable
 IDS_UP_TO = 120  # labels an 18-inch axis holds at 8 pt; beyond that every k-th id is shown
+BARS_UP_TO = 200  # bars drawn as patches; beyond, one collection a series (see ``bars``)
 
 
 def new_axes(ax: Axes | None, n_bars: int, height: float = 4.8) -> Axes:
@@ -130,3 +134,36 @@ def money_axis(ax: Axes) -> None:
 def clean_frame(ax: Axes) -> None:
     ax.spines["top"].set_visible(False)
     ax.spines["right"].set_visible(False)
+
+
+def bars(
+    ax: Axes,
+    x: Any,
+    height: Any,
+    *,
+    bottom: Any = 0.0,
+    width: float = 0.8,
+    color: Any,
+    label: str | None = None,
+    **style: Any,
+) -> Any:
+    """``ax.bar``, or past ``BARS_UP_TO`` bars the same rectangles as one collection: a patch a
+    bar took 6 of the 10 s a report spent on its plots at 1,000 managers."""
+    if len(x) <= BARS_UP_TO:
+        return ax.bar(x, height, bottom=bottom, width=width, color=color, label=label, **style)
+    centre = np.asarray(x, dtype=float)
+    low = np.broadcast_to(np.asarray(bottom, dtype=float), centre.shape)
+    high = low + np.asarray(height, dtype=float)
+    left, right = centre - width / 2, centre + width / 2
+    corners = np.stack(
+        [np.c_[left, low], np.c_[left, high], np.c_[right, high], np.c_[right, low]], axis=1
+    )
+    edge = style.pop("edgecolor", "none")
+    rectangles = PolyCollection(
+        list(corners), facecolors=color, edgecolors=edge, linewidths=0.8, label=label, **style
+    )
+    rectangles.sticky_edges.y.append(0.0)  # as bars: no margin below the axis
+    ax.add_collection(rectangles)
+    ax.update_datalim(np.r_[corners.reshape(-1, 2), [[0.0, 0.0]]])
+    ax.autoscale_view()
+    return rectangles

@@ -67,11 +67,18 @@ def plot_load(
             )
         else:
             label = "span band (own per manager)"
-            ax.bar(
-                x, highs - lows, bottom=lows, width=0.92, color=BAND_COLOUR, zorder=0, gid=BAND_GID
+            _axes.bars(
+                ax,
+                x,
+                highs - lows,
+                bottom=lows,
+                width=0.92,
+                color=BAND_COLOUR,
+                zorder=0,
+                gid=BAND_GID,
             )
         handles.append(Patch(color=BAND_COLOUR, label=label))
-    bars = ax.bar(x, counts, width=0.6, color=_axes.type_colours(table["portfolio_type"]))
+    bars = _axes.bars(ax, x, counts, width=0.6, color=_axes.type_colours(table["portfolio_type"]))
     if len(table) <= _axes.NAMES_UP_TO:
         ax.bar_label(bars, fmt="%.0f", padding=2, fontsize=8)
     ideal = counts.sum() / len(table) if len(table) else 0.0

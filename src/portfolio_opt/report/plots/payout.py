@@ -57,7 +57,7 @@ def plot_payout(
     bottom = pd.Series(0.0, index=table.index)
     for column, label, colour in PARTS:
         height = table[column].astype(float).clip(lower=0)
-        ax.bar(x, height, bottom=bottom, width=0.65, color=colour, label=label)
+        _axes.bars(ax, x, height, bottom=bottom, width=0.65, color=colour, label=label)
         bottom = bottom + height
     ax.scatter(
         x,

@@ -44,10 +44,13 @@ def plot_targets(
     increment = table["increment_target"].astype(float)
     growing = increment.clip(lower=0)
     shrinking = increment.clip(upper=0)
-    ax.bar(x, stock, width=0.65, color=STOCK_COLOUR, label="stock target")
-    ax.bar(x, growing, bottom=stock, width=0.65, color=INCREMENT_COLOUR, label="increment target")
+    _axes.bars(ax, x, stock, width=0.65, color=STOCK_COLOUR, label="stock target")
+    _axes.bars(
+        ax, x, growing, bottom=stock, width=0.65, color=INCREMENT_COLOUR, label="increment target"
+    )
     if (shrinking < 0).any():
-        ax.bar(
+        _axes.bars(
+            ax,
             x,
             shrinking,
             bottom=stock,
