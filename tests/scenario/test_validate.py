@@ -331,6 +331,20 @@ def test_foreign_income_at_an_fx_rate_beyond_reach_is_an_error_at_the_largest_ce
     assert inspect_scenario(folder)[0] is not None  # 6.4e12: a large branch, within reach
 
 
+def test_a_table_linked_from_outside_the_folder_is_named_as_a_link(tmp_path):
+    """One error, saying it is a link and where to; not also a warning that the file in the
+    folder is not read."""
+    folder = _minimal_copy(tmp_path, "")
+    outside = tmp_path / "elsewhere.csv"
+    (folder / "managers.csv").rename(outside)
+    (folder / "managers.csv").symlink_to(outside)
+    _, problems = inspect_scenario(folder)
+    (problem,) = problems
+    assert (problem.file, problem.column) == ("scenario.toml", "tables.managers")
+    assert f"is a link to {outside.resolve()}, outside the scenario folder" in problem.message
+    assert problem.hint.startswith("copy the file into the folder")
+
+
 def test_a_toml_syntax_error_does_not_hide_the_tables_own_problems(tmp_path):
     """[tables] and [classes] read on their own lines where the file is not TOML; [payout],
     with sections of its own, is not guessed at (its salaries would be missing)."""

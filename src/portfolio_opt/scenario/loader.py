@@ -105,11 +105,19 @@ def _read_each_table(
 
 
 def _outside_the_folder(root: Path, table: str, spec: str) -> Problem:
-    """A table path that leaves the scenario folder, named at its key in scenario.toml."""
+    """A table path that leaves the scenario folder, named at its key in scenario.toml; a link
+    in the folder to a file outside is named as such."""
+    file = root / split_table_spec(spec)[0]
+    if file.is_symlink():
+        message = f"{table} = {spec!r} is a link to {file.resolve()}, outside the scenario folder"
+        hint = "copy the file into the folder: a scenario holds its own tables"
+    else:
+        message = f"{table} = {spec!r} leaves the scenario folder"
+        hint = "keep every table inside the folder, and name it relative to it"
     return Problem(
         POLICY_FILE,
-        f"{table} = {spec!r} leaves the scenario folder",
-        "keep every table inside the folder, and name it relative to it",
+        message,
+        hint,
         row=policy_key_line(root, f"tables.{table}"),
         column=f"tables.{table}",
     )
@@ -176,10 +184,13 @@ def _tables_not_named(root: Path, policy: Policy) -> list[Problem]:
     for table in SCHEMAS:
         named = getattr(policy.tables, table)
         used = None if named is None else resolve_inside(root, split_table_spec(named)[0])
+        given = None if named is None else root / split_table_spec(named)[0]
         for suffix in (".csv", ".xlsx"):
             file = root / f"{table}{suffix}"
             if not file.is_file() or (used is not None and file.resolve() == used):
                 continue
+            if given is not None and file.absolute() == given.absolute():
+                continue  # named, but a link out of the folder: an error says so
             reason = (
                 "[tables] does not name it"
                 if named is None
