@@ -124,3 +124,31 @@ def test_missing_file(tmp_path):
     assert "[tables]" not in problem.hint  # an assignment is named on the command line
     assert str(tmp_path / "nope.csv") in problem.hint
     assert frame.empty
+
+
+def test_a_manager_name_unlike_its_id_is_a_warning_naming_who_the_row_goes_to(tmp_path):
+    """A planner moved a customer in Excel by typing another manager's name: the plan is read
+    by id, and the warning says how to move the customer."""
+    scenario = make_scenario(
+        keys("C1", "C2", "C3"),
+        [
+            {"manager_id": "M1", "grade": "B", "name": "張偉"},
+            {"manager_id": "M2", "grade": "B", "name": "李娜"},
+        ],
+    )
+    path = tmp_path / "plan.csv"
+    path.write_text(
+        "customer_id,manager_id,manager_name\nC1,M1,張偉\nC2,M1,李娜\nC3,M2,\n", encoding="utf-8"
+    )
+    frame, problems = read_assignment(path, scenario)
+    (warning,) = problems
+    assert (warning.severity, warning.row, warning.column) == (
+        Severity.WARNING,
+        3,
+        "manager_name",
+    )
+    assert warning.message == (
+        "manager_name '李娜' is not the name of M1 ('張偉'): the row is read as M1's"
+    )
+    assert warning.hint == "to give the customer to 李娜, write M2 in manager_id"
+    assert frame["manager_id"].tolist() == ["M1", "M1", "M2"]

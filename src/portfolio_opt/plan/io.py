@@ -213,8 +213,46 @@ def read_assignment(
         leavers, away = _managers_who_left(frame, scenario, label)
         problems += gone + away
     problems += _id_problems(frame, scenario, label, leavers)
+    problems += _names_unlike_ids(frame, scenario, label)
     ordered = [*REQUIRED, *(c for c in frame.columns if c not in REQUIRED)]
     return frame[ordered].reset_index(drop=True), problems
+
+
+def _names_unlike_ids(frame: pd.DataFrame, scenario: Scenario, label: str) -> list[Problem]:
+    """Warnings where a row's manager_name is not its manager_id's name: the plan is read by
+    id, and a planner may have moved a customer in a spreadsheet by typing another name."""
+    if "manager_name" not in frame.columns:
+        return []
+    managers = scenario.managers
+    name_of = dict(zip(managers["manager_id"], managers["name"].astype(str), strict=True))
+    id_of: dict[str, list[str]] = {}
+    for manager, name in name_of.items():
+        id_of.setdefault(name, []).append(manager)
+    problems = []
+    for row, manager, name in zip(
+        frame.index, frame["manager_id"], frame["manager_name"], strict=True
+    ):
+        own = name_of.get(manager, "")
+        if not name or not own or name == own:
+            continue
+        others = id_of.get(name, [])
+        hint = (
+            f"to give the customer to {name}, write {others[0]} in manager_id"
+            if len(others) == 1
+            else "the plan is read by manager_id: change it to move a customer"
+        )
+        problems.append(
+            Problem(
+                label,
+                f"manager_name {name!r} is not the name of {manager} ({own!r}): the row is "
+                f"read as {manager}'s",
+                hint,
+                row=int(row),
+                column="manager_name",
+                severity=Severity.WARNING,
+            )
+        )
+    return capped(problems, "names unlike their manager_id")
 
 
 def plan_digest(assignment: pd.DataFrame) -> str:
