@@ -85,9 +85,8 @@ def lead_with_chains(
     loose = portfolio_means(instance, structure, min(LOOSE_BALANCE, policy_bound or math.inf))
     state = PlanState(instance, structure, loose, led, construct(instance, structure, loose, led))
     repair_bands(state, build)
-    polish_balance(
-        state, build, np.random.default_rng(0), stop, build_checks
-    )  # into the loose bound
+    # Into the loose bound:
+    polish_balance(state, build, np.random.default_rng(0), stop, build_checks)
     if "span" in led.order:  # after: repairs may take a portfolio off the even spread
         spread_evenly(state, build, stop)
     polish_chain(state, build, stop=stop, max_checks=build_checks)
