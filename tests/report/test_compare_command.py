@@ -376,6 +376,10 @@ def test_last_years_plan_with_a_manager_deleted_since_is_compared(
     assert result.exit_code == EXIT_OK, result.output
     assert "held by managers the scenario does not have (MX)" in result.output
     assert int(_kpi_table(out).loc["hard_rule_violations", "last_year"]) >= 1
+    # verify refuses a plan naming a manager the scenario lacks: the note says so first
+    assert "once the rows of MX (not in the scenario) name one who is, `portfolio-opt verify" in (
+        result.output
+    )
     by_manager = pd.read_csv(out / "moves_by_manager.csv", dtype={"manager_id": str})
     assert by_manager.set_index("manager_id").loc["MX", "lost"] == 3
 

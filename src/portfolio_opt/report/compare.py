@@ -34,7 +34,7 @@ from portfolio_opt.pipeline import (
     write_csv,
 )
 from portfolio_opt.plan.io import plan_digest, read_assignment
-from portfolio_opt.problems import Problem, ScenarioError
+from portfolio_opt.problems import Problem, ScenarioError, listed
 from portfolio_opt.report.folders import replace_problem, write_manifest
 from portfolio_opt.report.plots import plot_fairness, plot_load, span_bands
 from portfolio_opt.report.plots._axes import bar_figure_width
@@ -387,14 +387,22 @@ def plan_run(
     kpis: dict[str, Any] = {"status": "edited", **plan_kpis(scenario, plan)}
     notes = [f"{name}: {p.message}" for p in problems]
     broken = kpis["hard_rule_violations"]
+    known = set(scenario.managers["manager_id"].astype(str))
+    unknown = sorted(set(plan["manager_id"]) - known - {""})
     if broken:
+        # verify takes a manager the scenario does not know for a typo and checks nothing.
+        first = (
+            f"once the rows of {listed(unknown)} (not in the scenario) name one who is, "
+            if unknown
+            else ""
+        )
         notes.append(
             f"{name}: the plan breaks {broken} hard rule(s); "
-            f"`portfolio-opt verify {scenario.root} {path}` lists them"
+            f"{first}`portfolio-opt verify {scenario.root} {path}` lists them"
         )
     # Customers with a blank manager, or one who left, break rule 1 (counted above); nobody
     # is paid for them.
-    held = plan[plan["manager_id"].isin(set(scenario.managers["manager_id"].astype(str)))]
+    held = plan[plan["manager_id"].isin(known)]
     try:
         payout = compute_payout(scenario, held, path.name).table
     except ScenarioError as exc:
