@@ -9,7 +9,7 @@ from collections.abc import Hashable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from portfolio_opt.problems import Problem, Severity
+from portfolio_opt.problems import FOLD_MARK, Problem, Severity
 from portfolio_opt.scenario.schema import FALSE_WORDS, TRUE_WORDS, Column
 from portfolio_opt.scenario.tables import INVISIBLE
 
@@ -68,7 +68,7 @@ def more_like_these(
     one = len(rows) == 1
     return Problem(
         label,
-        f"... and {len(rows)} more {what.removesuffix('s') if one else what} like these, "
+        f"{FOLD_MARK}{len(rows)} more {what.removesuffix('s') if one else what} like these, "
         f"in row{'' if one else 's'} {where}",
         hint,
         column=column,

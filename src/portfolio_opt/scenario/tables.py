@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from portfolio_opt.problems import Problem, Severity, listed
+from portfolio_opt.problems import FOLD_MARK, Problem, Severity, listed
 from portfolio_opt.scenario.xlsx import NoSuchSheet, NotATable, SheetCells, read_sheet
 
 ENCODINGS = ("utf-8-sig", "gb18030", "cp950", "cp1252")
@@ -370,11 +370,12 @@ def _capped(problems: list[Problem]) -> list[Problem]:
         return problems
     rest = problems[MAX_ROW_PROBLEMS:]
     first = rest[0]
+    rows = _ranges([int(p.row or 0) for p in rest])
     return [
         *problems[:MAX_ROW_PROBLEMS],
         Problem(
             first.file,
-            f"... and {len(rest)} more rows like these: {_ranges([int(p.row or 0) for p in rest])}",
+            f"{FOLD_MARK}{len(rest)} more rows like these: {rows}",
             first.hint,
             severity=first.severity,
         ),
@@ -627,7 +628,7 @@ def _hidden_values(
     if len(formulas) > MAX_FORMULA_PROBLEMS:
         more = len(formulas) - MAX_FORMULA_PROBLEMS
         problems.append(
-            Problem(label, f"... and {more} more formulas without a saved result", "save it")
+            Problem(label, f"{FOLD_MARK}{more} more formulas without a saved result", "save it")
         )
     return problems
 
