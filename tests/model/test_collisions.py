@@ -18,8 +18,11 @@ from click.testing import CliRunner
 from plan.builders import make_scenario, plan
 from portfolio_opt.cli import main
 from portfolio_opt.model import solve as solve_module
+from portfolio_opt.model.collisions import find_collisions
+from portfolio_opt.model.instance import build_instance
 from portfolio_opt.model.result import SolveStatus
 from portfolio_opt.plan import check_plan
+from portfolio_opt.plan.checker import customer_targets
 from portfolio_opt.problems import as_sentence
 from portfolio_opt.scenario.loader import load_scenario
 from portfolio_opt.scenario.validate import flags_that_bar
@@ -58,6 +61,15 @@ class Collision:
 
 def _grouped(rows: list[dict[str, Any]], group: str) -> list[dict[str, Any]]:
     return [{**row, "group_id": group} for row in rows]
+
+
+def _groups_of(count: int, size: int) -> list[dict[str, Any]]:
+    """``count`` groups G00, G01, ... of ``size`` customers each, numbered from C00."""
+    return [
+        c
+        for g in range(count)
+        for c in standard_customers(size, start=size * g, group_id=f"G{g:02d}")
+    ]
 
 
 CASES = [
@@ -645,22 +657,35 @@ CASES = [
         id="groups_that_no_split_of_the_exact_span_holds",
     ),
     pytest.param(
-        # Ten managers of exactly 5: twelve groups of 4 and two alone cannot make ten 5s. The
-        # groups are counted as groups, eight of them named.
+        # Ten managers of exactly 12: a portfolio takes two groups of 5, never three, so 21
+        # groups need eleven portfolios (5 + 5 + 1 + 1 makes 12: the sizes alone would fit).
         Collision(
-            [
-                *(
-                    c
-                    for g in range(12)
-                    for c in standard_customers(4, start=4 * g, group_id=f"G{g:02d}")
-                ),
-                *standard_customers(2, start=48),
-            ],
+            [*_groups_of(21, 5), *standard_customers(15, start=105)],
             [manager(f"M{i}") for i in range(10)],
-            ["12 groups, of 4 customers (C00, C01, C02, ...)", ", ...) and 4 more"],
+            [
+                "21 groups of 5 or more customers (G00, G01, G02, G03, G04 and 16 more)",
+                "a portfolio holds at most 12 customers, so at most 2 of them each: 10 "
+                "portfolios take at most 20",
+            ],
             policy={"span": {"tolerance": 0}},
         ),
-        id="many_groups_are_counted_as_groups",
+        id="more_groups_than_the_portfolios_can_pack",
+    ),
+    pytest.param(
+        # Band 8..10, but M1 holds at most 7: one group of 4 there, two with M2 and M3 each, so
+        # five of the six groups (M1 4 + 3, M2 and M3 10 would fit the counts alone).
+        Collision(
+            [*_groups_of(6, 4), *standard_customers(3, start=24)],
+            [manager("M1", max_customers=7), manager("M2"), manager("M3")],
+            [
+                "6 groups of 4 or more customers",
+                "the 3 portfolios that may open hold at most 7..10 customers, so at most 1..2 of "
+                "them each: together at most 5",
+                "raise max_customers (M1 max_customers 7)",
+            ],
+            policy={"span": {"tolerance": 1}},
+        ),
+        id="groups_packed_into_portfolios_of_different_sizes",
     ),
     pytest.param(
         # All six have been with M1 for 9 years: M2 would have to take six, the band says three.
@@ -1102,3 +1127,76 @@ def test_a_collision_the_search_cannot_rule_out_is_proven_after_it(
     assert result.status is SolveStatus.INFEASIBLE, result.explanation
     text = " ".join(result.explanation)
     assert "rotation" in text and "L2 ..15" in text
+
+
+def _ids(first: int, count: int) -> list[str]:
+    return [f"C{i:02d}" for i in range(first, first + count)]
+
+
+@pytest.mark.parametrize(
+    ("customers", "managers", "tolerance", "hand"),
+    [
+        pytest.param(
+            # Ten portfolios of exactly 12, each two groups of 5 and two alone.
+            [*_groups_of(20, 5), *standard_customers(20, start=100)],
+            [manager(f"M{i}") for i in range(10)],
+            0,
+            {f"M{i}": _ids(10 * i, 10) + _ids(100 + 2 * i, 2) for i in range(10)},
+            id="two_groups_of_5_in_each_portfolio_of_12",
+        ),
+        pytest.param(
+            # Band 7..9, M1 at most 7: one group of 4 there, two with M2 and with M3.
+            [*_groups_of(5, 4), *standard_customers(4, start=20)],
+            [manager("M1", max_customers=7), manager("M2"), manager("M3")],
+            1,
+            {"M1": _ids(0, 4) + _ids(20, 3), "M2": _ids(4, 8), "M3": [*_ids(12, 8), "C23"]},
+            id="portfolios_of_different_sizes",
+        ),
+    ],
+)
+def test_groups_that_just_pack_are_not_a_collision(
+    customers: list[dict[str, Any]],
+    managers: list[dict[str, Any]],
+    tolerance: int,
+    hand: dict[str, list[str]],
+) -> None:
+    """As many groups as the portfolios can take: a plan keeps every rule, and the analysis
+    before the search finds no collision."""
+    scenario = make_scenario(customers, managers, policy={"span": {"tolerance": tolerance}})
+
+    assert check_plan(scenario, plan(hand)) == []
+    assert find_collisions(build_instance(scenario, customer_targets(scenario))) == []
+
+
+def test_the_search_counts_many_groups_as_groups(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ten managers of exactly 5: twelve groups of 4 and two alone cannot make ten 5s. The
+    groups are counted as groups, eight of them named."""
+    scenario = make_scenario(
+        [*_groups_of(12, 4), *standard_customers(2, start=48)],
+        [manager(f"M{i}") for i in range(10)],
+        policy={"span": {"tolerance": 0}},
+    )
+    # The quick analysis sees this one (a portfolio of 5 takes one group of 4): it is left out,
+    # for the explanation the search proves.
+    monkeypatch.setattr(solve_module, "find_collisions", lambda instance: [])
+
+    result = solve_fast(scenario)
+
+    assert result.status is SolveStatus.INFEASIBLE, result.explanation
+    text = "\n".join(result.explanation)
+    assert "12 groups, of 4 customers (C00, C01, C02, ...)" in text
+    assert ", ...) and 4 more" in text
+
+
+def test_more_groups_than_portfolios_take_are_found_before_the_search() -> None:
+    """The same branch as above, told by the quick analysis in the planner's numbers."""
+    scenario = make_scenario(
+        [*_groups_of(12, 4), *standard_customers(2, start=48)],
+        [manager(f"M{i}") for i in range(10)],
+        policy={"span": {"tolerance": 0}},
+    )
+
+    [reason] = find_collisions(build_instance(scenario, customer_targets(scenario)))
+
+    assert reason.startswith("12 groups of 4 or more customers (G00, G01, G02, G03, G04 and 7 ")
+    assert "so at most 1 of them each: 10 portfolios take at most 10" in reason

@@ -33,12 +33,23 @@ def _block_ids(instance: Instance, b: int) -> list[str]:
     return [instance.customer_ids[i] for i in instance.members[b]]
 
 
+def _group_ids(instance: Instance, b: int) -> list[str]:
+    """The group_id values of a block's members (more than one where relations join them)."""
+    groups = instance.scenario.customers["group_id"].iloc[instance.members[b]]
+    return sorted({str(g) for g in groups if str(g)})
+
+
+def _group_name(instance: Instance, b: int) -> str:
+    """A block as a planner names it: its group_id, else the group of its first customer."""
+    named = _group_ids(instance, b)
+    return "/".join(named) if named else f"the group of {_block_ids(instance, b)[0]}"
+
+
 def _describe_block(instance: Instance, b: int) -> str:
     ids = _block_ids(instance, b)
     if len(ids) == 1:
         return f"customer {ids[0]}"
-    groups = instance.scenario.customers["group_id"].iloc[instance.members[b]]
-    named = sorted({str(g) for g in groups if str(g)})
+    named = _group_ids(instance, b)
     label = f"group {', '.join(named)}" if named else "the group"
     return f"{label} of {len(ids)} ({_names(ids)})"
 
@@ -204,6 +215,82 @@ def group_sizes_fit_bands(instance: Instance) -> list[str]:
             "bounds, or split a group."
         )
     return reasons
+
+
+def groups_fit_portfolios(instance: Instance) -> list[str]:
+    """Groups of ``size`` customers or more fit at most max // size to a portfolio (two groups
+    of 5 in 12, never three): the portfolios of their kind may hold fewer such groups than
+    there are. One line per kind, for the size that leaves the most groups out."""
+    reasons = []
+    for kind in KINDS:
+        eligible = np.asarray(_eligible(instance, kind), dtype=int)
+        counts = portfolio_counts(instance, kind)
+        if not len(eligible) or not counts or not max(counts):
+            continue  # no holder, or no number of portfolios fits: collisions of their own
+        # The most portfolios of the kind that may open, the largest first.
+        holders = eligible[np.argsort(-instance.high[kind, eligible], kind="stable")][: max(counts)]
+        highs = instance.high[kind, holders].astype(int)
+        # A group larger than every portfolio is a collision of its own.
+        blocks = np.flatnonzero(
+            (instance.kind == kind) & (instance.size > 1) & (instance.size <= highs.max())
+        )
+        worst: tuple[int, int] | None = None  # (groups left out, size)
+        for size in np.unique(instance.size[blocks]).tolist():
+            left = int((instance.size[blocks] >= size).sum() - (highs // size).sum())
+            if left > 0 and (worst is None or left >= worst[0]):
+                worst = (left, size)
+        if worst is not None:
+            big = blocks[instance.size[blocks] >= worst[1]]
+            reasons.append(_packing_text(instance, kind, big, worst[1], holders))
+    return reasons
+
+
+def _packing_text(
+    instance: Instance, kind: int, big: np.ndarray, size: int, holders: np.ndarray
+) -> str:
+    """Too many groups of ``size`` or more for the ``holders``' portfolios, in words."""
+    highs = instance.high[kind, holders].astype(int)
+    each = highs // size
+    name = "" if kind == STANDARD else f"{KIND_WORDS[kind]} "
+    groups = _names([_group_name(instance, int(b)) for b in big])
+    portfolios = f"{len(holders)} {name}portfolio{'s' if len(holders) > 1 else ''}"
+    if (highs == highs[0]).all():
+        hold = (
+            f"a {name}portfolio holds at most {highs[0]} customers, so at most {each[0]} of "
+            f"them each: {portfolios} take at most {int(each.sum())}"
+        )
+    else:
+        hold = (
+            f"the {portfolios} that may open hold at most "
+            f"{highs.min()}..{highs.max()} customers, so at most {each.min()}..{each.max()} of "
+            f"them each: together at most {int(each.sum())}"
+        )
+    limits, band = _max_limits(instance, holders.tolist())
+    fixes = [
+        "Split a group",
+        "add a manager" if kind == STANDARD else "make another manager eligible",
+    ]
+    if limits:
+        fixes.append(f"raise max_customers ({_names(limits)})")
+    if band:
+        fixes.append(
+            "widen the span tolerance"
+            if kind == STANDARD
+            else f"raise [span.{KIND_NAMES[kind]}] max"
+        )
+    return (
+        f"{len(big)} {name}groups of {size} or more customers ({groups}), but {hold}. "
+        f"{', '.join(fixes[:-1])} or {fixes[-1]}."
+    )
+
+
+def _max_limits(instance: Instance, managers: list[int]) -> tuple[list[str], bool]:
+    """Of ``managers``, those whose own max_customers sets their maximum (as "M1
+    max_customers 3", lowest first), and whether a band sets any other's."""
+    personal = instance.scenario.available_managers["max_customers"].reset_index(drop=True)
+    own = sorted((m for m in managers if pd.notna(personal[m])), key=lambda m: personal[m])
+    named = [f"{instance.manager_ids[m]} max_customers {int(personal[m])}" for m in own]
+    return named, len(own) < len(managers)
 
 
 def _reachable_counts(sizes: np.ndarray, most: int) -> np.ndarray:
@@ -841,6 +928,7 @@ CHECKS = (
     no_eligible_manager,
     designated_without_customers,
     oversized_groups,
+    groups_fit_portfolios,
     kind_counts_fit,
     personal_minimums_fit,
     kind_minimums_fit,
