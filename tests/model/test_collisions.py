@@ -227,11 +227,53 @@ CASES = [
             [manager("M1", min_customers=8), manager("M2"), manager("M3")],
             [
                 "at least their minimum, 14 customers together, but there are only 10",
-                "M1 min_customers 8",
+                "M1 min_customers 8): lower min_customers, widen the span tolerance or make "
+                "fewer managers available.",
             ],
             policy={"span": {"tolerance": 0}},
         ),
         id="personal_minimums_above_the_customers",
+    ),
+    pytest.param(
+        # Each manager's own max_customers of 3 sets its maximum: the span band (2..6) does not
+        # bind, so a wider tolerance would not help.
+        Collision(
+            standard_customers(12),
+            [manager(f"M{i}", max_customers=3) for i in range(1, 4)],
+            [
+                "hold at most 9 together (M1 max_customers 3, M2 max_customers 3, M3 "
+                "max_customers 3): raise those max_customers or add managers."
+            ],
+            absent=["tolerance"],
+        ),
+        id="personal_maximums_below_the_customers",
+    ),
+    pytest.param(
+        # M1's max_customers of 3 and the others' exact band of 4 both bind.
+        Collision(
+            standard_customers(12),
+            [manager("M1", max_customers=3), manager("M2"), manager("M3")],
+            [
+                "hold at most 11 together (M1 max_customers 3; the others at the span band's "
+                "maximum): raise M1's max_customers, add managers or widen the span tolerance."
+            ],
+            policy={"span": {"tolerance": 0}},
+        ),
+        id="a_personal_maximum_and_the_band_below_the_customers",
+    ),
+    pytest.param(
+        # Each manager's own min_customers of 5 sets its minimum: the tolerance plays no part.
+        Collision(
+            standard_customers(12),
+            [manager(f"M{i}", min_customers=5) for i in range(1, 4)],
+            [
+                "15 customers together, but there are only 12",
+                ": lower min_customers or make fewer managers available.",
+            ],
+            policy={"span": {"tolerance": 3}},
+            absent=["tolerance"],
+        ),
+        id="personal_minimums_alone_above_the_customers",
     ),
     pytest.param(
         # M1 may hold only a standard portfolio, of 9 at least: with M2 and M3 (2 each) and the

@@ -130,13 +130,26 @@ def personal_minimums_fit(instance: Instance) -> list[str]:
         for m in np.argsort(-floors)
         if pd.notna(personal[m])
     ]
+    fixes = ["lower min_customers"] if named else []
+    for m in np.flatnonzero((floors > 0) & personal.isna().to_numpy()):
+        fix = _floor_fix(instance, int(m), int(floors[m]))
+        if fix not in fixes:
+            fixes.append(fix)
+    fixes.append("make fewer managers available")
     return [
         f"The {instance.n_managers} available managers must each hold at least their minimum, "
         f"{int(floors.sum())} customers together, but there are only {n}"
         + (f" ({_names(named)})" if named else "")
-        + ": lower min_customers or a type's band minimum, widen the span tolerance, or make "
-        "fewer managers available."
+        + f": {', '.join(fixes[:-1])} or {fixes[-1]}."
     ]
+
+
+def _floor_fix(instance: Instance, m: int, floor: int) -> str:
+    """What lowers manager ``m``'s least count ``floor``, set by a band (no min_customers)."""
+    if instance.eligible_kind(m, STANDARD) and instance.low[STANDARD, m] == floor:
+        return "widen the span tolerance"
+    kind = next((k for k in (PREMIUM, SEPARATE) if instance.eligible_kind(m, k)), PREMIUM)
+    return f"lower [span.{KIND_NAMES[kind]}] min"
 
 
 def kind_minimums_fit(instance: Instance) -> list[str]:
@@ -265,7 +278,7 @@ def _packing_text(
             f"{highs.min()}..{highs.max()} customers, so at most {each.min()}..{each.max()} of "
             f"them each: together at most {int(each.sum())}"
         )
-    limits, band = _max_limits(instance, holders.tolist())
+    _, limits, band = _max_limits(instance, holders.tolist())
     fixes = [
         "Split a group",
         "add a manager" if kind == STANDARD else "make another manager eligible",
@@ -284,13 +297,13 @@ def _packing_text(
     )
 
 
-def _max_limits(instance: Instance, managers: list[int]) -> tuple[list[str], bool]:
-    """Of ``managers``, those whose own max_customers sets their maximum (as "M1
-    max_customers 3", lowest first), and whether a band sets any other's."""
+def _max_limits(instance: Instance, managers: list[int]) -> tuple[list[int], list[str], bool]:
+    """Of ``managers``, those whose own max_customers sets their maximum (lowest first), the
+    same as text ("M1 max_customers 3"), and whether a band sets any other's."""
     personal = instance.scenario.available_managers["max_customers"].reset_index(drop=True)
     own = sorted((m for m in managers if pd.notna(personal[m])), key=lambda m: personal[m])
     named = [f"{instance.manager_ids[m]} max_customers {int(personal[m])}" for m in own]
-    return named, len(own) < len(managers)
+    return own, named, len(own) < len(managers)
 
 
 def _reachable_counts(sizes: np.ndarray, most: int) -> np.ndarray:
@@ -520,13 +533,29 @@ def kind_counts_fit(instance: Instance) -> list[str]:
                     else f"Set [span.{KIND_NAMES[kind]}] min/max{managers}."
                 )
             )
-    n, lows, highs = instance.n_customers, instance.low.min(axis=0), instance.high.max(axis=0)
+    n, highs = instance.n_customers, instance.high.max(axis=0)
     if highs.sum() < n:
-        reasons.append(
-            f"{n} customers but the {instance.n_managers} available managers hold at most "
-            f"{int(highs.sum())} together: add managers or widen the span tolerance."
-        )
+        reasons.append(_branch_maximum_text(instance, int(highs.sum())))
     return reasons
+
+
+def _branch_maximum_text(instance: Instance, most: int) -> str:
+    """The managers hold at most ``most`` customers together, fewer than there are: what
+    sets their maximums (their own max_customers, or the span band) and what to change."""
+    own, named, band = _max_limits(instance, list(range(instance.n_managers)))
+    if not named:
+        who, fixes = "", ["add managers", "widen the span tolerance"]
+    else:
+        others = "; the others at the span band's maximum" if band else ""
+        who = f" ({_names(named)}{others})"
+        whose = f"{instance.manager_ids[own[0]]}'s" if len(own) == 1 else "those"
+        fixes = [f"raise {whose} max_customers", "add managers"]
+        if band:  # only the band's maximum moves with the tolerance
+            fixes.append("widen the span tolerance")
+    return (
+        f"{instance.n_customers} customers but the {instance.n_managers} available managers "
+        f"hold at most {most} together{who}: {', '.join(fixes[:-1])} or {fixes[-1]}."
+    )
 
 
 def _count_gap(need: int, lows: np.ndarray, highs: np.ndarray) -> str:
