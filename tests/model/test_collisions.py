@@ -83,7 +83,7 @@ CASES = [
                 *standard_customers(6, start=1),
             ],
             [manager("A1", "A"), manager("M1"), manager("M2")],
-            ["mixes portfolio kinds", "standard: C00", "premium: P1"],
+            ["group G1 mixes portfolio kinds (standard: C00; premium: P1)"],
         ),
         id="group_mixing_premium_and_normal",
     ),
@@ -108,11 +108,25 @@ CASES = [
             [manager("A1", "A"), manager("A2", "A"), manager("M1"), manager("M2")],
             [
                 "5 premium customers fit no number of premium portfolios of 3..4 customers",
-                "2 eligible manager(s)",
+                "2 eligible manager(s) (grade A: A1, A2)",
             ],
             policy={"span": {"premium": {"min": 3, "max": 4}}},
         ),
         id="premium_customers_fit_no_number_of_portfolios",
+    ),
+    pytest.param(
+        # A1 is flagged premium and A2, of grade A too, is not: A1 alone holds premium, at most 3.
+        Collision(
+            [*(premium(f"P{i}") for i in range(6)), *standard_customers(9)],
+            [manager("A1", "A", premium=True), manager("A2", "A"), manager("M1"), manager("M2")],
+            [
+                "1 eligible manager(s) (flagged premium: A1)",
+                "A2 (grade A) is not flagged premium, and once any manager is flagged only flagged "
+                "managers hold premium portfolios",
+            ],
+            policy={"span": {"premium": {"min": 1, "max": 3}}},
+        ),
+        id="a_premium_grade_manager_left_out_by_the_flags_is_named",
     ),
     pytest.param(
         # The only grade-A manager is on leave.

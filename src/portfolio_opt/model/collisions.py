@@ -80,8 +80,10 @@ def mixed_groups(instance: Instance) -> list[str]:
                 instance.customer_ids[i]
             )
         parts = "; ".join(f"{KIND_WORDS[k]}: {_names(v)}" for k, v in sorted(by_kind.items()))
+        named = _group_ids(instance, int(b))
+        group = f"group {'/'.join(named)}" if named else "a group"
         reasons.append(
-            f"A group mixes portfolio kinds ({parts}). A group stays in one portfolio, but premium "
+            f"{group} mixes portfolio kinds ({parts}). A group stays in one portfolio, but premium "
             "and separate-ledger portfolios hold nothing else: change the class or ledger of some "
             "members, or split the group."
         )
@@ -525,7 +527,9 @@ def kind_counts_fit(instance: Instance) -> list[str]:
             reasons.append(
                 f"{need} {KIND_WORDS[kind]} customers fit no number of "
                 f"{KIND_WORDS[kind]} portfolios "
-                f"of {low}..{high} customers with {len(eligible)} eligible manager(s): {why}. "
+                f"of {low}..{high} customers with {len(eligible)} eligible manager(s) "
+                f"({_who_holds(instance, kind, eligible)}): {why}. "
+                + _left_unflagged(instance, kind)
                 + (
                     f"The eligible managers' own bounds set this ({personal}): change them"
                     f"{managers}."
@@ -555,6 +559,37 @@ def _branch_maximum_text(instance: Instance, most: int) -> str:
     return (
         f"{instance.n_customers} customers but the {instance.n_managers} available managers "
         f"hold at most {most} together{who}: {', '.join(fixes[:-1])} or {fixes[-1]}."
+    )
+
+
+def _who_holds(instance: Instance, kind: int, eligible: list[int]) -> str:
+    """The ``eligible`` managers of a kind, and what makes them so."""
+    ids = _names([instance.manager_ids[m] for m in eligible])
+    flags = instance.flag_premium if kind == PREMIUM else instance.flag_separate
+    if flags.any():
+        return f"flagged {KIND_WORDS[kind]}: {ids}"
+    if kind == PREMIUM:
+        return f"grade {instance.scenario.policy.premium_grade}: {ids}"
+    return ids
+
+
+def _left_unflagged(instance: Instance, kind: int) -> str:
+    """Premium-grade managers not flagged premium, where others are: they hold none."""
+    grade = instance.scenario.policy.premium_grade
+    if kind != PREMIUM or not instance.flag_premium.any():
+        return ""
+    left = [
+        instance.manager_ids[m]
+        for m in range(instance.n_managers)
+        if instance.grade[m] == grade and not instance.flag_premium[m]
+    ]
+    if not left:
+        return ""
+    one = len(left) == 1
+    return (
+        f"{_names(left)} (grade {grade}) {'is' if one else 'are'} not flagged premium, and once "
+        "any manager is flagged only flagged managers hold premium portfolios: flag "
+        f"{'it' if one else 'them'} premium if {'it' if one else 'they'} may hold them. "
     )
 
 
