@@ -402,6 +402,34 @@ def test_solve_with_weights_calls_the_goals_one_weighted_sum(branch: Path, tmp_p
     assert "most important first" not in result.output
 
 
+def test_a_proven_weighted_sum_calls_no_goal_proven_best_that_another_plan_beats(
+    tmp_path: Path,
+) -> None:
+    """C00 (M1 last year) and C01 (M2) are linked, each manager holds two: continuity weighs
+    ten times chain, so the best sum cuts the link, which the valid plan C00 + C01 | C02 + C03
+    keeps. The sum is proven best; chain is not."""
+    customers = [
+        {"customer_id": f"C0{i}", "customer_class": "key", "industry": "steel"} for i in range(4)
+    ]
+    customers[0]["prior_manager_id"], customers[1]["prior_manager_id"] = "M1", "M2"
+    scenario = write_scenario_folder(
+        tmp_path / "branch",
+        customers,
+        [{"manager_id": "M1", "grade": "B"}, {"manager_id": "M2", "grade": "B"}],
+        [{"a": "C00", "b": "C01", "kind": "chain", "weight": 1}],
+        {"span": {"tolerance": 0}, "objective": {"weights": {"continuity": 10, "chain": 1}}},
+    )
+
+    result = solve(scenario, tmp_path / "run")
+
+    assert result.exit_code == 0, result.output
+    kpis = _kpis(tmp_path / "run")
+    assert (kpis["status"], kpis["best_bound"]) == ("optimal", kpis["objective"])
+    assert kpis["goals"]["chain"] == {"value": 100, "bound": 0.0}
+    line = _summary_line(result.output, "goals, in one weighted sum")
+    assert "chain (gap 100%)" in line and "chain (proven best)" not in line
+
+
 @pytest.mark.parametrize(
     "target",
     [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from itertools import product
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,8 @@ from plan.builders import make_scenario
 from portfolio_opt.model.bounds import industry_bound
 from portfolio_opt.model.instance import build_instance
 from portfolio_opt.model.result import SolveStatus
-from portfolio_opt.plan.checker import customer_targets
+from portfolio_opt.plan.checker import check_plan, customer_targets
+from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.loader import load_scenario
 
 from .helpers import holdings, manager_of, solve_fast, standard_customers, valid_plan
@@ -184,6 +186,53 @@ def test_weighted_objective_gives_a_valid_plan_with_a_bound_not_above_it() -> No
     assert result.objective is not None and result.best_bound is not None
     assert result.best_bound <= result.objective
     assert result.gap is not None and 0.0 <= result.gap <= 1.0
+
+
+def stay_or_link() -> Scenario:
+    """Four customers of one industry and target, two managers of exactly two: C00 (M1 last
+    year) and C01 (M2) are linked. Keeping both cuts the link; joining them moves one. With
+    continuity weighing ten times chain, the weighted optimum cuts a link another plan keeps."""
+    rows = standard_customers(4, industry="steel")
+    rows[0]["prior_manager_id"], rows[1]["prior_manager_id"] = "M1", "M2"
+    return make_scenario(
+        rows,
+        [manager("M1"), manager("M2")],
+        [{"a": "C00", "b": "C01", "kind": "chain", "weight": 1}],
+        policy={
+            "span": {"tolerance": 0},
+            "objective": {"weights": {"continuity": 10, "chain": 1, "span": 1, "balance": 1}},
+        },
+    )
+
+
+def fewest_links_cut(scenario: Scenario) -> int:
+    """The chain goal (weight cut, x100) of the valid plan that cuts least, by trying every plan."""
+    customers = list(scenario.customers["customer_id"])
+    links = list(zip(scenario.relations["a"], scenario.relations["b"], strict=True))
+    cuts = []
+    for owners in product(scenario.managers["manager_id"], repeat=len(customers)):
+        owner = dict(zip(customers, owners, strict=True))
+        if not check_plan(scenario, plan_of(owner)):
+            cuts.append(100 * sum(owner[a] != owner[b] for a, b in links))
+    return min(cuts)
+
+
+def plan_of(owner: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame({"customer_id": list(owner), "manager_id": list(owner.values())})
+
+
+def test_a_weighted_optimum_bounds_each_goal_by_what_every_plan_keeps() -> None:
+    """The weighted sum is proven best; a goal's value at it is no bound on that goal."""
+    scenario = stay_or_link()
+
+    result = solve_fast(scenario)
+
+    valid_plan(scenario, result)
+    assert result.status is SolveStatus.OPTIMAL
+    assert result.best_bound == result.objective
+    assert result.goals["chain"] == 100 > fewest_links_cut(scenario) == 0
+    assert all(result.bounds[g] <= result.goals[g] for g in result.order)
+    assert result.bounds["chain"] <= fewest_links_cut(scenario)
 
 
 def test_a_tiny_branch_is_proven_optimal_with_no_gap() -> None:

@@ -336,10 +336,11 @@ def _finish(
         )
     for goal in values:
         bounds[goal] = min(bounds.get(goal, 0.0), float(values[goal]))
-    if proven:
+    if proven and spec.lexicographic:  # each goal proven best given the goals before it
         bounds.update({g: float(values[g]) for g in spec.order})
+    # A proven weighted sum bounds the sum only: each goal keeps the bound every plan obeys.
     objective = normalised_objective(values, spec, instance)
-    best_bound = normalised_objective(bounds, spec, instance)
+    best_bound = objective if proven else normalised_objective(bounds, spec, instance)
     return Result(
         SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE,
         assignment=plan_frame(instance, structure, assign),
