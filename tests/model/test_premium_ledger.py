@@ -3,9 +3,12 @@ manager designated as rules 3 and 4 ask, the rest of the branch solved around th
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,6 +16,9 @@ from hypothesis import strategies as st
 from plan.builders import cheapest_valid_plan, make_scenario
 from portfolio_opt.cli import main
 from portfolio_opt.model.result import SolveStatus
+from portfolio_opt.plan.checker import customer_targets
+from portfolio_opt.scenario.data import Scenario
+from portfolio_opt.scenario.loader import load_scenario
 
 from .helpers import holdings, solve_fast, standard_customers, valid_plan, write_scenario_folder
 
@@ -207,6 +213,104 @@ def test_solve_writes_a_plan_verify_accepts(tmp_path: Path) -> None:
     checked = runner.invoke(main, ["verify", str(folder), str(out / "assignment.csv")])
     assert checked.exit_code == 0, checked.output
     assert "The plan keeps every hard rule." in checked.output
+
+
+def placed_apart() -> dict[str, Any]:
+    """C1, premium and separate-ledger, goes to M2 (the one designated premium) first; the
+    rest of the branch, seven customers over M1 and M3, is solved beside it."""
+    incomes = [(229, 1), (199, 70), (237, 39), (293, 69), (28, 17), (201, 53), (156, 70), (101, 39)]
+    customers = [
+        {
+            "customer_id": f"C{i + 1}",
+            "customer_class": "key" if i in (3, 4, 6, 7) else "basic",
+            "interest_income": 1000 * interest,
+            "deposit_income": 1000 * deposit,
+        }
+        for i, (interest, deposit) in enumerate(incomes)
+    ]
+    customers[0].update(customer_class="premium", separate_ledger=True, industry="Food")
+    for i, industry in ((3, "Steel"), (4, "IT"), (5, "Steel"), (6, "IT")):
+        customers[i]["industry"] = industry
+    for i, prior in ((1, "M3"), (2, "M3"), (4, "M1"), (5, "MX"), (6, "M1")):
+        customers[i]["prior_manager_id"] = prior
+    return {
+        "customers": customers,
+        "managers": [
+            manager("M1", "A"),
+            manager("M2", "A", premium=True),
+            manager("M3", min_customers=1),
+        ],
+        "relations": [
+            {"a": "C8", "b": "C5", "kind": "chain", "weight": 1},
+            {"a": "C3", "b": "C6", "kind": "chain", "weight": 1},
+        ],
+        "policy": {
+            "span": {"tolerance": 1, "premium": {"min": 1, "max": 3}},
+            "objective": {"order": ["chain", "continuity", "industry", "balance", "span"]},
+        },
+    }
+
+
+def goals_by_the_readme(scenario: Scenario, plan: pd.DataFrame) -> dict[str, int]:
+    """The goals of a plan (no groups, every manager available) in kpis.json's units, as the
+    README defines them."""
+    owner = dict(zip(plan["customer_id"], plan["manager_id"], strict=True))
+    kind = dict(zip(plan["manager_id"], plan["portfolio_type"], strict=True))
+    for _, row in scenario.managers.iterrows():  # an empty portfolio: its designation's type
+        ledger = "separate_ledger" if row["separate_ledger"] else "standard"
+        kind.setdefault(row["manager_id"], "premium" if row["premium"] else ledger)
+    held = {m: [c for c, o in owner.items() if o == m] for m in kind}
+    n, m = len(owner), len(kind)
+    target = customer_targets(scenario)
+    per_money = 1e6 / (abs(target.sum()) / m)  # the mean portfolio is a million units
+    units = {c: round(t * per_money) for c, t in target.items()}
+    span = balance = 0.0
+    for portfolio_kind in set(kind.values()):
+        ours = [x for x in kind if kind[x] == portfolio_kind]
+        count = sum(len(held[x]) for x in ours)
+        fewest, most = count // len(ours), -(-count // len(ours))
+        mean = sum(units[c] for x in ours for c in held[x]) / (min(len(ours), count) or 1)
+        for x in ours:
+            size = len(held[x])
+            span += abs(m * size - n) + m * (max(fewest - size, 0) + max(size - most, 0))
+            if size:
+                total = sum(units[c] for c in held[x])
+                balance += max(abs(total - mean) - 0.001 * abs(mean), 0)
+    industry = dict(
+        zip(scenario.customers["customer_id"], scenario.customers["industry"], strict=True)
+    )
+    links = zip(
+        scenario.relations["a"], scenario.relations["b"], scenario.relations["weight"], strict=True
+    )
+    typical = target.abs().mean()
+    moved = plan.loc[plan["moved"] == "True", "customer_id"]
+    return {
+        "chain": round(100 * sum(w for a, b, w in links if owner[a] != owner[b])),
+        "continuity": sum(1000 + min(999, round(100 * abs(target[c]) / typical)) for c in moved),
+        "industry": sum(len({industry[c] or "(none)" for c in cs}) for cs in held.values()),
+        "balance": round(balance),
+        "span": round(span),
+    }
+
+
+def test_the_goals_are_the_written_plans_over_the_whole_branch(tmp_path: Path) -> None:
+    """Not those of the rest of the branch, whose span counts two managers and seven
+    customers, and whose balance is against the mean of two portfolios."""
+    folder = write_scenario_folder(tmp_path / "branch", **placed_apart())
+    out = tmp_path / "out"
+    fast = ["--deterministic", "--time-limit", "2", "--workers", "1"]
+
+    solved = CliRunner().invoke(main, ["solve", str(folder), "--out", str(out), *fast])
+
+    assert solved.exit_code == 0, solved.output
+    kpis = json.loads((out / "kpis.json").read_text(encoding="utf-8"))
+    plan = pd.read_csv(out / "assignment.csv", dtype=str, keep_default_na=False)
+    goals = goals_by_the_readme(load_scenario(folder), plan)
+    assert {g: v["value"] for g, v in kpis["goals"].items()} == goals
+    scale = {"chain": 100, "continuity": 1000, "industry": 1, "balance": 100, "span": 3}
+    assert kpis["objective"] == pytest.approx(sum(goals[g] / scale[g] for g in goals))
+    assert all(v["bound"] is None or v["bound"] <= v["value"] for v in kpis["goals"].values())
+    assert kpis["best_bound"] is None or kpis["best_bound"] <= kpis["objective"]
 
 
 @st.composite

@@ -633,7 +633,39 @@ def with_premium_ledger(result: Result, placed: PremiumLedger, scenario: Scenari
     # The proofs and bounds hold for these holders and the rest of the branch only.
     result.status = SolveStatus.FEASIBLE
     result.bounds, result.best_bound = {}, None
+    _score_whole_branch(result, scenario)
     return result
+
+
+def _score_whole_branch(result: Result, scenario: Scenario) -> None:
+    """The goals and objective of the plan over the whole branch: the rest's own count other
+    customers and managers (N and M of the span, the kinds' means, the move weights)."""
+    assert result.assignment is not None
+    instance = compile_instance(scenario)
+    manager = dict(
+        zip(result.assignment["customer_id"], result.assignment["manager_id"], strict=True)
+    )
+    assign = np.array(
+        [instance.manager_index[manager[instance.customer_ids[b[0]]]] for b in instance.members],
+        dtype=np.int64,
+    )
+    structure = Structure(_plan_kinds(instance, result.assignment))
+    values = evaluate(instance, structure, portfolio_means(instance, structure), assign)
+    result.goals = {g: v for g, v in values.items() if g != "violation"}
+    result.order = goal_spec(instance, constant_goals=True).order
+    result.objective = normalised_objective(values, goal_spec(instance), instance)
+
+
+def _plan_kinds(instance: Instance, assignment: pd.DataFrame) -> np.ndarray:
+    """Each manager's portfolio kind in the plan; an empty portfolio's is the one its manager is
+    designated for, as the plan checker reads it."""
+    kind = np.where(
+        instance.flag_premium, PREMIUM, np.where(instance.flag_separate, SEPARATE, STANDARD)
+    )
+    code = {name: k for k, name in KIND_NAMES.items()}
+    for mid, name in zip(assignment["manager_id"], assignment["portfolio_type"], strict=True):
+        kind[instance.manager_index[mid]] = code[name]
+    return kind
 
 
 def _premium_ledger_only(placed: PremiumLedger, started: float) -> Result:
