@@ -19,6 +19,7 @@ from portfolio_opt.model.chain_led import CHAIN_LED_SHARE, chain_led_spec, lead_
 from portfolio_opt.model.construct import construct
 from portfolio_opt.model.continuity import keep_relationships, send_back
 from portfolio_opt.model.cpmodel import SubModel, SubResult
+from portfolio_opt.model.dive import PlainAssignment, dive, plain_assignment
 from portfolio_opt.model.exchange import close_deadband
 from portfolio_opt.model.goals import (
     GoalSpec,
@@ -60,6 +61,7 @@ EXACT_SHARE = 0.3  # of the time left, for the whole-branch model; the search ha
 SEND_BACK_SHARE = 0.03  # of the time limit, kept from the search for sending moved customers back
 POLISH_SHARE = 0.25  # of the time limit, for each deterministic polish of the first plan,
 POLISH_CHECKS_LEAST = 30_000  # and never fewer checks: small branches polish to the end
+DIVE_SHARE = 0.6  # of the time left after the LP, for dives where the branch is a plain GAP
 
 
 @dataclass
@@ -294,6 +296,9 @@ class PlanAttempt:
             objective_key(evaluate(instance, structure, means, assign), spec)
         ):
             assign = relaxed.assign
+        plain = plain_assignment(instance, structure)
+        if plain is not None:
+            return self._dived(plain, assign, budget_s)
         share = CORE_SHARE_EXACT if fits_one_model(instance, structure) else CORE_SHARE_SEARCH
         core_s = share * (
             params.time_limit_s
@@ -313,6 +318,25 @@ class PlanAttempt:
             params.deterministic,
         )
         return assign, budget_s - core_s
+
+    def _dived(
+        self, plain: PlainAssignment, assign: np.ndarray, budget_s: float
+    ) -> tuple[np.ndarray, float]:
+        """Where the branch is a plain generalized assignment problem: the dives' plan and
+        bound (see ``dive``); and the search's budget that is left."""
+        instance, structure, means, spec, params = self._parts()
+        announce(self.progress, "pricing whole portfolios (column generation and dives)")
+        seconds = DIVE_SHARE * (
+            params.time_limit_s
+            if params.deterministic
+            else max(self.deadline - time.monotonic(), 0.5)
+        )
+        dived = dive(plain, assign, seconds, params.seed, params.deterministic, self.stop)
+        if math.isfinite(dived.bound):
+            self.bounds["affinity"] = max(self.bounds["affinity"], math.ceil(dived.bound - 1e-6))
+        if dived.assign is not None:
+            assign = better_of(instance, structure, means, spec, assign, dived.assign)
+        return assign, budget_s - seconds
 
     # -- the exact model -----------------------------------------------------------------------
     def _exact_model(

@@ -1,0 +1,154 @@
+"""Column generation and dives for plain assignments with capacities (model/dive.py)."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from portfolio_opt.gap import GapProblem, write_gap_scenario
+from portfolio_opt.model.dive import Knapsack, PlainAssignment, dive, plain_assignment
+from portfolio_opt.model.instance import Instance, build_instance
+from portfolio_opt.model.structure import Structure, decide_structure
+from portfolio_opt.payout import customer_targets
+from portfolio_opt.scenario.loader import load_scenario
+
+
+def _random_problem(seed: int, managers: int = 3, blocks: int = 7) -> PlainAssignment:
+    """A small generalized assignment problem, tight enough that capacity binds."""
+    rng = np.random.default_rng(seed)
+    weight = rng.integers(1, 10, size=(blocks, managers))
+    cost = rng.integers(-5, 30, size=(blocks, managers))
+    capacity = np.full(managers, int(weight.sum() * 0.8 / managers) + 3)
+    allowed = rng.random((blocks, managers)) > 0.15
+    allowed[np.arange(blocks), rng.integers(0, managers, blocks)] = True
+    return PlainAssignment(cost, weight, capacity, allowed)
+
+
+def _every_plan(problem: PlainAssignment) -> list[tuple[np.ndarray, int]]:
+    """Every plan keeping the capacities and allowed pairs, with its cost."""
+    n_b, n_m = problem.cost.shape
+    rows = np.arange(n_b)
+    plans = []
+    for plan in itertools.product(range(n_m), repeat=n_b):
+        assign = np.array(plan)
+        load = np.bincount(assign, weights=problem.weight[rows, assign], minlength=n_m)
+        if problem.allowed[rows, assign].all() and (load <= problem.capacity).all():
+            plans.append((assign, int(problem.cost[rows, assign].sum())))
+    return plans
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_knapsack_finds_the_most_profitable_set_within_capacity(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    profit = rng.normal(0, 5, 9)
+    weight = rng.integers(1, 8, 9)
+    capacity = int(rng.integers(0, 25))
+    chosen, most = Knapsack().best(profit, weight, capacity)
+    best = max(
+        profit[list(s)].sum()
+        for k in range(10)
+        for s in itertools.combinations(range(9), k)
+        if weight[list(s)].sum() <= capacity
+    )
+    assert weight[chosen].sum() <= capacity
+    assert profit[chosen].sum() == pytest.approx(best, abs=1e-4)
+    assert most >= best - 1e-9  # the bound it reports is never below the true best
+
+
+def test_knapsack_without_capacity_takes_every_profitable_block() -> None:
+    chosen, most = Knapsack().best(np.array([3.0, -1.0, 0.0, 2.5]), np.array([5, 1, 1, 9]), -1)
+    assert chosen.tolist() == [True, False, False, True]
+    assert most == pytest.approx(5.5)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_dives_find_a_valid_plan_and_a_bound_below_the_optimum(seed: int) -> None:
+    problem = _random_problem(seed)
+    plans = _every_plan(problem)
+    dived = dive(problem, None, 2.0, seed=0, deterministic=True)
+    if not plans:
+        assert dived.assign is None
+        return
+    optimum = min(cost for _, cost in plans)
+    assert dived.bound <= optimum + 1e-6
+    assert dived.assign is not None
+    rows = np.arange(problem.n_blocks)
+    assert problem.allowed[rows, dived.assign].all()
+    load = np.bincount(dived.assign, weights=problem.weight[rows, dived.assign], minlength=3)
+    assert (load <= problem.capacity).all()
+    assert problem.cost[rows, dived.assign].sum() == optimum  # tiny: the dives reach it
+
+
+def test_a_start_plan_is_kept_when_no_dive_beats_it() -> None:
+    problem = _random_problem(3)
+    best, cost = min(_every_plan(problem), key=lambda pc: pc[1])
+    dived = dive(problem, best, 1.0, seed=0, deterministic=True)
+    assert dived.assign is not None
+    assert problem.cost[np.arange(problem.n_blocks), dived.assign].sum() == cost
+
+
+def test_deterministic_dives_give_the_same_plan() -> None:
+    problem = _random_problem(5, managers=4, blocks=14)
+    first = dive(problem, None, 1.0, seed=3, deterministic=True)
+    second = dive(problem, None, 1.0, seed=3, deterministic=True)
+    assert first.assign is not None and second.assign is not None
+    assert first.assign.tolist() == second.assign.tolist()
+    assert first.bound == second.bound
+
+
+def test_nothing_reaches_standard_output() -> None:
+    """HiGHS announces itself on standard output; a piped solve must not show it."""
+    code = (
+        "import numpy as np\n"
+        "from portfolio_opt.model.dive import PlainAssignment, dive\n"
+        "p = PlainAssignment(np.array([[1, 2], [2, 1]]), np.ones((2, 2), int),"
+        " np.array([1, 1]), np.ones((2, 2), bool))\n"
+        "d = dive(p, None, 0.5, 0, True)\n"
+        "import sys; sys.stderr.write(str(d.assign.tolist()))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == ""
+    assert done.stderr == "[0, 1]"
+
+
+def _imported(tmp_path: Path, extra_policy: str = "") -> tuple[Instance, Structure]:
+    rng = np.random.default_rng(0)
+    problem = GapProblem(
+        rng.integers(5, 25, size=(3, 8)), rng.integers(5, 25, size=(3, 8)), np.full(3, 60), "t"
+    )
+    write_gap_scenario(problem, tmp_path / "s", "test")
+    if extra_policy:
+        toml = tmp_path / "s" / "scenario.toml"
+        toml.write_text(toml.read_text(encoding="utf-8") + extra_policy, encoding="utf-8")
+    scenario = load_scenario(tmp_path / "s")
+    instance = build_instance(
+        scenario, customer_targets(scenario.customers, scenario.policy)["target"]
+    )
+    structure = decide_structure(instance, 10, False, exclude=[], deterministic=True)
+    assert isinstance(structure, Structure)
+    return instance, structure
+
+
+def test_an_imported_gap_is_a_plain_assignment_in_its_own_units(tmp_path: Path) -> None:
+    instance, structure = _imported(tmp_path)
+    plain = plain_assignment(instance, structure)
+    assert plain is not None
+    # Workloads are held in thousandths; the knapsack works in their common step.
+    assert plain.capacity.tolist() == [60, 60, 60]
+    assert plain.allowed.all()
+
+
+def test_a_balance_bound_makes_it_more_than_a_plain_assignment(tmp_path: Path) -> None:
+    instance, structure = _imported(tmp_path, "\n[balance]\nmax_deviation = 0.5\n")
+    assert plain_assignment(instance, structure) is None
+
+
+def test_a_span_band_makes_it_more_than_a_plain_assignment(tmp_path: Path) -> None:
+    instance, structure = _imported(tmp_path)
+    instance.high[:, 0] = 3  # a band that binds on one manager
+    assert plain_assignment(instance, structure) is None
