@@ -490,6 +490,23 @@ def test_a_capacity_collision_names_the_group_the_pin_and_the_capacities_in_tabl
     assert "workload within capacity: M3 9.9 (needs at least 3), M1 9.9 (needs at least 1)" in text
 
 
+def test_a_capacity_collision_names_the_customers_workloads():
+    """Four customers of workload 6, three managers of capacity 10: each holds one. The
+    explanation gives the capacities and what the customers need, so the planner sees why."""
+    loads = {f"C{i}": {"M1": 6, "M2": 6, "M3": 6} for i in range(1, 5)}
+    scenario = make_scenario(
+        [{"customer_id": c, "customer_class": "basic", "industry": "X"} for c in loads],
+        [manager(m, capacity=10) for m in ("M1", "M2", "M3")],
+        affinity=_workload_rows(loads),
+        policy={"span": {"tolerance": 4}},
+    )
+    result = solve_fast(scenario)
+    assert result.status is SolveStatus.INFEASIBLE
+    text = " ".join(result.explanation)
+    assert "workload within capacity: M1 10, M2 10, M3 10" in text
+    assert "the customers need at least C1 6, C2 6, C3 6, C4 6, 24 in all" in text
+
+
 def test_no_empty_premium_portfolio_is_opened_to_dodge_a_collision():
     """One premium customer and two A-grade managers: only one premium portfolio may open, so
     the collision (group G1 fits nowhere beside the pin) is proven: exit 3, not exit 4."""

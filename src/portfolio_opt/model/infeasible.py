@@ -390,7 +390,26 @@ def _capacity_fact(inst: Instance, structure: Structure) -> str:
         if need:
             text += f" (needs at least {need / inst.workload_units:,.10g})"
         rows.append((int(inst.capacity[m]) - need, int(m), text))
-    return f"workload within capacity: {listed([text for *_, text in sorted(rows)])}"
+    return (
+        f"workload within capacity: {listed([text for *_, text in sorted(rows)])}; "
+        f"{_heaviest_customers(inst, per_customer)}"
+    )
+
+
+def _heaviest_customers(inst: Instance, per_customer: np.ndarray) -> str:
+    """The customers' workloads, the heaviest first: each at the least any manager gives it,
+    and their total, which the capacities must hold."""
+    least = per_customer.min(axis=1)
+    order = np.argsort(-least, kind="stable")
+    named = [
+        f"{inst.customer_ids[c]} {least[c] / inst.workload_units:,.10g}"
+        for c in order
+        if least[c] > 0
+    ]
+    if not named:
+        return "no customer needs any workload"
+    total = least.sum() / inst.workload_units
+    return f"the customers need at least {listed(named)}, {total:,.10g} in all"
 
 
 FACTS: dict[str, Callable[[Instance, Structure], str]] = {
