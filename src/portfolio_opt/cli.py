@@ -22,6 +22,7 @@ from rich.table import Table
 
 from portfolio_opt import __version__
 from portfolio_opt.launch import INTERRUPTED
+from portfolio_opt.model.collisions import QUICK_CHECKS
 from portfolio_opt.model.solve import SolveParams
 from portfolio_opt.options import Seconds, solver_options
 from portfolio_opt.pipeline import (
@@ -397,6 +398,12 @@ def solve_command(
         out_console.print(title, markup=False)
         for reason in outcome.result.explanation + outcome.violations:
             out_console.print(f"- {as_sentence(reason)}", markup=False)
+        if outcome.result.method == QUICK_CHECKS:
+            out_console.print(
+                "These are what the checks before the search find; once they are fixed, the "
+                "search may find other rules that cannot hold together.",
+                markup=False,
+            )
         if (target / "assignment.csv").is_file():
             out_console.print(
                 f"{target} still holds the plan of an earlier run, untouched.", markup=False

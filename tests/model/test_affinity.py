@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from plan.builders import make_scenario, plan
 from portfolio_opt.cli import main
+from portfolio_opt.model.collisions import QUICK_CHECKS
 from portfolio_opt.model.instance import PREMIUM, build_instance
 from portfolio_opt.model.result import SolveStatus
 from portfolio_opt.model.solve import SolveParams, _cheapest_holders
@@ -505,6 +506,7 @@ def test_a_capacity_collision_names_the_customers_workloads():
     text = " ".join(result.explanation)
     assert "workload within capacity: M1 10, M2 10, M3 10" in text
     assert "the customers need at least C1 6, C2 6, C3 6, C4 6, 24 in all" in text
+    assert result.method != QUICK_CHECKS  # proven by the solver: nothing more to find
 
 
 def test_no_empty_premium_portfolio_is_opened_to_dodge_a_collision():

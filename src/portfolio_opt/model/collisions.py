@@ -983,6 +983,7 @@ def _beyond_capacity_text(
     )
 
 
+QUICK_CHECKS = "the checks before the search"  # the method of a result they end
 CHECKS = (
     mixed_groups,
     conflicting_pins,

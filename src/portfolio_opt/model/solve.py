@@ -18,7 +18,7 @@ from portfolio_opt.model.attempt import (
     leads,
 )
 from portfolio_opt.model.bounds import goal_bounds
-from portfolio_opt.model.collisions import find_collisions
+from portfolio_opt.model.collisions import QUICK_CHECKS, find_collisions
 from portfolio_opt.model.goals import (
     GoalSpec,
     Means,
@@ -107,7 +107,10 @@ def solve_instance(
     collisions = find_collisions(instance)
     if collisions:
         return Result(
-            SolveStatus.INFEASIBLE, explanation=collisions, runtime=time.monotonic() - started
+            SolveStatus.INFEASIBLE,
+            explanation=collisions,
+            runtime=time.monotonic() - started,
+            method=QUICK_CHECKS,
         )
     spec = goal_spec(instance)
     continuity_first = leads(spec, "continuity")
