@@ -11,10 +11,13 @@ import numpy as np
 import pytest
 
 from portfolio_opt.gap import GapProblem, write_gap_scenario
+from portfolio_opt.model import attempt
 from portfolio_opt.model.dive import Knapsack, PlainAssignment, dive, plain_assignment
 from portfolio_opt.model.instance import Instance, build_instance
+from portfolio_opt.model.solve import solve
 from portfolio_opt.model.structure import Structure, decide_structure
 from portfolio_opt.payout import customer_targets
+from portfolio_opt.plan import check_plan
 from portfolio_opt.scenario.loader import load_scenario
 
 
@@ -152,3 +155,30 @@ def test_a_span_band_makes_it_more_than_a_plain_assignment(tmp_path: Path) -> No
     instance, structure = _imported(tmp_path)
     instance.high[:, 0] = 3  # a band that binds on one manager
     assert plain_assignment(instance, structure) is None
+
+
+def test_a_deterministic_solve_of_a_plain_assignment_repeats_its_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dives count master LPs, not seconds, under --deterministic: the same plan twice."""
+    dives: list[int] = []
+
+    def counted(*args: object, **kwargs: object) -> object:
+        dived = dive(*args, **kwargs)  # type: ignore[arg-type]
+        dives.append(dived.dives)
+        return dived
+
+    monkeypatch.setattr(attempt, "dive", counted)
+    rng = np.random.default_rng(7)
+    weight = rng.integers(5, 25, size=(5, 40))
+    problem = GapProblem(rng.integers(10, 50, size=(5, 40)), weight, weight.sum(axis=1) // 6, "d")
+    write_gap_scenario(problem, tmp_path / "s", "test")
+    scenario = load_scenario(tmp_path / "s")
+    plans = []
+    for _ in range(2):
+        result = solve(scenario, time_limit_s=2, workers=1, seed=0, deterministic=True)
+        assert result.assignment is not None
+        plans.append(result.assignment["manager_id"].tolist())
+        assert check_plan(scenario, result.assignment) == []
+    assert plans[0] == plans[1]
+    assert len(dives) == 2 and dives[0] == dives[1] > 0
