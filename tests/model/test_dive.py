@@ -179,6 +179,7 @@ def test_a_deterministic_solve_of_a_plain_assignment_repeats_its_plan(
         result = solve(scenario, time_limit_s=2, workers=1, seed=0, deterministic=True)
         assert result.assignment is not None
         plans.append(result.assignment["manager_id"].tolist())
+        assert result.method.startswith("column generation and dives, then ")
         assert check_plan(scenario, result.assignment) == []
     assert plans[0] == plans[1]
     assert len(dives) == 2 and dives[0] == dives[1] > 0

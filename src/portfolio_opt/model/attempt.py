@@ -122,6 +122,7 @@ class PlanAttempt:
         self.relaxed: Relaxed | None = None  # the LP relaxation, where affinity leads
         self.fallback: np.ndarray | None = None  # see _balanced_fallback
         self.iterations = 0
+        self.dived = False  # whether the plan started from column generation and dives
         # Where balance ranks above chain, a chain-led plan is built instead (see chain_led).
         self.chains_lead = bool(len(instance.edge_u)) and chain_led_spec(spec) is not None
 
@@ -139,6 +140,8 @@ class PlanAttempt:
             assign, proven, method = solved
         else:
             assign, method = self._searched(assign, budget_s)
+        if self.dived:
+            method = f"column generation and dives, then {method}"
         if self.sends_back and not proven:
             assign = send_back(
                 self.instance,
@@ -332,6 +335,7 @@ class PlanAttempt:
             else max(self.deadline - time.monotonic(), 0.5)
         )
         dived = dive(plain, assign, seconds, params.seed, params.deterministic, self.stop)
+        self.dived = True
         if math.isfinite(dived.bound):
             self.bounds["affinity"] = max(self.bounds["affinity"], math.ceil(dived.bound - 1e-6))
         if dived.assign is not None:
