@@ -1150,6 +1150,8 @@ def test_rules_that_leave_the_other_choices_of_holders_out_are_named_too() -> No
     text = "\n".join(result.explanation)
     assert "the span bands" in text and "workload within capacity: M2 0, M1 6" in text
     assert "The other choices of holders cannot meet: customers rotating away" in text
+    # The rules the solver names are said to collide together, not each on its own.
+    assert "rules together leave no plan (the solver proved it)" in result.explanation[0]
 
 
 def test_a_collision_the_search_cannot_rule_out_is_proven_after_it(

@@ -232,6 +232,12 @@ def rule_facts(instance: Instance, structure: Structure, families: list[str]) ->
     facts = [FACTS[name](instance, structure) for name in FACTS if name in families]
     if len(facts) == 1:
         facts[0] = f"on its own, {facts[0]}"
+    else:  # a list of rules that each read as fine needs saying what they do together
+        facts.insert(
+            0,
+            f"these {len(facts)} rules together leave no plan (the solver proved it); "
+            "relaxing any one of them is where to start:",
+        )
     return facts
 
 
