@@ -13,8 +13,10 @@ import pytest
 
 from plan.builders import make_scenario
 from portfolio_opt.model.bounds import industry_bound
+from portfolio_opt.model.goals import goal_spec, normalised_objective, objective_key
 from portfolio_opt.model.instance import build_instance
 from portfolio_opt.model.result import SolveStatus
+from portfolio_opt.model.solve import compile_instance
 from portfolio_opt.plan.checker import check_plan, customer_targets
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.loader import load_scenario
@@ -186,6 +188,24 @@ def test_weighted_objective_gives_a_valid_plan_with_a_bound_not_above_it() -> No
     assert result.objective is not None and result.best_bound is not None
     assert result.best_bound <= result.objective
     assert result.gap is not None and 0.0 <= result.gap <= 1.0
+
+
+def test_plans_are_compared_by_the_weighted_sum_that_is_reported() -> None:
+    """A weight counts per readable unit (0.01% of balance, one move): the search's comparison
+    of two plans must agree with the objective reported, whose units differ from the model's."""
+    scenario = make_scenario(
+        lopsided_customers(),
+        MANAGERS,
+        policy={"objective": {"weights": {"balance": 10, "continuity": 1}}},
+    )
+    instance = compile_instance(scenario)
+    spec = goal_spec(instance, constant_goals=True)
+    # One plan 1.00 balance unit off, the other 5 continuity units (in the model's units).
+    off_balance = {"violation": 0, "balance": 100, "continuity": 0}
+    moved = {"violation": 0, "balance": 0, "continuity": 5000}
+    reported = [normalised_objective(v, spec, instance) for v in (off_balance, moved)]
+    assert reported[1] < reported[0]
+    assert objective_key(moved, spec) < objective_key(off_balance, spec)
 
 
 def stay_or_link() -> Scenario:

@@ -543,7 +543,9 @@ def balanced_start(
     built for the leading goals (chains packed whole, say) can leave a manager holding several
     large groups, which no move or swap between two managers mends; this one keeps the bound
     from the start."""
-    lead = GoalSpec(("balance", *(g for g in spec.order if g != "balance")), spec.weights)
+    lead = GoalSpec(
+        ("balance", *(g for g in spec.order if g != "balance")), spec.weights, spec.scales
+    )
     state = first_plan(instance, structure, means, spec, lead, until, stop)
     polish_balance(state, until, rng, stop)
     return state.assign

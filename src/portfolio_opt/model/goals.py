@@ -7,7 +7,7 @@ their terms; that is what lets large-neighbourhood search work on a few managers
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import numpy as np
@@ -45,10 +45,20 @@ def normalised_objective(values: Mapping[str, float], spec: GoalSpec, instance: 
 
 @dataclass(frozen=True)
 class GoalSpec:
-    """Which goals count and how: lexicographic ``order`` or ``weights``."""
+    """Which goals count and how: lexicographic ``order`` or ``weights``. A weight counts per
+    readable unit of its goal (``scales``: the model's units per readable unit), as in the
+    objective reported and the CP-SAT model."""
 
     order: tuple[str, ...]
     weights: dict[str, float] | None
+    scales: dict[str, float] = field(default_factory=dict)
+
+    def weighted(self, values: Mapping[str, float]) -> float:
+        """The weighted sum of goal values given in the model's units."""
+        weights = self.weights or {}
+        return sum(
+            weights.get(g, 0.0) * values.get(g, 0) / self.scales.get(g, 1.0) for g in self.order
+        )
 
     @property
     def lexicographic(self) -> bool:
@@ -72,7 +82,7 @@ def goal_spec(instance: Instance, constant_goals: bool = False) -> GoalSpec:
         order.remove("balance")
         order.append("balance")
     weights = dict(objective.weights) if objective.weights is not None else None
-    return GoalSpec(tuple(order), weights)
+    return GoalSpec(tuple(order), weights, {g: goal_scale(instance, g) for g in order})
 
 
 @dataclass
@@ -273,8 +283,7 @@ def objective_key(values: dict[str, int], spec: GoalSpec) -> tuple[float, ...]:
     """Comparable key: violation first, then the goals lexicographically or as one sum."""
     if spec.weights is None:
         return (values["violation"], *(values.get(g, 0) for g in spec.order))
-    weighted = sum(spec.weights.get(g, 0.0) * values.get(g, 0) for g in spec.order)
-    return (values["violation"], weighted)
+    return (values["violation"], spec.weighted(values))
 
 
 def with_changes(assign: np.ndarray, found: dict[int, int]) -> np.ndarray:

@@ -83,7 +83,7 @@ def _hand_over_costs(instance: Instance, spec: GoalSpec, assign: np.ndarray) -> 
     total = np.zeros_like(costs[0])
     if spec.weights is not None:
         for goal, cost in zip(goals, costs, strict=True):
-            total += spec.weights.get(goal, 0.0) * cost
+            total += spec.weights.get(goal, 0.0) * cost / spec.scales.get(goal, 1.0)
         return total
     for cost in reversed(costs):  # the last goal first: each earlier one outranks the rest
         spread = np.ptp(total, axis=1).sum() + 1.0
