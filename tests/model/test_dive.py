@@ -13,10 +13,9 @@ import pytest
 from portfolio_opt.gap import GapProblem, write_gap_scenario
 from portfolio_opt.model import attempt
 from portfolio_opt.model.dive import Knapsack, PlainAssignment, dive, plain_assignment
-from portfolio_opt.model.instance import Instance, build_instance
-from portfolio_opt.model.solve import solve
+from portfolio_opt.model.instance import Instance
+from portfolio_opt.model.solve import compile_instance, solve
 from portfolio_opt.model.structure import Structure, decide_structure
-from portfolio_opt.payout import customer_targets
 from portfolio_opt.plan import check_plan
 from portfolio_opt.scenario.loader import load_scenario
 
@@ -128,10 +127,7 @@ def _imported(tmp_path: Path, extra_policy: str = "") -> tuple[Instance, Structu
     if extra_policy:
         toml = tmp_path / "s" / "scenario.toml"
         toml.write_text(toml.read_text(encoding="utf-8") + extra_policy, encoding="utf-8")
-    scenario = load_scenario(tmp_path / "s")
-    instance = build_instance(
-        scenario, customer_targets(scenario.customers, scenario.policy)["target"]
-    )
+    instance = compile_instance(load_scenario(tmp_path / "s"))
     structure = decide_structure(instance, 10, False, exclude=[], deterministic=True)
     assert isinstance(structure, Structure)
     return instance, structure
