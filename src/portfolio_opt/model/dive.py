@@ -256,9 +256,9 @@ class _Master:
     def reopen(self) -> None:
         """Free every column fixed or shut since the last reopen."""
         changed = np.fromiter(self.changed, dtype=np.int64)
-        self.changed.clear()
         if len(changed):
             self._set_bounds(changed, None)
+        self.changed.clear()
 
     def _set_bounds(self, columns: np.ndarray, value: float | None) -> None:
         """Fix the columns at ``value``, or free them (0 .. infinity) for None."""
