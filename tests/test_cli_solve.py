@@ -427,7 +427,9 @@ def test_a_proven_weighted_sum_calls_no_goal_proven_best_that_another_plan_beats
     assert result.exit_code == 0, result.output
     kpis = _kpis(tmp_path / "run")
     assert (kpis["status"], kpis["best_bound"]) == ("optimal", kpis["objective"])
-    assert kpis["goals"]["chain"] == {"value": 100, "bound": 0.0}
+    chain = kpis["goals"]["chain"]
+    assert (chain["value"], chain["bound"], chain["scale"]) == (100, 0.0, 100)  # one link
+    assert chain["units"] == "weight of chain links cut, x100"
     line = _summary_line(result.output, "goals, in one weighted sum")
     assert "chain (gap 100%)" in line and "chain (proven best)" not in line
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from portfolio_opt import __version__
 from portfolio_opt.model.instance import span_band
-from portfolio_opt.model.result import Result, SolveStatus
+from portfolio_opt.model.result import GOAL_UNITS, Result, SolveStatus
 from portfolio_opt.model.solve import SolveParams, solve
 from portfolio_opt.payout import compute_payout, customer_targets
 from portfolio_opt.plan.checker import check_plan
@@ -100,7 +100,12 @@ def kpi_record(
     }
     kpis.update(plan_kpis(scenario, assignment, violations))
     kpis["goals"] = {
-        goal: {"value": result.goals.get(goal), "bound": result.bounds.get(goal)}
+        goal: {
+            "value": result.goals.get(goal),
+            "bound": result.bounds.get(goal),
+            "units": GOAL_UNITS.get(goal),
+            "scale": result.scales.get(goal),  # value / scale is what objective adds up
+        }
         for goal in result.order
     }
     kpis["method"] = result.method

@@ -118,6 +118,8 @@ def test_costs_below_one_are_not_rounded_away() -> None:
     assert compute_kpis(scenario, plan)["affinity"]["cost"] == pytest.approx(0.35)
     assert result.status is SolveStatus.OPTIMAL
     assert result.objective == pytest.approx(0.35)
+    # The goal counts in steps fine enough for every cost; value / scale is the cost itself.
+    assert result.goals["affinity"] / result.scales["affinity"] == pytest.approx(0.35)
 
 
 def test_customer_row_wins_over_its_industry_row() -> None:

@@ -22,7 +22,7 @@ GOAL_UNITS = {
     "chain": "weight of chain links cut, x100",
     "industry": "sum over portfolios of distinct industries",
     "continuity": "moves, ~1000 per customer plus up to 999 by value",
-    "affinity": "total affinity cost",
+    "affinity": "total affinity cost, in steps fine enough for every cost (scale a unit)",
 }
 
 
@@ -33,6 +33,7 @@ class Result:
     goals: dict[str, int] = field(default_factory=dict)
     bounds: dict[str, float] = field(default_factory=dict)
     order: tuple[str, ...] = ()
+    scales: dict[str, float] = field(default_factory=dict)  # goal units per readable unit
     objective: float | None = None
     best_bound: float | None = None
     runtime: float = 0.0

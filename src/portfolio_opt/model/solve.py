@@ -350,6 +350,7 @@ def _finish(
         goals={g: values[g] for g in values if g != "violation"},
         bounds={g: bounds[g] for g in values if g != "violation"},
         order=goal_spec(instance, constant_goals=True).order,  # as the policy ranks them
+        scales=goal_spec(instance, constant_goals=True).scales,
         objective=objective,
         best_bound=min(best_bound, objective),
         runtime=time.monotonic() - started,
@@ -656,6 +657,7 @@ def _score_whole_branch(result: Result, scenario: Scenario) -> None:
     values = evaluate(instance, structure, portfolio_means(instance, structure), assign)
     result.goals = {g: v for g, v in values.items() if g != "violation"}
     result.order = goal_spec(instance, constant_goals=True).order
+    result.scales = goal_spec(instance, constant_goals=True).scales
     result.objective = normalised_objective(values, goal_spec(instance), instance)
 
 
