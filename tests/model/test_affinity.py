@@ -122,6 +122,26 @@ def test_costs_below_one_are_not_rounded_away() -> None:
     assert result.goals["affinity"] / result.scales["affinity"] == pytest.approx(0.35)
 
 
+def test_two_thirds_written_to_six_places_fit_as_the_checker_counts_them() -> None:
+    """0.666667 three times is 2.000001: the checker allows a millionth a customer over a
+    capacity of 2, and so must the model, or it pays 10 a customer for a plan no better."""
+    rows = [
+        {"customer_id": c, "manager_id": m, "cost": cost, "workload": load}
+        for c in ("C00", "C01", "C02")
+        for m, cost, load in (("M1", 0, 0.666667), ("M2", 10, 1))
+    ]
+    scenario = make_scenario(
+        standard_customers(3),
+        [manager("M1", capacity=2), manager("M2")],
+        affinity=rows,
+        policy=COST_ONLY,
+    )
+    result = solve_fast(scenario)
+    plan = valid_plan(scenario, result)
+    assert holdings(plan) == {"M1": ["C00", "C01", "C02"]}
+    assert result.objective == 0
+
+
 def test_customer_row_wins_over_its_industry_row() -> None:
     customers = standard_customers(3, industry="steel") + standard_customers(
         1, start=3, industry="ports"

@@ -108,14 +108,23 @@ def attach_affinity(instance: Instance) -> None:
     )
     instance.workload_units = units
     instance.workload = _per_block(instance, workload_in_units(workload, units)).astype(np.int64)
+    shown = workload_in_units(workload, units, allowance=False)
+    instance.workload_shown = _per_block(instance, shown).astype(np.int64)
     instance.capacity = np.where(
         np.isnan(capacity), -1, np.floor(np.nan_to_num(capacity) * units + FLOAT_NOISE)
     ).astype(np.int64)
 
 
-def workload_in_units(workload: np.ndarray, units: int) -> np.ndarray:
+def workload_in_units(workload: np.ndarray, units: int, allowance: bool = True) -> np.ndarray:
     """Workloads in whole ``units``, rounded down. Figures whole in some power of ten up to a
     millionth are exact; finer ones (2/3) lose less than a unit each, so a plan within capacity
     stays within it here, and one within it here exceeds it by less than a millionth a customer,
-    which the checker allows (2/3 three times fits a capacity of 2)."""
-    return np.floor(workload * units + FLOAT_NOISE).astype(np.int64)
+    which the checker allows (2/3 three times fits a capacity of 2). Counted in millionths, an
+    exact figure is one less (``allowance``): the checker's millionth a customer, so that
+    0.666667 three times fits a capacity of 2 here as there."""
+    scaled = workload * units
+    whole = np.floor(scaled + FLOAT_NOISE)
+    if allowance and units == MAX_WORKLOAD_UNITS:
+        exact = np.abs(scaled - np.round(scaled)) <= FLOAT_NOISE
+        whole = np.where(exact & (whole > 0), whole - 1, whole)
+    return whole.astype(np.int64)

@@ -809,6 +809,12 @@ def _fits_capacity(instance: Instance, b: int, m: int) -> bool:
     return instance.capacity[m] < 0 or instance.workload[b, m] <= instance.capacity[m]
 
 
+def _shown(instance: Instance) -> np.ndarray:
+    """(blocks, managers) workloads as written, for messages (see ``workload_shown``)."""
+    assert instance.workload_shown is not None
+    return instance.workload_shown
+
+
 def _workload_text(instance: Instance, units: float) -> str:
     return f"{units / instance.workload_units:,.10g}"
 
@@ -831,7 +837,8 @@ def group_beyond_capacity(instance: Instance) -> list[str]:
         least = min(options, key=lambda m: int(workload[b, m]))
         reasons.append(
             f"{_describe_block(instance, int(b))} needs a workload of at least "
-            f"{_workload_text(instance, workload[b, least])} (with {instance.manager_ids[least]}), "
+            f"{_workload_text(instance, _shown(instance)[b, least])} "
+            f"(with {instance.manager_ids[least]}), "
             f"more than the capacity of every manager who may hold it "
             f"({_names([instance.manager_ids[m] for m in options])}): raise a capacity or "
             "lower the workload in the affinity table."
@@ -847,7 +854,8 @@ def total_beyond_capacity(instance: Instance) -> list[str]:
     total = int(instance.capacity.sum())
     if least <= total:
         return []
-    need, room = _workload_text(instance, least), _workload_text(instance, total)
+    shown = int(_shown(instance).min(axis=1).sum())
+    need, room = _workload_text(instance, shown), _workload_text(instance, total)
     return [
         f"The customers need a workload of at least {need} even each with the manager who "
         f"serves them fastest, but the {instance.n_managers} available managers' capacities "
@@ -877,7 +885,8 @@ def kind_beyond_capacity(instance: Instance) -> list[str]:
         least = int(workload[np.ix_(blocks, eligible)].min(axis=1).sum())
         total = int(np.sort(capacity[eligible])[::-1][:most].sum())
         if least > total:
-            need, room = _workload_text(instance, least), _workload_text(instance, total)
+            shown = int(_shown(instance)[np.ix_(blocks, eligible)].min(axis=1).sum())
+            need, room = _workload_text(instance, shown), _workload_text(instance, total)
             holders = _names([instance.manager_ids[m] for m in eligible])
             reasons.append(
                 f"The {KIND_WORDS[kind]} customers need a workload of at least {need}, but "
@@ -901,7 +910,7 @@ def _one_portfolio_beyond_capacity(
     shown = [
         f"{instance.manager_ids[m]} {_workload_text(instance, load)} against "
         f"{_workload_text(instance, instance.capacity[m])}"
-        for m, load in zip(eligible, loads, strict=True)
+        for m, load in zip(eligible, _shown(instance)[blocks][:, eligible].sum(axis=0), strict=True)
     ]
     band = f"[span.{KIND_NAMES[kind]}] min/max" if kind != STANDARD else "the span tolerance"
     return [
@@ -920,10 +929,13 @@ def capacity_holds_minimum(instance: Instance) -> list[str]:
     per_customer = workload_in_units(customer_workload(instance), instance.workload_units)
     held = [k for k in (STANDARD, PREMIUM, SEPARATE) if (instance.kind == k).any()]
     reasons = []
+    written = workload_in_units(customer_workload(instance), instance.workload_units, False)
     for m in np.flatnonzero(instance.capacity >= 0):
         least = least_load(instance, per_customer, int(m), held)
         if least is not None and least[0] > instance.capacity[m]:
-            reasons.append(_beyond_capacity_text(instance, int(m), *least))
+            shown = least_load(instance, written, int(m), held)  # the same, as written
+            assert shown is not None
+            reasons.append(_beyond_capacity_text(instance, int(m), *shown))
     return reasons
 
 

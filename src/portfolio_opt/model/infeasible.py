@@ -387,7 +387,8 @@ def _capacity_fact(inst: Instance, structure: Structure) -> str:
     """The capacities, the tightest first: each against the least its portfolio needs (its
     pins and the lightest customers its band's minimum makes it hold)."""
     assert inst.capacity is not None
-    per_customer = workload_in_units(customer_workload(inst), inst.workload_units)
+    # As the planner wrote them: the model's allowance would show 6 as 5.999999.
+    per_customer = workload_in_units(customer_workload(inst), inst.workload_units, False)
     rows = []
     for m in np.flatnonzero(inst.capacity >= 0):
         least = least_load(inst, per_customer, int(m), [int(structure.kind[m])])

@@ -62,6 +62,8 @@ class Instance:
     workload: np.ndarray | None = None  # (B, M) integer workload, in workload_units
     capacity: np.ndarray | None = None  # (M,) integer capacity (workload_units), -1 for none
     workload_units: int = 1000  # integer workload units per unit of the table's workload
+    # ... and as written, without the model's millionth a customer (for messages)
+    workload_shown: np.ndarray | None = None
     chain_total_units: int = 0
     manager_index: dict[str, int] = field(default_factory=dict)
 
