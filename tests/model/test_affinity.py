@@ -142,6 +142,33 @@ def test_two_thirds_written_to_six_places_fit_as_the_checker_counts_them() -> No
     assert result.objective == 0
 
 
+@pytest.mark.parametrize(("capacity", "collides"), [(3, True), (4, False)])
+def test_capacities_that_hold_one_customer_each_are_a_collision_found_first(
+    capacity: float, collides: bool
+) -> None:
+    """Six customers of workload 2, four managers: a capacity of 3 holds one each (4 of 6),
+    though the 12 they need fit the 12 the capacities add up to; a capacity of 4 holds two."""
+    rows = [
+        {"customer_id": c["customer_id"], "manager_id": f"M{m}", "cost": 0, "workload": 2}
+        for c in standard_customers(6)
+        for m in range(1, 5)
+    ]
+    scenario = make_scenario(
+        standard_customers(6),
+        [manager(f"M{m}", capacity=capacity) for m in range(1, 5)],
+        affinity=rows,
+        policy=COST_ONLY,
+    )
+    result = solve_fast(scenario)
+    if collides:
+        assert result.status is SolveStatus.INFEASIBLE
+        assert result.method == QUICK_CHECKS
+        assert "capacity holds only so many customers" in result.explanation[-1]
+        assert "(M1 1, M2 1, M3 1, M4 1): 4 in all, but there are 6" in result.explanation[-1]
+    else:
+        valid_plan(scenario, result)
+
+
 def test_customer_row_wins_over_its_industry_row() -> None:
     customers = standard_customers(3, industry="steel") + standard_customers(
         1, start=3, industry="ports"
@@ -514,20 +541,21 @@ def test_a_capacity_collision_names_the_group_the_pin_and_the_capacities_in_tabl
 
 
 def test_a_capacity_collision_names_the_customers_workloads():
-    """Four customers of workload 6, three managers of capacity 10: each holds one. The
-    explanation gives the capacities and what the customers need, so the planner sees why."""
-    loads = {f"C{i}": {"M1": 6, "M2": 6, "M3": 6} for i in range(1, 5)}
+    """Workloads 6, 6, 6 and 4 against two capacities of 11: 22 fits 22, and each manager
+    could take two of the lightest, but any two of the 6s make 12. The solver proves it; its
+    explanation gives the capacities and what the customers need."""
+    loads = {f"C{i}": {"M1": w, "M2": w} for i, w in enumerate((6, 6, 6, 4), start=1)}
     scenario = make_scenario(
         [{"customer_id": c, "customer_class": "basic", "industry": "X"} for c in loads],
-        [manager(m, capacity=10) for m in ("M1", "M2", "M3")],
+        [manager(m, capacity=11) for m in ("M1", "M2")],
         affinity=_workload_rows(loads),
         policy={"span": {"tolerance": 4}},
     )
     result = solve_fast(scenario)
     assert result.status is SolveStatus.INFEASIBLE
     text = " ".join(result.explanation)
-    assert "workload within capacity: M1 10, M2 10, M3 10" in text
-    assert "the customers need at least C1 6, C2 6, C3 6, C4 6, 24 in all" in text
+    assert "workload within capacity: M1 11, M2 11" in text
+    assert "the customers need at least C1 6, C2 6, C3 6, C4 4, 22 in all" in text
     assert result.method != QUICK_CHECKS  # proven by the solver: nothing more to find
 
 

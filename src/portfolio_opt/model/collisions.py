@@ -846,6 +846,42 @@ def group_beyond_capacity(instance: Instance) -> list[str]:
     return reasons
 
 
+def capacity_counts_fit(instance: Instance) -> list[str]:
+    """Every manager has a capacity: each holds at most as many groups as the lightest it may
+    take fit in it, and those counts together may fall short of the groups (every customer
+    needs 2 and every capacity is 3: one each, whatever the total says)."""
+    workload, capacity = instance.workload, instance.capacity
+    if workload is None or capacity is None or (capacity < 0).any() or (instance.kind < 0).any():
+        return []
+    may = _may_hold(instance)
+    most = [
+        int(np.searchsorted(np.cumsum(np.sort(workload[may[:, m], m])), capacity[m], "right"))
+        for m in range(instance.n_managers)
+    ]
+    if sum(most) >= instance.n_blocks:
+        return []
+    what = "groups and customers" if (instance.size > 1).any() else "customers"
+    held = _names([f"{instance.manager_ids[m]} {k}" for m, k in enumerate(most)])
+    return [
+        f"Each manager's capacity holds only so many {what}, even the lightest it may take "
+        f"({held}): {sum(most)} in all, but there are {instance.n_blocks}. Raise the "
+        "capacities, add managers, or lower the workloads in the affinity table."
+    ]
+
+
+def _may_hold(instance: Instance) -> np.ndarray:
+    """(blocks, managers): the pairs pins, kinds and rotation allow."""
+    managers = np.arange(instance.n_managers)
+    eligible = np.array(
+        [[instance.eligible_kind(int(m), k) for m in managers] for k in KINDS], dtype=bool
+    )
+    pin = instance.pin[:, None]
+    may = ((pin == -1) | (pin == managers)) & eligible[instance.kind]
+    for b, managers_out in enumerate(instance.forbidden):
+        may[b, list(managers_out)] = False
+    return may
+
+
 def total_beyond_capacity(instance: Instance) -> list[str]:
     """Every manager has a capacity, and the least total workload is above their sum."""
     if instance.workload is None or instance.capacity is None or (instance.capacity < 0).any():
@@ -1017,6 +1053,7 @@ CHECKS = (
     kind_beyond_capacity,
     capacity_holds_minimum,
     total_beyond_capacity,
+    capacity_counts_fit,
 )
 
 
