@@ -212,7 +212,8 @@ def test_solve_says_which_goals_are_proven_best_and_the_gap_of_the_others(solved
             assert f"{name} (fewest moves possible)" in line
         else:
             gap = (goal["value"] - goal["bound"]) / goal["value"]
-            assert f"{name} (gap {gap:.0%})" in line
+            shown = f"{gap:.1%}" if gap < 0.01 else f"{gap:.0%}"
+            assert f"{name} (gap {shown})" in line
 
 
 def test_continuity_at_the_moves_lower_bound_is_called_fewest_moves_not_a_gap() -> None:
@@ -227,6 +228,13 @@ def test_continuity_at_the_moves_lower_bound_is_called_fewest_moves_not_a_gap() 
     assert _goal_note("continuity", goal, {"count": 80, "lower_bound": 77}) == (
         "continuity (gap 2%)"
     )
+
+
+def test_a_goal_gap_under_one_percent_keeps_a_decimal() -> None:
+    from portfolio_opt.cli import _goal_note
+
+    goal = {"value": 6190, "bound": 6177.0}  # 0.21%: "0%" would read as proven
+    assert _goal_note("affinity", goal, {}) == "affinity (gap 0.2%)"
 
 
 def test_solve_gives_the_share_of_chain_links_cut_and_the_unavoidable_part(

@@ -300,7 +300,9 @@ def _goal_note(name: str, goal: dict[str, Any], moves: dict[str, Any]) -> str:
     # The goal's own bound is per group; the moves' lower bound also counts the bands.
     if name == "continuity" and moves.get("count") == moves.get("lower_bound"):
         return f"{name} (fewest moves possible)"
-    return f"{name} (gap {_percent((value - bound) / value, 0)})"
+    gap = (value - bound) / value
+    # Whole percents, but a gap under 1% keeps a decimal: 0.2% is not 0%.
+    return f"{name} (gap {_percent(gap, 1 if 0 < gap < 0.01 else 0)})"
 
 
 def _print_kpis(kpis: dict[str, Any], weighted: bool = False) -> None:
