@@ -534,7 +534,7 @@ def test_a_capacity_collision_names_the_group_the_pin_and_the_capacities_in_tabl
     result = solve_fast(scenario)
     assert result.status is SolveStatus.INFEASIBLE
     text = " ".join(result.explanation)
-    assert "of 2 customers (C4, C6)" in text
+    assert "group G1: 2 customers (C4, C6)" in text
     assert "pins: C2 to M3" in text
     # the tightest first: M3 holds pinned C2 (3 of its 9.9)
     assert "workload within capacity: M3 9.9 (needs at least 3), M1 9.9 (needs at least 1)" in text
@@ -583,7 +583,7 @@ def test_no_empty_premium_portfolio_is_opened_to_dodge_a_collision():
     )
     result = solve_fast(scenario, time_limit_s=10)
     assert result.status is SolveStatus.INFEASIBLE, result.explanation
-    assert "a group of 2 customers (C2, C3)" in " ".join(result.explanation)
+    assert "group G1: 2 customers (C2, C3)" in " ".join(result.explanation)
 
 
 def test_where_affinity_leads_the_premium_portfolio_goes_to_the_holder_the_lp_prices_lowest():

@@ -704,8 +704,8 @@ CASES = [
             [manager("M1"), manager("M2"), manager("M3")],
             [
                 "the span bands: 3 standard portfolio(s) of 4..4 customers",
-                "each group stays whole with one manager: 5 groups, of 3 customers (C00, C01, "
-                "C02), 3",
+                "each group stays whole with one manager: 5 groups, of G1: 3 customers (C00, "
+                "C01, C02), G2: 3",  # named by their group_id
             ],
             policy={"span": {"tolerance": 0}},
             absent=["another choice may still work"],
@@ -1242,7 +1242,7 @@ def test_the_search_counts_many_groups_as_groups(monkeypatch: pytest.MonkeyPatch
 
     assert result.status is SolveStatus.INFEASIBLE, result.explanation
     text = "\n".join(result.explanation)
-    assert "12 groups, of 4 customers (C00, C01, C02, ...)" in text
+    assert "12 groups, of G00: 4 customers (C00, C01, C02, ...)" in text
     assert ", ...) and 4 more" in text
 
 

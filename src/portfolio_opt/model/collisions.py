@@ -33,7 +33,7 @@ def _block_ids(instance: Instance, b: int) -> list[str]:
     return [instance.customer_ids[i] for i in instance.members[b]]
 
 
-def _group_ids(instance: Instance, b: int) -> list[str]:
+def group_ids(instance: Instance, b: int) -> list[str]:
     """The group_id values of a block's members (more than one where relations join them)."""
     groups = instance.scenario.customers["group_id"].iloc[instance.members[b]]
     return sorted({str(g) for g in groups if str(g)})
@@ -41,7 +41,7 @@ def _group_ids(instance: Instance, b: int) -> list[str]:
 
 def _group_name(instance: Instance, b: int) -> str:
     """A block as a planner names it: its group_id, else the group of its first customer."""
-    named = _group_ids(instance, b)
+    named = group_ids(instance, b)
     return "/".join(named) if named else f"the group of {_block_ids(instance, b)[0]}"
 
 
@@ -49,7 +49,7 @@ def _describe_block(instance: Instance, b: int) -> str:
     ids = _block_ids(instance, b)
     if len(ids) == 1:
         return f"customer {ids[0]}"
-    named = _group_ids(instance, b)
+    named = group_ids(instance, b)
     label = f"group {', '.join(named)}" if named else "the group"
     return f"{label} of {len(ids)} ({_names(ids)})"
 
@@ -80,7 +80,7 @@ def mixed_groups(instance: Instance) -> list[str]:
                 instance.customer_ids[i]
             )
         parts = "; ".join(f"{KIND_WORDS[k]}: {_names(v)}" for k, v in sorted(by_kind.items()))
-        named = _group_ids(instance, int(b))
+        named = group_ids(instance, int(b))
         group = f"group {'/'.join(named)}" if named else "a group"
         reasons.append(
             f"{group} mixes portfolio kinds ({parts}). A group stays in one portfolio, but premium "

@@ -16,7 +16,7 @@ import pandas as pd
 from ortools.sat.python import cp_model
 
 from portfolio_opt.model.affinity import customer_workload, workload_in_units
-from portfolio_opt.model.collisions import least_load
+from portfolio_opt.model.collisions import group_ids, least_load
 from portfolio_opt.model.instance import KIND_WORDS, STANDARD, Instance
 from portfolio_opt.model.settings import limit_solver
 from portfolio_opt.model.structure import Structure, smallest_core
@@ -334,21 +334,27 @@ def _span_fact(inst: Instance, structure: Structure) -> str:
 
 
 def _groups_fact(inst: Instance, structure: Structure) -> str:
-    ids = inst.customer_ids
-    groups = sorted(
-        (members for members in inst.members if len(members) > 1), key=lambda g: -len(g)
+    blocks = sorted(
+        (b for b, members in enumerate(inst.members) if len(members) > 1),
+        key=lambda b: -len(inst.members[b]),
     )
-    shown = [
-        f"{len(g)} customers ({', '.join(ids[int(c)] for c in g[:3])}"
-        + (", ...)" if len(g) > 3 else ")")
-        for g in groups
-    ]
-    held = (
-        f"a group of {shown[0]}"
-        if len(shown) == 1
-        else f"{len(shown)} groups, of {listed(shown, GROUPS_SHOWN)}"
-    )
+    shown = [_group_text(inst, b) for b in blocks]
+    if len(shown) > 1:
+        held = f"{len(shown)} groups, of {listed(shown, GROUPS_SHOWN)}"
+    else:
+        held = f"group {shown[0]}" if group_ids(inst, blocks[0]) else f"a group of {shown[0]}"
     return f"each group stays whole with one manager: {held}"
+
+
+def _group_text(inst: Instance, b: int) -> str:
+    """A group's size and first members, after its group_id where it has one (GA: 3 customers
+    (C01, C02, C03))."""
+    members = inst.members[b]
+    first = ", ".join(inst.customer_ids[int(c)] for c in members[:3])
+    named = "/".join(group_ids(inst, b))
+    return (f"{named}: " if named else "") + (
+        f"{len(members)} customers ({first}{', ...' if len(members) > 3 else ''})"
+    )
 
 
 def _balance_fact(inst: Instance, structure: Structure) -> str:
