@@ -26,6 +26,7 @@ import numpy as np
 from ortools.algorithms.python import knapsack_solver
 
 from portfolio_opt.model.instance import Instance
+from portfolio_opt.model.lp_start import allowed_pairs
 from portfolio_opt.model.settings import StopFn
 from portfolio_opt.model.structure import Structure
 
@@ -98,12 +99,7 @@ def _bands_open(instance: Instance, structure: Structure) -> bool:
 def _allowed(instance: Instance, structure: Structure) -> np.ndarray:
     """(blocks, managers): the pairs kinds, pins and rotation allow."""
     allowed = np.zeros((instance.n_blocks, instance.n_managers), dtype=bool)
-    for b in range(instance.n_blocks):
-        if instance.pin[b] >= 0:
-            allowed[b, instance.pin[b]] = True
-            continue
-        allowed[b, structure.managers_of(int(instance.kind[b]))] = True
-        allowed[b, list(instance.forbidden[b])] = False
+    allowed[allowed_pairs(instance, structure)] = True
     return allowed
 
 

@@ -29,7 +29,7 @@ class Relaxed:
     reduced: np.ndarray  # (blocks, managers) reduced cost of each pair, inf where not allowed
 
 
-def _pairs(instance: Instance, structure: Structure) -> tuple[np.ndarray, np.ndarray]:
+def allowed_pairs(instance: Instance, structure: Structure) -> tuple[np.ndarray, np.ndarray]:
     """(block, manager) pairs a plan may use: kind, pins and rotation respected."""
     blocks: list[int] = []
     managers: list[int] = []
@@ -52,7 +52,7 @@ def lp_start(instance: Instance, structure: Structure, time_limit_s: float) -> R
     cost = instance.affinity_cost
     if cost is None or (instance.kind < 0).any():
         return None
-    b_of, m_of = _pairs(instance, structure)
+    b_of, m_of = allowed_pairs(instance, structure)
     if not len(b_of) or len(np.unique(b_of)) < instance.n_blocks:
         return None
     n_b, n_m = instance.n_blocks, instance.n_managers

@@ -344,13 +344,14 @@ def _finish(
     # A proven weighted sum bounds the sum only: each goal keeps the bound every plan obeys.
     objective = normalised_objective(values, spec, instance)
     best_bound = objective if proven else normalised_objective(bounds, spec, instance)
+    ranked = goal_spec(instance, constant_goals=True)
     return Result(
         SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE,
         assignment=plan_frame(instance, structure, assign),
         goals={g: values[g] for g in values if g != "violation"},
         bounds={g: bounds[g] for g in values if g != "violation"},
-        order=goal_spec(instance, constant_goals=True).order,  # as the policy ranks them
-        scales=goal_spec(instance, constant_goals=True).scales,
+        order=ranked.order,  # as the policy ranks them
+        scales=ranked.scales,
         objective=objective,
         best_bound=min(best_bound, objective),
         runtime=time.monotonic() - started,
@@ -656,8 +657,8 @@ def _score_whole_branch(result: Result, scenario: Scenario) -> None:
     structure = Structure(_plan_kinds(instance, result.assignment))
     values = evaluate(instance, structure, portfolio_means(instance, structure), assign)
     result.goals = {g: v for g, v in values.items() if g != "violation"}
-    result.order = goal_spec(instance, constant_goals=True).order
-    result.scales = goal_spec(instance, constant_goals=True).scales
+    ranked = goal_spec(instance, constant_goals=True)
+    result.order, result.scales = ranked.order, ranked.scales
     result.objective = normalised_objective(values, goal_spec(instance), instance)
 
 

@@ -6,7 +6,7 @@ from collections import Counter
 
 import numpy as np
 
-from portfolio_opt.model.goals import GoalSpec, Means, goal_scale, span_terms
+from portfolio_opt.model.goals import GoalSpec, Means, span_terms
 from portfolio_opt.model.instance import STANDARD, Instance
 from portfolio_opt.model.structure import Structure
 
@@ -146,11 +146,7 @@ class PlanState:
                 if value > 1e-9:
                     return False
             return False
-        weighted = 0.0
-        for goal in self.spec.order:
-            scale = goal_scale(self.inst, goal)
-            weighted += self.spec.weights.get(goal, 0.0) * change.get(goal, 0.0) / scale
-        return weighted < -1e-9
+        return self.spec.weighted(change) < -1e-9
 
     def best(self, candidates: list[list[Move]]) -> list[Move] | None:
         """The improving candidate that leaves the goals best, in their order.
