@@ -12,7 +12,8 @@ import pytest
 
 from portfolio_opt.gap import GapProblem, write_gap_scenario
 from portfolio_opt.model import attempt
-from portfolio_opt.model.dive import Knapsack, PlainAssignment, dive, plain_assignment
+from portfolio_opt.model import dive as dive_module
+from portfolio_opt.model.dive import Knapsack, PlainAssignment, complete, dive, plain_assignment
 from portfolio_opt.model.instance import Instance
 from portfolio_opt.model.solve import compile_instance, solve
 from portfolio_opt.model.structure import Structure, decide_structure
@@ -96,11 +97,75 @@ def test_a_start_plan_is_kept_when_no_dive_beats_it() -> None:
 
 def test_deterministic_dives_give_the_same_plan() -> None:
     problem = _random_problem(5, managers=4, blocks=14)
-    first = dive(problem, None, 1.0, seed=3, deterministic=True)
-    second = dive(problem, None, 1.0, seed=3, deterministic=True)
+    first = dive(problem, None, 2.0, seed=3, deterministic=True)
+    second = dive(problem, None, 2.0, seed=3, deterministic=True)
     assert first.assign is not None and second.assign is not None
     assert first.assign.tolist() == second.assign.tolist()
     assert first.bound == second.bound
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_dive_left_unfinished_is_completed_at_least_cost(seed: int) -> None:
+    """The blocks a dive could not place go where there is room, at least cost; the blocks it
+    placed stay where they are."""
+    problem = _random_problem(seed)
+    plans = _every_plan(problem)
+    if not plans:
+        return
+    rng = np.random.default_rng(seed)
+    kept, _ = plans[int(rng.integers(len(plans)))]
+    partial = kept.copy()
+    partial[rng.choice(problem.n_blocks, 3, replace=False)] = -1
+    fitting = [cost for plan, cost in plans if (plan[partial >= 0] == partial[partial >= 0]).all()]
+    completed = complete(problem, partial)
+    assert completed is not None
+    assert (completed[partial >= 0] == partial[partial >= 0]).all()
+    assert [c for p, c in plans if p.tolist() == completed.tolist()] == [min(fitting)]
+
+
+def test_a_dive_whose_blocks_fit_nowhere_is_not_completed() -> None:
+    problem = PlainAssignment(
+        np.array([[1, 2], [2, 1], [3, 3]]),
+        np.array([[2, 2], [2, 2], [2, 2]]),
+        np.array([3, 3]),
+        np.ones((3, 2), dtype=bool),
+    )
+    assert complete(problem, np.array([0, 1, -1])) is None  # each manager has room for one
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pricing_from_given_prices_reaches_the_same_bound(seed: int) -> None:
+    """Prices to start from (the pairwise LP's) speed column generation up, and whatever they
+    are, the bound it proves is the same and never above the optimum."""
+    problem = _random_problem(seed, managers=3, blocks=8)
+    plans = _every_plan(problem)
+    if not plans:
+        return
+    optimum = min(cost for _, cost in plans)
+    plain = dive(problem, None, 2.0, seed=0, deterministic=True)
+    prices = np.random.default_rng(seed).normal(10, 5, problem.n_blocks)
+    primed = dive(problem, None, 2.0, seed=0, deterministic=True, prices=prices)
+    assert primed.bound == pytest.approx(plain.bound, abs=1e-4)
+    assert primed.bound <= optimum + 1e-6
+
+
+def test_a_master_too_slow_to_converge_gives_the_time_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first master is priced out within a share of the dives' time (in master LPs when
+    deterministic), or the dives stop and leave the rest to the search."""
+    solved: list[int] = []
+    original = dive_module._Master.solve
+
+    def counted(self: object) -> object:
+        solved.append(1)
+        return original(self)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dive_module._Master, "solve", counted)
+    problem = _random_problem(2, managers=12, blocks=90)
+    lps = 10
+    dived = dive(problem, None, lps / dive_module.LPS_PER_S, seed=0, deterministic=True)
+    assert len(solved) == int(dive_module.ROOT_SHARE * lps)
+    assert dived.assign is None and dived.dives == 1
+    assert dived.bound == -np.inf
 
 
 def test_nothing_reaches_standard_output() -> None:

@@ -61,7 +61,7 @@ EXACT_SHARE = 0.3  # of the time left, for the whole-branch model; the search ha
 SEND_BACK_SHARE = 0.03  # of the time limit, kept from the search for sending moved customers back
 POLISH_SHARE = 0.25  # of the time limit, for each deterministic polish of the first plan,
 POLISH_CHECKS_LEAST = 30_000  # and never fewer checks: small branches polish to the end
-DIVE_SHARE = 0.6  # of the time left after the LP, for dives where the branch is a plain GAP
+DIVE_SHARE = 0.9  # of the time left after the LP, for dives where the branch is a plain GAP
 
 
 @dataclass
@@ -334,7 +334,8 @@ class PlanAttempt:
             if params.deterministic
             else max(self.deadline - time.monotonic(), 0.5)
         )
-        dived = dive(plain, assign, seconds, params.seed, params.deterministic, self.stop)
+        prices = None if self.relaxed is None else self.relaxed.block_prices
+        dived = dive(plain, assign, seconds, params.seed, params.deterministic, self.stop, prices)
         self.dived = True
         if math.isfinite(dived.bound):
             self.bounds["affinity"] = max(self.bounds["affinity"], math.ceil(dived.bound - 1e-6))

@@ -14,6 +14,7 @@ among the leading portfolios at random and stop where the bound says they cannot
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import os
 import sys
@@ -24,17 +25,23 @@ from typing import Any
 
 import numpy as np
 from ortools.algorithms.python import knapsack_solver
+from ortools.sat.python import cp_model
 
 from portfolio_opt.model.instance import Instance
 from portfolio_opt.model.lp_start import allowed_pairs
 from portfolio_opt.model.settings import StopFn
 from portfolio_opt.model.structure import Structure
 
-DIVE_MAX_PAIRS = 8_000  # (blocks x managers) above which the master converges too slowly
-# Blocks a manager, on average, above which the dives lose to the pairwise search (GAP d10200,
-# 20 a manager: 12,535-12,588 after 36 s of dives, 12,446 without them; at 5 and 10 a manager,
-# d20100 and d20200, 0.05% and 0% above the best known with them, 0.5% and 0.3% without).
-DIVE_MOST_BLOCKS_PER_MANAGER = 10
+# (blocks x managers) above which the master converges too slowly for the dives to pay: at
+# 20 x 400 (8,000 pairs, 60 s) 0.05-0.08% above the best known with them, 0-0.04% without; at
+# 40 x 400, started from the pairwise LP's prices, it took 25 to 35 s of the 52 it had.
+DIVE_MAX_PAIRS = 6_000
+# Blocks a manager, on average, above which the dives lose to the pairwise search. Dives ending
+# in a few blocks no portfolio left can hold are completed (see ``complete``): at 20 a manager
+# (GAP d10200) they then lead the exact model to 12,441-12,442 where it reached 12,446-12,456
+# alone; at 5 and 10 a manager, d20100 and d20200, 0.05% and 0% above the best known with them,
+# 0.5% and 0.3% without.
+DIVE_MOST_BLOCKS_PER_MANAGER = 20
 STALL_DIVES = 50  # dives in a row that find nothing cheaper, after which the rest is the search's
 DIVE_MAX_CAPACITY = 20_000  # knapsack table width, in the workloads' common unit
 NOISE = 0.3  # later dives add up to this to a portfolio's LP value before picking the largest
@@ -43,6 +50,10 @@ NODE_LPS = 40  # master LPs after each fixing in a dive, as long as every block 
 SMOOTHING = 0.5  # weight of the best-bound prices when pricing (Wentges smoothing)
 TOLERANCE = 1e-6
 DUAL_SIMPLEX, PRIMAL_SIMPLEX = 1, 4  # HiGHS's simplex_strategy
+# Of a dive's time, the most the first master may take to be priced out over every block
+# (GAP d40400: 25 to 30 s of 52); a slower one gives the rest of the time back to the search.
+ROOT_SHARE = 0.6
+COMPLETION_WORK = 0.5  # CP-SAT's deterministic time to place what a dive left
 PROFIT_SCALE = 1e6  # the knapsack solver takes whole profits: millionths of a cost unit
 
 
@@ -304,35 +315,49 @@ class _Search:
     def __init__(
         self,
         problem: PlainAssignment,
-        deadline: float,
+        seconds: float,
         max_lps: int | None,
         stop: StopFn | None,
     ) -> None:
-        self.problem, self.deadline, self.lps_left, self.stop = problem, deadline, max_lps, stop
+        self.problem, self.max_lps, self.stop = problem, max_lps, stop
+        started = time.monotonic()
+        self.deadline = started + seconds
+        self.root_deadline = started + ROOT_SHARE * seconds
+        self.lps = 0
+        self.rooted = False  # whether the master has been priced out over every block
         self.master = _Master(problem)
         self.knapsack = Knapsack()
+        self.prices: np.ndarray | None = None  # good prices of every block, where known
         self.bound = -math.inf
 
     def out_of_time(self) -> bool:
+        """Whether the time (or the count of LPs) is up: before the master has been priced out
+        over every block, at ``ROOT_SHARE`` of it, so that a master too slow to converge
+        leaves most of the time to the search."""
         if self.stop is not None and self.stop():
             return True
-        if self.lps_left is not None:
-            return self.lps_left <= 0
-        return time.monotonic() >= self.deadline
+        share = 1.0 if self.rooted else ROOT_SHARE
+        if self.max_lps is not None:
+            return self.lps >= max(int(share * self.max_lps), 1)
+        return time.monotonic() >= (self.deadline if self.rooted else self.root_deadline)
 
     def _master_solved(self) -> _Priced | None:
-        if self.lps_left is not None:
-            self.lps_left -= 1
+        self.lps += 1
         return self.master.solve()
 
     def generate(
-        self, state: _Dive, cutoff: float, most_lps: float = math.inf
+        self,
+        state: _Dive,
+        cutoff: float,
+        most_lps: float = math.inf,
+        centre: np.ndarray | None = None,
     ) -> tuple[np.ndarray, float, float] | None:
         """Columns until the master is optimal over every portfolio, its bound reaches the
         cutoff, or ``most_lps`` master LPs cover every block without artificials: the columns'
         values, the artificials' total and the Lagrangian bound of what is open, fixed cost
-        included; None when out of time or HiGHS fails."""
-        bound, centre = -math.inf, None
+        included; None when out of time or HiGHS fails. ``centre``: prices known to be good
+        (the pairwise LP's), priced first and smoothed towards."""
+        bound = -math.inf
         lps = 0
         while not self.out_of_time():
             lps += 1
@@ -340,7 +365,10 @@ class _Search:
             if solved is None:
                 return None
             added = 0
-            for prices in _pricing_points(centre, solved.block_prices):
+            points = _pricing_points(centre, solved.block_prices)
+            if lps == 1 and centre is not None:
+                points = itertools.chain([centre], points)
+            for prices in points:
                 lagrangian, added = self._price(state, prices, solved)
                 if lagrangian > bound:
                     bound, centre = lagrangian, prices
@@ -387,14 +415,21 @@ class _Search:
         fixed: list[int] = []
         try:
             while state.open_blocks.any():
-                generated = self.generate(state, cutoff, NODE_LPS if fixed else math.inf)
+                generated = (
+                    self.generate(state, cutoff, NODE_LPS)
+                    if fixed
+                    else self.generate(state, cutoff, centre=self.prices)
+                )
                 if generated is None:
                     return None
                 values, artificial, bound = generated
                 if not fixed:
                     self.bound = max(self.bound, bound)
-                if artificial > TOLERANCE or _reaches(bound, cutoff):
+                    self.rooted = True
+                if _reaches(bound, cutoff):
                     return None
+                if artificial > TOLERANCE:  # the portfolios left cannot hold what is left
+                    return complete(self.problem, assign) if fixed else None
                 usable = np.array(
                     [
                         state.open_managers[m] and not (blocks & ~state.open_blocks).any()
@@ -424,6 +459,41 @@ class _Search:
         master.fix(column)
 
 
+def complete(problem: PlainAssignment, partial: np.ndarray) -> np.ndarray | None:
+    """``partial`` with its unplaced blocks (-1) given to the managers with room for them at
+    least cost (a small CP-SAT model; the placed blocks stay), or None when they do not fit:
+    a dive that cannot end in whole portfolios mostly leaves a few blocks that fit elsewhere."""
+    n_m = problem.cost.shape[1]
+    placed = partial >= 0
+    held = problem.weight[np.flatnonzero(placed), partial[placed]]
+    load = np.bincount(partial[placed], weights=held, minlength=n_m)
+    room = np.where(problem.capacity >= 0, problem.capacity - load, np.inf)
+    model = cp_model.CpModel()
+    x = {
+        (b, m): model.new_bool_var(f"x{b}_{m}")
+        for b in np.flatnonzero(~placed)
+        for m in np.flatnonzero(problem.allowed[b] & (problem.weight[b] <= room))
+    }
+    for b in np.flatnonzero(~placed):
+        model.add_exactly_one(v for (bb, _), v in x.items() if bb == b)
+    for m in np.flatnonzero(np.isfinite(room)):
+        taken = [(int(problem.weight[b, m]), v) for (b, mm), v in x.items() if mm == m]
+        if taken:
+            model.add(sum(w * v for w, v in taken) <= int(room[m]))
+    model.minimize(sum(int(problem.cost[b, m]) * v for (b, m), v in x.items()))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_deterministic_time = COMPLETION_WORK
+    solver.parameters.catch_sigint_signal = False  # Ctrl-C is the caller's (see SubModel.solve)
+    if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    plan = partial.copy()
+    for (b, m), v in x.items():
+        if solver.value(v):
+            plan[b] = m
+    return plan
+
+
 def _portfolios_that_fit(problem: PlainAssignment, plan: np.ndarray) -> np.ndarray:
     """Per manager, whether the plan's portfolio keeps its capacity and allowed pairs."""
     n_b, n_m = problem.cost.shape
@@ -440,12 +510,15 @@ def dive(
     seed: int,
     deterministic: bool,
     stop: StopFn | None = None,
+    prices: np.ndarray | None = None,
 ) -> Dived:
     """The cheapest plan the dives find in ``seconds`` (counted in master LPs when
     ``deterministic``), and the Lagrangian bound. ``start``, a plan within capacity, seeds the
-    master with its portfolios and is the cutoff to beat."""
+    master with its portfolios and is the cutoff to beat; ``prices`` of the blocks (the
+    pairwise LP's duals), where given, are where pricing starts."""
     max_lps = max(int(LPS_PER_S * seconds), 1) if deterministic else None
-    search = _Search(problem, time.monotonic() + seconds, max_lps, stop)
+    search = _Search(problem, seconds, max_lps, stop)
+    search.prices = prices
     best, best_cost = None, math.inf
     if start is not None:
         fits = _portfolios_that_fit(problem, start)

@@ -27,6 +27,7 @@ class Relaxed:
     share: np.ndarray  # (blocks, managers) LP value of each pair
     bound: float  # the LP optimum, from its duals: no plan has a lower affinity cost
     reduced: np.ndarray  # (blocks, managers) reduced cost of each pair, inf where not allowed
+    block_prices: np.ndarray  # (blocks,) the duals of "each block placed once"
 
 
 def allowed_pairs(instance: Instance, structure: Structure) -> tuple[np.ndarray, np.ndarray]:
@@ -96,7 +97,7 @@ def lp_start(instance: Instance, structure: Structure, time_limit_s: float) -> R
     whole = result.x > 1 - 1e-6
     assign[b_of[whole]] = m_of[whole]
     _place_split_blocks(instance, assign, b_of, m_of, result.x)
-    return Relaxed(assign, share, bound, reduced)
+    return Relaxed(assign, share, bound, reduced, per_block)
 
 
 def _place_split_blocks(
