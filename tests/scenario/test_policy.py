@@ -337,3 +337,28 @@ def test_a_value_given_on_the_command_line_draws_the_warning_the_file_would():
         ("payout.rates.target", "payout.rates.target = 5 is 500%: rates are fractions")
     ]
     assert warnings[0].severity is Severity.WARNING
+
+
+def test_a_class_or_grade_listed_twice_is_a_warning_with_its_line():
+    text = (
+        "[classes]\n"
+        'classes = ["premium", "basic", "growth", "Basic "]\n'
+        'grades = ["A", "B", "C"]\n'
+        'premium_grade = "A"\n'
+    )
+    policy, problems = parse_policy(text)
+    assert policy is not None  # the plan can still be made: a warning, not an error
+    assert [(p.row, p.column, p.message, p.severity) for p in problems] == [
+        (
+            2,
+            "classes.classes",
+            "classes.classes lists 'basic' twice (names 2 and 4)",
+            Severity.WARNING,
+        )
+    ]
+    _, again = parse_policy('[classes]\ngrades = ["A", "B", "A"]\n')
+    assert [p.message for p in again] == ["classes.grades lists 'A' twice (names 1 and 3)"]
+
+
+def test_classes_listed_once_draw_no_warning():
+    assert parse_policy('[classes]\nclasses = ["premium", "basic"]\n')[1] == []

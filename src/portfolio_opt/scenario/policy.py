@@ -472,7 +472,11 @@ def parse_policy(text: str, file: str = "scenario.toml") -> tuple[Policy | None,
     except tomllib.TOMLDecodeError as exc:
         line = _toml_error_line(exc, text)
         return None, [Problem(file, f"not valid TOML: {exc}", _toml_hint(text, line), row=line)]
-    warnings = _order_and_weights(raw, text, file) + _percents_as_fractions(raw, text, file)
+    warnings = (
+        _order_and_weights(raw, text, file)
+        + _percents_as_fractions(raw, text, file)
+        + _names_listed_twice(raw, text, file)
+    )
     try:
         # Strict: TOML has types, and a value of the wrong one is a mistake to report, not to
         # convert (true is not a tolerance of 1, "0.05" in quotes is text).
@@ -607,6 +611,35 @@ def _toml_hint(text: str, line: int | None) -> str:
             "it in single quotes ('data\\customers.csv')"
         )
     return "fix the syntax on that line"
+
+
+def _names_listed_twice(raw: dict[str, Any], text: str, file: str) -> list[Problem]:
+    """A warning for each class or grade that [classes] lists twice (or again in other
+    capitals or with spaces around it): mostly another name was meant."""
+    section = raw.get("classes")
+    problems = []
+    for key in ("classes", "grades"):
+        names = section.get(key) if isinstance(section, dict) else None
+        if not isinstance(names, list):
+            continue
+        first: dict[str, int] = {}
+        for position, name in enumerate(names, start=1):
+            if not isinstance(name, str):
+                continue
+            seen = first.setdefault(name.strip().casefold(), position)
+            if seen == position:
+                continue
+            problems.append(
+                Problem(
+                    file,
+                    f"classes.{key} lists {names[seen - 1]!r} twice (names {seen} and {position})",
+                    f"list each of the {key} once; if another name was meant, write it",
+                    row=_key_line(text, ("classes", key)),
+                    column=f"classes.{key}",
+                    severity=Severity.WARNING,
+                )
+            )
+    return problems
 
 
 def _percents_as_fractions(raw: dict[str, Any], text: str, file: str) -> list[Problem]:
