@@ -207,6 +207,30 @@ def test_an_imported_gap_is_a_plain_assignment_in_its_own_units(tmp_path: Path) 
     assert plain.allowed.all()
 
 
+def _gap_of(tmp_path: Path, agents: int, jobs: int) -> tuple[Instance, Structure]:
+    rng = np.random.default_rng(1)
+    weight = rng.integers(5, 25, size=(agents, jobs))
+    problem = GapProblem(rng.integers(5, 25, size=(agents, jobs)), weight, weight.sum(1) // 4, "g")
+    folder = tmp_path / f"g{agents}x{jobs}"
+    write_gap_scenario(problem, folder, "test")
+    instance = compile_instance(load_scenario(folder))
+    structure = decide_structure(instance, 10, False, exclude=[], deterministic=True)
+    assert isinstance(structure, Structure)
+    return instance, structure
+
+
+@pytest.mark.parametrize(
+    ("agents", "jobs", "dived"),
+    [(40, 400, True), (10, 200, True), (10, 210, False), (20, 400, False), (45, 400, False)],
+)
+def test_the_dives_take_branches_whose_first_master_converges_in_time(
+    tmp_path: Path, agents: int, jobs: int, dived: bool
+) -> None:
+    """Up to 10 customers a manager on average and 16,000 pairs, or 20 and 6,000."""
+    instance, structure = _gap_of(tmp_path, agents, jobs)
+    assert (plain_assignment(instance, structure) is not None) is dived
+
+
 def test_a_balance_bound_makes_it_more_than_a_plain_assignment(tmp_path: Path) -> None:
     instance, structure = _imported(tmp_path, "\n[balance]\nmax_deviation = 0.5\n")
     assert plain_assignment(instance, structure) is None

@@ -32,26 +32,24 @@ from portfolio_opt.model.lp_start import allowed_pairs
 from portfolio_opt.model.settings import StopFn
 from portfolio_opt.model.structure import Structure
 
-# (blocks x managers) above which the master converges too slowly for the dives to pay: at
-# 20 x 400 (8,000 pairs, 60 s) 0.05-0.08% above the best known with them, 0-0.04% without; at
-# 40 x 400, started from the pairwise LP's prices, it took 25 to 35 s of the 52 it had.
-DIVE_MAX_PAIRS = 6_000
-# Blocks a manager, on average, above which the dives lose to the pairwise search. Dives ending
-# in a few blocks no portfolio left can hold are completed (see ``complete``): at 20 a manager
-# (GAP d10200) they then lead the exact model to 12,441-12,442 where it reached 12,446-12,456
-# alone; at 5 and 10 a manager, d20100 and d20200, 0.05% and 0% above the best known with them,
-# 0.5% and 0.3% without.
-DIVE_MOST_BLOCKS_PER_MANAGER = 20
+# Blocks a manager, on average, and (blocks x managers) pairs up to which the dives pay: above,
+# the first master takes too long to converge. Measured on GAP at 60 s: at 10 a manager, 40 x
+# 400 (16,000 pairs) reaches 0-0.12% above the best known with dives, 0.02-0.65% without; at
+# 20 a manager, 10 x 200 (2,000 pairs) 0.02% with them (dives left a few blocks no portfolio
+# could hold: see ``complete``), 0.13% without, but 20 x 400 (8,000 pairs) leaves them no time.
+DIVE_LIMITS = ((10, 16_000), (20, 6_000))
 STALL_DIVES = 50  # dives in a row that find nothing cheaper, after which the rest is the search's
 DIVE_MAX_CAPACITY = 20_000  # knapsack table width, in the workloads' common unit
 NOISE = 0.3  # later dives add up to this to a portfolio's LP value before picking the largest
 LPS_PER_S = 40  # master LPs a second, about, on 2 cores here: a deterministic dive counts them
 NODE_LPS = 40  # master LPs after each fixing in a dive, as long as every block is covered
-SMOOTHING = 0.5  # weight of the best-bound prices when pricing (Wentges smoothing)
+# Weight of the best-bound prices when pricing (Wentges smoothing): at 40 x 400 the first master
+# converged in half the LPs with 0.8 as with 0.5.
+SMOOTHING = 0.8
 TOLERANCE = 1e-6
 DUAL_SIMPLEX, PRIMAL_SIMPLEX = 1, 4  # HiGHS's simplex_strategy
-# Of a dive's time, the most the first master may take to be priced out over every block
-# (GAP d40400: 25 to 30 s of 52); a slower one gives the rest of the time back to the search.
+# Of a dive's time, the most the first master may take to be priced out over every block; a
+# slower one gives the rest of the time back to the search.
 ROOT_SHARE = 0.6
 COMPLETION_WORK = 0.5  # CP-SAT's deterministic time to place what a dive left
 PROFIT_SCALE = 1e6  # the knapsack solver takes whole profits: millionths of a cost unit
@@ -86,8 +84,9 @@ def plain_assignment(instance: Instance, structure: Structure) -> PlainAssignmen
         return None
     if instance.scenario.policy.balance.max_deviation is not None:
         return None
-    crowded = instance.n_blocks > DIVE_MOST_BLOCKS_PER_MANAGER * instance.n_managers
-    if cost.size > DIVE_MAX_PAIRS or crowded or not _bands_open(instance, structure):
+    per_manager = instance.n_blocks / max(instance.n_managers, 1)
+    fits = any(per_manager <= most and cost.size <= pairs for most, pairs in DIVE_LIMITS)
+    if not fits or not _bands_open(instance, structure):
         return None
     step = math.gcd(*(int(v) for v in np.unique(workload)), *(int(c) for c in capacity if c > 0))
     step = max(step, 1)
