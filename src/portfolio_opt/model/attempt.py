@@ -61,7 +61,9 @@ EXACT_SHARE = 0.3  # of the time left, for the whole-branch model; the search ha
 SEND_BACK_SHARE = 0.03  # of the time limit, kept from the search for sending moved customers back
 POLISH_SHARE = 0.25  # of the time limit, for each deterministic polish of the first plan,
 POLISH_CHECKS_LEAST = 30_000  # and never fewer checks: small branches polish to the end
-DIVE_SHARE = 0.9  # of the time left after the LP, for dives where the branch is a plain GAP
+# Of the time left after the LP, for dives where the branch is a plain GAP; they end sooner after
+# 50 dives without a better plan, and the exact model goes on from the best of them.
+DIVE_SHARE = 0.9
 
 
 @dataclass

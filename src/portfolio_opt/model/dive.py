@@ -35,7 +35,7 @@ from portfolio_opt.model.structure import Structure
 # Blocks a manager, on average, and (blocks x managers) pairs up to which the dives pay: above,
 # the first master takes too long to converge. Measured on GAP at 60 s: at 10 a manager, 40 x
 # 400 (16,000 pairs) reaches 0-0.12% above the best known with dives, 0.02-0.65% without; at
-# 20 a manager, 10 x 200 (2,000 pairs) 0.02% with them (dives left a few blocks no portfolio
+# 20 a manager, 10 x 200 (2,000 pairs) 0.02-0.06% with them (dives left a few blocks no portfolio
 # could hold: see ``complete``), 0.13% without, but 20 x 400 (8,000 pairs) leaves them no time.
 DIVE_LIMITS = ((10, 16_000), (20, 6_000))
 STALL_DIVES = 50  # dives in a row that find nothing cheaper, after which the rest is the search's
