@@ -317,8 +317,10 @@ class _Search:
         seconds: float,
         max_lps: int | None,
         stop: StopFn | None,
+        prices: np.ndarray | None = None,
     ) -> None:
         self.problem, self.max_lps, self.stop = problem, max_lps, stop
+        self.prices = prices  # good prices of every block to start pricing from, where known
         started = time.monotonic()
         self.deadline = started + seconds
         self.root_deadline = started + ROOT_SHARE * seconds
@@ -326,7 +328,6 @@ class _Search:
         self.rooted = False  # whether the master has been priced out over every block
         self.master = _Master(problem)
         self.knapsack = Knapsack()
-        self.prices: np.ndarray | None = None  # good prices of every block, where known
         self.bound = -math.inf
 
     def out_of_time(self) -> bool:
@@ -516,8 +517,7 @@ def dive(
     master with its portfolios and is the cutoff to beat; ``prices`` of the blocks (the
     pairwise LP's duals), where given, are where pricing starts."""
     max_lps = max(int(LPS_PER_S * seconds), 1) if deterministic else None
-    search = _Search(problem, seconds, max_lps, stop)
-    search.prices = prices
+    search = _Search(problem, seconds, max_lps, stop, prices)
     best, best_cost = None, math.inf
     if start is not None:
         fits = _portfolios_that_fit(problem, start)
