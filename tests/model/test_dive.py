@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import itertools
+import math
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from ortools.sat.python import cp_model
 
 from portfolio_opt.gap import GapProblem, write_gap_scenario
 from portfolio_opt.model import attempt
 from portfolio_opt.model import dive as dive_module
-from portfolio_opt.model.dive import Knapsack, PlainAssignment, complete, dive, plain_assignment
+from portfolio_opt.model.dive import (
+    Dived,
+    Knapsack,
+    PlainAssignment,
+    complete,
+    dive,
+    plain_assignment,
+)
 from portfolio_opt.model.instance import Instance
+from portfolio_opt.model.result import SolveStatus
+from portfolio_opt.model.settings import StopFn
 from portfolio_opt.model.solve import compile_instance, solve
 from portfolio_opt.model.structure import Structure, decide_structure
 from portfolio_opt.plan import check_plan
@@ -268,3 +280,55 @@ def test_a_deterministic_solve_of_a_plain_assignment_repeats_its_plan(
         assert check_plan(scenario, result.assignment) == []
     assert plans[0] == plans[1]
     assert len(dives) == 2 and dives[0] == dives[1] > 0
+
+
+def _least_cost(problem: GapProblem) -> int:
+    """The optimum of a small generalized assignment problem, by a plain model of its own."""
+    model = cp_model.CpModel()
+    agents, jobs = problem.cost.shape
+    x = [[model.new_bool_var(f"x{i}_{j}") for j in range(jobs)] for i in range(agents)]
+    for j in range(jobs):
+        model.add_exactly_one(x[i][j] for i in range(agents))
+    for i in range(agents):
+        load = sum(int(problem.resource[i, j]) * x[i][j] for j in range(jobs))
+        model.add(load <= int(problem.capacity[i]))
+    model.minimize(
+        sum(int(problem.cost[i, j]) * x[i][j] for i in range(agents) for j in range(jobs))
+    )
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = 30
+    assert solver.solve(model) == cp_model.OPTIMAL
+    return int(solver.objective_value)
+
+
+def test_the_exact_model_beside_the_dives_ends_them_once_it_proves_the_optimum(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With two workers the exact model runs beside the dives (here dives that never end on
+    their own); its proof ends them long before their time, and the plan is the optimum."""
+    ended_by_proof: list[bool] = []
+
+    def endless(*args: object) -> Dived:
+        stop: StopFn = args[5]  # type: ignore[assignment]
+        began = time.monotonic()
+        while not stop() and time.monotonic() - began < 60:
+            time.sleep(0.01)
+        ended_by_proof.append(stop())
+        return Dived(None, -math.inf, 0)
+
+    monkeypatch.setattr(attempt, "dive", endless)
+    rng = np.random.default_rng(3)
+    weight = rng.integers(5, 25, size=(4, 24))
+    problem = GapProblem(rng.integers(10, 50, size=(4, 24)), weight, weight.sum(axis=1) // 3, "p")
+    write_gap_scenario(problem, tmp_path / "s", "test")
+    scenario = load_scenario(tmp_path / "s")
+    result = solve(scenario, time_limit_s=120, workers=2, seed=0)
+    assert result.status is SolveStatus.OPTIMAL
+    assert result.method.startswith("column generation and dives, then exact CP-SAT model")
+    assert ended_by_proof == [True]
+    assert result.runtime < 60  # the dives would have run for most of the 120 s
+    plan = result.assignment
+    agent = plan["manager_id"].str[1:].astype(int) - 1
+    job = plan["customer_id"].str[1:].astype(int) - 1
+    assert int(problem.cost[agent, job].sum()) == _least_cost(problem)
+    assert check_plan(scenario, result.assignment) == []

@@ -53,3 +53,23 @@ def test_a_kinds_model_out_of_time_is_no_proof(monkeypatch: pytest.MonkeyPatch) 
     assert result.status is SolveStatus.NO_PLAN
     assert UNDECIDED in result.explanation
     assert solve_module.rule_collisions(scenario) == []
+
+
+def test_the_live_bound_is_never_one_the_report_takes_back(tmp_path) -> None:
+    """Where another choice of premium and separate-ledger holders is open, the models'
+    bounds hold for the holders tried only: the live line shows the whole branch's bounds, as
+    the report does (it showed 1,619 where the report then gave 258)."""
+    from portfolio_opt.generate import generate_scenario, write_scenario
+    from portfolio_opt.model.structure import structure_is_forced
+    from portfolio_opt.scenario.loader import load_scenario
+
+    write_scenario(generate_scenario(200, 9, seed=2, rebalance=True), tmp_path)
+    scenario = load_scenario(tmp_path)
+    assert not structure_is_forced(build_instance(scenario, customer_targets(scenario)))
+    reports: list[dict[str, object]] = []
+    result = solve_module.solve(
+        scenario, time_limit_s=3, workers=1, seed=0, progress=reports.append
+    )
+    bounds = [float(r["bound"]) for r in reports if "bound" in r]  # type: ignore[arg-type]
+    assert bounds and result.best_bound is not None
+    assert max(bounds) <= result.best_bound + 1e-9

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from portfolio_opt.model.alongside import ExactAlongside
 from portfolio_opt.model.bounds import goal_bounds
 from portfolio_opt.model.chain_led import CHAIN_LED_SHARE, chain_led_spec, lead_with_chains
 from portfolio_opt.model.construct import construct
@@ -47,7 +48,7 @@ from portfolio_opt.model.reduced_cost import (
 )
 from portfolio_opt.model.settings import CHECKS_PER_S, ProgressFn, SolveParams, StopFn, announce
 from portfolio_opt.model.state import PlanState
-from portfolio_opt.model.structure import Structure
+from portfolio_opt.model.structure import Structure, structure_is_forced
 from portfolio_opt.model.symmetry import allowed_labels, interchangeable_classes, relabel
 
 EXACT_MODEL_PAIRS = 6000  # block x manager pairs up to which the whole branch is one model
@@ -125,6 +126,7 @@ class PlanAttempt:
         self.fallback: np.ndarray | None = None  # see _balanced_fallback
         self.iterations = 0
         self.dived = False  # whether the plan started from column generation and dives
+        self.alongside: ExactAlongside | None = None  # the exact model run beside the dives
         # Where balance ranks above chain, a chain-led plan is built instead (see chain_led).
         self.chains_lead = bool(len(instance.edge_u)) and chain_led_spec(spec) is not None
 
@@ -337,7 +339,18 @@ class PlanAttempt:
             else max(self.deadline - time.monotonic(), 0.5)
         )
         prices = None if self.relaxed is None else self.relaxed.block_prices
-        dived = dive(plain, assign, seconds, params.seed, params.deterministic, self.stop, prices)
+        stop = self.stop
+        # A deterministic run keeps to one thing at a time: a race between two is not repeatable.
+        if params.workers >= 2 and not params.deterministic and fits_one_model(instance, structure):
+            model = self._whole_model(assign, soft=False)
+            self.alongside = ExactAlongside(model, seconds, params.workers, params.seed, self.stop)
+            stop = self.alongside.or_proven(self.stop)
+        try:
+            dived = dive(plain, assign, seconds, params.seed, params.deterministic, stop, prices)
+        except BaseException:
+            if self.alongside is not None:
+                self.alongside.finish()
+            raise
         self.dived = True
         if math.isfinite(dived.bound):
             self.bounds["affinity"] = max(self.bounds["affinity"], math.ceil(dived.bound - 1e-6))
@@ -357,23 +370,9 @@ class PlanAttempt:
         if self.chains_lead:  # a better start for the model
             led = self._chains_first(0.2 * budget_s, with_search=False)
             assign = better_of(instance, structure, means, spec, led, assign)
-        classes = interchangeable_classes(instance, structure)
-        assign = relabel(instance, classes, structure, assign)
-        banned = merge_bans(
-            allowed_labels(instance, classes, structure),
-            proven_bans(instance, structure, means, spec, assign, self.relaxed),
-        )
 
         def exact(soft: bool) -> SubResult:
-            sub = SubModel.whole_branch(
-                instance,
-                structure,
-                means,
-                spec,
-                assign,
-                soft_hard_rules=soft,
-                banned=banned,
-            )
+            sub = self._whole_model(assign, soft)
             # A deterministic budget must not depend on how long the steps before took.
             remaining = (
                 budget_s if params.deterministic else max(self.deadline - time.monotonic(), 0.5)
@@ -386,23 +385,19 @@ class PlanAttempt:
                 stop=self.stop,
             )
 
-        # The hard rules as constraints first, so the goals are optimised from the first
-        # solution on; only when that finds no plan does the model with slack say why.
-        outcome = exact(soft=False)
-        if not outcome.assign:
-            outcome = exact(soft=True)
-        if outcome.assign:
-            assign = better_plan(
-                instance, structure, means, spec, assign, outcome.assign, ties=True
-            )
+        beside = self.alongside.finish() if self.alongside is not None else None
+        if beside is not None and beside.proven and beside.assign:
+            outcome = beside
+        else:
+            if beside is not None:  # its plan may be the better start, its bounds still hold
+                assign = self._taken(assign, beside)
+            # The hard rules as constraints first, so the goals are optimised from the first
+            # solution on; only when that finds no plan does the model with slack say why.
+            outcome = exact(soft=False)
+            if not outcome.assign:
+                outcome = exact(soft=True)
+        assign = self._taken(assign, outcome)
         proven = outcome.proven and bool(outcome.assign)
-        if spec.lexicographic:
-            for stage in outcome.stages:
-                self.bounds[stage.goal] = max(
-                    self.bounds.get(stage.goal, 0.0), float(np.ceil(stage.bound - 1e-6))
-                )
-                if not stage.optimal:
-                    break  # later stages' bounds hold only given this stage's value
         if (
             outcome.stages
             and outcome.stages[0].goal == "violation"
@@ -416,6 +411,35 @@ class PlanAttempt:
             search_s = budget_s * (1 - EXACT_SHARE) if params.deterministic else budget_s
             assign = self._search(assign, search_s)
         return assign, proven, method
+
+    def _whole_model(self, assign: np.ndarray, soft: bool) -> SubModel:
+        """The whole branch as one model from ``assign``: interchangeable managers take the one
+        labelling the model allows, and pairs no plan as good as ``assign`` uses are banned."""
+        instance, structure, means, spec, _ = self._parts()
+        classes = interchangeable_classes(instance, structure)
+        assign = relabel(instance, classes, structure, assign)
+        banned = merge_bans(
+            allowed_labels(instance, classes, structure),
+            proven_bans(instance, structure, means, spec, assign, self.relaxed),
+        )
+        return SubModel.whole_branch(
+            instance, structure, means, spec, assign, soft_hard_rules=soft, banned=banned
+        )
+
+    def _taken(self, assign: np.ndarray, outcome: SubResult) -> np.ndarray:
+        """The better of ``assign`` and the exact model's plan (the model's on a tie), its
+        stages' bounds kept."""
+        if self.spec.lexicographic:
+            for stage in outcome.stages:
+                self.bounds[stage.goal] = max(
+                    self.bounds.get(stage.goal, 0.0), float(np.ceil(stage.bound - 1e-6))
+                )
+                if not stage.optimal:
+                    break  # later stages' bounds hold only given this stage's value
+        if not outcome.assign:
+            return assign
+        instance, structure, means, spec, _ = self._parts()
+        return better_plan(instance, structure, means, spec, assign, outcome.assign, ties=True)
 
     # -- the search ----------------------------------------------------------------------------
     def _searched(self, assign: np.ndarray, budget_s: float) -> tuple[np.ndarray, str]:
@@ -491,9 +515,18 @@ class PlanAttempt:
             else (lambda plan: core_offer(relaxed, plan, SEARCH_CORE_PAIRS_PER_BLOCK)),
         )
 
+        # The models' bounds hold for this attempt's holders of premium and separate-ledger
+        # portfolios; where others may hold them, the line shows what the report will: the
+        # bounds of the whole branch.
+        shown = (
+            self.bounds
+            if structure_is_forced(instance)
+            else {g: float(v) for g, v in goal_bounds(instance).items()}
+        )
+
         def report(values: dict[str, int], _: float) -> None:
             if self.progress is not None:
-                self.progress(progress_payload(values, self.bounds, spec, instance, self.started))
+                self.progress(progress_payload(values, shown, spec, instance, self.started))
 
         # A chain-led plan is not yet balanced: its score would read as the incumbent worsening.
         lns.run(
