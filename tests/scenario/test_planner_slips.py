@@ -88,6 +88,52 @@ def test_a_bank_sheets_chinese_headers_are_named_with_the_columns_they_stand_for
     ]
 
 
+def test_short_english_headers_that_carry_a_rule_are_named_with_their_columns(
+    branch: Path,
+) -> None:
+    """group for group_id, tenure for tenure_years, active for available: each left unread
+    would drop a hard rule without a word (a split group, a missed rotation, a leaver's
+    customers), so each is a warning naming the column to rename it to."""
+    (branch / "customers.csv").write_text(
+        "customer_id,customer_class,Group,tenure,pinned to\nC1,key,G1,3,\nC2,basic,G1,9,M1\n",
+        encoding="utf-8",
+    )
+    managers = (branch / "managers.csv").read_text(encoding="utf-8")
+    (branch / "managers.csv").write_text(managers.replace(",available", ",active"), "utf-8")
+    renames = {
+        (file, column): message
+        for file, _, column, message in _found(branch, Severity.WARNING)
+        if "the format calls it" in message
+    }
+    assert renames == {
+        ("customers.csv", "Group"): (
+            "the column 'Group' is not read: the format calls it 'group_id'"
+        ),
+        ("customers.csv", "tenure"): (
+            "the column 'tenure' is not read: the format calls it 'tenure_years'"
+        ),
+        ("customers.csv", "pinned to"): (
+            "the column 'pinned to' is not read: the format calls it 'pinned_manager_id'"
+        ),
+        ("managers.csv", "active"): (
+            "the column 'active' is not read: the format calls it 'available'"
+        ),
+    }
+
+
+def test_a_header_saying_the_opposite_of_a_column_is_not_offered_as_a_rename(
+    branch: Path,
+) -> None:
+    managers = (branch / "managers.csv").read_text(encoding="utf-8")
+    (branch / "managers.csv").write_text(managers.replace(",available", ",on_leave"), "utf-8")
+    _, problems = inspect_scenario(branch)
+    [warning] = [p for p in problems if p.column == "on_leave"]
+    assert warning.message == (
+        "the column 'on_leave' is not read: the format has 'available', which says the opposite"
+    )
+    assert warning.hint == "add a column available (false where on_leave is true) in its place"
+
+
 def test_policy_rates_written_as_percents_are_warnings() -> None:
     policy, problems = parse_policy("[payout.growth]\nkey = 8\nbasic = 0.05\n[payout.rates]\n")
     assert policy is not None

@@ -19,7 +19,7 @@ from portfolio_opt.scenario.columns import (
     repeats,
     unknown_values,
 )
-from portfolio_opt.scenario.glossary import column_for_header
+from portfolio_opt.scenario.glossary import column_for_header, column_opposed_by
 from portfolio_opt.scenario.policy import Policy
 from portfolio_opt.scenario.schema import INCOME_COLUMNS, SCHEMAS, WRITTEN_BESIDE
 from portfolio_opt.scenario.tables import column_name
@@ -235,9 +235,16 @@ def look_alike_columns(frame: pd.DataFrame, table: str, label: str) -> list[Prob
             continue  # interest_income_q1 beside interest_income: the planner's own figures
         close = difflib.get_close_matches(spelled, missing, n=1, cutoff=LOOK_ALIKE)
         meant = column_for_header(table, name)
+        opposed = column_opposed_by(table, name)
         if meant in missing:
             message = f"the column {column!r} is not read: the format calls it {meant!r}"
             hint = f"rename it {meant}"
+        elif opposed in missing:
+            message = (
+                f"the column {column!r} is not read: the format has {opposed!r}, which says "
+                "the opposite"
+            )
+            hint = f"add a column {opposed} (false where {column} is true) in its place"
         elif close:
             message = f"the column {column!r} is not read: did you mean {close[0]!r}?"
             hint = f"rename it {close[0]}, or to something unlike it if it is your own column"
