@@ -241,9 +241,9 @@ def test_solve_gives_the_share_of_chain_links_cut_and_the_unavoidable_part(
     solved: Solved,
 ) -> None:
     chain = _kpis(solved.out)["chain"]
-    line = _summary_line(solved.printed, "chain links cut")
+    line = _summary_line(solved.printed, "chain link weight cut")
     assert line.startswith(
-        f"chain links cut {chain['cut']:,.0f} of {chain['links']:,.0f} "
+        f"chain link weight cut {chain['cut']:,.0f} of {chain['links']:,.0f} "
         f"({chain['cut_share']:.1%}; {chain['unavoidable']:,.0f} unavoidable)"
     )
 
@@ -680,6 +680,23 @@ def test_payout_never_replaces_the_scenario_or_a_solve_output_folder(
     assert {p.name for p in pay.iterdir()} == {"payout.csv", "payout.xlsx", "manifest.json"}
     manifest = json.loads((pay / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["assignment_sha256"] == hashlib.sha256(plan.read_bytes()).hexdigest()
+
+
+def test_payout_reads_the_plan_from_a_sheet_of_the_solve_workbook(
+    solved: Solved, tmp_path: Path
+) -> None:
+    """report.xlsx#Assignment pays as assignment.csv does; the manifest hashes the workbook."""
+    book = solved.out / "report.xlsx"
+    from_csv, from_sheet = tmp_path / "csv", tmp_path / "sheet"
+    run("payout", str(solved.scenario), str(solved.out / "assignment.csv"), "--out", str(from_csv))
+
+    result = run("payout", str(solved.scenario), f"{book}#Assignment", "--out", str(from_sheet))
+
+    assert result.exit_code == 0, result.output
+    assert (from_sheet / "payout.csv").read_bytes() == (from_csv / "payout.csv").read_bytes()
+    manifest = json.loads((from_sheet / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["assignment"] == f"{book.resolve()}#Assignment"
+    assert manifest["assignment_sha256"] == hashlib.sha256(book.read_bytes()).hexdigest()
 
 
 def _with_adjustment_for_the_leaving_manager(scenario: Path) -> None:

@@ -22,6 +22,7 @@ import pytest
 from portfolio_opt.generate import (
     CHAINS,
     INDUSTRIES,
+    RECORD,
     demo_scenario,
     generate_scenario,
     write_scenario,
@@ -361,6 +362,7 @@ def test_same_seed_gives_byte_identical_files(tmp_path: Path) -> None:
     write_scenario(generate_scenario(400, 12, seed=6, rebalance=True), tmp_path / "c")
     files = sorted(p.name for p in (tmp_path / "a").iterdir())
     assert files == [
+        ".generated.json",
         "actuals.csv",
         "adjustments.csv",
         "credits.csv",
@@ -591,6 +593,8 @@ def test_thirty_thousand_customers(tmp_path: Path) -> None:
 def test_bundled_scenarios_are_what_the_generator_writes(tmp_path: Path, folder: str, make) -> None:
     write_scenario(make(), tmp_path / folder)
     for file in sorted((tmp_path / folder).iterdir()):
+        if file.name == RECORD:  # a bundled scenario is the planner's to edit: no record
+            continue
         bundled = SCENARIOS / folder / file.name
         assert bundled.read_bytes() == file.read_bytes(), f"{folder}/{file.name} is out of date"
 
@@ -723,3 +727,13 @@ def test_generate_never_overwrites_a_planners_scenario(tmp_path: Path) -> None:
     assert (made / "customers.csv").read_bytes() != first
     (made / "notes.txt").write_text("my notes")
     assert generate(made, 2) == 2
+    (made / "notes.txt").unlink()
+    assert generate(made, 2) == 0
+
+    # A generated scenario the planner has edited since is the planner's now.
+    lines = (made / "customers.csv").read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].replace(",", ",(renamed) ", 1)
+    edited = "\n".join(lines) + "\n"
+    (made / "customers.csv").write_text(edited, encoding="utf-8")
+    assert generate(made, 3) == 2
+    assert (made / "customers.csv").read_text(encoding="utf-8") == edited

@@ -40,6 +40,7 @@ from portfolio_opt.scenario.columns import folded
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.loader import inspect_scenario
 from portfolio_opt.scenario.policy import Policy
+from portfolio_opt.scenario.tables import split_table_spec
 
 console = Console(stderr=True, highlight=False, soft_wrap=True)
 out_console = Console(highlight=False, soft_wrap=True)
@@ -313,7 +314,7 @@ def _print_kpis(kpis: dict[str, Any], weighted: bool = False) -> None:
         f"span {span.get('min')}..{span.get('max')} (ideal {_number(span.get('ideal'))})  "
         f"target CV {_percent(balance.get('target_cv'), 3)}  "
         f"largest deviation {_percent(balance.get('max_deviation'), 2)}",
-        f"chain links cut {_weight(chain.get('cut'))} of {_weight(chain.get('links'))} "
+        f"chain link weight cut {_weight(chain.get('cut'))} of {_weight(chain.get('links'))} "
         f"({_percent(chain.get('cut_share'))}; {_weight(chain.get('unavoidable'))} unavoidable)  "
         f"moves {moves.get('count')} (at least {moves.get('lower_bound')})  "
         f"hard-rule violations {kpis.get('hard_rule_violations')}",
@@ -479,7 +480,9 @@ def payout(scenario: str, assignment: str, out: str | None) -> None:
 
     loaded = _load(scenario, "nothing was paid")
     target = Path(out) if out else Path("out") / f"{loaded.name}-payout"
-    refused = replace_problem(target, {loaded.root: "scenario", Path(assignment): "plan"}, "payout")
+    file, sheet = split_table_spec(assignment)  # report.xlsx#Assignment: a workbook's sheet
+    plan_file = Path(file)
+    refused = replace_problem(target, {loaded.root: "scenario", plan_file: "plan"}, "payout")
     if refused is not None:
         console.print(f"Error: {refused}", markup=False)
         sys.exit(EXIT_USAGE)
@@ -519,8 +522,8 @@ def payout(scenario: str, assignment: str, out: str | None) -> None:
                 "command": "payout",
                 "version": __version__,
                 "scenario": str(loaded.root.resolve()),
-                "assignment": str(Path(assignment).resolve()),
-                "assignment_sha256": file_hash(Path(assignment)),
+                "assignment": str(plan_file.resolve()) + (f"#{sheet}" if sheet else ""),
+                "assignment_sha256": file_hash(plan_file),
                 "inputs_sha256": input_hashes(loaded),
             },
         )
@@ -546,12 +549,13 @@ def _with_hint(problem: Problem, hint: str) -> Problem:
 def generate(n_customers: int, n_managers: int, seed: int, rebalance: bool, out: str) -> None:
     """Write a synthetic scenario of N customers and M managers to OUT."""
     from portfolio_opt.generate import generate_scenario, replaceable, write_scenario
+    from portfolio_opt.report.atomic import atomic_folder
     from portfolio_opt.report.folders import unwritable_place
 
     if not replaceable(Path(out)):
         console.print(
-            f"Error: {out} holds files generate did not write (a scenario of yours?); "
-            "nothing was changed. Choose a new or empty folder."
+            f"Error: {out} holds files generate did not write, or changed since it wrote them "
+            "(a scenario of yours?); nothing was changed. Choose a new or empty folder."
         )
         sys.exit(EXIT_USAGE)
     if (unwritable := unwritable_place(Path(out).resolve())) is not None:
@@ -561,7 +565,8 @@ def generate(n_customers: int, n_managers: int, seed: int, rebalance: bool, out:
     generated = generate_scenario(
         n_customers, n_managers, seed=seed, rebalance=rebalance, name=Path(out).name
     )
-    write_scenario(generated, Path(out))
+    with atomic_folder(Path(out)) as staging:
+        write_scenario(generated, staging)
     out_console.print(
         f"Scenario written to {out} in {time.monotonic() - started:.1f}s", markup=False
     )

@@ -12,6 +12,7 @@ files, byte for byte.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import itertools
 import json
@@ -288,34 +289,51 @@ def generate_scenario(
 
 
 MARK = "# Written by `portfolio-opt generate`"
+# What generate wrote, with each file's SHA-256: a folder whose files are all as written may be
+# replaced; one edited since (a class changed by hand) is the planner's work and is not.
+RECORD = ".generated.json"
+SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 
 
 def replaceable(out: Path) -> bool:
-    """Whether ``out`` may be written: absent, empty, or an earlier generated scenario (its
-    ``scenario.toml`` carries the mark, and it holds nothing but that and CSV tables)."""
+    """Whether ``out`` may be written: absent, empty, or a scenario generate wrote and nobody
+    changed since (every file in it recorded, with the contents recorded)."""
     if not out.exists():
         return True
     if not out.is_dir():
         return False
-    entries = list(out.iterdir())
-    if not entries:
+    names = {p.name for p in out.iterdir()} - SYSTEM_FILES - {RECORD}
+    if not names:
         return True
-    toml = out / "scenario.toml"
-    if not toml.is_file() or MARK not in toml.read_text(encoding="utf-8", errors="replace"):
+    try:
+        recorded = json.loads((out / RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return False
-    return all(p.is_file() and (p == toml or p.suffix == ".csv") for p in entries)
+    if not isinstance(recorded, dict) or not names <= set(recorded):
+        return False
+    return all((out / n).is_file() and _digest(out / n) == recorded[n] for n in names)
+
+
+def _digest(path: Path) -> str:
+    with path.open("rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def write_scenario(generated: GeneratedScenario, out: Path) -> None:
-    """Write ``scenario.toml`` and one UTF-8 CSV per table into ``out`` (created if needed).
+    """Write ``scenario.toml`` and one UTF-8 CSV per table into ``out`` (created if needed),
+    then the record of what was written (see ``replaceable``).
 
     Booleans are written ``true``/``false``, blanks as empty cells, lines end with ``\\n``.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "scenario.toml").write_text(generated.toml, encoding="utf-8", newline="\n")
+    written = ["scenario.toml"]
     for table, frame in generated.tables().items():
         (out / f"{table}.csv").write_bytes(_csv_text(frame).encode("utf-8"))
+        written.append(f"{table}.csv")
+    record = {name: _digest(out / name) for name in written}
+    (out / RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 
 
 def _numbered(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
