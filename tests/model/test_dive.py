@@ -30,6 +30,7 @@ from portfolio_opt.model.settings import StopFn
 from portfolio_opt.model.solve import compile_instance, solve
 from portfolio_opt.model.structure import Structure, decide_structure
 from portfolio_opt.plan import check_plan
+from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.loader import load_scenario
 
 
@@ -254,6 +255,19 @@ def test_a_span_band_makes_it_more_than_a_plain_assignment(tmp_path: Path) -> No
     assert plain_assignment(instance, structure) is None
 
 
+def _random_gap(
+    tmp_path: Path, seed: int, agents: int, jobs: int, tightness: int
+) -> tuple[GapProblem, Scenario]:
+    """A random GAP written as a scenario: each agent's capacity is its whole workload over
+    ``tightness``."""
+    rng = np.random.default_rng(seed)
+    weight = rng.integers(5, 25, size=(agents, jobs))
+    cost = rng.integers(10, 50, size=(agents, jobs))
+    problem = GapProblem(cost, weight, weight.sum(axis=1) // tightness, "random")
+    write_gap_scenario(problem, tmp_path / "s", "test")
+    return problem, load_scenario(tmp_path / "s")
+
+
 def test_a_deterministic_solve_of_a_plain_assignment_repeats_its_plan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -266,11 +280,7 @@ def test_a_deterministic_solve_of_a_plain_assignment_repeats_its_plan(
         return dived
 
     monkeypatch.setattr(attempt, "dive", counted)
-    rng = np.random.default_rng(7)
-    weight = rng.integers(5, 25, size=(5, 40))
-    problem = GapProblem(rng.integers(10, 50, size=(5, 40)), weight, weight.sum(axis=1) // 6, "d")
-    write_gap_scenario(problem, tmp_path / "s", "test")
-    scenario = load_scenario(tmp_path / "s")
+    _, scenario = _random_gap(tmp_path, seed=7, agents=5, jobs=40, tightness=6)
     plans = []
     for _ in range(2):
         result = solve(scenario, time_limit_s=2, workers=1, seed=0, deterministic=True)
@@ -317,11 +327,7 @@ def test_the_exact_model_beside_the_dives_ends_them_once_it_proves_the_optimum(
         return Dived(None, -math.inf, 0)
 
     monkeypatch.setattr(attempt, "dive", endless)
-    rng = np.random.default_rng(3)
-    weight = rng.integers(5, 25, size=(4, 24))
-    problem = GapProblem(rng.integers(10, 50, size=(4, 24)), weight, weight.sum(axis=1) // 3, "p")
-    write_gap_scenario(problem, tmp_path / "s", "test")
-    scenario = load_scenario(tmp_path / "s")
+    problem, scenario = _random_gap(tmp_path, seed=3, agents=4, jobs=24, tightness=3)
     result = solve(scenario, time_limit_s=120, workers=2, seed=0)
     assert result.status is SolveStatus.OPTIMAL
     assert result.method.startswith("column generation and dives, then exact CP-SAT model")
