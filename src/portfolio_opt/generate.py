@@ -12,7 +12,6 @@ files, byte for byte.
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import itertools
 import json
@@ -24,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from portfolio_opt.report.folders import SYSTEM_FILES, file_digest
 from portfolio_opt.scenario.policy import Classes
 from portfolio_opt.scenario.schema import SCHEMAS
 
@@ -292,7 +292,6 @@ MARK = "# Written by `portfolio-opt generate`"
 # What generate wrote, with each file's SHA-256: a folder whose files are all as written may be
 # replaced; one edited since (a class changed by hand) is the planner's work and is not.
 RECORD = ".generated.json"
-SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 
 
 def replaceable(out: Path) -> bool:
@@ -311,12 +310,7 @@ def replaceable(out: Path) -> bool:
         return False
     if not isinstance(recorded, dict) or not names <= set(recorded):
         return False
-    return all((out / n).is_file() and _digest(out / n) == recorded[n] for n in names)
-
-
-def _digest(path: Path) -> str:
-    with path.open("rb") as stream:
-        return hashlib.file_digest(stream, "sha256").hexdigest()
+    return all((out / n).is_file() and file_digest(out / n) == recorded[n] for n in names)
 
 
 def write_scenario(generated: GeneratedScenario, out: Path) -> None:
@@ -332,7 +326,7 @@ def write_scenario(generated: GeneratedScenario, out: Path) -> None:
     for table, frame in generated.tables().items():
         (out / f"{table}.csv").write_bytes(_csv_text(frame).encode("utf-8"))
         written.append(f"{table}.csv")
-    record = {name: _digest(out / name) for name in written}
+    record = {name: file_digest(out / name) for name in written}
     (out / RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 
 

@@ -42,7 +42,7 @@ def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
     """``manifest.json`` in ``folder``, listing everything at the top of ``folder`` (itself
     included) as the command's ``outputs``. Written last, so the list is complete."""
     outputs = sorted({p.name for p in folder.iterdir()} | {MANIFEST})
-    digests = {p.name: _digest(p) for p in sorted(folder.iterdir()) if p.is_file()}
+    digests = {p.name: file_digest(p) for p in sorted(folder.iterdir()) if p.is_file()}
     text = json.dumps(
         {**manifest, "outputs": outputs, "output_sha256": digests},
         indent=2,
@@ -52,7 +52,8 @@ def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
     (folder / MANIFEST).write_text(text + "\n", encoding="utf-8")
 
 
-def _digest(path: Path) -> str:
+def file_digest(path: Path) -> str:
+    """The SHA-256 of the file at ``path``, in hex."""
     with path.open("rb") as stream:
         return hashlib.file_digest(stream, "sha256").hexdigest()
 
@@ -153,7 +154,7 @@ def _changed_since(folder: Path, manifest: Mapping[str, Any]) -> list[str]:
         for name, digest in recorded.items()
         if name != MANIFEST
         and (folder / name).is_file()
-        and _digest(folder / name) != digest
+        and file_digest(folder / name) != digest
         and not _same_plan(folder / name, manifest)
     ]
 
