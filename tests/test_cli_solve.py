@@ -928,7 +928,9 @@ def test_many_needless_moves_are_traced_to_the_goal_order(order, count, noted) -
     note = _many_moves_note(kpis, policy)
     assert (note is not None) == noted
     if noted:
-        assert note.startswith("460 of 600 customers change manager, though only 64 must")
+        assert note.startswith(
+            "460 of 600 customers change manager, where no plan moves fewer than 64"
+        )
         assert "ranks 5 of 5" in note
 
 

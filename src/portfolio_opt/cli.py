@@ -351,8 +351,9 @@ def _many_moves_note(kpis: dict[str, Any], policy: Policy) -> str | None:
     if count <= max(2 * least, least + MANY_MOVES_SHARE * n):
         return None
     return (
-        f"{count:,} of {n:,} customers change manager, though only {least:,} must: continuity "
-        f"ranks {goals.index('continuity') + 1} of {len(goals)} in [objective] order, so the "
+        f"{count:,} of {n:,} customers change manager, where no plan moves fewer than "
+        f"{least:,}: continuity ranks {goals.index('continuity') + 1} of {len(goals)} in "
+        "[objective] order, so the "
         "goals before it use the freedom first. To keep more of last year's relationships, "
         'rank it higher (order = ["continuity", ...]).'
     )

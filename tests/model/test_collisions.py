@@ -866,7 +866,7 @@ CASES = [
         Collision(
             [premium(f"P{i}", group_id=f"G{i // 2}") for i in range(6)],
             [manager("A1", "A"), manager("A2", "A"), manager("M1")],
-            ["premium customers come in groups that stay whole (sizes 2 x3)", "a multiple of 2"],
+            ["3 premium groups of 2 or more customers", "at most 1 of them each"],
             policy={
                 "span": {"tolerance": 3, "premium": {"min": 3, "max": 3}},
                 "balance": {"max_deviation": 0.1},

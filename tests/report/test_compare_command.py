@@ -267,6 +267,54 @@ def test_an_output_folder_whose_plan_was_edited_shows_the_edited_plan(
     assert "1 customer(s) change manager from demo to edited" in result.output
 
 
+def _edit_workbook_plan(folder: Path, customer: str, manager: str) -> None:
+    """Give ``customer`` to ``manager`` in the Assignment sheet of the folder's report.xlsx,
+    as a planner does in Excel."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(folder / "report.xlsx")
+    sheet = book["Assignment"]
+    header = [cell.value for cell in sheet[1]]
+    column = header.index("manager_id") + 1
+    for row in range(2, sheet.max_row + 1):
+        if sheet.cell(row, header.index("customer_id") + 1).value == customer:
+            sheet.cell(row, column).value = manager
+    book.save(folder / "report.xlsx")
+
+
+def test_an_output_folder_whose_workbook_plan_was_edited_shows_the_edited_plan(
+    solved: Solved, tmp_path: Path
+) -> None:
+    """The planner edits report.xlsx, not assignment.csv: compare reads the edited sheet."""
+    edited = tmp_path / "edited"
+    shutil.copytree(solved.out, edited)
+    plan = pd.read_csv(edited / "assignment.csv", dtype=str, keep_default_na=False)
+    moved = _moved_one(plan)
+    _edit_workbook_plan(edited, moved.loc[0, "customer_id"], moved.loc[0, "manager_id"])
+    out = tmp_path / "cmp"
+
+    result = _run(solved.out, edited, "--out", out)
+
+    assert result.exit_code == EXIT_OK, result.output
+    assert "the Assignment sheet of report.xlsx was changed after the solve" in result.output
+    assert "1 customer(s) change manager from demo to edited" in result.output
+    assert _kpi_table(out).loc["status", "edited"] == "edited"
+
+
+def test_a_workbook_resaved_without_a_change_of_plan_is_not_an_edit(
+    solved: Solved, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(solved.out, copy)
+    first = pd.read_csv(copy / "assignment.csv", dtype=str, keep_default_na=False).iloc[0]
+    _edit_workbook_plan(copy, first["customer_id"], first["manager_id"])  # re-saved as it was
+
+    result = _run(solved.out, copy, "--out", tmp_path / "cmp")
+
+    assert result.exit_code == EXIT_OK, result.output
+    assert "changed after the solve" not in result.output
+
+
 def test_an_unchanged_copy_of_an_output_folder_keeps_the_solves_figures(
     solved: Solved, tmp_path: Path
 ) -> None:

@@ -190,11 +190,17 @@ def kind_minimums_fit(instance: Instance) -> list[str]:
 
 def _only_holders(instance: Instance, kind: int, held: list[int]) -> list[int]:
     """The managers who may hold ``kind`` and none of the other kinds ``held`` (those with
-    customers): each of them holds a ``kind`` portfolio within its band."""
+    customers), and may not stay empty in a kind without customers: each of them holds a
+    ``kind`` portfolio within its band."""
     return [
         m
         for m in kind_holders(instance, kind)[0]
         if not any(instance.eligible_kind(m, k) for k in held if k != kind)
+        and not any(
+            instance.eligible_kind(m, k) and instance.low[k, m] == 0
+            for k in (STANDARD, PREMIUM, SEPARATE)
+            if k not in held
+        )
     ]
 
 

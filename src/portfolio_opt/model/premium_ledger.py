@@ -33,6 +33,8 @@ from portfolio_opt.scenario.data import Scenario, premium_ledger_mask
 
 PORTFOLIO_TYPE = "separate_ledger"  # as the plan checker and the payout read it (plan.types)
 WORK_UNITS = 1000  # workload units per unit of the table's workload
+Room = frozenset[str]  # what the rest of the branch is left: managers for each plain kind
+ROOM: Room = frozenset({"premium", "separate-ledger", "bands"})  # (Reserved.kind), its bands
 HOLDER_WEIGHT = 1_000_000  # each holder taken from the rest of the branch, before all else
 MOVE_WEIGHT = 1_000  # each customer moved from last year's manager
 SHOWN = 8  # ids named in an explanation before "and N more"
@@ -86,8 +88,8 @@ def place_premium_ledger(
     limit = Limit(time_limit_s, seed, deterministic)
     solved = placing.solve(limit, tried or [])
     if solved is None:
-        if not tried and placing.solve(limit, [], room=False) is not None:
-            return [_no_room(scenario, customers, managers, both)]
+        if not tried and placing.solve(limit, [], room=frozenset()) is not None:
+            return [placing.why_no_room(limit)]
         return [_no_fit(customers, managers, both, eligible, low, high, len(tried or []))]
     frame = _frame(customers, managers, blocks, solved)
     holders = sorted(set(frame["manager_id"]))
@@ -110,9 +112,19 @@ def _eligible(scenario: Scenario, managers: pd.DataFrame, both: np.ndarray) -> n
     return ok & ~managers["manager_id"].isin(pinned_by_others).to_numpy()
 
 
-def _reserved(scenario: Scenario, managers: pd.DataFrame) -> list[tuple[np.ndarray, int]]:
-    """(managers, how many must stay) for the plain premium and plain separate-ledger customers
-    of the rest of the branch: enough of the managers who may hold them."""
+@dataclass(frozen=True)
+class Reserved:
+    """Managers the plain premium (or plain separate-ledger) customers of the rest of the
+    branch need: ``keep`` of those in ``may``, for ``customers`` of them."""
+
+    kind: str  # in prose: premium, separate-ledger
+    customers: int
+    may: np.ndarray  # (managers,) bool
+    keep: int
+
+
+def _reserved(scenario: Scenario, managers: pd.DataFrame) -> list[Reserved]:
+    """Per plain kind of the rest of the branch, enough of the managers who may hold it."""
     customers = scenario.customers.reset_index(drop=True)
     both = premium_ledger_mask(customers, scenario.policy)
     premium_class = (customers["customer_class"] == scenario.policy.premium_class).to_numpy()
@@ -125,11 +137,13 @@ def _reserved(scenario: Scenario, managers: pd.DataFrame) -> list[tuple[np.ndarr
     plain_premium = int((premium_class & ~ledger_customer).sum())
     if plain_premium:
         may = grade_ok & ~ledger & (premium if premium.any() else True)
-        out.append((may, math.ceil(plain_premium / max(int(high[PREMIUM].max()), 1))))
+        keep = math.ceil(plain_premium / max(int(high[PREMIUM].max()), 1))
+        out.append(Reserved("premium", plain_premium, may, keep))
     plain_ledger = int((ledger_customer & ~both).sum())
     if plain_ledger:
         may = ~premium & (ledger if ledger.any() else True)
-        out.append((may, math.ceil(plain_ledger / max(int(high[SEPARATE].max()), 1))))
+        keep = math.ceil(plain_ledger / max(int(high[SEPARATE].max()), 1))
+        out.append(Reserved("separate-ledger", plain_ledger, may, keep))
     return out
 
 
@@ -147,11 +161,13 @@ class _Placing:
     high: np.ndarray
 
     def solve(
-        self, limit: Limit, tried: list[frozenset[str]], room: bool = True
+        self, limit: Limit, tried: list[frozenset[str]], room: Room = ROOM
     ) -> dict[int, int] | None:
-        """Block -> manager position: fewest holders, then fewest moves, then sizes nearest
-        the span's ideal; never a set of holders in ``tried``, and (with ``room``) leaving
-        the rest of the branch room; None when no plan exists."""
+        """Block -> manager position: fewest holders, then fewest moves (fewest moves first
+        where the policy ranks continuity before span), then sizes nearest the span's ideal;
+        never a set of holders in ``tried``, and leaving the rest of the branch the ``room``
+        asked (managers for each plain kind named, bands that hold its customers); None when
+        no plan exists."""
         self.model = cp_model.CpModel()
         self.holders = [int(i) for i in np.flatnonzero(self.eligible)]
         self.used = {i: self.model.new_bool_var(f"y{i}") for i in self.holders}
@@ -159,16 +175,22 @@ class _Placing:
         if x is None:
             return None
         spread = self._bands(x)
-        if room:
-            self._room_for_the_rest()
+        needs = _reserved(self.scenario, self.managers)
+        self._managers_for_the_kinds([need for need in needs if need.kind in room])
+        if "bands" in room:
+            self._bands_for_the_rest()
         self._capacities(x)
         ids = list(self.managers["manager_id"])
         for held in tried:
             inside = [v for i, v in self.used.items() if ids[i] in held]
             outside = [v for i, v in self.used.items() if ids[i] not in held]
             self.model.add(sum(inside) - sum(outside) <= len(held) - 1)
+        moves += self._displaced()
+        holder_weight, move_weight = HOLDER_WEIGHT, MOVE_WEIGHT
+        if _moves_first(self.scenario):
+            move_weight = HOLDER_WEIGHT * (len(self.holders) + 1)
         self.model.minimize(
-            HOLDER_WEIGHT * sum(self.used.values()) + MOVE_WEIGHT * sum(moves) + sum(spread)
+            holder_weight * sum(self.used.values()) + move_weight * sum(moves) + sum(spread)
         )
         solver = cp_model.CpSolver()
         solver.parameters.catch_sigint_signal = False  # Ctrl-C is the caller's
@@ -196,6 +218,22 @@ class _Placing:
             self.model.add_exactly_one(x[b, i] for i in allowed)
         return x, moves
 
+    def _displaced(self) -> list[Any]:
+        """The moves a holder makes elsewhere: its other customers of last year, who might
+        have stayed (no rotation due, no pin elsewhere), leave it."""
+        customers, ids = self.customers, list(self.managers["manager_id"])
+        both = premium_ledger_mask(customers, self.scenario.policy)
+        staying = np.zeros(len(ids), dtype=np.int64)
+        position = {mid: i for i, mid in enumerate(ids)}
+        for c in np.flatnonzero(~both):
+            prior, pin = customers.at[c, "prior_manager_id"], customers.at[c, "pinned_manager_id"]
+            if prior not in position or (pin and pin != prior):
+                continue
+            if prior in _rotated_from(self.scenario, customers, [int(c)]):
+                continue
+            staying[position[prior]] += 1
+        return [int(staying[i]) * self.used[i] for i in self.holders]
+
     def _bands(self, x: dict[tuple[int, int], Any]) -> list[Any]:
         """Each holder's count within its band; its distance from the span's ideal."""
         n, m = len(self.customers), len(self.managers)
@@ -209,12 +247,14 @@ class _Placing:
             spread.append(deviation)
         return spread
 
-    def _room_for_the_rest(self) -> None:
-        """Enough managers left for the plain premium and separate-ledger customers, and the
-        managers left can hold the rest of the customers within their bands."""
-        for may, keep in _reserved(self.scenario, self.managers):
-            taken = [self.used[i] for i in self.holders if may[i]]
-            self.model.add(sum(taken) <= int(may.sum()) - keep)
+    def _managers_for_the_kinds(self, needs: list[Reserved]) -> None:
+        """Enough managers left for the plain premium and separate-ledger customers."""
+        for need in needs:
+            taken = [self.used[i] for i in self.holders if need.may[i]]
+            self.model.add(sum(taken) <= int(need.may.sum()) - need.keep)
+
+    def _bands_for_the_rest(self) -> None:
+        """The managers left can hold the rest of the customers within their bands."""
         floor, ceiling = _rest_bands(self.scenario, self.managers)
         rest = len(self.customers) - sum(len(b) for b in self.blocks)
         left_floor = int(floor.sum()) - sum(int(floor[i]) * v for i, v in self.used.items())
@@ -234,6 +274,15 @@ class _Placing:
             load = sum(int(work[self.blocks[b], i].sum()) * v for (b, j), v in x.items() if j == i)
             self.model.add(load <= int(np.floor(capacity[i] * WORK_UNITS + 1e-6)))
 
+    def why_no_room(self, limit: Limit) -> str:
+        """Why every choice of holders leaves the rest of the branch no plan: a plain kind
+        left without enough managers, else the bands of the managers left."""
+        for need in _reserved(self.scenario, self.managers):
+            if self.solve(limit, [], room=frozenset({need.kind})) is None:
+                return _no_managers_left(self, need)
+        both = premium_ledger_mask(self.customers, self.scenario.policy)
+        return _no_room(self.scenario, self.customers, self.managers, both)
+
     @cached_property
     def _workloads(self) -> np.ndarray:
         """(customers, available managers): each customer's workload, in thousandths (built
@@ -244,6 +293,15 @@ class _Placing:
         values = customer_targets(self.scenario.customers, self.scenario.policy)["target"]
         work = customer_workload(build_instance(self.scenario, values))
         return np.ceil(work * WORK_UNITS - 1e-6).astype(np.int64)
+
+
+def _moves_first(scenario: Scenario) -> bool:
+    """Whether the policy ranks continuity before span: then a holder is chosen for the moves
+    it saves before the manager it leaves the rest of the branch."""
+    goals = scenario.policy.objective.goals()
+    if "continuity" not in goals:
+        return False
+    return "span" not in goals or goals.index("continuity") < goals.index("span")
 
 
 def _rest_bands(scenario: Scenario, managers: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -410,6 +468,57 @@ def _no_room(
         f"{_names(needy) or 'none'}; at most {int(ceiling.sum())} in all). Widen the span "
         "tolerance, lower min_customers, or make fewer managers available."
     )
+
+
+def _no_managers_left(placing: _Placing, need: Reserved) -> str:
+    scenario, customers, managers = placing.scenario, placing.customers, placing.managers
+    both = premium_ledger_mask(customers, scenario.policy)
+    ids = list(customers.loc[both, "customer_id"])
+    may = list(managers.loc[need.may, "manager_id"])
+    holders = [managers.at[i, "manager_id"] for i in placing.holders]
+    grade = scenario.policy.premium_grade
+    if may:
+        short = (
+            f"need {need.keep} of {_names(may)} (who may hold {need.kind} portfolios), and "
+            "whichever managers hold the premium separate-ledger customers leave too few"
+        )
+    elif need.kind == "premium":
+        short = (
+            f"have no manager who may hold a premium portfolio (grade {grade}, flagged premium "
+            "where any manager is, and not flagged separate-ledger)"
+        )
+    else:
+        short = (
+            "have no manager who may hold a separate-ledger portfolio (flagged separate-ledger "
+            "where any manager is, and not flagged premium)"
+        )
+    fix = (
+        f"give another manager grade {grade} (flagged premium, where any manager is)"
+        if need.kind == "premium"
+        else "flag another manager separate-ledger (one not flagged premium)"
+    )
+    constraints = _pins_and_rotation(scenario, customers)
+    return (
+        f"{len(ids)} customer(s) are premium and booked in a separate ledger ({_names(ids)}), in "
+        f"separate-ledger portfolios of their own, which only {_names(holders)} may hold"
+        f"{f' ({constraints})' if constraints else ''}; the {need.customers} other {need.kind} "
+        f"customer(s) {short}. {fix[0].upper()}{fix[1:]}"
+        f"{', clear a pin or a tenure' if constraints else ''}, or change the class or the "
+        "ledger flag of some of these customers."
+    )
+
+
+def _pins_and_rotation(scenario: Scenario, customers: pd.DataFrame) -> str:
+    """The pins and rotations of the premium separate-ledger customers, in words ("" if none)."""
+    both = np.flatnonzero(premium_ledger_mask(customers, scenario.policy))
+    parts = []
+    for c in both:
+        cid, pin = customers.at[c, "customer_id"], customers.at[c, "pinned_manager_id"]
+        if pin:
+            parts.append(f"{cid} pinned to {pin}")
+        for away in sorted(_rotated_from(scenario, customers, [int(c)])):
+            parts.append(f"{cid} rotating away from {away}")
+    return _names(parts)
 
 
 def _no_fit(

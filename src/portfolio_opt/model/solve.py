@@ -70,6 +70,7 @@ STRUCTURE_AGAIN_S = 2.0  # for the kinds' model's next choice of holders
 HOLDER_TRIES = 20  # choices of holders solved at most, while a fifth of the time is left
 LEDGER_SHARE = 0.05  # of the time limit, for placing premium separate-ledger customers
 LEDGER_TRIES = 8  # choices of their holders, each solving the rest of the branch beside them
+HOLDER_TRIES_SHARE = 0.5  # of the time limit, past which no further choice of holders is tried
 GOAL_FLOOR_S = 0.5  # for each goal the customer-level model improves, however late
 HOLDER_CHOICES = 20  # choices of holders priced by their LP where affinity leads,
 HOLDER_SHARE = 0.15  # in this share of the time limit
@@ -565,7 +566,8 @@ def solve(
     """Solve a loaded scenario; ``given`` overrides [solver] keys (time_limit_s, workers, ...)."""
     params = SolveParams.from_policy(scenario, **given)
     started = time.monotonic()
-    tried: list[frozenset[str]] = []  # holders beside whom the rest of the branch had no plan
+    tried: list[frozenset[str]] = []  # holders already tried beside the rest of the branch
+    best: Result | None = None
     last: Result | None = None
     while len(tried) < LEDGER_TRIES:
         placed = place_premium_ledger(
@@ -574,7 +576,7 @@ def solve(
         if placed is None:
             return _solve_branch(scenario, params, started, progress, stop)
         if isinstance(placed, list):
-            if last is not None:  # no other holders: the last explanation stands
+            if last is not None or best is not None:  # no other holders: what was found stands
                 break
             runtime = time.monotonic() - started
             return Result(SolveStatus.INFEASIBLE, explanation=placed, runtime=runtime)
@@ -582,14 +584,20 @@ def solve(
             result = _solve_branch(placed.rest, params, started, progress, stop)
         else:
             result = _premium_ledger_only(placed, started)
+        rest_proven = result.status is SolveStatus.OPTIMAL
         result = with_premium_ledger(result, placed, scenario)
-        if result.status is not SolveStatus.INFEASIBLE:
-            return result
         tried.append(frozenset(placed.holders))
-        last = result
+        if result.status is SolveStatus.INFEASIBLE:
+            last = result
+        else:
+            best = _better_whole_branch(best, result, scenario)
+            if not _time_for_another(params, started, rest_proven):
+                break
         late = time.monotonic() - started > params.time_limit_s
         if (late and not params.deterministic) or (stop is not None and stop()):
             break
+    if best is not None:
+        return best
     assert last is not None
     if len(tried) > 1:
         last.explanation.append(
@@ -597,6 +605,25 @@ def solve(
             "tried; the last is shown.)"
         )
     return last
+
+
+def _time_for_another(params: SolveParams, started: float, rest_proven: bool) -> bool:
+    """Whether another choice of premium separate-ledger holders may be tried: the plans beside
+    the holders differ in the moves and spans of the rest of the branch, which the small model
+    that chooses them does not see. A deterministic run tries another only after a proof (its
+    limit is work, not time), so it makes the same choices each time."""
+    if params.deterministic:
+        return rest_proven
+    return time.monotonic() - started < HOLDER_TRIES_SHARE * params.time_limit_s
+
+
+def _better_whole_branch(best: Result | None, result: Result, scenario: Scenario) -> Result:
+    """The better of two plans of the whole branch, by the policy's goals (``best`` on ties)."""
+    if best is None:
+        return result
+    spec = goal_spec(compile_instance(scenario), constant_goals=True)
+    keys = [objective_key({"violation": 0, **r.goals}, spec) for r in (best, result)]
+    return result if keys[1] < keys[0] else best
 
 
 def _solve_branch(

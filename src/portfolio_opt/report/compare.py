@@ -33,9 +33,9 @@ from portfolio_opt.pipeline import (
     run_solve,
     write_csv,
 )
-from portfolio_opt.plan.io import plan_digest, read_assignment
+from portfolio_opt.plan.io import plan_digest, plan_table, read_assignment
 from portfolio_opt.problems import Problem, ScenarioError, listed
-from portfolio_opt.report.folders import replace_problem, write_manifest
+from portfolio_opt.report.folders import file_digest, replace_problem, write_manifest
 from portfolio_opt.report.plots import plot_fairness, plot_load, span_bands
 from portfolio_opt.report.plots._axes import bar_figure_width
 from portfolio_opt.report.safe_text import unescape_formula
@@ -49,6 +49,7 @@ from portfolio_opt.scenario.policy import Policy
 from portfolio_opt.scenario.tables import decode_text, sniff_delimiter, split_table_spec
 
 OUTPUT_FILES = ("assignment.csv", "portfolios.csv", "kpis.json", "manifest.json")
+REPORT_FILE, PLAN_SHEET = "report.xlsx", "Assignment"  # the workbook a planner edits
 SIDE_BY_SIDE_INCHES = 24.0  # of load panels; a wider comparison stacks them
 SKIPPED_KPIS = ("goals.",)  # solver internals, on each run's own report
 PAY_MEANINGS = {
@@ -325,6 +326,20 @@ def load_run(folder: Path, label: str | None = None) -> Run:
     scenario, note = _source_scenario(manifest)
     name = label or folder.resolve().name
     edited = _plan_edited(assignment, manifest)
+    in_workbook = _workbook_plan_edited(folder, manifest)
+    if in_workbook and not edited:  # the planner edited the workbook: compare that plan
+        if scenario is None:
+            raise CompareError(
+                f"{folder}: report.xlsx was changed after the solve, and {note.split(':')[0]}",
+                details=[f"{folder}: its KPIs and pay are the solve's, not the edited plan's"],
+            )
+        recomputed = plan_run(scenario, folder / f"{REPORT_FILE}#{PLAN_SHEET}", name, folder)
+        recomputed.notes.insert(
+            0,
+            f"{name}: the {PLAN_SHEET} sheet of report.xlsx was changed after the solve: that "
+            "plan is compared, its KPIs, portfolios and pay computed again from it",
+        )
+        return recomputed
     if edited and scenario is None:
         raise CompareError(
             f"{folder}: assignment.csv was changed after the solve, and {note.split(':')[0]}",
@@ -336,7 +351,12 @@ def load_run(folder: Path, label: str | None = None) -> Run:
             recomputed.notes.insert(
                 0,
                 f"{name}: assignment.csv was changed after the solve: its KPIs, portfolios and "
-                "pay are computed again from it",
+                "pay are computed again from it"
+                + (
+                    f" (the {PLAN_SHEET} sheet of report.xlsx was changed too, and is not read)"
+                    if in_workbook
+                    else ""
+                ),
             )
             return recomputed
     return Run(
@@ -359,6 +379,19 @@ def _plan_edited(assignment: pd.DataFrame, manifest: dict[str, Any]) -> bool | N
     if not isinstance(written, str):
         return None
     return plan_digest(assignment) != written
+
+
+def _workbook_plan_edited(folder: Path, manifest: dict[str, Any]) -> bool:
+    """Whether the plan sheet of the folder's report.xlsx gives any customer another manager
+    than the plan the solve wrote (a workbook merely re-saved is not an edit)."""
+    workbook, written = folder / REPORT_FILE, manifest.get("plan_sha256")
+    recorded = (manifest.get("output_sha256") or {}).get(REPORT_FILE)
+    if not workbook.is_file() or not isinstance(written, str) or not isinstance(recorded, str):
+        return False
+    if file_digest(workbook) == recorded:
+        return False
+    table = plan_table(Path(f"{workbook}#{PLAN_SHEET}"))
+    return table is not None and plan_digest(table) != written
 
 
 def _differs(recomputed: dict[str, Any], stored: dict[str, Any]) -> bool:
