@@ -161,13 +161,33 @@ CASES = [
             ],
             [manager("A1", "A"), manager("A2", "A"), manager("M1", min_customers=5), manager("M2")],
             [
-                "manager A1 must hold the premium customers pinned to them",
-                "manager A1 must hold the standard customers pinned to them",
+                "manager A1 must hold the premium customers pinned to them (P1)",
+                "manager A1 must hold the standard customers pinned to them (C00)",
                 "Each of the 4 available managers holds one kind of portfolio.",
             ],
             absent=["Personal min_customers", "The span band is"],
         ),
         id="pins_of_two_kinds_to_one_manager_name_no_band_numbers",
+    ),
+    pytest.param(
+        # P2 must rotate away from A1, and P1 pins A1 to premium: with every band exact, the
+        # standard customers need the third manager and A2, so P2 has no premium manager.
+        Collision(
+            [
+                premium("P1", pinned_manager_id="A1"),
+                premium("P2", prior_manager_id="A1", tenure_years=9),
+                premium("P3"),
+                premium("P4"),
+                *standard_customers(8),
+            ],
+            [manager("A1", "A"), manager("A2", "A"), manager("M1")],
+            [
+                "P2: away from A1, tenure at the 8-year limit",
+                "manager A1 must hold the premium customers pinned to them (P1)",
+            ],
+            policy={"span": {"tolerance": 0}, "rotation": {"max_tenure_years": 8}},
+        ),
+        id="a_pin_and_a_rotation_name_their_customers_and_manager",
     ),
     pytest.param(
         # A normal customer pinned to the dedicated separate-ledger manager.

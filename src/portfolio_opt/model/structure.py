@@ -22,6 +22,7 @@ from portfolio_opt.model.instance import (
     span_band,
 )
 from portfolio_opt.model.settings import limit_solver
+from portfolio_opt.problems import listed
 
 KINDS = (STANDARD, PREMIUM, SEPARATE)
 UNDECIDED = "the portfolio kinds could not be decided in time"
@@ -66,6 +67,7 @@ def _personal_span_cost(instance: Instance) -> np.ndarray:
     return np.maximum(own - forced(band_low, band_high)[:, None], 0)
 
 
+PINNED_SHOWN = 5  # customers named in a pin's requirement before "and N more"
 MAX_CORE_TRIES = 60  # solves spent making the explanation's set of rules minimal
 CORE_TRY_S = 1.0
 
@@ -265,6 +267,19 @@ def structure_is_forced(instance: Instance) -> bool:
     return all(choices(m) <= 1 for m in range(instance.n_managers))
 
 
+def _pinned_by_kind(instance: Instance) -> dict[tuple[int, int], str]:
+    """(manager, kind) -> the customers of that kind pinned to the manager, in words."""
+    own = instance.scenario.customers["pinned_manager_id"].astype(str).to_numpy()
+    pinned: dict[tuple[int, int], list[str]] = {}
+    for b in np.flatnonzero(instance.pin >= 0):
+        m, k = int(instance.pin[b]), int(instance.kind[b])
+        if k >= 0:
+            members = instance.members[b]  # a group follows its members' pin
+            named = [i for i in members if own[i] == instance.manager_ids[m]] or members
+            pinned.setdefault((m, k), []).extend(instance.customer_ids[i] for i in named)
+    return {key: listed(ids, PINNED_SHOWN) for key, ids in pinned.items()}
+
+
 def decide_structure(
     instance: Instance,
     time_limit_s: float = 5.0,
@@ -300,25 +315,24 @@ def decide_structure(
             continue
         others = [v for (m, kk), v in choose.items() if kk == k and m not in instance.forbidden[b]]
         ids = ", ".join(instance.customer_ids[i] for i in instance.members[b][:3])
-        kind_name = KIND_WORDS[k]
+        away = ", ".join(instance.manager_ids[m] for m in sorted(instance.forbidden[b]))
         text = (
-            f"customers rotating away from their manager ({ids}) must have another {kind_name} "
-            "manager"
+            f"customers rotating away from their manager ({ids}: away from {away}, tenure at "
+            f"the {instance.scenario.policy.rotation.max_tenure_years}-year limit) must have "
+            f"another {KIND_WORDS[k]} manager"
         )
         if others:
             model.add(sum(others) >= 1).only_enforce_if(labelled(text))
         else:
             model.add_bool_or([labelled(text).Not()])
-    for b in np.flatnonzero(instance.pin >= 0):
-        m, k = int(instance.pin[b]), int(instance.kind[b])
-        if k >= 0:
-            var = choose.get((m, k))
-            who = instance.manager_ids[m]
-            text = f"manager {who} must hold the {KIND_WORDS[k]} customers pinned to them"
-            if var is None:
-                model.add_bool_or([labelled(text).Not()])
-            else:
-                model.add_implication(labelled(text), var)
+    for (m, k), pinned in _pinned_by_kind(instance).items():
+        var = choose.get((m, k))
+        who = instance.manager_ids[m]
+        text = f"manager {who} must hold the {KIND_WORDS[k]} customers pinned to them ({pinned})"
+        if var is None:
+            model.add_bool_or([labelled(text).Not()])
+        else:
+            model.add_implication(labelled(text), var)
 
     specific = set(assumptions)
     for k in KINDS:
