@@ -544,6 +544,18 @@ def test_verify_names_a_moved_pinned_customer(solved: Solved, tmp_path: Path) ->
     assert "[pin] customer S03 is pinned to manager M2 but is given to M1" in result.output
 
 
+def test_verify_says_where_in_the_file_a_rule_is_broken(solved: Solved, tmp_path: Path) -> None:
+    """Each violation names the rows of its customers, as a spreadsheet numbers them."""
+    scenario, out = solved.scenario, solved.out
+    edited = _edited(out, tmp_path, S03="M1")
+    row = 2 + pd.read_csv(edited, dtype=str)["customer_id"].tolist().index("S03")
+
+    result = run("verify", str(scenario), str(edited))
+
+    assert result.exit_code == 3, result.output
+    assert f"given to M1 (edited.csv, row {row}, column manager_id)" in result.output
+
+
 @pytest.mark.parametrize(
     ("name", "content"),
     [

@@ -441,7 +441,7 @@ def verify(scenario: str, assignment: str) -> None:
     """Check ASSIGNMENT (e.g. a hand-edited plan) against every hard rule; print the KPIs."""
     from portfolio_opt.payout import customer_targets
     from portfolio_opt.plan.checker import check_plan
-    from portfolio_opt.plan.io import read_assignment
+    from portfolio_opt.plan.io import read_assignment, where_in_file
     from portfolio_opt.plan.kpis import compute_kpis
 
     loaded = _load(scenario, "nothing was checked")
@@ -456,7 +456,10 @@ def verify(scenario: str, assignment: str) -> None:
     if violations:
         out_console.print(f"{len(violations)} hard-rule violation(s):", markup=False)
         for v in violations:
-            out_console.print(f"- [{v.rule}] {v.message}", markup=False)
+            where = where_in_file(plan, v.customers)
+            out_console.print(
+                f"- [{v.rule}] {v.message}" + (f" ({where})" if where else ""), markup=False
+            )
         sys.exit(EXIT_INFEASIBLE)
     out_console.print("The plan keeps every hard rule.", markup=False)
 

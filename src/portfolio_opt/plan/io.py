@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +16,7 @@ from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.tables import read_table, split_table_spec
 
 REQUIRED = ("customer_id", "manager_id")
+SOURCE_ROWS, SOURCE_FILE = "source_rows", "source_file"  # a plan's attrs: where its rows were
 ANOTHER_BRANCH_SHARE = 0.9  # of the plan's customers unknown, past which it is named as such
 LEFT_AT_MOST = 0.5  # of last year's plan naming customers or managers who left, at the most
 
@@ -215,7 +217,11 @@ def read_assignment(
     problems += _id_problems(frame, scenario, label, leavers)
     problems += _names_unlike_ids(frame, scenario, label)
     ordered = [*REQUIRED, *(c for c in frame.columns if c not in REQUIRED)]
-    return frame[ordered].reset_index(drop=True), problems
+    plan = frame[ordered].reset_index(drop=True)
+    # Where each customer's row is in the file, for messages about the plan (verify's).
+    plan.attrs[SOURCE_ROWS] = dict(zip(frame["customer_id"], frame.index, strict=True))
+    plan.attrs[SOURCE_FILE] = label
+    return plan, problems
 
 
 def _names_unlike_ids(frame: pd.DataFrame, scenario: Scenario, label: str) -> list[Problem]:
@@ -282,3 +288,15 @@ def cells_digest(table: pd.DataFrame) -> str:
     rows = sorted("\t".join(row).casefold() for row in table[columns].itertuples(index=False))
     text = "\t".join(columns) + "\n" + "\n".join(rows)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def where_in_file(plan: pd.DataFrame, customers: Sequence[str], most: int = 5) -> str:
+    """Where a plan read from a file names ``customers``: ``report.xlsx, rows 5, 9, column
+    manager_id`` ("" for a plan not read from a file)."""
+    rows = plan.attrs.get(SOURCE_ROWS) or {}
+    found = sorted(int(rows[c]) for c in customers if c in rows)
+    if not found:
+        return ""
+    word = "row" if len(found) == 1 else "rows"
+    shown = listed([str(r) for r in found], most)
+    return f"{plan.attrs.get(SOURCE_FILE, 'the plan')}, {word} {shown}, column manager_id"
