@@ -71,6 +71,14 @@ def test_short_chinese_text_is_read_in_its_own_encoding(text: str, encoding: str
     assert decode_text(text.encode(encoding))[0] == text
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize(
+    "text", ["customer_id,manager_id\nC001,M1\nC002,M2\n", "customer_id,name\nC001,瀋陽東中鋼鐵\n"]
+)
+def test_utf16_saved_without_a_byte_order_mark_is_read(text: str, encoding: str) -> None:
+    assert decode_text(text.encode(encoding)) == (text, encoding)
+
+
 def test_a_big5_policy_keeps_its_class_names(minimal: Path) -> None:
     toml = minimal / "scenario.toml"
     classes = '[classes]\nclasses = ["重點", "一般"]\npremium_class = "重點"\n'

@@ -20,6 +20,7 @@ from portfolio_opt.scenario.xlsx import NoSuchSheet, NotATable, SheetCells, read
 ENCODINGS = ("utf-8-sig", "gb18030", "cp950", "cp1252")
 ENCODING_NAMES = "UTF-8, UTF-16, GB18030, Big5 and Windows-1252"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode Text"
+UTF16_ZEROS = 0.25  # share of byte pairs with a zero byte on one side: UTF-16 without a BOM
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 # Spreadsheets of other formats: their '#Sheet' is split off, so the message is about the format.
 OTHER_WORKBOOK_SUFFIXES = (".xls", ".xlsb", ".ods", ".numbers")
@@ -99,6 +100,8 @@ def decode_text(data: bytes) -> tuple[str, str]:
     """
     if data.startswith(UTF16_BOMS) and (text := _decoded(data, "utf-16")) is not None:
         return text, "utf-16"
+    if (unmarked := _utf16_without_bom(data)) and (text := _decoded(data, unmarked)) is not None:
+        return text, unmarked
     text = _decoded(data, "utf-8-sig")
     if text is not None:
         return text, "utf-8-sig"
@@ -113,6 +116,22 @@ def decode_text(data: bytes) -> tuple[str, str]:
             return readings[encoding], encoding
     reason = "the encoding is unclear" if unlikely else "unknown encoding"
     raise UnicodeDecodeError("gb18030", data, 0, len(data), f"{reason}; tried {ENCODING_NAMES}")
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """"utf-16-le" or "utf-16-be" where the bytes are UTF-16 saved without a byte-order mark
+    (Latin letters and digits then come with a zero byte after, or before, each); else None.
+    UTF-8 text has no zero bytes."""
+    sample = data[:4096]
+    pairs = len(sample) // 2
+    if not pairs or b"\x00" not in sample:
+        return None
+    even, odd = sample[0 : 2 * pairs : 2].count(0), sample[1 : 2 * pairs : 2].count(0)
+    if odd >= UTF16_ZEROS * pairs and even <= odd // 20:
+        return "utf-16-le"
+    if even >= UTF16_ZEROS * pairs and odd <= even // 20:
+        return "utf-16-be"
+    return None
 
 
 def _rows_not_utf8(data: bytes) -> list[int]:
