@@ -54,6 +54,22 @@ def test_a_growth_rate_written_as_a_percent_is_a_warning(branch: Path) -> None:
     ]
 
 
+def test_a_tenure_at_the_rotation_limit_without_a_prior_manager_is_a_warning(
+    branch: Path,
+) -> None:
+    """The rotation rule cannot apply to C2: it did nothing without a word."""
+    toml = branch / "scenario.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + "[rotation]\nmax_tenure_years = 8\n")
+    header = f"{HEADER},tenure_years"
+    rows = ["C1,key,,,M1,9", "C2,key,,,,12", "C3,basic,,,,3"]
+    (branch / "customers.csv").write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+
+    warned = [w for w in _found(branch, Severity.WARNING) if w[2] == "tenure_years"]
+
+    assert [w[:3] for w in warned] == [("customers.csv", 3, "tenure_years")]
+    assert "prior_manager_id is blank" in warned[0][3]
+
+
 def test_past_fifty_unknown_classes_the_rest_are_one_line_naming_their_rows(branch: Path) -> None:
     """A class renamed in the whole file: 50 rows listed, the other 10 in one line with their
     rows, so no row is lost (it said only how many more there were)."""

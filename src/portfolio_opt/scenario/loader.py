@@ -236,6 +236,7 @@ def _cross_checks(
         *rules.grades_known(managers, policy, m_label),
         *rules.flags_that_bar(managers, policy, m_label, bool(premium_ledger.any())),
         *rules.incomes_within_reach(customers, policy, c_label),
+        *rules.tenure_without_prior(customers, policy, c_label),
     ]
     if len(customers) and len(managers):
         problems += rules.affinity_goal_has_a_table(policy, "affinity" in labels, POLICY_FILE)

@@ -119,9 +119,9 @@ def decode_text(data: bytes) -> tuple[str, str]:
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
-    """"utf-16-le" or "utf-16-be" where the bytes are UTF-16 saved without a byte-order mark
-    (Latin letters and digits then come with a zero byte after, or before, each); else None.
-    UTF-8 text has no zero bytes."""
+    """The encoding ("utf-16-le" or "utf-16-be") where the bytes are UTF-16 saved without a
+    byte-order mark (Latin letters and digits then come with a zero byte after, or before,
+    each); else None. UTF-8 text has no zero bytes."""
     sample = data[:4096]
     pairs = len(sample) // 2
     if not pairs or b"\x00" not in sample:

@@ -344,6 +344,25 @@ def growth_as_percent(customers: pd.DataFrame, label: str) -> list[Problem]:
     )
 
 
+def tenure_without_prior(customers: pd.DataFrame, policy: Policy, label: str) -> list[Problem]:
+    """A warning where a tenure reaches the rotation limit but no prior manager is given: the
+    rule needs the manager the customer has been with, so it does nothing for the row."""
+    limit = policy.rotation.max_tenure_years
+    if limit is None:
+        return []
+    tenure = customers["tenure_years"]
+    flagged = ((tenure >= limit) & (customers["prior_manager_id"] == "")).fillna(False)
+    return _cell_warnings(
+        label,
+        "tenure_years",
+        tenure,
+        flagged,
+        f"tenure_years {{value:g}} reaches the rotation limit ({limit} years), but "
+        "prior_manager_id is blank: the rotation rule cannot tell whom to rotate away from",
+        "fill in prior_manager_id, or clear tenure_years",
+    )
+
+
 def scores_as_fractions(managers: pd.DataFrame, label: str) -> list[Problem]:
     """A warning for management scores of 1 or less, or of 100 or less where no score is
     higher (a scale of 100): the scale is 0..1000 (933, not 0.933 or 93.3), and pay is scaled
