@@ -26,6 +26,27 @@ def test_a_band_caps_what_a_manager_keeps():
     assert kpis["moves"]["count"] == 3 and kpis["moves"]["lower_bound"] == 3
 
 
+def test_a_group_rotating_away_cannot_fill_its_managers_minimum():
+    """G1 (three of MA's five) rotates away; MA's two others stay below its band of 3..7, and
+    G1 may not make up the difference: a fourth customer moves to MA."""
+    customers = [
+        {
+            "customer_id": f"C{i}",
+            "customer_class": "key",
+            "group_id": "G1" if i < 3 else "",
+            "prior_manager_id": ["MA", "MB", "MC"][i // 5],
+            "tenure_years": 9 if i == 0 else 1,
+        }
+        for i in range(15)
+    ]
+    managers = [{"manager_id": m, "grade": "B"} for m in ("MA", "MB", "MC")]
+    scenario = make_scenario(customers, managers, policy={"rotation": {"max_tenure_years": 8}})
+    ids = [c["customer_id"] for c in customers]
+    frame = plan({"MA": ids[3:5] + ids[5:6], "MB": ids[6:10] + ids[:3], "MC": ids[10:]})
+
+    assert compute_kpis(scenario, frame)["moves"]["lower_bound"] == 4
+
+
 def test_a_manager_keeps_one_kind_of_portfolio():
     # MA (grade A) held two premium and two standard customers; only MA may hold premium ones,
     # and a premium portfolio holds nothing else, so the standard two must move.
@@ -129,6 +150,7 @@ def tiny_branches(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str,
                 "group_id": draw(st.sampled_from(["", "", "G1", "G2"])),
                 "prior_manager_id": draw(st.sampled_from(["", "MA", "MA", "MB", "MX"])),
                 "tenure_years": draw(st.sampled_from([1, 1, 6])),
+                "pinned_manager_id": draw(st.sampled_from(["", "", "", "", "MA", "MB"])),
             }
         )
     managers = [

@@ -132,25 +132,34 @@ def kind_bound(
         return 0, 0.0
     need: dict[Kind, int] = defaultdict(int)
     stays: list[Stay] = []
+    barred: list[Barred] = []
     for number, members in enumerate(groups):
         kinds = {kind_of(view, c) for c in members}
         for kind in kinds:
             need[kind] += sum(1 for c in members if kind_of(view, c) == kind)
         if len(kinds) != 1:
             continue  # such a group has no valid plan; it keeps nothing here
-        kind = kinds.pop()
+        kind = next(iter(kinds))
+        if away := _barred_from(view, members):
+            barred.append(Barred(number, kind, len(members), away))
         for m in _open_priors(view, members):
             kept = [c for c in members if view.prior[c] == m]
             value = sum(target.get(c, 0.0) for c in kept)
             stays.append(Stay(number, m, kind, len(members), len(kept), value))
     total_value = sum(target.get(c, 0.0) for c in with_prior)
-    kept_count = _most_kept(view, need, stays, by_value=False)
-    kept_value = _most_kept(view, need, stays, by_value=True)
+    kept_count = _most_kept(view, need, stays, barred, by_value=False)
+    kept_value = _most_kept(view, need, stays, barred, by_value=True)
     count = len(with_prior) - math.floor(kept_count + 1e-6)
     return max(count, 0), max(total_value - kept_value, 0.0)
 
 
-def _most_kept(view: PlanView, need: dict[Kind, int], stays: list[Stay], by_value: bool) -> float:
+def _most_kept(
+    view: PlanView,
+    need: dict[Kind, int],
+    stays: list[Stay],
+    barred: list[Barred],
+    by_value: bool,
+) -> float:
     """Most customers (or value) kept, at most, by the plans of this integer programme (its
     proven bound where the search stops at its node limit; its linear relaxation on large
     branches).
@@ -159,7 +168,9 @@ def _most_kept(view: PlanView, need: dict[Kind, int], stays: list[Stay], by_valu
     m holds beside the groups that stay with it. Each manager holds at most one kind, and one
     exactly where every band it may hold starts above 0; each group stays at most once, only
     with a manager of its kind; what a manager holds is within its band; the holders of each
-    kind hold all its customers.
+    kind hold all its customers; and the customers of a group ``barred`` from m that do not
+    stay are held by the other managers (a group rotating away from m cannot fill m's
+    minimum).
     """
     pairs = [(m, k) for m in view.available for k in need if may_hold_kind(view, m, k)]
     pair_index = {pair: i for i, pair in enumerate(pairs)}
@@ -207,6 +218,7 @@ def _most_kept(view: PlanView, need: dict[Kind, int], stays: list[Stay], by_valu
     held_values = np.r_[size, np.ones(n_y)]
     rows.add(held_rows, held_columns, held_values, counts)
     rows.add(held_rows, held_columns, -held_values, -counts)
+    _barred_elsewhere(rows, barred, stays, pairs, n_y, z)
     gain = np.array([s.value if by_value else float(s.kept) for s in stays])
     # Whole numbers tighten the bound (a manager holds a kind or not); on large branches the
     # fractional programme's bound, in a fraction of the time, serves.
@@ -226,6 +238,66 @@ def _most_kept(view: PlanView, need: dict[Kind, int], stays: list[Stay], by_valu
     if solved.status == 1 and bound is not None and math.isfinite(bound):
         return float(-bound)  # the best the search could not rule out
     return float(gain.sum())  # no kinds fit (no valid plan) or not solved: keep every stay
+
+
+@dataclass(frozen=True)
+class Barred:
+    """A group (of one kind) that may not go to the managers ``away``."""
+
+    group: int
+    kind: Kind
+    size: int
+    away: frozenset[str]
+
+
+def _barred_from(view: PlanView, members: list[str]) -> frozenset[str]:
+    """The available managers a group may not go to: those a member rotates away from, and
+    all but the pinned one."""
+    limit = view.scenario.policy.rotation.max_tenure_years
+    away = {
+        view.prior[c]
+        for c in members
+        if limit is not None and not math.isnan(view.tenure[c]) and view.tenure[c] >= limit
+    }
+    pins = {view.pinned[c] for c in members if view.pinned[c]}
+    if pins:
+        away |= set(view.available) - pins
+    return frozenset(away & set(view.available))
+
+
+def _barred_elsewhere(
+    rows: _Rows,
+    barred: list[Barred],
+    stays: list[Stay],
+    pairs: list[tuple[str, Kind]],
+    n_y: int,
+    z: np.ndarray,
+) -> None:
+    """Rows: for each (m, k) with groups of kind k barred from m, the other holders of k hold
+    those of them that stay nowhere, beside what they hold: sum over m' != m of z[m', k] +
+    sum of size x over the barred groups' stays >= their size."""
+    stays_of: dict[int, list[int]] = defaultdict(list)
+    for i, stay in enumerate(stays):
+        stays_of[stay.group].append(n_y + i)
+    barred_at: dict[tuple[str, Kind], list[Barred]] = defaultdict(list)
+    for group in barred:
+        for m in group.away:
+            barred_at[m, group.kind].append(group)
+    holders_of: dict[Kind, list[int]] = defaultdict(list)
+    for i, (_, k) in enumerate(pairs):
+        holders_of[k].append(i)
+    row_of, column, value, rhs = [], [], [], []
+    for i, (m, k) in enumerate(pairs):
+        if not (groups := barred_at.get((m, k))):
+            continue
+        others = [int(z[j]) for j in holders_of[k] if j != i]
+        held = [(x, float(g.size)) for g in groups for x in stays_of[g.group]]
+        row_of += [len(rhs)] * (len(others) + len(held))
+        column += others + [x for x, _ in held]
+        value += [-1.0] * len(others) + [-size for _, size in held]
+        rhs.append(-float(sum(g.size for g in groups)))
+    if rhs:
+        rows.add(row_of, column, value, np.array(rhs))
 
 
 def _must_hold(manager: str, pairs: list[tuple[str, Kind]], low: np.ndarray) -> bool:
