@@ -286,7 +286,10 @@ def _barred_elsewhere(
     holders_of: dict[Kind, list[int]] = defaultdict(list)
     for i, (_, k) in enumerate(pairs):
         holders_of[k].append(i)
-    row_of, column, value, rhs = [], [], [], []
+    row_of: list[int] = []
+    column: list[int] = []
+    value: list[float] = []
+    rhs: list[float] = []
     for i, (m, k) in enumerate(pairs):
         if not (groups := barred_at.get((m, k))):
             continue
