@@ -311,8 +311,9 @@ def test_the_goals_are_the_written_plans_over_the_whole_branch(tmp_path: Path) -
     assert {g: v["value"] for g, v in kpis["goals"].items()} == goals
     scale = {"chain": 100, "continuity": 1000, "industry": 1, "balance": 100, "span": 3}
     assert kpis["objective"] == pytest.approx(sum(goals[g] / scale[g] for g in goals))
-    assert all(v["bound"] is None or v["bound"] <= v["value"] for v in kpis["goals"].values())
-    assert kpis["best_bound"] is None or kpis["best_bound"] <= kpis["objective"]
+    # The bounds every plan of the whole branch obeys.
+    assert all(v["bound"] is not None and v["bound"] <= v["value"] for v in kpis["goals"].values())
+    assert kpis["best_bound"] is not None and kpis["best_bound"] <= kpis["objective"]
 
 
 Branch = tuple[list[dict[str, Any]], list[dict[str, Any]], dict]  # customers, managers, policy

@@ -662,9 +662,9 @@ def with_premium_ledger(result: Result, placed: PremiumLedger, scenario: Scenari
         "customer_id", key=lambda ids: ids.map(order)
     ).reset_index(drop=True)
     result.method += f"; premium separate-ledger customers placed first, held by {holders}"
-    # The proofs and bounds hold for these holders and the rest of the branch only.
+    # The proofs and bounds of the search hold for these holders and the rest of the branch
+    # only; the whole branch keeps the bounds every plan obeys.
     result.status = SolveStatus.FEASIBLE
-    result.bounds, result.best_bound = {}, None
     _score_whole_branch(result, scenario)
     return result
 
@@ -687,6 +687,10 @@ def _score_whole_branch(result: Result, scenario: Scenario) -> None:
     ranked = goal_spec(instance, constant_goals=True)
     result.order, result.scales = ranked.order, ranked.scales
     result.objective = normalised_objective(values, goal_spec(instance), instance)
+    every_plan = goal_bounds(instance)
+    bounds = {g: min(float(every_plan.get(g, 0)), float(v)) for g, v in values.items()}
+    result.bounds = {g: bounds[g] for g in result.goals}
+    result.best_bound = normalised_objective(bounds, goal_spec(instance), instance)
 
 
 def _plan_kinds(instance: Instance, assignment: pd.DataFrame) -> np.ndarray:
