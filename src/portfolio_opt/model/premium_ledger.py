@@ -65,7 +65,7 @@ def place_premium_ledger(
 ) -> PremiumLedger | list[str] | None:
     """The premium separate-ledger customers' plan and the rest of the branch; why there is
     none (the reasons); or None when the branch has no such customers. ``tried`` are sets of
-    holders already ruled out (the rest of the branch had no plan beside them)."""
+    holders already tried beside the rest of the branch, not to be chosen again."""
     both = premium_ledger_mask(scenario.customers, scenario.policy)
     if not both.any():
         return None
@@ -186,11 +186,11 @@ class _Placing:
             outside = [v for i, v in self.used.items() if ids[i] not in held]
             self.model.add(sum(inside) - sum(outside) <= len(held) - 1)
         moves += self._displaced()
-        holder_weight, move_weight = HOLDER_WEIGHT, MOVE_WEIGHT
-        if _moves_first(self.scenario):
+        move_weight = MOVE_WEIGHT
+        if _moves_first(self.scenario):  # a move then outweighs every holder together
             move_weight = HOLDER_WEIGHT * (len(self.holders) + 1)
         self.model.minimize(
-            holder_weight * sum(self.used.values()) + move_weight * sum(moves) + sum(spread)
+            HOLDER_WEIGHT * sum(self.used.values()) + move_weight * sum(moves) + sum(spread)
         )
         solver = cp_model.CpSolver()
         solver.parameters.catch_sigint_signal = False  # Ctrl-C is the caller's
