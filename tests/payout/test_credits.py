@@ -34,6 +34,17 @@ def test_split_is_exact_to_the_cent_and_the_odd_cent_goes_to_the_holder():
     assert split["income"].to_dict() == {"M1": 50.01, "M2": 50.0}
 
 
+def test_a_half_cent_lost_to_binary_noise_still_goes_to_the_holder():
+    """92,969.25 x 0.14 is 13,015.695 exactly, but 13,015.695000000002 in floats."""
+    shares = credit_shares(
+        plan({"C1": "M1"}),
+        pd.DataFrame({"customer_id": ["C1"], "manager_id": ["M2"], "share": [0.14]}),
+    )
+    values = pd.DataFrame({"fee": [92969.25]}, index=pd.Index(["C1"], name="customer_id"))
+    split = split_by_shares(values, shares)
+    assert split["fee"].to_dict() == {"M1": 79953.56, "M2": 13015.69}
+
+
 def test_split_without_credits_is_the_sum_per_holder():
     shares = credit_shares(plan({"A": "M1", "B": "M1", "C": "M2"}), pd.DataFrame())
     values = pd.DataFrame({"x": [1.0, 2.0, 4.0]}, index=["A", "B", "C"])

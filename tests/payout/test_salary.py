@@ -1,4 +1,11 @@
-from portfolio_opt.payout.salary import actual_income, base_salaries, management_scores
+import pytest
+
+from portfolio_opt.payout.salary import (
+    actual_income,
+    base_salaries,
+    management_scores,
+    quarter_salary,
+)
 from portfolio_opt.scenario.policy import Policy
 
 from .builders import table
@@ -33,3 +40,11 @@ def test_score_own_else_default():
 
 def test_actual_income_formula():
     assert actual_income(10_000, 2_000, 900) == 11_800
+
+
+@pytest.mark.parametrize("yearly", [10_000.03, 99_999.99, 120_000.0, 0.01, 0.0])
+def test_the_quarters_base_salaries_add_up_to_the_year(yearly: float) -> None:
+    quarters = [quarter_salary(yearly, q) for q in (1, 2, 3, 4)]
+    assert round(sum(quarters), 2) == yearly
+    assert max(quarters) - min(quarters) <= 0.01 + 1e-9
+    assert quarters == sorted(quarters, reverse=True)  # odd cents in the earlier quarters

@@ -9,6 +9,7 @@ import pandas as pd
 
 # Absorbs binary noise such as 1.005 * 100 == 100.49999999999999 before rounding.
 _EPS = 1e-7
+FRACTION_DIGITS = 6  # of a unit, in which remainders are compared
 
 Money = TypeVar("Money", float, np.ndarray, pd.Series, pd.DataFrame)
 
@@ -52,7 +53,8 @@ def apportion(raw: np.ndarray, groups: np.ndarray, totals: np.ndarray) -> np.nda
     wanted = np.asarray(totals, dtype=float).reshape(-1, values.shape[1])
     codes = np.asarray(groups, dtype=np.int64)
     floor = np.floor(values + _EPS)
-    fraction = values - floor
+    # Rounded, so that binary noise breaks no tie (92969.25 x 0.14 is 13015.695000000002).
+    fraction = np.round(values - floor, FRACTION_DIGITS)
     residual = wanted.copy()
     np.subtract.at(residual, codes, floor)
     size = np.bincount(codes, minlength=len(wanted)).astype(float)[:, None]

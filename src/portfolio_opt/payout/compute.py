@@ -26,7 +26,12 @@ from portfolio_opt.payout.notices import (
 )
 from portfolio_opt.payout.periods import cumulative_weights, payout_year, quarter_label
 from portfolio_opt.payout.realised import realised_income
-from portfolio_opt.payout.salary import actual_income, base_salaries, management_scores
+from portfolio_opt.payout.salary import (
+    actual_income,
+    base_salaries,
+    management_scores,
+    quarter_salary,
+)
 from portfolio_opt.payout.settlement import YEAR, SettledRow, Tiers, settle
 from portfolio_opt.payout.targets import INCREMENT_COLUMNS, Reconciliation, reconciled_targets
 from portfolio_opt.payout.tiers import portfolio_tiers, tier_rates
@@ -364,7 +369,7 @@ def _rows(
         if row.quarter != YEAR:
             share, profit = weight - before_weight, realised - before_realised
             before_weight, before_realised = weight, realised
-            base = yearly_salary / 4
+            base = quarter_salary(yearly_salary, row.quarter)
         pay = row.performance_pay / 100
         rows.append(
             {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from portfolio_opt.payout.cents import to_cents
 from portfolio_opt.payout.frames import optional_numbers, text
 from portfolio_opt.scenario.policy import Policy
 
@@ -31,3 +32,11 @@ def management_scores(managers: pd.DataFrame, policy: Policy) -> pd.Series:
 def actual_income(base_salary: float, performance_pay: float, score: float) -> float:
     """實際收入 = 基礎工資 + 效益工資 x 管理考核得分 / 1000 (unrounded)."""
     return base_salary + performance_pay * score / 1000
+
+
+def quarter_salary(yearly: float, quarter: int) -> float:
+    """A quarter's part (1..4) of the yearly base salary, in whole cents: the four add up to
+    the year, odd cents going to the earlier quarters (10,000.03: 2,500.01 in Q1-Q3, 2,500.00
+    in Q4)."""
+    each, left = divmod(int(to_cents(yearly)), 4)
+    return (each + (quarter <= left)) / 100
