@@ -244,6 +244,16 @@ def test_a_quarter_missing_before_a_later_one_is_a_warning():
     ]
 
 
+def test_a_customer_missing_a_quarter_others_have_is_a_warning_naming_it():
+    """C5 has 2024Q1 but not 2024Q2, which every other customer has: its Q2 counts as 0."""
+    scenario, _ = worked_example()
+    actuals = scenario.actuals
+    dropped = actuals[~((actuals["customer_id"] == "C5") & (actuals["period"] == "2024Q2"))]
+    (warning,) = _warnings(dataclasses.replace(scenario, actuals=dropped))
+    assert warning[1] == "period"
+    assert "1 customer(s) have no rows for a quarter that others have: C5 (2024Q2)" in warning[2]
+
+
 def test_a_customer_without_actuals_rows_is_a_warning_naming_it():
     scenario, _ = worked_example()
     actuals = scenario.actuals[scenario.actuals["customer_id"] != "C5"]

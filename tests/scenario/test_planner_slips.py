@@ -70,6 +70,23 @@ def test_a_tenure_at_the_rotation_limit_without_a_prior_manager_is_a_warning(
     assert "prior_manager_id is blank" in warned[0][3]
 
 
+def test_an_actuals_table_without_rows_is_a_warning(branch: Path) -> None:
+    """Everyone would be paid as exactly on target, as if no actuals were given."""
+    toml = branch / "scenario.toml"
+    text = toml.read_text(encoding="utf-8")
+    toml.write_text(
+        text.replace(
+            'managers = "managers.csv"\n', 'managers = "managers.csv"\nactuals = "actuals.csv"\n'
+        ),
+        encoding="utf-8",
+    )
+    (branch / "actuals.csv").write_text("customer_id,period,interest_income\n", encoding="utf-8")
+
+    warned = [w for w in _found(branch, Severity.WARNING) if w[0] == "actuals.csv"]
+
+    assert len(warned) == 1 and "the table has no rows" in warned[0][3]
+
+
 def test_past_fifty_unknown_classes_the_rest_are_one_line_naming_their_rows(branch: Path) -> None:
     """A class renamed in the whole file: 50 rows listed, the other 10 in one line with their
     rows, so no row is lost (it said only how many more there were)."""

@@ -161,6 +161,7 @@ def actuals_problems(
     return [
         *problems,
         *quarters_missing(actuals, year, file),
+        *customer_quarters_missing(actuals, year, file),
         *yearly_beside_quarterly(actuals, year, file),
         *year_unlike_its_quarters(actuals, year, file),
         *customers_without_actuals(actuals, customer_ids, file),
@@ -186,6 +187,56 @@ def quarters_missing(actuals: pd.DataFrame, year: int, file: str) -> list[Proble
         )
         for q in range(1, latest)
         if q not in quarters
+    ]
+
+
+def no_actuals_rows(actuals: pd.DataFrame, file: str) -> list[Problem]:
+    """A warning for an actuals table, given, with no rows: every customer is then taken to
+    earn its forecast, as without actuals (an empty export?)."""
+    if len(actuals):
+        return []
+    return [
+        Problem(
+            file,
+            "the table has no rows: realised profit is the forecast, every manager exactly on "
+            "target, as without actuals",
+            "fill in the actuals, or leave the table out of [tables] if none are meant",
+            severity=Severity.WARNING,
+        )
+    ]
+
+
+def customer_quarters_missing(actuals: pd.DataFrame, year: int, file: str) -> list[Problem]:
+    """A warning for customers whose quarter rows miss a quarter that other customers have
+    (and who have no yearly row): that quarter's income counts as 0."""
+    periods = [parse_period(value) for value in text(actuals, "period")]
+    ids = text(actuals, "customer_id").tolist()
+    quarters: dict[str, set[int]] = {}
+    yearly = set()
+    for c, period in zip(ids, periods, strict=True):
+        if period is None or period.year != year or not c:
+            continue
+        if period.quarter:
+            quarters.setdefault(c, set()).add(period.quarter)
+        else:
+            yearly.add(c)
+    if not quarters:
+        return []
+    present = set().union(*quarters.values())  # a quarter nobody has: quarters_missing
+    gaps = {c: sorted(present - held) for c, held in quarters.items() if c not in yearly}
+    gaps = {c: missing for c, missing in gaps.items() if missing}
+    if not gaps:
+        return []
+    shown = [f"{c} ({', '.join(f'{year}Q{q}' for q in missing)})" for c, missing in gaps.items()]
+    return [
+        Problem(
+            file,
+            f"{len(gaps)} customer(s) have no rows for a quarter that others have: "
+            f"{listed(shown)}; that quarter's income counts as 0",
+            "add their rows for those quarters (0 where a customer had no income)",
+            column="period",
+            severity=Severity.WARNING,
+        )
     ]
 
 

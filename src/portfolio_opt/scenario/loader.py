@@ -323,12 +323,13 @@ def _table_checks(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> li
 def _payout_checks(
     frames: dict[str, pd.DataFrame], labels: dict[str, str], policy: Policy
 ) -> list[Problem]:
-    from portfolio_opt.payout.validate import validate_payout_inputs
+    from portfolio_opt.payout.validate import no_actuals_rows, validate_payout_inputs
 
     tables = {
         t: frames[t] if t in frames else _empty(t) for t in ("actuals", "adjustments", "credits")
     }
-    return validate_payout_inputs(
+    given = no_actuals_rows(frames["actuals"], labels["actuals"]) if "actuals" in frames else []
+    return given + validate_payout_inputs(
         frames["customers"],
         frames["managers"],
         tables["actuals"],
