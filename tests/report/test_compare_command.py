@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from portfolio_opt.pipeline import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE
+from portfolio_opt.pipeline import EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_OK, EXIT_USAGE
 from portfolio_opt.plan.checker import check_plan
 from portfolio_opt.report.compare_command import compare, format_value
 
@@ -55,6 +55,28 @@ def test_a_scenario_is_solved_first(demo_dir: Path, solved: Solved, tmp_path: Pa
     assert "demo-2" in result.output  # both folders are named demo
     manifest = json.loads((out / "runs" / "demo" / "manifest.json").read_text(encoding="utf-8"))
     assert (manifest["solver"]["workers"], manifest["solver"]["seed"]) == (1, 7)
+
+
+def test_scenarios_whose_rules_collide_are_all_named_before_any_is_solved(
+    demo_dir: Path, tmp_path: Path
+) -> None:
+    """Two scenarios without an A-grade manager for the premium customers: both are named
+    (exit 3), and the demo beside them is not solved first (no output folder)."""
+    broken = []
+    for name in ("one-a", "one-b"):
+        folder = shutil.copytree(demo_dir, tmp_path / name)
+        managers = pd.read_csv(folder / "managers.csv", dtype=str, keep_default_na=False)
+        managers["grade"] = "B"
+        managers.to_csv(folder / "managers.csv", index=False)
+        broken.append(folder)
+    out = tmp_path / "cmp"
+
+    result = _run(demo_dir, *broken, "--out", out, "--time-limit", "1", "--workers", "1")
+
+    assert result.exit_code == EXIT_INFEASIBLE, result.output
+    assert "one-a: the hard rules cannot all hold" in result.output
+    assert "one-b: the hard rules cannot all hold" in result.output
+    assert "Solving" not in result.output and not out.exists()
 
 
 def test_one_plan_is_a_usage_error(solved: Solved) -> None:

@@ -20,10 +20,11 @@ from matplotlib.figure import Figure
 from pydantic import ValidationError
 
 from portfolio_opt import __version__
-from portfolio_opt.model.solve import SolveParams
+from portfolio_opt.model.solve import SolveParams, rule_collisions
 from portfolio_opt.payout import compute_payout, customer_targets
 from portfolio_opt.pipeline import (
     EXIT_BAD_INPUT,
+    EXIT_INFEASIBLE,
     EXIT_OK,
     EXIT_USAGE,
     SolveOutcome,
@@ -522,6 +523,7 @@ def collect_runs(
         try:
             if is_scenario_folder(path) and not is_output_folder(path):
                 read[i] = _loaded(path)
+                _rules_can_hold(read[i], path)
             else:
                 read[i] = _read_plan(path, labels[i], plans_of)
         except CompareError as exc:
@@ -539,6 +541,18 @@ def collect_runs(
         out = None if runs_folder is None else runs_folder / labels[i]
         runs.append(solve_run(found, labels[i], out, solver))
     return runs
+
+
+def _rules_can_hold(scenario: Scenario, path: Path) -> None:
+    """A CompareError (exit 3) where the quick analysis before a solve finds that the hard
+    rules of ``scenario`` cannot all hold: said before any scenario is solved."""
+    reasons = rule_collisions(scenario)
+    if reasons:
+        raise CompareError(
+            f"{path}: the hard rules cannot all hold, so it has no plan to compare",
+            EXIT_INFEASIBLE,
+            [f"{path}: {reason}" for reason in reasons],
+        )
 
 
 def _read_plan(path: Path, label: str, plans_of: Path | None) -> Run:
