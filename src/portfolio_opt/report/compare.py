@@ -522,8 +522,9 @@ def collect_runs(
     for i, path in enumerate(map(Path, paths)):
         try:
             if is_scenario_folder(path) and not is_output_folder(path):
-                read[i] = _loaded(path)
-                _rules_can_hold(read[i], path)
+                scenario = _loaded(path)
+                _rules_can_hold(scenario, path)
+                read[i] = scenario
             else:
                 read[i] = _read_plan(path, labels[i], plans_of)
         except CompareError as exc:
