@@ -232,6 +232,21 @@ def test_figures_overlay_and_side_by_side(base: Run, tight: Run) -> None:
     assert figures["load"].axes[0].get_ylim()[1] > highest
 
 
+@pytest.mark.usefixtures("no_cjk_font")
+def test_plans_named_in_chinese_without_a_font_for_it_are_numbered_in_the_plots(
+    base: Run, tight: Run
+) -> None:
+    """Boxes would hide which plan is which: the plots say plan 1, plan 2, and a note which
+    is which."""
+    comparison = compare_runs([replace(base, label="分行甲"), replace(tight, label="分行乙")])
+    figures = comparison_figures(comparison)
+
+    legend = [t.get_text() for t in figures["fairness"].axes[0].get_legend().get_texts()]
+    assert any(t.startswith("plan 1: standard") for t in legend)
+    assert [ax.get_title().split("\n")[0] for ax in figures["load"].axes] == ["plan 1", "plan 2"]
+    assert "the plots call them plan 1 = 分行甲, plan 2 = 分行乙" in " ".join(comparison.notes)
+
+
 def test_run_from_outcome(solved: Solved) -> None:
     run = run_from_outcome(solved.scenario, solved.outcome, "in memory")
     assert run.label == "in memory" and run.scenario is solved.scenario

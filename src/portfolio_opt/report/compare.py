@@ -37,7 +37,7 @@ from portfolio_opt.pipeline import (
 from portfolio_opt.plan.io import plan_digest, plan_table, read_assignment
 from portfolio_opt.problems import Problem, ScenarioError, listed
 from portfolio_opt.report.folders import file_digest, replace_problem, write_manifest
-from portfolio_opt.report.plots import plot_fairness, plot_load, span_bands
+from portfolio_opt.report.plots import fonts, plot_fairness, plot_load, span_bands
 from portfolio_opt.report.plots._axes import bar_figure_width
 from portfolio_opt.report.safe_text import unescape_formula
 from portfolio_opt.report.tables import portfolios_table
@@ -800,6 +800,13 @@ def compare_runs(runs: Sequence[Run]) -> Comparison:
         pair = moves_between(runs[0], other)
         moves.append(pair)
         by_manager.append(manager_moves(pair, runs[0], other))
+    renamed = [
+        f"{label} = {run.label}"
+        for i, run in enumerate(runs)
+        if (label := plan_label(run, i)[0]) != run.label
+    ]
+    if renamed:
+        notes.append(f"no font here draws some plans' names; the plots call them {listed(renamed)}")
     return Comparison(
         runs,
         kpi_table(runs),
@@ -814,11 +821,26 @@ def _fairness_figure(runs: Sequence[Run]) -> Figure:
     axes (plans' names, a sweep's variants, are too long for a title and cover the curves)."""
     figure = Figure(figsize=(11, 6.5), layout="constrained")
     ax = figure.subplots()
+    family: dict[str, object] = {}
     for i, run in enumerate(runs):
-        plot_fairness(run.portfolios, ax, label=run.label, color=f"C{i}")
+        label, style = plan_label(run, i)
+        if style and not family:
+            family = {"family": style["fontfamily"]}
+        plot_fairness(run.portfolios, ax, label=label, color=f"C{i}")
     ax.set_title("Target fairness of each plan (Gini in the legend; 0: equal targets)")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=8)
+    ax.legend(
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+        frameon=False,
+        prop={"size": 8, **family},
+    )
     return figure
+
+
+def plan_label(run: Run, position: int) -> tuple[str, dict[str, object]]:
+    """The plan's label in a figure, and its font keywords; ``plan N`` where no font here
+    draws the label (Chinese without a CJK font)."""
+    return fonts.label_or(run.label, f"plan {position + 1}")
 
 
 def _load_figure(runs: Sequence[Run]) -> Figure:
@@ -835,14 +857,15 @@ def _load_figure(runs: Sequence[Run]) -> Figure:
     tops: list[float] = []
     entries: dict[str, Any] = {}
     for i, (run, ax) in enumerate(zip(runs, axes, strict=True)):
-        plot_load(run.portfolios, run.bands(), ax, names=run.manager_names, title=run.label)
+        label, style = plan_label(run, i)
+        plot_load(run.portfolios, run.bands(), ax, names=run.manager_names, title=label)
         tops.append(ax.get_ylim()[1])  # the axes share y: the next panel resets it
         legend = ax.get_legend()
         # Plans with other managers or tolerances have other bands and ideals: each panel
         # names its own under its title, and the one legend, for every panel, names neither.
         labels = [t.get_text() for t in legend.get_texts()]
         own = [label for label in labels if label.startswith(("span band", "ideal"))]
-        ax.set_title(f"{run.label}\n{', '.join(own)}", fontsize=10)
+        ax.set_title(f"{label}\n{', '.join(own)}", fontsize=10, **style)
         for handle, label in zip(legend.legend_handles, labels, strict=True):
             entries.setdefault(label.split(" ")[0] if label in own else label, handle)
         legend.remove()

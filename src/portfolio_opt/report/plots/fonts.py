@@ -142,3 +142,18 @@ def find_cjk_font() -> CjkFont | None:
         if found is not None:
             return found
     return _known_font(list(font_manager.fontManager.ttflist))
+
+
+def label_or(text: str, fallback: str) -> tuple[str, dict[str, object]]:
+    """``text`` and the font keywords that draw it (the CJK font where it needs one); else
+    ``fallback`` (ASCII), where no font here draws ``text``: boxes would hide which plan is
+    which."""
+    if text.isascii():
+        return text, {}
+    font = find_cjk_font()
+    if font is not None and font.draws(text):
+        return text, {"fontfamily": font.families}
+    known = default_codepoints()
+    if all(ord(ch) in known for ch in text if not ch.isspace()):
+        return text, {}
+    return fallback, {}
