@@ -52,6 +52,7 @@ from portfolio_opt.scenario.tables import decode_text, sniff_delimiter, split_ta
 OUTPUT_FILES = ("assignment.csv", "portfolios.csv", "kpis.json", "manifest.json")
 REPORT_FILE, PLAN_SHEET = "report.xlsx", "Assignment"  # the workbook a planner edits
 SIDE_BY_SIDE_INCHES = 24.0  # of load panels; a wider comparison stacks them
+LEGEND_HANDLE_INCHES, LEGEND_INCHES_PER_CHARACTER = 0.7, 0.055  # the fairness legend at 8 pt
 SKIPPED_KPIS = ("goals.",)  # solver internals, on each run's own report
 PAY_MEANINGS = {
     "pay.total_base_salary": "the year's base salaries, all managers",
@@ -817,20 +818,28 @@ def compare_runs(runs: Sequence[Run]) -> Comparison:
 
 
 def _fairness_figure(runs: Sequence[Run]) -> Figure:
-    """Every plan's Lorenz curves on one axes; the Gini of each curve in the legend, beside the
-    axes (plans' names, a sweep's variants, are too long for a title and cover the curves)."""
-    figure = Figure(figsize=(11, 6.5), layout="constrained")
-    ax = figure.subplots()
+    """Every plan's Lorenz curves on one square axes; the Gini of each curve in the legend,
+    beside the axes (plans' names, a sweep's variants, are too long for a title and cover the
+    curves). The figure is as wide as the legend needs, laid out by hand: a layout engine
+    squeezes square axes to make room for a long legend."""
+    labels = [plan_label(run, i) for i, run in enumerate(runs)]
+    longest = max((len(label) for label, _ in labels), default=0)
+    # The entries read "<plan>: <type> (Gini 0.0123)" at 8 pt, after a line of handle.
+    legend = LEGEND_HANDLE_INCHES + LEGEND_INCHES_PER_CHARACTER * (longest + 30)
+    left, side, gap, bottom, top = 0.9, 5.4, 0.2, 0.75, 0.6
+    width, height = left + side + gap + legend, bottom + side + top
+    figure = Figure(figsize=(width, height))
+    ax = figure.add_axes((left / width, bottom / height, side / width, side / height))
     family: dict[str, object] = {}
-    for i, run in enumerate(runs):
-        label, style = plan_label(run, i)
+    for i, (run, (label, style)) in enumerate(zip(runs, labels, strict=True)):
         if style and not family:
             family = {"family": style["fontfamily"]}
         plot_fairness(run.portfolios, ax, label=label, color=f"C{i}")
-    ax.set_title("Target fairness of each plan (Gini in the legend; 0: equal targets)")
+    ax.set_title("")  # each curve's own, in the middle
+    ax.set_title("Target fairness of each plan (Gini in the legend; 0: equal targets)", loc="left")
     ax.legend(
         loc="upper left",
-        bbox_to_anchor=(1.02, 1.0),
+        bbox_to_anchor=(1.0 + gap / side, 1.0),
         frameon=False,
         prop={"size": 8, **family},
     )
