@@ -168,6 +168,25 @@ def test_import_refuses_a_folder_with_other_files(orlib_file: Path, tmp_path: Pa
     assert len(load_scenario(tmp_path / "again").customers) == 15
 
 
+def test_import_refuses_a_planners_scenario_and_an_import_edited_since(
+    orlib_file: Path, tmp_path: Path
+) -> None:
+    """Files named like an import's are not an import's: the planner's own are kept."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "customers.csv").write_text("customer_id,customer_class\nC1,key\n", encoding="utf-8")
+    with pytest.raises(FileExistsError):
+        import_gap(f"{orlib_file}#2", mine)
+    assert (mine / "customers.csv").read_text(encoding="utf-8").startswith("customer_id,")
+    edited = tmp_path / "edited"
+    import_gap(f"{orlib_file}#2", edited)
+    toml = edited / "scenario.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + "# my note\n", encoding="utf-8")
+    with pytest.raises(FileExistsError):
+        import_gap(f"{orlib_file}#1", edited)
+    assert toml.read_text(encoding="utf-8").endswith("# my note\n")
+
+
 @pytest.mark.parametrize(("maximise", "optimum"), [(False, 261), (True, 336)])
 def test_gap1_1_round_trip_solves_to_the_published_optimum(
     orlib_file: Path, tmp_path: Path, maximise: bool, optimum: int

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from portfolio_opt.report.atomic import atomic_folder
+from portfolio_opt.report.folders import record_written, untouched_since_written
 
 CUSTOMER_CLASS = "basic"
 MANAGER_GRADE = "B"
@@ -211,18 +212,12 @@ def scenario_toml(problem: GapProblem, source: str, maximise: bool = False) -> s
     )
 
 
-def _replaceable(out: Path) -> bool:
-    """Whether ``out`` is new, empty, or holds only the files of an earlier import."""
-    if not out.exists():
-        return True
-    return out.is_dir() and all(p.name in TABLES for p in out.iterdir())
-
-
 def write_gap_scenario(problem: GapProblem, out: Path, source: str, maximise: bool = False) -> None:
     """Write the problem as a scenario folder ``out`` (atomically)."""
-    if not _replaceable(out):
+    if not untouched_since_written(out):
         raise FileExistsError(
-            f"{out} exists and holds other files than an imported scenario; choose a new folder"
+            f"{out} holds files import-gap did not write, or changed since it wrote them (a "
+            "scenario of yours?); nothing was changed: choose a new folder"
         )
     tables = scenario_tables(problem, maximise)
     with atomic_folder(out) as staging:
@@ -233,6 +228,7 @@ def write_gap_scenario(problem: GapProblem, out: Path, source: str, maximise: bo
         (staging / "scenario.toml").write_text(
             scenario_toml(problem, source, maximise), encoding="utf-8"
         )
+        record_written(staging, ["scenario.toml", *(f"{name}.csv" for name in tables)])
 
 
 def import_gap(spec: str, out: Path, maximise: bool = False) -> None:

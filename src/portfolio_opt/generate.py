@@ -23,7 +23,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from portfolio_opt.report.folders import SYSTEM_FILES, file_digest
+from portfolio_opt.report.folders import (
+    WRITTEN_RECORD,
+    record_written,
+    untouched_since_written,
+)
 from portfolio_opt.scenario.policy import Classes
 from portfolio_opt.scenario.schema import SCHEMAS
 
@@ -289,28 +293,8 @@ def generate_scenario(
 
 
 MARK = "# Written by `portfolio-opt generate`"
-# What generate wrote, with each file's SHA-256: a folder whose files are all as written may be
-# replaced; one edited since (a class changed by hand) is the planner's work and is not.
-RECORD = ".generated.json"
-
-
-def replaceable(out: Path) -> bool:
-    """Whether ``out`` may be written: absent, empty, or a scenario generate wrote and nobody
-    changed since (every file in it recorded, with the contents recorded)."""
-    if not out.exists():
-        return True
-    if not out.is_dir():
-        return False
-    names = {p.name for p in out.iterdir()} - SYSTEM_FILES - {RECORD}
-    if not names:
-        return True
-    try:
-        recorded = json.loads((out / RECORD).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    if not isinstance(recorded, dict) or not names <= set(recorded):
-        return False
-    return all((out / n).is_file() and file_digest(out / n) == recorded[n] for n in names)
+RECORD = WRITTEN_RECORD
+replaceable = untouched_since_written  # a folder generate may write
 
 
 def write_scenario(generated: GeneratedScenario, out: Path) -> None:
@@ -326,8 +310,7 @@ def write_scenario(generated: GeneratedScenario, out: Path) -> None:
     for table, frame in generated.tables().items():
         (out / f"{table}.csv").write_bytes(_csv_text(frame).encode("utf-8"))
         written.append(f"{table}.csv")
-    record = {name: file_digest(out / name) for name in written}
-    (out / RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    record_written(out, written)
 
 
 def _numbered(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:

@@ -170,3 +170,33 @@ def _same_plan(path: Path, manifest: Mapping[str, Any]) -> bool:
     if table is None or plan_digest(table) != written:
         return False
     return not isinstance(cells, str) or cells_digest(table) == cells
+
+
+# What generate or import-gap wrote into a scenario folder, with each file's SHA-256: a folder
+# whose files are all as written may be replaced; one edited since is the planner's work.
+WRITTEN_RECORD = ".generated.json"
+
+
+def record_written(folder: Path, names: list[str]) -> None:
+    """Record the files ``names`` of ``folder`` as written now (see ``untouched_since_written``)."""
+    record = {name: file_digest(folder / name) for name in names}
+    (folder / WRITTEN_RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+
+
+def untouched_since_written(out: Path) -> bool:
+    """Whether ``out`` may be written: absent, empty, or a folder this tool wrote and nobody
+    changed since (every file in it recorded, with the contents recorded)."""
+    if not out.exists():
+        return True
+    if not out.is_dir():
+        return False
+    names = {p.name for p in out.iterdir()} - SYSTEM_FILES - {WRITTEN_RECORD}
+    if not names:
+        return True
+    try:
+        recorded = json.loads((out / WRITTEN_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(recorded, dict) or not names <= set(recorded):
+        return False
+    return all((out / n).is_file() and file_digest(out / n) == recorded[n] for n in names)
