@@ -16,6 +16,7 @@ from openpyxl import Workbook
 from portfolio_opt.plan.io import read_assignment
 from portfolio_opt.scenario.loader import inspect_scenario, load_scenario
 from portfolio_opt.scenario.tables import read_table
+from portfolio_opt.scenario.xlsx import read_sheet
 
 DEMO = Path(__file__).parents[2] / "scenarios" / "demo"
 TITLE = "2026年 客戶清單"
@@ -344,3 +345,21 @@ def test_a_thousands_comma_is_caught_where_the_row_ends_in_empty_cells(tmp_path)
     assert [(row, message) for _, row, _, message in _errors(folder)] == [
         (2, "6 fields, but the header has 5 columns")
     ]
+
+
+def test_a_formatted_empty_cell_at_the_sheets_last_row_is_not_read_as_a_million_rows(
+    tmp_path: Path,
+) -> None:
+    """Excel's used range then reaches row 1,048,576; only the cells that hold something are
+    read (reading the range took minutes and gigabytes)."""
+    path = tmp_path / "customers.xlsx"
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["customer_id", "customer_class"])
+    sheet.append(["C1", "key"])
+    sheet.cell(1_048_576, 1).number_format = "0.00"
+    book.save(path)
+
+    cells = read_sheet(path, None)
+
+    assert cells.rows == [["customer_id", "customer_class"], ["C1", "key"]]

@@ -156,7 +156,10 @@ def read_sheet(path: Path, sheet: str | None) -> SheetCells:
         hidden_before = tuple(
             w.title for w in book.worksheets[: book.worksheets.index(worksheet)] if sheet is None
         )
-        rows = [[_as_shown(cell) for cell in row] for row in worksheet.iter_rows()]
+        formulas = _formulas(path, worksheet.title) if _has_formulas(path) else {}
+        last_row, last_column = _used_extent(worksheet, formulas)
+        cells = worksheet.iter_rows(min_row=1, min_col=1, max_row=last_row, max_col=last_column)
+        rows = [[_as_shown(cell) for cell in row] for row in cells] if last_row else []
         merged = [
             Merged(
                 f"{get_column_letter(r.min_col)}{r.min_row}:{get_column_letter(r.max_col)}"
@@ -171,8 +174,20 @@ def read_sheet(path: Path, sheet: str | None) -> SheetCells:
         if not _keeping[0]:
             book.close()
     unsaved = []
-    if _has_formulas(path):
-        for (r, c), formula in sorted(_formulas(path, title).items()):
-            if r <= len(rows) and c <= len(rows[r - 1]) and rows[r - 1][c - 1] is None:
-                unsaved.append((r, c, formula))
+    for (r, c), formula in sorted(formulas.items()):
+        if r <= len(rows) and c <= len(rows[r - 1]) and rows[r - 1][c - 1] is None:
+            unsaved.append((r, c, formula))
     return SheetCells(rows, merged, unsaved, title, hidden_before)
+
+
+def _used_extent(worksheet: Any, formulas: dict[tuple[int, int], str]) -> tuple[int, int]:
+    """The last row and column holding a value or a formula. Excel's used range can reach row
+    1,048,576 through one formatted empty cell, and reading the range would build every cell
+    of it (gigabytes); the cells the file holds are few."""
+    last_row = last_column = 0
+    for (r, c), cell in worksheet._cells.items():  # the cells stored, not the whole range
+        if cell.value is not None:
+            last_row, last_column = max(last_row, r), max(last_column, c)
+    for r, c in formulas:
+        last_row, last_column = max(last_row, r), max(last_column, c)
+    return last_row, last_column
