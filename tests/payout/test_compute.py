@@ -280,7 +280,11 @@ def test_rates_per_income_type_apply_per_type():
     scenario, assignment = _single(
         actuals=[{"customer_id": "C", "period": "2024", "interest_income": 1200, "fee_income": 50}],
         policy={
-            "rates": {"target": 0.01, "increment": 0.05, "excess": {"interest": 0.1, "fee": 0.2}}
+            "rates": {
+                "target": 0.01,
+                "increment": 0.05,
+                "excess": {"interest": 0.1, "deposit": 0.0, "fee": 0.2},
+            }
         },
     )
     m1 = _row(compute_payout(scenario, assignment), "M1", "2024")

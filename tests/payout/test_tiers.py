@@ -49,7 +49,7 @@ def test_one_rate_per_tier_applies_to_totals_and_per_type_rates_to_each_type():
             {
                 "payout": {
                     "rates": {
-                        "target": {"interest": 0.01, "deposit": 0.01},
+                        "target": {"interest": 0.01, "deposit": 0.01, "fee": 0.0},
                         "increment": 0.05,
                         "excess": 0.1,
                     }
@@ -103,3 +103,11 @@ def test_pay_is_continuous_and_non_decreasing_in_realised_profit(p, dp, stock, i
 def test_tiers_work_on_arrays():
     t, i, e = tier_income(np.array([0.0, 2000.0]), 1000, 100, *RATES)
     assert list(t + i + e) == pytest.approx([0.0, 10 + 5 + 90])
+
+
+def test_a_rate_per_income_type_must_name_every_type():
+    """Left out, a type earned nothing at that tier without a word."""
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="deposit, fee missing"):
+        Policy.model_validate({"payout": {"rates": {"increment": {"interest": 0.03}}}})

@@ -239,6 +239,14 @@ class Rates(_Section):
             unknown = sorted(set(value) - set(INCOME_TYPES))
             if unknown:
                 raise ValueError(f"unknown income type(s) {unknown}; use {list(INCOME_TYPES)}")
+            # A type left out would earn nothing at this tier, without a word.
+            missing = [t for t in INCOME_TYPES if t not in value]
+            if missing:
+                raise ValueError(
+                    f"a rate per income type names all of {list(INCOME_TYPES)}; "
+                    f"{', '.join(missing)} missing (write 0 where a type earns nothing at this "
+                    "tier, or give one number for all)"
+                )
         if any(v < 0 for v in values):
             raise ValueError("a rate must be >= 0")
         return value
