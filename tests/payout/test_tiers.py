@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from portfolio_opt.payout.tiers import TierRates, portfolio_tiers, tier_income, tier_rates
 from portfolio_opt.scenario.policy import Policy
@@ -107,7 +108,5 @@ def test_tiers_work_on_arrays():
 
 def test_a_rate_per_income_type_must_name_every_type():
     """Left out, a type earned nothing at that tier without a word."""
-    from pydantic import ValidationError
-
     with pytest.raises(ValidationError, match="deposit, fee missing"):
         Policy.model_validate({"payout": {"rates": {"increment": {"interest": 0.03}}}})
