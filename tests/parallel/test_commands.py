@@ -287,6 +287,19 @@ def test_solve_many_refuses_a_folder_without_scenarios(tmp_path: Path) -> None:
     assert result.exit_code == EXIT_BAD_INPUT and "no scenario folder" in result.output
 
 
+@pytest.mark.parametrize("address", ["dask-server", "http://localhost:8786"])
+def test_a_scheduler_address_without_a_port_or_with_another_scheme_is_a_usage_error(
+    branch_dir: Path, tmp_path: Path, address: str
+) -> None:
+    result = _run(
+        "sweep", branch_dir, "--vary", "span.tolerance=1,2", "--scheduler", address,
+        "--out", tmp_path / "out", "--time-limit", TIME_LIMIT_S,
+    )  # fmt: skip
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert f"cannot use the Dask scheduler at {address}" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_the_display_shows_running_tasks_and_a_line_per_finished_one() -> None:
     display = TaskDisplay(["a", "b", "c"], "3 variants", "a local cluster")
     display.event({"key": "a", "state": "loading"})

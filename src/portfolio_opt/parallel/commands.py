@@ -134,8 +134,12 @@ def _connect(
     size = None if scheduler else size_local_cluster(n_tasks, workers)
     try:
         client = stack.enter_context(open_client(scheduler, size))
-    except (OSError, TimeoutError) as exc:
-        console.print(f"Error: cannot use the Dask scheduler at {scheduler}: {exc}", markup=False)
+    except (OSError, TimeoutError, ValueError) as exc:  # ValueError: no port, unknown scheme
+        console.print(
+            f"Error: cannot use the Dask scheduler at {scheduler}: {exc} (give an address such "
+            "as tcp://host:8786)",
+            markup=False,
+        )
         sys.exit(EXIT_USAGE)
     if size is not None:
         return client, size.threads_per_task, {"local_cluster": True, "workers": size.n_workers}
