@@ -737,3 +737,16 @@ def test_generate_never_overwrites_a_planners_scenario(tmp_path: Path) -> None:
     (made / "customers.csv").write_text(edited, encoding="utf-8")
     assert generate(made, 3) == 2
     assert (made / "customers.csv").read_text(encoding="utf-8") == edited
+
+
+@pytest.mark.parametrize("option", ["--customers", "--managers"])
+def test_a_size_too_large_to_generate_is_a_usage_error(option: str, tmp_path: Path) -> None:
+    """Not a traceback about allocating hundreds of gigabytes."""
+    from click.testing import CliRunner
+
+    from portfolio_opt.cli import main
+
+    args = ["generate", "--customers", "20", "--managers", "3", str(tmp_path / "out")]
+    args[args.index(option) + 1] = "99999999999"
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and "is not in the range" in result.output

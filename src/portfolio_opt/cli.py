@@ -534,6 +534,9 @@ def payout(scenario: str, assignment: str, out: str | None) -> None:
     out_console.print(f"payout.csv and payout.xlsx written to {target}", markup=False)
 
 
+GENERATE_MOST = 1_000_000  # customers or managers generate writes: past it, memory runs out
+
+
 def _with_hint(problem: Problem, hint: str) -> Problem:
     """``problem`` with ``hint`` added to its own, unless one says the other already (the
     longer is kept)."""
@@ -545,8 +548,12 @@ def _with_hint(problem: Problem, hint: str) -> Problem:
 
 
 @main.command()
-@click.option("--customers", "n_customers", type=click.IntRange(min=1), required=True)
-@click.option("--managers", "n_managers", type=click.IntRange(min=1), required=True)
+@click.option(
+    "--customers", "n_customers", type=click.IntRange(min=1, max=GENERATE_MOST), required=True
+)
+@click.option(
+    "--managers", "n_managers", type=click.IntRange(min=1, max=GENERATE_MOST), required=True
+)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--rebalance", is_flag=True, help="Add last year's plan and a year of change.")
 @click.argument("out", type=click.Path(file_okay=False))
