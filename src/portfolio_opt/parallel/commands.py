@@ -125,6 +125,20 @@ def _check_folder(out: Path, inputs: Sequence[Path], command: str) -> None:
 
 
 # -- the cluster and the display --------------------------------------------------------------
+def _address_problem(address: str) -> str | None:
+    """Why ``address`` is no scheduler address Dask can use (no port, an unknown scheme), told
+    before connecting; None where it is one."""
+    from distributed.comm.addressing import get_address_host_port, parse_address
+    from distributed.comm.registry import get_backend
+
+    try:
+        get_backend(parse_address(address)[0])
+        get_address_host_port(address)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def _connect(
     stack: ExitStack, scheduler: str | None, n_tasks: int, workers: int | None
 ) -> tuple[Client, int, dict[str, Any]]:
@@ -132,14 +146,17 @@ def _connect(
     from portfolio_opt.parallel.cluster import open_client, size_local_cluster, threads_on_cluster
 
     size = None if scheduler else size_local_cluster(n_tasks, workers)
-    try:
-        client = stack.enter_context(open_client(scheduler, size))
-    except (OSError, TimeoutError, ValueError) as exc:  # ValueError: no port, unknown scheme
+    if scheduler and (problem := _address_problem(scheduler)):
         console.print(
-            f"Error: cannot use the Dask scheduler at {scheduler}: {exc} (give an address such "
-            "as tcp://host:8786)",
+            f"Error: cannot use the Dask scheduler at {scheduler}: {problem} (give an address "
+            "such as tcp://host:8786)",
             markup=False,
         )
+        sys.exit(EXIT_USAGE)
+    try:
+        client = stack.enter_context(open_client(scheduler, size))
+    except (OSError, TimeoutError) as exc:
+        console.print(f"Error: cannot use the Dask scheduler at {scheduler}: {exc}", markup=False)
         sys.exit(EXIT_USAGE)
     if size is not None:
         return client, size.threads_per_task, {"local_cluster": True, "workers": size.n_workers}
