@@ -91,6 +91,8 @@ def test_a_big5_policy_keeps_its_class_names(minimal: Path) -> None:
 def test_a_hash_in_a_csv_file_name_is_part_of_the_name() -> None:
     assert split_table_spec("客戶#2026.csv") == ("客戶#2026.csv", None)
     assert split_table_spec("book.XLSX#客戶") == ("book.XLSX", "客戶")
+    assert split_table_spec("book.xlsx#客戶#2026") == ("book.xlsx", "客戶#2026")
+    assert split_table_spec("2026#1.xlsx#Sheet") == ("2026#1.xlsx", "Sheet")
 
 
 def test_misspelled_and_spaced_columns_are_named_as_not_read(minimal: Path) -> None:

@@ -55,12 +55,15 @@ TOO_MANY_FIELDS = "fields, but the header has"  # in the error of a row whose ce
 
 
 def split_table_spec(spec: str) -> tuple[str, str | None]:
-    """``file.xlsx#Sheet`` -> (``file.xlsx``, ``Sheet``); other paths (``客戶#2026.csv``) have
-    no sheet."""
-    if "#" in spec:
-        file, sheet = spec.rsplit("#", 1)
+    """``file.xlsx#Sheet`` -> (``file.xlsx``, ``Sheet``), split at the first ``#`` after a
+    workbook's suffix (a sheet may be named ``客戶#2026``); other paths (``客戶#2026.csv``)
+    have no sheet."""
+    start = 0
+    while (at := spec.find("#", start)) >= 0:
+        file = spec[:at]
         if file.lower().endswith(WORKBOOK_SUFFIXES + OTHER_WORKBOOK_SUFFIXES):
-            return file, sheet or None
+            return file, spec[at + 1 :] or None
+        start = at + 1
     return spec, None
 
 
