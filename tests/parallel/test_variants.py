@@ -72,6 +72,8 @@ def test_commas_inside_brackets_and_quotes_do_not_split() -> None:
 
 def test_a_vary_spec_gives_its_key_and_typed_values() -> None:
     assert parse_vary("payout.rates.excess=0.04,0.06") == ("payout.rates.excess", [0.04, 0.06])
+    # a class named in Chinese, as a planner's policy names them
+    assert parse_vary("payout.growth.優質=0.05,0.1") == ("payout.growth.優質", [0.05, 0.1])
     assert parse_vary("objective.order=[span,balance],[balance,span]") == (
         "objective.order",
         [["span", "balance"], ["balance", "span"]],

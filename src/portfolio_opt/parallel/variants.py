@@ -18,7 +18,7 @@ import pandas as pd
 
 from portfolio_opt.scenario.data import Scenario
 
-KEY = re.compile(r"^[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)*$")
+KEY = re.compile(r"^[^\W\d][\w-]*(\.[^\W\d][\w-]*)*$")  # letters of any script (優質)
 FOLDER_UNSAFE = re.compile(r"[^\w.=,+-]+")
 FOLDER_LENGTH = 80
 OPENERS, CLOSERS = "[{", "]}"
