@@ -559,11 +559,11 @@ def _with_hint(problem: Problem, hint: str) -> Problem:
 @click.argument("out", type=click.Path(file_okay=False))
 def generate(n_customers: int, n_managers: int, seed: int, rebalance: bool, out: str) -> None:
     """Write a synthetic scenario of N customers and M managers to OUT."""
-    from portfolio_opt.generate import generate_scenario, replaceable, write_scenario
+    from portfolio_opt.generate import generate_scenario, write_scenario
     from portfolio_opt.report.atomic import atomic_folder
-    from portfolio_opt.report.folders import unwritable_place
+    from portfolio_opt.report.folders import untouched_since_written, unwritable_place
 
-    if not replaceable(Path(out)):
+    if not untouched_since_written(Path(out)):
         console.print(
             f"Error: {out} holds files generate did not write, or changed since it wrote them "
             "(a scenario of yours?); nothing was changed. Choose a new or empty folder."

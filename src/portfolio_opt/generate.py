@@ -23,11 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from portfolio_opt.report.folders import (
-    WRITTEN_RECORD,
-    record_written,
-    untouched_since_written,
-)
+from portfolio_opt.report.folders import record_written
 from portfolio_opt.scenario.policy import Classes
 from portfolio_opt.scenario.schema import SCHEMAS
 
@@ -293,13 +289,11 @@ def generate_scenario(
 
 
 MARK = "# Written by `portfolio-opt generate`"
-RECORD = WRITTEN_RECORD
-replaceable = untouched_since_written  # a folder generate may write
 
 
 def write_scenario(generated: GeneratedScenario, out: Path) -> None:
     """Write ``scenario.toml`` and one UTF-8 CSV per table into ``out`` (created if needed),
-    then the record of what was written (see ``replaceable``).
+    then the record of what was written (see ``folders.untouched_since_written``).
 
     Booleans are written ``true``/``false``, blanks as empty cells, lines end with ``\\n``.
     """

@@ -34,20 +34,20 @@ Kind = tuple[bool, bool]  # (premium, separate-ledger): customers of two kinds n
 def cannot_hold(view: PlanView, customer_id: str, manager_id: str) -> bool:
     """Whether a hard rule forbids this customer from being with this manager in any plan."""
     c, m = customer_id, manager_id
-    limit = view.scenario.policy.rotation.max_tenure_years
-    rotation_due = (
-        limit is not None
-        and view.prior[c] == m
-        and not math.isnan(view.tenure[c])
-        and view.tenure[c] >= limit
-    )
     pinned_elsewhere = bool(view.pinned[c]) and view.pinned[c] != m
     return (
         m not in view.available
-        or rotation_due
+        or (view.prior[c] == m and rotation_due(view, c))
         or pinned_elsewhere
         or not may_hold_kind(view, m, kind_of(view, c))
     )
+
+
+def rotation_due(view: PlanView, customer_id: str) -> bool:
+    """Whether the customer's tenure with its prior manager reaches the rotation limit."""
+    limit = view.scenario.policy.rotation.max_tenure_years
+    tenure = view.tenure[customer_id]
+    return limit is not None and not math.isnan(tenure) and tenure >= limit
 
 
 def kind_of(view: PlanView, customer_id: str) -> Kind:
@@ -253,12 +253,7 @@ class Barred:
 def _barred_from(view: PlanView, members: list[str]) -> frozenset[str]:
     """The available managers a group may not go to: those a member rotates away from, and
     all but the pinned one."""
-    limit = view.scenario.policy.rotation.max_tenure_years
-    away = {
-        view.prior[c]
-        for c in members
-        if limit is not None and not math.isnan(view.tenure[c]) and view.tenure[c] >= limit
-    }
+    away = {view.prior[c] for c in members if rotation_due(view, c)}
     pins = {view.pinned[c] for c in members if view.pinned[c]}
     if pins:
         away |= set(view.available) - pins
