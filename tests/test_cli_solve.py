@@ -192,6 +192,10 @@ def test_solve_says_in_which_order_it_solved_the_goals(branch: Path, tmp_path: P
     line = _summary_line(result.output, "goals, most important")
     names = [note.split(" (")[0] for note in line.split(": ", 1)[1].split(", ")]
     assert names == ["span", "chain", "industry", "continuity", "balance"]
+    # the manifest records the order pursued, the policy the order as written
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["solver"]["goal_order"] == names
+    assert manifest["policy"]["objective"]["order"][1] == "balance"
     # and why, with the way to rank balance where the order puts it
     note = _summary_line(result.output, "balance is held within 50.00%")
     assert "refined last" in note and "remove the bound" in note

@@ -129,6 +129,8 @@ def manifest(scenario: Scenario, params: SolveParams, result: Result) -> dict[st
             **_solver_settings(params),
             "method": result.method,
             "iterations": result.iterations,
+            # as pursued: a bounded balance goes last, whatever the policy's order says
+            "goal_order": list(result.order),
         },
         "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
         "status": result.status.value,
