@@ -376,6 +376,19 @@ def test_a_windows_path_in_double_quotes_gets_the_two_ways_to_write_it(tmp_path)
     assert 'write / ("data/customers.csv"), or put it in single quotes' in problem.hint
 
 
+def test_a_windows_path_in_single_quotes_opens_its_file(tmp_path):
+    """The advice above works on any system: a backslash parts folders in a table's path."""
+    folder = _minimal_copy(tmp_path, "")
+    (folder / "data").mkdir()
+    (folder / "customers.csv").rename(folder / "data" / "c.csv")
+    toml = folder / "scenario.toml"
+    text = toml.read_text(encoding="utf-8").replace('"customers.csv"', "'data\\c.csv'")
+    toml.write_text(text, encoding="utf-8")
+    scenario, problems = inspect_scenario(folder)
+    assert scenario is not None, problems
+    assert len(scenario.customers) == len(pd.read_csv(folder / "data" / "c.csv"))
+
+
 def test_a_policy_error_does_not_hide_an_unknown_class_key(tmp_path):
     folder = _minimal_copy(
         tmp_path, '\n[classes]\npremium_grade = "AA"\n[payout.growth]\nprimium = 0.1\n'

@@ -68,7 +68,9 @@ class Tables(_Section):
     def _names_a_file(cls, value: str | None) -> str | None:
         if value is not None and not value.strip():
             raise ValueError("names no file: write its file name, or remove the line")
-        return value
+        # A folder written on Windows ('data\customers.csv') opens on any system; no sheet
+        # name holds a backslash, and no planner's file name does.
+        return None if value is None else value.replace("\\", "/")
 
 
 class Classes(_Section):
