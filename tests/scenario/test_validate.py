@@ -389,6 +389,18 @@ def test_a_windows_path_in_single_quotes_opens_its_file(tmp_path):
     assert len(scenario.customers) == len(pd.read_csv(folder / "data" / "c.csv"))
 
 
+def test_an_unknown_class_or_grade_lists_the_known_ones_in_the_policys_order(tmp_path):
+    folder = _minimal_copy(tmp_path, '\n[classes]\ngrades = ["A", "B", "C", "D", "AA"]\n')
+    customers = folder / "customers.csv"
+    customers.write_text(customers.read_text(encoding="utf-8").replace(",basic,", ",bsic,", 1))
+    managers = folder / "managers.csv"
+    managers.write_text(managers.read_text(encoding="utf-8").replace(",B,", ",b+,", 1))
+    _, problems = inspect_scenario(folder)
+    hints = {p.column: p.hint for p in problems if p.is_error}
+    assert "['premium', 'key', 'growth', 'basic', 'watch', 'exit']" in hints["customer_class"]
+    assert "['A', 'B', 'C', 'D', 'AA']" in hints["grade"]
+
+
 def test_a_policy_error_does_not_hide_an_unknown_class_key(tmp_path):
     folder = _minimal_copy(
         tmp_path, '\n[classes]\npremium_grade = "AA"\n[payout.growth]\nprimium = 0.1\n'

@@ -41,15 +41,20 @@ def manager_ids_unique(managers: pd.DataFrame, label: str) -> list[Problem]:
     return duplicate_ids(managers, "manager_id", label)
 
 
+def _as_listed(names: list[str]) -> list[str]:
+    """``names`` in the policy's order (best class or grade first), each once."""
+    return list(dict.fromkeys(names))
+
+
 def classes_known(customers: pd.DataFrame, policy: Policy, label: str) -> list[Problem]:
     allowed = set(policy.classes.classes)
-    hint = f"use one of {sorted(allowed)} or add the class to [classes] classes in scenario.toml"
+    hint = f"use one of {_as_listed(policy.classes.classes)} or add the class to [classes] classes in scenario.toml"
     return unknown_values(customers, "customer_class", allowed, label, "customer class", hint)
 
 
 def grades_known(managers: pd.DataFrame, policy: Policy, label: str) -> list[Problem]:
     allowed = set(policy.classes.grades)
-    hint = f"use one of {sorted(allowed)} or add the grade to [classes] grades in scenario.toml"
+    hint = f"use one of {_as_listed(policy.classes.grades)} or add the grade to [classes] grades in scenario.toml"
     return unknown_values(managers, "grade", allowed, label, "grade", hint)
 
 
