@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -60,6 +61,20 @@ def test_bad_input_lists_the_problems(branch_dir: Path, tmp_path: Path) -> None:
     summary = solve_task(task)
     assert summary.exit_code == EXIT_BAD_INPUT and summary.status == "bad input"
     assert any("missing.csv" in error for error in summary.errors)
+
+
+def test_bad_input_is_listed_as_validate_lists_it(branch_dir: Path, tmp_path: Path) -> None:
+    """By file, then by row, however the checks found them: a planner fixes them top down."""
+    folder = tmp_path / "branch"
+    shutil.copytree(branch_dir, folder)
+    customers = pd.read_csv(folder / "customers.csv", dtype=str, keep_default_na=False)
+    customers.loc[7, "customer_class"] = "no such class"  # found by a check across tables
+    customers.loc[10, "interest_income"] = "many"  # found on reading the cell
+    customers.to_csv(folder / "customers.csv", index=False)
+    summary = solve_task(_task(folder, tmp_path / "v"))
+    assert summary.exit_code == EXIT_BAD_INPUT
+    rows = [e.split(",")[1] for e in summary.errors if e.startswith("customers.csv")]
+    assert rows == [" row 9", " row 12"]
 
 
 def test_an_output_folder_holding_the_scenario_is_refused(branch_dir: Path) -> None:

@@ -28,7 +28,7 @@ from portfolio_opt.pipeline import (
     OutputFolderError,
     run_solve,
 )
-from portfolio_opt.problems import as_sentence
+from portfolio_opt.problems import as_sentence, in_reading_order
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.loader import inspect_scenario
 
@@ -100,10 +100,11 @@ def task_params(task: SolveTask, scenario: Scenario) -> SolveParams:
 
 
 def load_task_scenario(task: SolveTask) -> tuple[Scenario | None, list[str]]:
-    """The task's scenario with its overrides and head-count cut, or the errors found."""
+    """The task's scenario with its overrides and head-count cut, or the errors found (in the
+    order `validate` lists them)."""
     scenario, problems = inspect_scenario(task.scenario, dict(task.overrides) or None)
     if scenario is None:
-        return None, [str(p) for p in problems if p.is_error]
+        return None, [str(p) for p in in_reading_order([p for p in problems if p.is_error])]
     try:
         return apply_drop(scenario, task.drop), []
     except VariantError as exc:
