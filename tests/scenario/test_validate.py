@@ -286,6 +286,28 @@ def test_a_policy_error_does_not_hide_the_tables_own_problems(tmp_path):
     }
 
 
+@pytest.mark.parametrize("bad_key", ["fx_rate = -1", 'default_score = "high"'])
+def test_a_bad_payout_key_does_not_hide_the_payout_tables_problems(tmp_path, bad_key):
+    """The other keys of [payout] (its year here) still check the actuals' periods."""
+    folder = _minimal_copy(tmp_path, f"\n[payout]\nyear = 2026\n{bad_key}\n")
+    (folder / "actuals.csv").write_text(
+        "customer_id,period,interest_income\nC1,2026,5\nC3,2019,7\n", encoding="utf-8"
+    )
+    toml = folder / "scenario.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace(
+            "[tables]\n", '[tables]\nactuals = "actuals.csv"\n'
+        ),
+        encoding="utf-8",
+    )
+    _, problems = inspect_scenario(folder)
+    key = bad_key.split(" =")[0]
+    assert _located(problems) == {
+        ("scenario.toml", 8, f"payout.{key}"),
+        ("actuals.csv", 3, "period"),
+    }
+
+
 def test_a_missing_column_in_one_table_does_not_hide_the_others_own_problems(tmp_path):
     """managers.csv without grade: the customers' duplicate id is still found (it needs no
     managers); customers.csv without its class: the managers' duplicate id still is."""

@@ -794,14 +794,25 @@ def names_listed(path: Path, key: str) -> list[str] | None:
     return None if section is None else _sound_names(section, key)
 
 
+SALARY_KEYS = {"base_salary", "default_base_salary"}
+
+
 def payout_section(path: Path) -> Payout | None:
-    """The [payout] section alone, where it has no error of its own, else None: so that the
-    payout tables can be checked while other parts of the policy have errors."""
+    """The [payout] section alone, less its keys in error (but for the base salaries), else
+    None: so that the payout tables can be checked while the policy has errors."""
     section = _raw_section(path, "payout")
     if section is None:
         return None
     try:
         return Payout.model_validate(section, strict=True)
+    except ValidationError as exc:
+        bad = {e["loc"][0] for e in exc.errors() if e["loc"]}
+    if bad & SALARY_KEYS:  # the salary checks would take the default for the planner's table
+        return None
+    try:  # the keys in error left out: their errors are said anyway, the tables' need the rest
+        return Payout.model_validate(
+            {k: v for k, v in section.items() if k not in bad}, strict=True
+        )
     except ValidationError:
         return None
 

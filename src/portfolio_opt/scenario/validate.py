@@ -48,13 +48,15 @@ def _as_listed(names: list[str]) -> list[str]:
 
 def classes_known(customers: pd.DataFrame, policy: Policy, label: str) -> list[Problem]:
     allowed = set(policy.classes.classes)
-    hint = f"use one of {_as_listed(policy.classes.classes)} or add the class to [classes] classes in scenario.toml"
+    listed = _as_listed(policy.classes.classes)
+    hint = f"use one of {listed} or add the class to [classes] classes in scenario.toml"
     return unknown_values(customers, "customer_class", allowed, label, "customer class", hint)
 
 
 def grades_known(managers: pd.DataFrame, policy: Policy, label: str) -> list[Problem]:
     allowed = set(policy.classes.grades)
-    hint = f"use one of {_as_listed(policy.classes.grades)} or add the grade to [classes] grades in scenario.toml"
+    listed = _as_listed(policy.classes.grades)
+    hint = f"use one of {listed} or add the grade to [classes] grades in scenario.toml"
     return unknown_values(managers, "grade", allowed, label, "grade", hint)
 
 
