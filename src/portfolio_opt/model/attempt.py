@@ -28,7 +28,6 @@ from portfolio_opt.model.goals import (
     better_of,
     better_plan,
     evaluate,
-    normalised_objective,
     objective_key,
     portfolio_means,
 )
@@ -595,8 +594,8 @@ def progress_payload(
     started: float,
 ) -> dict[str, object]:
     """The progress line's incumbent, bound and gap (in normalised units) and elapsed time."""
-    objective = normalised_objective(values, spec, instance)
-    bound = min(normalised_objective(bounds, spec, instance), objective)
+    objective = spec.reported(values)
+    bound = min(spec.reported(bounds), objective)
     return {
         "incumbent": objective,
         "bound": bound,

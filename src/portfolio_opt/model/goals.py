@@ -34,15 +34,6 @@ def goal_scale(instance: Instance, goal: str) -> float:
     return NORMALISE.get(goal, 1.0)
 
 
-def normalised_objective(values: Mapping[str, float], spec: GoalSpec, instance: Instance) -> float:
-    """One number for the goals: each on a readable scale (customers, 0.01%, links, moves)."""
-    weights = spec.weights or {g: 1.0 for g in spec.order}
-    total = 0.0
-    for goal in spec.order:
-        total += weights.get(goal, 0.0) * values.get(goal, 0) / goal_scale(instance, goal)
-    return round(total, 6)
-
-
 @dataclass(frozen=True)
 class GoalSpec:
     """Which goals count and how: lexicographic ``order`` or ``weights``. A weight counts per
@@ -54,8 +45,15 @@ class GoalSpec:
     scales: dict[str, float] = field(default_factory=dict)
 
     def weighted(self, values: Mapping[str, float]) -> float:
-        """The weighted sum of goal values given in the model's units."""
-        weights = self.weights or {}
+        """The weighted sum of goal values given in the model's units (0 when lexicographic)."""
+        return self._sum(values, self.weights or {})
+
+    def reported(self, values: Mapping[str, float]) -> float:
+        """One number for the goals, each on its readable scale (customers, 0.01%, links,
+        moves): the weighted sum, or the plain sum when lexicographic."""
+        return round(self._sum(values, self.weights or dict.fromkeys(self.order, 1.0)), 6)
+
+    def _sum(self, values: Mapping[str, float], weights: Mapping[str, float]) -> float:
         return sum(
             weights.get(g, 0.0) * values.get(g, 0) / self.scales.get(g, 1.0) for g in self.order
         )

@@ -24,7 +24,6 @@ from portfolio_opt.model.goals import (
     Means,
     evaluate,
     goal_spec,
-    normalised_objective,
     objective_key,
     portfolio_means,
 )
@@ -343,8 +342,8 @@ def _finish(
     if proven and spec.lexicographic:  # each goal proven best given the goals before it
         bounds.update({g: float(values[g]) for g in spec.order})
     # A proven weighted sum bounds the sum only: each goal keeps the bound every plan obeys.
-    objective = normalised_objective(values, spec, instance)
-    best_bound = objective if proven else normalised_objective(bounds, spec, instance)
+    objective = spec.reported(values)
+    best_bound = objective if proven else spec.reported(bounds)
     ranked = goal_spec(instance, constant_goals=True)
     return Result(
         SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE,
@@ -686,11 +685,11 @@ def _score_whole_branch(result: Result, scenario: Scenario) -> None:
     result.goals = {g: v for g, v in values.items() if g != "violation"}
     ranked = goal_spec(instance, constant_goals=True)
     result.order, result.scales = ranked.order, ranked.scales
-    result.objective = normalised_objective(values, goal_spec(instance), instance)
+    result.objective = goal_spec(instance).reported(values)
     every_plan = goal_bounds(instance)
     bounds = {g: min(float(every_plan.get(g, 0)), float(v)) for g, v in values.items()}
     result.bounds = {g: bounds[g] for g in result.goals}
-    result.best_bound = normalised_objective(bounds, goal_spec(instance), instance)
+    result.best_bound = goal_spec(instance).reported(bounds)
 
 
 def _plan_kinds(instance: Instance, assignment: pd.DataFrame) -> np.ndarray:
