@@ -326,6 +326,24 @@ def test_deterministic_solves_write_the_same_plan_byte_for_byte(
         assert (tmp_path / "again" / name).read_bytes() == (solved.out / name).read_bytes()
 
 
+def test_no_deterministic_overrides_the_policys_deterministic(branch: Path, tmp_path: Path) -> None:
+    toml = branch / "scenario.toml"
+    text = toml.read_text(encoding="utf-8").replace("deterministic = false", "")
+    toml.write_text(text.replace("[solver]\n", "[solver]\ndeterministic = true\n"))
+    runs = {flag: tmp_path / flag.strip("-") for flag in ("--no-deterministic", "--seed")}
+
+    for flag, out in runs.items():
+        result = solve(branch, out, *([flag] if flag != "--seed" else ["--seed", "0"]))
+        assert result.exit_code == 0, result.output
+
+    said = {
+        flag: json.loads((out / "manifest.json").read_text(encoding="utf-8"))["solver"]
+        for flag, out in runs.items()
+    }
+    assert said["--no-deterministic"]["deterministic"] is False
+    assert said["--seed"]["deterministic"] is True  # the policy's, where no flag says
+
+
 def test_solve_never_modifies_the_inputs(solved: Solved) -> None:
     assert digests(solved.scenario) == solved.inputs_before
 

@@ -58,7 +58,7 @@ def test_every_problem_is_printed_and_the_exit_code_is_1():
         "WARNING actuals.csv, column customer_id: 2 customer(s) have no actuals rows (C2, C5)",
     ):
         assert any(line.startswith(expected) for line in warnings), expected
-    assert lines[-1] == "19 error(s), 4 warning(s): nothing was solved."
+    assert lines[-1] == "19 error(s), 4 warning(s): fix them and validate again."
 
 
 def test_policy_problem_is_printed_with_its_line():
@@ -159,7 +159,7 @@ def test_a_console_that_cannot_write_chinese_still_gets_every_problem(tmp_path: 
     assert bad.returncode == 1, shown
     assert "Traceback" not in shown
     assert "\\u512a\\u8cea" in shown  # 優質, escaped
-    assert "nothing was solved." in shown
+    assert "fix them and validate again." in shown
 
 
 def colliding_copy(tmp_path: Path) -> Path:

@@ -221,7 +221,7 @@ def test_command_writes_the_scenario_and_reports_usage_errors(
     which = runner.invoke(import_gap_command, [str(orlib_file), str(tmp_path / "t")])
     assert which.exit_code == 2 and "pick one with gapx.txt#k" in which.output
     missing = runner.invoke(import_gap_command, [str(tmp_path / "nope.txt"), str(tmp_path / "u")])
-    assert missing.exit_code == 2 and "no such file" in missing.output
+    assert missing.exit_code == 1 and "nope.txt: file not found" in missing.output  # bad input
     broken = tmp_path / "broken.txt"
     broken.write_text("3 1 x", encoding="ascii")
     bad = runner.invoke(import_gap_command, [str(broken), str(tmp_path / "v")])

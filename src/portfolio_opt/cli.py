@@ -141,7 +141,7 @@ def validate(scenario: str, as_json: bool) -> None:
         if as_json:
             out_console.print(_problems_json(problems), markup=False)
         else:
-            _print_problems(problems, every=True)
+            _print_problems(problems, "fix them and validate again", every=True)
         sys.exit(EXIT_BAD_INPUT)
     collisions = rule_collisions(loaded)
     summary = scenario_summary(loaded)

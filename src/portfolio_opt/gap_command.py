@@ -29,8 +29,10 @@ def import_gap(spec: str, out: str, maximise: bool) -> None:
     workload, capacities the managers' capacity, and cost the affinity cost.
     """
     path, index = gap.split_spec(spec)
-    if not path.is_file():
-        raise click.BadParameter(f"{path}: no such file", param_hint="FILE[#k]")
+    if not path.is_file():  # a missing input is bad input, as for every other command
+        what = "is a folder, not a GAP file" if path.is_dir() else "file not found"
+        click.echo(f"Error: {path}: {what} (check the path)", err=True)
+        sys.exit(EXIT_BAD_INPUT)
     try:
         problem = gap.load_gap(spec)
     except gap.GapSpecError as exc:

@@ -36,7 +36,11 @@ def solver_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="CP-SAT threads (0: all cores).",
         ),
         click.option("--seed", type=click.IntRange(min=0, max=LARGEST_SEED), help="Random seed."),
-        click.option("--deterministic", is_flag=True, default=None, help="Same inputs, same plan."),
+        click.option(
+            "--deterministic/--no-deterministic",
+            default=None,
+            help="Same inputs, same plan (default: [solver] deterministic).",
+        ),
     ]
     for option in reversed(options):
         command = option(command)

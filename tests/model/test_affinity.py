@@ -331,26 +331,33 @@ def test_checker_and_engine_agree_on_the_plan_they_price() -> None:
     assert compute_kpis(scenario, result.assignment)["affinity"]["cost"] == result.goals["affinity"]
 
 
-def test_no_optimality_is_claimed_where_another_premium_holder_might_do_better() -> None:
+@pytest.mark.parametrize("a_grade_managers", [3, 8])
+def test_no_optimality_is_claimed_where_another_premium_holder_might_do_better(
+    a_grade_managers: int,
+) -> None:
     """Which A-grade manager holds the premium portfolio is chosen before the models run, so
-    what they prove holds for that choice only: the bound must stay below every plan's cost."""
+    what they prove holds for that choice only: the bound must stay below every plan's cost,
+    and the plan is called optimal only once every choice is solved (then it is the best)."""
     premium = {"customer_id": "P1", "customer_class": "premium", "interest_income": 100}
+    holders = [f"A{i}" for i in range(1, a_grade_managers + 1)]
     scenario = make_scenario(
         [premium, *standard_customers(4)],
-        [{"manager_id": m, "grade": "A"} for m in ("A1", "A2", "A3")],
+        [{"manager_id": m, "grade": "A"} for m in holders],
         affinity=[
-            {"customer_id": "P1", "manager_id": "A1", "cost": 5, "workload": 1},
-            {"customer_id": "P1", "manager_id": "A2", "cost": 5, "workload": 1},
-            {"customer_id": "P1", "manager_id": "A3", "cost": 1, "workload": 1},
+            {"customer_id": "P1", "manager_id": m, "cost": 1 if m == "A3" else 5, "workload": 1}
+            for m in holders
         ],
         policy=COST_ONLY,
     )
 
-    result = solve_fast(scenario)
+    for deterministic in (True, False):
+        result = solve_fast(scenario, deterministic=deterministic)
 
-    valid_plan(scenario, result)
-    assert result.status is SolveStatus.FEASIBLE
-    assert result.bounds["affinity"] <= 1  # P1 with A3 costs 1, whoever the model chose
+        valid_plan(scenario, result)
+        assert result.bounds["affinity"] <= 1  # P1 with A3 costs 1, whoever the model chose
+        if result.status is SolveStatus.OPTIMAL:
+            assert result.goals["affinity"] == 1
+            assert "proven over every choice of holders" in result.method
 
 
 def test_optimality_is_claimed_where_every_manager_holds_one_kind() -> None:

@@ -11,7 +11,7 @@ from portfolio_opt.plan import check_plan, read_assignment
 from portfolio_opt.problems import Severity
 from portfolio_opt.report.safe_text import escape_formula, unescape_formula
 
-from .builders import make_scenario, small_scenario
+from .builders import make_scenario, small_customers, small_scenario
 
 SMALL_CSV = (
     "customer_id,manager_id,name\n"
@@ -152,3 +152,39 @@ def test_a_manager_name_unlike_its_id_is_a_warning_naming_who_the_row_goes_to(tm
     )
     assert warning.hint == "to give the customer to 李娜, write M2 in manager_id"
     assert frame["manager_id"].tolist() == ["M1", "M1", "M2"]
+
+
+def test_edited_columns_the_tool_works_out_are_warnings_naming_what_counts(tmp_path):
+    """portfolio_type, moved and prior_manager_id are written for the planner, never read: a
+    planner who types 'premium' or TRUE there is told the plan did not change and how to."""
+    customers = [
+        {**c, "prior_manager_id": "MB"} if c["customer_id"] == "S3" else c
+        for c in small_customers()
+    ]
+    scenario = small_scenario(customers=customers)
+    path = tmp_path / "plan.csv"
+    path.write_text(
+        "customer_id,manager_id,portfolio_type,prior_manager_id,moved\n"
+        "P1,MA,premium,,False\nP2,MA,premium,,False\nS1,MB,standard,,False\n"
+        "S2,MB,premium,,False\nS3,MC,standard,MB,TRUE\nS4,MC,standard,MC,1\n"
+        "L1,ML,separate_ledger,,0\nL2,ML,separate_ledger,,否\n",
+        encoding="utf-8",
+    )
+    frame, problems = read_assignment(path, scenario)
+    assert {p.severity for p in problems} == {Severity.WARNING}
+    located = {p.column: (p.row, p.message, p.hint) for p in problems}
+    assert set(located) == {"portfolio_type", "prior_manager_id", "moved"}  # S2's, S4's, S4's
+    row, message, hint = located["portfolio_type"]
+    assert row == 5 and "'premium' where it is 'standard'" in message
+    assert "change manager_id" in hint
+    assert located["prior_manager_id"][0] == 7 and located["moved"][0] == 7
+    assert "1 cell(s)" in located["moved"][1]  # TRUE and 1 read as a spreadsheet means them
+    assert frame["manager_id"].tolist() == ["MA", "MA", "MB", "MB", "MC", "MC", "ML", "ML"]
+
+
+def test_last_years_plan_is_not_held_to_this_years_prior_managers(tmp_path):
+    scenario = small_scenario()
+    path = tmp_path / "plan.csv"
+    path.write_text(SMALL_CSV.replace("name", "prior_manager_id"), encoding="utf-8")
+    _, problems = read_assignment(path, scenario, customers_left=True)
+    assert problems == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -63,6 +63,8 @@ MAX_STRUCTURES = 5  # choices of portfolio kinds tried when the exact model rule
 MAX_STRUCTURES_EXACT = 50  # on branches the exact model solves whole (each try is quick)
 FINISH_SHARE = 0.01  # of the time limit, kept to score the plan after the search
 AGAIN_SHARE = 0.2  # of the time limit, left at least to solve again for other holders
+DETERMINISTIC_AGAIN_SHARE = 0.1  # of a deterministic limit, for each further choice of holders
+DETERMINISTIC_AGAIN_MOST = 0.5  # and for all of them (a proof mostly takes far less)
 VALIDATE_PROOF_S = 1.5  # for validate's customer-level check of the hard rules
 AFTER_SEARCH_PROOF_S = 3.0  # for the same check once the search found no plan
 STRUCTURE_AGAIN_S = 2.0  # for the kinds' model's next choice of holders
@@ -247,15 +249,21 @@ def _other_holders(
         structure, means, assign = hand_over(instance, structure, means, spec, assign)
         if (
             not proven_here
-            or params.deterministic  # another solve would add its whole budget to the time
             or len(seen) >= HOLDER_TRIES
-            or deadline - time.monotonic() < params.time_limit_s * AGAIN_SHARE
+            or not _room_for_other_holders(params, deadline, len(seen) - len(ruled_out))
+            or (params.deterministic and not all_proven)
             or (stop is not None and stop())
         ):
             return _Holders(structure, means, assign, len(seen), steps, False)
         candidate = structure
         if any(np.array_equal(structure.kind, kinds) for kinds in seen):
-            chosen = decide_structure(instance, STRUCTURE_AGAIN_S, continuity_first, exclude=seen)
+            chosen = decide_structure(
+                instance,
+                STRUCTURE_AGAIN_S,
+                continuity_first,
+                exclude=seen,
+                deterministic=params.deterministic,
+            )
             if not isinstance(chosen, Structure):
                 return _Holders(
                     structure, means, assign, len(seen), steps, all_proven and none_left(chosen)
@@ -263,7 +271,7 @@ def _other_holders(
             candidate = chosen
         seen.append(candidate.kind)
         again = PlanAttempt(
-            instance, candidate, spec, params, started, deadline, progress, stop
+            instance, candidate, spec, _again(params), started, deadline, progress, stop
         ).run()
         if again is None:
             all_proven &= not bounded
@@ -275,6 +283,23 @@ def _other_holders(
         ) < objective_key(evaluate(instance, structure, means, assign), spec):
             structure, means, assign = candidate, again.means, again.assign
             proven_here = again.proven
+
+
+def _room_for_other_holders(params: SolveParams, deadline: float, solved: int) -> bool:
+    """Whether another choice of holders may be solved, ``solved`` having been. A
+    deterministic limit is work, not time: each further choice gets a share of it, and they
+    add at most half the limit, so the same choices are made on any machine."""
+    if params.deterministic:
+        return solved * DETERMINISTIC_AGAIN_SHARE <= DETERMINISTIC_AGAIN_MOST
+    return deadline - time.monotonic() >= params.time_limit_s * AGAIN_SHARE
+
+
+def _again(params: SolveParams) -> SolveParams:
+    """The settings of a further choice of holders: a deterministic one gets its share of the
+    work (the others end at the deadline, whatever their limit)."""
+    if not params.deterministic:
+        return params
+    return replace(params, time_limit_s=params.time_limit_s * DETERMINISTIC_AGAIN_SHARE)
 
 
 def _cheapest_holders(

@@ -83,7 +83,9 @@ def _run_options(default_out: str) -> Decorator:
                 "--seed", type=click.IntRange(min=0, max=LARGEST_SEED), help="Random seed."
             ),
             click.option(
-                "--deterministic", is_flag=True, default=None, help="Same inputs, same plans."
+                "--deterministic/--no-deterministic",
+                default=None,
+                help="Same inputs, same plans (default: [solver] deterministic).",
             ),
         ]
         for option in reversed(options):

@@ -216,12 +216,71 @@ def read_assignment(
         problems += gone + away
     problems += _id_problems(frame, scenario, label, leavers)
     problems += _names_unlike_ids(frame, scenario, label)
+    if not customers_left and not any(p.is_error for p in problems):
+        problems += _worked_out_columns_edited(frame, scenario, label)
     ordered = [*REQUIRED, *(c for c in frame.columns if c not in REQUIRED)]
     plan = frame[ordered].reset_index(drop=True)
     # Where each customer's row is in the file, for messages about the plan (verify's).
     plan.attrs[SOURCE_ROWS] = dict(zip(frame["customer_id"], frame.index, strict=True))
     plan.attrs[SOURCE_FILE] = label
     return plan, problems
+
+
+TRUE_WORDS, FALSE_WORDS = {"true", "1", "yes", "是"}, {"false", "0", "no", "否", ""}
+CHANGE_MANAGER = "to change the plan, change manager_id; this column is written anew"
+WORKED_OUT = {  # column: where it comes from, what to do instead of editing it
+    "portfolio_type": ("is worked out from the customers each manager holds", CHANGE_MANAGER),
+    "moved": ("is worked out from manager_id and the customers' prior managers", CHANGE_MANAGER),
+    "prior_manager_id": (
+        "comes from the scenario's customers table",
+        "change it there; this column is written anew",
+    ),
+}
+
+
+def _worked_out_columns_edited(
+    frame: pd.DataFrame, scenario: Scenario, label: str
+) -> list[Problem]:
+    """A warning for each column the tool works out rather than reads (``WORKED_OUT``) whose
+    cells say otherwise than the plan and the scenario: a planner may think that editing them
+    changes the plan."""
+    from portfolio_opt.payout.compute import held_types
+
+    customers = scenario.customers.set_index(scenario.customers["customer_id"].astype(str))
+    prior = frame["customer_id"].map(customers["prior_manager_id"].astype(str)).fillna("")
+    moved = (prior != "") & (prior != frame["manager_id"])
+    right_values = {
+        "portfolio_type": frame["manager_id"].map(held_types(scenario, frame)),
+        "moved": moved.map({True: "true", False: "false"}),
+        "prior_manager_id": prior,
+    }
+    problems = []
+    for column, right in right_values.items():
+        if column not in frame.columns:
+            continue
+        written = frame[column].str.strip()
+        if column == "moved":  # as a spreadsheet may write it: TRUE, 1, 是
+            folded = written.str.casefold()
+            written = folded.where(~folded.isin(TRUE_WORDS), "true")
+            written = written.where(~written.isin(FALSE_WORDS), "false")
+        differ = written != right
+        if not differ.any():
+            continue
+        first = differ.idxmax()
+        source, hint = WORKED_OUT[column]
+        problems.append(
+            Problem(
+                label,
+                f"{int(differ.sum())} cell(s) differ from the plan, the first "
+                f"{frame.at[first, column]!r} where it is {right[first]!r}: {column} {source}, "
+                "not read",
+                hint,
+                row=int(first),
+                column=column,
+                severity=Severity.WARNING,
+            )
+        )
+    return problems
 
 
 def _names_unlike_ids(frame: pd.DataFrame, scenario: Scenario, label: str) -> list[Problem]:

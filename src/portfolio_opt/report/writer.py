@@ -30,8 +30,14 @@ LEGEND_WIDTH = 2.8  # inches right of the bars
 
 KPI_MEANINGS = {
     "status": "optimal: proven best; feasible: best plan found within the time limit",
-    "objective": "the solver's objective (lower is better)",
-    "best_bound": "no plan can score below this",
+    "objective": (
+        "the goals on one readable scale, added up (lower is better; under an [objective] "
+        "order plans rank goal by goal, not by this sum)"
+    ),
+    "best_bound": (
+        "under weights, no plan can score below this; under an order, each goal's bound "
+        "given the goals before it, added up"
+    ),
     "gap": "how far the plan may still be from the best possible (0: proven best)",
     "solve_seconds": "time spent searching",
     "n_customers": "customers assigned",
