@@ -226,11 +226,11 @@ def read_assignment(
     return plan, problems
 
 
-TRUE_WORDS, FALSE_WORDS = {"true", "1", "yes", "是"}, {"false", "0", "no", "否", ""}
-CHANGE_MANAGER = "to change the plan, change manager_id; this column is written anew"
 WORKED_OUT = {  # column: where it comes from, what to do instead of editing it
-    "portfolio_type": ("is worked out from the customers each manager holds", CHANGE_MANAGER),
-    "moved": ("is worked out from manager_id and the customers' prior managers", CHANGE_MANAGER),
+    "portfolio_type": (
+        "is worked out from the customers each manager holds",
+        "to change the plan, change manager_id; this column is written anew",
+    ),
     "prior_manager_id": (
         "comes from the scenario's customers table",
         "change it there; this column is written anew",
@@ -243,27 +243,22 @@ def _worked_out_columns_edited(
 ) -> list[Problem]:
     """A warning for each column the tool works out rather than reads (``WORKED_OUT``) whose
     cells say otherwise than the plan and the scenario: a planner may think that editing them
-    changes the plan."""
+    changes the plan. ``moved`` is not among them: it goes stale whenever a customer is moved
+    by its manager_id, as it should be."""
     from portfolio_opt.payout.compute import held_types
 
     customers = scenario.customers.set_index(scenario.customers["customer_id"].astype(str))
-    prior = frame["customer_id"].map(customers["prior_manager_id"].astype(str)).fillna("")
-    moved = (prior != "") & (prior != frame["manager_id"])
     right_values = {
         "portfolio_type": frame["manager_id"].map(held_types(scenario, frame)),
-        "moved": moved.map({True: "true", False: "false"}),
-        "prior_manager_id": prior,
+        "prior_manager_id": frame["customer_id"]
+        .map(customers["prior_manager_id"].astype(str))
+        .fillna(""),
     }
     problems = []
     for column, right in right_values.items():
         if column not in frame.columns:
             continue
-        written = frame[column].str.strip()
-        if column == "moved":  # as a spreadsheet may write it: TRUE, 1, 是
-            folded = written.str.casefold()
-            written = folded.where(~folded.isin(TRUE_WORDS), "true")
-            written = written.where(~written.isin(FALSE_WORDS), "false")
-        differ = written != right
+        differ = frame[column].str.strip() != right
         if not differ.any():
             continue
         first = differ.idxmax()
