@@ -406,6 +406,20 @@ CASES = [
         id="conflicting_pins_in_one_group",
     ),
     pytest.param(
+        # G1 and G2, joined by a group link, are one group, named as everywhere: G1/G2.
+        Collision(
+            [
+                *standard_customers(1, group_id="G1", pinned_manager_id="M1"),
+                *standard_customers(1, start=1, group_id="G2", pinned_manager_id="M2"),
+                *standard_customers(8, start=2),
+            ],
+            [manager("M1"), manager("M2"), manager("M3")],
+            ["group G1/G2 of 2 (C00, C01)", "pinned to different managers (M1, M2)"],
+            relations=[{"a": "C00", "b": "C01", "kind": "group"}],
+        ),
+        id="conflicting_pins_in_groups_joined_by_a_link",
+    ),
+    pytest.param(
         # P1 must leave A1 after 6 years, but A1 is the only manager who may hold premium.
         Collision(
             [

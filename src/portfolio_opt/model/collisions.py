@@ -50,7 +50,7 @@ def _describe_block(instance: Instance, b: int) -> str:
     if len(ids) == 1:
         return f"customer {ids[0]}"
     named = group_ids(instance, b)
-    label = f"group {', '.join(named)}" if named else "the group"
+    label = f"group {'/'.join(named)}" if named else "the group"
     return f"{label} of {len(ids)} ({_names(ids)})"
 
 
