@@ -189,3 +189,15 @@ def test_last_years_plan_is_not_held_to_this_years_prior_managers(tmp_path):
     path.write_text(SMALL_CSV.replace("name", "prior_manager_id"), encoding="utf-8")
     _, problems = read_assignment(path, scenario, customers_left=True)
     assert problems == []
+
+
+def test_a_numeric_prior_manager_re_saved_as_a_float_is_no_edit(tmp_path):
+    """pandas or a spreadsheet re-saves the id 7001 of a column with blanks as 7001.0."""
+    customers = [{**row, "prior_manager_id": "7001"} for row in keys("C1")] + keys("C2")
+    scenario = make_scenario(customers, [{"manager_id": m, "grade": "B"} for m in ("7001", "7002")])
+    path = tmp_path / "plan.csv"
+    path.write_text(
+        "customer_id,manager_id,prior_manager_id\nC1,7001,7001.0\nC2,7002,\n", encoding="utf-8"
+    )
+    _, problems = read_assignment(path, scenario)
+    assert problems == []

@@ -286,10 +286,22 @@ def test_a_policy_error_does_not_hide_the_tables_own_problems(tmp_path):
     }
 
 
-@pytest.mark.parametrize("bad_key", ["fx_rate = -1", 'default_score = "high"'])
-def test_a_bad_payout_key_does_not_hide_the_payout_tables_problems(tmp_path, bad_key):
-    """The other keys of [payout] (its year here) still check the actuals' periods."""
+@pytest.mark.parametrize(
+    ("bad_key", "column"),
+    [
+        ("fx_rate = -1", "payout.fx_rate"),
+        ('default_score = "high"', "payout.default_score"),
+        ('base_salary = {L1 = "lots"}', "payout.base_salary.L1"),
+    ],
+)
+def test_a_bad_payout_key_does_not_hide_the_payout_tables_problems(tmp_path, bad_key, column):
+    """The other keys of [payout] (its year here) still check the actuals' periods; a bad
+    base salary leaves out only the check of staff levels without one."""
     folder = _minimal_copy(tmp_path, f"\n[payout]\nyear = 2026\n{bad_key}\n")
+    managers = folder / "managers.csv"
+    lines = managers.read_text(encoding="utf-8").splitlines()
+    lines = [lines[0] + ",staff_level", *(f"{line},L2" for line in lines[1:])]
+    managers.write_text("\n".join(lines) + "\n", encoding="utf-8")
     (folder / "actuals.csv").write_text(
         "customer_id,period,interest_income\nC1,2026,5\nC3,2019,7\n", encoding="utf-8"
     )
@@ -301,11 +313,9 @@ def test_a_bad_payout_key_does_not_hide_the_payout_tables_problems(tmp_path, bad
         encoding="utf-8",
     )
     _, problems = inspect_scenario(folder)
-    key = bad_key.split(" =")[0]
-    assert _located(problems) == {
-        ("scenario.toml", 8, f"payout.{key}"),
-        ("actuals.csv", 3, "period"),
-    }
+    assert _located(problems) == {("scenario.toml", 8, column), ("actuals.csv", 3, "period")}
+    salary_words = [p for p in problems if p.column == "staff_level"]
+    assert bool(salary_words) == ("base_salary" not in bad_key)  # L2 has no salary given
 
 
 def test_a_missing_column_in_one_table_does_not_hide_the_others_own_problems(tmp_path):

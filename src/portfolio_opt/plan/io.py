@@ -258,7 +258,11 @@ def _worked_out_columns_edited(
     for column, right in right_values.items():
         if column not in frame.columns:
             continue
-        differ = frame[column].str.strip() != right
+        written = frame[column].str.strip()
+        # A spreadsheet or pandas may re-save the id 7004 of a column with blanks as 7004.0.
+        whole = written.str.fullmatch(r"\d+\.0+")
+        written = written.where(~whole, written.str.split(".").str[0])
+        differ = written != right
         if not differ.any():
             continue
         first = differ.idxmax()

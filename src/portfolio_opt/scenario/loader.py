@@ -154,7 +154,7 @@ def _tables_beside_a_bad_policy(root: Path) -> list[Problem]:
         return _without_shifted_cells(found)
     found += _new_cells(_table_checks(frames, labels), found)
     classes, grades = (names_listed(root / POLICY_FILE, key) for key in ("classes", "grades"))
-    payout = payout_section(root / POLICY_FILE)
+    payout, salaries_bad = payout_section(root / POLICY_FILE)
     policy = Policy.model_construct(
         tables=tables,
         classes=Classes.model_construct(classes=classes or [], grades=grades or []),
@@ -165,7 +165,10 @@ def _tables_beside_a_bad_policy(root: Path) -> list[Problem]:
     if grades is not None:
         found += rules.grades_known(frames["managers"], policy, labels["managers"])
     if payout is not None and len(frames["customers"]) and len(frames["managers"]):
-        found += _new_cells(_payout_checks(frames, labels, policy), found)
+        checked = _payout_checks(frames, labels, policy)
+        if salaries_bad:  # they would read the default salary for the planner's table
+            checked = [p for p in checked if p.column != "staff_level"]
+        found += _new_cells(checked, found)
     return _without_shifted_cells(found)
 
 

@@ -797,24 +797,22 @@ def names_listed(path: Path, key: str) -> list[str] | None:
 SALARY_KEYS = {"base_salary", "default_base_salary"}
 
 
-def payout_section(path: Path) -> Payout | None:
-    """The [payout] section alone, less its keys in error (but for the base salaries), else
-    None: so that the payout tables can be checked while the policy has errors."""
+def payout_section(path: Path) -> tuple[Payout | None, bool]:
+    """The [payout] section alone, less its keys in error, else None: so that the payout
+    tables can be checked while the policy has errors; and whether a base salary key was in
+    error (then the salary checks, which would take the default, are left out)."""
     section = _raw_section(path, "payout")
     if section is None:
-        return None
+        return None, False
     try:
-        return Payout.model_validate(section, strict=True)
+        return Payout.model_validate(section, strict=True), False
     except ValidationError as exc:
         bad = {e["loc"][0] for e in exc.errors() if e["loc"]}
-    if bad & SALARY_KEYS:  # the salary checks would take the default for the planner's table
-        return None
     try:  # the keys in error left out: their errors are said anyway, the tables' need the rest
-        return Payout.model_validate(
-            {k: v for k, v in section.items() if k not in bad}, strict=True
-        )
+        kept = {k: v for k, v in section.items() if k not in bad}
+        return Payout.model_validate(kept, strict=True), bool(bad & SALARY_KEYS)
     except ValidationError:
-        return None
+        return None, False
 
 
 def load_policy(path: Path) -> tuple[Policy | None, list[Problem]]:
