@@ -201,3 +201,18 @@ def test_a_numeric_prior_manager_re_saved_as_a_float_is_no_edit(tmp_path):
     )
     _, problems = read_assignment(path, scenario)
     assert problems == []
+
+
+def test_a_customer_moved_into_another_kind_keeps_its_stale_type_without_a_warning(tmp_path):
+    """Only manager_id was edited (S1 into the premium portfolio): its row still says
+    standard, its own kind. The checker reports the broken rule; the cell is no news."""
+    path = tmp_path / "plan.csv"
+    path.write_text(
+        "customer_id,manager_id,portfolio_type\nP1,MA,premium\nP2,MA,premium\n"
+        "S1,MA,standard\nS2,MB,standard\nS3,MC,standard\nS4,MC,standard\n"
+        "L1,ML,separate_ledger\nL2,ML,separate_ledger\n",
+        encoding="utf-8",
+    )
+    frame, problems = read_assignment(path, small_scenario())
+    assert problems == []
+    assert check_plan(small_scenario(), frame)  # S1 beside premium customers, S1 apart from S2

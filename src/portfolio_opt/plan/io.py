@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from portfolio_opt.plan.checker import text_column
+from portfolio_opt.plan.types import customer_type
 from portfolio_opt.problems import Problem, Severity, listed
 from portfolio_opt.report.safe_text import unescape_formula
 from portfolio_opt.scenario.columns import capped, id_hint, id_lookup
@@ -243,11 +244,22 @@ def _worked_out_columns_edited(
 ) -> list[Problem]:
     """A warning for each column the tool works out rather than reads (``WORKED_OUT``) whose
     cells say otherwise than the plan and the scenario: a planner may think that editing them
-    changes the plan. ``moved`` is not among them: it goes stale whenever a customer is moved
-    by its manager_id, as it should be."""
+    changes the plan. Stale cells are no news: ``moved`` after any move, and a portfolio_type
+    that names the customer's own kind after a move into a portfolio of another kind (a broken
+    rule, which the checker reports)."""
     from portfolio_opt.payout.compute import held_types
 
     customers = scenario.customers.set_index(scenario.customers["customer_id"].astype(str))
+    own_kind = frame["customer_id"].map(
+        pd.Series(
+            map(
+                customer_type,
+                customers["customer_class"].astype(str) == scenario.policy.classes.premium_class,
+                customers["separate_ledger"].astype(bool),
+            ),
+            index=customers.index,
+        )
+    )
     right_values = {
         "portfolio_type": frame["manager_id"].map(held_types(scenario, frame)),
         "prior_manager_id": frame["customer_id"]
@@ -263,6 +275,8 @@ def _worked_out_columns_edited(
         whole = written.str.fullmatch(r"\d+\.0+")
         written = written.where(~whole, written.str.split(".").str[0])
         differ = written != right
+        if column == "portfolio_type":
+            differ &= written != own_kind
         if not differ.any():
             continue
         first = differ.idxmax()
