@@ -439,6 +439,28 @@ def test_a_small_first_allocation_is_proven_optimal_over_every_goal(
     assert result.goals["chain"] > 0  # the links between kinds are cut in every plan
 
 
+@pytest.mark.parametrize("weights", [None, {"span": 1, "balance": 1, "continuity": 2}])
+def test_the_objective_adds_up_every_goal_listed_even_one_no_plan_changes(weights) -> None:
+    """Last year's manager has left: every customer moves in every plan, so the search leaves
+    continuity out, yet the objective and its bound count it as the goals list it."""
+    customers = standard_customers(6, prior_manager_id="MX", tenure_years=1)
+    managers = [*MANAGERS, {**manager("MX"), "available": False}]
+    objective = {"weights": weights} if weights else {}
+    scenario = make_scenario(customers, managers, policy={"objective": objective})
+
+    for deterministic in (True, False):
+        result = solve_fast(scenario, deterministic=deterministic)
+
+        valid_plan(scenario, result)
+        assert result.goals["continuity"] > 0
+        factor = weights or dict.fromkeys(result.order, 1)
+        added = sum(factor.get(g, 0) * result.goals[g] / result.scales[g] for g in result.order)
+        assert result.objective == pytest.approx(added)
+        assert result.bounds["continuity"] == result.goals["continuity"]
+        if result.status is SolveStatus.OPTIMAL:
+            assert result.best_bound == pytest.approx(result.objective)
+
+
 def test_a_deterministic_plan_does_not_depend_on_the_clock(monkeypatch) -> None:
     """The same plan on a machine (or under a load) that makes every step 20 times slower:
     a deterministic limit is an amount of work, never what the clock says is left."""

@@ -85,6 +85,7 @@ class Attempted:
     steps: int
     method: str
     timings: dict[str, float]
+    model_work: float = 0.0  # the exact model's deterministic time (work, in seconds)
 
 
 def leads(spec: GoalSpec, goal: str) -> bool:
@@ -131,6 +132,7 @@ class PlanAttempt:
         self.relaxed: Relaxed | None = None  # the LP relaxation, where affinity leads
         self.fallback: np.ndarray | None = None  # see _balanced_fallback
         self.iterations = 0
+        self.model_work = 0.0  # deterministic time of the exact model's solves
         self.dived = False  # whether the plan started from column generation and dives
         self.alongside: ExactAlongside | None = None  # the exact model run beside the dives
         # Where balance ranks above chain, a chain-led plan is built instead (see chain_led).
@@ -163,7 +165,14 @@ class PlanAttempt:
                 deadline=math.inf if self.params.deterministic else self.end,
             )
         return Attempted(
-            self.means, assign, self.bounds, proven, self.iterations, method, self.timings
+            self.means,
+            assign,
+            self.bounds,
+            proven,
+            self.iterations,
+            method,
+            self.timings,
+            self.model_work,
         )
 
     def _parts(self) -> tuple[Instance, Structure, Means, GoalSpec, SolveParams]:
@@ -383,13 +392,15 @@ class PlanAttempt:
             remaining = (
                 budget_s if params.deterministic else max(self.deadline - time.monotonic(), 0.5)
             )
-            return sub.solve(
+            outcome = sub.solve(
                 remaining * EXACT_SHARE,
                 params.workers,
                 params.seed,
                 params.deterministic,
                 stop=self.stop,
             )
+            self.model_work += outcome.spent
+            return outcome
 
         beside = self.alongside.finish() if self.alongside is not None else None
         if beside is not None and beside.proven and beside.assign:
