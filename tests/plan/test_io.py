@@ -216,3 +216,12 @@ def test_a_customer_moved_into_another_kind_keeps_its_stale_type_without_a_warni
     frame, problems = read_assignment(path, small_scenario())
     assert problems == []
     assert check_plan(small_scenario(), frame)  # S1 beside premium customers, S1 apart from S2
+
+
+def test_a_manager_id_saved_as_a_number_with_decimals_is_told_apart(tmp_path):
+    scenario = make_scenario(keys("C1"), [{"manager_id": "7001", "grade": "B"}])
+    path = tmp_path / "plan.csv"
+    path.write_text("customer_id,manager_id\nC1,7001.0\n", encoding="utf-8")
+    _, [problem] = read_assignment(path, scenario)
+    assert problem.is_error and problem.column == "manager_id"
+    assert problem.hint.startswith("did you mean 7001? A program saved the id as a number")

@@ -421,6 +421,19 @@ def test_a_windows_path_in_single_quotes_opens_its_file(tmp_path):
     assert len(scenario.customers) == len(pd.read_csv(folder / "data" / "c.csv"))
 
 
+@pytest.mark.parametrize("path", ["C:\\data\\c.csv", "D:/c.csv", "\\\\server\\share\\c.csv"])
+def test_a_full_windows_path_to_a_table_says_to_copy_the_file_in(tmp_path, path):
+    folder = _minimal_copy(tmp_path, "")
+    toml = folder / "scenario.toml"
+    text = toml.read_text(encoding="utf-8").replace('"customers.csv"', f"'{path}'")
+    toml.write_text(text, encoding="utf-8")
+    _, problems = inspect_scenario(folder)
+    [problem] = [p for p in problems if p.is_error]
+    assert (problem.file, problem.row, problem.column) == ("scenario.toml", 2, "tables.customers")
+    assert "is a full path: copy the file into the scenario folder" in problem.message
+    assert f"(given: '{path}')" in problem.message  # as written, backslashes not doubled
+
+
 def test_an_unknown_class_or_grade_lists_the_known_ones_in_the_policys_order(tmp_path):
     folder = _minimal_copy(tmp_path, '\n[classes]\ngrades = ["A", "B", "C", "D", "AA"]\n')
     customers = folder / "customers.csv"

@@ -451,6 +451,12 @@ def id_hint(value: str, lookup: dict[str, str]) -> str | None:
             f"did you mean {meant}? The two differ only in case, full-width characters or "
             "spaces: type it as in its table"
         )
+    whole, point, zeros = value.partition(".")
+    if whole.isdigit() and point and set(zeros) == {"0"} and whole in lookup.values():
+        return (
+            f"did you mean {whole}? A program saved the id as a number with decimals: save "
+            "the column as text"
+        )
     return None
 
 

@@ -68,6 +68,11 @@ class Tables(_Section):
     def _names_a_file(cls, value: str | None) -> str | None:
         if value is not None and not value.strip():
             raise ValueError("names no file: write its file name, or remove the line")
+        if value is not None and re.match(r"[A-Za-z]:[\\/]|[\\/]{2}", value):
+            raise ValueError(
+                "is a full path: copy the file into the scenario folder and name it relative "
+                "to the folder (customers.csv, data/customers.csv)"
+            )
         # A folder written on Windows ('data\customers.csv') opens on any system; no sheet
         # name holds a backslash, and no planner's file name does.
         return None if value is None else value.replace("\\", "/")
@@ -516,7 +521,9 @@ def parse_policy(text: str, file: str = "scenario.toml") -> tuple[Policy | None,
                 message = "unknown key"
                 hint = "check the spelling; see the policy keys in README.md"
             else:
-                if isinstance(given, str | int | float):
+                if isinstance(given, str) and "\\" in given:  # shown as written: C:\data
+                    message += f" (given: '{given}')"
+                elif isinstance(given, str | int | float):
                     message += f" (given: {given!r})"
                 hint = _type_hint(err) or HINTS.get(err["type"], f"fix the value of {key}")
             problems.append(Problem(file, f"{key}: {message}", hint, row=row, column=key))
