@@ -239,7 +239,9 @@ def _other_holders(
     managers. While the last solve was proven for its holders and time is left, solve again:
     for the holders the hand-over chose, or else for the next choice of the kinds' model, and
     keep the best plan. Once the kinds' model has no choice left and every one solved was
-    proven (optimal, or without a plan), the best plan is proven for the whole branch."""
+    proven (optimal, or without a plan), the best plan is proven for the whole branch. A
+    deterministic solve goes on while every choice solved was proven and work is left (see
+    _room_for_other_holders), never by the clock."""
     means, assign, proven_here = attempt.means, attempt.assign, attempt.proven
     # Under a balance bound, holders the exact model ruled out count as open until the
     # customer-level model has examined them too (see _after_proof).
