@@ -434,6 +434,20 @@ def test_a_full_windows_path_to_a_table_says_to_copy_the_file_in(tmp_path, path)
     assert f"(given: '{path}')" in problem.message  # as written, backslashes not doubled
 
 
+def test_a_table_named_in_other_capitals_is_pointed_at(tmp_path):
+    """A folder made on Windows, where DATA\\c.csv and data/C.csv are one file."""
+    folder = _minimal_copy(tmp_path, "")
+    (folder / "data").mkdir()
+    (folder / "customers.csv").rename(folder / "data" / "C.csv")
+    toml = folder / "scenario.toml"
+    text = toml.read_text(encoding="utf-8").replace('"customers.csv"', "'DATA\\c.csv'")
+    toml.write_text(text, encoding="utf-8")
+    _, problems = inspect_scenario(folder)
+    [problem] = [p for p in problems if p.is_error]
+    assert problem.message == "file not found"
+    assert problem.hint.startswith("did you mean data/C.csv? File names differ in case")
+
+
 def test_an_unknown_class_or_grade_lists_the_known_ones_in_the_policys_order(tmp_path):
     folder = _minimal_copy(tmp_path, '\n[classes]\ngrades = ["A", "B", "C", "D", "AA"]\n')
     customers = folder / "customers.csv"

@@ -86,6 +86,20 @@ def resolve_inside(root: Path, relative: str) -> Path | None:
     return target if target.is_relative_to(base) else None
 
 
+def _other_case(base: Path, path: Path) -> str | None:
+    """The one file under ``base`` whose path is ``path``'s in other capitals (a folder made
+    on Windows, where DATA\\customers.csv and data/customers.csv are the same file), or None."""
+    found = base
+    for part in path.relative_to(base).parts:
+        if not found.is_dir():
+            return None
+        matches = [c for c in found.iterdir() if c.name.casefold() == part.casefold()]
+        if len(matches) != 1:
+            return None
+        found = matches[0]
+    return found.relative_to(base).as_posix() if found.is_file() else None
+
+
 def _decoded(data: bytes, encoding: str) -> str | None:
     try:
         return data.decode(encoding)
@@ -684,7 +698,10 @@ def read_table(
             Problem(label, "is a folder, not a file", f"name a file in [tables], not {file}")
         ]
     if not path.is_file():
-        return None, [Problem(label, "file not found", f"put the file at {file} or fix [tables]")]
+        hint = f"put the file at {file} or fix [tables]"
+        if (other := _other_case(root.resolve(), path)) is not None:
+            hint = f"did you mean {other}? File names differ in case here: write it as it is"
+        return None, [Problem(label, "file not found", hint)]
     suffix = path.suffix.lower()
     if suffix in WORKBOOK_SUFFIXES:
         frame, problems = _read_xlsx(path, sheet, label, required, skip_rows)
