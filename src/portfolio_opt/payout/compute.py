@@ -146,18 +146,19 @@ def manager_types(managers: pd.DataFrame) -> pd.Series:
     return pd.Series(kinds, index=text(managers, "manager_id").to_numpy(), dtype=str)
 
 
-def held_types(scenario: Scenario, assignment: pd.DataFrame) -> pd.Series:
-    """manager_id -> the portfolio type its customers make (see :func:`held_type`)."""
+def customer_kinds(scenario: Scenario) -> dict[str, str]:
+    """customer_id -> the portfolio type the customer makes (see :func:`customer_type`)."""
     customers = scenario.customers
     ids = text(customers, "customer_id").to_numpy()
     premium = text(customers, "customer_class") == scenario.policy.classes.premium_class
-    kind_of = dict(
-        zip(
-            ids,
-            map(customer_type, premium, flags(customers, "separate_ledger")),
-            strict=True,
-        )
+    return dict(
+        zip(ids, map(customer_type, premium, flags(customers, "separate_ledger")), strict=True)
     )
+
+
+def held_types(scenario: Scenario, assignment: pd.DataFrame) -> pd.Series:
+    """manager_id -> the portfolio type its customers make (see :func:`held_type`)."""
+    kind_of = customer_kinds(scenario)
     kinds: dict[str, list[str]] = {}
     for cid, mid in zip(
         text(assignment, "customer_id"), text(assignment, "manager_id"), strict=True

@@ -9,7 +9,6 @@ from pathlib import Path
 import pandas as pd
 
 from portfolio_opt.plan.checker import text_column
-from portfolio_opt.plan.types import customer_type
 from portfolio_opt.problems import Problem, Severity, listed
 from portfolio_opt.report.safe_text import unescape_formula
 from portfolio_opt.scenario.columns import capped, id_hint, id_lookup
@@ -247,19 +246,10 @@ def _worked_out_columns_edited(
     changes the plan. Stale cells are no news: ``moved`` after any move, and a portfolio_type
     that names the customer's own kind after a move into a portfolio of another kind (a broken
     rule, which the checker reports)."""
-    from portfolio_opt.payout.compute import held_types
+    from portfolio_opt.payout.compute import customer_kinds, held_types
 
     customers = scenario.customers.set_index(scenario.customers["customer_id"].astype(str))
-    own_kind = frame["customer_id"].map(
-        pd.Series(
-            map(
-                customer_type,
-                customers["customer_class"].astype(str) == scenario.policy.classes.premium_class,
-                customers["separate_ledger"].astype(bool),
-            ),
-            index=customers.index,
-        )
-    )
+    own_kind = frame["customer_id"].map(customer_kinds(scenario))
     right_values = {
         "portfolio_type": frame["manager_id"].map(held_types(scenario, frame)),
         "prior_manager_id": frame["customer_id"]
