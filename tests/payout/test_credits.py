@@ -24,25 +24,23 @@ def test_holder_keeps_what_the_credits_leave():
     assert by_pair == {("C1", "M1"): 0.5, ("C2", "M2"): 1.0, ("C1", "M2"): 0.25, ("C1", "M3"): 0.25}
 
 
-def test_split_is_exact_to_the_cent_and_the_odd_cent_goes_to_the_holder():
+def _c1_held_by_m1_credited_to_m2(amount: float, share: float) -> dict[str, float]:
+    """How ``amount`` of C1 (held by M1, ``share`` of it credited to M2) is split."""
     shares = credit_shares(
         plan({"C1": "M1"}),
-        pd.DataFrame({"customer_id": ["C1"], "manager_id": ["M2"], "share": [0.5]}),
+        pd.DataFrame({"customer_id": ["C1"], "manager_id": ["M2"], "share": [share]}),
     )
-    values = pd.DataFrame({"income": [100.01]}, index=pd.Index(["C1"], name="customer_id"))
-    split = split_by_shares(values, shares)
-    assert split["income"].to_dict() == {"M1": 50.01, "M2": 50.0}
+    values = pd.DataFrame({"income": [amount]}, index=pd.Index(["C1"], name="customer_id"))
+    return split_by_shares(values, shares)["income"].to_dict()
+
+
+def test_split_is_exact_to_the_cent_and_the_odd_cent_goes_to_the_holder():
+    assert _c1_held_by_m1_credited_to_m2(100.01, 0.5) == {"M1": 50.01, "M2": 50.0}
 
 
 def test_a_half_cent_lost_to_binary_noise_still_goes_to_the_holder():
     """92,969.25 x 0.14 is 13,015.695 exactly, but 13,015.695000000002 in floats."""
-    shares = credit_shares(
-        plan({"C1": "M1"}),
-        pd.DataFrame({"customer_id": ["C1"], "manager_id": ["M2"], "share": [0.14]}),
-    )
-    values = pd.DataFrame({"fee": [92969.25]}, index=pd.Index(["C1"], name="customer_id"))
-    split = split_by_shares(values, shares)
-    assert split["fee"].to_dict() == {"M1": 79953.56, "M2": 13015.69}
+    assert _c1_held_by_m1_credited_to_m2(92969.25, 0.14) == {"M1": 79953.56, "M2": 13015.69}
 
 
 def test_split_without_credits_is_the_sum_per_holder():

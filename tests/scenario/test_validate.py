@@ -398,11 +398,21 @@ def test_a_toml_syntax_error_does_not_hide_the_tables_own_problems(tmp_path):
     assert not [p for p in problems if "base_salary" in p.message]
 
 
-def test_a_windows_path_in_double_quotes_gets_the_two_ways_to_write_it(tmp_path):
+def _customers_named(tmp_path: Path, value: str, file: str | None = None) -> Path:
+    """A minimal scenario whose [tables] customers key is ``value`` (TOML, quotes included),
+    its customers table moved to ``file`` (a path under the folder) where given."""
     folder = _minimal_copy(tmp_path, "")
+    if file is not None:
+        (folder / file).parent.mkdir(parents=True, exist_ok=True)
+        (folder / "customers.csv").rename(folder / file)
     toml = folder / "scenario.toml"
-    text = toml.read_text(encoding="utf-8").replace('"customers.csv"', '"data\\c.csv"')
+    text = toml.read_text(encoding="utf-8").replace('"customers.csv"', value)
     toml.write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_a_windows_path_in_double_quotes_gets_the_two_ways_to_write_it(tmp_path):
+    folder = _customers_named(tmp_path, '"data\\c.csv"')
     _, [problem] = inspect_scenario(folder)
     assert problem.row == 2 and problem.message.startswith("not valid TOML")
     assert 'write / ("data/customers.csv"), or put it in single quotes' in problem.hint
@@ -410,12 +420,7 @@ def test_a_windows_path_in_double_quotes_gets_the_two_ways_to_write_it(tmp_path)
 
 def test_a_windows_path_in_single_quotes_opens_its_file(tmp_path):
     """The advice above works on any system: a backslash parts folders in a table's path."""
-    folder = _minimal_copy(tmp_path, "")
-    (folder / "data").mkdir()
-    (folder / "customers.csv").rename(folder / "data" / "c.csv")
-    toml = folder / "scenario.toml"
-    text = toml.read_text(encoding="utf-8").replace('"customers.csv"', "'data\\c.csv'")
-    toml.write_text(text, encoding="utf-8")
+    folder = _customers_named(tmp_path, "'data\\c.csv'", "data/c.csv")
     scenario, problems = inspect_scenario(folder)
     assert scenario is not None, problems
     assert len(scenario.customers) == len(pd.read_csv(folder / "data" / "c.csv"))
@@ -423,10 +428,7 @@ def test_a_windows_path_in_single_quotes_opens_its_file(tmp_path):
 
 @pytest.mark.parametrize("path", ["C:\\data\\c.csv", "D:/c.csv", "\\\\server\\share\\c.csv"])
 def test_a_full_windows_path_to_a_table_says_to_copy_the_file_in(tmp_path, path):
-    folder = _minimal_copy(tmp_path, "")
-    toml = folder / "scenario.toml"
-    text = toml.read_text(encoding="utf-8").replace('"customers.csv"', f"'{path}'")
-    toml.write_text(text, encoding="utf-8")
+    folder = _customers_named(tmp_path, f"'{path}'")
     _, problems = inspect_scenario(folder)
     [problem] = [p for p in problems if p.is_error]
     assert (problem.file, problem.row, problem.column) == ("scenario.toml", 2, "tables.customers")
@@ -436,12 +438,7 @@ def test_a_full_windows_path_to_a_table_says_to_copy_the_file_in(tmp_path, path)
 
 def test_a_table_named_in_other_capitals_is_pointed_at(tmp_path):
     """A folder made on Windows, where DATA\\c.csv and data/C.csv are one file."""
-    folder = _minimal_copy(tmp_path, "")
-    (folder / "data").mkdir()
-    (folder / "customers.csv").rename(folder / "data" / "C.csv")
-    toml = folder / "scenario.toml"
-    text = toml.read_text(encoding="utf-8").replace('"customers.csv"', "'DATA\\c.csv'")
-    toml.write_text(text, encoding="utf-8")
+    folder = _customers_named(tmp_path, "'DATA\\c.csv'", "data/C.csv")
     _, problems = inspect_scenario(folder)
     [problem] = [p for p in problems if p.is_error]
     assert problem.message == "file not found"
