@@ -71,6 +71,22 @@ def test_short_chinese_text_is_read_in_its_own_encoding(text: str, encoding: str
     assert decode_text(text.encode(encoding))[0] == text
 
 
+# GB18030 bytes that are valid UTF-8 too: read as UTF-8 they turn into Hebrew, Greek, Cyrillic
+# and combining marks (郑伟 -> ֣ΰ).
+GB18030_VALID_UTF8 = ["manager_id,name\nM1,郑伟\nM2,叶强\n", "煤炭,医药,农业,食品,证券"]
+
+
+@pytest.mark.parametrize("text", GB18030_VALID_UTF8)
+def test_gb18030_that_utf8_also_reads_is_read_as_gb18030(text: str) -> None:
+    assert text.encode("gb18030").decode("utf-8")  # the trap: UTF-8 reads these bytes
+    assert decode_text(text.encode("gb18030")) == (text, "gb18030")
+
+
+@pytest.mark.parametrize("text", [*GB18030_VALID_UTF8, *WESTERN, "Łódź Spółka,ООО Газпром"])
+def test_utf8_text_stays_utf8(text: str) -> None:
+    assert decode_text(text.encode("utf-8")) == (text, "utf-8-sig")
+
+
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
 @pytest.mark.parametrize(
     "text", ["customer_id,manager_id\nC001,M1\nC002,M2\n", "customer_id,name\nC001,瀋陽東中鋼鐵\n"]

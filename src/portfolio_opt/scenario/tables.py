@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -29,6 +30,10 @@ DELIMITERS = ",;\t"
 PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 # Format characters and NUL: invisible in Excel, yet part of the text.
 INVISIBLE = re.compile("[\x00\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+# What GB18030 Chinese read as UTF-8 gives: C1 controls and letters of scripts from Latin
+# Extended to Greek Extended (0100-1FFF) and Glagolitic to Ethiopic (2C00-2DFF); not the
+# punctuation and signs between, which a planner may have typed.
+UTF8_UNLIKELY = re.compile("[\x80-\x9f\u0100-\u1fff\u2c00-\u2dff]")
 NON_ASCII_RUNS = re.compile("[^\x00-\x7f]{3,}")
 CHINESE = "\u2e80-\U0002ffff"
 LONE_CHINESE_BY_A_LETTER = re.compile(
@@ -120,8 +125,10 @@ def decode_text(data: bytes) -> tuple[str, str]:
     if (unmarked := _utf16_without_bom(data)) and (text := _decoded(data, unmarked)) is not None:
         return text, unmarked
     text = _decoded(data, "utf-8-sig")
-    if text is not None:
+    if text is not None and (disguised := _gb18030_read_as_utf8(data, text)) is None:
         return text, "utf-8-sig"
+    if text is not None:
+        return disguised, "gb18030"
     readings = {e: t for e in ENCODINGS[1:] if (t := _decoded(data, e)) is not None}
     unlikely = {e: _unlikely_characters(t, e) for e, t in readings.items()}
     # Windows-1252 reads any bytes but five; it is taken only where it reads as Western text.
@@ -133,6 +140,20 @@ def decode_text(data: bytes) -> tuple[str, str]:
             return readings[encoding], encoding
     reason = "the encoding is unclear" if unlikely else "unknown encoding"
     raise UnicodeDecodeError("gb18030", data, 0, len(data), f"{reason}; tried {ENCODING_NAMES}")
+
+
+def _gb18030_read_as_utf8(data: bytes, utf8: str) -> str | None:
+    """The GB18030 reading of bytes that UTF-8 also reads, where that is what they are.
+
+    Short Chinese words in GB18030 can be valid UTF-8 (郑伟 -> ֣ΰ, 煤炭 -> úÌ¿): their UTF-8
+    reading then holds letters of other scripts no Chinese planner typed, while the GB18030
+    one holds only common Chinese characters. None where UTF-8 is the likelier reading."""
+    if data.startswith(codecs.BOM_UTF8) or not UTF8_UNLIKELY.search(utf8):
+        return None
+    gb = _decoded(data, "gb18030")
+    if gb is None or not re.search(f"[{CHINESE}]", gb) or _unlikely_characters(gb, "gb18030"):
+        return None
+    return gb
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
