@@ -207,14 +207,16 @@ def test_the_summary_gives_the_chain_weight_that_solve_reports_cut_of(tmp_path):
     folder = tmp_path / "chains"
     shutil.copytree(DATA / "valid_all_columns", folder)
     (folder / "relations.csv").write_text(
-        "a,b,kind,weight\nK1,K2,chain,2.5\nK2,K3,chain,\n", encoding="utf-8"
+        # K3 - K2 repeats a link (weights add up), K1 - K1 links a customer to itself
+        "a,b,kind,weight\nK1,K2,chain,2.5\nK2,K3,chain,\nK3,K2,chain,2\nK1,K1,chain,4\n",
+        encoding="utf-8",
     )
     with (folder / "scenario.toml").open("a", encoding="utf-8") as toml:
         toml.write('relations = "relations.csv"\n')  # the file ends in [tables]
     result = validate(folder, "--json")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
-    assert (summary["chain_links"], summary["chain_link_weight"]) == (2, 3.5)
+    assert (summary["chain_links"], summary["chain_link_weight"]) == (2, 5.5)
 
 
 def test_validate_lists_every_warning_beside_errors(tmp_path):
