@@ -339,6 +339,23 @@ def test_a_missing_column_in_one_table_does_not_hide_the_others_own_problems(tmp
     _, problems = inspect_scenario(folder)
     assert _located(problems) == {
         ("customers.csv", 1, "customer_class"),
+        ("customers.csv", 5, "customer_id"),  # its own repeated id, still found
+        ("managers.csv", len(manager_rows.splitlines()) + 1, "manager_id"),
+    }
+
+
+def test_a_table_missing_a_column_still_lists_its_own_repeated_ids(tmp_path):
+    folder = _minimal_copy(tmp_path, "")
+    customers, managers = folder / "customers.csv", folder / "managers.csv"
+    customer_rows = customers.read_text(encoding="utf-8").replace("customer_class", "class", 1)
+    customers.write_text(customer_rows + customer_rows.splitlines()[1] + "\n", encoding="utf-8")
+    manager_rows = managers.read_text(encoding="utf-8").replace("grade", "grad", 1)
+    managers.write_text(manager_rows + manager_rows.splitlines()[1] + "\n", encoding="utf-8")
+    _, problems = inspect_scenario(folder)
+    assert _located(problems) == {
+        ("customers.csv", 1, "customer_class"),
+        ("customers.csv", len(customer_rows.splitlines()) + 1, "customer_id"),
+        ("managers.csv", 1, "grade"),
         ("managers.csv", len(manager_rows.splitlines()) + 1, "manager_id"),
     }
 

@@ -96,12 +96,23 @@ def _read_each_table(
         typed, found = coerce_table(raw, SCHEMAS[table], labels[table])
         problems += found
         if not has_required_columns(raw, SCHEMAS[table]):
-            continue  # every check across tables would repeat that the column is missing
+            # Checks across tables would repeat that the column is missing; repeated ids not.
+            problems += _ids_unique_alone(table, typed, labels[table])
+            continue
         frames[table] = typed
         inside = resolve_inside(root, file)
         if inside is not None:
             files[table] = inside
     return frames, files, labels, problems
+
+
+def _ids_unique_alone(table: str, typed: pd.DataFrame, label: str) -> list[Problem]:
+    """Repeated customer or manager ids of a table missing another required column."""
+    if table == "customers" and "customer_id" in typed.columns:
+        return rules.duplicate_ids(typed, "customer_id", label)
+    if table == "managers" and "manager_id" in typed.columns:
+        return rules.duplicate_ids(typed, "manager_id", label)
+    return []
 
 
 def _outside_the_folder(root: Path, table: str, spec: str) -> Problem:
