@@ -380,6 +380,24 @@ def test_foreign_income_at_an_fx_rate_beyond_reach_is_an_error_at_the_largest_ce
     assert inspect_scenario(folder)[0] is not None  # 6.4e12: a large branch, within reach
 
 
+@pytest.mark.parametrize(("policy_lines", "warned"), [("", True), ("\n[payout]\nfx_rate = 1\n", False)])
+def test_foreign_income_without_an_fx_rate_is_warned_at_its_first_cell(
+    tmp_path, policy_lines, warned
+):
+    """Without fx_rate, 1,000 dollars would count as 1,000 in local currency without a word;
+    an fx_rate of 1 written out is the planner's choice."""
+    folder = _minimal_copy(tmp_path, policy_lines)
+    customers = folder / "customers.csv"
+    lines = customers.read_text(encoding="utf-8").splitlines()
+    lines[0] += ",interest_income_fx,fee_income_fx"
+    lines[1:] = [line + fx for line, fx in zip(lines[1:], (",,", ",0,", ",,1000"), strict=True)]
+    customers.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    scenario, problems = inspect_scenario(folder)
+    assert scenario is not None
+    located = {(p.file, p.row, p.column) for p in problems if "fx_rate" in p.message}
+    assert located == ({("customers.csv", 4, "fee_income_fx")} if warned else set())
+
+
 def test_a_table_linked_from_outside_the_folder_is_named_as_a_link(tmp_path):
     """One error, saying it is a link and where to; not also a warning that the file in the
     folder is not read."""

@@ -6,6 +6,7 @@ from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
@@ -25,7 +26,7 @@ from portfolio_opt.scenario.policy import (
     policy_key_line,
     tables_section,
 )
-from portfolio_opt.scenario.schema import REQUIRED_TABLES, SCHEMAS
+from portfolio_opt.scenario.schema import INCOME_COLUMNS, REQUIRED_TABLES, SCHEMAS
 from portfolio_opt.scenario.tables import (
     TOO_MANY_FIELDS,
     read_table,
@@ -149,6 +150,33 @@ def _unit_target_slip(root: Path, customers: pd.DataFrame, policy: Policy) -> li
     if reconciliation is None or not reconciliation.implausible:
         return []  # the other notices need the plan's customers: the payout gives them
     return unit_target_notice(reconciliation, policy_key_line(root, "payout.unit_target"))
+
+
+def _foreign_income_without_fx_rate(
+    frames: dict[str, pd.DataFrame], labels: dict[str, str], policy: Policy
+) -> list[Problem]:
+    """A warning at the first foreign-currency income of each table when scenario.toml gives
+    no [payout] fx_rate: the income then counts one for one as local currency."""
+    if "fx_rate" in policy.payout.model_fields_set:
+        return []
+    problems = []
+    for table in [t for t in ("customers", "actuals") if t in frames]:
+        frame = frames[table]
+        foreign = [c for c in INCOME_COLUMNS if c.endswith("_fx") and c in frame.columns]
+        given = [(np.flatnonzero(frame[c].fillna(0.0).to_numpy() != 0), c) for c in foreign]
+        if first := min(((int(rows[0]), c) for rows, c in given if len(rows)), default=None):
+            problems.append(
+                Problem(
+                    labels[table],
+                    f"foreign-currency income, but scenario.toml gives no [payout] fx_rate: "
+                    f"{first[1]} counts one for one as local currency",
+                    "set fx_rate under [payout]: local currency per unit of foreign currency",
+                    row=first[0] + 2,
+                    column=first[1],
+                    severity=Severity.WARNING,
+                )
+            )
+    return problems
 
 
 def _tables_beside_a_bad_policy(root: Path) -> list[Problem]:
@@ -408,6 +436,7 @@ def inspect_scenario(
     if all(t in frames for t in REQUIRED_TABLES):
         problems += _new_cells(_cross_checks(frames, labels, policy), problems)
         problems += _unit_target_slip(root, frames["customers"], policy)
+        problems += _foreign_income_without_fx_rate(frames, labels, policy)
     else:
         problems += _new_cells(_one_table_read(frames, labels, policy), problems)
     problems = _without_shifted_cells(problems)
