@@ -380,7 +380,9 @@ def test_foreign_income_at_an_fx_rate_beyond_reach_is_an_error_at_the_largest_ce
     assert inspect_scenario(folder)[0] is not None  # 6.4e12: a large branch, within reach
 
 
-@pytest.mark.parametrize(("policy_lines", "warned"), [("", True), ("\n[payout]\nfx_rate = 1\n", False)])
+@pytest.mark.parametrize(
+    ("policy_lines", "warned"), [("", True), ("\n[payout]\nfx_rate = 1\n", False)]
+)
 def test_foreign_income_without_an_fx_rate_is_warned_at_its_first_cell(
     tmp_path, policy_lines, warned
 ):
