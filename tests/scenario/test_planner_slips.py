@@ -518,6 +518,19 @@ def test_group_ids_that_differ_only_in_case_or_width_are_named(branch: Path) -> 
     assert [(row, column) for _, row, column, _ in warnings] == [(3, "group_id"), (4, "group_id")]
 
 
+def test_industries_that_differ_only_in_case_or_width_are_named_once_each(branch: Path) -> None:
+    """Steel and steel would be two industries to the goal of few industries per portfolio."""
+    (branch / "customers.csv").write_text(
+        "customer_id,customer_class,industry\nC1,key,Steel\nC2,basic,steel\nC3,key,steel\n"
+        "C4,key,ＳＴＥＥＬ\nC5,key,Coal\nC6,key,coal\n",
+        encoding="utf-8",
+    )
+    warnings = [w for w in _found(branch, Severity.WARNING) if "looks like" in w[3]]
+    # rows 3 and 5 first spell steel and ＳＴＥＥＬ, row 7 coal; row 4 repeats row 3
+    assert [row for _, row, _, _ in warnings] == [3, 5, 7]
+    assert "industry 'steel' looks like 'Steel' (row 2)" in warnings[0][3]
+
+
 def test_a_totals_row_with_a_blank_id_is_found_by_its_label(branch: Path) -> None:
     _customers(branch, "C1,key,,,", "C2,basic,,,", ",,合計:,,")
     _, problems = read_table(branch, "customers.csv")

@@ -419,6 +419,34 @@ def look_alike_ids(frame: pd.DataFrame, column: str, label: str) -> list[Problem
     ][:MAX_CELL_PROBLEMS]
 
 
+def look_alike_names(frame: pd.DataFrame, column: str, label: str, counted: str) -> list[Problem]:
+    """A warning at the first row of each spelling that differs from an earlier one in case,
+    width or spaces only (Steel, steel, ＳＴＥＥＬ); ``counted`` says what they are counted as
+    (``"two industries"``)."""
+    if column not in frame.columns:
+        return []
+    first_spelling: dict[str, tuple[str, int]] = {}
+    warned: set[str] = set()
+    problems = []
+    for position, name in enumerate(frame[column].astype(str)):
+        spelling, first = first_spelling.setdefault(_plain_id(name), (name, position))
+        if name == spelling or name in warned:
+            continue
+        warned.add(name)
+        problems.append(
+            Problem(
+                label,
+                f"{column} {name!r} looks like {spelling!r} (row {_row(first)}): they differ "
+                f"only in case, full-width characters or spaces, and count as {counted}",
+                f"write the {column} alike in every row",
+                row=_row(position),
+                column=column,
+                severity=Severity.WARNING,
+            )
+        )
+    return problems[:MAX_CELL_PROBLEMS]
+
+
 def id_lookup(known: Iterable[str]) -> dict[str, str]:
     """The known ids by the forms a slip leaves of them, for :func:`id_hint`: digit ids by their
     value without leading zeros, and every id by its plain form (:func:`_plain_id`); the

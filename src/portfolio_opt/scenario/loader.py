@@ -291,6 +291,7 @@ def _customer_checks(customers: pd.DataFrame, label: str) -> list[Problem]:
     """The checks of the customers table on its own."""
     return [
         *rules.customer_ids_unique(customers, label),
+        *rules.industries_alike(customers, label),
         *rules.own_columns_carried(customers, "customers", label),
         *rules.negative_income(customers, label),
         *rules.outlying_income(customers, label),

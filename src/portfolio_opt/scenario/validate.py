@@ -16,6 +16,7 @@ from portfolio_opt.scenario.columns import (
     id_hint,
     id_lookup,
     look_alike_ids,
+    look_alike_names,
     repeats,
     unknown_values,
 )
@@ -35,6 +36,11 @@ def customer_ids_unique(customers: pd.DataFrame, label: str) -> list[Problem]:
     return duplicate_ids(customers, "customer_id", label) + look_alike_ids(
         customers, "group_id", label
     )
+
+
+def industries_alike(customers: pd.DataFrame, label: str) -> list[Problem]:
+    """Industries written two ways (Steel, steel) are two industries to the industry goal."""
+    return look_alike_names(customers, "industry", label, "two industries")
 
 
 def manager_ids_unique(managers: pd.DataFrame, label: str) -> list[Problem]:
