@@ -294,8 +294,10 @@ def test_report_xlsx_keeps_its_own_names_and_targets_and_own_numbers_are_numbers
     branch: Path, tmp_path: Path
 ) -> None:
     """A customer list started from last year's report carries manager_name and target: they
-    are last year's, so the report shows the tool's; an own column of plain numbers is stored
-    as numbers (Excel sums it), one with leading zeros stays text."""
+    are last year's, so the report shows the tool's, and last year's target apart (a plan read
+    back checks its manager_name, so that one is left out); an own column of plain numbers is
+    stored as numbers (Excel sums it), one with leading zeros or more digits than Excel keeps
+    stays text."""
     from openpyxl import load_workbook
 
     customers = pd.read_csv(branch / "customers.csv", dtype=str, keep_default_na=False)
@@ -303,19 +305,25 @@ def test_report_xlsx_keeps_its_own_names_and_targets_and_own_numbers_are_numbers
     customers["target"] = "111"
     customers["credit_limit"] = [str(1000 * i) for i in range(len(customers))]
     customers["branch_code"] = "0042"
+    customers["account_no"] = [str(6222021234567890123 + i) for i in range(len(customers))]
     customers.to_csv(branch / "customers.csv", index=False)
 
     result = solve(branch, tmp_path / "run")
 
     assert result.exit_code == 0, result.output
-    assert "'target' is not carried to assignment.csv and report.xlsx" in result.output
+    assert "'manager_name' is not carried to assignment.csv and report.xlsx" in result.output
+    assert "'target' is not carried" not in result.output
+    written = pd.read_csv(tmp_path / "run" / "assignment.csv", dtype=str)
+    assert set(written["target"]) == {"111"} and "manager_name" not in written.columns
     sheet = load_workbook(tmp_path / "run" / "report.xlsx", read_only=True)["Assignment"]
     rows = list(sheet.values)
     table = pd.DataFrame(rows[1:], columns=rows[0])
     assert "去年經理" not in set(table["manager_name"])
     assert not (table["target"] == 111).any() and table["target"].map(type).eq(float).all()
+    assert set(table["target (customers.csv)"]) == {111}
     assert table["credit_limit"].map(type).eq(int).all()
     assert set(table["branch_code"]) == {"0042"}
+    assert table["account_no"].tolist() == customers["account_no"].tolist()
 
 
 def test_deterministic_solves_write_the_same_plan_byte_for_byte(

@@ -20,11 +20,13 @@ from portfolio_opt.report.plots import (
 from portfolio_opt.report.plots._axes import bar_figure_width
 from portfolio_opt.report.workbook import Sheet, write_workbook
 from portfolio_opt.scenario.data import Scenario
-from portfolio_opt.scenario.schema import SCHEMAS, WRITTEN_BESIDE
+from portfolio_opt.scenario.schema import ADDED_IN_REPORT, SCHEMAS, WRITTEN_BESIDE
 from portfolio_opt.scenario.summary import scenario_summary
+from portfolio_opt.scenario.tables import column_name
 
 # A plain number as a planner types it; a leading zero (00123) marks an id or a code: text.
 PLAIN_NUMBER = r"-?(0|[1-9]\d*)(\.\d+)?"
+EXACT_DIGITS = 15  # what Excel keeps of a number
 PLOT_DPI = 120
 LEGEND_WIDTH = 2.8  # inches right of the bars
 
@@ -127,6 +129,16 @@ def _with_manager_name(scenario: Scenario, table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def _own_set_apart(scenario: Scenario, table: pd.DataFrame, source_table: str) -> pd.DataFrame:
+    """``table`` with the planner's own columns named like one the sheet adds (a customer list
+    from last year's report brings its ``target``) renamed "target (customers.csv)"."""
+    added = ADDED_IN_REPORT[source_table]
+    source = scenario.files.get(source_table)
+    label = source.name if source is not None else source_table
+    renamed = {c: f"{c} ({label})" for c in table.columns if column_name(c) in added}
+    return table.rename(columns=renamed) if renamed else table
+
+
 def own_numbers(sheet: pd.DataFrame, source_table: str) -> pd.DataFrame:
     """``sheet`` with the planner's own columns that hold plain numbers only stored as numbers,
     so that Excel sums and sorts them (they are read as text, to be carried as written)."""
@@ -140,7 +152,8 @@ def own_numbers(sheet: pd.DataFrame, source_table: str) -> pd.DataFrame:
             continue
         text = values.astype("string").str.strip()
         given = text[text.notna() & (text != "")]
-        if len(given) and given.str.fullmatch(PLAIN_NUMBER).all():
+        exact = given.str.count(r"\d") <= EXACT_DIGITS  # an account number would lose digits
+        if len(given) and given.str.fullmatch(PLAIN_NUMBER).all() and exact.all():
             converted[column] = pd.to_numeric(text.replace("", pd.NA))
     return sheet.assign(**converted) if converted else sheet
 
@@ -161,8 +174,10 @@ def report_sheets(
     sheets: dict[str, pd.DataFrame | Sheet] = {}
     for name, table in tables.items():
         if name == "assignment":
+            table = _own_set_apart(scenario, table, "customers")
             sheets["Assignment"] = own_numbers(assignment_sheet(scenario, table), "customers")
         elif name == "portfolios":
+            table = _own_set_apart(scenario, table, "managers")
             sheets["Portfolios"] = own_numbers(_with_manager_name(scenario, table), "managers")
         else:
             sheets[name.replace("_", " ").capitalize()] = _with_manager_name(scenario, table)

@@ -128,15 +128,21 @@ PORTFOLIO_COLUMNS = [
     "chain_links_cut",
 ]
 ASSIGNED_COLUMNS = ("manager_id", "portfolio_type", "moved")
-# Columns solve writes beside a table's rows (report.xlsx adds names and targets, to read by):
-# an own column of the table by such a name is not carried to the outputs.
+# Columns solve writes beside a table's rows in its CSV output (and manager_name, which a plan
+# read back is checked by): an own column of the table by such a name is not carried.
 WRITTEN_BESIDE: dict[str, tuple[str, frozenset[str]]] = {
     "customers": (
         "assignment.csv and report.xlsx",
-        frozenset({*ASSIGNED_COLUMNS, "customer_name", "manager_name", "target"}),
+        frozenset({*ASSIGNED_COLUMNS, "manager_name"}),
     ),
     "managers": (
         "portfolios.csv and report.xlsx",
-        frozenset(set(PORTFOLIO_COLUMNS) - {"manager_id", "grade"} | {"manager_name"}),
+        frozenset(set(PORTFOLIO_COLUMNS) - {"manager_id", "grade"}),
     ),
+}
+# Columns report.xlsx adds beside them, to read by: an own column by such a name is carried to
+# the CSV output as it is, and shown in report.xlsx as "target (customers.csv)".
+ADDED_IN_REPORT: dict[str, frozenset[str]] = {
+    "customers": frozenset({"customer_name", "target"}),
+    "managers": frozenset({"manager_name"}),
 }
