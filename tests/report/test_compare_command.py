@@ -112,6 +112,20 @@ def test_every_bad_input_is_reported_before_any_scenario_is_solved(
     assert not (tmp_path / "cmp").exists()
 
 
+def test_each_bad_scenarios_problems_name_its_folder(demo_dir: Path, tmp_path: Path) -> None:
+    """Both have a customers.csv: each line says whose it is."""
+    for name, bad in (("north", "abc"), ("south", "xyz")):
+        folder = shutil.copytree(demo_dir, tmp_path / name)
+        customers = pd.read_csv(folder / "customers.csv", dtype=str, keep_default_na=False)
+        customers.loc[1, "interest_income"] = bad
+        customers.to_csv(folder / "customers.csv", index=False)
+    result = _run(tmp_path / "north", tmp_path / "south", "--out", tmp_path / "cmp")
+    assert result.exit_code == EXIT_BAD_INPUT
+    for name, bad in (("north", "abc"), ("south", "xyz")):
+        where = (tmp_path / name / "customers.csv").as_posix()
+        assert f"{where}, row 3, column interest_income: '{bad}'" in result.output
+
+
 def test_a_folder_of_other_files_is_refused(solved: Solved, solved_tight: Solved, tmp_path: Path):
     mine = tmp_path / "mine"
     mine.mkdir()

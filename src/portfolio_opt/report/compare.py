@@ -417,7 +417,10 @@ def plan_run(
     plan, problems = read_assignment(path, scenario, customers_left=True)
     errors = [p for p in problems if p.is_error]
     if errors:
-        raise CompareError(f"{path}: the plan has {len(errors)} error(s)", details=errors)
+        at = _file_of(path).parent
+        raise CompareError(
+            f"{path}: the plan has {len(errors)} error(s)", details=_in_folder(errors, at)
+        )
     name = label or _file_of(path).stem
     kpis: dict[str, Any] = {"status": "edited", **plan_kpis(scenario, plan)}
     notes = [f"{name}: {p.message}" for p in problems]
@@ -610,8 +613,16 @@ def _loaded(path: Path) -> Scenario:
     scenario, problems = inspect_scenario(path)
     if scenario is None:
         errors: list[Problem] = [p for p in problems if p.is_error]
-        raise CompareError(f"{path}: the scenario has {len(errors)} error(s)", details=errors)
+        raise CompareError(
+            f"{path}: the scenario has {len(errors)} error(s)", details=_in_folder(errors, path)
+        )
     return scenario
+
+
+def _in_folder(problems: list[Problem], folder: Path) -> list[Problem]:
+    """``problems`` with their files named by their path, not their name alone: several
+    scenarios' customers.csv may be at fault at once."""
+    return [replace(p, file=(folder / p.file).as_posix()) for p in problems]
 
 
 def _manifest_or_none(path: Path) -> dict[str, Any] | None:
