@@ -126,6 +126,20 @@ def test_each_bad_scenarios_problems_name_its_folder(demo_dir: Path, tmp_path: P
         assert f"{where}, row 3, column interest_income: '{bad}'" in result.output
 
 
+def test_a_copy_of_a_solves_plan_in_its_folder_is_that_solve(
+    solved: Solved, tmp_path: Path
+) -> None:
+    """Not "edited": the file is the plan the solve wrote, re-saved with other line ends."""
+    out = shutil.copytree(solved.out, tmp_path / "run")
+    text = (out / "assignment.csv").read_text(encoding="utf-8")
+    (out / "as saved.csv").write_text(text, encoding="utf-8", newline="\r\n")
+    result = _run(out, out / "as saved.csv", "--out", tmp_path / "cmp")
+    assert result.exit_code == EXIT_OK, result.output
+    table = _kpi_table(tmp_path / "cmp")
+    assert table.loc["status", "as saved"] == table.loc["status", "run"] != "edited"
+    assert "edited: a plan changed since its solve" in table.loc["status", "meaning"]
+
+
 def test_a_folder_of_other_files_is_refused(solved: Solved, solved_tight: Solved, tmp_path: Path):
     mine = tmp_path / "mine"
     mine.mkdir()

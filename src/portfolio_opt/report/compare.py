@@ -564,6 +564,8 @@ def _read_plan(path: Path, label: str, plans_of: Path | None) -> Run:
     """An output folder's or a plan file's plan; a CompareError for anything else."""
     if is_output_folder(path):
         return load_run(path, label)
+    if is_plan_file(path) and plans_of is None and (folder := _solved_there(path)) is not None:
+        return load_run(folder, label or _file_of(path).stem)
     if is_plan_file(path):
         return plan_run(_scenario_of_plan(path, plans_of), path, label)
     if not path.exists():
@@ -574,6 +576,19 @@ def _read_plan(path: Path, label: str, plans_of: Path | None) -> Run:
             f"{path}: a scenario folder holds {POLICY_FILE}; a solve output folder "
             f"holds {', '.join(OUTPUT_FILES)}"
         ],
+    )
+
+
+def _solved_there(path: Path) -> Path | None:
+    """The solve output folder a plan file sits in, where the file is that solve's plan as
+    written (a copy, or one re-saved by a spreadsheet): compared as that folder."""
+    folder = _file_of(path).resolve().parent
+    manifest = _manifest_or_none(folder / "manifest.json")
+    if manifest is None or not is_output_folder(folder):
+        return None
+    table = plan_table(path)
+    return (
+        folder if table is not None and plan_digest(table) == manifest.get("plan_sha256") else None
     )
 
 

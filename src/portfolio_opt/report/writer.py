@@ -31,7 +31,10 @@ PLOT_DPI = 120
 LEGEND_WIDTH = 2.8  # inches right of the bars
 
 KPI_MEANINGS = {
-    "status": "optimal: proven best; feasible: best plan found within the time limit",
+    "status": (
+        "optimal: proven best; feasible: best plan found within the time limit; edited: a plan "
+        "changed since its solve, or read from a file, checked and paid again"
+    ),
     "objective": (
         "the goals on one readable scale, added up (lower is better; under an [objective] "
         "order plans rank goal by goal, not by this sum)"
