@@ -11,7 +11,7 @@ from portfolio_opt.plan import check_plan, read_assignment
 from portfolio_opt.problems import Severity
 from portfolio_opt.report.safe_text import escape_formula, unescape_formula
 
-from .builders import make_scenario, small_customers, small_scenario
+from .builders import make_scenario, small_customers, small_managers, small_scenario
 
 SMALL_CSV = (
     "customer_id,manager_id,name\n"
@@ -76,6 +76,28 @@ def test_missing_column(tmp_path):
     assert problem.is_error and problem.column == "manager_id" and problem.row == 1
     assert problem.file == "plan.csv" and "manager_id" in problem.hint
     assert frame.empty and list(frame.columns) == ["customer_id", "manager_id"]
+
+
+@pytest.mark.parametrize("header", ["Customer ID,Manager ID", "客户号,经理编号"])
+def test_headers_that_stand_for_the_ids_are_named_in_the_hint(tmp_path, header):
+    path = tmp_path / "plan.csv"
+    path.write_text(f"{header}\nS1,MB\n", encoding="utf-8")
+    _, problems = read_assignment(path, small_scenario())
+    first, second = header.split(",")
+    assert [p.hint for p in problems] == [
+        f"rename the column {first!r} to 'customer_id'",
+        f"rename the column {second!r} to 'manager_id'",
+    ]
+
+
+def test_a_managers_name_in_place_of_the_id_is_named_with_the_id(tmp_path):
+    managers = [{**m, "name": n} for m, n in zip(small_managers(), "甲乙丙丁戊", strict=True)]
+    path = tmp_path / "plan.csv"
+    path.write_text("customer_id,manager_id\nS1,乙\n", encoding="utf-8")
+    _, problems = read_assignment(path, small_scenario(managers=managers))
+    assert [(p.row, p.column, p.hint) for p in problems if p.is_error] == [
+        (2, "manager_id", "乙 is the name of manager MB: write MB")
+    ]
 
 
 def test_blank_customer_id_is_an_error_with_its_row(tmp_path):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,9 +15,14 @@ from portfolio_opt.problems import Problem, Severity, listed
 from portfolio_opt.report.safe_text import unescape_formula
 from portfolio_opt.scenario.columns import capped, id_hint, id_lookup
 from portfolio_opt.scenario.data import Scenario
-from portfolio_opt.scenario.tables import read_table, split_table_spec
+from portfolio_opt.scenario.glossary import column_for_header
+from portfolio_opt.scenario.tables import column_name, read_table, split_table_spec
+from portfolio_opt.scenario.validate import LOOK_ALIKE
 
 REQUIRED = ("customer_id", "manager_id")
+# The columns a plan is read by, matched in any case: the ids, and the written columns whose
+# edits are warned about (manager_name, portfolio_type, prior_manager_id).
+READ_COLUMNS = (*REQUIRED, "manager_name", "portfolio_type", "prior_manager_id")
 SOURCE_ROWS, SOURCE_FILE = "source_rows", "source_file"  # a plan's attrs: where its rows were
 ANOTHER_BRANCH_SHARE = 0.9  # of the plan's customers unknown, past which it is named as such
 LEFT_AT_MOST = 0.5  # of last year's plan naming customers or managers who left, at the most
@@ -24,6 +31,18 @@ LEFT_AT_MOST = 0.5  # of last year's plan naming customers or managers who left,
 def _row(position: int) -> int:
     """Spreadsheet row of a data row: the header is row 1."""
     return position + 2
+
+
+def _header_meant(headers: Sequence[str], column: str) -> str | None:
+    """A hint naming the header that stands for the missing ``column`` ("Customer ID",
+    "客户号", "custmer_id"), if one does."""
+    table = "customers" if column == "customer_id" else "managers"
+    for header in headers:
+        spelled = re.sub(r"[\s\-.]+", "_", column_name(header))
+        close = difflib.get_close_matches(spelled, [column], n=1, cutoff=LOOK_ALIKE)
+        if close or column_for_header(table, column_name(header)) == column:
+            return f"rename the column {header!r} to {column!r}"
+    return None
 
 
 def _id_problems(
@@ -42,6 +61,7 @@ def _id_problems(
         )
     }
     lookups = {column: id_lookup(ids) for column, (ids, _) in known.items()}
+    named = _ids_by_name(scenario.managers)
     first_row: dict[str, int] = {}
     unexplained = 0  # unknown customers no slip (lost zeros, case) explains
     for position, (cid, mid) in enumerate(
@@ -53,6 +73,10 @@ def _id_problems(
             if value and value not in ids and not (column == "manager_id" and value in leavers):
                 # A slip (zeros a spreadsheet dropped, case) has its hint; else the table.
                 slip = id_hint(value, lookups[column])
+                if column == "manager_id" and len(named.get(value, [])) == 1:
+                    slip = (
+                        f"{value} is the name of manager {named[value][0]}: write {named[value][0]}"
+                    )
                 unexplained += column == "customer_id" and slip is None
                 unknown[column].append(
                     Problem(
@@ -80,6 +104,19 @@ def _id_problems(
         *capped(unknown["manager_id"], "unknown managers"),
         *capped(repeated, "repeated customers"),
     ]
+
+
+def _ids_by_name(managers: pd.DataFrame) -> dict[str, list[str]]:
+    """Managers' ids by their name, for a plan that names the manager instead of the id."""
+    if "name" not in managers.columns:
+        return {}
+    ids: dict[str, list[str]] = {}
+    for mid, name in zip(
+        text_column(managers, "manager_id"), text_column(managers, "name"), strict=True
+    ):
+        if name.strip():
+            ids.setdefault(name.strip(), []).append(mid)
+    return ids
 
 
 def _unexplained(ids: pd.Series, table: pd.DataFrame, column: str) -> pd.Series:
@@ -176,8 +213,9 @@ def read_assignment(
         return empty, [Problem(label, "is a folder, not a plan file", hint)]
     if not real.is_file():
         return empty, [Problem(label, "file not found", f"check the path {file}")]
+    # The columns read are matched in any case; others keep the planner's spelling.
     frame, problems = read_table(
-        real.parent, real.name + (f"#{sheet}" if sheet else ""), label, REQUIRED
+        real.parent, real.name + (f"#{sheet}" if sheet else ""), label, REQUIRED, READ_COLUMNS
     )
     if frame is None:
         return empty, problems
@@ -187,7 +225,7 @@ def read_assignment(
             Problem(
                 label,
                 "a required column is missing",
-                f"add a column named {c!r} to the header row",
+                _header_meant(frame.columns, c) or f"add a column named {c!r} to the header row",
                 row=1,
                 column=c,
             )
