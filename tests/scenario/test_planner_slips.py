@@ -389,17 +389,24 @@ def test_a_blank_tenure_under_rotation_is_not_due(branch: Path) -> None:
     assert isinstance(rule_collisions(load_scenario(branch)), list)
 
 
-def test_ids_kept_as_numbers_with_leading_zeros_in_a_workbook_read_as_shown(tmp_path: Path):
+@pytest.mark.parametrize(
+    ("number_format", "shown"),
+    [("000", ["001", "024"]), ('"M"0000', ["M0001", "M0024"]), ('\\M00"-A"', ["M01-A", "M24-A"])],
+)
+def test_ids_kept_as_numbers_with_leading_zeros_in_a_workbook_read_as_shown(
+    tmp_path: Path, number_format: str, shown: list[str]
+) -> None:
+    """Excel shows 1 as 001, or as M0001 under a format with literal text."""
     book = Workbook()
     sheet = book.active
     sheet.append(["manager_id", "grade"])
     for number in (1, 24):
         sheet.append([number, "B"])
-        sheet.cell(row=sheet.max_row, column=1).number_format = "000"
+        sheet.cell(row=sheet.max_row, column=1).number_format = number_format
     book.save(tmp_path / "m.xlsx")
     frame, problems = read_table(tmp_path, "m.xlsx")
     assert problems == [] and frame is not None
-    assert list(frame["manager_id"]) == ["001", "024"]
+    assert list(frame["manager_id"]) == shown
 
 
 def test_a_csv_with_decimal_commas_says_so_once(branch: Path) -> None:

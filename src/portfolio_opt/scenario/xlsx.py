@@ -21,7 +21,10 @@ from typing import Any
 import openpyxl
 from openpyxl.utils import column_index_from_string, get_column_letter
 
-ZERO_PADDED = re.compile("0{2,}")  # a number format of zeros only: at least that many digits
+# A whole-number format of zeros (at least that many digits) between literal text, quoted or
+# escaped: 000 shows 7 as 007, "C"0000 as C0007, \M00 as M07.
+ZERO_PADDED = re.compile(r'((?:"[^"]*"|\\.)*)(0+)((?:"[^"]*"|\\.)*)')
+LITERAL = re.compile(r'"([^"]*)"|\\(.)')
 TEXT_RESULT = re.compile(r'<c r="([A-Z]+)(\d+)"[^>]*?\bt="str"[^>]*>\s*<f[ >]')
 
 
@@ -85,14 +88,22 @@ def _text_results(path: Path, sheet_path: str) -> set[tuple[int, int]]:
 
 
 def _as_shown(cell: Any) -> object:
-    """A cell's value; a whole number formatted with leading zeros (000) as the text Excel
-    shows (024), since ids are often kept so."""
+    """A cell's value; a whole number formatted with leading zeros (000) or literal text
+    ("C"0000) as the text Excel shows (024, C0024), since ids are often kept so."""
     value = cell.value
-    digits = ZERO_PADDED.fullmatch(str(cell.number_format or ""))
+    shown = ZERO_PADDED.fullmatch(str(cell.number_format or ""))
     number = isinstance(value, int | float) and not isinstance(value, bool)
-    if digits and number and float(value).is_integer() and value >= 0:
-        return str(int(value)).zfill(len(digits.group(0)))
-    return value
+    if not shown or not number or not float(value).is_integer() or value < 0:
+        return value
+    prefix, zeros, suffix = shown.groups()
+    if len(zeros) < 2 and not prefix and not suffix:
+        return value  # the format "0": a plain number
+    return _literal(prefix) + str(int(value)).zfill(len(zeros)) + _literal(suffix)
+
+
+def _literal(text: str) -> str:
+    """The text a format's quoted ("C") and escaped (\\C) literals show."""
+    return LITERAL.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(2), text)
 
 
 class NoSuchSheet(LookupError):
