@@ -544,6 +544,8 @@ def test_rebalance_carries_a_year_of_change(tmp_path: Path) -> None:
         (25, 3, 5, True),  # premium but no separate ledger
         (9, 2, 6, True),  # no premium, no separate ledger
         (5, 8, 7, False),  # more managers than customers
+        (20, 100, 0, False),  # five managers a customer: one separate-ledger portfolio, not five
+        (100, 300, 0, True),
         (1, 1, 8, True),
     ],
 )

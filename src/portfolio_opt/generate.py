@@ -231,8 +231,9 @@ def plan_layout(n: int, m: int) -> Layout:
     hi = -(-n // m) + TOLERANCE
     n_sep = round(SEPARATE_SHARE * n) if m >= 4 else 0
     n_prem = round(PREMIUM_SHARE * n) if m >= 3 else 0
-    k_sep = math.ceil(n_sep / span) if n_sep else 0
-    k_prem = math.ceil(n_prem / span) if n_prem else 0
+    # A portfolio of its own kind holds at least one customer: no more of them than customers.
+    k_sep = min(math.ceil(n_sep / span), n_sep)
+    k_prem = min(math.ceil(n_prem / span), n_prem)
     room = (m - k_sep - k_prem) * (hi - 1)  # one below the band max leaves room to pack groups
     excess = n - n_prem - n_sep - room
     if excess > 0:
