@@ -172,7 +172,8 @@ def _most_kept(
     stay are held by the other managers (a group rotating away from m cannot fill m's
     minimum).
     """
-    pairs = [(m, k) for m in view.available for k in need if may_hold_kind(view, m, k)]
+    holders = _holders(view, need, stays, barred)
+    pairs = [(m, k) for m in holders for k in need if may_hold_kind(view, m, k)]
     pair_index = {pair: i for i, pair in enumerate(pairs)}
     stays = [s for s in stays if (s.manager, s.kind) in pair_index]
     if not stays:
@@ -186,22 +187,26 @@ def _most_kept(
     x = n_y + np.arange(n_x)  # the stays' columns follow the y columns, then the z columns
     z = n_y + n_x + y
     of_pair = np.array([pair_index[s.manager, s.kind] for s in stays])
-    managers = {m: i for i, m in enumerate(view.available)}
+    managers = {m: i for i, m in enumerate(holders)}
+    copies = np.array([float(holders[m]) for m, _ in pairs])
     groups = {g: i for i, g in enumerate(dict.fromkeys(s.group for s in stays))}
     kinds = {k: i for i, k in enumerate(need)}
     counts = np.array([float(need[k]) for k in kinds])
     kind_of_pair = np.array([kinds[k] for _, k in pairs])
     kind_of_stay = kind_of_pair[of_pair]
     size = np.array([float(s.size) for s in stays])
-    rows = _Rows(n_y + n_x + n_y)
+    n_k = len(kinds)
+    w = n_y + n_x + n_y + np.arange(n_k)  # what the holders of each kind hold beside stays
+    rows = _Rows(n_y + n_x + n_y + n_k)
     manager_of_pair = [managers[m] for m, _ in pairs]
-    rows.add(manager_of_pair, y, 1.0, np.ones(len(managers)))
+    rows.add(manager_of_pair, y, 1.0, np.array([float(c) for c in holders.values()]))
     busy = {
         i: row for row, i in enumerate(i for m, i in managers.items() if _must_hold(m, pairs, low))
     }
     held_by_busy = [p for p in y if manager_of_pair[p] in busy]
+    busy_copies = [float(holders[m]) for m, i in managers.items() if i in busy]
     rows.add(
-        [busy[manager_of_pair[p]] for p in held_by_busy], held_by_busy, -1.0, -np.ones(len(busy))
+        [busy[manager_of_pair[p]] for p in held_by_busy], held_by_busy, -1.0, -np.array(busy_copies)
     )
     rows.add([groups[s.group] for s in stays], x, 1.0, np.ones(len(groups)))
     rows.add(
@@ -218,16 +223,20 @@ def _most_kept(
     held_values = np.r_[size, np.ones(n_y)]
     rows.add(held_rows, held_columns, held_values, counts)
     rows.add(held_rows, held_columns, -held_values, -counts)
-    _barred_elsewhere(rows, barred, stays, pairs, n_y, z)
+    # w[k] = sum of z[m, k]: the rows for barred groups then need two of them, not every z.
+    beside = np.r_[kind_of_pair, np.arange(n_k)], np.r_[z, w], np.r_[np.ones(n_y), -np.ones(n_k)]
+    rows.add(*beside, np.zeros(n_k))
+    rows.add(beside[0], beside[1], -beside[2], np.zeros(n_k))
+    _barred_elsewhere(rows, barred, stays, pairs, n_y, z, {k: int(w[i]) for k, i in kinds.items()})
     gain = np.array([s.value if by_value else float(s.kept) for s in stays])
     # Whole numbers tighten the bound (a manager holds a kind or not); on large branches the
     # fractional programme's bound, in a fraction of the time, serves.
     whole = n_y + n_x <= KEPT_WHOLE_UP_TO
     solved = milp(
-        -np.concatenate([np.zeros(n_y), gain, np.zeros(n_y)]),
+        -np.concatenate([np.zeros(n_y), gain, np.zeros(n_y + n_k)]),
         constraints=LinearConstraint(rows.matrix(), -np.inf, rows.bounds()),
-        integrality=np.r_[np.full(n_y + n_x, int(whole)), np.zeros(n_y)],
-        bounds=Bounds(0.0, np.r_[np.ones(n_y + n_x), high]),
+        integrality=np.r_[np.full(n_y + n_x, int(whole)), np.zeros(n_y + n_k)],
+        bounds=Bounds(0.0, np.r_[copies, np.ones(n_x), high * copies, counts]),
         # A node limit, not a clock, so the bound is the same on any machine; the clock only
         # guards against a pathological branch.
         options={"node_limit": KEPT_NODES, "time_limit": KEPT_MOST_S},
@@ -238,6 +247,29 @@ def _most_kept(
     if solved.status == 1 and bound is not None and math.isfinite(bound):
         return float(-bound)  # the best the search could not rule out
     return float(gain.sum())  # no kinds fit (no valid plan) or not solved: keep every stay
+
+
+def _holders(
+    view: PlanView, need: dict[Kind, int], stays: list[Stay], barred: list[Barred]
+) -> dict[str, int]:
+    """The available managers as the programme counts them: each manager a stay or a barred
+    group names on its own; the others, alike in the kinds they may hold and in their bands,
+    as one holder standing for that many (interchangeable: the same optimum, far fewer
+    variables where managers outnumber last year's portfolios)."""
+    named = {s.manager for s in stays} | {m for group in barred for m in group.away}
+    holders: dict[str, int] = {}
+    first_alike: dict[tuple[object, ...], str] = {}
+    for m in view.available:
+        if m in named:
+            holders[m] = 1
+            continue
+        alike = tuple(
+            view.span_band(m, customer_type(*k))[:2] if may_hold_kind(view, m, k) else None
+            for k in need
+        )
+        first = first_alike.setdefault(alike, m)
+        holders[first] = holders.get(first, 0) + 1
+    return holders
 
 
 @dataclass(frozen=True)
@@ -267,10 +299,11 @@ def _barred_elsewhere(
     pairs: list[tuple[str, Kind]],
     n_y: int,
     z: np.ndarray,
+    w: dict[Kind, int],
 ) -> None:
     """Rows: for each (m, k) with groups of kind k barred from m, the other holders of k hold
-    those of them that stay nowhere, beside what they hold: sum over m' != m of z[m', k] +
-    sum of size x over the barred groups' stays >= their size."""
+    those of them that stay nowhere, beside what they hold: w[k] - z[m, k] + sum of size x
+    over the barred groups' stays >= their size."""
     stays_of: dict[int, list[int]] = defaultdict(list)
     for i, stay in enumerate(stays):
         stays_of[stay.group].append(n_y + i)
@@ -278,9 +311,6 @@ def _barred_elsewhere(
     for group in barred:
         for m in group.away:
             barred_at[m, group.kind].append(group)
-    holders_of: dict[Kind, list[int]] = defaultdict(list)
-    for i, (_, k) in enumerate(pairs):
-        holders_of[k].append(i)
     row_of: list[int] = []
     column: list[int] = []
     value: list[float] = []
@@ -288,11 +318,10 @@ def _barred_elsewhere(
     for i, (m, k) in enumerate(pairs):
         if not (groups := barred_at.get((m, k))):
             continue
-        others = [int(z[j]) for j in holders_of[k] if j != i]
         held = [(x, float(g.size)) for g in groups for x in stays_of[g.group]]
-        row_of += [len(rhs)] * (len(others) + len(held))
-        column += others + [x for x, _ in held]
-        value += [-1.0] * len(others) + [-size for _, size in held]
+        row_of += [len(rhs)] * (2 + len(held))
+        column += [w[k], int(z[i])] + [x for x, _ in held]
+        value += [-1.0, 1.0] + [-size for _, size in held]
         rhs.append(-float(sum(g.size for g in groups)))
     if rhs:
         rows.add(row_of, column, value, np.array(rhs))
