@@ -81,7 +81,9 @@ def test_a_place_that_cannot_be_written_is_refused_before_any_work(
 
     monkeypatch.setattr(folders.tempfile, "mkdtemp", denied)
     refused = replace_problem(tmp_path / "new" / "out", {}, "solve")
-    assert refused == f"cannot write in {tmp_path} (permission denied); choose another --out folder"
+    assert refused == (
+        f"cannot write in {tmp_path} (permission denied); choose another output folder"
+    )
 
 
 def test_a_mount_point_is_refused_as_the_output_folder() -> None:

@@ -73,12 +73,12 @@ def unwritable_place(target: Path) -> str | None:
     while not place.exists() and place != place.parent:
         place = place.parent
     if not place.is_dir():
-        return f"{place} is a file, so {target} cannot be made; choose another --out folder"
+        return f"{place} is a file, so {target} cannot be made; choose another output folder"
     try:
         Path(tempfile.mkdtemp(prefix=".portfolio-opt-probe.", dir=place)).rmdir()
     except OSError as exc:
         reason = "permission denied" if isinstance(exc, PermissionError) else exc.strerror
-        return f"cannot write in {place} ({reason}); choose another --out folder"
+        return f"cannot write in {place} ({reason}); choose another output folder"
     return None
 
 
