@@ -18,12 +18,16 @@ def span_bound(instance: Instance) -> int:
     r = n % m
     even = 2 * r * (m - r)
     spread = [_even_spread(instance, kind) for kind in range(3)]
-    # premium x separate-ledger portfolio counts; the standard ones are the managers left
-    k_premium, k_separate = np.meshgrid(np.arange(m + 1), np.arange(m + 1), indexing="ij")
-    k_standard = m - k_premium - k_separate
-    total = spread[PREMIUM][k_premium] + spread[SEPARATE][k_separate]
-    total = np.where(k_standard >= 0, total + spread[STANDARD][np.maximum(k_standard, 0)], np.inf)
-    best = float(total.min())
+    # Over the premium and separate-ledger portfolio counts that fit their bands, one premium
+    # count at a time (an (M + 1)^2 table took gigabytes at thousands of managers); the
+    # standard portfolios are the managers left.
+    best = np.inf
+    k_separate = np.flatnonzero(np.isfinite(spread[SEPARATE]))
+    for k_premium in np.flatnonzero(np.isfinite(spread[PREMIUM])):
+        fits = k_separate[k_separate <= m - k_premium]
+        totals = spread[PREMIUM][k_premium] + spread[SEPARATE][fits]
+        totals = totals + spread[STANDARD][m - k_premium - fits]
+        best = min(best, float(totals.min(initial=np.inf)))
     return max(even, int(best)) if np.isfinite(best) else even
 
 
