@@ -124,11 +124,9 @@ def decode_text(data: bytes) -> tuple[str, str]:
         return text, "utf-16"
     if (unmarked := _utf16_without_bom(data)) and (text := _decoded(data, unmarked)) is not None:
         return text, unmarked
-    text = _decoded(data, "utf-8-sig")
-    if text is not None and (disguised := _gb18030_read_as_utf8(data, text)) is None:
-        return text, "utf-8-sig"
-    if text is not None:
-        return disguised, "gb18030"
+    if (text := _decoded(data, "utf-8-sig")) is not None:
+        disguised = _gb18030_read_as_utf8(data, text)
+        return (text, "utf-8-sig") if disguised is None else (disguised, "gb18030")
     readings = {e: t for e in ENCODINGS[1:] if (t := _decoded(data, e)) is not None}
     unlikely = {e: _unlikely_characters(t, e) for e, t in readings.items()}
     # Windows-1252 reads any bytes but five; it is taken only where it reads as Western text.
