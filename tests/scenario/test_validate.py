@@ -263,6 +263,14 @@ def _minimal_copy(tmp_path: Path, policy_lines: str) -> Path:
     return folder
 
 
+def _with_columns(table: Path, header: str, cells: tuple[str, ...]) -> None:
+    """The table with columns added: ``header`` to the header row, ``cells`` to each row."""
+    lines = table.read_text(encoding="utf-8").splitlines()
+    lines[0] += header
+    lines[1:] = [line + added for line, added in zip(lines[1:], cells, strict=True)]
+    table.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def _located(problems: list[Problem]) -> set[tuple[str, int | None, str | None]]:
     return {(p.file, p.row, p.column) for p in problems if p.is_error}
 
@@ -364,11 +372,7 @@ def test_foreign_income_at_an_fx_rate_beyond_reach_is_an_error_at_the_largest_ce
     """9e11 and an fx_rate of 100,000 are each plausible; their product would overflow the
     models' sums (a traceback in validate, targets of 1e18 in solve)."""
     folder = _minimal_copy(tmp_path, "\n[payout]\nfx_rate = 100000\n")
-    customers = folder / "customers.csv"
-    lines = customers.read_text(encoding="utf-8").splitlines()
-    lines[0] += ",interest_income_fx"
-    lines[1:] = [line + fx for line, fx in zip(lines[1:], (",5", ",9e11", ",2"), strict=True)]
-    customers.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _with_columns(folder / "customers.csv", ",interest_income_fx", (",5", ",9e11", ",2"))
     scenario, problems = inspect_scenario(folder)
     assert scenario is None
     (error,) = [p for p in problems if p.is_error]
@@ -389,11 +393,8 @@ def test_foreign_income_without_an_fx_rate_is_warned_at_its_first_cell(
     """Without fx_rate, 1,000 dollars would count as 1,000 in local currency without a word;
     an fx_rate of 1 written out is the planner's choice."""
     folder = _minimal_copy(tmp_path, policy_lines)
-    customers = folder / "customers.csv"
-    lines = customers.read_text(encoding="utf-8").splitlines()
-    lines[0] += ",interest_income_fx,fee_income_fx"
-    lines[1:] = [line + fx for line, fx in zip(lines[1:], (",,", ",0,", ",,1000"), strict=True)]
-    customers.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    fx = ",interest_income_fx,fee_income_fx"
+    _with_columns(folder / "customers.csv", fx, (",,", ",0,", ",,1000"))
     scenario, problems = inspect_scenario(folder)
     assert scenario is not None
     located = {(p.file, p.row, p.column) for p in problems if "fx_rate" in p.message}
