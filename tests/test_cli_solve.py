@@ -442,6 +442,11 @@ def test_solve_with_weights_calls_the_goals_one_weighted_sum(branch: Path, tmp_p
     assert result.exit_code == 0, result.output
     assert "goals, in one weighted sum: " in result.output
     assert "most important first" not in result.output
+    kpis = _kpis(tmp_path / "run")
+    goals = kpis["goals"]
+    assert {g: goals[g]["weight"] for g in ("span", "chain")} == {"span": 100.0, "chain": 3.0}
+    weighted = sum(g["weight"] * g["value"] / g["scale"] for g in goals.values())
+    assert weighted == pytest.approx(kpis["objective"], rel=1e-6)
 
 
 def test_a_proven_weighted_sum_calls_no_goal_proven_best_that_another_plan_beats(

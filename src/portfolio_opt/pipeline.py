@@ -99,12 +99,15 @@ def kpi_record(
         "solve_seconds": round(result.runtime, 3),
     }
     kpis.update(plan_kpis(scenario, assignment, violations))
+    weights = scenario.policy.objective.weights
     kpis["goals"] = {
         goal: {
             "value": result.goals.get(goal),
             "bound": result.bounds.get(goal),
             "units": GOAL_UNITS.get(goal),
-            "scale": result.scales.get(goal),  # value / scale is what objective adds up
+            "scale": result.scales.get(goal),  # value / scale is what objective adds up ...
+            # ... times the goal's weight, under weights
+            **({} if weights is None else {"weight": float(weights.get(goal, 0.0))}),
         }
         for goal in result.order
     }
