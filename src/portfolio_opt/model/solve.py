@@ -365,8 +365,8 @@ def _finish(
             SolveStatus.NO_PLAN,
             explanation=[
                 "No plan keeping every hard rule was found in the "
-                f"{params.time_limit_s:.1f} s the search had (the time limit less loading, "
-                "and never under 0.5 s); try a longer --time-limit.",
+                f"{params.time_limit_s:.1f} s the search had (the time limit less building the "
+                "model, and never under 0.5 s); try a longer --time-limit.",
                 *(
                     f"If a longer limit finds none either: {reason[0].lower()}{reason[1:]}"
                     for reason in _band_explanation(instance, structure)
