@@ -255,18 +255,33 @@ CASES = [
         id="pins_to_an_unavailable_manager",
     ),
     pytest.param(
-        # 10 customers, but M1 must hold at least 8, and M2 and M3 at least 3 each (band 3..4).
+        # 10 customers, but M1 must hold at least 8, and M2 and M3 at least 3 each (band 3..4):
+        # M1 and one of them are enough to collide, and only they are named.
         Collision(
             standard_customers(10),
             [manager("M1", min_customers=8), manager("M2"), manager("M3")],
             [
-                "at least their minimum, 14 customers together, but there are only 10",
+                "2 of the 3 available managers (M1, M2) must each hold at least their minimum, "
+                "11 customers together, but there are only 10",
                 "M1 min_customers 8): lower min_customers, widen the span tolerance or make "
                 "fewer managers available.",
             ],
             policy={"span": {"tolerance": 0}},
         ),
         id="personal_minimums_above_the_customers",
+    ),
+    pytest.param(
+        # M1's own minimum alone is more than the branch has: M2's band is not named.
+        Collision(
+            standard_customers(10),
+            [manager("M1", min_customers=11), manager("M2")],
+            [
+                "Manager M1 must hold at least 11 customers, but there are only 10 (M1 "
+                "min_customers 11): lower min_customers."
+            ],
+            absent=["M2", "fewer managers"],
+        ),
+        id="one_personal_minimum_above_the_customers",
     ),
     pytest.param(
         # Each manager's own max_customers of 3 sets its maximum: the span band (2..6) does not
@@ -310,16 +325,19 @@ CASES = [
         id="personal_minimums_alone_above_the_customers",
     ),
     pytest.param(
-        # M1 may hold only a standard portfolio, of 9 at least: with M2 and M3 (2 each) and the
-        # separate-ledger manager (1), 14 of 11 customers. The separate-ledger band's lower
-        # minimum is not one M1 can use.
+        # M1 may hold only a standard portfolio, of 9 at least: with M2 and M3 (2 each), 13 of
+        # 11 customers (the separate-ledger manager's 1 is not needed for that). The
+        # separate-ledger band's lower minimum is not one M1 can use.
         Collision(
             [
                 *standard_customers(10),
                 {**standard_customers(1, start=10)[0], "separate_ledger": True},
             ],
             [manager("M1", min_customers=9), manager("M2"), manager("M3"), LEDGER_MANAGER],
-            ["at least their minimum, 14 customers together, but there are only 11"],
+            [
+                "(M1, M2, M3) must each hold at least their minimum, 13 customers together, but "
+                "there are only 11"
+            ],
             policy={"span": {"tolerance": 0, "separate_ledger": {"min": 1, "max": 2}}},
         ),
         id="personal_minimum_of_a_kind_the_manager_may_hold",

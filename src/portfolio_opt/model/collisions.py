@@ -116,7 +116,8 @@ def pins_to_unavailable(instance: Instance) -> list[str]:
 
 def personal_minimums_fit(instance: Instance) -> list[str]:
     """Every manager holds at least its band's minimum, of the kinds it may hold; together
-    those may exceed N."""
+    those may exceed N. Named: the fewest managers whose minimums alone exceed it (the largest
+    first), so that each one named is needed."""
     n = instance.n_customers
     floors = np.array(
         [
@@ -126,23 +127,40 @@ def personal_minimums_fit(instance: Instance) -> list[str]:
     )
     if floors.sum() <= n:
         return []
+    largest = np.argsort(-floors, kind="stable")
+    chosen = largest[: int(np.argmax(np.cumsum(floors[largest]) > n)) + 1]
     personal = instance.scenario.available_managers["min_customers"].reset_index(drop=True)
     named = [
         f"{instance.manager_ids[m]} min_customers {int(personal[m])}"
-        for m in np.argsort(-floors)
+        for m in chosen
         if pd.notna(personal[m])
     ]
     fixes = ["lower min_customers"] if named else []
-    for m in np.flatnonzero((floors > 0) & personal.isna().to_numpy()):
+    for m in chosen[(floors[chosen] > 0) & personal.isna().to_numpy()[chosen]]:
         fix = _floor_fix(instance, int(m), int(floors[m]))
         if fix not in fixes:
             fixes.append(fix)
-    fixes.append("make fewer managers available")
+    if len(chosen) > 1:
+        fixes.append("make fewer managers available")
+    least = int(floors[chosen].sum())
+    if len(chosen) == 1:
+        need = f"Manager {instance.manager_ids[chosen[0]]} must hold at least {least} customers"
+    elif len(chosen) == instance.n_managers:
+        need = (
+            f"The {instance.n_managers} available managers must each hold at least their "
+            f"minimum, {least} customers together"
+        )
+    else:
+        ids = _names([instance.manager_ids[m] for m in chosen])
+        need = (
+            f"{len(chosen)} of the {instance.n_managers} available managers ({ids}) must each "
+            f"hold at least their minimum, {least} customers together"
+        )
     return [
-        f"The {instance.n_managers} available managers must each hold at least their minimum, "
-        f"{int(floors.sum())} customers together, but there are only {n}"
+        f"{need}, but there are only {n}"
         + (f" ({_names(named)})" if named else "")
-        + f": {', '.join(fixes[:-1])} or {fixes[-1]}."
+        + ": "
+        + (f"{', '.join(fixes[:-1])} or {fixes[-1]}." if len(fixes) > 1 else f"{fixes[0]}.")
     ]
 
 
