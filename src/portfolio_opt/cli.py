@@ -415,7 +415,14 @@ def solve_command(
         sys.exit(outcome.exit_code)
     _print_new_warnings(outcome.notices, loaded.warnings)
     _print_kpis(outcome.kpis, weighted=loaded.policy.objective.weights is not None)
-    for note in (_balance_moved_note(loaded.policy), _many_moves_note(outcome.kpis, loaded.policy)):
+    from portfolio_opt.report.plots.fonts import given_font_problem
+
+    notes = (
+        _balance_moved_note(loaded.policy),
+        _many_moves_note(outcome.kpis, loaded.policy),
+        given_font_problem(),
+    )
+    for note in notes:
         if note is not None:
             out_console.print(note, markup=False)
     if interrupt.requested:

@@ -44,6 +44,25 @@ def test_a_font_lacking_common_chinese_is_passed_over(
     assert found is None or found.path != str(partial)
 
 
+def test_a_given_font_that_draws_no_chinese_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, test_cjk_font: Path
+) -> None:
+    partial = cjk_test_font(tmp_path / "partial.ttf", "田鵬斌", with_sample=False)
+    for given, said in (
+        (
+            tmp_path / "no such font.ttf",
+            "names no font file (.ttf, .otf, .ttc, .otc) nor a folder of them",
+        ),
+        (partial, "names no font that draws Chinese"),
+    ):
+        monkeypatch.setenv(fonts.ENV_VAR, str(given))
+        assert fonts.given_font_problem() == (
+            f"{fonts.ENV_VAR}={given} {said}: the plots label managers with their ids"
+        )
+    monkeypatch.setenv(fonts.ENV_VAR, str(test_cjk_font))
+    assert fonts.given_font_problem() is None
+
+
 def test_names_drawn_where_the_font_covers_them(tmp_path: Path, test_cjk_font: Path) -> None:
     labels, caught = _draw_and_save(tmp_path)
     # type order M01, M03, M02, M04, M05, M06; 蘇勇英 has glyphs the test font lacks

@@ -112,6 +112,22 @@ def _given_fonts() -> list[Path]:
     return [*(_files(Path(given)) if given else []), *_files(shipped)]
 
 
+def given_font_problem() -> str | None:
+    """What is wrong with the font ``PORTFOLIO_OPT_FONT`` names, where it names one that draws
+    no Chinese (a typo in the path, a Latin font): the plots then show manager ids."""
+    given = os.environ.get(ENV_VAR, "").strip()
+    if not given:
+        return None
+    files = _files(Path(given))
+    if not files:
+        problem = "names no font file (.ttf, .otf, .ttc, .otc) nor a folder of them"
+    elif not any(_covers(_charmap(str(path))) for path in files):
+        problem = "names no font that draws Chinese"
+    else:
+        return None
+    return f"{ENV_VAR}={given} {problem}: the plots label managers with their ids"
+
+
 def _known_font(entries: list[font_manager.FontEntry]) -> CjkFont | None:
     by_name: dict[str, list[font_manager.FontEntry]] = {}
     for entry in entries:
