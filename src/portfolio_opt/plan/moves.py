@@ -164,8 +164,10 @@ def _most_kept(
     proven bound where the search stops at its node limit; its linear relaxation on large
     branches).
 
-    Variables: y[m, k], manager m holds kind k; x[s], stay s happens; z[m, k], the customers
-    m holds beside the groups that stay with it. Each manager holds at most one kind, and one
+    Variables, per holder m (a manager, or managers alike counted together, see ``_holders``):
+    y[m, k], how many of them hold kind k; x[s], stay s happens; z[m, k], the customers they
+    hold beside the groups that stay with them; and w[k], the sum of z[., k]. Each manager
+    holds at most one kind, and one
     exactly where every band it may hold starts above 0; each group stays at most once, only
     with a manager of its kind; what a manager holds is within its band; the holders of each
     kind hold all its customers; and the customers of a group ``barred`` from m that do not
