@@ -4,12 +4,13 @@ a manager's own bounds force on the span, not only last year's holdings."""
 from __future__ import annotations
 
 import pytest
+from ortools.sat.python import cp_model
 
 from plan.builders import make_scenario
 from portfolio_opt.model import solve as solve_module
 from portfolio_opt.model.instance import PREMIUM, build_instance
 from portfolio_opt.model.result import SolveStatus
-from portfolio_opt.model.structure import UNDECIDED, Structure, decide_structure
+from portfolio_opt.model.structure import UNDECIDED, Structure, decide_structure, smallest_core
 from portfolio_opt.plan.checker import customer_targets
 
 
@@ -73,3 +74,18 @@ def test_the_live_bound_is_never_one_the_report_takes_back(tmp_path) -> None:
     bounds = [float(r["bound"]) for r in reports if "bound" in r]  # type: ignore[arg-type]
     assert bounds and result.best_bound is not None
     assert max(bounds) <= result.best_bound + 1e-9
+
+
+def test_the_smallest_core_drops_every_rule_not_needed_among_many() -> None:
+    """100 rules, of which 14 (every seventh) cannot all hold: the other 86, interleaved with
+    them, are each dropped (a fixed 60 tries kept some)."""
+    model = cp_model.CpModel()
+    held = [model.new_bool_var(f"held_{i}") for i in range(100)]
+    rules = [model.new_bool_var(f"rule_{i}") for i in range(100)]
+    for rule, value in zip(rules, held, strict=True):
+        model.add_implication(rule, value)
+    needed = [i for i in range(100) if i % 7 == 3]
+    model.add(sum(held[i] for i in needed) <= len(needed) - 1)
+    solver = cp_model.CpSolver()
+    core = smallest_core(model, solver, {r.index: r for r in rules}, {r.index for r in rules})
+    assert core == {rules[i].index for i in needed}

@@ -68,7 +68,8 @@ def _personal_span_cost(instance: Instance) -> np.ndarray:
 
 
 PINNED_SHOWN = 5  # customers named in a pin's requirement before "and N more"
-MAX_CORE_TRIES = 60  # solves spent making the explanation's set of rules minimal
+MAX_CORE_TRIES = 60  # solves spent making the explanation's set of rules minimal, at least ...
+CORE_TRIES_PER_RULE = 3  # ... and this many per rule of the first set (a pass of single drops)
 CORE_TRY_S = 1.0
 
 
@@ -82,12 +83,13 @@ def smallest_core(
     drop when the rest still cannot hold: with enough tries no rule left can be spared."""
     kept = sorted(core)
     run, tries = max(len(kept) // 2, 1), 0
+    most = max(MAX_CORE_TRIES, CORE_TRIES_PER_RULE * len(kept))
     # Each try is small; one that cannot decide in a second keeps its rules (never too few).
     solver.parameters.max_time_in_seconds = CORE_TRY_S
     solver.parameters.max_deterministic_time = CORE_TRY_S
-    while tries < MAX_CORE_TRIES:
+    while tries < most:
         start = 0
-        while start < len(kept) and tries < MAX_CORE_TRIES:
+        while start < len(kept) and tries < most:
             rest = kept[:start] + kept[start + run :]
             tries += 1
             model.clear_assumptions()
