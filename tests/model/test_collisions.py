@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from plan.builders import make_scenario, plan
 from portfolio_opt.cli import main
 from portfolio_opt.model import solve as solve_module
-from portfolio_opt.model.collisions import find_collisions
+from portfolio_opt.model.collisions import find_collisions, groups_pack_into_portfolios
 from portfolio_opt.model.instance import build_instance
 from portfolio_opt.model.result import SolveStatus
 from portfolio_opt.plan import check_plan
@@ -1310,3 +1310,45 @@ def test_more_groups_than_portfolios_take_are_found_before_the_search() -> None:
 
     assert reason.startswith("12 groups of 4 or more customers (G00, G01, G02, G03, G04 and 7 ")
     assert "so at most 1 of them each: 10 portfolios take at most 10" in reason
+
+
+def _instance(collision: Collision):
+    scenario = collision.scenario()
+    return build_instance(scenario, customer_targets(scenario))
+
+
+def _sevens(count: int) -> list[dict[str, Any]]:
+    """``count`` groups H0, H1, ... of 7 customers, numbered from D00."""
+    return [c for g in range(count) for c in _grouped(standard_customers(7, "D", 7 * g), f"H{g}")]
+
+
+def test_groups_that_fit_each_portfolio_but_not_all_of_them_are_named() -> None:
+    """19 groups of 4 and 2 of 7 (90 customers) into three portfolios of exactly 30: each could
+    be 4 + 4 + 4 + 4 + 7 + 7, but three of them need six groups of 7; 12 of 4 and 6 of 7 fit.
+    (On a branch this small the exact model proves it, naming the groups; the check by sizes
+    serves larger ones.)"""
+    managers = [manager("M1"), manager("M2"), manager("M3")]
+    exact = {"span": {"tolerance": 0}}
+    stuck = Collision([*_groups_of(19, 4), *_sevens(2)], managers, [], policy=exact)
+    assert groups_pack_into_portfolios(_instance(stuck)) == [
+        "The customers come in groups that stay whole (standard: sizes 4 x19, 7 x2), and no "
+        "split of them gives every portfolio a count within its band: widen the span tolerance "
+        "(or the bands of [span.premium] / [span.separate_ledger]) or split a group."
+    ]
+    fits = Collision([*_groups_of(12, 4), *_sevens(6)], managers, [], policy=exact)
+    assert groups_pack_into_portfolios(_instance(fits)) == []
+
+
+def test_a_search_that_finds_no_plan_reports_groups_that_cannot_pack(monkeypatch) -> None:
+    """Without the exact model (a branch too large for it), the search finds no plan; the
+    check by sizes then proves none exists: exit 3 with the reason, not 4 "try longer"."""
+    from portfolio_opt.model import attempt
+
+    monkeypatch.setattr(attempt, "EXACT_MODEL_PAIRS", 0)
+    managers = [manager("M1"), manager("M2"), manager("M3")]
+    stuck = Collision(
+        [*_groups_of(19, 4), *_sevens(2)], managers, [], policy={"span": {"tolerance": 0}}
+    )
+    result = solve_fast(stuck.scenario())
+    assert result.status is SolveStatus.INFEASIBLE
+    assert result.explanation == groups_pack_into_portfolios(_instance(stuck))

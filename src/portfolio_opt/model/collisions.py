@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from ortools.sat.python import cp_model
 
 from portfolio_opt.model.affinity import customer_workload, workload_in_units
 from portfolio_opt.model.instance import (
@@ -254,6 +255,61 @@ def group_sizes_fit_bands(instance: Instance) -> list[str]:
             "bounds, or split a group."
         )
     return reasons
+
+
+PACKING_MOST_MANAGERS = 120  # the joint packing check's size: managers ...
+PACKING_MOST_SIZES = 30  # ... and distinct group sizes of a kind
+PACKING_WORK = 1.0  # its work (deterministic seconds, the same on any machine): only a proof
+PACKING_GUARD_S = 10.0  # that no split exists is reported; the clock guards a slow machine
+
+
+def groups_pack_into_portfolios(instance: Instance) -> list[str]:
+    """Groups stay whole, so each kind's groups must split among its portfolios with every
+    portfolio's count within its band, and every manager holds one kind: counted by group
+    size (which groups, not), a small model says whether any split exists (groups of 4 and 7
+    fill 30 only as 4 + 4 + 4 + 4 + 7 + 7). Asked where the search found no plan: its proof
+    turns "no plan found in the time" into "no plan exists"."""
+    kinds = [k for k in KINDS if (instance.kind == k).any()]
+    sizes = {k: np.unique(instance.size[instance.kind == k], return_counts=True) for k in kinds}
+    too_big = instance.n_managers > PACKING_MOST_MANAGERS or any(
+        len(v) > PACKING_MOST_SIZES for v, _ in sizes.values()
+    )
+    if (instance.kind < 0).any() or too_big or all((v == 1).all() for v, _ in sizes.values()):
+        return []
+    model = cp_model.CpModel()
+    counts: dict[int, list[list[cp_model.IntVar]]] = {k: [] for k in kinds}
+    for m in range(instance.n_managers):
+        held = [k for k in kinds if instance.eligible_kind(m, k)]
+        holds = {k: model.new_bool_var("") for k in held}
+        model.add(sum(holds.values()) <= 1)  # a manager with no customers holds no kind
+        for k in held:
+            values, available = sizes[k]
+            row = [model.new_int_var(0, int(n), "") for n in available]
+            total = sum(int(v) * c for v, c in zip(values, row, strict=True))
+            model.add(total >= int(instance.low[k, m]) * holds[k])
+            model.add(total <= int(instance.high[k, m]) * holds[k])
+            counts[k].append(row)
+        if all(instance.low[k, m] > 0 for k in held):
+            model.add(sum(holds.values()) == 1)
+    for k in kinds:
+        for i, n in enumerate(sizes[k][1]):
+            model.add(sum(row[i] for row in counts[k]) == int(n))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = PACKING_GUARD_S
+    solver.parameters.max_deterministic_time = PACKING_WORK
+    if solver.solve(model) != cp_model.INFEASIBLE:
+        return []
+    grouped = [k for k in kinds if (sizes[k][0] > 1).any()]
+    parts = "; ".join(
+        f"{KIND_WORDS[k]}: sizes {_size_summary(instance.size[instance.kind == k])}"
+        for k in grouped
+    )
+    return [
+        f"The customers come in groups that stay whole ({parts}), and no split of them gives "
+        "every portfolio a count within its band: widen the span tolerance (or the bands "
+        "of [span.premium] / [span.separate_ledger]) or split a group."
+    ]
 
 
 def groups_fit_portfolios(instance: Instance) -> list[str]:

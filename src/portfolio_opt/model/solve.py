@@ -18,7 +18,11 @@ from portfolio_opt.model.attempt import (
     leads,
 )
 from portfolio_opt.model.bounds import goal_bounds
-from portfolio_opt.model.collisions import QUICK_CHECKS, find_collisions
+from portfolio_opt.model.collisions import (
+    QUICK_CHECKS,
+    find_collisions,
+    groups_pack_into_portfolios,
+)
 from portfolio_opt.model.goals import (
     GoalSpec,
     Means,
@@ -360,6 +364,10 @@ def _finish(
 ) -> Result:
     """Check the final plan's bands and bounds, and report it with its goals and bounds."""
     values = evaluate(instance, structure, means, assign)
+    if values["violation"] > 0 and (packing := groups_pack_into_portfolios(instance)):
+        return Result(
+            SolveStatus.INFEASIBLE, explanation=packing, runtime=time.monotonic() - started
+        )
     if values["violation"] > 0:
         return Result(
             SolveStatus.NO_PLAN,
