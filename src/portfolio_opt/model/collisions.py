@@ -280,6 +280,8 @@ def groups_pack_into_portfolios(instance: Instance) -> list[str]:
     counts: dict[int, list[list[cp_model.IntVar]]] = {k: [] for k in kinds}
     for m in range(instance.n_managers):
         held = [k for k in kinds if instance.eligible_kind(m, k)]
+        if not held:
+            continue  # holds nothing (where that breaks a rule, other checks say which)
         holds = {k: model.new_bool_var("") for k in held}
         model.add(sum(holds.values()) <= 1)  # a manager with no customers holds no kind
         for k in held:
