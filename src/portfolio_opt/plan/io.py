@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from portfolio_opt.scenario.columns import capped, id_hint, id_lookup
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.glossary import column_for_header
 from portfolio_opt.scenario.tables import column_name, read_table, split_table_spec
-from portfolio_opt.scenario.validate import LOOK_ALIKE
+from portfolio_opt.scenario.validate import LOOK_ALIKE, column_spelling
 
 REQUIRED = ("customer_id", "manager_id")
 # The columns a plan is read by, matched in any case: the ids, and the written columns whose
@@ -38,8 +37,7 @@ def _header_meant(headers: Sequence[str], column: str) -> str | None:
     "客户号", "custmer_id"), if one does."""
     table = "customers" if column == "customer_id" else "managers"
     for header in headers:
-        spelled = re.sub(r"[\s\-.]+", "_", column_name(header))
-        close = difflib.get_close_matches(spelled, [column], n=1, cutoff=LOOK_ALIKE)
+        close = difflib.get_close_matches(column_spelling(header), [column], cutoff=LOOK_ALIKE)
         if close or column_for_header(table, column_name(header)) == column:
             return f"rename the column {header!r} to {column!r}"
     return None

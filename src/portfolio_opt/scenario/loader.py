@@ -109,11 +109,8 @@ def _read_each_table(
 
 def _ids_unique_alone(table: str, typed: pd.DataFrame, label: str) -> list[Problem]:
     """Repeated customer or manager ids of a table missing another required column."""
-    if table == "customers" and "customer_id" in typed.columns:
-        return rules.duplicate_ids(typed, "customer_id", label)
-    if table == "managers" and "manager_id" in typed.columns:
-        return rules.duplicate_ids(typed, "manager_id", label)
-    return []
+    column = {"customers": "customer_id", "managers": "manager_id"}.get(table, "")
+    return rules.duplicate_ids(typed, column, label) if column in typed.columns else []
 
 
 def _outside_the_folder(root: Path, table: str, spec: str) -> Problem:

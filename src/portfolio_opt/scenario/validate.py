@@ -225,6 +225,12 @@ def nameless_columns(frame: pd.DataFrame, label: str) -> list[Problem]:
     return problems
 
 
+def column_spelling(header: str) -> str:
+    """A header spelled as a column name: units in brackets dropped (they say nothing of which
+    column it is), spaces, dashes and dots as underscores ("Interest Income (CNY)")."""
+    return re.sub(r"[\s\-.]+", "_", re.sub(r"[(（].*?[)）]", "", column_name(header)).strip())
+
+
 def look_alike_columns(frame: pd.DataFrame, table: str, label: str) -> list[Problem]:
     """A warning for each own column that looks like a column of the format the table lacks
     (``Interest Income``, ``intrest_income``), or that only another table has (``available``
@@ -242,8 +248,7 @@ def look_alike_columns(frame: pd.DataFrame, table: str, label: str) -> list[Prob
         name = column_name(column)
         if name in known:
             continue
-        # Units in brackets say nothing of which column it is: "Interest Income (CNY)".
-        spelled = re.sub(r"[\s\-.]+", "_", re.sub(r"[(（].*?[)）]", "", name).strip())
+        spelled = column_spelling(column)
         if any(spelled.startswith(f"{c}_") for c in known if c in frame.columns):
             continue  # interest_income_q1 beside interest_income: the planner's own figures
         close = difflib.get_close_matches(spelled, missing, n=1, cutoff=LOOK_ALIKE)
