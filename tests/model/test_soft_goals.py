@@ -473,3 +473,54 @@ def test_a_deterministic_plan_does_not_depend_on_the_clock(monkeypatch) -> None:
 
     assert fast is not None and slow is not None
     pd.testing.assert_frame_equal(fast, slow)
+
+
+def span_then_chain(most_for_m3: int | None) -> Scenario:
+    """Seven customers, three managers, a chain of five that no portfolio of three holds whole
+    and two linked pairs: span ranks first, then chain. With ``most_for_m3`` M3 holds at most
+    that many, so the span goal cannot reach an even spread."""
+    rows = standard_customers(7, industry="steel")
+    managers = [manager("M1"), manager("M2"), manager("M3")]
+    if most_for_m3 is not None:
+        managers[2]["max_customers"] = most_for_m3
+    chain = [("C00", "C01"), ("C01", "C02"), ("C02", "C03"), ("C03", "C04"), ("C05", "C06")]
+    return make_scenario(
+        rows,
+        managers,
+        [{"a": a, "b": b, "kind": "chain", "weight": 1} for a, b in chain],
+        policy={
+            "span": {"tolerance": 3},
+            "objective": {"order": ["span", "chain", "balance", "industry"]},
+        },
+    )
+
+
+def fewest_cut_at_spread(scenario: Scenario, counts: tuple[int, ...]) -> int:
+    """The chain goal (x100) of the valid plan that cuts least among those holding ``counts``
+    customers per manager (in any order), by trying every plan."""
+    customers = list(scenario.customers["customer_id"])
+    links = list(zip(scenario.relations["a"], scenario.relations["b"], strict=True))
+    cuts = []
+    for owners in product(scenario.managers["manager_id"], repeat=len(customers)):
+        held = sorted((owners.count(m) for m in scenario.managers["manager_id"]), reverse=True)
+        owner = dict(zip(customers, owners, strict=True))
+        if tuple(held) == counts and not check_plan(scenario, plan_of(owner)):
+            cuts.append(100 * sum(owner[a] != owner[b] for a, b in links))
+    return min(cuts)
+
+
+@pytest.mark.parametrize(("most_for_m3", "spread"), [(None, (3, 2, 2)), (1, (3, 3, 1))])
+def test_chain_after_span_is_the_fewest_cut_at_the_best_spread(
+    most_for_m3: int | None, spread: tuple[int, ...]
+) -> None:
+    """Span held at its best (an even spread, or the best M3's bound allows) leaves chain
+    every plan with that spread: the model's per-manager limits on span take none away."""
+    scenario = span_then_chain(most_for_m3)
+
+    result = solve_fast(scenario)
+
+    plan = valid_plan(scenario, result)
+    held = sorted(plan["manager_id"].value_counts().tolist(), reverse=True)
+    assert tuple(held) == spread
+    assert result.status is SolveStatus.OPTIMAL
+    assert result.goals["chain"] == fewest_cut_at_spread(scenario, spread)
