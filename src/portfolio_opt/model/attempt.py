@@ -411,6 +411,8 @@ class PlanAttempt:
             # The hard rules as constraints first, so the goals are optimised from the first
             # solution on; only when that finds no plan does the model with slack say why.
             outcome = exact(soft=False)
+            if outcome.status == "INFEASIBLE":
+                return None  # proven: no plan with these kinds keeps every hard rule
             if not outcome.assign:
                 outcome = exact(soft=True)
         assign = self._taken(assign, outcome)

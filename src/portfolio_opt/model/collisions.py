@@ -6,6 +6,9 @@ the customers, groups and managers involved and the numbers that do not fit.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from ortools.sat.python import cp_model
@@ -233,10 +236,12 @@ def group_sizes_fit_bands(instance: Instance) -> list[str]:
         sizes = instance.size[instance.kind == kind].astype(int)
         only = _only_holders(instance, kind, held)
         counts = _reachable_counts(sizes, int(instance.high[kind, only].max(initial=0)))
+        # A minimum above all the kind's customers is a count problem (kind_counts_fit), not
+        # one of group sizes.
         stuck = [
             m
             for m in only
-            if instance.low[kind, m] > 0
+            if 0 < instance.low[kind, m] <= sizes.sum()
             and not counts[int(instance.low[kind, m]) : int(instance.high[kind, m]) + 1].any()
         ]
         if not stuck:
@@ -561,6 +566,8 @@ def oversized_groups(instance: Instance) -> list[str]:
         if not eligible:
             continue
         largest = int(instance.high[kind, eligible].max())
+        if largest < 1:  # no portfolio may hold any: kind_counts_fit says why, once
+            continue
         for b in np.flatnonzero((instance.kind == kind) & (instance.size > largest)):
             reasons.append(
                 f"{_describe_block(instance, int(b))} is more customers than the "
@@ -771,84 +778,161 @@ def rotation_beyond_the_others(instance: Instance) -> list[str]:
     return reasons
 
 
-def balance_bound_reachable(instance: Instance) -> list[str]:
-    """With [balance] max_deviation, no single group may exceed the bound on its own, nor the
-    customers pinned to one manager together."""
+@dataclass(frozen=True)
+class _BalanceReach:
+    """What the [balance] bound allows a standard portfolio: its total at most ``limit`` (the
+    loosest over how many portfolios may hold the standard customers), and the words for it."""
+
+    bound: float
+    holders_min: int  # the fewest standard portfolios the span bands allow to hold them all
+    holders_max: int
+    total: float
+    means: tuple[float, float]  # the mean target with the fewest and with the most
+    offset: float  # write-backs (negative targets) may share a portfolio and pull it down
+    limit: float
+    least: int  # the fewest customers a standard portfolio holds
+
+    @property
+    def means_text(self) -> str:
+        low, high = min(self.means), max(self.means)
+        return f"{low:,.0f}..{high:,.0f}" if self.holders_max > self.holders_min else f"{high:,.0f}"
+
+    @property
+    def above(self) -> str:
+        """ "above the mean ... plus the bound (the bands ...)"."""
+        bands = (
+            f" (the span bands hold the standard customers in no fewer than {self.holders_min} "
+            "portfolios)"
+            if self.holders_min > 1
+            else ""
+        )
+        return (
+            f"above the mean standard portfolio target ({self.means_text}) plus "
+            f"{percent(self.bound)}{bands}"
+        )
+
+    def needed(self, portfolio: float) -> str:
+        """The max_deviation under which a portfolio of ``portfolio`` could be within bound."""
+        return percent_up(_least_deviation(portfolio, self.means))
+
+    def fixes(self, target: float) -> str:
+        """A wider tolerance lets fewer portfolios hold them, raising the mean; it helps only
+        where one portfolio fewer would do."""
+        fewer = self.total / (self.holders_min - 1) if self.holders_min > 1 else 0.0
+        helps = self.holders_min > 1 and target + self.offset <= fewer + self.bound * abs(fewer)
+        return "widen [span] tolerance, " if helps else ""
+
+
+def _balance_reach(instance: Instance) -> _BalanceReach | None:
     bound = instance.scenario.policy.balance.max_deviation
     standard = instance.kind == STANDARD
     eligible = _eligible(instance, STANDARD)
     if bound is None or not standard.any() or not eligible:
-        return []
+        return None
     need = int(instance.size[standard].sum())
     holders_max = len(eligible)
     holders_min = max(1, -(-need // int(instance.high[STANDARD, eligible].max())))
     total = float(instance.value[standard].sum())
-    mean_high, mean_low = total / holders_min, total / holders_max
-    reasons = []
-    means = (
-        f"{min(mean_low, mean_high):,.0f}..{max(mean_low, mean_high):,.0f}"
-        if holders_max > holders_min
-        else f"{mean_high:,.0f}"
-    )
-    # Write-backs (negative targets) may share the portfolio and pull its total down.
+    means = (total / holders_min, total / holders_max)
     offset = float(instance.value[standard & (instance.value < 0)].sum())
-    # With fewer portfolios the mean would be higher: the bands set how few may hold them all.
-    bands = (
-        f" (the span bands hold the {need} standard customers in no fewer than {holders_min} "
-        "portfolios)"
-        if holders_min > 1
-        else ""
-    )
-
-    def fixes(target: float) -> str:
-        # A wider tolerance lets fewer portfolios hold them, raising the mean; it helps only
-        # where one portfolio fewer would do.
-        fewer = total / (holders_min - 1) if holders_min > 1 else 0.0
-        helps = holders_min > 1 and target + offset <= fewer + bound * abs(fewer)
-        return "widen [span] tolerance, " if helps else ""
-
     # The checker allows mean +- bound * |mean|: with write-backs the mean may be below zero,
     # and then fewer portfolios lower it. The loosest of the possible means sets the limit.
-    limit = max(mean + bound * abs(mean) for mean in (mean_high, mean_low))
-    alone = standard & (instance.value + offset > limit)
+    limit = max(mean + bound * abs(mean) for mean in means)
+    least = min(int(instance.low[STANDARD, m]) for m in eligible)
+    return _BalanceReach(bound, holders_min, holders_max, total, means, offset, limit, least)
+
+
+def balance_bound_reachable(instance: Instance) -> list[str]:
+    """With [balance] max_deviation, no single group may exceed the bound on its own, nor the
+    customers pinned to one manager together."""
+    reach = _balance_reach(instance)
+    if reach is None:
+        return []
+    standard = instance.kind == STANDARD
+    reasons = []
+    alone = standard & (instance.value + reach.offset > reach.limit)
     for b in np.flatnonzero(alone):
         reasons.append(
             f"{_describe_block(instance, int(b))} alone has a target of "
-            f"{instance.value[b]:,.0f}, above the mean standard portfolio target ({means}) plus "
-            f"{bound:.0%}{bands}: check its income figures (a typo?), "
-            f"{fixes(float(instance.value[b]))}or raise [balance] max_deviation."
+            f"{instance.value[b]:,.0f}, {reach.above}: check its income figures (a typo?), "
+            f"{reach.fixes(float(instance.value[b]))}or raise [balance] max_deviation to at "
+            f"least {reach.needed(float(instance.value[b]) + reach.offset)}."
         )
-    least = min(int(instance.low[STANDARD, m]) for m in eligible)
     smallest = _SmallestTargets(instance, standard)
     for b in np.flatnonzero(standard & ~alone):
-        company = least - int(instance.size[b])
+        company = reach.least - int(instance.size[b])
         if company <= 0:
             continue
-        floor = float(instance.value[b]) + smallest.beside(int(b), company) + offset
-        if floor <= limit:
+        floor = float(instance.value[b]) + smallest.beside(int(b), company) + reach.offset
+        if floor <= reach.limit:
             continue
         reasons.append(
             f"{_describe_block(instance, int(b))} has a target of {instance.value[b]:,.0f}; the "
-            f"portfolio that holds it holds at least {least} customers (the span bands), so at "
-            f"least {floor:,.0f} together, above the mean standard portfolio target ({means}) "
-            f"plus {bound:.0%}{bands}: check its income figures (a typo?), lower the band's "
-            f"minimum ([span] tolerance, personal min_customers) or raise [balance] "
-            f"max_deviation to at least {_least_deviation(floor, (mean_high, mean_low)):.0%}."
+            f"portfolio that holds it holds at least {reach.least} customers (the span bands), "
+            f"so at least {floor:,.0f} together, {reach.above}: check its income figures (a "
+            f"typo?), lower the band's minimum ([span] tolerance, personal min_customers) or "
+            f"raise [balance] max_deviation to at least {reach.needed(floor)}."
         )
     for m in np.unique(instance.pin[standard & ~alone & (instance.pin >= 0)]):
         pinned = np.flatnonzero(standard & (instance.pin == m))
         total_pinned = float(instance.value[pinned].sum())
-        if total_pinned + offset <= limit:
+        if total_pinned + reach.offset <= reach.limit:
             continue
         ids = [c for b in pinned for c in _block_ids(instance, int(b))]
         reasons.append(
             f"the {len(ids)} customer(s) pinned to {instance.manager_ids[int(m)]} "
-            f"({_names(ids)}) have a target of {total_pinned:,.0f} together, above the mean "
-            f"standard portfolio target ({means}) plus {bound:.0%}{bands}: pin fewer of them to "
-            f"{instance.manager_ids[int(m)]}, {fixes(total_pinned)}or raise [balance] "
-            "max_deviation."
+            f"({_names(ids)}) have a target of {total_pinned:,.0f} together, {reach.above}: pin "
+            f"fewer of them to {instance.manager_ids[int(m)]}, {reach.fixes(total_pinned)}or "
+            "raise [balance] max_deviation."
         )
     return reasons
+
+
+def large_customers_apart(instance: Instance) -> list[str]:
+    """With [balance] max_deviation: customers so large that no two fit one standard portfolio
+    within the bound each need one of their own; more of them than standard portfolios leave
+    no plan."""
+    reach = _balance_reach(instance)
+    if reach is None:
+        return []
+    blocks = np.flatnonzero(instance.kind == STANDARD)
+    order = blocks[np.argsort(-instance.value[blocks], kind="stable")]
+    value = instance.value[order] + 0.0
+    if value[0] + reach.offset > reach.limit:
+        return []  # one alone is too large: balance_bound_reachable says so
+    # The k largest are pairwise apart while the two smallest of them are too large together.
+    apart = 1
+    while apart < len(value) and value[apart - 1] + value[apart] + reach.offset > reach.limit:
+        apart += 1
+    portfolios = reach.holders_max
+    if apart <= portfolios:
+        return []
+    ids = [c for b in order[:apart] for c in _block_ids(instance, int(b))]
+    # Of any portfolios + 1 of them two share a portfolio: at least the two smallest of the
+    # largest portfolios + 1.
+    shared = float(value[portfolios - 1] + value[portfolios]) + reach.offset
+    return [
+        f"{apart} standard customers or groups ({_names(ids)}) have targets of "
+        f"{value[apart - 1]:,.0f} to {value[0]:,.0f}; any two of them together are "
+        f"{reach.above}, so each needs a standard portfolio of its own, and at most "
+        f"{portfolios} managers may hold standard customers: check their income figures (a "
+        f"typo?), or raise [balance] max_deviation to at least {reach.needed(shared)}."
+    ]
+
+
+def percent(share: float) -> str:
+    """A share as a percentage with the decimals it has (2.5%, 1%, 0.05%)."""
+    return f"{share * 100:.4f}".rstrip("0").rstrip(".") + "%"
+
+
+def percent_up(share: float) -> str:
+    """A share as a percentage rounded up (to 0.1%, or 0.001% below that): advice to raise a
+    bound to it is always enough."""
+    decimals = 1 if share >= 0.001 else 3
+    step = 10**decimals
+    return (
+        f"{math.ceil(share * 100 * step - 1e-6) / step:.{decimals}f}".rstrip("0").rstrip(".") + "%"
+    )
 
 
 def _least_deviation(total: float, means: tuple[float, ...]) -> float:
@@ -1131,6 +1215,7 @@ CHECKS = (
     rotation_without_alternative,
     rotation_beyond_the_others,
     balance_bound_reachable,
+    large_customers_apart,
     group_beyond_capacity,
     kind_beyond_capacity,
     capacity_holds_minimum,
