@@ -391,8 +391,8 @@ def _balance_fact(inst: Instance, structure: Structure) -> str:
     largest = np.sort(values)[::-1][:3]
     return (
         f"[balance] max_deviation = {bound}: each standard portfolio's target within "
-        f"{percent(bound)} of their mean ({mean:,.2f} when all {count} hold customers); the largest "
-        "customer targets are "
+        f"{percent(bound)} of their mean ({mean:,.2f} when all {count} hold customers); the "
+        "largest customer targets are "
         f"{', '.join(f'{v:,.2f}' for v in largest)}"
     )
 
