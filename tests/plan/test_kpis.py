@@ -147,6 +147,46 @@ def test_moves_and_lower_bound():
     )
 
 
+def test_a_loss_making_customer_moved_counts_by_its_size() -> None:
+    """S3 has a negative target: moving it is a move of that size, not value gained, and no
+    valid plan's moved value is below the bound."""
+    customers = with_rows(
+        [
+            {"customer_id": f"S{i}", "customer_class": "key", "interest_income": 10 * i}
+            for i in range(1, 5)
+        ],
+        S3={"interest_income": 0, "deposit_income": -1000},
+    )
+    customers = [{**row, "prior_manager_id": "MB"} for row in customers]
+    managers = [{"manager_id": "MB", "grade": "B"}, {"manager_id": "MC", "grade": "B"}]
+    scenario = make_scenario(
+        customers,
+        managers,
+        policy={"span": {"tolerance": 0}, "payout": {"default_growth": 0.0}},
+    )
+
+    moves = compute_kpis(scenario, plan({"MB": ["S2", "S4"], "MC": ["S1", "S3"]}))["moves"]
+
+    assert moves["value"] == pytest.approx(1010.0)
+    assert moves["lower_bound"] == 2
+    assert moves["lower_bound_value"] == pytest.approx(30.0)  # S1 and S2, the smallest
+
+
+def test_spread_is_undefined_around_a_mean_at_or_below_zero() -> None:
+    customers = [
+        {"customer_id": "S1", "customer_class": "key", "interest_income": 100},
+        {"customer_id": "S2", "customer_class": "key", "deposit_income": -1000},
+    ]
+    managers = [{"manager_id": "MB", "grade": "B"}, {"manager_id": "MC", "grade": "B"}]
+    scenario = make_scenario(customers, managers, policy={"payout": {"default_growth": 0.0}})
+
+    balance = compute_kpis(scenario, plan({"MB": ["S1"], "MC": ["S2"]}))["balance"]
+
+    assert balance["target_cv"] is None
+    assert balance["target_gini"] is None
+    assert balance["max_deviation"] is not None
+
+
 def test_group_rotation_blocks_every_member():
     # S5 is due to leave MB, so the whole group leaves MB: S6 (prior MB too) must move as well.
     customers = [

@@ -39,8 +39,9 @@ def keep_relationships(
     seed: int,
     deterministic: bool,
     stop: Callable[[], bool] | None = None,
-) -> np.ndarray:
-    """A plan with as few moves as the hard rules allow, or ``assign`` if none is better.
+) -> tuple[np.ndarray, float]:
+    """A plan with as few moves as the hard rules allow, or ``assign`` if none is better; and
+    the solver time it took (deterministic time when deterministic).
 
     Where staying home leaves a band or bound missed, the plan may still miss it: the
     neighbourhood search repairs such misses at the least cost in moves.
@@ -48,6 +49,7 @@ def keep_relationships(
     rng = np.random.default_rng(seed)
     only_continuity = replace(spec, order=("continuity",), weights=None)
     best = assign.copy()
+    spent = 0.0
     kinds = [k for k in range(3) if len(structure.managers_of(k)) > 1]
     sizes = [int((instance.kind == k).sum()) for k in kinds]
     for kind, size in zip(kinds, sizes, strict=True):
@@ -61,8 +63,9 @@ def keep_relationships(
         )
         share = time_limit_s * size / max(sum(sizes), 1)
         outcome = sub.solve(share, workers, seed, deterministic, quick_presolve=True, stop=stop)
+        spent += outcome.spent
         best = better_plan(instance, structure, means, spec, best, outcome.assign)
-    return best
+    return best, spent
 
 
 def _choices(

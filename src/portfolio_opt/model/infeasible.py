@@ -384,6 +384,7 @@ def _group_text(inst: Instance, b: int) -> str:
 
 def _balance_fact(inst: Instance, structure: Structure) -> str:
     bound = inst.scenario.policy.balance.max_deviation
+    assert bound is not None  # the family is there only with the bound
     std = inst.kind[inst.customer_block] == STANDARD
     values = inst.customer_value[std]
     count = len(structure.managers_of(STANDARD))

@@ -27,7 +27,7 @@ from portfolio_opt.model.goals import (
     with_changes,
 )
 from portfolio_opt.model.instance import Instance
-from portfolio_opt.model.polish import polish_chain
+from portfolio_opt.model.polish import polish_chain, spread_evenly
 from portfolio_opt.model.state import PlanState
 from portfolio_opt.model.structure import Structure
 
@@ -290,11 +290,14 @@ class LargeNeighbourhoodSearch:
         return improved
 
     def _polish(self, deadline: float) -> None:
-        """A cheap local pass between sub-models: moves the search alone would miss."""
-        if "chain" not in self.spec.order or not len(self.instance.edge_u):
-            return
+        """Cheap local passes between sub-models, and after the last: moves the search alone
+        would miss (one customer from the fullest manager to the emptiest, where the two
+        never met in a sub-model)."""
         state = PlanState(self.instance, self.structure, self.means, self.spec, self.assign)
-        if polish_chain(state, deadline, passes=2):
+        moved = spread_evenly(state, deadline) if "span" in self.spec.order else 0
+        if "chain" in self.spec.order and len(self.instance.edge_u):
+            moved += polish_chain(state, deadline, passes=2)
+        if moved:
             values = evaluate(self.instance, self.structure, self.means, state.assign)
             if objective_key(values, self.spec) < objective_key(self.values, self.spec):
                 self.assign, self.values = state.assign, values
@@ -358,3 +361,5 @@ class LargeNeighbourhoodSearch:
                 self._polish(math.inf if steps is not None else deadline)
             if progress is not None:
                 progress(self.values, 0.0)
+        if stop is None or not stop():
+            self._polish(math.inf if steps is not None else deadline)

@@ -74,9 +74,11 @@ def _balance(view: PlanView, target: dict[str, float]) -> dict[str, float | None
     if not totals:
         return {"target_gini": None, "target_cv": None, "max_over_min": None, "max_deviation": None}
     mean = sum(totals) / len(totals)
+    # Spread relative to a mean at or below zero (write-backs outweighing income) means
+    # nothing: left undefined rather than shown negative.
     return {
-        "target_gini": gini(totals),
-        "target_cv": coefficient_of_variation(totals),
+        "target_gini": gini(totals) if mean > 0 else None,
+        "target_cv": coefficient_of_variation(totals) if mean > 0 else None,
         "max_over_min": max(totals) / min(totals) if min(totals) > 0 else None,
         "max_deviation": max(abs(t - mean) for t in totals) / abs(mean) if mean else 0.0,
     }
@@ -138,12 +140,15 @@ def _industries(view: PlanView) -> dict[str, float | None]:
 
 
 def _moves(view: PlanView, target: dict[str, float]) -> dict[str, float]:
+    """Moves, each weighed by its customer's target as a size, as the optimiser weighs them: a
+    loss-making customer moved is a relationship moved too, not value gained."""
     moved = [c for c, prior in view.prior.items() if prior and view.manager_of.get(c) != prior]
-    bound, bound_value = moves_lower_bound(view, target)
+    size = {c: abs(value) for c, value in target.items()}
+    bound, bound_value = moves_lower_bound(view, size)
     # Money to the cent: float sums in another order would put the bound above the value.
     return {
         "count": len(moved),
-        "value": round(float(sum(target.get(c, 0.0) for c in moved)), 2),
+        "value": round(float(sum(size.get(c, 0.0) for c in moved)), 2),
         "lower_bound": bound,
         "lower_bound_value": round(float(bound_value), 2),
     }

@@ -62,7 +62,7 @@ KPI_MEANINGS = {
     "industries_per_portfolio.mean": "industries per portfolio, on average",
     "industries_per_portfolio.max": "industries in the most mixed portfolio",
     "moves.count": "customers who change manager",
-    "moves.value": "total target of the customers who change manager",
+    "moves.value": "total target of the customers who change manager (a negative one as its size)",
     "moves.lower_bound": "moves that no valid plan can avoid",
     "moves.lower_bound_value": "value of the moves no valid plan can avoid",
     "hard_rule_violations": "hard rules broken (always 0 for a written plan)",
