@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from plan.builders import make_scenario
 from portfolio_opt.generate import generate_scenario, write_scenario
 from portfolio_opt.model.continuity import send_back
 from portfolio_opt.plan import check_plan, compute_kpis
@@ -141,3 +142,39 @@ def test_a_bound_the_search_cannot_repair_in_time_falls_back_to_a_balanced_plan(
     assert result.status in PLAN_STATUSES, result.explanation
     assert "from a plan built for balance" in result.method
     assert check_plan(scenario, result.assignment) == []
+
+
+def test_with_moves_held_the_span_is_as_even_as_they_allow():
+    """M00 held 60 of 600 customers last year, over its band (28..32): 28 must move. The 19
+    others held 28 each, and 8 customers are new; with the fewest moves, the movers and the
+    new ones fill them up to 30 at most (28 and 30 count as evenly as 29 and 29). Too big for one exact model, deterministic on one
+    worker: the search path, on its work budget."""
+    rng = np.random.default_rng(2)
+    prior = ["M00"] * 60 + [f"M{1 + i // 28:02d}" for i in range(19 * 28)] + [""] * 8
+    customers = [
+        {
+            "customer_id": f"C{i:03d}",
+            "customer_class": "key",
+            "interest_income": int(rng.integers(50_000, 400_000)),
+            "prior_manager_id": m,
+            "tenure_years": 2 if m else None,
+        }
+        for i, m in enumerate(prior)
+    ]
+    scenario = make_scenario(
+        customers,
+        [{"manager_id": f"M{i:02d}", "grade": "B"} for i in range(20)],
+        policy={
+            "span": {"tolerance": 2},
+            "objective": {"order": ["continuity", "span", "balance", "chain", "industry"]},
+        },
+    )
+
+    result = solve_fast(scenario, time_limit_s=10)
+
+    assert check_plan(scenario, result.assignment) == []
+    assert compute_kpis(scenario, result.assignment)["moves"]["count"] == 28
+    held = manager_of(result.assignment)
+    counts = np.bincount([int(m[1:]) for m in held.values()], minlength=20)
+    assert counts[0] == 32
+    assert counts[1:].max() == 30
