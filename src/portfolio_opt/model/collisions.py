@@ -784,6 +784,7 @@ class _BalanceReach:
     loosest over how many portfolios may hold the standard customers), and the words for it."""
 
     bound: float
+    customers: int  # standard customers
     holders_min: int  # the fewest standard portfolios the span bands allow to hold them all
     holders_max: int
     total: float
@@ -799,10 +800,10 @@ class _BalanceReach:
 
     @property
     def above(self) -> str:
-        """ "above the mean ... plus the bound (the bands ...)"."""
+        """The words 'above the mean standard portfolio target plus the bound'."""
         bands = (
-            f" (the span bands hold the standard customers in no fewer than {self.holders_min} "
-            "portfolios)"
+            f" (the span bands hold the {self.customers} standard customers in no fewer than "
+            f"{self.holders_min} portfolios)"
             if self.holders_min > 1
             else ""
         )
@@ -839,7 +840,7 @@ def _balance_reach(instance: Instance) -> _BalanceReach | None:
     # and then fewer portfolios lower it. The loosest of the possible means sets the limit.
     limit = max(mean + bound * abs(mean) for mean in means)
     least = min(int(instance.low[STANDARD, m]) for m in eligible)
-    return _BalanceReach(bound, holders_min, holders_max, total, means, offset, limit, least)
+    return _BalanceReach(bound, need, holders_min, holders_max, total, means, offset, limit, least)
 
 
 def balance_bound_reachable(instance: Instance) -> list[str]:
