@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from plan.builders import make_scenario, plan
 from portfolio_opt.cli import main
 from portfolio_opt.model.collisions import QUICK_CHECKS
+from portfolio_opt.model.cpmodel import integer_weights
 from portfolio_opt.model.instance import PREMIUM, build_instance
 from portfolio_opt.model.result import SolveStatus
 from portfolio_opt.model.solve import SolveParams, _cheapest_holders
@@ -120,6 +121,40 @@ def test_costs_below_one_are_not_rounded_away() -> None:
     assert result.objective == pytest.approx(0.35)
     # The goal counts in steps fine enough for every cost; value / scale is the cost itself.
     assert result.goals["affinity"] / result.scales["affinity"] == pytest.approx(0.35)
+
+
+def test_weighted_costs_at_four_decimals_still_count() -> None:
+    """Under weights, affinity at 4 decimals (10,000 steps a unit) beside span: all four with
+    M1 (span 8 per manager, cost 0.0004) beats an even split (span 0, cost 20.0004), and the
+    plan proven best says so."""
+    dear = {c: {"M1": 0.0001, "M2": 10.0001} for c in ("C00", "C01", "C02", "C03")}
+    scenario = make_scenario(
+        standard_customers(4),
+        [manager("M1"), manager("M2")],
+        affinity=costs(dear),
+        policy={"span": {"tolerance": 2}, "objective": {"weights": {"span": 1, "affinity": 1}}},
+    )
+
+    result = solve_fast(scenario)
+
+    plan = valid_plan(scenario, result)
+    assert holdings(plan) == {"M1": ["C00", "C01", "C02", "C03"]}
+    assert result.status is SolveStatus.OPTIMAL
+    assert result.objective == pytest.approx(8.0004)
+
+
+@pytest.mark.parametrize(
+    ("per_unit", "expected"),
+    [
+        ({"span": 0.5, "affinity": 1e-4}, {"span": 5_000_000, "affinity": 1000}),
+        ({"span": 1.0, "chain": 0.0}, {"span": 1000}),
+        ({"a": 1e12, "b": 1.0}, {"a": 10**9, "b": 1}),  # the ratio beyond reach: never 0
+    ],
+)
+def test_integer_weights_keep_their_ratios(
+    per_unit: dict[str, float], expected: dict[str, int]
+) -> None:
+    assert integer_weights(per_unit) == expected
 
 
 def test_two_thirds_written_to_six_places_fit_as_the_checker_counts_them() -> None:

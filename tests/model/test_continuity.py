@@ -147,8 +147,8 @@ def test_a_bound_the_search_cannot_repair_in_time_falls_back_to_a_balanced_plan(
 def test_with_moves_held_the_span_is_as_even_as_they_allow():
     """M00 held 60 of 600 customers last year, over its band (28..32): 28 must move. The 19
     others held 28 each, and 8 customers are new; with the fewest moves, the movers and the
-    new ones fill them up to 30 at most (28 and 30 count as evenly as 29 and 29). Too big for one exact model, deterministic on one
-    worker: the search path, on its work budget."""
+    new ones fill them up to 30 at most (28 and 30 count as evenly as 29 and 29). Too big
+    for one exact model, deterministic on one worker: the search path, on its work budget."""
     rng = np.random.default_rng(2)
     prior = ["M00"] * 60 + [f"M{1 + i // 28:02d}" for i in range(19 * 28)] + [""] * 8
     customers = [

@@ -87,6 +87,22 @@ def _apart(plan: Plan, u: int, v: int) -> int:
     return int(plan[u] != plan[v])
 
 
+WEIGHT_PRECISION = 1000  # the smallest weight's integer coefficient, where the largest allows
+LARGEST_WEIGHT = 10**9  # a coefficient at most: goal values run to about 1e9, CP-SAT's to 9e18
+
+
+def integer_weights(per_unit: dict[str, float]) -> dict[str, int]:
+    """Integer coefficients in the ratios of ``per_unit`` (a goal's weight per model unit),
+    the smallest at least WEIGHT_PRECISION where the largest stays within LARGEST_WEIGHT, and
+    never 0 for a goal that weighs something. (A fixed x1000 rounded affinity at 4 decimals,
+    1 / 10,000 of a unit, to 0: the goal fell out of the sum.)"""
+    weighing = {g: w for g, w in per_unit.items() if w > 0}
+    if not weighing:
+        return {}
+    factor = min(WEIGHT_PRECISION / min(weighing.values()), LARGEST_WEIGHT / max(weighing.values()))
+    return {g: max(1, round(w * factor)) for g, w in weighing.items()}
+
+
 class SubModel:
     """CP-SAT model for ``blocks`` moving among ``managers`` (all other blocks stay put)."""
 
@@ -555,12 +571,13 @@ class SubModel:
     # -- solving -----------------------------------------------------------------------------
     def _weighted(self) -> cp_model.LinearExprT:
         weights = self._spec.weights or {}
-        scale = {g: weights.get(g, 0.0) / goal_scale(self._instance, g) for g in self._spec.order}
-        return sum(
-            int(round(1000 * scale[g])) * self.goals[g]
+        per_unit = {
+            g: weights.get(g, 0.0) / goal_scale(self._instance, g)
             for g in self._spec.order
-            if g in self.goals and scale.get(g)
-        )
+            if g in self.goals
+        }
+        coefficients = integer_weights(per_unit)
+        return sum(coefficients[g] * self.goals[g] for g in coefficients)
 
     def solve(
         self,
