@@ -202,3 +202,19 @@ def test_the_affinity_goal_without_an_affinity_table(minimal, order, is_error):
     (problem,) = [p for p in problems if p.column == "objective"]
     assert "needs an affinity table" in problem.message
     assert problem.is_error is is_error and (scenario is None) is is_error
+
+
+def test_the_affinity_goal_with_an_affinity_table_of_no_rows(minimal):
+    """A template with only its column names is no table: the goal alone is an error."""
+    (minimal / "affinity.csv").write_text("customer_id,manager_id,cost\n", encoding="utf-8")
+    toml = minimal / "scenario.toml"
+    text = toml.read_text(encoding="utf-8").replace(
+        "[tables]\n", '[tables]\naffinity = "affinity.csv"\n', 1
+    )
+    toml.write_text(text + '\n[objective]\norder = ["affinity"]\n', encoding="utf-8")
+
+    scenario, problems = inspect_scenario(minimal)
+
+    (problem,) = [p for p in problems if p.column == "objective"]
+    assert "the table has no rows" in problem.message
+    assert problem.is_error and scenario is None

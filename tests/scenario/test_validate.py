@@ -184,6 +184,10 @@ WARNING_CASES = [
     ("AffinityIndustryUnknown", "affinity.csv", 3, "industry", "no customer is in industry"),
     # capacities without any workload (no affinity table, no default) bind nothing
     ("CapacityWithoutWorkload", "managers.csv", None, "capacity", "the capacities bind nothing"),
+    # ... nor with an affinity table of costs only
+    ("CapacityWithCostsOnly", "managers.csv", None, "capacity", "none in the affinity table"),
+    # workloads with no capacity to hold them against (here under another name) bind nothing
+    ("WorkloadWithoutCapacity", "managers.csv", None, "capacity", "the workloads bind nothing"),
     # a customer's row wins whole: the other industry written beside it is not used
     ("AffinityIndustryBesideCustomer", "affinity.csv", 3, "industry", "whose industry is '建材'"),
 ]

@@ -278,8 +278,10 @@ def _cross_checks(
         *rules.tenure_without_prior(customers, policy, c_label),
     ]
     if len(customers) and len(managers):
-        problems += rules.affinity_goal_has_a_table(policy, "affinity" in labels, POLICY_FILE)
-        problems += rules.capacity_without_workload(managers, policy, "affinity" in labels, m_label)
+        affinity = frames.get("affinity")
+        problems += rules.affinity_goal_has_a_table(policy, affinity, POLICY_FILE)
+        problems += rules.capacity_without_workload(managers, policy, affinity, m_label)
+        problems += rules.workload_without_capacity(managers, policy, affinity, m_label)
         problems += _payout_checks(frames, labels, policy)
     return _table_checks(frames, labels) + problems
 

@@ -550,19 +550,23 @@ def incomes_within_reach(customers: pd.DataFrame, policy: Policy, label: str) ->
     ]
 
 
-def affinity_goal_has_a_table(policy: Policy, has_table: bool, label: str) -> list[Problem]:
-    """The goal affinity needs an affinity table; without one it is dropped, and a policy with
-    no other goal would accept any plan."""
+def affinity_goal_has_a_table(
+    policy: Policy, affinity: pd.DataFrame | None, label: str
+) -> list[Problem]:
+    """The goal affinity needs an affinity table with rows; without them it is dropped, and a
+    policy with no other goal would accept any plan."""
     goals = policy.objective.goals()
-    if "affinity" not in goals or has_table:
+    if "affinity" not in goals or (affinity is not None and len(affinity)):
         return []
     alone = goals == ["affinity"]
+    missing = "there is none" if affinity is None else "the table has no rows"
     return [
         Problem(
             label,
-            "the goal affinity needs an affinity table and there is none: "
+            f"the goal affinity needs an affinity table and {missing}: "
             + ("no goal is left, so any plan would do" if alone else "it is left out"),
-            'add affinity = "affinity.csv" under [tables], or take affinity out of the objective',
+            'add affinity = "affinity.csv" under [tables] with a row per customer (or industry) '
+            "and manager, or take affinity out of the objective",
             column="objective",
             severity=Severity.ERROR if alone else Severity.WARNING,
         )
@@ -675,22 +679,47 @@ def affinity_valid(
 
 
 def capacity_without_workload(
-    managers: pd.DataFrame, policy: Policy, has_affinity: bool, label: str
+    managers: pd.DataFrame, policy: Policy, affinity: pd.DataFrame | None, label: str
 ) -> list[Problem]:
-    """Capacities with no workload anywhere (no affinity table, no default): they bind nothing."""
-    if has_affinity or policy.affinity.default_workload or not managers["capacity"].notna().any():
+    """Capacities with no workload anywhere (none in an affinity table, no default): they bind
+    nothing."""
+    if _has_workloads(policy, affinity) or not managers["capacity"].notna().any():
         return []
+    where = "no affinity table" if affinity is None else "none in the affinity table"
     return [
         Problem(
             label,
-            "managers have a capacity, but no customer has a workload (no affinity table, no "
+            f"managers have a capacity, but no customer has a workload ({where}, no "
             "[affinity] default_workload): the capacities bind nothing",
-            "give workloads in an affinity table or [affinity] default_workload, or clear the "
-            "capacity column",
+            "give workloads in the affinity table's workload column or [affinity] "
+            "default_workload, or clear the capacity column",
             column="capacity",
             severity=Severity.WARNING,
         )
     ]
+
+
+def workload_without_capacity(
+    managers: pd.DataFrame, policy: Policy, affinity: pd.DataFrame | None, label: str
+) -> list[Problem]:
+    """Workloads with no manager's capacity to hold them against: they bind nothing."""
+    if not _has_workloads(policy, affinity) or managers["capacity"].notna().any():
+        return []
+    return [
+        Problem(
+            label,
+            "customers have workloads, but no manager has a capacity: the workloads bind nothing",
+            "give managers a capacity (column capacity, in the workloads' units), or leave the "
+            "workloads out",
+            column="capacity",
+            severity=Severity.WARNING,
+        )
+    ]
+
+
+def _has_workloads(policy: Policy, affinity: pd.DataFrame | None) -> bool:
+    given = affinity is not None and bool(affinity["workload"].notna().any())
+    return given or bool(policy.affinity.default_workload)
 
 
 def _repeated_pairs(affinity: pd.DataFrame, label: str) -> list[Problem]:
