@@ -119,7 +119,8 @@ def test_a_problem_that_is_not_in_the_file(orlib_file: Path, spec: str, message:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("2 3 1 2 3 x", "'x' is not an integer"),  # not numbers
+        ("2 3 1 2 3 x", r"1 value\(s\) not a whole number \(line 1: 'x'\)"),  # not numbers
+        ("2 3\n1 2.5 3\n4 x 6", r"2 value\(s\).*line 2: '2.5'; line 3: 'x'"),  # each, by line
         ("1  2 3  1 2 3  4 5 6  1 1 1  2 2 2  2", "needs 14 numbers after its header"),  # cut
         ("1  " + TINY + " 7", "1 numbers are left after the 1 problems"),  # trailing junk
         ("2 3  1 2 3  4 5 6  1 1 1  2 -2 2  2 4", "must be >= 0"),  # negative resource use
@@ -225,7 +226,7 @@ def test_command_writes_the_scenario_and_reports_usage_errors(
     broken = tmp_path / "broken.txt"
     broken.write_text("3 1 x", encoding="ascii")
     bad = runner.invoke(import_gap_command, [str(broken), str(tmp_path / "v")])
-    assert bad.exit_code == 1 and "not an integer" in bad.output
+    assert bad.exit_code == 1 and "not a whole number (line 1: 'x')" in bad.output
     assert not (tmp_path / "t").exists() and not (tmp_path / "v").exists()
 
 
@@ -336,3 +337,13 @@ def test_core_offers_the_plan_and_the_cheapest_pairs(tmp_path: Path) -> None:
         assert int(assign[b]) in offer[b]
         assert int(np.argmin(relaxed.reduced[b])) in offer[b]
     assert sum(map(len, offer.values())) < instance.n_blocks * instance.n_managers
+
+
+def test_a_file_saved_with_a_byte_order_mark_is_read(single_file: Path, tmp_path: Path) -> None:
+    marked = tmp_path / "marked"
+    marked.write_bytes(b"\xef\xbb\xbf" + single_file.read_bytes())
+
+    (problem,) = read_gap_file(marked)
+
+    (plain,) = read_gap_file(single_file)
+    assert (problem.cost == plain.cost).all() and (problem.capacity == plain.capacity).all()

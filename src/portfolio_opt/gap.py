@@ -67,13 +67,29 @@ class GapProblem:
         return np.maximum(used - self.capacity, 0)
 
 
+BAD_SHOWN = 10  # tokens that are not integers, named before "and N more"
+
+
 def _integers(path: Path) -> np.ndarray:
-    text = path.read_text(encoding="ascii", errors="replace")
-    tokens = text.split()
-    bad = next((t for t in tokens if not re.fullmatch(r"-?\d+", t)), None)
-    if bad is not None:
-        raise GapFormatError(f"{path.name}: {bad!r} is not an integer; a GAP file holds integers")
-    return np.array([int(t) for t in tokens], dtype=np.int64)
+    """Every number of the file; where some are not integers, each of them with its line.
+    A byte-order mark (Notepad's and Excel's "UTF-8") is not part of the first number."""
+    lines = path.read_bytes().removeprefix(b"\xef\xbb\xbf").decode("ascii", errors="replace")
+    tokens, bad = [], []
+    for number, line in enumerate(lines.splitlines(), start=1):
+        for token in line.split():
+            if re.fullmatch(r"-?\d+", token):
+                tokens.append(int(token))
+            else:
+                bad.append(f"line {number}: {token!r}")
+    if bad:
+        shown = "; ".join(bad[:BAD_SHOWN]) + (
+            f"; and {len(bad) - BAD_SHOWN} more" if len(bad) > BAD_SHOWN else ""
+        )
+        raise GapFormatError(
+            f"{path.name}: {len(bad)} value(s) not a whole number ({shown}); a GAP file holds "
+            "whole numbers only: correct or remove them"
+        )
+    return np.array(tokens, dtype=np.int64)
 
 
 def _block(numbers: np.ndarray, start: int, name: str) -> tuple[GapProblem, int]:
