@@ -583,21 +583,22 @@ def test_a_capacity_collision_names_the_group_the_pin_and_the_capacities_in_tabl
 
 
 def test_a_capacity_collision_names_the_customers_workloads():
-    """Workloads 6, 6, 6 and 4 against two capacities of 11: 22 fits 22, and each manager
-    could take two of the lightest, but any two of the 6s make 12. The solver proves it; its
-    explanation gives the capacities and what the customers need."""
-    loads = {f"C{i}": {"M1": w, "M2": w} for i, w in enumerate((6, 6, 6, 4), start=1)}
+    """Workloads 8, 5, 5 and 5 against capacities of 12 and 11: 23 fits 23, each manager
+    could take two of the lightest and no two customers are too heavy to share, but no
+    customers add up to 11 or 12. The solver proves it; its explanation gives the capacities
+    and what the customers need."""
+    loads = {f"C{i}": {"M1": w, "M2": w} for i, w in enumerate((8, 5, 5, 5), start=1)}
     scenario = make_scenario(
         [{"customer_id": c, "customer_class": "basic", "industry": "X"} for c in loads],
-        [manager(m, capacity=11) for m in ("M1", "M2")],
+        [manager("M1", capacity=12), manager("M2", capacity=11)],
         affinity=_workload_rows(loads),
         policy={"span": {"tolerance": 4}},
     )
     result = solve_fast(scenario)
     assert result.status is SolveStatus.INFEASIBLE
     text = " ".join(result.explanation)
-    assert "workload within capacity: M1 11, M2 11" in text
-    assert "the customers need at least C1 6, C2 6, C3 6, C4 4, 22 in all" in text
+    assert "workload within capacity: M2 11, M1 12" in text
+    assert "the customers need at least C1 8, C2 5, C3 5, C4 5, 23 in all" in text
     assert result.method != QUICK_CHECKS  # proven by the solver: nothing more to find
 
 

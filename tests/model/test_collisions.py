@@ -751,6 +751,31 @@ CASES = [
         id="pins_beyond_a_capacity_by_millionths",
     ),
     pytest.param(
+        # Three capacities of 10; four customers of workload 6 and two of 3: 30 of 30 in all,
+        # but no two of the 6s fit one manager.
+        Collision(
+            standard_customers(6),
+            [manager("M1", capacity=10), manager("M2", capacity=10), manager("M3", capacity=10)],
+            [
+                "4 standard customers or groups (C00, C01, C02, C03) need workloads of 6",
+                "no two of them fit one capacity (the largest is 10)",
+                "raise a capacity to at least 12",
+            ],
+            affinity=[
+                {
+                    "customer_id": f"C{i:02d}",
+                    "manager_id": m,
+                    "cost": 0,
+                    "workload": 6 if i < 4 else 3,
+                }
+                for i in range(6)
+                for m in ("M1", "M2", "M3")
+            ],
+            policy={"span": {"tolerance": 6}},
+        ),
+        id="more_customers_too_heavy_to_share_than_managers",
+    ),
+    pytest.param(
         # Each of 3 managers must hold exactly 4; groups of 3, 3, 2, 2, 2 cannot make three 4s.
         Collision(
             [

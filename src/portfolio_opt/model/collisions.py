@@ -1036,6 +1036,48 @@ def capacity_counts_fit(instance: Instance) -> list[str]:
     ]
 
 
+def heavy_customers_apart(instance: Instance) -> list[str]:
+    """Customers so heavy that no two fit one manager's capacity each need a manager of their
+    own; more of them than managers who may hold their kind leave no plan (four of workload 6,
+    three capacities of 10: 30 of 30 in all, yet no fit)."""
+    workload, capacity = instance.workload, instance.capacity
+    if workload is None or capacity is None or capacity_counts_fit(instance):
+        return []  # where the counts fall short, that says it (the same story, shorter)
+    reasons = []
+    for kind in KINDS:
+        blocks = np.flatnonzero(instance.kind == kind)
+        eligible = _eligible(instance, kind)
+        if not len(blocks) or not eligible or (capacity[eligible] < 0).any():
+            continue
+        lightest = workload[np.ix_(blocks, np.array(eligible))].min(axis=1)
+        order = np.argsort(-lightest, kind="stable")
+        heavy, largest = lightest[order], int(capacity[eligible].max())
+        apart = 1
+        while apart < len(heavy) and heavy[apart - 1] + heavy[apart] > largest:
+            apart += 1
+        if apart <= len(eligible):
+            continue
+        ids = [c for b in blocks[order[:apart]] for c in _block_ids(instance, int(b))]
+        # Of any len(eligible) + 1 of them two share a manager: at least the two lightest.
+        shared = heavy[len(eligible) - 1] + heavy[len(eligible)]
+        reasons.append(
+            f"{apart} {KIND_WORDS[kind]} customers or groups ({_names(ids)}) need workloads of "
+            f"{_span_text(instance, heavy[apart - 1], heavy[0])} (with the manager they weigh "
+            f"least with), and no two of them fit one capacity (the "
+            f"largest is {_workload_text(instance, largest)}), so each needs a manager of its "
+            f"own, but {len(eligible)} managers may hold them: raise a capacity to at least "
+            f"{_workload_text(instance, shared)}, add a manager, or lower their workloads in the "
+            "affinity table."
+        )
+    return reasons
+
+
+def _span_text(instance: Instance, low: float, high: float) -> str:
+    if low == high:
+        return _workload_text(instance, low)
+    return f"{_workload_text(instance, low)} to {_workload_text(instance, high)}"
+
+
 def _may_hold(instance: Instance) -> np.ndarray:
     """(blocks, managers): the pairs pins, kinds and rotation allow."""
     managers = np.arange(instance.n_managers)
@@ -1222,6 +1264,7 @@ CHECKS = (
     capacity_holds_minimum,
     total_beyond_capacity,
     capacity_counts_fit,
+    heavy_customers_apart,
 )
 
 
