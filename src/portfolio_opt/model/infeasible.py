@@ -432,7 +432,8 @@ def _capacity_fact(inst: Instance, structure: Structure) -> str:
         rows.append((int(inst.capacity[m]) - need, int(m), text))
     return (
         f"workload within capacity: {listed([text for *_, text in sorted(rows)])}; "
-        f"{_heaviest_customers(inst, per_customer)}"
+        f"{_heaviest_customers(inst, per_customer)}, and each goes whole to one manager "
+        "(raise a capacity, add a manager, or lower workloads in the affinity table)"
     )
 
 
