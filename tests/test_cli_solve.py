@@ -10,6 +10,7 @@ import hashlib
 import json
 import shutil
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -1027,3 +1028,34 @@ def test_past_five_warnings_of_a_kind_the_rest_are_one_line_naming_their_rows(
         "in rows 7-9"
     )
     assert len([line for line in listed if "column management_score" in line]) == 8
+
+
+def test_an_abort_leaves_no_complaints_from_writers_cut_off(tmp_path: Path) -> None:
+    """A writer abandoned mid-stream (as openpyxl's sheet writer is when a second Ctrl-C
+    aborts the report) complains as it is collected; after an abort that is noise."""
+    script = """
+import gc, sys
+from portfolio_opt.cli import _quiet_cleanup
+
+def stream():
+    try:
+        yield 1
+    finally:
+        raise RuntimeError("cut off mid-sheet")
+
+if sys.argv[1] == "aborted":
+    _quiet_cleanup()
+writer = stream()
+next(writer)
+del writer
+gc.collect()
+"""
+    runs = {
+        mode: subprocess.run(
+            [sys.executable, "-c", script, mode], capture_output=True, text=True, check=True
+        )
+        for mode in ("running", "aborted")
+    }
+
+    assert "cut off mid-sheet" in runs["running"].stderr
+    assert runs["aborted"].stderr == ""

@@ -97,9 +97,16 @@ class _Commands(click.Group):
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
+            _quiet_cleanup()
             # Every output folder is written whole or not at all.
             console.print("Stopped (Ctrl-C): nothing was written.", markup=False)
             sys.exit(INTERRUPTED)
+
+
+def _quiet_cleanup() -> None:
+    """Once aborted, writers cut off mid-file (openpyxl's sheet streams) complain as they are
+    collected; their folder is discarded whole, so those complaints are noise, not news."""
+    sys.unraisablehook = lambda unraisable: None
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -224,6 +231,7 @@ class _Interrupt:
         def handler(signum: int, frame: object) -> None:
             self._handled += 1
             if self._handled > 1:
+                _quiet_cleanup()
                 raise KeyboardInterrupt
             self._request()
 
