@@ -15,7 +15,7 @@ from portfolio_opt.model.state import PlanState
 from portfolio_opt.model.structure import decide_structure
 from portfolio_opt.plan.checker import customer_targets
 
-from .helpers import standard_customers
+from .helpers import solve_fast, standard_customers, valid_plan
 
 
 def lopsided_state(order: list[str]) -> PlanState:
@@ -50,3 +50,41 @@ def test_continuity_first_keeps_last_years_portfolios() -> None:
 
     assert spread_evenly(state, math.inf) == 0
     assert state.count.tolist() == [6, 4, 2]
+
+
+def _standard_counts(scenario) -> dict[str, int]:
+    plan = valid_plan(scenario, solve_fast(scenario, time_limit_s=5))
+    return plan["manager_id"].value_counts().to_dict()
+
+
+def test_beside_a_part_timer_the_others_share_the_rest_evenly() -> None:
+    """100 customers, five managers, M1 at most 10 (its own bound): the other four hold 90,
+    22 or 23 each. Against one mean of 20 they would all be above it, and 20 / 25 / 22 / 23
+    would count as even as 22 / 22 / 23 / 23."""
+    managers = [{"manager_id": f"M{i}", "grade": "B"} for i in range(1, 6)]
+    managers[0]["max_customers"] = 10
+    scenario = make_scenario(standard_customers(100), managers, policy={"span": {"tolerance": 8}})
+
+    counts = _standard_counts(scenario)
+
+    assert counts["M1"] == 10
+    assert sorted(counts[m] for m in ("M2", "M3", "M4", "M5")) == [22, 22, 23, 23]
+
+
+def test_beside_a_holding_company_only_one_band_fits_the_others_share_the_rest() -> None:
+    """A group of 30 only M1's own band (25..40) holds; the 40 others go 10 each to M2..M5."""
+    rows = [
+        *standard_customers(30, group_id="HOLDCO"),
+        *(
+            {**row, "interest_income": 2_000 if i % 8 == 0 else 100}
+            for i, row in enumerate(standard_customers(40, start=30))
+        ),
+    ]
+    managers = [{"manager_id": f"M{i}", "grade": "B", "max_customers": 14} for i in range(1, 6)]
+    managers[0].update(min_customers=25, max_customers=40)
+    scenario = make_scenario(rows, managers, policy={"span": {"tolerance": 8}})
+
+    counts = _standard_counts(scenario)
+
+    assert counts["M1"] == 30
+    assert sorted(counts[m] for m in ("M2", "M3", "M4", "M5")) == [10, 10, 10, 10]

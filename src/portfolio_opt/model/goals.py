@@ -137,8 +137,9 @@ def portfolio_means(
         if filled:
             mean[managers] = instance.value_units[instance.kind == kind].sum() / filled
             customers = int(instance.size[instance.kind == kind].sum())
-            even_low[managers] = customers // len(managers)
-            even_high[managers] = -(-customers // len(managers))
+            even_low[managers], even_high[managers] = even_counts(
+                _least_held(instance, kind, managers), instance.high[kind, managers], customers
+            )
     deadband = np.abs(mean) * DEADBAND
     low = np.full(m, -np.inf)
     high = np.full(m, np.inf)
@@ -152,6 +153,46 @@ def portfolio_means(
     if filled == len(standard):  # else the mean rests on how many portfolios hold customers
         low[standard], high[standard] = bound_around(mean[standard], tight)
     return Means(mean, deadband, low, high, even_low, even_high, tight)
+
+
+def _least_held(instance: Instance, kind: int, managers: np.ndarray) -> np.ndarray:
+    """Each manager's band minimum, raised to the blocks only it can hold: those pinned to it,
+    and groups too large for any other's band (a holding company of 400 beside bands of 36)."""
+    forced = np.zeros(len(managers), dtype=np.int64)
+    high = instance.high[kind, managers]
+    for b in np.flatnonzero(instance.kind == kind):
+        fits = np.flatnonzero(high >= instance.size[b])
+        pinned = np.flatnonzero(managers == instance.pin[b])
+        only = pinned if len(pinned) else fits if len(fits) == 1 else None
+        if only is not None:
+            forced[only] += int(instance.size[b])
+    return np.minimum(np.maximum(instance.low[kind, managers], forced), high)
+
+
+def even_counts(low: np.ndarray, high: np.ndarray, total: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each manager's count in the most even spread of ``total`` customers within the bands
+    ``low``..``high``: a level that the bands clip, each count its floor or ceiling.
+
+    Beside a manager whose own bounds hold it far from the rest (a part-timer's max of 10, a
+    giant group's 380), the others share what is left evenly; measured against one mean for
+    all they would be all above or all below it, and any spread among them would cost the
+    same."""
+    if not len(low) or not low.sum() <= total <= high.sum():  # the bands cannot hold them
+        return np.full(len(low), total // max(len(low), 1)), np.full(
+            len(low), -(-total // max(len(low), 1))
+        )
+    bottom, top = float(low.min()), float(high.max())
+    for _ in range(100):  # the level at which the clipped counts add up to the total
+        level = (bottom + top) / 2
+        if np.clip(level, low, high).sum() < total:
+            bottom = level
+        else:
+            top = level
+    level = top if abs(top - round(top)) > 1e-6 else float(round(top))
+    return (
+        np.clip(np.floor(level), low, high).astype(np.int64),
+        np.clip(np.ceil(level), low, high).astype(np.int64),
+    )
 
 
 def _rounding_margin(
