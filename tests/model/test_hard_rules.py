@@ -579,3 +579,19 @@ def test_a_bound_smaller_than_the_rounding_margin_holds_equal_portfolios() -> No
     )
     result = solve_fast(scenario)
     assert result.has_plan, result.explanation
+
+
+def test_a_branch_with_every_customer_pinned_has_its_one_plan_proven_at_once() -> None:
+    """400 x 20, too large for one exact model: the one plan there is, proven, not searched."""
+    rows = [
+        {**row, "pinned_manager_id": f"M{1 + i % 20}", "interest_income": 100 + i}
+        for i, row in enumerate(standard_customers(400))
+    ]
+    scenario = make_scenario(rows, [manager(f"M{m}") for m in range(1, 21)])
+
+    result = solve_fast(scenario, time_limit_s=20)
+
+    plan = valid_plan(scenario, result)
+    assert manager_of(plan) == {row["customer_id"]: row["pinned_manager_id"] for row in rows}
+    assert result.status.value == "optimal" and result.gap == 0.0
+    assert result.runtime < 5

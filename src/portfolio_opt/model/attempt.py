@@ -140,6 +140,9 @@ class PlanAttempt:
 
     def run(self) -> Attempted | None:
         """The attempt's plan; None when the exact model proves that these kinds admit none."""
+        pinned = self._all_pinned()
+        if pinned is not None:
+            return pinned
         assign, budget_s = self._polished_start()
         if affinity_leads(self.instance, self.spec):
             assign, budget_s = self._cheapest_pairs_first(assign, budget_s)
@@ -173,6 +176,19 @@ class PlanAttempt:
             method,
             self.timings,
             self.model_work,
+        )
+
+    def _all_pinned(self) -> Attempted | None:
+        """Where every customer is pinned there is one plan: proven best as it stands, if it
+        keeps the hard rules (else the search reports what it breaks)."""
+        instance = self.instance
+        if not (instance.pin >= 0).all():
+            return None
+        assign = instance.pin.astype(np.int64)
+        if _violation(instance, self.structure, self.means, assign) > 0:
+            return None
+        return Attempted(
+            self.means, assign, self.bounds, True, 0, "every customer pinned: the one plan", {}
         )
 
     def _parts(self) -> tuple[Instance, Structure, Means, GoalSpec, SolveParams]:
