@@ -620,11 +620,12 @@ def relations_valid(relations: pd.DataFrame, customers: pd.DataFrame, label: str
 def _repeated_links(relations: pd.DataFrame, label: str) -> list[Problem]:
     """A warning at each chain link listed again (either way round): their weights add up."""
     chains = relations[relations["kind"].str.lower() == "chain"]
-    pair = chains[["a", "b"]].apply(lambda r: tuple(sorted((r["a"], r["b"]))), axis=1)
+    # Each link once, either way round; positions by dictionary (a scan per repeat took 14 s
+    # at 60,000 links).
+    pair = [tuple(sorted(ab)) for ab in zip(chains["a"], chains["b"], strict=True)]
     problems = []
-    for p in np.flatnonzero(pair.duplicated().to_numpy()) if len(chains) else []:
-        a, b = pair.iloc[p]
-        first = int(np.flatnonzero((pair == pair.iloc[p]).to_numpy())[0])
+    for p, first in repeats(pair):
+        a, b = pair[p]
         problems.append(
             Problem(
                 label,
