@@ -16,8 +16,8 @@ class SolveStatus(str, Enum):
 
 
 GOAL_UNITS = {
-    "span": "sum over managers of |M x customers - N|, plus M per customer beyond the even "
-    "spread of its portfolio kind",
+    "span": "sum over managers of |M x customers - N|, plus M per customer beyond the manager's "
+    "even share of its portfolio kind",
     "balance": "target deviations beyond +-0.1% of the kind's mean, 1e6 = one mean portfolio",
     "chain": "weight of chain links cut, x100",
     "industry": "sum over portfolios of distinct industries",
