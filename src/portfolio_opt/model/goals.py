@@ -160,12 +160,17 @@ def _least_held(instance: Instance, kind: int, managers: np.ndarray) -> np.ndarr
     and groups too large for any other's band (a holding company of 400 beside bands of 36)."""
     forced = np.zeros(len(managers), dtype=np.int64)
     high = instance.high[kind, managers]
-    for b in np.flatnonzero(instance.kind == kind):
-        fits = np.flatnonzero(high >= instance.size[b])
-        pinned = np.flatnonzero(managers == instance.pin[b])
-        only = pinned if len(pinned) else fits if len(fits) == 1 else None
-        if only is not None:
-            forced[only] += int(instance.size[b])
+    blocks = np.flatnonzero(instance.kind == kind)
+    size = instance.size[blocks].astype(np.int64)
+    position = {int(m): i for i, m in enumerate(managers)}
+    pinned = np.array([position.get(int(p), -1) for p in instance.pin[blocks]], dtype=np.int64)
+    np.add.at(forced, pinned[pinned >= 0], size[pinned >= 0])
+    # A block that only the largest band holds (the second largest is too small for it).
+    ranked = np.sort(high)
+    second = ranked[-2] if len(ranked) > 1 else -1
+    alone = (pinned < 0) & (size > second) & (size <= ranked[-1])
+    if alone.any():
+        forced[int(np.argmax(high))] += int(size[alone].sum())
     return np.minimum(np.maximum(instance.low[kind, managers], forced), high)
 
 
