@@ -130,15 +130,20 @@ def portfolio_means(
     """Each manager's balance reference; the hard bound is the policy's, or ``max_deviation``
     where given (a looser or tighter bound for one phase of the search)."""
     m = instance.n_managers
-    mean = np.zeros(m)
+    mean = np.zeros(m)  # the balance goal's reference: the level beside customers too large
+    true_mean = np.zeros(m)  # the hard bound's: the checker's mean of the portfolios
     even_low, even_high = np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64)
     for kind in range(3):
         managers, filled = holders(instance, structure, kind)
         if filled:
-            mean[managers] = instance.value_units[instance.kind == kind].sum() / filled
+            values = instance.value_units[instance.kind == kind]
+            true_mean[managers] = values.sum() / filled
+            sizes = instance.size[instance.kind == kind]
+            mean[managers] = level_beside_large(values, sizes, filled)
             customers = int(instance.size[instance.kind == kind].sum())
+            least, free = _least_held(instance, kind, managers)
             even_low[managers], even_high[managers] = even_counts(
-                _least_held(instance, kind, managers), instance.high[kind, managers], customers
+                least, instance.high[kind, managers], free, customers
             )
     deadband = np.abs(mean) * DEADBAND
     low = np.full(m, -np.inf)
@@ -149,15 +154,37 @@ def portfolio_means(
     if bound is None:
         return Means(mean, deadband, low, high, even_low, even_high)
     standard, filled = holders(instance, structure, STANDARD)
-    tight = max(bound - _rounding_margin(instance, standard, mean, bound), 0.0)
+    tight = max(bound - _rounding_margin(instance, standard, true_mean, bound), 0.0)
     if filled == len(standard):  # else the mean rests on how many portfolios hold customers
-        low[standard], high[standard] = bound_around(mean[standard], tight)
+        low[standard], high[standard] = bound_around(true_mean[standard], tight)
     return Means(mean, deadband, low, high, even_low, even_high, tight)
 
 
-def _least_held(instance: Instance, kind: int, managers: np.ndarray) -> np.ndarray:
+def level_beside_large(values: np.ndarray, sizes: np.ndarray, portfolios: int) -> float:
+    """The mean target of the portfolios beside those that blocks larger than it fill, each
+    with the smallest customers beside it that an even span puts there: the reference balance
+    measures the others against. Beside one customer of 2.5 portfolios' worth every other
+    portfolio is below the plain mean, and any spread among them would cost the same."""
+    order = np.argsort(values, kind="stable")[::-1]
+    rest, alone, beside = float(values.sum()), 0, 0
+    per = int(sizes.sum()) // portfolios
+    while alone < portfolios - 1 and values[order[alone]] > rest / (portfolios - alone):
+        rest -= float(values[order[alone]])
+        beside += max(per - int(sizes[order[alone]]), 0)
+        alone += 1
+    if beside:
+        others = order[alone:]
+        unit = np.repeat(values[others] / sizes[others], sizes[others].astype(np.int64))
+        rest -= float(np.sort(unit)[:beside].sum())
+    return rest / (portfolios - alone)
+
+
+def _least_held(
+    instance: Instance, kind: int, managers: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Each manager's band minimum, raised to the blocks only it can hold: those pinned to it,
-    and groups too large for any other's band (a holding company of 400 beside bands of 36)."""
+    and groups too large for any other's band (a holding company of 400 beside bands of 36);
+    and the sizes of the other blocks, free to go to any of them."""
     forced = np.zeros(len(managers), dtype=np.int64)
     high = instance.high[kind, managers]
     blocks = np.flatnonzero(instance.kind == kind)
@@ -171,25 +198,31 @@ def _least_held(instance: Instance, kind: int, managers: np.ndarray) -> np.ndarr
     alone = (pinned < 0) & (size > second) & (size <= ranked[-1])
     if alone.any():
         forced[int(np.argmax(high))] += int(size[alone].sum())
-    return np.minimum(np.maximum(instance.low[kind, managers], forced), high)
+    least = np.minimum(np.maximum(instance.low[kind, managers], forced), high)
+    return least, size[(pinned < 0) & ~alone]
 
 
-def even_counts(low: np.ndarray, high: np.ndarray, total: int) -> tuple[np.ndarray, np.ndarray]:
+def even_counts(
+    low: np.ndarray, high: np.ndarray, free: np.ndarray, total: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Each manager's count in the most even spread of ``total`` customers within the bands
-    ``low``..``high``: a level that the bands clip, each count its floor or ceiling.
+    ``low``..``high`` (``low`` raised to what it must hold), ``free`` the sizes of the blocks
+    that may go to any of them: one level that the bands clip, each
+    count its floor or ceiling. A group larger than the level fills its portfolio on its own,
+    beyond the level: the others share the rest.
 
     Beside a manager whose own bounds hold it far from the rest (a part-timer's max of 10, a
-    giant group's 380), the others share what is left evenly; measured against one mean for
-    all they would be all above or all below it, and any spread among them would cost the
-    same."""
+    giant group's 380), or a group of 28 where the level is 20, the others share what is left
+    evenly; measured against one mean for all they would be all above or all below it, and
+    any spread among them would cost the same."""
     if not len(low) or not low.sum() <= total <= high.sum():  # the bands cannot hold them
-        return np.full(len(low), total // max(len(low), 1)), np.full(
-            len(low), -(-total // max(len(low), 1))
-        )
+        share = total // max(len(low), 1)
+        return np.full(len(low), share), np.full(len(low), -(-total // max(len(low), 1)))
     bottom, top = float(low.min()), float(high.max())
-    for _ in range(100):  # the level at which the clipped counts add up to the total
+    for _ in range(100):  # the level at which the counts add up to the total
         level = (bottom + top) / 2
-        if np.clip(level, low, high).sum() < total:
+        held = np.clip(level, low, high).sum() + np.maximum(free - level, 0).sum()
+        if held < total:
             bottom = level
         else:
             top = level
