@@ -8,7 +8,12 @@ import math
 import numpy as np
 
 from plan.builders import make_scenario
-from portfolio_opt.model.goals import goal_spec, portfolio_means
+from portfolio_opt.model.goals import (
+    even_counts,
+    goal_spec,
+    level_beside_large,
+    portfolio_means,
+)
 from portfolio_opt.model.instance import build_instance
 from portfolio_opt.model.polish import spread_evenly
 from portfolio_opt.model.state import PlanState
@@ -88,3 +93,13 @@ def test_beside_a_holding_company_only_one_band_fits_the_others_share_the_rest()
 
     assert counts["M1"] == 30
     assert sorted(counts[m] for m in ("M2", "M3", "M4", "M5")) == [10, 10, 10, 10]
+
+
+def test_levels_beside_what_is_too_large_to_share() -> None:
+    # One block of 250 beside 75 of 10, five portfolios of 15: the whale's portfolio takes the
+    # 14 smallest beside it, the other four share 750 - 140.
+    values, sizes = np.array([250.0] + [10.0] * 75), np.ones(76, dtype=np.int64)
+    assert level_beside_large(values, sizes, 5) == 152.5
+    # A group of 28 beside 72 customers, five bands of 0..30: the other four hold 18 each.
+    low, high = np.zeros(5, dtype=np.int64), np.full(5, 30)
+    assert even_counts(low, high, np.array([28] + [1] * 72), 100)[1].tolist() == [18] * 5
