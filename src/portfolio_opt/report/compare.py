@@ -696,8 +696,8 @@ def _holders(run: Run) -> pd.Series:
 
 
 def moves_between(base: Run, other: Run) -> pd.DataFrame:
-    """Customers both plans hold whose manager differs, by value (a customer that joined or
-    left between them is not a move).
+    """Customers both plans hold whose manager differs, largest target first by size (a
+    customer that joined or left between them is not a move).
 
     Columns: ``from_plan``, ``to_plan``, ``customer_id``, ``customer_name``, ``value`` (the
     customer's total target), ``from_manager_id``/``_name``, ``to_manager_id``/``_name``.
@@ -724,9 +724,10 @@ def moves_between(base: Run, other: Run) -> pd.DataFrame:
             "to_manager_name": [managers.get(m, "") for m in after[moved]],
         }
     )
-    return table.sort_values(["value", "customer_id"], ascending=[False, True]).reset_index(
-        drop=True
-    )
+    # Largest first by size: a loss-maker's move weighs as much as a profitable one's.
+    table["size"] = table["value"].abs()
+    ordered = table.sort_values(["size", "customer_id"], ascending=[False, True])
+    return ordered.drop(columns="size").reset_index(drop=True)
 
 
 def manager_moves(moves: pd.DataFrame, base: Run, other: Run) -> pd.DataFrame:

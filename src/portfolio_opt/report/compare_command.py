@@ -109,7 +109,8 @@ def _moves_parts(comparison: Comparison) -> list[Table | str]:
         ]
         shown.append(
             f"\n{len(moves)} customer(s) change manager from {base} to {other}, "
-            f"value {moves['value'].sum():,.0f}"
+            f"value {moves['value'].abs().sum():,.0f} (a loss-making customer's by its size, as "
+            "moves.value counts it)"
         )
         if moves.empty:
             continue
