@@ -133,6 +133,15 @@ def test_premium_mixed_with_standard():
     assert any("S3" in v.message and "P1" in v.message for v in found)
 
 
+def test_a_mix_of_kinds_names_the_fewer_customers_first():
+    """P2 moved into MB's standard portfolio, or S3 into MA's premium one: the violation
+    names the one customer out of place, whose row the planner changed."""
+    for moved, manager in (("P2", "MB"), ("S3", "MA")):
+        violations = check_plan(small_scenario(), small_plan(**{moved: manager}))
+        (found,) = only(violations, "premium_only")
+        assert found.managers == (manager,) and found.customers == (moved,)
+
+
 def test_premium_needs_premium_grade():
     violations = check_plan(small_scenario(), small_plan(P1="MB", P2="MB", S1="MA", S2="MA"))
     (v,) = only(violations, "premium_grade")

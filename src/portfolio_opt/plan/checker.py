@@ -340,15 +340,24 @@ def _groups_together(view: PlanView) -> list[Violation]:
 def _premium_alone(view: PlanView) -> list[Violation]:
     out = []
     for mid, held in view.holdings.items():
+        premium = [c for c in held if c in view.premium]
         others = [c for c in held if c not in view.premium]
-        if len(others) < len(held) and others:
+        if premium and others:
             message = (
-                f"manager {mid} holds premium customers "
-                f"({names(c for c in held if c in view.premium)}) together with non-premium "
-                f"customers {names(others)}; a premium portfolio holds only premium customers"
+                f"manager {mid} holds premium customers ({names(premium)}) together with "
+                f"non-premium customers {names(others)}; a premium portfolio holds only premium "
+                "customers"
             )
-            out.append(Violation("premium_only", message, tuple(others), (mid,)))
+            out.append(Violation("premium_only", message, _out_of_place(premium, others), (mid,)))
     return out
+
+
+def _out_of_place(these: list[str], those: list[str]) -> tuple[str, ...]:
+    """Of two kinds of customers that may not share a portfolio, the fewer: most likely the
+    ones moved in (by a planner's edit), whose rows a listing should name first."""
+    if len(these) == len(those):
+        return tuple(these + those)
+    return tuple(these if len(these) < len(those) else those)
 
 
 def _premium_grade(view: PlanView) -> list[Violation]:
@@ -405,7 +414,9 @@ def _separate_ledger_isolated(view: PlanView) -> list[Violation]:
             )
             if designated and mid not in designated:
                 message += f", and {not_theirs}"
-            out.append(Violation("separate_ledger", message, tuple(others), (mid,)))
+            out.append(
+                Violation("separate_ledger", message, _out_of_place(separate, others), (mid,))
+            )
         elif separate and designated and mid not in designated:
             message = (
                 f"manager {mid} holds separate-ledger customers {names(separate)} but " + not_theirs
