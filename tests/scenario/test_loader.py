@@ -218,3 +218,16 @@ def test_the_affinity_goal_with_an_affinity_table_of_no_rows(minimal):
     (problem,) = [p for p in problems if p.column == "objective"]
     assert "the table has no rows" in problem.message
     assert problem.is_error and scenario is None
+
+
+def test_an_output_folder_given_as_the_scenario_points_to_its_scenario(tmp_path):
+    (tmp_path / "manifest.json").write_text(
+        '{"command": "solve", "scenario": "/branches/east"}', encoding="utf-8"
+    )
+
+    scenario, problems = inspect_scenario(tmp_path)
+
+    (problem,) = problems
+    assert scenario is None
+    assert "the output of a solve" in problem.message
+    assert "/branches/east" in problem.hint

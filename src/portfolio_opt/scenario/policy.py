@@ -6,6 +6,7 @@ A minimal ``scenario.toml`` names only the tables; everything else has the defau
 from __future__ import annotations
 
 import difflib
+import json
 import math
 import re
 import tomllib
@@ -822,9 +823,28 @@ def payout_section(path: Path) -> tuple[Payout | None, bool]:
         return None, False
 
 
+def _scenario_of_output(folder: Path) -> str | None:
+    """The scenario folder an output folder's manifest.json names, if ``folder`` is one."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    scenario = manifest.get("scenario") if isinstance(manifest, dict) else None
+    return scenario if isinstance(scenario, str) and scenario else None
+
+
 def load_policy(path: Path) -> tuple[Policy | None, list[Problem]]:
     """Read ``scenario.toml``; a missing file is a problem, not an exception."""
     if not path.exists():
+        solved_from = _scenario_of_output(path.parent)
+        if solved_from:
+            return None, [
+                Problem(
+                    path.name,
+                    "file not found: this folder is the output of a solve, not a scenario",
+                    f"give the scenario it was solved from, {solved_from}",
+                )
+            ]
         return None, [Problem(path.name, "file not found", "create scenario.toml in the folder")]
     if path.is_dir():
         return None, [
