@@ -317,9 +317,9 @@ def test_an_output_folder_whose_plan_was_edited_shows_the_edited_plan(
     assert "1 customer(s) change manager from demo to edited" in result.output
 
 
-def _edit_workbook_plan(folder: Path, customer: str, manager: str) -> None:
+def _edit_workbook_plan(folder: Path, customer: str, manager: str, title: str = "") -> None:
     """Give ``customer`` to ``manager`` in the Assignment sheet of the folder's report.xlsx,
-    as a planner does in Excel."""
+    as a planner does in Excel (and rename the sheet to ``title``, if given)."""
     import openpyxl
 
     book = openpyxl.load_workbook(folder / "report.xlsx")
@@ -329,7 +329,25 @@ def _edit_workbook_plan(folder: Path, customer: str, manager: str) -> None:
     for row in range(2, sheet.max_row + 1):
         if sheet.cell(row, header.index("customer_id") + 1).value == customer:
             sheet.cell(row, column).value = manager
+    if title:
+        sheet.title = title
     book.save(folder / "report.xlsx")
+
+
+def test_an_edit_in_a_renamed_plan_sheet_is_not_compared_silently(
+    solved: Solved, tmp_path: Path
+) -> None:
+    edited = tmp_path / "edited"
+    shutil.copytree(solved.out, edited)
+    plan = pd.read_csv(edited / "assignment.csv", dtype=str, keep_default_na=False)
+    moved = _moved_one(plan)
+    customer, manager = moved.loc[0, "customer_id"], moved.loc[0, "manager_id"]
+    _edit_workbook_plan(edited, customer, manager, title="Assignment v2")
+
+    result = _run(solved.out, edited, "--out", tmp_path / "cmp")
+
+    assert result.exit_code == EXIT_OK, result.output
+    assert "has no Assignment sheet with a plan (renamed?)" in result.output
 
 
 def test_an_output_folder_whose_workbook_plan_was_edited_shows_the_edited_plan(

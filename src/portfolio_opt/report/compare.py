@@ -361,6 +361,13 @@ def load_run(folder: Path, label: str | None = None) -> Run:
                 ),
             )
             return recomputed
+    notes = [f"{label or folder.name}: {note}"] if note else []
+    if _workbook_without_plan(folder, manifest):
+        notes.append(
+            f"{name}: report.xlsx was changed after the solve but has no {PLAN_SHEET} sheet "
+            f"with a plan (renamed?): the solve's plan is compared; to compare an edit, keep "
+            f"the sheet's name {PLAN_SHEET}"
+        )
     return Run(
         name,
         assignment,
@@ -370,7 +377,7 @@ def load_run(folder: Path, label: str | None = None) -> Run:
         policy,
         scenario,
         folder,
-        [f"{label or folder.name}: {note}"] if note else [],
+        notes,
     )
 
 
@@ -394,6 +401,18 @@ def _workbook_plan_edited(folder: Path, manifest: dict[str, Any]) -> bool:
         return False
     table = plan_table(Path(f"{workbook}#{PLAN_SHEET}"))
     return table is not None and plan_digest(table) != written
+
+
+def _workbook_without_plan(folder: Path, manifest: dict[str, Any]) -> bool:
+    """Whether the folder's report.xlsx was changed since the solve and no longer holds a
+    readable plan sheet (renamed or deleted): an edit there would go unread."""
+    workbook = folder / REPORT_FILE
+    recorded = (manifest.get("output_sha256") or {}).get(REPORT_FILE)
+    if not workbook.is_file() or not isinstance(recorded, str):
+        return False
+    if file_digest(workbook) == recorded:
+        return False
+    return plan_table(Path(f"{workbook}#{PLAN_SHEET}")) is None
 
 
 def _differs(recomputed: dict[str, Any], stored: dict[str, Any]) -> bool:
