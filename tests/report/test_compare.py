@@ -71,6 +71,7 @@ def test_changed_inputs_drop_names_and_values(solved: Solved, tmp_path: Path) ->
     run = load_run(copy)
     assert run.scenario is None and run.manager_names == {}
     assert "changed since this solve" in run.notes[0]
+    assert "KPIs and pay are as the solve wrote them" in run.notes[0]
     assert run.bands() is not None  # from the policy in the manifest
 
 

@@ -278,13 +278,17 @@ def _portfolios(frame: pd.DataFrame) -> pd.DataFrame:
 def _source_scenario(manifest: dict[str, Any]) -> tuple[Scenario | None, str]:
     """The scenario a run was solved from, if it is still there and unchanged."""
     source = manifest.get("scenario")
+    as_written = (
+        "its KPIs and pay are as the solve wrote them, from the files as they were then "
+        "(solve again to compare on today's files)"
+    )
     if not source or not Path(str(source)).is_dir():
-        return None, f"its scenario {source} is not found: names and values are not shown"
+        return None, f"its scenario {source} is not found: {as_written}"
     scenario, _ = inspect_scenario(str(source))
     if scenario is None:
-        return None, f"its scenario {source} no longer loads: names and values are not shown"
+        return None, f"its scenario {source} no longer loads: {as_written}"
     if manifest.get("inputs_sha256") and input_hashes(scenario) != manifest["inputs_sha256"]:
-        return None, f"the files of {source} changed since this solve: names and values not shown"
+        return None, f"the files of {source} changed since this solve: {as_written}"
     return _as_solved(scenario, manifest), ""
 
 
