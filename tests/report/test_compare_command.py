@@ -334,15 +334,19 @@ def _edit_workbook_plan(folder: Path, customer: str, manager: str, title: str = 
     book.save(folder / "report.xlsx")
 
 
+def _with_one_workbook_move(solved: Solved, folder: Path, title: str = "") -> Path:
+    """A copy of the solve's output folder with one customer moved in its report.xlsx."""
+    shutil.copytree(solved.out, folder)
+    plan = pd.read_csv(folder / "assignment.csv", dtype=str, keep_default_na=False)
+    moved = _moved_one(plan)
+    _edit_workbook_plan(folder, moved.loc[0, "customer_id"], moved.loc[0, "manager_id"], title)
+    return folder
+
+
 def test_an_edit_in_a_renamed_plan_sheet_is_not_compared_silently(
     solved: Solved, tmp_path: Path
 ) -> None:
-    edited = tmp_path / "edited"
-    shutil.copytree(solved.out, edited)
-    plan = pd.read_csv(edited / "assignment.csv", dtype=str, keep_default_na=False)
-    moved = _moved_one(plan)
-    customer, manager = moved.loc[0, "customer_id"], moved.loc[0, "manager_id"]
-    _edit_workbook_plan(edited, customer, manager, title="Assignment v2")
+    edited = _with_one_workbook_move(solved, tmp_path / "edited", title="Assignment v2")
 
     result = _run(solved.out, edited, "--out", tmp_path / "cmp")
 
@@ -354,11 +358,7 @@ def test_an_output_folder_whose_workbook_plan_was_edited_shows_the_edited_plan(
     solved: Solved, tmp_path: Path
 ) -> None:
     """The planner edits report.xlsx, not assignment.csv: compare reads the edited sheet."""
-    edited = tmp_path / "edited"
-    shutil.copytree(solved.out, edited)
-    plan = pd.read_csv(edited / "assignment.csv", dtype=str, keep_default_na=False)
-    moved = _moved_one(plan)
-    _edit_workbook_plan(edited, moved.loc[0, "customer_id"], moved.loc[0, "manager_id"])
+    edited = _with_one_workbook_move(solved, tmp_path / "edited")
     out = tmp_path / "cmp"
 
     result = _run(solved.out, edited, "--out", out)
