@@ -205,6 +205,24 @@ def test_edited_columns_the_tool_works_out_are_warnings_naming_what_counts(tmp_p
     assert frame["manager_id"].tolist() == ["MA", "MA", "MB", "MB", "MC", "MC", "ML", "ML"]
 
 
+def test_a_class_group_or_industry_typed_into_the_plan_is_not_read_and_says_so(tmp_path):
+    """The report shows each customer's class, group and industry beside the plan; a planner
+    who re-classes or regroups a customer there is told to do it in the customers table."""
+    path = tmp_path / "plan.csv"
+    path.write_text(
+        "customer_id,manager_id,customer_class,group_id,industry\n"
+        "P1,MA,premium,,\nP2,MA,premium,,\nS1,MB,key,G1,\nS2,MB,growth,G1,\n"
+        "S3,MC,premium,,\nS4,MC,basic,G9,\nL1,ML,basic,,\nL2,ML,watch,,\n",
+        encoding="utf-8",
+    )
+
+    _, problems = read_assignment(path, small_scenario())
+
+    located = {p.column: p.row for p in problems if p.severity is Severity.WARNING}
+    assert located == {"customer_class": 6, "group_id": 7}  # S3's class, S4's group
+    assert all("customers table" in p.message for p in problems)
+
+
 def test_last_years_plan_is_not_held_to_this_years_prior_managers(tmp_path):
     scenario = small_scenario()
     path = tmp_path / "plan.csv"

@@ -20,8 +20,9 @@ from portfolio_opt.scenario.validate import LOOK_ALIKE, column_spelling
 
 REQUIRED = ("customer_id", "manager_id")
 # The columns a plan is read by, matched in any case: the ids, and the written columns whose
-# edits are warned about (manager_name, portfolio_type, prior_manager_id).
-READ_COLUMNS = (*REQUIRED, "manager_name", "portfolio_type", "prior_manager_id")
+# edits are warned about (manager_name, and those in WORKED_OUT).
+SCENARIO_COLUMNS = ("prior_manager_id", "customer_class", "group_id", "industry")
+READ_COLUMNS = (*REQUIRED, "manager_name", "portfolio_type", *SCENARIO_COLUMNS)
 SOURCE_ROWS, SOURCE_FILE = "source_rows", "source_file"  # a plan's attrs: where its rows were
 ANOTHER_BRANCH_SHARE = 0.9  # of the plan's customers unknown, past which it is named as such
 LEFT_AT_MOST = 0.5  # of last year's plan naming customers or managers who left, at the most
@@ -267,10 +268,13 @@ WORKED_OUT = {  # column: where it comes from, what to do instead of editing it
         "is worked out from the customers each manager holds",
         "to change the plan, change manager_id; this column is written anew",
     ),
-    "prior_manager_id": (
-        "comes from the scenario's customers table",
-        "change it there; this column is written anew",
-    ),
+    **{
+        column: (
+            "comes from the scenario's customers table",
+            "change it there; this column is written anew",
+        )
+        for column in SCENARIO_COLUMNS
+    },
 }
 
 
@@ -288,9 +292,10 @@ def _worked_out_columns_edited(
     own_kind = frame["customer_id"].map(customer_kinds(scenario))
     right_values = {
         "portfolio_type": frame["manager_id"].map(held_types(scenario, frame)),
-        "prior_manager_id": frame["customer_id"]
-        .map(customers["prior_manager_id"].astype(str))
-        .fillna(""),
+        **{
+            column: frame["customer_id"].map(customers[column].astype(str)).fillna("")
+            for column in SCENARIO_COLUMNS
+        },
     }
     problems = []
     for column, right in right_values.items():
