@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from plan.builders import make_scenario
 from portfolio_opt.model.goals import (
@@ -103,3 +104,18 @@ def test_levels_beside_what_is_too_large_to_share() -> None:
     # A group of 28 beside 72 customers, five bands of 0..30: the other four hold 18 each.
     low, high = np.zeros(5, dtype=np.int64), np.full(5, 30)
     assert even_counts(low, high, np.array([28] + [1] * 72), 100)[1].tolist() == [18] * 5
+
+
+def test_beside_a_part_timer_each_is_measured_against_its_share_of_the_target() -> None:
+    """M1 holds at most 3 of 100: its balance reference is 3 customers' worth, the others'
+    the rest shared by their counts; together they make the kind's whole target."""
+    managers = [{"manager_id": f"M{i}", "grade": "B"} for i in range(1, 6)]
+    managers[0]["max_customers"] = 3
+    scenario = make_scenario(standard_customers(100), managers, policy={"span": {"tolerance": 30}})
+    instance = build_instance(scenario, customer_targets(scenario))
+    means = portfolio_means(instance, decide_structure(instance))
+
+    # Shares of 3 and of 24 or 25 (24.5) customers.
+    assert means.mean.sum() == pytest.approx(instance.value_units.sum())
+    assert means.mean[0] / means.mean[1] == pytest.approx(3 / 24.5)
+    assert means.mean[1:] == pytest.approx([means.mean[1]] * 4)

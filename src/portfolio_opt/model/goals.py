@@ -145,6 +145,12 @@ def portfolio_means(
             even_low[managers], even_high[managers] = even_counts(
                 least, instance.high[kind, managers], free, customers
             )
+            share = (even_low[managers] + even_high[managers]) / 2
+            if filled == len(managers) and share.max() - share.min() > 1 and share.sum() > 0:
+                # Bands hold some far from the others (a part-timer's max of 3): each is
+                # measured against its share of the kind's target, by its share of customers,
+                # so the others are balanced among themselves.
+                mean[managers] = values.sum() * share / share.sum()
     deadband = np.abs(mean) * DEADBAND
     low = np.full(m, -np.inf)
     high = np.full(m, np.inf)
