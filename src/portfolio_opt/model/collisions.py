@@ -889,6 +889,15 @@ def balance_bound_reachable(instance: Instance) -> list[str]:
     return reasons
 
 
+def pairwise_apart(ranked: np.ndarray, limit: float) -> int:
+    """How many of the largest of ``ranked`` (largest first) no two of which fit within
+    ``limit`` together: the two smallest of them are too large together."""
+    apart = 1
+    while apart < len(ranked) and ranked[apart - 1] + ranked[apart] > limit:
+        apart += 1
+    return apart
+
+
 def large_customers_apart(instance: Instance) -> list[str]:
     """With [balance] max_deviation: customers so large that no two fit one standard portfolio
     within the bound each need one of their own; more of them than standard portfolios leave
@@ -901,10 +910,7 @@ def large_customers_apart(instance: Instance) -> list[str]:
     value = instance.value[order] + 0.0
     if value[0] + reach.offset > reach.limit:
         return []  # one alone is too large: balance_bound_reachable says so
-    # The k largest are pairwise apart while the two smallest of them are too large together.
-    apart = 1
-    while apart < len(value) and value[apart - 1] + value[apart] + reach.offset > reach.limit:
-        apart += 1
+    apart = pairwise_apart(value + reach.offset / 2, reach.limit)
     portfolios = reach.holders_max
     if apart <= portfolios:
         return []
@@ -1052,9 +1058,7 @@ def heavy_customers_apart(instance: Instance) -> list[str]:
         lightest = workload[np.ix_(blocks, np.array(eligible))].min(axis=1)
         order = np.argsort(-lightest, kind="stable")
         heavy, largest = lightest[order], int(capacity[eligible].max())
-        apart = 1
-        while apart < len(heavy) and heavy[apart - 1] + heavy[apart] > largest:
-            apart += 1
+        apart = pairwise_apart(heavy, largest)
         if apart <= len(eligible):
             continue
         ids = [c for b in blocks[order[:apart]] for c in _block_ids(instance, int(b))]

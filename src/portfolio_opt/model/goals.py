@@ -137,13 +137,11 @@ def portfolio_means(
         managers, filled = holders(instance, structure, kind)
         if filled:
             values = instance.value_units[instance.kind == kind]
-            true_mean[managers] = values.sum() / filled
             sizes = instance.size[instance.kind == kind]
-            mean[managers] = level_beside_large(values, sizes, filled)
-            customers = int(instance.size[instance.kind == kind].sum())
+            true_mean[managers] = values.sum() / filled
             least, free = _least_held(instance, kind, managers)
             even_low[managers], even_high[managers] = even_counts(
-                least, instance.high[kind, managers], free, customers
+                least, instance.high[kind, managers], free, int(sizes.sum())
             )
             share = (even_low[managers] + even_high[managers]) / 2
             if filled == len(managers) and share.max() - share.min() > 1 and share.sum() > 0:
@@ -151,6 +149,8 @@ def portfolio_means(
                 # measured against its share of the kind's target, by its share of customers,
                 # so the others are balanced among themselves.
                 mean[managers] = values.sum() * share / share.sum()
+            else:
+                mean[managers] = level_beside_large(values, sizes, filled)
     deadband = np.abs(mean) * DEADBAND
     low = np.full(m, -np.inf)
     high = np.full(m, np.inf)
