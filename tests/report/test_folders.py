@@ -5,8 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
 from portfolio_opt.report import folders
 from portfolio_opt.report.folders import replace_problem, write_manifest
+from portfolio_opt.report.workbook import write_workbook
 
 
 def _written_by(folder: Path, command: str, *names: str) -> Path:
@@ -128,3 +133,63 @@ def test_a_comparison_inside_a_folder_it_reads_is_refused(tmp_path: Path) -> Non
     assert "is inside the plan" in problem and "choose a folder outside it" in problem
     # a solve's own --out inside its scenario folder stays as it was
     assert replace_problem(run / "out", {run: "scenario"}, "solve") is None
+
+
+def _solve_folder_with_workbook(folder: Path) -> Path:
+    folder.mkdir()
+    write_workbook(
+        folder / "report.xlsx",
+        {
+            "Summary": pd.DataFrame({"kpi": ["span", "cut"], "value": [31, 0.125]}),
+            "Assignment": pd.DataFrame({"customer_id": ["C1", "C2"], "manager_id": ["M1", ""]}),
+        },
+    )
+    write_manifest(folder, {"tool": "portfolio-opt", "command": "solve"})
+    return folder
+
+
+def _resave(path: Path, edit=None) -> None:
+    """Open and save ``path`` as a spreadsheet does: other bytes, maybe an edit."""
+    workbook = load_workbook(path)
+    if edit is not None:
+        edit(workbook)
+    workbook.save(path)
+
+
+def test_a_workbook_opened_and_saved_again_unchanged_may_be_replaced(tmp_path: Path) -> None:
+    run = _solve_folder_with_workbook(tmp_path / "run")
+    before = folders.file_digest(run / "report.xlsx")
+
+    _resave(run / "report.xlsx")
+
+    assert folders.file_digest(run / "report.xlsx") != before
+    assert replace_problem(run, {}, "solve") is None
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda wb: wb["Assignment"].cell(row=3, column=2, value="M2"),  # a customer moved
+        lambda wb: wb["Summary"].cell(row=2, column=4, value="ask Lee"),  # a note beside
+        lambda wb: wb.create_sheet("My notes").cell(row=1, column=1, value="x"),
+    ],
+    ids=["cell changed", "note added", "sheet added"],
+)
+def test_a_workbook_edited_and_saved_is_refused(tmp_path: Path, edit) -> None:
+    run = _solve_folder_with_workbook(tmp_path / "run")
+
+    _resave(run / "report.xlsx", edit)
+
+    problem = str(replace_problem(run, {}, "solve"))
+    assert "report.xlsx" in problem and "changed after solve wrote it" in problem
+
+
+def test_a_workbook_digest_ignores_how_numbers_and_empty_cells_are_stored(
+    tmp_path: Path,
+) -> None:
+    plain, stored = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    write_workbook(plain, {"S": pd.DataFrame({"n": [31, 2], "x": ["a", None]})})
+    write_workbook(stored, {"S": pd.DataFrame({"n": [31.0, 2.0], "x": ["a", ""]})})
+
+    assert folders.workbook_digest(plain) == folders.workbook_digest(stored)
+    assert folders.workbook_digest(tmp_path / "missing.xlsx") is None
