@@ -527,6 +527,54 @@ def _edited(out: Path, folder: Path, **moves: str) -> Path:
     return path
 
 
+def test_verify_checks_a_plan_against_set_values_and_unavailable_managers(
+    solved: Solved, tmp_path: Path
+) -> None:
+    """A sweep variant's plan is checked as the variant ran: its policy values, its managers."""
+    scenario, out = solved.scenario, solved.out
+    plan = pd.read_csv(out / "assignment.csv", dtype=str).set_index("customer_id")
+    fuller = plan.loc["S06", "manager_id"]
+    other = "M1" if fuller == "M2" else "M2"
+    held = int((plan["manager_id"] == other).sum())
+    edited = _edited(out, tmp_path, S06=other)  # one manager then holds one more than 6
+    assert held + 1 == 7
+
+    assert run("verify", str(scenario), str(edited)).exit_code == 3
+    looser = run("verify", str(scenario), str(edited), "--set", "span.tolerance=3")
+    assert looser.exit_code == 0, looser.output
+
+    gone = run("verify", str(scenario), str(out / "assignment.csv"), "--unavailable", other)
+    assert gone.exit_code == 3, gone.output
+    assert f"manager {other} is not available" in gone.output
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (("--set", "span.tolerance=1,3"), "give one value"),
+        (("--set", "span.tolerance=1", "--set", "span.tolerance=2"), "set twice"),
+        (("--set", "tolerance"), "KEY=V"),
+        (("--unavailable", "NOBODY"), "unknown manager(s) NOBODY"),
+    ],
+)
+def test_verify_refuses_unusable_set_or_unavailable_options(
+    solved: Solved, options: tuple[str, ...], said: str
+) -> None:
+    result = run("verify", str(solved.scenario), str(solved.out / "assignment.csv"), *options)
+
+    assert result.exit_code == 2, result.output
+    assert said in result.output
+
+
+def test_verify_lists_a_bad_set_value_as_bad_input(solved: Solved) -> None:
+    plan = str(solved.out / "assignment.csv")
+
+    result = run("verify", str(solved.scenario), plan, "--set", "span.tolerance=-1")
+
+    assert result.exit_code == 1, result.output
+    assert "span.tolerance" in result.output and "command line" in result.output
+
+
 def test_verify_names_a_split_group(solved: Solved, tmp_path: Path) -> None:
     scenario, out = solved.scenario, solved.out
     plan = pd.read_csv(out / "assignment.csv", dtype=str).set_index("customer_id")
@@ -656,6 +704,29 @@ def test_a_plan_of_another_branch_gives_a_short_list(solved: Solved, tmp_path: P
     assert "300 of the plan's 300 customers are not in the scenario" in result.output
     assert "... and 250 more unknown customers like these, in rows 52-301" in result.output
     assert "... and 250 more unknown managers like these, in rows 52-301" in result.output
+
+
+def test_payout_with_a_set_value_pays_as_the_variant_would_and_records_it(
+    solved: Solved, tmp_path: Path
+) -> None:
+    plan = str(solved.out / "assignment.csv")
+    full, half = tmp_path / "full", tmp_path / "half"
+
+    assert run("payout", str(solved.scenario), plan, "--out", str(full)).exit_code == 0
+    result = run(
+        "payout", str(solved.scenario), plan, "--out", str(half),
+        "--set", "payout.default_score=500",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    paid = {f: pd.read_csv(f / "payout.csv") for f in (full, half)}
+    performance = paid[full]["actual_income"] - paid[full]["base_salary"]
+    assert performance.sum() > 0
+    assert list(paid[half]["actual_income"]) == pytest.approx(
+        list(paid[full]["base_salary"] + performance / 2)
+    )
+    manifest = json.loads((half / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["settings"] == ["payout.default_score=500"]
 
 
 def test_payout_warns_about_customers_left_out_of_the_plan(solved: Solved, tmp_path: Path) -> None:

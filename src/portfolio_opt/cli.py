@@ -89,6 +89,47 @@ def _load(path: str, outcome: str = "nothing was solved") -> Scenario:
     return scenario
 
 
+def _as_run(command: Callable[..., None]) -> Callable[..., None]:
+    """``--set`` and ``--unavailable``: the scenario as a sweep's variant ran it."""
+    command = click.option(
+        "--unavailable",
+        default="",
+        metavar="ID,...",
+        help="Managers taken as unavailable, as a sweep's variant had them.",
+    )(command)
+    return click.option(
+        "--set",
+        "settings",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="A scenario.toml key's value instead of the file's (e.g. balance.max_deviation=0.02).",
+    )(command)
+
+
+def _load_as_run(path: str, settings: tuple[str, ...], unavailable: str, outcome: str) -> Scenario:
+    """The scenario with ``--set`` values and ``--unavailable`` managers, or an exit."""
+    if not settings and not unavailable.strip():
+        return _load(path, outcome)
+    from portfolio_opt.parallel.variants import VariantError, apply_drop, parse_settings
+    from portfolio_opt.scenario.policy import override_warnings
+
+    try:
+        overrides = parse_settings(settings)
+    except VariantError as exc:
+        console.print(f"Error: --set {exc}", markup=False)
+        sys.exit(EXIT_USAGE)
+    scenario, problems = inspect_scenario(path, overrides or None)
+    if scenario is None:
+        _print_problems(problems, outcome)
+        sys.exit(EXIT_BAD_INPUT)
+    _print_warnings(scenario.warnings + override_warnings(overrides, "--set"))
+    try:
+        return apply_drop(scenario, [i.strip() for i in unavailable.split(",") if i.strip()])
+    except VariantError as exc:
+        console.print(f"Error: --unavailable: {exc}", markup=False)
+        sys.exit(EXIT_USAGE)
+
+
 class _Commands(click.Group):
     """Ctrl-C that reaches a command (while it loads, or a second one during a solve) ends it
     with the shell's code, not click's "Aborted!" and the code of bad input."""
@@ -452,14 +493,15 @@ def _extras() -> Callable[..., None]:
 @main.command()
 @click.argument("scenario", type=click.Path())
 @click.argument("assignment", type=click.Path())
-def verify(scenario: str, assignment: str) -> None:
+@_as_run
+def verify(scenario: str, assignment: str, settings: tuple[str, ...], unavailable: str) -> None:
     """Check ASSIGNMENT (e.g. a hand-edited plan) against every hard rule; print the KPIs."""
     from portfolio_opt.payout import customer_targets
     from portfolio_opt.plan.checker import check_plan
     from portfolio_opt.plan.io import read_assignment, where_in_file
     from portfolio_opt.plan.kpis import compute_kpis
 
-    loaded = _load(scenario, "nothing was checked")
+    loaded = _load_as_run(scenario, settings, unavailable, "nothing was checked")
     plan, problems = read_assignment(Path(assignment), loaded)
     if plan is None or any(p.is_error for p in problems):
         _print_problems(problems, "nothing was checked")
@@ -485,7 +527,14 @@ def verify(scenario: str, assignment: str) -> None:
 @click.option(
     "--out", type=click.Path(file_okay=False), help="Output folder (default out/NAME-payout)."
 )
-def payout(scenario: str, assignment: str, out: str | None) -> None:
+@_as_run
+def payout(
+    scenario: str,
+    assignment: str,
+    out: str | None,
+    settings: tuple[str, ...],
+    unavailable: str,
+) -> None:
     """The payout model alone, on any assignment file."""
     from portfolio_opt.payout import compute_payout
     from portfolio_opt.payout.compute import payout_problems
@@ -497,7 +546,7 @@ def payout(scenario: str, assignment: str, out: str | None) -> None:
     from portfolio_opt.report.workbook import write_workbook
     from portfolio_opt.report.writer import payout_sheets
 
-    loaded = _load(scenario, "nothing was paid")
+    loaded = _load_as_run(scenario, settings, unavailable, "nothing was paid")
     target = Path(out) if out else Path("out") / f"{loaded.name}-payout"
     file, sheet = split_table_spec(assignment)  # report.xlsx#Assignment: a workbook's sheet
     plan_file = Path(file)
@@ -544,6 +593,10 @@ def payout(scenario: str, assignment: str, out: str | None) -> None:
                 "assignment": str(plan_file.resolve()) + (f"#{sheet}" if sheet else ""),
                 "assignment_sha256": file_hash(plan_file),
                 "inputs_sha256": input_hashes(loaded),
+                "settings": list(settings),
+                "unavailable_managers": sorted(
+                    map(str, loaded.managers.loc[~loaded.managers["available"], "manager_id"])
+                ),
             },
         )
     out_console.print(f"payout.csv and payout.xlsx written to {target}", markup=False)

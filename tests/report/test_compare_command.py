@@ -560,3 +560,30 @@ def test_a_plan_file_in_a_folder_whose_plan_was_removed_takes_its_solves_scenari
 
     assert result.exit_code == EXIT_OK, result.output
     assert "0 customer(s) change manager" in result.output
+
+
+def test_an_edited_variant_plan_suggests_verify_with_the_variants_values(
+    solved_tight: Solved, tmp_path: Path
+) -> None:
+    """A run solved with span.tolerance 1 over a file saying 2 (as a sweep's variant): the
+    suggested verify checks the edited plan as the variant ran, and finds what compare found."""
+    from portfolio_opt.cli import main
+
+    folder = shutil.copytree(solved_tight.out, tmp_path / "variant")
+    plan = pd.read_csv(folder / "assignment.csv", dtype=str, keep_default_na=False)
+    standard = plan[plan["portfolio_type"] == "standard"]
+    fullest = standard["manager_id"].value_counts().index[0]
+    other = standard.loc[standard["manager_id"] != fullest, "manager_id"].iloc[0]
+    plan.loc[plan["manager_id"] == other, "manager_id"] = fullest  # a portfolio far too large
+    plan.to_csv(folder / "assignment.csv", index=False)
+
+    result = _run(folder, solved_tight.out, "--out", tmp_path / "c")
+
+    assert result.exit_code == EXIT_OK, result.output
+    said = result.output.replace("\n", " ")
+    assert "--set span.tolerance=1`" in said
+    command = said.split("`portfolio-opt ")[1].split("`")[0].split()
+    checked = CliRunner().invoke(main, command)
+    assert checked.exit_code == EXIT_INFEASIBLE, checked.output
+    broken = said.split("the plan breaks ")[1].split(" hard rule")[0]
+    assert f"{broken} hard-rule violation(s)" in checked.output

@@ -119,6 +119,19 @@ def parse_vary(spec: str) -> tuple[str, list[object]]:
     return key, parsed
 
 
+def parse_settings(specs: Sequence[str]) -> dict[str, object]:
+    """``--set KEY=VALUE`` options as dotted keys with their typed values (one each)."""
+    settings: dict[str, object] = {}
+    for spec in specs:
+        key, values = parse_vary(spec)
+        if len(values) != 1:
+            raise VariantError(f"{spec!r}: give one value (to try several, use sweep --vary)")
+        if key in settings:
+            raise VariantError(f"{key} is set twice: give it once")
+        settings[key] = values[0]
+    return settings
+
+
 def parse_counts(text: str) -> list[int]:
     """``--drop-managers`` as head-count cuts: ``2`` or ``0,1,2``."""
     counts = []

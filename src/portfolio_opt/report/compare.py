@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -303,7 +304,46 @@ def _as_solved(scenario: Scenario, manifest: dict[str, Any]) -> Scenario:
     managers = scenario.managers
     if isinstance(away, list):
         managers = managers.assign(available=~managers["manager_id"].astype(str).isin(away))
-    return replace(scenario, policy=policy, managers=managers)
+    solved = replace(scenario, policy=policy, managers=managers)
+    return replace(solved, as_run=_options_as_run(scenario, solved))
+
+
+def _options_as_run(files: Scenario, solved: Scenario) -> tuple[str, ...]:
+    """The ``--set`` and ``--unavailable`` options that make ``solved`` from ``files`` (the
+    solver's own settings aside: they change no rule)."""
+    from portfolio_opt.parallel.variants import format_value
+
+    ours, theirs = files.policy.model_dump(), solved.policy.model_dump()
+    for policy in (ours, theirs):
+        policy.pop("solver", None)
+    options = [
+        f"--set {shlex.quote(f'{key}={format_value(value)}')}"
+        for key, value in _changed_keys(ours, theirs)
+    ]
+    away = sorted(
+        set(solved.managers.loc[~solved.managers["available"], "manager_id"].astype(str))
+        - set(files.managers.loc[~files.managers["available"], "manager_id"].astype(str))
+    )
+    if away:
+        options.append(f"--unavailable {shlex.quote(','.join(away))}")
+    return tuple(options)
+
+
+def _changed_keys(
+    ours: dict[str, Any], theirs: dict[str, Any], prefix: str = ""
+) -> list[tuple[str, Any]]:
+    """The dotted keys (``balance.max_deviation``) whose values differ, with ``theirs``; a
+    table is given whole where it lost a key (a key can be set, not removed)."""
+    changed: list[tuple[str, Any]] = []
+    for key, value in theirs.items():
+        mine = ours.get(key)
+        if mine == value:
+            continue
+        if isinstance(mine, dict) and isinstance(value, dict) and set(mine) <= set(value):
+            changed += _changed_keys(mine, value, f"{prefix}{key}.")
+        else:
+            changed.append((f"{prefix}{key}", value))
+    return changed
 
 
 def load_run(folder: Path, label: str | None = None) -> Run:
@@ -459,7 +499,9 @@ def plan_run(
         )
         notes.append(
             f"{name}: the plan breaks {broken} hard rule(s); "
-            f"{first}`portfolio-opt verify {scenario.root} {path}` lists them"
+            f"{first}`portfolio-opt verify {scenario.root} {path}"
+            + "".join(f" {option}" for option in scenario.as_run)
+            + "` lists them"
         )
     # Customers with a blank manager, or one who left, break rule 1 (counted above); nobody
     # is paid for them.

@@ -83,7 +83,7 @@ def workbook_digest(path: Path) -> str | None:
             for cells in _trimmed(rows):
                 digest.update(("\t".join(cells) + "\n").encode())
         workbook.close()
-    except Exception:  # noqa: BLE001 - any unreadable file is simply not the same workbook
+    except Exception:  # any unreadable file is simply not the same workbook
         return None
     return digest.hexdigest()
 

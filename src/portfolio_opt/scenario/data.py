@@ -34,6 +34,9 @@ class Scenario:
     # (customers, available managers) the span band counts, where not this scenario's own: the
     # rest of a branch solved without a part the solve placed first
     span_basis: tuple[int, int] | None = None
+    # The options that make this scenario from its files, where it is not as they say (a
+    # sweep's variant: --set KEY=VALUE, --unavailable IDS), for the commands a message suggests
+    as_run: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
