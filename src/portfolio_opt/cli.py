@@ -110,11 +110,20 @@ def _load_as_run(path: str, settings: tuple[str, ...], unavailable: str, outcome
     """The scenario with ``--set`` values and ``--unavailable`` managers, or an exit."""
     if not settings and not unavailable.strip():
         return _load(path, outcome)
-    from portfolio_opt.parallel.variants import VariantError, apply_drop, parse_settings
-    from portfolio_opt.scenario.policy import override_warnings
+    from portfolio_opt.parallel.variants import (
+        VariantError,
+        apply_drop,
+        check_policy_overrides,
+        parse_settings,
+    )
+    from portfolio_opt.scenario.loader import scenario_root
+    from portfolio_opt.scenario.policy import POLICY_FILE, load_policy, override_warnings
 
     try:
         overrides = parse_settings(settings)
+        policy, _ = load_policy(scenario_root(path) / POLICY_FILE)
+        if policy is not None:  # else loading the scenario says what is wrong with the file
+            check_policy_overrides(policy, overrides)
     except VariantError as exc:
         console.print(f"Error: --set {exc}", markup=False)
         sys.exit(EXIT_USAGE)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from portfolio_opt.scenario.data import Scenario
+from portfolio_opt.scenario.policy import Policy
 
 KEY = re.compile(r"^[^\W\d][\w-]*(\.[^\W\d][\w-]*)*$")  # letters of any script (優質)
 FOLDER_UNSAFE = re.compile(r"[^\w.=,+-]+")
@@ -284,10 +285,15 @@ def _valid(scenario: Scenario, overrides: dict[str, object]) -> bool:
 
 def check_overrides(scenario: Scenario, overrides: dict[str, object]) -> None:
     """Raise :class:`VariantError` unless ``overrides`` make a valid policy."""
+    check_policy_overrides(scenario.policy, overrides)
+
+
+def check_policy_overrides(policy: Policy, overrides: dict[str, object]) -> None:
+    """Raise :class:`VariantError` unless ``overrides`` make ``policy`` a valid one."""
     from pydantic import ValidationError
 
     try:
-        scenario.policy.updated(overrides)
+        policy.updated(overrides)
     except ValidationError as exc:
         reasons = "; ".join(
             "unknown key"
