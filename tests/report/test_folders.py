@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from portfolio_opt.report import folders
 from portfolio_opt.report.folders import replace_problem, write_manifest
-from portfolio_opt.report.workbook import write_workbook
+from portfolio_opt.report.workbook import workbook_fingerprint, write_workbook
 
 
 def _written_by(folder: Path, command: str, *names: str) -> Path:
@@ -191,5 +191,5 @@ def test_a_workbook_digest_ignores_how_numbers_and_empty_cells_are_stored(
     write_workbook(plain, {"S": pd.DataFrame({"n": [31, 2], "x": ["a", None]})})
     write_workbook(stored, {"S": pd.DataFrame({"n": [31.0, 2.0], "x": ["a", ""]})})
 
-    assert folders.workbook_digest(plain) == folders.workbook_digest(stored)
-    assert folders.workbook_digest(tmp_path / "missing.xlsx") is None
+    assert workbook_fingerprint(plain) == workbook_fingerprint(stored)
+    assert workbook_fingerprint(tmp_path / "missing.xlsx") is None

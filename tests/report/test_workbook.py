@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from portfolio_opt.report.workbook import (
@@ -19,7 +22,9 @@ from portfolio_opt.report.workbook import (
     key_format,
     number_format,
     sheet_title,
+    workbook_fingerprint,
     write_workbook,
+    written_fingerprint,
 )
 
 RISKY = ["=SUM 貿易有限公司", "+86 21 5555", "-5 penalty", "@cmd", "=1+1"]
@@ -140,3 +145,35 @@ def test_sheets_in_order(tmp_path: Path) -> None:
     frame = pd.DataFrame({"a": [1]})
     book = load_workbook(_write(tmp_path, {"First": frame, "Second": frame, "Third": frame}))
     assert book.sheetnames == ["First", "Second", "Third"]
+
+
+cells = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(-1e15, 1e15),  # money and rates; near the largest float, 16 digits overflow
+    st.sampled_from([math.nan, math.inf, -math.inf]),  # written as empty cells
+    st.text(max_size=12),  # control characters, formula-like text, CJK
+    st.sampled_from(["=SUM(A1)", "+1", "-x", "@me", "貿易", "", " "]),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(st.tuples(cells, cells, cells), max_size=6),
+    names=st.tuples(st.text(min_size=1, max_size=8), st.text(min_size=1, max_size=8)),
+)
+def test_the_fingerprint_taken_while_writing_is_the_files_and_survives_a_save(
+    tmp_path_factory, rows, names
+) -> None:
+    """So the next run can tell a workbook saved again unchanged from one edited."""
+    frame = pd.DataFrame(rows, columns=["a", "b", "c"], dtype=object)
+    path = tmp_path_factory.mktemp("wb") / "w.xlsx"
+
+    write_workbook(path, {names[0]: frame, names[1]: frame.iloc[:, :1]})
+
+    written = written_fingerprint(path)
+    assert written == workbook_fingerprint(path)
+    resaved = load_workbook(path)  # as a spreadsheet opens and saves it
+    resaved.save(path)
+    assert workbook_fingerprint(path) == written

@@ -19,6 +19,7 @@ from typing import Any
 
 from portfolio_opt.plan.io import cells_digest, plan_digest, plan_table
 from portfolio_opt.problems import listed
+from portfolio_opt.report.workbook import workbook_fingerprint, written_fingerprint
 
 MANIFEST = "manifest.json"
 PLAN_FILE = "assignment.csv"
@@ -43,7 +44,7 @@ def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
     included) as the command's ``outputs``. Written last, so the list is complete."""
     outputs = sorted({p.name for p in folder.iterdir()} | {MANIFEST})
     digests = {p.name: file_digest(p) for p in sorted(folder.iterdir()) if p.is_file()}
-    workbooks = {name: workbook_digest(folder / name) for name in digests if _is_workbook(name)}
+    workbooks = {name: written_fingerprint(folder / name) for name in digests if _is_workbook(name)}
     text = json.dumps(
         {
             **manifest,
@@ -66,49 +67,6 @@ def file_digest(path: Path) -> str:
 
 def _is_workbook(name: str) -> bool:
     return name.lower().endswith(".xlsx")
-
-
-def workbook_digest(path: Path) -> str | None:
-    """A fingerprint of every sheet's name and cell values, not of how they are stored: the
-    same for a workbook opened and saved again in a spreadsheet, different once a cell, a
-    sheet or a note is added or changed. None where the file is no readable workbook."""
-    from openpyxl import load_workbook
-
-    digest = hashlib.sha256()
-    try:
-        workbook = load_workbook(path, read_only=True)
-        for sheet in workbook.worksheets:
-            digest.update(f"\f{sheet.title}\n".encode())
-            rows = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-            for cells in _trimmed(rows):
-                digest.update(("\t".join(cells) + "\n").encode())
-        workbook.close()
-    except Exception:  # any unreadable file is simply not the same workbook
-        return None
-    return digest.hexdigest()
-
-
-def _cell_text(value: object) -> str:
-    """A cell's value as text; a number as a spreadsheet shows it in full (15 digits), so a
-    whole number saved as 31.0, or a float's last bit, is not a change."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value).upper()
-    if isinstance(value, int | float):
-        return f"{float(value):.15g}"
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
-
-
-def _trimmed(rows: list[list[str]]) -> list[list[str]]:
-    """Rows without their trailing empty cells, and without trailing empty rows (a spreadsheet
-    may store a sheet's used range wider or narrower than it was written)."""
-    cut = [row[: max((i + 1 for i, v in enumerate(row) if v), default=0)] for row in rows]
-    while cut and not cut[-1]:
-        cut.pop()
-    return cut
 
 
 def _read_manifest(folder: Path) -> dict[str, Any]:
@@ -219,7 +177,7 @@ def _same_workbook(path: Path, manifest: Mapping[str, Any]) -> bool:
     recorded = manifest.get("workbook_cells_sha256")
     if not isinstance(recorded, dict) or not isinstance(recorded.get(path.name), str):
         return False
-    return workbook_digest(path) == recorded[path.name]
+    return workbook_fingerprint(path) == recorded[path.name]
 
 
 def _same_plan(path: Path, manifest: Mapping[str, Any]) -> bool:

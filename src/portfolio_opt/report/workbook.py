@@ -8,6 +8,7 @@ prefix, so it stays text even when the cell is edited; Chinese text is kept as i
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import unicodedata
@@ -211,9 +212,10 @@ def _styled(value: object, number: str | None) -> bool:
     return number is not None and isinstance(value, int | float)
 
 
-def write_sheet(ws: Worksheet, sheet: Sheet) -> None:
+def write_sheet(ws: Worksheet, sheet: Sheet, fingerprint: CellsFingerprint) -> None:
     """Header, rows, formats, widths, frozen header, autofilter, into a write-only sheet (its
-    layout comes first: rows are written as they are appended)."""
+    layout comes first: rows are written as they are appended); every row goes into the
+    workbook's ``fingerprint`` too."""
     from openpyxl.utils import get_column_letter
 
     frame = sheet.frame
@@ -234,7 +236,9 @@ def write_sheet(ws: Worksheet, sheet: Sheet) -> None:
         return
     ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(frame) + 1}"
     ws.append([_header_cell(ws, name) for name in columns])
+    fingerprint.row([cell_value(name) for name in columns])
     for row, cells in enumerate(rows):
+        fingerprint.row(cells)
         numbers = [fmt(row, name) for name in columns]
         ws.append(
             [
@@ -244,9 +248,82 @@ def write_sheet(ws: Worksheet, sheet: Sheet) -> None:
         )
 
 
+class CellsFingerprint:
+    """A SHA-256 over sheets' names and cell values as a spreadsheet keeps them, not over how
+    they are stored: a workbook opened and saved again keeps it; a cell, a note or a sheet
+    added or changed does not. Rows go in one at a time, as written or read."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self._empty_rows = 0  # held back: a spreadsheet may drop or keep trailing empty rows
+
+    def sheet(self, title: str) -> None:
+        self._empty_rows = 0
+        self._hash.update(f"\f{title}\n".encode())
+
+    def row(self, values: list[object] | tuple[object, ...]) -> None:
+        cells = [_kept_text(v) for v in values]
+        while cells and not cells[-1]:  # nor does the used range end where it was written
+            cells.pop()
+        if not cells:
+            self._empty_rows += 1
+            return
+        self._hash.update(b"\n" * self._empty_rows + ("\t".join(cells) + "\n").encode())
+        self._empty_rows = 0
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+def _kept_text(value: object) -> str:
+    """A cell's value as text; a number as the file stores it (16 digits: openpyxl's) and then
+    to the 15 a spreadsheet keeps, so a whole number saved as 31.0, or a float's last bit, is
+    no change."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).upper()
+    if isinstance(value, int | float):
+        return f"{float(f'{value:.16g}') + 0.0:.15g}"  # + 0.0: -0 is 0
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    return str(value)
+
+
+def workbook_fingerprint(path: Path) -> str | None:
+    """The :class:`CellsFingerprint` of the workbook at ``path``; None where it is none."""
+    from openpyxl import load_workbook
+
+    fingerprint = CellsFingerprint()
+    try:
+        workbook = load_workbook(path, read_only=True)
+        try:
+            for ws in workbook.worksheets:
+                fingerprint.sheet(ws.title)
+                for row in ws.iter_rows(values_only=True):
+                    fingerprint.row(row)
+        finally:
+            workbook.close()
+    except Exception:  # any unreadable file is simply not the workbook written
+        return None
+    return fingerprint.hexdigest()
+
+
+# The fingerprint of each workbook written, by path, until its folder's manifest records it:
+# computed from the values as they are written, it costs no second reading.
+_WRITTEN: dict[Path, str] = {}
+
+
+def written_fingerprint(path: Path) -> str | None:
+    """The fingerprint of the workbook :func:`write_workbook` wrote at ``path`` (read from
+    the file where this process did not write it)."""
+    return _WRITTEN.pop(path.resolve(), None) or workbook_fingerprint(path)
+
+
 def sheet_title(name: str, taken: set[str]) -> str:
-    """A valid, unique sheet name: at most 31 characters, none of []:*?/\\."""
-    base = SHEET_NAME_BAD.sub("_", name).strip("'")[:31] or "Sheet"
+    """A valid, unique sheet name: at most 31 characters, none of []:*?/\\ nor a control
+    character."""
+    base = SHEET_NAME_BAD.sub("_", ILLEGAL_CHARACTERS.sub("", name)).strip("'")[:31] or "Sheet"
     title, n = base, 2
     while title.lower() in taken:
         suffix = f" ({n})"
@@ -260,11 +337,16 @@ def write_workbook(path: Path, sheets: Mapping[str, pd.DataFrame | Sheet]) -> No
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
+    fingerprint = CellsFingerprint()
     taken: set[str] = set()
     for name, table in sheets.items():
         sheet = table if isinstance(table, Sheet) else Sheet(table)
-        write_sheet(workbook.create_sheet(sheet_title(name, taken)), sheet)
+        title = sheet_title(name, taken)
+        fingerprint.sheet(title)
+        write_sheet(workbook.create_sheet(title), sheet, fingerprint)
     if not sheets:
         workbook.create_sheet("Empty")
+        fingerprint.sheet("Empty")
     workbook.properties.creator = "portfolio-opt"
     workbook.save(path)
+    _WRITTEN[path.resolve()] = fingerprint.hexdigest()
