@@ -8,10 +8,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Border, Font, PatternFill, Side
 
 from portfolio_opt.report import folders
+from portfolio_opt.report.fingerprint import workbook_fingerprint
 from portfolio_opt.report.folders import replace_problem, write_manifest
-from portfolio_opt.report.workbook import workbook_fingerprint, write_workbook
+from portfolio_opt.report.workbook import write_workbook
 
 
 def _written_by(folder: Path, command: str, *names: str) -> Path:
@@ -172,8 +175,20 @@ def test_a_workbook_opened_and_saved_again_unchanged_may_be_replaced(tmp_path: P
         lambda wb: wb["Assignment"].cell(row=3, column=2, value="M2"),  # a customer moved
         lambda wb: wb["Summary"].cell(row=2, column=4, value="ask Lee"),  # a note beside
         lambda wb: wb.create_sheet("My notes").cell(row=1, column=1, value="x"),
+        lambda wb: setattr(wb["Assignment"]["A2"], "fill", PatternFill("solid", "FFFF00")),
+        lambda wb: setattr(wb["Assignment"]["A3"], "font", Font(bold=True)),
+        lambda wb: setattr(wb["Assignment"]["B2"], "comment", Comment("ask Lee", "planner")),
+        lambda wb: setattr(wb["Assignment"]["A2"], "border", Border(left=Side("thick"))),
     ],
-    ids=["cell changed", "note added", "sheet added"],
+    ids=[
+        "cell changed",
+        "note added",
+        "sheet added",
+        "row highlighted",
+        "cell made bold",
+        "comment added",
+        "border drawn",
+    ],
 )
 def test_a_workbook_edited_and_saved_is_refused(tmp_path: Path, edit) -> None:
     run = _solve_folder_with_workbook(tmp_path / "run")

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from portfolio_opt.report.fingerprint import workbook_fingerprint, written_fingerprint
 from portfolio_opt.report.workbook import (
     COUNT,
     MONEY,
@@ -22,9 +23,7 @@ from portfolio_opt.report.workbook import (
     key_format,
     number_format,
     sheet_title,
-    workbook_fingerprint,
     write_workbook,
-    written_fingerprint,
 )
 
 RISKY = ["=SUM 貿易有限公司", "+86 21 5555", "-5 penalty", "@cmd", "=1+1"]

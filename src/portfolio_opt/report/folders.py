@@ -19,7 +19,7 @@ from typing import Any
 
 from portfolio_opt.plan.io import cells_digest, plan_digest, plan_table
 from portfolio_opt.problems import listed
-from portfolio_opt.report.workbook import workbook_fingerprint, written_fingerprint
+from portfolio_opt.report.fingerprint import workbook_fingerprint, written_fingerprint
 
 MANIFEST = "manifest.json"
 PLAN_FILE = "assignment.csv"
@@ -50,7 +50,7 @@ def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
             **manifest,
             "outputs": outputs,
             "output_sha256": digests,
-            "workbook_cells_sha256": workbooks,
+            "workbook_fingerprint": workbooks,
         },
         indent=2,
         ensure_ascii=False,
@@ -172,9 +172,9 @@ def _changed_since(folder: Path, manifest: Mapping[str, Any]) -> list[str]:
 
 
 def _same_workbook(path: Path, manifest: Mapping[str, Any]) -> bool:
-    """Whether ``path`` is a workbook the command wrote, saved again with every sheet and cell
-    as it was (opened in a spreadsheet and saved: nothing to lose)."""
-    recorded = manifest.get("workbook_cells_sha256")
+    """Whether ``path`` is a workbook the command wrote, saved again with every sheet, cell,
+    style and note as it was (opened in a spreadsheet and saved: nothing to lose)."""
+    recorded = manifest.get("workbook_fingerprint")
     if not isinstance(recorded, dict) or not isinstance(recorded.get(path.name), str):
         return False
     return workbook_fingerprint(path) == recorded[path.name]

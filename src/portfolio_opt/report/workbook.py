@@ -8,7 +8,6 @@ prefix, so it stays text even when the cell is edited; Chinese text is kept as i
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 import unicodedata
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from portfolio_opt.report.fingerprint import CellsFingerprint, remember_written
 from portfolio_opt.report.safe_text import FORMULA_STARTS
 
 if TYPE_CHECKING:  # openpyxl is imported where a workbook is written: the CLI starts faster
@@ -248,78 +248,6 @@ def write_sheet(ws: Worksheet, sheet: Sheet, fingerprint: CellsFingerprint) -> N
         )
 
 
-class CellsFingerprint:
-    """A SHA-256 over sheets' names and cell values as a spreadsheet keeps them, not over how
-    they are stored: a workbook opened and saved again keeps it; a cell, a note or a sheet
-    added or changed does not. Rows go in one at a time, as written or read."""
-
-    def __init__(self) -> None:
-        self._hash = hashlib.sha256()
-        self._empty_rows = 0  # held back: a spreadsheet may drop or keep trailing empty rows
-
-    def sheet(self, title: str) -> None:
-        self._empty_rows = 0
-        self._hash.update(f"\f{title}\n".encode())
-
-    def row(self, values: list[object] | tuple[object, ...]) -> None:
-        cells = [_kept_text(v) for v in values]
-        while cells and not cells[-1]:  # nor does the used range end where it was written
-            cells.pop()
-        if not cells:
-            self._empty_rows += 1
-            return
-        self._hash.update(b"\n" * self._empty_rows + ("\t".join(cells) + "\n").encode())
-        self._empty_rows = 0
-
-    def hexdigest(self) -> str:
-        return self._hash.hexdigest()
-
-
-def _kept_text(value: object) -> str:
-    """A cell's value as text; a number as the file stores it (16 digits: openpyxl's) and then
-    to the 15 a spreadsheet keeps, so a whole number saved as 31.0, or a float's last bit, is
-    no change."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value).upper()
-    if isinstance(value, int | float):
-        return f"{float(f'{value:.16g}') + 0.0:.15g}"  # + 0.0: -0 is 0
-    if hasattr(value, "isoformat"):
-        return str(value.isoformat())
-    return str(value)
-
-
-def workbook_fingerprint(path: Path) -> str | None:
-    """The :class:`CellsFingerprint` of the workbook at ``path``; None where it is none."""
-    from openpyxl import load_workbook
-
-    fingerprint = CellsFingerprint()
-    try:
-        workbook = load_workbook(path, read_only=True)
-        try:
-            for ws in workbook.worksheets:
-                fingerprint.sheet(ws.title)
-                for row in ws.iter_rows(values_only=True):
-                    fingerprint.row(row)
-        finally:
-            workbook.close()
-    except Exception:  # any unreadable file is simply not the workbook written
-        return None
-    return fingerprint.hexdigest()
-
-
-# The fingerprint of each workbook written, by path, until its folder's manifest records it:
-# computed from the values as they are written, it costs no second reading.
-_WRITTEN: dict[Path, str] = {}
-
-
-def written_fingerprint(path: Path) -> str | None:
-    """The fingerprint of the workbook :func:`write_workbook` wrote at ``path`` (read from
-    the file where this process did not write it)."""
-    return _WRITTEN.pop(path.resolve(), None) or workbook_fingerprint(path)
-
-
 def sheet_title(name: str, taken: set[str]) -> str:
     """A valid, unique sheet name: at most 31 characters, none of []:*?/\\ nor a control
     character."""
@@ -349,4 +277,4 @@ def write_workbook(path: Path, sheets: Mapping[str, pd.DataFrame | Sheet]) -> No
         fingerprint.sheet("Empty")
     workbook.properties.creator = "portfolio-opt"
     workbook.save(path)
-    _WRITTEN[path.resolve()] = fingerprint.hexdigest()
+    remember_written(path, fingerprint)
