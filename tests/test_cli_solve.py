@@ -433,6 +433,23 @@ def test_a_solve_that_writes_no_plan_says_the_folder_keeps_the_earlier_one(
     assert "These are what the checks before the search find" in result.output
 
 
+def test_solve_with_set_values_and_unavailable_managers_leaves_the_files_as_they_are(
+    branch: Path, tmp_path: Path
+) -> None:
+    before = digests(branch)
+
+    result = solve(branch, tmp_path / "run", "--set", "span.tolerance=3")
+    away = solve(branch, tmp_path / "away", "--unavailable", "M2")
+
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["policy"]["span"]["tolerance"] == 3
+    assert away.exit_code == 3, away.output  # S03 is pinned to M2
+    assert "pinned to manager M2, who is not available" in away.output
+    assert not (tmp_path / "away").exists()
+    assert digests(branch) == before
+
+
 def test_solve_with_weights_calls_the_goals_one_weighted_sum(branch: Path, tmp_path: Path) -> None:
     toml = branch / "scenario.toml"
     weights = "\n[objective]\nweights = { span = 100, balance = 10, chain = 3, continuity = 1 }\n"

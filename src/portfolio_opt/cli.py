@@ -90,12 +90,13 @@ def _load(path: str, outcome: str = "nothing was solved") -> Scenario:
 
 
 def _as_run(command: Callable[..., None]) -> Callable[..., None]:
-    """``--set`` and ``--unavailable``: the scenario as a sweep's variant ran it."""
+    """``--set`` and ``--unavailable``: the scenario with other policy values or managers
+    away, as a sweep's variant runs it, without editing its files."""
     command = click.option(
         "--unavailable",
         default="",
         metavar="ID,...",
-        help="Managers taken as unavailable, as a sweep's variant had them.",
+        help="Managers taken as unavailable (leaving, on leave), as if managers.csv said so.",
     )(command)
     return click.option(
         "--set",
@@ -422,6 +423,7 @@ def _many_moves_note(kpis: dict[str, Any], policy: Policy) -> str | None:
 @click.option("--out", type=click.Path(file_okay=False), help="Output folder (default out/NAME).")
 @click.option("--time-limit", type=Seconds(), help="Seconds for the search.")
 @solver_options
+@_as_run
 def solve_command(
     scenario: str,
     out: str | None,
@@ -429,9 +431,11 @@ def solve_command(
     workers: int | None,
     seed: int | None,
     deterministic: bool | None,
+    settings: tuple[str, ...],
+    unavailable: str,
 ) -> None:
     """Validate, assign, pay and report."""
-    loaded = _load(scenario)
+    loaded = _load_as_run(scenario, settings, unavailable, "nothing was solved")
     params = SolveParams.from_policy(
         loaded, time_limit_s=time_limit, workers=workers, seed=seed, deterministic=deterministic
     )
