@@ -106,6 +106,38 @@ def test_levels_beside_what_is_too_large_to_share() -> None:
     assert even_counts(low, high, np.array([28] + [1] * 72), 100)[1].tolist() == [18] * 5
 
 
+def test_write_backs_can_offset_a_large_customer_so_it_does_not_stand_apart() -> None:
+    # One of 250 beside 45 of 10 and 30 loss-makers of -20, five portfolios of 15: 14 of the
+    # loss-makers bring it to -30, below the mean of 20; all five are measured against 20.
+    values = np.array([250.0] + [10.0] * 45 + [-20.0] * 30)
+    sizes = np.ones(76, dtype=np.int64)
+    assert level_beside_large(values, sizes, 5) == pytest.approx(values.sum() / 5)
+    # Without enough of them it still stands apart (2 of -20 leave it at 210 + 12 x 10).
+    values = np.array([250.0] + [10.0] * 73 + [-20.0] * 2)
+    assert level_beside_large(values, sizes, 5) < values.sum() / 5
+
+
+def test_a_branch_of_half_write_backs_is_balanced_around_its_negative_mean() -> None:
+    """Half the customers lose money: the mean portfolio target is below zero and every
+    portfolio comes close to it (a large customer alone no longer sets the reference)."""
+    rng = np.random.default_rng(14)
+    rows = standard_customers(120)
+    incomes = rng.choice([-1, 1], len(rows)) * rng.lognormal(12, 1.0, len(rows))
+    incomes *= -np.sign(incomes.sum())  # more lost than earned
+    for row, income in zip(rows, incomes, strict=True):
+        row["interest_income"] = round(float(income), 2)
+    managers = [{"manager_id": f"M{i}", "grade": "B"} for i in range(1, 7)]
+    scenario = make_scenario(rows, managers)
+
+    plan = valid_plan(scenario, solve_fast(scenario, time_limit_s=3.0))
+
+    totals = customer_targets(scenario).groupby(plan.set_index("customer_id")["manager_id"]).sum()
+    assert totals.mean() < 0
+    spread = float(np.abs(totals - totals.mean()).max())
+    largest = float(np.abs(customer_targets(scenario)).max())
+    assert spread < 0.02 * largest, (totals.tolist(), largest)
+
+
 def test_beside_a_part_timer_each_is_measured_against_its_share_of_the_target() -> None:
     """M1 holds at most 3 of 100: its balance reference is 3 customers' worth, the others'
     the rest shared by their counts; together they make the kind's whole target."""

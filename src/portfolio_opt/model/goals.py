@@ -170,13 +170,22 @@ def level_beside_large(values: np.ndarray, sizes: np.ndarray, portfolios: int) -
     """The mean target of the portfolios beside those that blocks larger than it fill, each
     with the smallest customers beside it that an even span puts there: the reference balance
     measures the others against. Beside one customer of 2.5 portfolios' worth every other
-    portfolio is below the plain mean, and any spread among them would cost the same."""
+    portfolio is below the plain mean, and any spread among them would cost the same.
+
+    Loss-making customers (negative targets) beside a large one can bring its portfolio down
+    to the others: it stands apart only where even the most negative of them leave it above."""
     order = np.argsort(values, kind="stable")[::-1]
+    lowest = np.sort(np.repeat(values / sizes, sizes.astype(np.int64)))
     rest, alone, beside = float(values.sum()), 0, 0
     per = int(sizes.sum()) // portfolios
-    while alone < portfolios - 1 and values[order[alone]] > rest / (portfolios - alone):
-        rest -= float(values[order[alone]])
-        beside += max(per - int(sizes[order[alone]]), 0)
+    while alone < portfolios - 1:
+        block = order[alone]
+        need = max(per - int(sizes[block]), 0)
+        offset = min(float(lowest[beside : beside + need].sum()), 0.0)
+        if values[block] + offset <= rest / (portfolios - alone):
+            break
+        rest -= float(values[block])
+        beside += need
         alone += 1
     if beside:
         others = order[alone:]
