@@ -19,6 +19,7 @@ from plan.builders import make_scenario, plan
 from portfolio_opt.cli import main
 from portfolio_opt.model import solve as solve_module
 from portfolio_opt.model.collisions import (
+    balance_bound_reachable,
     find_collisions,
     groups_pack_into_portfolios,
     percent,
@@ -1133,6 +1134,40 @@ def test_a_branch_whose_standard_targets_add_up_below_zero_is_not_refused() -> N
 
     result = solve_fast(scenario)
 
+    assert result.has_plan, result.explanation
+    assert check_plan(scenario, result.assignment) == []
+
+
+def test_advice_for_a_customer_too_large_for_the_bound_is_enough_to_solve() -> None:
+    """BIG00 is worth 30 of the others. Bands of 2..18 could hold the 50 customers in three
+    portfolios, but every band's minimum is 2, so all five hold some and the mean is a fifth
+    of the total; the advice counts the smallest customer beside BIG00 too. Raised to the
+    advised bound, the branch has a plan."""
+    rows = [
+        {"customer_id": "BIG00", "customer_class": "key", "interest_income": 30_000},
+        *(
+            {**row, "interest_income": 1_000 + 10 * i}
+            for i, row in enumerate(standard_customers(49))
+        ),
+    ]
+    managers = [manager(f"M{i}") for i in range(1, 6)]
+    policy: dict[str, Any] = {
+        "span": {"tolerance": 8},
+        "balance": {"max_deviation": 0.05},
+        "payout": {"default_growth": 0.0},
+    }
+    scenario = make_scenario(rows, managers, policy=policy)
+
+    (reason,) = balance_bound_reachable(build_instance(scenario, customer_targets(scenario)))
+
+    assert "no fewer than 5 portfolios" in reason
+    advised = float(reason.split("max_deviation to at least ")[1].split("%")[0]) / 100
+    # Its portfolio holds BIG00 and the smallest: 31,000 over a mean of 90,760 / 5.
+    assert advised == pytest.approx((31_000 - 18_152) / 18_152, abs=0.002)
+    scenario = make_scenario(
+        rows, managers, policy={**policy, "balance": {"max_deviation": advised}}
+    )
+    result = solve_fast(scenario, time_limit_s=5)
     assert result.has_plan, result.explanation
     assert check_plan(scenario, result.assignment) == []
 

@@ -813,8 +813,11 @@ class _BalanceReach:
         )
 
     def needed(self, portfolio: float) -> str:
-        """The max_deviation under which a portfolio of ``portfolio`` could be within bound."""
-        return percent_up(_least_deviation(portfolio, self.means))
+        """The max_deviation under which a portfolio of ``portfolio`` could be within bound,
+        with headroom: the search holds the bound a hair tighter than the checker (targets
+        rounded to whole units), and at the least bound only one plan may fit."""
+        least = _least_deviation(portfolio, self.means)
+        return percent_up(least * (1 + ADVICE_HEADROOM) + ADVICE_HEADROOM)
 
     def fixes(self, target: float) -> str:
         """A wider tolerance lets fewer portfolios hold them, raising the mean; it helps only
@@ -832,7 +835,17 @@ def _balance_reach(instance: Instance) -> _BalanceReach | None:
         return None
     need = int(instance.size[standard].sum())
     holders_max = len(eligible)
-    holders_min = max(1, -(-need // int(instance.high[STANDARD, eligible].max())))
+    # As few as the largest band lets hold them all, but no fewer than the managers who may
+    # hold nothing else and whose band's minimum makes them hold some (38 each: every one).
+    others = [kind for kind in (PREMIUM, SEPARATE) if (instance.kind == kind).any()]
+    held = sum(
+        int(instance.low[STANDARD, m]) > 0
+        and not any(instance.eligible_kind(m, kind) for kind in others)
+        for m in eligible
+    )
+    holders_min = min(
+        max(1, -(-need // int(instance.high[STANDARD, eligible].max())), held), holders_max
+    )
     total = float(instance.value[standard].sum())
     means = (total / holders_min, total / holders_max)
     offset = float(instance.value[standard & (instance.value < 0)].sum())
@@ -852,14 +865,17 @@ def balance_bound_reachable(instance: Instance) -> list[str]:
     standard = instance.kind == STANDARD
     reasons = []
     alone = standard & (instance.value + reach.offset > reach.limit)
+    smallest = _SmallestTargets(instance, standard)
     for b in np.flatnonzero(alone):
+        # The bound to advise holds its portfolio, with the fewest customers beside it.
+        company = max(reach.least - int(instance.size[b]), 0)
+        floor = float(instance.value[b]) + smallest.beside(int(b), company) + reach.offset
         reasons.append(
             f"{_describe_block(instance, int(b))} alone has a target of "
             f"{instance.value[b]:,.0f}, {reach.above}: check its income figures (a typo?), "
             f"{reach.fixes(float(instance.value[b]))}or raise [balance] max_deviation to at "
-            f"least {reach.needed(float(instance.value[b]) + reach.offset)}."
+            f"least {reach.needed(floor)}."
         )
-    smallest = _SmallestTargets(instance, standard)
     for b in np.flatnonzero(standard & ~alone):
         company = reach.least - int(instance.size[b])
         if company <= 0:
@@ -930,6 +946,9 @@ def large_customers_apart(instance: Instance) -> list[str]:
 def percent(share: float) -> str:
     """A share as a percentage with the decimals it has (2.5%, 1%, 0.05%)."""
     return f"{share * 100:.4f}".rstrip("0").rstrip(".") + "%"
+
+
+ADVICE_HEADROOM = 1e-4  # of a balance bound advised, relative and absolute (0.01%)
 
 
 def percent_up(share: float) -> str:
