@@ -415,6 +415,19 @@ def test_a_column_of_notes_added_to_the_plan_keeps_its_folder_from_being_replace
     assert "assignment.csv" in result.output and "changed after solve wrote it" in result.output
 
 
+def test_a_note_row_added_to_the_plan_keeps_its_folder_from_being_replaced(
+    solved: Solved, tmp_path: Path
+) -> None:
+    out = shutil.copytree(solved.out, tmp_path / "run")
+    with (out / "assignment.csv").open("a", encoding="utf-8") as plan:
+        plan.write(",M2 leaves in June: move S03 first\n")
+
+    result = solve(solved.scenario, out)
+
+    assert result.exit_code == 2, result.output
+    assert "assignment.csv" in result.output and "changed after solve wrote it" in result.output
+
+
 def test_a_solve_that_writes_no_plan_says_the_folder_keeps_the_earlier_one(
     solved: Solved, tmp_path: Path
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -569,7 +570,7 @@ def test_an_edited_variant_plan_suggests_verify_with_the_variants_values(
     suggested verify checks the edited plan as the variant ran, and finds what compare found."""
     from portfolio_opt.cli import main
 
-    folder = shutil.copytree(solved_tight.out, tmp_path / "variant")
+    folder = shutil.copytree(solved_tight.out, tmp_path / "my variant")  # a space: quoted
     plan = pd.read_csv(folder / "assignment.csv", dtype=str, keep_default_na=False)
     standard = plan[plan["portfolio_type"] == "standard"]
     fullest = standard["manager_id"].value_counts().index[0]
@@ -582,7 +583,7 @@ def test_an_edited_variant_plan_suggests_verify_with_the_variants_values(
     assert result.exit_code == EXIT_OK, result.output
     said = result.output.replace("\n", " ")
     assert "--set span.tolerance=1`" in said
-    command = said.split("`portfolio-opt ")[1].split("`")[0].split()
+    command = shlex.split(said.split("`portfolio-opt ")[1].split("`")[0])
     checked = CliRunner().invoke(main, command)
     assert checked.exit_code == EXIT_INFEASIBLE, checked.output
     broken = said.split("the plan breaks ")[1].split(" hard rule")[0]

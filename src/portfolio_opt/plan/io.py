@@ -370,6 +370,7 @@ def plan_digest(assignment: pd.DataFrame) -> str:
     pairs = sorted(
         f"{str(c).strip()}\t{str(m).strip()}"
         for c, m in zip(assignment["customer_id"], assignment["manager_id"], strict=True)
+        if str(c).strip()
     )
     return hashlib.sha256("\n".join(pairs).encode("utf-8")).hexdigest()
 
@@ -381,7 +382,8 @@ def plan_table(path: Path) -> pd.DataFrame | None:
     if frame is None or any(c not in frame.columns for c in REQUIRED):
         return None
     frame = frame.astype(str).map(lambda v: unescape_formula(v.strip()))
-    return frame[frame["customer_id"] != ""]
+    # A row without a customer (a planner's note) is kept: it changes the cells' digest.
+    return frame[(frame != "").any(axis=1)]
 
 
 def cells_digest(table: pd.DataFrame) -> str:

@@ -499,7 +499,8 @@ def plan_run(
         )
         notes.append(
             f"{name}: the plan breaks {broken} hard rule(s); "
-            f"{first}`portfolio-opt verify {scenario.root} {path}"
+            f"{first}`portfolio-opt verify {shlex.quote(str(scenario.root))} "
+            f"{shlex.quote(str(path))}"
             + "".join(f" {option}" for option in scenario.as_run)
             + "` lists them"
         )
