@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Border, Font, PatternFill, Side
 
+from portfolio_opt.plan.io import cells_digest, plan_digest, plan_table
 from portfolio_opt.report import folders
 from portfolio_opt.report.fingerprint import workbook_fingerprint
 from portfolio_opt.report.folders import replace_problem, write_manifest
@@ -208,3 +209,44 @@ def test_a_workbook_digest_ignores_how_numbers_and_empty_cells_are_stored(
 
     assert workbook_fingerprint(plain) == workbook_fingerprint(stored)
     assert workbook_fingerprint(tmp_path / "missing.xlsx") is None
+
+
+def _sweep_like(folder: Path) -> Path:
+    """A sweep's folder: its own files, plots/, and a variant's output folder below."""
+    variant = folder / "variants" / "01_tolerance=1"
+    variant.mkdir(parents=True)
+    (variant / "assignment.csv").write_text("customer_id,manager_id\nC1,M1\n", encoding="utf-8")
+    table = plan_table(variant / "assignment.csv")
+    assert table is not None
+    digests = {"plan_sha256": plan_digest(table), "plan_table_sha256": cells_digest(table)}
+    write_manifest(variant, {"tool": "portfolio-opt", "command": "solve", **digests})
+    (folder / "plots").mkdir()
+    (folder / "plots" / "load.png").write_bytes(b"png")
+    (folder / "sweep.csv").write_text("variant\n", encoding="utf-8")
+    write_manifest(folder, {"tool": "portfolio-opt", "command": "sweep"})
+    return folder
+
+
+def test_files_below_the_top_are_the_planners_work_too(tmp_path: Path) -> None:
+    run = _sweep_like(tmp_path / "sweep")
+    assert replace_problem(run, {}, "sweep") is None
+
+    (run / "plots" / "notes.txt").write_text("ask Lee", encoding="utf-8")
+    problem = str(replace_problem(run, {}, "sweep"))
+    assert "plots/notes.txt" in problem and "did not write" in problem
+    (run / "plots" / "notes.txt").unlink()
+
+    (run / "plots" / "load.png").write_bytes(b"drawn on")
+    assert "plots/load.png" in str(replace_problem(run, {}, "sweep"))
+
+
+def test_a_variants_plan_is_checked_by_its_own_manifest(tmp_path: Path) -> None:
+    run = _sweep_like(tmp_path / "sweep")
+    plan = run / "variants" / "01_tolerance=1" / "assignment.csv"
+
+    plan.write_text("customer_id;manager_id\r\nC1;M1\r\n", encoding="utf-8")  # re-saved
+    assert replace_problem(run, {}, "sweep") is None
+
+    plan.write_text("customer_id,manager_id\nC1,M2\n", encoding="utf-8")  # edited
+    problem = str(replace_problem(run, {}, "sweep"))
+    assert "variants/01_tolerance=1/assignment.csv" in problem and "changed after" in problem

@@ -41,10 +41,13 @@ FOLDER_NAMES = {
 
 def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
     """``manifest.json`` in ``folder``, listing everything at the top of ``folder`` (itself
-    included) as the command's ``outputs``. Written last, so the list is complete."""
+    included) as the command's ``outputs``, and every file below it with its SHA-256 (a
+    subfolder with a manifest of its own, a sweep's variant, answers for its files). Written
+    last, so the list is complete."""
     outputs = sorted({p.name for p in folder.iterdir()} | {MANIFEST})
-    digests = {p.name: file_digest(p) for p in sorted(folder.iterdir()) if p.is_file()}
-    workbooks = {name: written_fingerprint(folder / name) for name in digests if _is_workbook(name)}
+    files, _ = _tree(folder)
+    digests = {name: file_digest(folder / name) for name in files}
+    workbooks = {name: written_fingerprint(folder / name) for name in files if _is_workbook(name)}
     text = json.dumps(
         {
             **manifest,
@@ -57,6 +60,22 @@ def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
         default=str,
     )
     (folder / MANIFEST).write_text(text + "\n", encoding="utf-8")
+
+
+def _tree(folder: Path) -> tuple[list[str], list[str]]:
+    """The files below ``folder`` (relative POSIX paths, sorted), but not those of subfolders
+    with a manifest of their own; and those subfolders."""
+    files: list[str] = []
+    owned: list[str] = []
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if any(relative.is_relative_to(o) for o in owned):
+            continue
+        if path.is_dir() and (path / MANIFEST).is_file():
+            owned.append(relative.as_posix())
+        elif path.is_file() and path.name not in SYSTEM_FILES:
+            files.append(relative.as_posix())
+    return files, owned
 
 
 def file_digest(path: Path) -> str:
@@ -133,11 +152,9 @@ def replace_problem(out: Path, inputs: Mapping[Path, str], command: str) -> str 
             f"{out} exists and is not {FOLDER_NAMES[command]} of this tool; "
             "choose a new or empty folder"
         )
-    outputs = manifest.get("outputs")
-    entries = [name for name in entries if name not in SYSTEM_FILES]
-    foreign = [name for name in entries if isinstance(outputs, list) and name not in outputs]
-    if open_in_excel := [name for name in foreign if name.startswith("~$")]:
-        shown = listed([name[2:] for name in open_in_excel])
+    foreign, changed = _work_in(target, manifest)
+    if open_in_excel := [name for name in foreign if Path(name).name.startswith("~$")]:
+        shown = listed([Path(name).name[2:] for name in open_in_excel])
         return (
             f"{shown} in {out} is open in Excel ({listed(open_in_excel)}): close it and run again"
         )
@@ -146,12 +163,33 @@ def replace_problem(out: Path, inputs: Mapping[Path, str], command: str) -> str 
             f"{out} holds files that {command} did not write ({listed(foreign)}); they would be "
             "lost: move them out, or choose another --out folder"
         )
-    if changed := _changed_since(target, manifest):
+    if changed:
         return (
             f"{listed(changed)} in {out} changed after {command} wrote it (edited in place?); "
             "it would be lost: move it out, or choose another --out folder"
         )
     return None
+
+
+def _work_in(folder: Path, manifest: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """What a planner put in ``folder`` since the command wrote it: files it did not write,
+    and files it wrote that changed since (relative paths; a subfolder with a manifest of its
+    own, a sweep's variant, by that manifest)."""
+    outputs = manifest.get("outputs")
+    recorded = manifest.get("output_sha256")
+    entries = [p.name for p in folder.iterdir() if p.name not in SYSTEM_FILES]
+    foreign = [name for name in entries if isinstance(outputs, list) and name not in outputs]
+    files, owned = _tree(folder)
+    # Folders from before the manifest named the files below the top have nothing to compare.
+    if isinstance(recorded, dict) and any("/" in name for name in recorded):
+        foreign += [name for name in files if "/" in name and name not in recorded]
+    changed = _changed_since(folder, manifest)
+    for sub in owned:
+        inner = _read_manifest(folder / sub)
+        more, edited = _work_in(folder / sub, inner) if inner else ([], [])
+        foreign += [f"{sub}/{name}" for name in more]
+        changed += [f"{sub}/{name}" for name in edited]
+    return foreign, changed
 
 
 def _changed_since(folder: Path, manifest: Mapping[str, Any]) -> list[str]:
@@ -166,28 +204,28 @@ def _changed_since(folder: Path, manifest: Mapping[str, Any]) -> list[str]:
         if name != MANIFEST
         and (folder / name).is_file()
         and file_digest(folder / name) != digest
-        and not _same_plan(folder / name, manifest)
-        and not _same_workbook(folder / name, manifest)
+        and not _same_plan(folder, name, manifest)
+        and not _same_workbook(folder, name, manifest)
     ]
 
 
-def _same_workbook(path: Path, manifest: Mapping[str, Any]) -> bool:
+def _same_workbook(folder: Path, name: str, manifest: Mapping[str, Any]) -> bool:
     """Whether ``path`` is a workbook the command wrote, saved again with every sheet, cell,
     style and note as it was (opened in a spreadsheet and saved: nothing to lose)."""
     recorded = manifest.get("workbook_fingerprint")
-    if not isinstance(recorded, dict) or not isinstance(recorded.get(path.name), str):
+    if not isinstance(recorded, dict) or not isinstance(recorded.get(name), str):
         return False
-    return workbook_fingerprint(path) == recorded[path.name]
+    return workbook_fingerprint(folder / name) == recorded[name]
 
 
-def _same_plan(path: Path, manifest: Mapping[str, Any]) -> bool:
+def _same_plan(folder: Path, name: str, manifest: Mapping[str, Any]) -> bool:
     """Whether ``path`` is the plan the command wrote, re-saved by a spreadsheet with every
     cell as it was (other line ends, separators or column order are nothing to lose; a moved
     customer or a column of notes is)."""
     written, cells = manifest.get("plan_sha256"), manifest.get("plan_table_sha256")
-    if path.name != PLAN_FILE or not isinstance(written, str):
+    if name != PLAN_FILE or not isinstance(written, str):
         return False
-    table = plan_table(path)
+    table = plan_table(folder / name)
     if table is None or plan_digest(table) != written:
         return False
     return not isinstance(cells, str) or cells_digest(table) == cells
