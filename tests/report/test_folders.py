@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
+from openpyxl.formatting.rule import ColorScaleRule
 from openpyxl.styles import Border, Font, PatternFill, Side
+from openpyxl.worksheet.datavalidation import DataValidation
 
 from portfolio_opt.plan.io import cells_digest, plan_digest, plan_table
 from portfolio_opt.report import folders
@@ -152,6 +154,12 @@ def _solve_folder_with_workbook(folder: Path) -> Path:
     return folder
 
 
+def _dropdown(cells: str) -> DataValidation:
+    rule = DataValidation(type="list", formula1='"M1,M2"')
+    rule.add(cells)
+    return rule
+
+
 def _resave(path: Path, edit=None) -> None:
     """Open and save ``path`` as a spreadsheet does: other bytes, maybe an edit."""
     workbook = load_workbook(path)
@@ -180,6 +188,13 @@ def test_a_workbook_opened_and_saved_again_unchanged_may_be_replaced(tmp_path: P
         lambda wb: setattr(wb["Assignment"]["A3"], "font", Font(bold=True)),
         lambda wb: setattr(wb["Assignment"]["B2"], "comment", Comment("ask Lee", "planner")),
         lambda wb: setattr(wb["Assignment"]["A2"], "border", Border(left=Side("thick"))),
+        lambda wb: setattr(wb["Assignment"]["A2"], "font", Font(size=16)),
+        lambda wb: setattr(wb["Summary"]["B3"], "number_format", "0.00%"),
+        lambda wb: wb["Summary"].conditional_formatting.add(
+            "B2:B3", ColorScaleRule(start_type="min", start_color="FF0000", end_type="max")
+        ),
+        lambda wb: setattr(wb["Assignment"]["A2"], "hyperlink", "https://example.com/C1"),
+        lambda wb: wb["Assignment"].add_data_validation(_dropdown("B2:B3")),
     ],
     ids=[
         "cell changed",
@@ -189,6 +204,11 @@ def test_a_workbook_opened_and_saved_again_unchanged_may_be_replaced(tmp_path: P
         "cell made bold",
         "comment added",
         "border drawn",
+        "font size",
+        "number format",
+        "conditional format",
+        "hyperlink",
+        "drop-down list",
     ],
 )
 def test_a_workbook_edited_and_saved_is_refused(tmp_path: Path, edit) -> None:

@@ -3,8 +3,9 @@
 A spreadsheet that opens a workbook and saves it again rewrites every byte, so a file's
 SHA-256 cannot tell that from an edit. The fingerprint covers what a planner can add or change:
 sheets and cell values (numbers as the file stores them, to the 15 digits a spreadsheet keeps),
-the fonts, fills, borders and number formats in use, and notes or drawings. Styles are read by
-meaning (bold, colours), not by how a spreadsheet spells them.
+each cell format defined (number format, font, fill, border, alignment), conditional formats,
+hyperlinks, drop-down lists, merged cells, rich text, notes and drawings. Formats are read by
+meaning (bold, colours, size), not by how or in which order a spreadsheet writes them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ from xml.etree import ElementTree
 STYLES_PART = "xl/styles.xml"
 # Parts only a planner's work adds: notes, threaded comments, drawings, charts, tables, images.
 ADDED_PARTS = re.compile(r"^xl/(comments|threadedComments|drawings|charts|tables|media)/?", re.I)
-DEFAULT_FILLS = {("none", ""), ("gray125", "")}
+SHEET_PARTS = re.compile(r"^xl/(worksheets/[^/]+\.xml|sharedStrings\.xml)$", re.I)
+SHEET_FEATURES = {
+    "conditional formats": b"<conditionalFormatting",
+    "hyperlinks": b"<hyperlink ",
+    "drop-down lists": b"<dataValidation ",
+    "merged cells": b"<mergeCell ",
+    "rich text": b"<rPr",
+}
 
 
 class CellsFingerprint:
@@ -98,32 +106,69 @@ def written_fingerprint(path: Path) -> str | None:
 
 
 def _combined(cells: CellsFingerprint, path: Path) -> str:
-    """The cells' fingerprint with the workbook's styles and any parts a planner added."""
+    """The cells' fingerprint with the workbook's cell formats, what its sheets hold besides
+    cells, and any parts a planner added."""
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
         styles = archive.read(STYLES_PART) if STYLES_PART in names else b""
+        features = [
+            f"{name} {feature} {count}"
+            for name in names
+            if SHEET_PARTS.match(name)
+            for feature, count in _features(archive.read(name)).items()
+        ]
     added = sorted(n for n in names if ADDED_PARTS.match(n))
-    text = "\n".join([cells.hexdigest(), *style_palette(styles), *added])
+    text = "\n".join([cells.hexdigest(), *style_palette(styles), *sorted(features), *added])
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _features(part: bytes) -> dict[str, int]:
+    """How often a sheet (or the shared strings) holds what a planner adds beside values:
+    conditional formats, hyperlinks, drop-down lists, merged cells, rich text."""
+    counts = {feature: part.count(tag) for feature, tag in SHEET_FEATURES.items()}
+    return {feature: count for feature, count in counts.items() if count}
+
+
 def style_palette(styles: bytes) -> list[str]:
-    """The fonts, fills, borders and number formats a styles part defines, by meaning."""
+    """The cell formats a styles part defines, each by meaning (number format, font, fill,
+    border, alignment, quote prefix), and the formats conditional rules use."""
     if not styles:
         return []
     root = ElementTree.fromstring(styles)
-    found: set[str] = set()
-    for element in root.iter():
-        tag = _local(element.tag)
-        if tag == "font":
-            found.add("font " + _font(element))
-        elif tag == "fill" and (fill := _fill(element)) not in DEFAULT_FILLS:
-            found.add(f"fill {fill[0]} {fill[1]}")
-        elif tag == "border" and (sides := _border(element)):
-            found.add("border " + sides)
-        elif tag == "numFmt":
-            found.add("format " + element.get("formatCode", ""))
+    section = {_local(child.tag): child for child in root}
+    codes = {n.get("numFmtId", ""): n.get("formatCode", "") for n in _items(section, "numFmts")}
+    fonts = _items(section, "fonts")
+    default = fonts[0] if fonts else None
+    parts = {
+        "font": [_font(f, default) for f in fonts],
+        "fill": [_fill(f) for f in _items(section, "fills")],
+        "border": [_border(b) for b in _items(section, "borders")],
+    }
+    found = {_format(xf, codes, parts) for xf in _items(section, "cellXfs")}
+    found |= {
+        "conditional " + ElementTree.tostring(d, encoding="unicode")
+        for d in _items(section, "dxfs")
+    }
     return sorted(found)
+
+
+def _items(section: dict[str, ElementTree.Element], name: str) -> list[ElementTree.Element]:
+    return list(section[name]) if name in section else []
+
+
+def _format(xf: ElementTree.Element, codes: dict[str, str], parts: dict[str, list[str]]) -> str:
+    """One cell format by meaning: a spreadsheet may number them otherwise when it saves."""
+    number = xf.get("numFmtId", "0")
+    shown = [f"format {codes.get(number, 'builtin ' + number)}"]
+    for kind in ("font", "fill", "border"):
+        index = int(xf.get(f"{kind}Id", "0"))
+        shown.append(f"{kind} {parts[kind][index] if index < len(parts[kind]) else index}")
+    if xf.get("quotePrefix", "0") in ("1", "true"):
+        shown.append("quoted")
+    alignment = _child(xf, "alignment")
+    if alignment is not None:
+        shown.append("align " + " ".join(f"{k}={v}" for k, v in sorted(alignment.items())))
+    return "cell " + "; ".join(shown)
 
 
 def _local(tag: str) -> str:
@@ -151,16 +196,26 @@ def _on(element: ElementTree.Element, name: str) -> bool:
     return child is not None and child.get("val", "1").lower() not in ("0", "false", "none")
 
 
-def _font(font: ElementTree.Element) -> str:
+def _font(font: ElementTree.Element, default: ElementTree.Element | None) -> str:
+    """A font by meaning; a size or name left out is the default font's."""
     flags = [name for name in ("b", "i", "u", "strike") if _on(font, name)]
-    return ",".join(flags) + " " + _colour(_child(font, "color"))
+    looks = [
+        _value(font, name) or (_value(default, name) if default is not None else "")
+        for name in ("sz", "name")
+    ]
+    return " ".join([",".join(flags), _colour(_child(font, "color")), *looks])
 
 
-def _fill(fill: ElementTree.Element) -> tuple[str, str]:
+def _value(element: ElementTree.Element, name: str) -> str:
+    child = _child(element, name)
+    return "" if child is None else child.get("val", "")
+
+
+def _fill(fill: ElementTree.Element) -> str:
     pattern = _child(fill, "patternFill")
     if pattern is None:  # a gradient: a planner's
-        return ("gradient", ElementTree.tostring(fill, encoding="unicode"))
-    return (pattern.get("patternType", "none"), _colour(_child(pattern, "fgColor")))
+        return "gradient " + ElementTree.tostring(fill, encoding="unicode")
+    return f"{pattern.get('patternType', 'none')} {_colour(_child(pattern, 'fgColor'))}"
 
 
 def _border(border: ElementTree.Element) -> str:
