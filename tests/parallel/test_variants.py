@@ -213,3 +213,20 @@ def test_a_value_valid_only_with_another_axis_is_accepted(branch_dir: Path) -> N
         {"span.premium.min": 2, "span.premium.max": 3},
         {"span.premium.min": 2, "span.premium.max": 12},
     ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"高級": 300000.0, "junior": 1.0},
+        '5" branch',
+        "a,b",
+        ["x y", "貿易"],
+        {"a": {"b c": 1}},
+        None,
+        [0.01, 0.02],
+    ],
+)
+def test_a_value_written_back_reads_as_itself(value: object) -> None:
+    """compare suggests --set with values as format_value writes them: they must read back."""
+    assert parse_value(format_value(value)) == value

@@ -23,6 +23,7 @@ KEY = re.compile(r"^[^\W\d][\w-]*(\.[^\W\d][\w-]*)*$")  # letters of any script 
 FOLDER_UNSAFE = re.compile(r"[^\w.=,+-]+")
 FOLDER_LENGTH = 80
 OPENERS, CLOSERS = "[{", "]}"
+BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")  # a TOML key that needs no quotes
 
 
 class VariantError(ValueError):
@@ -38,9 +39,12 @@ def split_top_level(text: str) -> list[str]:
     >>> split_top_level('1,[2,3],"a,b"')
     ['1', '[2,3]', '"a,b"']
     """
-    parts, depth, quote, start = [], 0, "", 0
+    parts, depth, quote, start, escaped = [], 0, "", 0, False
     for i, ch in enumerate(text):
-        if quote:
+        if escaped:  # the character after a backslash in a "..." string
+            escaped = False
+        elif quote:
+            escaped = quote == '"' and ch == "\\"
             quote = "" if ch == quote else quote
         elif ch in "\"'":
             quote = ch
@@ -102,8 +106,14 @@ def format_value(value: object) -> str:
     if isinstance(value, list | tuple):
         return "[" + ",".join(format_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ",".join(f"{k}={format_value(v)}" for k, v in value.items()) + "}"
+        return "{" + ",".join(f"{_key(k)}={format_value(v)}" for k, v in value.items()) + "}"
     return str(value)
+
+
+def _key(key: object) -> str:
+    """A table's key as TOML takes it: bare where it may be, else quoted (高級)."""
+    text = str(key)
+    return text if BARE_KEY.match(text) else json.dumps(text, ensure_ascii=False)
 
 
 def parse_vary(spec: str) -> tuple[str, list[object]]:
