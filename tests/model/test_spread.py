@@ -106,6 +106,28 @@ def test_levels_beside_what_is_too_large_to_share() -> None:
     assert even_counts(low, high, np.array([28] + [1] * 72), 100)[1].tolist() == [18] * 5
 
 
+def test_beside_a_holding_company_its_own_target_is_its_reference() -> None:
+    """A holding company of 40 of 100 customers, worth a third of the target, only M1's band
+    (40..40) holds; the other six hold 10 each. M1 is measured against the company's own
+    target, the others against a sixth of the rest: not all above their references (where
+    any spread among them would cost the same)."""
+    rows = standard_customers(100)
+    for i, row in enumerate(rows):
+        row["interest_income"] = 50 if i < 40 else 100 + 7 * (i % 9)
+        row["group_id"] = "HOLD" if i < 40 else ""
+    managers = [{"manager_id": f"M{i}", "grade": "B"} for i in range(1, 8)]
+    managers[0].update(min_customers=40, max_customers=40)
+    for m in managers[1:]:
+        m.update(min_customers=9, max_customers=11)
+    scenario = make_scenario(rows, managers, policy={"span": {"tolerance": 40}})
+    instance = build_instance(scenario, customer_targets(scenario))
+    means = portfolio_means(instance, decide_structure(instance))
+
+    company = instance.value_units[instance.size == 40].sum()
+    assert means.mean[0] == pytest.approx(company)
+    assert means.mean[1:] == pytest.approx([(instance.value_units.sum() - company) / 6] * 6)
+
+
 def test_write_backs_can_offset_a_large_customer_so_it_does_not_stand_apart() -> None:
     # One of 250 beside 45 of 10 and 30 loss-makers of -20, five portfolios of 15: 14 of the
     # loss-makers bring it to -30, below the mean of 20; all five are measured against 20.
