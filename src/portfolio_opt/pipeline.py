@@ -25,7 +25,7 @@ from portfolio_opt.plan.checker import check_plan
 from portfolio_opt.plan.io import cells_digest, plan_digest, plan_table
 from portfolio_opt.plan.kpis import compute_kpis
 from portfolio_opt.problems import Problem
-from portfolio_opt.report.atomic import atomic_folder
+from portfolio_opt.report.atomic import FolderChangedError, atomic_folder
 from portfolio_opt.report.folders import replace_problem, write_manifest
 from portfolio_opt.report.safe_text import escape_frame
 from portfolio_opt.report.tables import portfolios_table, with_own_columns
@@ -185,20 +185,37 @@ def write_outputs(
     meta: dict[str, object],
     extras: Callable[[Path], None] | None = None,
 ) -> None:
-    """Every output file into a staging folder, then one rename into ``out``."""
+    """Every output file into a staging folder, then one rename into ``out`` (refused where
+    ``out`` was changed meanwhile: the outputs then go beside it)."""
     started = time.monotonic()
-    with atomic_folder(out) as staging:
-        for name, frame in tables.items():
-            write_csv(frame, staging / f"{name}.csv")
-        (staging / "kpis.json").write_text(_json(kpis), encoding="utf-8")
-        if "assignment" in tables:  # so compare, and the next solve, can tell an edited plan
-            meta["plan_sha256"] = plan_digest(tables["assignment"])
-            written = plan_table(staging / "assignment.csv")
-            meta["plan_table_sha256"] = None if written is None else cells_digest(written)
-        if extras is not None:
-            extras(staging)
-        _timed(meta, "write", started)
-        write_manifest(staging, meta)
+    command = str(meta.get("command", "solve"))
+    try:
+        with atomic_folder(out, lambda: replace_problem(out, {}, command)) as staging:
+            _write_into(staging, tables, kpis, meta, extras, started)
+    except FolderChangedError as exc:
+        raise OutputFolderError(str(exc)) from None
+
+
+def _write_into(
+    staging: Path,
+    tables: dict[str, pd.DataFrame],
+    kpis: dict[str, object],
+    meta: dict[str, object],
+    extras: Callable[[Path], None] | None,
+    started: float,
+) -> None:
+    """The tables, KPIs, report files and manifest into ``staging``."""
+    for name, frame in tables.items():
+        write_csv(frame, staging / f"{name}.csv")
+    (staging / "kpis.json").write_text(_json(kpis), encoding="utf-8")
+    if "assignment" in tables:  # so compare, and the next solve, can tell an edited plan
+        meta["plan_sha256"] = plan_digest(tables["assignment"])
+        written = plan_table(staging / "assignment.csv")
+        meta["plan_table_sha256"] = None if written is None else cells_digest(written)
+    if extras is not None:
+        extras(staging)
+    _timed(meta, "write", started)
+    write_manifest(staging, meta)
 
 
 def _timed(meta: dict[str, object], step: str, started: float) -> None:

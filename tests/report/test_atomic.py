@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from portfolio_opt.report.atomic import atomic_folder
+import pytest
+
+from portfolio_opt.report.atomic import FolderChangedError, atomic_folder
 
 
 def _dead_pid() -> int:
@@ -51,3 +53,32 @@ def test_the_output_folder_is_as_open_as_the_umask_allows(tmp_path: Path) -> Non
     finally:
         os.umask(old)
     assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755
+
+
+def test_a_target_changed_during_the_run_is_kept_and_the_outputs_go_beside_it(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "run"
+    target.mkdir()
+    (target / "assignment.csv").write_text("edited during the run", encoding="utf-8")
+
+    with (
+        pytest.raises(FolderChangedError) as raised,
+        atomic_folder(target, lambda: "assignment.csv changed") as staging,
+    ):
+        (staging / "assignment.csv").write_text("new plan", encoding="utf-8")
+
+    assert (target / "assignment.csv").read_text(encoding="utf-8") == "edited during the run"
+    kept = raised.value.kept
+    assert kept == tmp_path / "run-new"
+    assert (kept / "assignment.csv").read_text(encoding="utf-8") == "new plan"
+    assert "assignment.csv changed" in str(raised.value) and str(kept) in str(raised.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "run-new"]  # no staging left
+
+
+def test_an_unchanged_target_is_replaced(tmp_path: Path) -> None:
+    target = tmp_path / "run"
+    target.mkdir()
+    with atomic_folder(target, lambda: None) as staging:
+        (staging / "a.csv").write_text("new", encoding="utf-8")
+    assert (target / "a.csv").read_text(encoding="utf-8") == "new"

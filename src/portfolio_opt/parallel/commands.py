@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Callable, Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ from portfolio_opt.pipeline import (
     most_severe,
 )
 from portfolio_opt.problems import Problem
+from portfolio_opt.report.atomic import FolderChangedError, atomic_folder
 from portfolio_opt.report.console import print_table
 from portfolio_opt.report.folders import replace_problem
 from portfolio_opt.scenario.columns import folded
@@ -117,6 +118,18 @@ def _print_problems(problems: Sequence[Problem]) -> None:
 def folder_problem(out: Path, inputs: Sequence[Path], command: str) -> str | None:
     """Why ``out`` cannot take this command's results (it is replaced whole), or ``None``."""
     return replace_problem(out, {Path(p): "scenario" for p in inputs}, command)
+
+
+@contextmanager
+def _replacing(target: Path, command: str) -> Iterator[Path]:
+    """A staging folder that replaces ``target`` at the end, unless ``target`` was changed
+    meanwhile (a plan edited there during the run): the outputs then go beside it, exit 2."""
+    try:
+        with atomic_folder(target, lambda: replace_problem(target, {}, command)) as staging:
+            yield staging
+    except FolderChangedError as exc:
+        console.print(f"Error: {exc}", markup=False)
+        sys.exit(EXIT_USAGE)
 
 
 def _check_folder(out: Path, inputs: Sequence[Path], command: str) -> None:
@@ -413,7 +426,6 @@ def sweep(
     from portfolio_opt.parallel.consolidate import VARIANTS_FOLDER, write_sweep_report
     from portfolio_opt.parallel.tasks import SolveTask
     from portfolio_opt.parallel.variants import VariantError, build_variants, parse_counts
-    from portfolio_opt.report.atomic import atomic_folder
 
     if not vary and drop is None:
         raise click.UsageError("give at least one --vary KEY=V1,V2,... or --drop-managers K")
@@ -432,7 +444,7 @@ def sweep(
     root, topic = str(loaded.root.resolve()), new_topic()
     with (
         nothing_written_on_ctrl_c(target),
-        atomic_folder(target) as staging,
+        _replacing(target, "sweep") as staging,
         ExitStack() as stack,
     ):
         client, threads, cluster = _connect(stack, scheduler, len(variants), workers)
@@ -528,7 +540,6 @@ def solve_many(
         write_consolidated,
     )
     from portfolio_opt.parallel.tasks import SolveTask
-    from portfolio_opt.report.atomic import atomic_folder
     from portfolio_opt.report.compare import unique_labels
 
     try:
@@ -543,7 +554,7 @@ def solve_many(
     topic = new_topic()
     with (
         nothing_written_on_ctrl_c(target),
-        atomic_folder(target) as staging,
+        _replacing(target, "solve-many") as staging,
         ExitStack() as stack,
     ):
         client, threads, cluster = _connect(stack, scheduler, len(branches), workers)

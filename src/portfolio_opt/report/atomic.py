@@ -7,7 +7,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -41,9 +41,20 @@ def _folder_mode() -> int:
     return 0o777 & ~umask
 
 
+class FolderChangedError(Exception):
+    """``target`` changed while the outputs were written: they are kept beside it."""
+
+    def __init__(self, problem: str, kept: Path) -> None:
+        super().__init__(f"{problem} (changed during this run); its outputs are in {kept}")
+        self.kept = kept
+
+
 @contextmanager
-def atomic_folder(target: Path) -> Iterator[Path]:
-    """Yield a fresh staging folder; on success it replaces ``target`` in one rename."""
+def atomic_folder(target: Path, changed: Callable[[], str | None] | None = None) -> Iterator[Path]:
+    """Yield a fresh staging folder; on success it replaces ``target`` in one rename.
+
+    ``changed`` says, just before, why ``target`` may no longer be replaced (a plan edited
+    there while the run went on), or None; then the outputs go beside it instead."""
     target = target.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(target)
@@ -56,6 +67,10 @@ def atomic_folder(target: Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     staging.chmod(_folder_mode())  # mkdtemp's is private; the folder is shared like any other
+    if changed is not None and target.exists() and (problem := changed()) is not None:
+        kept = _free_name(target.with_name(f"{target.name}-new"))
+        os.replace(staging, kept)
+        raise FolderChangedError(problem, kept)
     old = None
     if target.exists():
         old = target.with_name(f".{target.name}.old-{os.getpid()}")
@@ -63,6 +78,14 @@ def atomic_folder(target: Path) -> Iterator[Path]:
     os.replace(staging, target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _free_name(path: Path) -> Path:
+    """``path``, or ``path-2``, ``path-3``... the first that does not exist."""
+    candidate, n = path, 2
+    while candidate.exists():
+        candidate, n = path.with_name(f"{path.name}-{n}"), n + 1
+    return candidate
 
 
 def atomic_write_text(path: Path, text: str) -> None:
