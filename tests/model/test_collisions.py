@@ -1172,6 +1172,32 @@ def test_advice_for_a_customer_too_large_for_the_bound_is_enough_to_solve() -> N
     assert check_plan(scenario, result.assignment) == []
 
 
+def test_advice_counts_only_the_write_backs_a_portfolio_has_room_for() -> None:
+    """BIG00 (3,000) beside 59 write-backs of -30: a band of 8..12 leaves room for 11 of them,
+    not all 59, so the advice is (3,000 - 330) / 523 - 1, about 410%, and enough."""
+    rows = [
+        {"customer_id": "BIG00", "customer_class": "key", "interest_income": 3_000},
+        *standard_customers(40, interest_income=100),
+        *standard_customers(59, prefix="W", interest_income=-30),
+    ]
+    managers = [manager(f"M{i}") for i in range(10)]
+    policy: dict[str, Any] = {
+        "balance": {"max_deviation": 0.02},
+        "payout": {"default_growth": 0.0},
+    }
+    scenario = make_scenario(rows, managers, policy=policy)
+
+    (reason,) = balance_bound_reachable(build_instance(scenario, customer_targets(scenario)))
+
+    advised = float(reason.split("max_deviation to at least ")[1].split("%")[0]) / 100
+    assert advised == pytest.approx((3_000 - 330) / 523 - 1, abs=0.002)
+    scenario = make_scenario(
+        rows, managers, policy={**policy, "balance": {"max_deviation": advised}}
+    )
+    result = solve_fast(scenario, time_limit_s=5)
+    assert result.has_plan, result.explanation
+
+
 def test_a_write_back_in_the_same_portfolio_may_offset_a_large_customer() -> None:
     """BIG00 alone is above the bound, but with W00's write-back (-4,450) it fits: a plan."""
     scenario = make_scenario(

@@ -128,6 +128,21 @@ def test_beside_a_holding_company_its_own_target_is_its_reference() -> None:
     assert means.mean[1:] == pytest.approx([(instance.value_units.sum() - company) / 6] * 6)
 
 
+def test_beside_a_part_timer_a_pinned_customer_is_evened_out_by_the_others() -> None:
+    """M2 has a customer worth five others pinned to it; the customers beside it can even
+    its portfolio out, so its reference is its share like any full-timer's."""
+    rows = standard_customers(100)
+    rows[0]["interest_income"] = 500
+    rows[0]["pinned_manager_id"] = "M2"
+    managers = [{"manager_id": f"M{i}", "grade": "B"} for i in range(1, 6)]
+    managers[0]["max_customers"] = 3
+    scenario = make_scenario(rows, managers, policy={"span": {"tolerance": 30}})
+    instance = build_instance(scenario, customer_targets(scenario))
+    means = portfolio_means(instance, decide_structure(instance))
+
+    assert means.mean[1:] == pytest.approx([means.mean[1]] * 4)
+
+
 def test_write_backs_can_offset_a_large_customer_so_it_does_not_stand_apart() -> None:
     # One of 250 beside 45 of 10 and 30 loss-makers of -20, five portfolios of 15: 14 of the
     # loss-makers bring it to -30, below the mean of 20; all five are measured against 20.

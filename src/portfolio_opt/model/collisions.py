@@ -792,6 +792,7 @@ class _BalanceReach:
     offset: float  # write-backs (negative targets) may share a portfolio and pull it down
     limit: float
     least: int  # the fewest customers a standard portfolio holds
+    most: int  # the most customers a standard portfolio may hold
 
     @property
     def means_text(self) -> str:
@@ -853,7 +854,10 @@ def _balance_reach(instance: Instance) -> _BalanceReach | None:
     # and then fewer portfolios lower it. The loosest of the possible means sets the limit.
     limit = max(mean + bound * abs(mean) for mean in means)
     least = min(int(instance.low[STANDARD, m]) for m in eligible)
-    return _BalanceReach(bound, need, holders_min, holders_max, total, means, offset, limit, least)
+    most = max(int(instance.high[STANDARD, m]) for m in eligible)
+    return _BalanceReach(
+        bound, need, holders_min, holders_max, total, means, offset, limit, least, most
+    )
 
 
 def balance_bound_reachable(instance: Instance) -> list[str]:
@@ -864,24 +868,23 @@ def balance_bound_reachable(instance: Instance) -> list[str]:
         return []
     standard = instance.kind == STANDARD
     reasons = []
-    alone = standard & (instance.value + reach.offset > reach.limit)
     smallest = _SmallestTargets(instance, standard)
-    for b in np.flatnonzero(alone):
-        # The bound to advise holds its portfolio, with the fewest customers beside it.
-        company = max(reach.least - int(instance.size[b]), 0)
-        floor = float(instance.value[b]) + smallest.beside(int(b), company) + reach.offset
-        reasons.append(
-            f"{_describe_block(instance, int(b))} alone has a target of "
-            f"{instance.value[b]:,.0f}, {reach.above}: check its income figures (a typo?), "
-            f"{reach.fixes(float(instance.value[b]))}or raise [balance] max_deviation to at "
-            f"least {reach.needed(floor)}."
-        )
-    for b in np.flatnonzero(standard & ~alone):
-        company = reach.least - int(instance.size[b])
-        if company <= 0:
-            continue
-        floor = float(instance.value[b]) + smallest.beside(int(b), company) + reach.offset
+    alone = np.zeros(instance.n_blocks, dtype=bool)
+    for b in np.flatnonzero(standard):
+        size, value = int(instance.size[b]), float(instance.value[b])
+        # Its portfolio at its lowest: beside it as many write-backs as its band has room
+        # for, and at least the fewest customers the band holds.
+        room = max(reach.most - size, 0)
+        floor = value + smallest.lowest(int(b), max(reach.least - size, 0), room)
         if floor <= reach.limit:
+            continue
+        if value + smallest.lowest(int(b), 0, room) > reach.limit:
+            alone[b] = True
+            reasons.append(
+                f"{_describe_block(instance, int(b))} alone has a target of {value:,.0f}, "
+                f"{reach.above}: check its income figures (a typo?), {reach.fixes(value)}or "
+                f"raise [balance] max_deviation to at least {reach.needed(floor)}."
+            )
             continue
         reasons.append(
             f"{_describe_block(instance, int(b))} has a target of {instance.value[b]:,.0f}; the "
@@ -968,17 +971,25 @@ def _least_deviation(total: float, means: tuple[float, ...]) -> float:
 
 
 class _SmallestTargets:
-    """The standard customers' per-customer targets (a block's target over its size; below
-    zero counted as 0, as the caller adds those blocks all), sorted once, for a lower bound on
-    the customers a portfolio holds beside a block."""
+    """The standard customers' per-customer targets (a block's target over its size), sorted
+    once, for a lower bound on the customers a portfolio holds beside a block."""
 
     def __init__(self, instance: Instance, standard: np.ndarray) -> None:
         self.instance = instance
         blocks = np.flatnonzero(standard)
-        self.unit = np.maximum(instance.value, 0) / np.maximum(instance.size, 1)
+        self.unit = instance.value / np.maximum(instance.size, 1)
         units = np.sort(np.repeat(self.unit[blocks], instance.size[blocks].astype(int)))
         self.sorted = units
         self.prefix = np.concatenate([[0.0], np.cumsum(units)])
+        self.negative = int(np.searchsorted(units, 0.0, side="left"))  # write-back customers
+
+    def lowest(self, b: int, least: int, most: int) -> float:
+        """The lowest total of ``least`` to ``most`` other customers beside block ``b``: every
+        write-back there is room for, then the smallest of the rest."""
+        negative = self.negative
+        if self.unit[b] < 0:
+            negative -= int(self.instance.size[b])
+        return self.beside(b, min(max(negative, least), most))
 
     def beside(self, b: int, company: int) -> float:
         """The sum of the ``company`` smallest per-customer targets of the other blocks."""

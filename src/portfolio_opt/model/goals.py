@@ -139,7 +139,7 @@ def portfolio_means(
             values = instance.value_units[instance.kind == kind]
             sizes = instance.size[instance.kind == kind]
             true_mean[managers] = values.sum() / filled
-            least, free, forced, forced_value = _least_held(instance, kind, managers)
+            least, free, apart, apart_value = _least_held(instance, kind, managers)
             even_low[managers], even_high[managers] = even_counts(
                 least, instance.high[kind, managers], free, int(sizes.sum())
             )
@@ -147,11 +147,12 @@ def portfolio_means(
             if filled == len(managers) and share.max() - share.min() > 1 and share.sum() > 0:
                 # Bands hold some far from the others (a part-timer's max of 3): each is
                 # measured against its share of the kind's target, so the others are balanced
-                # among themselves. What only it can hold (a holding company of 400, its pins)
-                # counts at its own target; the rest by its share of the other customers.
-                rest = np.maximum(share - forced, 0)
-                free_value = values.sum() - forced_value.sum()
-                mean[managers] = forced_value + (
+                # among themselves. A group only its band fits (a holding company of 400)
+                # counts at its own target; the rest by its share of the other customers. (A
+                # pin does not: the customers beside it can even it out.)
+                rest = np.maximum(share - apart, 0)
+                free_value = values.sum() - apart_value.sum()
+                mean[managers] = apart_value + (
                     free_value * rest / rest.sum() if rest.sum() > 0 else 0.0
                 )
             else:
@@ -205,9 +206,10 @@ def _least_held(
     """Each manager's band minimum, raised to the blocks only it can hold: those pinned to it,
     and groups too large for any other's band (a holding company of 400 beside bands of 36);
     the sizes of the other blocks, free to go to any of them; and each manager's customers
-    and target (in units) that only it can hold."""
+    and target (in units) of the groups only its band fits."""
     forced = np.zeros(len(managers), dtype=np.int64)
-    forced_value = np.zeros(len(managers))
+    apart = np.zeros(len(managers), dtype=np.int64)
+    apart_value = np.zeros(len(managers))
     high = instance.high[kind, managers]
     blocks = np.flatnonzero(instance.kind == kind)
     size = instance.size[blocks].astype(np.int64)
@@ -215,16 +217,16 @@ def _least_held(
     position = {int(m): i for i, m in enumerate(managers)}
     pinned = np.array([position.get(int(p), -1) for p in instance.pin[blocks]], dtype=np.int64)
     np.add.at(forced, pinned[pinned >= 0], size[pinned >= 0])
-    np.add.at(forced_value, pinned[pinned >= 0], value[pinned >= 0])
     # A block that only the largest band holds (the second largest is too small for it).
     ranked = np.sort(high)
     second = ranked[-2] if len(ranked) > 1 else -1
     alone = (pinned < 0) & (size > second) & (size <= ranked[-1])
     if alone.any():
-        forced[int(np.argmax(high))] += int(size[alone].sum())
-        forced_value[int(np.argmax(high))] += float(value[alone].sum())
+        largest = int(np.argmax(high))
+        forced[largest] += int(size[alone].sum())
+        apart[largest], apart_value[largest] = int(size[alone].sum()), float(value[alone].sum())
     least = np.minimum(np.maximum(instance.low[kind, managers], forced), high)
-    return least, size[(pinned < 0) & ~alone], forced, forced_value
+    return least, size[(pinned < 0) & ~alone], apart, apart_value
 
 
 def even_counts(
