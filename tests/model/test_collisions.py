@@ -412,7 +412,10 @@ CASES = [
         Collision(
             [*(premium(f"P{i}") for i in range(3)), *standard_customers(9)],
             [manager("A1", "A"), manager("A2", "A"), manager("M1"), manager("M2")],
-            ["one portfolio needs at least 5", "Set [span.premium] min/max."],
+            [
+                "one portfolio needs at least 5",
+                "Set [span.premium] min to at most 3 (1 portfolio(s)).",
+            ],
             policy={"span": {"premium": {"min": 5, "max": 6}}},
             absent=["number of eligible managers"],
         ),
@@ -1170,6 +1173,41 @@ def test_advice_for_a_customer_too_large_for_the_bound_is_enough_to_solve() -> N
     result = solve_fast(scenario, time_limit_s=5)
     assert result.has_plan, result.explanation
     assert check_plan(scenario, result.assignment) == []
+
+
+def test_band_advice_names_the_ends_that_make_the_customers_fit() -> None:
+    """15 premium customers, three A-grade managers, bands of 9..10: one portfolio holds too
+    few, two need too many. A max of 15 or a min of 7 fits; set either, the branch solves."""
+    rows = [*(premium(f"P{i:02d}") for i in range(15)), *standard_customers(30)]
+    managers = [*(manager(f"A{i}", "A") for i in range(3)), *(manager(f"M{i}") for i in range(3))]
+    band = {"span": {"tolerance": 10, "premium": {"min": 9, "max": 10}}}
+    (reason,) = find_collisions(
+        build_instance(
+            scenario := make_scenario(rows, managers, policy=band), customer_targets(scenario)
+        )
+    )
+    assert "max to at least 15 (1 portfolio(s)) or min to at most 7 (2 portfolio(s))" in reason
+
+    for premium_band in ({"min": 9, "max": 15}, {"min": 7, "max": 10}):
+        scenario = make_scenario(
+            rows, managers, policy={"span": {"tolerance": 10, "premium": premium_band}}
+        )
+        assert solve_fast(scenario).has_plan, premium_band
+
+
+def test_a_group_too_large_is_told_the_tolerance_that_fits_it() -> None:
+    """A group of 15 beside bands of 8..12 (50 customers, 5 managers, tolerance 2): a
+    tolerance of 5 makes the largest portfolio 15, and the branch solves."""
+    rows = standard_customers(50)
+    for row in rows[:15]:
+        row["group_id"] = "G"
+    managers = [manager(f"M{i}") for i in range(5)]
+    scenario = make_scenario(rows, managers, policy={"span": {"tolerance": 2}})
+    (reason,) = find_collisions(build_instance(scenario, customer_targets(scenario)))
+    assert "widen the span tolerance (to 5)" in reason and "max_customers of at least 15" in reason
+
+    wider = make_scenario(rows, managers, policy={"span": {"tolerance": 5}})
+    assert solve_fast(wider).has_plan
 
 
 def test_advice_counts_only_the_write_backs_a_portfolio_has_room_for() -> None:

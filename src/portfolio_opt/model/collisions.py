@@ -569,10 +569,13 @@ def oversized_groups(instance: Instance) -> list[str]:
         if largest < 1:  # no portfolio may hold any: kind_counts_fit says why, once
             continue
         for b in np.flatnonzero((instance.kind == kind) & (instance.size > largest)):
+            size = int(instance.size[b])
+            tolerance = instance.scenario.policy.span.tolerance + size - largest
             reasons.append(
                 f"{_describe_block(instance, int(b))} is more customers than the "
                 f"largest {KIND_WORDS[kind]} portfolio allowed ({largest}): widen the span "
-                "tolerance or the type's band, or give a manager a higher max_customers."
+                f"tolerance (to {tolerance}) or the type's band (a max of {size}), or give a "
+                f"manager a max_customers of at least {size}."
             )
     return reasons
 
@@ -623,7 +626,8 @@ def kind_counts_fit(instance: Instance) -> list[str]:
                     f"The eligible managers' own bounds set this ({personal}): change them"
                     f"{managers}."
                     if personal
-                    else f"Set [span.{KIND_NAMES[kind]}] min/max{managers}."
+                    else f"Set [span.{KIND_NAMES[kind]}] "
+                    f"{_band_change(need, low, high, len(eligible))}{managers}."
                 )
             )
     n, highs = instance.n_customers, instance.high.max(axis=0)
@@ -680,6 +684,19 @@ def _left_unflagged(instance: Instance, kind: int) -> str:
         "any manager is flagged only flagged managers hold premium portfolios: flag "
         f"{'it' if one else 'them'} premium if {'it' if one else 'they'} may hold them. "
     )
+
+
+def _band_change(need: int, low: int, high: int, portfolios: int) -> str:
+    """The band's ends that let ``need`` customers fill some count of up to ``portfolios``
+    portfolios of ``low``..``high``: a max that fewer can reach, or a min that more can."""
+    fewer = max((k for k in range(1, portfolios + 1) if k * low <= need), default=0)
+    more = min((k for k in range(1, portfolios + 1) if k * high >= need), default=0)
+    ends = []
+    if fewer and -(-need // fewer) > high:
+        ends.append(f"max to at least {-(-need // fewer)} ({fewer} portfolio(s))")
+    if more and need // more < low:
+        ends.append(f"min to at most {need // more} ({more} portfolio(s))")
+    return " or ".join(ends) if ends else "min/max"
 
 
 def _count_gap(need: int, lows: np.ndarray, highs: np.ndarray) -> str:
