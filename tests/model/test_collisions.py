@@ -549,7 +549,7 @@ CASES = [
             [
                 "alone has a target of 2,100",
                 "in no fewer than 3 portfolios",
-                "widen [span] tolerance",
+                "widen [span] tolerance to 1 (one portfolio fewer)",
             ],
             policy={
                 "span": {"tolerance": 0},
@@ -1208,6 +1208,33 @@ def test_a_group_too_large_is_told_the_tolerance_that_fits_it() -> None:
 
     wider = make_scenario(rows, managers, policy={"span": {"tolerance": 5}})
     assert solve_fast(wider).has_plan
+
+
+def test_pins_above_the_bound_are_told_how_wide_a_tolerance_or_bound_lets_them_be() -> None:
+    """Four large customers pinned to M0; six managers must each hold 8..12 of 60, so the
+    mean is a sixth of the total. A tolerance of 10 lets one stay empty, raising the mean;
+    the advised max_deviation also fits. Either, set as advised, gives a plan."""
+    rows = [
+        *standard_customers(4, prefix="P", interest_income=4500, pinned_manager_id="M0"),
+        *(
+            {**row, "interest_income": 1000 + (i * 37) % 500}
+            for i, row in enumerate(standard_customers(56))
+        ),
+    ]
+    managers = [manager(f"M{i}") for i in range(6)]
+    policy: dict[str, Any] = {
+        "span": {"tolerance": 2},
+        "balance": {"max_deviation": 0.05},
+        "payout": {"default_growth": 0.0},
+    }
+    scenario = make_scenario(rows, managers, policy=policy)
+    (reason,) = find_collisions(build_instance(scenario, customer_targets(scenario)))
+    assert "widen [span] tolerance to 10 (one portfolio fewer)" in reason
+    advised = float(reason.split("max_deviation to at least ")[1].split("%")[0]) / 100
+
+    for change in ({"span": {"tolerance": 10}}, {"balance": {"max_deviation": advised}}):
+        fixed = make_scenario(rows, managers, policy={**policy, **change})
+        assert solve_fast(fixed, time_limit_s=5).has_plan, change
 
 
 def test_advice_counts_only_the_write_backs_a_portfolio_has_room_for() -> None:

@@ -810,6 +810,7 @@ class _BalanceReach:
     limit: float
     least: int  # the fewest customers a standard portfolio holds
     most: int  # the most customers a standard portfolio may hold
+    wider: int | None  # the span tolerance that lets one portfolio fewer hold them, if any
 
     @property
     def means_text(self) -> str:
@@ -839,10 +840,12 @@ class _BalanceReach:
 
     def fixes(self, target: float) -> str:
         """A wider tolerance lets fewer portfolios hold them, raising the mean; it helps only
-        where one portfolio fewer would do."""
+        where one portfolio fewer would do, and it says how wide."""
         fewer = self.total / (self.holders_min - 1) if self.holders_min > 1 else 0.0
         helps = self.holders_min > 1 and target + self.offset <= fewer + self.bound * abs(fewer)
-        return "widen [span] tolerance, " if helps else ""
+        if not helps or self.wider is None:
+            return ""
+        return f"widen [span] tolerance to {self.wider} (one portfolio fewer), "
 
 
 def _balance_reach(instance: Instance) -> _BalanceReach | None:
@@ -872,9 +875,33 @@ def _balance_reach(instance: Instance) -> _BalanceReach | None:
     limit = max(mean + bound * abs(mean) for mean in means)
     least = min(int(instance.low[STANDARD, m]) for m in eligible)
     most = max(int(instance.high[STANDARD, m]) for m in eligible)
+    wider = _fewer_holders_tolerance(instance, need, holders_min, held, most, eligible)
     return _BalanceReach(
-        bound, need, holders_min, holders_max, total, means, offset, limit, least, most
+        bound, need, holders_min, holders_max, total, means, offset, limit, least, most, wider
     )
+
+
+def _fewer_holders_tolerance(
+    instance: Instance, need: int, holders: int, held: int, most: int, eligible: list[int]
+) -> int | None:
+    """The span tolerance with which one standard portfolio fewer may hold the standard
+    customers: a band large enough for their share, and where band minimums make them all
+    hold some, one minimum down to 0. None where personal bounds do not move with it."""
+    if holders < 2:
+        return None
+    table = instance.scenario.available_managers.reset_index(drop=True)
+    own_min = table["min_customers"].fillna(0).to_numpy()[eligible] > 0
+    own_max = table["max_customers"].notna().to_numpy()[eligible]
+    tolerance = instance.scenario.policy.span.tolerance
+    customers, managers = instance.band_basis
+    share = -(-need // (holders - 1))
+    if share > most and own_max.all():
+        return None
+    if held >= holders and own_min.all():
+        return None
+    larger = tolerance + max(share - most, 0)
+    emptier = customers // managers if held >= holders else tolerance
+    return max(larger, emptier)
 
 
 def balance_bound_reachable(instance: Instance) -> list[str]:
@@ -916,11 +943,13 @@ def balance_bound_reachable(instance: Instance) -> list[str]:
         if total_pinned + reach.offset <= reach.limit:
             continue
         ids = [c for b in pinned for c in _block_ids(instance, int(b))]
+        room = max(reach.most - len(ids), 0)
+        floor = total_pinned + smallest.lowest(-1, max(reach.least - len(ids), 0), room)
         reasons.append(
             f"the {len(ids)} customer(s) pinned to {instance.manager_ids[int(m)]} "
             f"({_names(ids)}) have a target of {total_pinned:,.0f} together, {reach.above}: pin "
             f"fewer of them to {instance.manager_ids[int(m)]}, {reach.fixes(total_pinned)}or "
-            "raise [balance] max_deviation."
+            f"raise [balance] max_deviation to at least {reach.needed(floor)}."
         )
     return reasons
 
@@ -1001,12 +1030,16 @@ class _SmallestTargets:
         self.negative = int(np.searchsorted(units, 0.0, side="left"))  # write-back customers
 
     def lowest(self, b: int, least: int, most: int) -> float:
-        """The lowest total of ``least`` to ``most`` other customers beside block ``b``: every
-        write-back there is room for, then the smallest of the rest."""
+        """The lowest total of ``least`` to ``most`` other customers beside block ``b`` (or,
+        for ``b`` = -1, beside customers pinned together): every write-back there is room
+        for, then the smallest of the rest."""
         negative = self.negative
-        if self.unit[b] < 0:
+        if b >= 0 and self.unit[b] < 0:
             negative -= int(self.instance.size[b])
-        return self.beside(b, min(max(negative, least), most))
+        company = min(max(negative, least), most)
+        if b < 0:  # beside several blocks: any customers (a bound below their own too)
+            return float(self.prefix[min(company, len(self.sorted))])
+        return self.beside(b, company)
 
     def beside(self, b: int, company: int) -> float:
         """The sum of the ``company`` smallest per-customer targets of the other blocks."""
