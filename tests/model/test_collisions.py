@@ -1141,6 +1141,22 @@ def test_a_branch_whose_standard_targets_add_up_below_zero_is_not_refused() -> N
     assert check_plan(scenario, result.assignment) == []
 
 
+def _balance_policy(tolerance: int | None = None, bound: float = 0.05) -> dict[str, Any]:
+    """A [balance] bound over the targets as given (no growth), and a span tolerance."""
+    policy: dict[str, Any] = {
+        "balance": {"max_deviation": bound},
+        "payout": {"default_growth": 0.0},
+    }
+    if tolerance is not None:
+        policy["span"] = {"tolerance": tolerance}
+    return policy
+
+
+def _advised(reason: str) -> float:
+    """The max_deviation a collision advises, as a share."""
+    return float(reason.split("max_deviation to at least ")[1].split("%")[0]) / 100
+
+
 def test_advice_for_a_customer_too_large_for_the_bound_is_enough_to_solve() -> None:
     """BIG00 is worth 30 of the others. Bands of 2..18 could hold the 50 customers in three
     portfolios, but every band's minimum is 2, so all five hold some and the mean is a fifth
@@ -1154,17 +1170,13 @@ def test_advice_for_a_customer_too_large_for_the_bound_is_enough_to_solve() -> N
         ),
     ]
     managers = [manager(f"M{i}") for i in range(1, 6)]
-    policy: dict[str, Any] = {
-        "span": {"tolerance": 8},
-        "balance": {"max_deviation": 0.05},
-        "payout": {"default_growth": 0.0},
-    }
+    policy = _balance_policy(tolerance=8)
     scenario = make_scenario(rows, managers, policy=policy)
 
     (reason,) = balance_bound_reachable(build_instance(scenario, customer_targets(scenario)))
 
     assert "no fewer than 5 portfolios" in reason
-    advised = float(reason.split("max_deviation to at least ")[1].split("%")[0]) / 100
+    advised = _advised(reason)
     # Its portfolio holds BIG00 and the smallest: 31,000 over a mean of 90,760 / 5.
     assert advised == pytest.approx((31_000 - 18_152) / 18_152, abs=0.002)
     scenario = make_scenario(
@@ -1222,15 +1234,11 @@ def test_pins_above_the_bound_are_told_how_wide_a_tolerance_or_bound_lets_them_b
         ),
     ]
     managers = [manager(f"M{i}") for i in range(6)]
-    policy: dict[str, Any] = {
-        "span": {"tolerance": 2},
-        "balance": {"max_deviation": 0.05},
-        "payout": {"default_growth": 0.0},
-    }
+    policy = _balance_policy(tolerance=2)
     scenario = make_scenario(rows, managers, policy=policy)
     (reason,) = find_collisions(build_instance(scenario, customer_targets(scenario)))
     assert "widen [span] tolerance to 10 (one portfolio fewer)" in reason
-    advised = float(reason.split("max_deviation to at least ")[1].split("%")[0]) / 100
+    advised = _advised(reason)
 
     for change in ({"span": {"tolerance": 10}}, {"balance": {"max_deviation": advised}}):
         fixed = make_scenario(rows, managers, policy={**policy, **change})
@@ -1246,15 +1254,12 @@ def test_advice_counts_only_the_write_backs_a_portfolio_has_room_for() -> None:
         *standard_customers(59, prefix="W", interest_income=-30),
     ]
     managers = [manager(f"M{i}") for i in range(10)]
-    policy: dict[str, Any] = {
-        "balance": {"max_deviation": 0.02},
-        "payout": {"default_growth": 0.0},
-    }
+    policy = _balance_policy(bound=0.02)
     scenario = make_scenario(rows, managers, policy=policy)
 
     (reason,) = balance_bound_reachable(build_instance(scenario, customer_targets(scenario)))
 
-    advised = float(reason.split("max_deviation to at least ")[1].split("%")[0]) / 100
+    advised = _advised(reason)
     assert advised == pytest.approx((3_000 - 330) / 523 - 1, abs=0.002)
     scenario = make_scenario(
         rows, managers, policy={**policy, "balance": {"max_deviation": advised}}
