@@ -400,6 +400,28 @@ def test_a_plan_re_saved_by_a_spreadsheet_unchanged_may_be_replaced(
     assert result.exit_code == 0, result.output
 
 
+def test_other_tables_re_saved_with_every_cell_as_it_was_may_be_replaced(
+    solved: Solved, tmp_path: Path
+) -> None:
+    """portfolios.csv and payout.csv saved again (CRLF, semicolons, 60 as 60.0) are no change;
+    a pay figure changed is."""
+    out = shutil.copytree(solved.out, tmp_path / "run")
+    for name in ("portfolios.csv", "payout.csv"):
+        table = pd.read_csv(out / name, keep_default_na=False)
+        numbers = table.select_dtypes("number").columns
+        table[numbers] = table[numbers].astype(float)
+        table.to_csv(out / name, index=False, sep=";", lineterminator="\r\n")
+
+    assert solve(solved.scenario, out).exit_code == 0
+
+    payout = pd.read_csv(out / "payout.csv", keep_default_na=False)
+    payout.loc[0, "actual_income"] += 1
+    payout.to_csv(out / "payout.csv", index=False)
+    result = solve(solved.scenario, out)
+    assert result.exit_code == 2, result.output
+    assert "payout.csv" in result.output and "changed after solve wrote it" in result.output
+
+
 def test_a_column_of_notes_added_to_the_plan_keeps_its_folder_from_being_replaced(
     solved: Solved, tmp_path: Path
 ) -> None:

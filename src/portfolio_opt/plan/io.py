@@ -386,6 +386,24 @@ def plan_table(path: Path) -> pd.DataFrame | None:
     return frame[(frame != "").any(axis=1)]
 
 
+def table_cells_digest(path: Path) -> str | None:
+    """The :func:`cells_digest` of any table file as a spreadsheet may have saved it (another
+    encoding, separator, line ends; a whole number as 60.0); None where it cannot be read."""
+    frame, _ = read_table(path.parent, path.name, path.name)
+    if frame is None:
+        return None
+    frame = frame.astype(str).map(lambda v: _number_as_shown(unescape_formula(v.strip())))
+    return cells_digest(frame[(frame != "").any(axis=1)])
+
+
+def _number_as_shown(text: str) -> str:
+    """A number as a spreadsheet shows it (15 digits, 60.0 as 60); other text as it is."""
+    try:
+        return f"{float(text) + 0.0:.15g}" if text not in ("nan", "inf", "-inf") else text
+    except ValueError:
+        return text
+
+
 def cells_digest(table: pd.DataFrame) -> str:
     """A fingerprint of every cell of a plan table, whatever its column or row order and letter
     case (TRUE, true): a column of notes added, or any cell changed, changes it."""

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from portfolio_opt.plan.io import cells_digest, plan_digest, plan_table
+from portfolio_opt.plan.io import cells_digest, plan_digest, plan_table, table_cells_digest
 from portfolio_opt.problems import listed
 from portfolio_opt.report.fingerprint import workbook_fingerprint, written_fingerprint
 
@@ -48,12 +48,18 @@ def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
     files, _ = _tree(folder)
     digests = {name: file_digest(folder / name) for name in files}
     workbooks = {name: written_fingerprint(folder / name) for name in files if _is_workbook(name)}
+    tables = {
+        name: table_cells_digest(folder / name)
+        for name in files
+        if _is_csv(name) and name != PLAN_FILE  # the plan has digests of its own
+    }
     text = json.dumps(
         {
             **manifest,
             "outputs": outputs,
             "output_sha256": digests,
             "workbook_fingerprint": workbooks,
+            "csv_cells_sha256": tables,
         },
         indent=2,
         ensure_ascii=False,
@@ -86,6 +92,10 @@ def file_digest(path: Path) -> str:
 
 def _is_workbook(name: str) -> bool:
     return name.lower().endswith(".xlsx")
+
+
+def _is_csv(name: str) -> bool:
+    return name.lower().endswith(".csv")
 
 
 def _read_manifest(folder: Path) -> dict[str, Any]:
@@ -206,7 +216,18 @@ def _changed_since(folder: Path, manifest: Mapping[str, Any]) -> list[str]:
         and file_digest(folder / name) != digest
         and not _same_plan(folder, name, manifest)
         and not _same_workbook(folder, name, manifest)
+        and not _same_cells(folder, name, manifest)
     ]
+
+
+def _same_cells(folder: Path, name: str, manifest: Mapping[str, Any]) -> bool:
+    """Whether ``name`` is a CSV the command wrote, saved again by a spreadsheet with every
+    cell as it was (assignment.csv has its own, stricter test: it is the plan)."""
+    recorded = manifest.get("csv_cells_sha256")
+    if name == PLAN_FILE or not isinstance(recorded, dict):
+        return False
+    digest = recorded.get(name)
+    return isinstance(digest, str) and table_cells_digest(folder / name) == digest
 
 
 def _same_workbook(folder: Path, name: str, manifest: Mapping[str, Any]) -> bool:
