@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from copy import copy
 from pathlib import Path
 
 import pandas as pd
@@ -195,6 +196,7 @@ def test_a_workbook_opened_and_saved_again_unchanged_may_be_replaced(tmp_path: P
         ),
         lambda wb: setattr(wb["Assignment"]["A2"], "hyperlink", "https://example.com/C1"),
         lambda wb: wb["Assignment"].add_data_validation(_dropdown("B2:B3")),
+        lambda wb: setattr(wb["Assignment"]["A3"], "_style", copy(wb["Assignment"]["A1"]._style)),
     ],
     ids=[
         "cell changed",
@@ -209,6 +211,7 @@ def test_a_workbook_opened_and_saved_again_unchanged_may_be_replaced(tmp_path: P
         "conditional format",
         "hyperlink",
         "drop-down list",
+        "the header's format given to a cell",
     ],
 )
 def test_a_workbook_edited_and_saved_is_refused(tmp_path: Path, edit) -> None:

@@ -3,7 +3,7 @@
 A spreadsheet that opens a workbook and saves it again rewrites every byte, so a file's
 SHA-256 cannot tell that from an edit. The fingerprint covers what a planner can add or change:
 sheets and cell values (numbers as the file stores them, to the 15 digits a spreadsheet keeps),
-each cell format defined (number format, font, fill, border, alignment), conditional formats,
+each cell's format (number format, font, fill, border, alignment), conditional formats,
 hyperlinks, drop-down lists, merged cells, rich text, notes and drawings. Formats are read by
 meaning (bold, colours, size), not by how or in which order a spreadsheet writes them.
 """
@@ -109,17 +109,36 @@ def _combined(cells: CellsFingerprint, path: Path) -> str:
     """The cells' fingerprint with the workbook's cell formats, what its sheets hold besides
     cells, and any parts a planner added."""
     with zipfile.ZipFile(path) as archive:
-        names = archive.namelist()
+        names = sorted(archive.namelist())
         styles = archive.read(STYLES_PART) if STYLES_PART in names else b""
-        features = [
-            f"{name} {feature} {count}"
-            for name in names
-            if SHEET_PARTS.match(name)
-            for feature, count in _features(archive.read(name)).items()
-        ]
-    added = sorted(n for n in names if ADDED_PARTS.match(n))
-    text = "\n".join([cells.hexdigest(), *style_palette(styles), *sorted(features), *added])
+        formats = cell_formats(styles)
+        features, styled = [], hashlib.sha256()
+        for name in names:
+            if SHEET_PARTS.match(name):
+                part = archive.read(name)
+                features += [f"{name} {f} {n}" for f, n in _features(part).items()]
+                styled.update(_styled_cells(name, part, formats))
+    added = [n for n in names if ADDED_PARTS.match(n)]
+    text = "\n".join(
+        [cells.hexdigest(), styled.hexdigest(), *sorted(set(formats)), *features, *added]
+    )
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+STYLED_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"[^>]*? s="([0-9]+)"')
+
+
+def _styled_cells(name: str, part: bytes, formats: list[str]) -> bytes:
+    """Which cells of a sheet have which format (by meaning), those not in the plain one:
+    a highlight or a number format given to more cells shows here."""
+    plain = formats[0] if formats else ""
+    entries = [
+        f"{ref.decode()}={shown}"
+        for ref, index in STYLED_CELL.findall(part)
+        if (shown := formats[int(index)] if int(index) < len(formats) else index.decode())
+        != plain
+    ]
+    return (name + "\n" + "\n".join(entries) + "\n").encode()
 
 
 def _features(part: bytes) -> dict[str, int]:
@@ -129,9 +148,10 @@ def _features(part: bytes) -> dict[str, int]:
     return {feature: count for feature, count in counts.items() if count}
 
 
-def style_palette(styles: bytes) -> list[str]:
-    """The cell formats a styles part defines, each by meaning (number format, font, fill,
-    border, alignment, quote prefix), and the formats conditional rules use."""
+def cell_formats(styles: bytes) -> list[str]:
+    """The cell formats a styles part defines, in order (cells name them by position), each
+    by meaning (number format, font, fill, border, alignment, quote prefix); then the formats
+    conditional rules use."""
     if not styles:
         return []
     root = ElementTree.fromstring(styles)
@@ -144,12 +164,11 @@ def style_palette(styles: bytes) -> list[str]:
         "fill": [_fill(f) for f in _items(section, "fills")],
         "border": [_border(b) for b in _items(section, "borders")],
     }
-    found = {_format(xf, codes, parts) for xf in _items(section, "cellXfs")}
-    found |= {
+    found = [_format(xf, codes, parts) for xf in _items(section, "cellXfs")]
+    return found + sorted(
         "conditional " + ElementTree.tostring(d, encoding="unicode")
         for d in _items(section, "dxfs")
-    }
-    return sorted(found)
+    )
 
 
 def _items(section: dict[str, ElementTree.Element], name: str) -> list[ElementTree.Element]:
