@@ -1052,7 +1052,7 @@ def test_ctrl_c_while_a_scenario_loads_ends_with_the_shells_code(
 ) -> None:
     """Not click's "Aborted!" and exit 1, which scripts read as bad input: 130, and a word."""
 
-    def interrupted(path: object) -> None:
+    def interrupted(path: object, overrides: object = None) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr("portfolio_opt.cli.inspect_scenario", interrupted)

@@ -80,8 +80,10 @@ def _print_new_warnings(warnings: list[Problem], shown: list[Problem]) -> None:
     _print_warnings(new)
 
 
-def _load(path: str, outcome: str = "nothing was solved") -> Scenario:
-    scenario, problems = inspect_scenario(path)
+def _load(
+    path: str, outcome: str = "nothing was solved", overrides: dict[str, object] | None = None
+) -> Scenario:
+    scenario, problems = inspect_scenario(path, overrides or None)
     if scenario is None:
         _print_problems(problems, outcome)
         sys.exit(EXIT_BAD_INPUT)
@@ -128,11 +130,8 @@ def _load_as_run(path: str, settings: tuple[str, ...], unavailable: str, outcome
     except VariantError as exc:
         console.print(f"Error: --set {exc}", markup=False)
         sys.exit(EXIT_USAGE)
-    scenario, problems = inspect_scenario(path, overrides or None)
-    if scenario is None:
-        _print_problems(problems, outcome)
-        sys.exit(EXIT_BAD_INPUT)
-    _print_warnings(scenario.warnings + override_warnings(overrides, "--set"))
+    scenario = _load(path, outcome, overrides)
+    _print_warnings(override_warnings(overrides, "--set"))
     try:
         return apply_drop(scenario, [i.strip() for i in unavailable.split(",") if i.strip()])
     except VariantError as exc:

@@ -25,8 +25,8 @@ from portfolio_opt.plan.checker import check_plan
 from portfolio_opt.plan.io import cells_digest, plan_digest, plan_table
 from portfolio_opt.plan.kpis import compute_kpis
 from portfolio_opt.problems import Problem
-from portfolio_opt.report.atomic import FolderChangedError, atomic_folder
-from portfolio_opt.report.folders import replace_problem, write_manifest
+from portfolio_opt.report.atomic import FolderChangedError
+from portfolio_opt.report.folders import atomic_replacement, replace_problem, write_manifest
 from portfolio_opt.report.safe_text import escape_frame
 from portfolio_opt.report.tables import portfolios_table, with_own_columns
 from portfolio_opt.scenario.data import Scenario
@@ -188,9 +188,8 @@ def write_outputs(
     """Every output file into a staging folder, then one rename into ``out`` (refused where
     ``out`` was changed meanwhile: the outputs then go beside it)."""
     started = time.monotonic()
-    command = str(meta.get("command", "solve"))
     try:
-        with atomic_folder(out, lambda: replace_problem(out, {}, command)) as staging:
+        with atomic_replacement(out, str(meta.get("command", "solve"))) as staging:
             _write_into(staging, tables, kpis, meta, extras, started)
     except FolderChangedError as exc:
         raise OutputFolderError(str(exc)) from None

@@ -31,9 +31,9 @@ from portfolio_opt.pipeline import (
     most_severe,
 )
 from portfolio_opt.problems import Problem
-from portfolio_opt.report.atomic import FolderChangedError, atomic_folder
+from portfolio_opt.report.atomic import FolderChangedError
 from portfolio_opt.report.console import print_table
-from portfolio_opt.report.folders import replace_problem
+from portfolio_opt.report.folders import atomic_replacement, replace_problem
 from portfolio_opt.scenario.columns import folded
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.policy import LARGEST_SEED, MOST_WORKERS, override_warnings
@@ -125,7 +125,7 @@ def _replacing(target: Path, command: str) -> Iterator[Path]:
     """A staging folder that replaces ``target`` at the end, unless ``target`` was changed
     meanwhile (a plan edited there during the run): the outputs then go beside it, exit 2."""
     try:
-        with atomic_folder(target, lambda: replace_problem(target, {}, command)) as staging:
+        with atomic_replacement(target, command) as staging:
             yield staging
     except FolderChangedError as exc:
         console.print(f"Error: {exc}", markup=False)

@@ -381,8 +381,13 @@ def plan_table(path: Path) -> pd.DataFrame | None:
     frame, _ = read_table(path.parent, path.name, path.name, REQUIRED)
     if frame is None or any(c not in frame.columns for c in REQUIRED):
         return None
+    return _as_text(frame)
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every cell as the text a planner sees (no spaces around, no formula escape); rows with
+    any cell, so a row without a customer (a planner's note) counts in the cells' digest."""
     frame = frame.astype(str).map(lambda v: unescape_formula(v.strip()))
-    # A row without a customer (a planner's note) is kept: it changes the cells' digest.
     return frame[(frame != "").any(axis=1)]
 
 
@@ -390,10 +395,7 @@ def table_cells_digest(path: Path) -> str | None:
     """The :func:`cells_digest` of any table file as a spreadsheet may have saved it (another
     encoding, separator, line ends; a whole number as 60.0); None where it cannot be read."""
     frame, _ = read_table(path.parent, path.name, path.name)
-    if frame is None:
-        return None
-    frame = frame.astype(str).map(lambda v: _number_as_shown(unescape_formula(v.strip())))
-    return cells_digest(frame[(frame != "").any(axis=1)])
+    return None if frame is None else cells_digest(_as_text(frame).map(_number_as_shown))
 
 
 def _number_as_shown(text: str) -> str:

@@ -135,8 +135,7 @@ def _styled_cells(name: str, part: bytes, formats: list[str]) -> bytes:
     entries = [
         f"{ref.decode()}={shown}"
         for ref, index in STYLED_CELL.findall(part)
-        if (shown := formats[int(index)] if int(index) < len(formats) else index.decode())
-        != plain
+        if (shown := formats[int(index)] if int(index) < len(formats) else index.decode()) != plain
     ]
     return (name + "\n" + "\n".join(entries) + "\n").encode()
 

@@ -14,11 +14,13 @@ import json
 import os
 import tempfile
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 from portfolio_opt.plan.io import cells_digest, plan_digest, plan_table, table_cells_digest
 from portfolio_opt.problems import listed
+from portfolio_opt.report.atomic import atomic_folder
 from portfolio_opt.report.fingerprint import workbook_fingerprint, written_fingerprint
 
 MANIFEST = "manifest.json"
@@ -181,6 +183,12 @@ def replace_problem(out: Path, inputs: Mapping[Path, str], command: str) -> str 
     return None
 
 
+def atomic_replacement(out: Path, command: str) -> AbstractContextManager[Path]:
+    """:func:`atomic_folder` for ``command``'s ``out``, its swap refused where ``out`` was
+    changed while the command ran (:class:`FolderChangedError`: the outputs go beside it)."""
+    return atomic_folder(out, lambda: replace_problem(out, {}, command))
+
+
 def _work_in(folder: Path, manifest: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     """What a planner put in ``folder`` since the command wrote it: files it did not write,
     and files it wrote that changed since (relative paths; a subfolder with a manifest of its
@@ -231,7 +239,7 @@ def _same_cells(folder: Path, name: str, manifest: Mapping[str, Any]) -> bool:
 
 
 def _same_workbook(folder: Path, name: str, manifest: Mapping[str, Any]) -> bool:
-    """Whether ``path`` is a workbook the command wrote, saved again with every sheet, cell,
+    """Whether ``name`` is a workbook the command wrote, saved again with every sheet, cell,
     style and note as it was (opened in a spreadsheet and saved: nothing to lose)."""
     recorded = manifest.get("workbook_fingerprint")
     if not isinstance(recorded, dict) or not isinstance(recorded.get(name), str):
@@ -240,7 +248,7 @@ def _same_workbook(folder: Path, name: str, manifest: Mapping[str, Any]) -> bool
 
 
 def _same_plan(folder: Path, name: str, manifest: Mapping[str, Any]) -> bool:
-    """Whether ``path`` is the plan the command wrote, re-saved by a spreadsheet with every
+    """Whether ``name`` is the plan the command wrote, re-saved by a spreadsheet with every
     cell as it was (other line ends, separators or column order are nothing to lose; a moved
     customer or a column of notes is)."""
     written, cells = manifest.get("plan_sha256"), manifest.get("plan_table_sha256")
