@@ -567,6 +567,7 @@ def test_verify_accepts_the_written_plan(solved: Solved) -> None:
 
     assert result.exit_code == 0, result.output
     assert "The plan keeps every hard rule." in result.output
+    assert "solved with" not in result.output  # solved from the files as they are
 
 
 def _edited(out: Path, folder: Path, **moves: str) -> Path:
@@ -1175,3 +1176,53 @@ gc.collect()
 
     assert "cut off mid-sheet" in runs["running"].stderr
     assert runs["aborted"].stderr == ""
+
+
+def test_the_default_folder_of_another_scenario_of_the_same_name_is_left_as_it_is(
+    branch: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Next year's folder, copied from last year's, keeps its name: its solve must not replace
+    last year's outputs in out/NAME."""
+    monkeypatch.chdir(tmp_path)
+    assert run("solve", str(branch), *FAST).exit_code == 0
+    last_year = digests(tmp_path / "out" / "small-branch")
+    next_year = shutil.copytree(branch, tmp_path / "next_year")
+
+    result = run("solve", str(next_year), *FAST)
+    again = run("solve", str(branch), *FAST)  # the same scenario replaces its own outputs
+    own = run("solve", str(next_year), *FAST, "--out", str(tmp_path / "next"))
+
+    assert result.exit_code == 2, result.output
+    assert f"holds the outputs of another scenario of the same name, {branch}" in result.output
+    assert "give this one's own --out folder" in result.output
+    assert again.exit_code == 0, again.output
+    assert digests(tmp_path / "out" / "small-branch").keys() == last_year.keys()
+    assert json.loads((tmp_path / "out" / "small-branch" / "manifest.json").read_text())[
+        "scenario"
+    ] == str(branch.resolve())
+    assert own.exit_code == 0, own.output
+    payout = run("payout", str(next_year), str(tmp_path / "next" / "assignment.csv"))
+    assert payout.exit_code == 0, payout.output
+    paid_again = run("payout", str(branch), str(tmp_path / "next" / "assignment.csv"))
+    assert paid_again.exit_code == 2, paid_again.output
+    assert "another scenario of the same name" in paid_again.output
+
+
+def test_verify_says_which_options_its_own_plan_was_solved_with(
+    branch: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    solved = solve(branch, out, "--unavailable", "M1", "--set", "span.tolerance=6")
+    assert solved.exit_code == 0, solved.output
+
+    plain = run("verify", str(branch), str(out / "assignment.csv"))
+    as_made = run(
+        "verify", str(branch), str(out / "assignment.csv"), "--unavailable", "M1",
+        "--set", "span.tolerance=6",
+    )  # fmt: skip
+
+    assert "this plan was solved with --set span.tolerance=6 --unavailable M1" in plain.output
+    expected = f"verify {branch} {out / 'assignment.csv'} --set span.tolerance=6 --unavailable M1"
+    assert expected in plain.output
+    assert as_made.exit_code == 0, as_made.output
+    assert "solved with" not in as_made.output

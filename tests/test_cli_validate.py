@@ -230,3 +230,34 @@ def test_validate_lists_every_warning_beside_errors(tmp_path):
     assert result.exit_code == 1, result.output  # M1 twice
     warned = [line for line in result.output.splitlines() if "column management_score" in line]
     assert len(warned) == 8 and not any("more warnings like these" in w for w in warned)
+
+
+SMALL_BRANCH = Path(__file__).parent / "model" / "data" / "small_branch"
+
+
+def test_validate_checks_the_scenario_as_solve_would_run_it_with_set_and_unavailable(tmp_path):
+    branch = shutil.copytree(SMALL_BRANCH, tmp_path / "branch")
+    before = fingerprint(branch)
+
+    away = validate(branch, "--unavailable", "M2")  # S03 is pinned to M2
+    looser = validate(branch, "--set", "span.tolerance=5", "--json")
+    partial = validate(branch, "--set", "objective.order=[continuity]")
+
+    assert validate(branch).exit_code == 0
+    assert away.exit_code == 3, away.output
+    assert "pinned to manager M2, who is not available" in away.output
+    assert looser.exit_code == 0, looser.output
+    assert json.loads(looser.output)["span_band"] != json.loads(validate(branch, "--json").output)[
+        "span_band"
+    ]
+    assert partial.exit_code == 0, partial.output
+    assert "WARNING --set" in partial.output and "leaves out span" in partial.output
+    assert fingerprint(branch) == before
+
+
+@pytest.mark.parametrize(
+    "options", [("--set", "span.nokey=1"), ("--unavailable", "NOBODY"), ("--set", "x")]
+)
+def test_validate_refuses_unusable_set_or_unavailable_options(options):
+    result = validate(SMALL_BRANCH, *options)
+    assert result.exit_code == 2, result.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shlex
 import signal
 import socket
 import sys
@@ -111,16 +112,25 @@ def _as_run(command: Callable[..., None]) -> Callable[..., None]:
 
 def _load_as_run(path: str, settings: tuple[str, ...], unavailable: str, outcome: str) -> Scenario:
     """The scenario with ``--set`` values and ``--unavailable`` managers, or an exit."""
-    if not settings and not unavailable.strip():
-        return _load(path, outcome)
+    from portfolio_opt.scenario.policy import override_warnings
+
+    overrides = _settings_given(path, settings)
+    scenario = _load(path, outcome, overrides)
+    _print_warnings(override_warnings(overrides, "--set"))
+    return _with_unavailable(scenario, unavailable)
+
+
+def _settings_given(path: str, settings: tuple[str, ...]) -> dict[str, object]:
+    """The ``--set`` values, checked against the scenario's policy file, or an exit."""
+    if not settings:
+        return {}
     from portfolio_opt.parallel.variants import (
         VariantError,
-        apply_drop,
         check_policy_overrides,
         parse_settings,
     )
     from portfolio_opt.scenario.loader import scenario_root
-    from portfolio_opt.scenario.policy import POLICY_FILE, load_policy, override_warnings
+    from portfolio_opt.scenario.policy import POLICY_FILE, load_policy
 
     try:
         overrides = parse_settings(settings)
@@ -130,8 +140,13 @@ def _load_as_run(path: str, settings: tuple[str, ...], unavailable: str, outcome
     except VariantError as exc:
         console.print(f"Error: --set {exc}", markup=False)
         sys.exit(EXIT_USAGE)
-    scenario = _load(path, outcome, overrides)
-    _print_warnings(override_warnings(overrides, "--set"))
+    return overrides
+
+
+def _with_unavailable(scenario: Scenario, unavailable: str) -> Scenario:
+    """The scenario with the ``--unavailable`` managers away, or an exit."""
+    from portfolio_opt.parallel.variants import VariantError, apply_drop
+
     try:
         return apply_drop(scenario, [i.strip() for i in unavailable.split(",") if i.strip()])
     except VariantError as exc:
@@ -184,30 +199,36 @@ def _terminated(signum: int, frame: object) -> None:
 @main.command()
 @click.argument("scenario", type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print the summary and problems as JSON.")
-def validate(scenario: str, as_json: bool) -> None:
+@_as_run
+def validate(scenario: str, as_json: bool, settings: tuple[str, ...], unavailable: str) -> None:
     """List every problem in SCENARIO, or summarise it.
 
     Besides the files, checks whether the hard rules can all hold, as solve would before
-    searching (exit 3 when they cannot).
+    searching (exit 3 when they cannot); with --set and --unavailable, as solve would run it
+    with them.
     """
     from portfolio_opt.model.solve import rule_collisions
+    from portfolio_opt.scenario.policy import override_warnings
     from portfolio_opt.scenario.summary import scenario_summary
 
-    loaded, problems = inspect_scenario(scenario)
+    overrides = _settings_given(scenario, settings)
+    loaded, problems = inspect_scenario(scenario, overrides or None)
     if loaded is None:
         if as_json:
             out_console.print(_problems_json(problems), markup=False)
         else:
             _print_problems(problems, "fix them and validate again", every=True)
         sys.exit(EXIT_BAD_INPUT)
+    loaded = _with_unavailable(loaded, unavailable)
+    warnings = [*override_warnings(overrides, "--set"), *loaded.warnings]
     collisions = rule_collisions(loaded)
     summary = scenario_summary(loaded)
     if as_json:
-        summary["warnings"] = [_problem_record(p) for p in loaded.warnings]
+        summary["warnings"] = [_problem_record(p) for p in warnings]
         summary["collisions"] = collisions
         out_console.print(json.dumps(summary, ensure_ascii=False, indent=2), markup=False)
     else:
-        for p in loaded.warnings:
+        for p in warnings:
             out_console.print(f"WARNING {p}", markup=False)
         title = f"Scenario {summary['scenario']}: no errors in the files"
         table = Table(title=title, show_header=False)
@@ -408,12 +429,14 @@ def _many_moves_note(kpis: dict[str, Any], policy: Policy) -> str | None:
         return None
     if count <= max(2 * least, least + MANY_MOVES_SHARE * n):
         return None
+    ranked = ["continuity", *(g for g in goals if g != "continuity")]
+    continuity_first = ", ".join(f'"{g}"' for g in ranked)
     return (
         f"{count:,} of {n:,} customers change manager, where no plan moves fewer than "
         f"{least:,}: continuity ranks {goals.index('continuity') + 1} of {len(goals)} in "
         "[objective] order, so the "
         "goals before it use the freedom first. To keep more of last year's relationships, "
-        'rank it higher (order = ["continuity", ...]).'
+        f"rank it higher (order = [{continuity_first}])."
     )
 
 
@@ -434,11 +457,16 @@ def solve_command(
     unavailable: str,
 ) -> None:
     """Validate, assign, pay and report."""
+    from portfolio_opt.report.folders import output_folder
+
     loaded = _load_as_run(scenario, settings, unavailable, "nothing was solved")
     params = SolveParams.from_policy(
         loaded, time_limit_s=time_limit, workers=workers, seed=seed, deterministic=deterministic
     )
-    target = Path(out) if out else Path("out") / loaded.name
+    target, refused = output_folder(out, loaded.name, loaded.root)
+    if refused is not None:
+        console.print(f"Error: {refused}", markup=False)
+        sys.exit(EXIT_USAGE)
     interrupt = _Interrupt()
     started = time.monotonic()
     try:
@@ -512,6 +540,7 @@ def verify(scenario: str, assignment: str, settings: tuple[str, ...], unavailabl
     from portfolio_opt.plan.checker import check_plan
     from portfolio_opt.plan.io import read_assignment, where_in_file
     from portfolio_opt.plan.kpis import compute_kpis
+    from portfolio_opt.report.as_solved import options_of_plan
 
     loaded = _load_as_run(scenario, settings, unavailable, "nothing was checked")
     plan, problems = read_assignment(Path(assignment), loaded)
@@ -522,6 +551,16 @@ def verify(scenario: str, assignment: str, settings: tuple[str, ...], unavailabl
     violations = check_plan(loaded, plan)
     kpis = compute_kpis(loaded, plan, customer_targets(loaded.customers, loaded.policy)["target"])
     out_console.print(json.dumps(kpis, ensure_ascii=False, indent=2, default=str), markup=False)
+    if missing := options_of_plan(loaded, Path(split_table_spec(assignment)[0])):
+        given = [*(f"--set {shlex.quote(s)}" for s in settings)]
+        given += [f"--unavailable {shlex.quote(unavailable)}"] if unavailable.strip() else []
+        command = shlex.join(["portfolio-opt", "verify", scenario, assignment])
+        out_console.print(
+            f"Note: this plan was solved with {' '.join(missing)} (its manifest.json says so), "
+            "which this check does not use; to check it as it was made: "
+            f"{' '.join([command, *given, *missing])}",
+            markup=False,
+        )
     if violations:
         out_console.print(f"{len(violations)} hard-rule violation(s):", markup=False)
         for v in violations:
@@ -554,15 +593,17 @@ def payout(
     from portfolio_opt.plan.checker import check_plan
     from portfolio_opt.plan.io import read_assignment
     from portfolio_opt.report.atomic import atomic_folder
-    from portfolio_opt.report.folders import replace_problem, write_manifest
+    from portfolio_opt.report.folders import output_folder, replace_problem, write_manifest
     from portfolio_opt.report.workbook import write_workbook
     from portfolio_opt.report.writer import payout_sheets
 
     loaded = _load_as_run(scenario, settings, unavailable, "nothing was paid")
-    target = Path(out) if out else Path("out") / f"{loaded.name}-payout"
+    target, refused = output_folder(out, f"{loaded.name}-payout", loaded.root)
     file, sheet = split_table_spec(assignment)  # report.xlsx#Assignment: a workbook's sheet
     plan_file = Path(file)
-    refused = replace_problem(target, {loaded.root: "scenario", plan_file: "plan"}, "payout")
+    refused = refused or replace_problem(
+        target, {loaded.root: "scenario", plan_file: "plan"}, "payout"
+    )
     if refused is not None:
         console.print(f"Error: {refused}", markup=False)
         sys.exit(EXIT_USAGE)

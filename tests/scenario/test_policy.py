@@ -362,3 +362,26 @@ def test_a_class_or_grade_listed_twice_is_a_warning_with_its_line():
 
 def test_classes_listed_once_draw_no_warning():
     assert parse_policy('[classes]\nclasses = ["premium", "basic"]\n')[1] == []
+
+
+def test_an_order_that_leaves_goals_out_warns_and_gives_the_full_order():
+    policy, [problem] = parse_policy('[objective]\norder = ["continuity"]\n')
+    assert policy is not None and policy.objective.goals() == ["continuity"]
+    assert not problem.is_error
+    assert (problem.column, problem.row) == ("objective.order", 2)
+    assert "leaves out span, balance, chain, industry" in problem.message
+    assert 'order = ["continuity", "span", "balance", "chain", "industry"]' in problem.hint
+
+
+def test_affinity_counts_as_left_out_only_with_an_affinity_table():
+    full = '["span", "balance", "chain", "industry", "continuity"]'
+    assert parse_policy(f"[objective]\norder = {full}\n")[1] == []
+    text = f'[tables]\naffinity = "a.csv"\n[objective]\norder = {full}\n'
+    _, [problem] = parse_policy(text)
+    assert "leaves out affinity:" in problem.message
+
+
+def test_a_partial_order_given_on_the_command_line_warns_too():
+    [problem] = override_warnings({"objective.order": ["continuity", "span"]}, "--set")
+    assert problem.file == "--set"
+    assert "leaves out balance, chain, industry" in problem.message

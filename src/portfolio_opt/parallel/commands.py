@@ -33,7 +33,7 @@ from portfolio_opt.pipeline import (
 from portfolio_opt.problems import Problem
 from portfolio_opt.report.atomic import FolderChangedError
 from portfolio_opt.report.console import print_table
-from portfolio_opt.report.folders import atomic_replacement, replace_problem
+from portfolio_opt.report.folders import atomic_replacement, output_folder, replace_problem
 from portfolio_opt.scenario.columns import folded
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.policy import LARGEST_SEED, MOST_WORKERS, override_warnings
@@ -435,7 +435,10 @@ def sweep(
         variants = build_variants(loaded, vary, counts)
     except VariantError as exc:
         raise click.UsageError(str(exc)) from None
-    target = Path(out) if out else Path("out") / f"{loaded.name}-sweep"
+    target, refused = output_folder(out, f"{loaded.name}-sweep", loaded.root)
+    if refused is not None:
+        console.print(f"Error: {refused}", markup=False)
+        sys.exit(EXIT_USAGE)
     _check_folder(target, [loaded.root], "sweep")
     for variant in variants:  # a value solve would warn about (a rate of 5 is 500%)
         for problem in override_warnings(variant.overrides, f"variant {variant.label}"):

@@ -37,6 +37,7 @@ from portfolio_opt.pipeline import (
 )
 from portfolio_opt.plan.io import plan_digest, plan_table, read_assignment
 from portfolio_opt.problems import Problem, ScenarioError, listed
+from portfolio_opt.report.as_solved import as_solved
 from portfolio_opt.report.folders import file_digest, replace_problem, write_manifest
 from portfolio_opt.report.plots import fonts, plot_fairness, plot_load, span_bands
 from portfolio_opt.report.plots._axes import bar_figure_width
@@ -290,60 +291,7 @@ def _source_scenario(manifest: dict[str, Any]) -> tuple[Scenario | None, str]:
         return None, f"its scenario {source} no longer loads: {as_written}"
     if manifest.get("inputs_sha256") and input_hashes(scenario) != manifest["inputs_sha256"]:
         return None, f"the files of {source} changed since this solve: {as_written}"
-    return _as_solved(scenario, manifest), ""
-
-
-def _as_solved(scenario: Scenario, manifest: dict[str, Any]) -> Scenario:
-    """The scenario as the run solved it: the policy it ran with and the managers it had
-    unavailable (a sweep's variant changes both without touching the files)."""
-    try:
-        policy = Policy.model_validate(manifest["policy"])
-    except (KeyError, ValidationError):
-        policy = scenario.policy
-    away = manifest.get("unavailable_managers")
-    managers = scenario.managers
-    if isinstance(away, list):
-        managers = managers.assign(available=~managers["manager_id"].astype(str).isin(away))
-    solved = replace(scenario, policy=policy, managers=managers)
-    return replace(solved, as_run=_options_as_run(scenario, solved))
-
-
-def _options_as_run(files: Scenario, solved: Scenario) -> tuple[str, ...]:
-    """The ``--set`` and ``--unavailable`` options that make ``solved`` from ``files`` (the
-    solver's own settings aside: they change no rule)."""
-    from portfolio_opt.parallel.variants import format_value
-
-    ours, theirs = files.policy.model_dump(), solved.policy.model_dump()
-    for policy in (ours, theirs):
-        policy.pop("solver", None)
-    options = [
-        f"--set {shlex.quote(f'{key}={format_value(value)}')}"
-        for key, value in _changed_keys(ours, theirs)
-    ]
-    away = sorted(
-        set(solved.managers.loc[~solved.managers["available"], "manager_id"].astype(str))
-        - set(files.managers.loc[~files.managers["available"], "manager_id"].astype(str))
-    )
-    if away:
-        options.append(f"--unavailable {shlex.quote(','.join(away))}")
-    return tuple(options)
-
-
-def _changed_keys(
-    ours: dict[str, Any], theirs: dict[str, Any], prefix: str = ""
-) -> list[tuple[str, Any]]:
-    """The dotted keys (``balance.max_deviation``) whose values differ, with ``theirs``; a
-    table is given whole where it lost a key (a key can be set, not removed)."""
-    changed: list[tuple[str, Any]] = []
-    for key, value in theirs.items():
-        mine = ours.get(key)
-        if mine == value:
-            continue
-        if isinstance(mine, dict) and isinstance(value, dict) and set(mine) <= set(value):
-            changed += _changed_keys(mine, value, f"{prefix}{key}.")
-        else:
-            changed.append((f"{prefix}{key}", value))
-    return changed
+    return as_solved(scenario, manifest), ""
 
 
 def load_run(folder: Path, label: str | None = None) -> Run:

@@ -183,6 +183,31 @@ def replace_problem(out: Path, inputs: Mapping[Path, str], command: str) -> str 
     return None
 
 
+def output_folder(out: str | None, name: str, scenario: Path) -> tuple[Path, str | None]:
+    """The output folder (``out``, or ``out/NAME`` by default) and why it is refused, if it is:
+    the default folder is never one another scenario's outputs are in."""
+    if out:
+        return Path(out), None
+    target = Path("out") / name
+    return target, another_scenario(target, scenario)
+
+
+def another_scenario(out: Path, scenario: Path) -> str | None:
+    """Why the default folder ``out`` (named by scenario.toml's ``name``) is not replaced, or
+    None: it holds the outputs of another scenario folder, still there, of the same name (a
+    copy of last year's folder keeps its name)."""
+    source = _read_manifest(out).get("scenario") if out.is_dir() else None
+    if not isinstance(source, str) or not Path(source).is_dir():
+        return None
+    if Path(source).resolve() == scenario.resolve():
+        return None
+    return (
+        f"{out} holds the outputs of another scenario of the same name, {source}; it was left "
+        f"as it is: give this one's own --out folder, or a name of its own in "
+        f"{scenario / 'scenario.toml'}"
+    )
+
+
 def atomic_replacement(out: Path, command: str) -> AbstractContextManager[Path]:
     """:func:`atomic_folder` for ``command``'s ``out``, its swap refused where ``out`` was
     changed while the command ran (:class:`FolderChangedError`: the outputs go beside it)."""

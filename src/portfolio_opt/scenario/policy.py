@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
-from portfolio_opt.problems import Problem, Severity
+from portfolio_opt.problems import Problem, Severity, listed
 from portfolio_opt.scenario.tables import decode_text, unreadable
 
 INCOME_TYPES = ("interest", "deposit", "fee")
@@ -490,6 +490,7 @@ def parse_policy(text: str, file: str = "scenario.toml") -> tuple[Policy | None,
         return None, [Problem(file, f"not valid TOML: {exc}", _toml_hint(text, line), row=line)]
     warnings = (
         _order_and_weights(raw, text, file)
+        + _goals_left_out(raw, text, file)
         + _percents_as_fractions(raw, text, file)
         + _names_listed_twice(raw, text, file)
     )
@@ -720,7 +721,7 @@ def override_warnings(overrides: dict[str, object], label: str) -> list[Problem]
                 break
         else:
             place[last] = value
-    return _percents_as_fractions(raw, "", label)
+    return _percents_as_fractions(raw, "", label) + _goals_left_out(raw, "", label)
 
 
 def _order_and_weights(raw: dict[str, Any], text: str, file: str) -> list[Problem]:
@@ -735,6 +736,39 @@ def _order_and_weights(raw: dict[str, Any], text: str, file: str) -> list[Proble
             "ignored",
             "delete order or weights from [objective]",
             row=_key_line(text, ("objective", "order")),
+            column="objective.order",
+            severity=Severity.WARNING,
+        )
+    ]
+
+
+def _goals_left_out(raw: dict[str, Any], text: str, file: str) -> list[Problem]:
+    """A warning when [objective] order leaves out goals: the search does not pursue them, so
+    a partial order (``["continuity"]``) can leave targets far apart without a word."""
+    objective = raw.get("objective")
+    if not isinstance(objective, dict) or "weights" in objective:
+        return []
+    order = objective.get("order")
+    if not isinstance(order, list) or not order or len(set(map(str, order))) < len(order):
+        return []  # the model's checks say what is wrong with it
+    if not all(isinstance(goal, str) and goal in GOALS for goal in order):
+        return []
+    tables = raw.get("tables")
+    with_affinity = isinstance(tables, dict) and bool(tables.get("affinity"))
+    kept = [*DEFAULT_ORDER, *(["affinity"] if with_affinity else [])]
+    missing = [goal for goal in kept if goal not in order]
+    if not missing:
+        return []
+    full = ", ".join(f'"{goal}"' for goal in [*order, *missing])
+    them = "it" if len(missing) == 1 else "them"
+    return [
+        Problem(
+            file,
+            f"objective: the order leaves out {listed(missing, len(missing))}: the search does "
+            f"not pursue {them}, so the plan may be far from the best on {them} (the KPIs "
+            f"still report {them})",
+            f"to rank {them} after the goals listed, write order = [{full}]",
+            row=_key_line(text, ("objective", "order")) if text else None,
             column="objective.order",
             severity=Severity.WARNING,
         )
