@@ -313,6 +313,30 @@ def test_a_row_pasted_twice_is_a_warning_naming_the_first():
     assert _warnings(scenario) == [(12, None, "the same in every cell as row 2: both are added up")]
 
 
+def test_a_quarter_issued_again_under_the_first_issue_is_a_warning_naming_both_blocks():
+    """Accounting re-issues Q1 and the planner pastes it below: every customer's Q1 twice."""
+    scenario, _ = worked_example()
+    actuals = scenario.actuals
+    again = actuals[actuals["period"] == "2024Q1"].copy()
+    again["interest_income"] = pd.to_numeric(again["interest_income"]) + 1.0
+    scenario = dataclasses.replace(scenario, actuals=pd.concat([actuals, again]))
+    n = len(actuals)
+
+    (warning,) = _warnings(scenario)
+
+    assert warning[:2] == (n + 2, "period")
+    assert f"2024Q1 actuals is listed again from row {n + 2}" in warning[2]
+    assert "2024Q1 counts twice" in warning[2]
+
+
+def test_parts_of_a_customers_income_on_rows_of_their_own_are_no_warning():
+    """Rows a customer at a time (an interest row, then a fee row) are parts that add up."""
+    scenario, _ = worked_example()
+    actuals = scenario.actuals
+    parts = pd.concat([actuals, actuals.assign(interest_income=0.25)]).sort_index(kind="stable")
+    assert _warnings(dataclasses.replace(scenario, actuals=parts.reset_index(drop=True))) == []
+
+
 def test_a_reward_without_an_amount_and_a_stop_with_one_are_warnings():
     scenario, _ = worked_example()
     rows = [

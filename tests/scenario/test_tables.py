@@ -180,3 +180,24 @@ def test_a_chart_sheet_named_as_a_table_is_named_so(tmp_path):
     assert frame is None
     assert problem.message == "the sheet 'Chart' is a chart, not a table"
     assert "'Data'" in problem.hint
+
+
+def test_folding_warnings_keeps_the_count_of_a_line_that_stands_for_more_rows():
+    """A table's own cap ("... and 130 more rows") survives the console's fold of its kind."""
+    from portfolio_opt.problems import FOLD_MARK, Problem, Severity
+    from portfolio_opt.scenario.columns import folded
+
+    alike = [
+        Problem("a.csv", "a copy", "delete it", row=row, severity=Severity.WARNING)
+        for row in range(2, 52)
+    ]
+    cap = Problem(
+        "a.csv", f"{FOLD_MARK}130 more rows like these: 52-181", "delete it",
+        severity=Severity.WARNING,
+    )  # fmt: skip
+
+    shown = [p.message for p in folded([*alike, cap])]
+
+    assert len(shown) == 7
+    assert shown[5] == "... and 45 more warnings like these, in rows 7-51"
+    assert shown[6] == cap.message

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+import numpy as np
 import pandas as pd
 
 from portfolio_opt.payout.adjustments import adjustment_kind, year_adjustments
@@ -166,6 +167,7 @@ def actuals_problems(
         *year_unlike_its_quarters(actuals, year, file),
         *customers_without_actuals(actuals, customer_ids, file),
         *rows_pasted_twice(actuals, file),
+        *periods_given_twice(actuals, file),
     ]
 
 
@@ -359,6 +361,48 @@ def rows_pasted_twice(actuals: pd.DataFrame, file: str) -> list[Problem]:
         for p, first in repeats(cells.itertuples(index=False, name=None))
     ]
     return capped(copies, "rows")
+
+
+def periods_given_twice(actuals: pd.DataFrame, file: str) -> list[Problem]:
+    """A warning per period whose whole list of customers is given again below it, with other
+    figures (a quarter issued again by accounting and pasted under the first issue): rows of a
+    customer and period are added up, so the period would count twice. Rows pasted unchanged
+    are told apart by :func:`rows_pasted_twice`."""
+    cells = actuals.astype(str).apply(lambda column: column.str.strip())
+    ids = text(actuals, "customer_id").to_numpy()
+    periods = pd.Series([parse_period(value) for value in text(actuals, "period")])
+    problems = []
+    for period in dict.fromkeys(p for p in periods if p is not None):
+        at = np.flatnonzero((periods == period).to_numpy())
+        n = len(set(ids[at]))
+        first, second = at[:n], at[n : 2 * n]
+        if n < 2 or len(second) < n:
+            continue
+        if len(set(ids[first])) < n or set(ids[second]) != set(ids[first]):
+            continue  # not a second full list of the period's customers
+        if cells.iloc[second].duplicated(keep=False).all() or _same_rows(cells, first, second):
+            continue
+        problems.append(
+            Problem(
+                file,
+                f"every customer with {period.label} actuals is listed again from row "
+                f"{second[0] + 2} (rows {first[0] + 2}-{first[-1] + 2}, then "
+                f"{second[0] + 2}-{second[-1] + 2}, other figures): the rows are added up, so "
+                f"{period.label} counts twice",
+                "if the period was issued again, delete the old rows; if the rows are parts "
+                "that add up, leave them",
+                int(second[0]) + 2,
+                "period",
+                Severity.WARNING,
+            )
+        )
+    return problems
+
+
+def _same_rows(cells: pd.DataFrame, first: np.ndarray, second: np.ndarray) -> bool:
+    """Whether the rows at ``second`` repeat those at ``first`` (in any order), cell for cell."""
+    ours = set(cells.iloc[first].itertuples(index=False, name=None))
+    return all(row in ours for row in cells.iloc[second].itertuples(index=False, name=None))
 
 
 def adjustments_problems(

@@ -98,10 +98,14 @@ def folded(problems: Sequence[Problem], shown: int = WARNINGS_OF_A_KIND) -> list
         kinds.setdefault((p.file, p.column, p.hint), []).append(p)
     out: list[Problem] = []
     for (file, column, hint), alike in kinds.items():
+        # A line that stands for more rows already (a table's cap) is kept as it is, after.
+        more = [p for p in alike if p.message.startswith(FOLD_MARK)]
+        alike = [p for p in alike if not p.message.startswith(FOLD_MARK)]
         out += alike[:shown]
         if rest := alike[shown:]:
             rows = [p.row for p in rest if p.row is not None]
             out.append(more_like_these(file, column, rows, hint, "warnings", rest[0].severity))
+        out += more
     return out
 
 
