@@ -247,9 +247,10 @@ def test_validate_checks_the_scenario_as_solve_would_run_it_with_set_and_unavail
     assert away.exit_code == 3, away.output
     assert "pinned to manager M2, who is not available" in away.output
     assert looser.exit_code == 0, looser.output
-    assert json.loads(looser.output)["span_band"] != json.loads(validate(branch, "--json").output)[
-        "span_band"
-    ]
+    assert (
+        json.loads(looser.output)["span_band"]
+        != json.loads(validate(branch, "--json").output)["span_band"]
+    )
     assert partial.exit_code == 0, partial.output
     assert "WARNING --set" in partial.output and "leaves out span" in partial.output
     assert fingerprint(branch) == before

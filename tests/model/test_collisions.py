@@ -1222,6 +1222,37 @@ def test_a_group_too_large_is_told_the_tolerance_that_fits_it() -> None:
     assert solve_fast(wider).has_plan
 
 
+def test_a_premium_group_beyond_the_premium_bands_max_is_told_that_max_not_the_tolerance() -> None:
+    """The premium band replaces the span band: a wider tolerance cannot make room."""
+    rows = [premium(f"P{i}", group_id="GP" if i < 4 else None) for i in range(6)]
+    rows += standard_customers(14)
+    managers = [manager("M1", "A"), manager("M2", "A"), *(manager(f"M{i}") for i in range(3, 6))]
+    policy = {"span": {"tolerance": 1, "premium": {"min": 2, "max": 3}}}
+    scenario = make_scenario(rows, managers, policy=policy)
+
+    (reason,) = find_collisions(build_instance(scenario, customer_targets(scenario)))
+
+    assert "largest premium portfolio allowed (3): raise [span.premium] max (to 4)" in reason
+    assert "tolerance" not in reason
+    policy["span"]["premium"]["max"] = 4
+    assert solve_fast(make_scenario(rows, managers, policy=policy)).has_plan
+
+
+def test_a_group_beyond_every_holders_own_max_is_told_that_max_not_the_band() -> None:
+    rows = standard_customers(20)
+    for row in rows[:6]:
+        row["group_id"] = "G"
+    managers = [manager(f"M{i}", max_customers=5) for i in range(4)]
+    scenario = make_scenario(rows, managers, policy={"span": {"tolerance": 2}})
+
+    (reason,) = find_collisions(build_instance(scenario, customer_targets(scenario)))
+
+    assert reason.endswith(
+        "largest standard portfolio allowed (5): give a manager who may hold it a "
+        "max_customers of at least 6."
+    )
+
+
 def test_pins_above_the_bound_are_told_how_wide_a_tolerance_or_bound_lets_them_be() -> None:
     """Four large customers pinned to M0; six managers must each hold 8..12 of 60, so the
     mean is a sixth of the total. A tolerance of 10 lets one stay empty, raising the mean;

@@ -22,6 +22,7 @@ from portfolio_opt.model.instance import (
     SEPARATE,
     STANDARD,
     Instance,
+    kind_bands,
 )
 from portfolio_opt.model.structure import KINDS, fitting_counts, kind_holders, portfolio_counts
 from portfolio_opt.problems import listed
@@ -570,14 +571,31 @@ def oversized_groups(instance: Instance) -> list[str]:
             continue
         for b in np.flatnonzero((instance.kind == kind) & (instance.size > largest)):
             size = int(instance.size[b])
-            tolerance = instance.scenario.policy.span.tolerance + size - largest
             reasons.append(
                 f"{_describe_block(instance, int(b))} is more customers than the "
-                f"largest {KIND_WORDS[kind]} portfolio allowed ({largest}): widen the span "
-                f"tolerance (to {tolerance}) or the type's band (a max of {size}), or give a "
-                f"manager a max_customers of at least {size}."
+                f"largest {KIND_WORDS[kind]} portfolio allowed ({largest}): "
+                f"{_larger_portfolio_fix(instance, kind, size)}."
             )
     return reasons
+
+
+def _larger_portfolio_fix(instance: Instance, kind: int, size: int) -> str:
+    """What lets a portfolio of ``kind`` hold ``size`` customers: a manager's own max where
+    the band allows it already, the type's own max where it has one (the span tolerance does
+    not reach it), else the span tolerance; and a manager's own max always."""
+    span = instance.scenario.policy.span
+    band_high = int(kind_bands(instance.scenario, *instance.band_basis)[1][kind])
+    personal = f"give a manager who may hold it a max_customers of at least {size}"
+    if band_high >= size:  # every manager who may hold it has a max of their own below it
+        return personal
+    widen = f"widen the span tolerance (to {span.tolerance + size - band_high})"
+    own = span.premium if kind == PREMIUM else span.separate_ledger
+    band = f"[span.{KIND_NAMES[kind]}] max"
+    if kind == STANDARD:
+        return f"{widen}, or {personal}"
+    if own.max is not None:
+        return f"raise {band} (to {size}), or {personal}"
+    return f"{widen} or set {band} = {size}, or {personal}"
 
 
 def _personal_bounds(instance: Instance, managers: list[int]) -> str:
