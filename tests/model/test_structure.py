@@ -89,3 +89,45 @@ def test_the_smallest_core_drops_every_rule_not_needed_among_many() -> None:
     solver = cp_model.CpSolver()
     core = smallest_core(model, solver, {r.index: r for r in rules}, {r.index for r in rules})
     assert core == {rules[i].index for i in needed}
+
+
+def _part_timer_branch(part_timer_grade: str):
+    """40 standard customers of equal target, 6 premium ones; M1 may hold at most 3 customers,
+    too few to come within 5% of a standard portfolio's mean (800) if it held one."""
+    customers = [
+        {"customer_id": f"{prefix}{i}", "customer_class": kind, "interest_income": 100}
+        for prefix, kind, count in (("P", "premium", 6), ("S", "key", 40))
+        for i in range(count)
+    ]
+    managers = [
+        {"manager_id": "M1", "grade": part_timer_grade, "max_customers": 3},
+        {"manager_id": "M2", "grade": "A"},
+        *({"manager_id": f"M{i}", "grade": "B"} for i in range(3, 7)),
+    ]
+    policy = {
+        "span": {"tolerance": 3, "premium": {"min": 3, "max": 6}},
+        "balance": {"max_deviation": 0.05},
+    }
+    return make_scenario(customers, managers, policy=policy)
+
+
+def test_a_part_timer_too_small_for_the_balance_bound_holds_premium_where_eligible() -> None:
+    instance = build_instance(scenario := _part_timer_branch("A"), customer_targets(scenario))
+
+    structure = decide_structure(instance)
+
+    assert isinstance(structure, Structure)
+    assert "M1" in [instance.manager_ids[int(m)] for m in structure.managers_of(PREMIUM)]
+    assert solve_module.solve(scenario, time_limit_s=5, workers=1).has_plan
+
+
+def test_a_part_timer_too_small_for_the_balance_bound_and_only_standard_is_named() -> None:
+    instance = build_instance(scenario := _part_timer_branch("B"), customer_targets(scenario))
+
+    reasons = decide_structure(instance)
+
+    assert isinstance(reasons, list)
+    assert (
+        "manager M1, holding at most 3 customers, must come within 5.0% of the mean standard "
+        "portfolio target if holding one (the 3 largest standard customers make "
+    ) in reasons[0]

@@ -7,6 +7,8 @@ then keeps managers on the kind of customers they held last year.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -282,6 +284,40 @@ def _pinned_by_kind(instance: Instance) -> dict[tuple[int, int], str]:
     return {key: listed(ids, PINNED_SHOWN) for key, ids in pinned.items()}
 
 
+def _balance_within_reach(
+    model: cp_model.CpModel,
+    instance: Instance,
+    choose: dict[tuple[int, int], cp_model.IntVar],
+    labelled: Callable[[str], cp_model.IntVar],
+) -> None:
+    """With [balance] max_deviation, a manager whose own max is too few customers to come
+    within the bound of the mean standard portfolio (a part-timer's 6 largest customers below
+    it) holds another kind where one may. The mean is the standard total over the number of
+    standard portfolios, so the rule is linear in that number."""
+    bound = instance.scenario.policy.balance.max_deviation
+    standard = instance.kind[instance.customer_block] == STANDARD
+    units = np.sort(instance.customer_value[standard] * instance.units_per_money)[::-1]
+    total = float(units.sum())
+    if bound is None or total <= 0:
+        return
+    largest = np.concatenate([[0.0], np.cumsum(units)])  # the top n customers' targets
+    count = sum(v for (m, k), v in choose.items() if k == STANDARD)
+    need = math.floor((1 - bound) * total)
+    for (m, k), var in choose.items():
+        most = int(instance.high[STANDARD, m])
+        if k != STANDARD or instance.low[STANDARD, m] < 1 or most >= len(units):
+            continue
+        reach = math.floor(largest[most]) + most  # a unit a customer for rounding
+        # The mean is lowest with the most standard portfolios.
+        share = largest[most] * sum(k == STANDARD for _, k in choose) / total
+        text = (
+            f"manager {instance.manager_ids[m]}, holding at most {most} customers, must come "
+            f"within {bound:.1%} of the mean standard portfolio target if holding one (the "
+            f"{most} largest standard customers make {share:.0%} of it, at most)"
+        )
+        model.add(count * reach >= need).only_enforce_if([var, labelled(text)])
+
+
 def decide_structure(
     instance: Instance,
     time_limit_s: float = 5.0,
@@ -375,6 +411,7 @@ def decide_structure(
                     f"some {name} manager must have room for the largest {name} group ({largest})"
                 )
             )
+    _balance_within_reach(model, instance, choose, labelled)
     counts = set(assumptions) - specific
     # Span: each kind's average portfolio close to N/M, i.e. |M * N_k - N * count_k| small.
     span_terms = []
