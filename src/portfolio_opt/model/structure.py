@@ -302,14 +302,14 @@ def _balance_within_reach(
         return
     largest = np.concatenate([[0.0], np.cumsum(units)])  # the top n customers' targets
     count = sum(v for (m, k), v in choose.items() if k == STANDARD)
+    holders = sum(kind == STANDARD for _, kind in choose)  # the most standard portfolios
     need = math.floor((1 - bound) * total)
     for (m, k), var in choose.items():
         most = int(instance.high[STANDARD, m])
         if k != STANDARD or instance.low[STANDARD, m] < 1 or most >= len(units):
             continue
         reach = math.floor(largest[most]) + most  # a unit a customer for rounding
-        # The mean is lowest with the most standard portfolios.
-        share = largest[most] * sum(k == STANDARD for _, k in choose) / total
+        share = largest[most] * holders / total  # of the lowest mean: the most portfolios
         text = (
             f"manager {instance.manager_ids[m]}, holding at most {most} customers, must come "
             f"within {bound:.1%} of the mean standard portfolio target if holding one (the "

@@ -368,9 +368,9 @@ def periods_given_twice(actuals: pd.DataFrame, file: str) -> list[Problem]:
     figures (a quarter issued again by accounting and pasted under the first issue): rows of a
     customer and period are added up, so the period would count twice. Rows pasted unchanged
     are told apart by :func:`rows_pasted_twice`."""
-    cells = actuals.astype(str).apply(lambda column: column.str.strip())
     ids = text(actuals, "customer_id").to_numpy()
     periods = pd.Series([parse_period(value) for value in text(actuals, "period")])
+    cells: pd.DataFrame | None = None
     problems = []
     for period in dict.fromkeys(p for p in periods if p is not None):
         at = np.flatnonzero((periods == period).to_numpy())
@@ -380,7 +380,9 @@ def periods_given_twice(actuals: pd.DataFrame, file: str) -> list[Problem]:
             continue
         if len(set(ids[first])) < n or set(ids[second]) != set(ids[first]):
             continue  # not a second full list of the period's customers
-        if cells.iloc[second].duplicated(keep=False).all() or _same_rows(cells, first, second):
+        if cells is None:
+            cells = actuals.astype(str).apply(lambda column: column.str.strip())
+        if _same_rows(cells, first, second):
             continue
         problems.append(
             Problem(
