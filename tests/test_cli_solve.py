@@ -1053,7 +1053,7 @@ def test_ctrl_c_while_a_scenario_loads_ends_with_the_shells_code(
 ) -> None:
     """Not click's "Aborted!" and exit 1, which scripts read as bad input: 130, and a word."""
 
-    def interrupted(path: object, overrides: object = None) -> None:
+    def interrupted(path: object, overrides: object = None, away: object = ()) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr("portfolio_opt.cli.inspect_scenario", interrupted)
@@ -1193,8 +1193,8 @@ def test_the_default_folder_of_another_scenario_of_the_same_name_is_left_as_it_i
     own = run("solve", str(next_year), *FAST, "--out", str(tmp_path / "next"))
 
     assert result.exit_code == 2, result.output
-    assert f"holds the outputs of another scenario of the same name, {branch}" in result.output
-    assert "give this one's own --out folder" in result.output
+    assert f"holds the outputs of another scenario, {branch}" in result.output
+    assert "give this run its own --out folder" in result.output
     assert again.exit_code == 0, again.output
     assert digests(tmp_path / "out" / "small-branch").keys() == last_year.keys()
     assert json.loads((tmp_path / "out" / "small-branch" / "manifest.json").read_text())[
@@ -1205,7 +1205,7 @@ def test_the_default_folder_of_another_scenario_of_the_same_name_is_left_as_it_i
     assert payout.exit_code == 0, payout.output
     paid_again = run("payout", str(branch), str(tmp_path / "next" / "assignment.csv"))
     assert paid_again.exit_code == 2, paid_again.output
-    assert "another scenario of the same name" in paid_again.output
+    assert "holds the outputs of another scenario" in paid_again.output
 
 
 def test_verify_says_which_options_its_own_plan_was_solved_with(
@@ -1226,3 +1226,20 @@ def test_verify_says_which_options_its_own_plan_was_solved_with(
     assert expected in plain.output
     assert as_made.exit_code == 0, as_made.output
     assert "solved with" not in as_made.output
+
+
+def test_a_scenario_name_that_is_a_path_stays_inside_the_default_folder(
+    branch: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    toml = branch / "scenario.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace('name = "small-branch"', 'name = "../up"'),
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+
+    result = run("solve", str(branch), *FAST)
+
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / ".._up" / "assignment.csv").is_file()
+    assert not (tmp_path / "up").exists()

@@ -262,3 +262,22 @@ def test_validate_checks_the_scenario_as_solve_would_run_it_with_set_and_unavail
 def test_validate_refuses_unusable_set_or_unavailable_options(options):
     result = validate(SMALL_BRANCH, *options)
     assert result.exit_code == 2, result.output
+
+
+def test_the_objective_given_with_set_is_warned_about_once_and_the_files_not_at_all(tmp_path):
+    branch = shutil.copytree(SMALL_BRANCH, tmp_path / "branch")
+    toml = branch / "scenario.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8") + '\n[objective]\norder = ["continuity"]\n',
+        encoding="utf-8",
+    )
+    full = 'objective.order=["span","balance","chain","industry","continuity"]'
+
+    partial = validate(branch, "--set", "objective.order=[chain]", "--set", "payout.year=2026")
+    replaced = validate(branch, "--set", full)
+
+    assert partial.output.count("leaves out") == 1, partial.output
+    assert "WARNING --set" in partial.output
+    assert "leaves out span, balance, industry" in partial.output
+    assert "leaves out" not in replaced.output, replaced.output
+    assert "leaves out" in validate(branch).output  # the file's own order

@@ -10,7 +10,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -82,9 +82,12 @@ def _print_new_warnings(warnings: list[Problem], shown: list[Problem]) -> None:
 
 
 def _load(
-    path: str, outcome: str = "nothing was solved", overrides: dict[str, object] | None = None
+    path: str,
+    outcome: str = "nothing was solved",
+    overrides: dict[str, object] | None = None,
+    away: Sequence[str] = (),
 ) -> Scenario:
-    scenario, problems = inspect_scenario(path, overrides or None)
+    scenario, problems = inspect_scenario(path, overrides or None, away)
     if scenario is None:
         _print_problems(problems, outcome)
         sys.exit(EXIT_BAD_INPUT)
@@ -112,12 +115,14 @@ def _as_run(command: Callable[..., None]) -> Callable[..., None]:
 
 def _load_as_run(path: str, settings: tuple[str, ...], unavailable: str, outcome: str) -> Scenario:
     """The scenario with ``--set`` values and ``--unavailable`` managers, or an exit."""
-    from portfolio_opt.scenario.policy import override_warnings
-
     overrides = _settings_given(path, settings)
-    scenario = _load(path, outcome, overrides)
-    _print_warnings(override_warnings(overrides, "--set"))
+    scenario = _load(path, outcome, overrides, _ids(unavailable))
     return _with_unavailable(scenario, unavailable)
+
+
+def _ids(listed: str) -> list[str]:
+    """The ids of a comma-separated option (``--unavailable M1,M2``)."""
+    return [i.strip() for i in listed.split(",") if i.strip()]
 
 
 def _settings_given(path: str, settings: tuple[str, ...]) -> dict[str, object]:
@@ -148,7 +153,7 @@ def _with_unavailable(scenario: Scenario, unavailable: str) -> Scenario:
     from portfolio_opt.parallel.variants import VariantError, apply_drop
 
     try:
-        return apply_drop(scenario, [i.strip() for i in unavailable.split(",") if i.strip()])
+        return apply_drop(scenario, _ids(unavailable))
     except VariantError as exc:
         console.print(f"Error: --unavailable: {exc}", markup=False)
         sys.exit(EXIT_USAGE)
@@ -208,11 +213,10 @@ def validate(scenario: str, as_json: bool, settings: tuple[str, ...], unavailabl
     with them.
     """
     from portfolio_opt.model.solve import rule_collisions
-    from portfolio_opt.scenario.policy import override_warnings
     from portfolio_opt.scenario.summary import scenario_summary
 
     overrides = _settings_given(scenario, settings)
-    loaded, problems = inspect_scenario(scenario, overrides or None)
+    loaded, problems = inspect_scenario(scenario, overrides or None, _ids(unavailable))
     if loaded is None:
         if as_json:
             out_console.print(_problems_json(problems), markup=False)
@@ -220,7 +224,7 @@ def validate(scenario: str, as_json: bool, settings: tuple[str, ...], unavailabl
             _print_problems(problems, "fix them and validate again", every=True)
         sys.exit(EXIT_BAD_INPUT)
     loaded = _with_unavailable(loaded, unavailable)
-    warnings = [*override_warnings(overrides, "--set"), *loaded.warnings]
+    warnings = loaded.warnings
     collisions = rule_collisions(loaded)
     summary = scenario_summary(loaded)
     if as_json:
@@ -463,7 +467,7 @@ def solve_command(
     params = SolveParams.from_policy(
         loaded, time_limit_s=time_limit, workers=workers, seed=seed, deterministic=deterministic
     )
-    target, refused = output_folder(out, loaded.name, loaded.root)
+    target, refused = output_folder(out, loaded.name, [loaded.root])
     if refused is not None:
         console.print(f"Error: {refused}", markup=False)
         sys.exit(EXIT_USAGE)
@@ -530,6 +534,26 @@ def _extras() -> Callable[..., None]:
     return write_report_files
 
 
+def _solved_otherwise_note(
+    scenario: str, assignment: str, loaded: Scenario, settings: tuple[str, ...], unavailable: str
+) -> str | None:
+    """Where the plan sits in a solve's output folder and was solved with ``--set`` values or
+    managers away that this check lacks, the command that checks it as it was made."""
+    from portfolio_opt.report.as_solved import options_of_plan
+
+    plan_file = Path(split_table_spec(assignment)[0])
+    if not options_of_plan(loaded, plan_file):
+        return None
+    given = bool(settings) or bool(unavailable.strip())
+    files = inspect_scenario(scenario)[0] if given else loaded  # as the files have it
+    made = options_of_plan(files if files is not None else loaded, plan_file)
+    command = shlex.join(["portfolio-opt", "verify", scenario, assignment])
+    return (
+        f"Note: this plan was solved with {' '.join(made)} (its manifest.json says so), not as "
+        f"this check runs; to check it as it was made: {' '.join([command, *made])}"
+    )
+
+
 @main.command()
 @click.argument("scenario", type=click.Path())
 @click.argument("assignment", type=click.Path())
@@ -540,7 +564,6 @@ def verify(scenario: str, assignment: str, settings: tuple[str, ...], unavailabl
     from portfolio_opt.plan.checker import check_plan
     from portfolio_opt.plan.io import read_assignment, where_in_file
     from portfolio_opt.plan.kpis import compute_kpis
-    from portfolio_opt.report.as_solved import options_of_plan
 
     loaded = _load_as_run(scenario, settings, unavailable, "nothing was checked")
     plan, problems = read_assignment(Path(assignment), loaded)
@@ -551,16 +574,8 @@ def verify(scenario: str, assignment: str, settings: tuple[str, ...], unavailabl
     violations = check_plan(loaded, plan)
     kpis = compute_kpis(loaded, plan, customer_targets(loaded.customers, loaded.policy)["target"])
     out_console.print(json.dumps(kpis, ensure_ascii=False, indent=2, default=str), markup=False)
-    if missing := options_of_plan(loaded, Path(split_table_spec(assignment)[0])):
-        given = [*(f"--set {shlex.quote(s)}" for s in settings)]
-        given += [f"--unavailable {shlex.quote(unavailable)}"] if unavailable.strip() else []
-        command = shlex.join(["portfolio-opt", "verify", scenario, assignment])
-        out_console.print(
-            f"Note: this plan was solved with {' '.join(missing)} (its manifest.json says so), "
-            "which this check does not use; to check it as it was made: "
-            f"{' '.join([command, *given, *missing])}",
-            markup=False,
-        )
+    if note := _solved_otherwise_note(scenario, assignment, loaded, settings, unavailable):
+        out_console.print(note, markup=False)
     if violations:
         out_console.print(f"{len(violations)} hard-rule violation(s):", markup=False)
         for v in violations:
@@ -598,7 +613,7 @@ def payout(
     from portfolio_opt.report.writer import payout_sheets
 
     loaded = _load_as_run(scenario, settings, unavailable, "nothing was paid")
-    target, refused = output_folder(out, f"{loaded.name}-payout", loaded.root)
+    target, refused = output_folder(out, f"{loaded.name}-payout", [loaded.root])
     file, sheet = split_table_spec(assignment)  # report.xlsx#Assignment: a workbook's sheet
     plan_file = Path(file)
     refused = refused or replace_problem(

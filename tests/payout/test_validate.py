@@ -7,6 +7,7 @@ from portfolio_opt.payout import compute_payout, validate_payout_inputs
 from portfolio_opt.payout.validate import assignment_problems
 from portfolio_opt.problems import ScenarioError
 from portfolio_opt.scenario.policy import Rates
+from portfolio_opt.scenario.schema import INCOME_COLUMNS
 
 from .builders import build_scenario, plan, table, worked_example
 
@@ -313,28 +314,53 @@ def test_a_row_pasted_twice_is_a_warning_naming_the_first():
     assert _warnings(scenario) == [(12, None, "the same in every cell as row 2: both are added up")]
 
 
+def _issued_again(actuals: pd.DataFrame, period: str = "2024Q1") -> pd.DataFrame:
+    again = actuals[actuals["period"] == period].copy()
+    again["interest_income"] = pd.to_numeric(again["interest_income"]) + 1.0
+    return again
+
+
 def test_a_quarter_issued_again_under_the_first_issue_is_a_warning_naming_both_blocks():
     """Accounting re-issues Q1 and the planner pastes it below: every customer's Q1 twice."""
     scenario, _ = worked_example()
     actuals = scenario.actuals
-    again = actuals[actuals["period"] == "2024Q1"].copy()
-    again["interest_income"] = pd.to_numeric(again["interest_income"]) + 1.0
-    scenario = dataclasses.replace(scenario, actuals=pd.concat([actuals, again]))
+    again = _issued_again(actuals)
     n = len(actuals)
 
-    (warning,) = _warnings(scenario)
+    (warning,) = _warnings(dataclasses.replace(scenario, actuals=pd.concat([actuals, again])))
 
     assert warning[:2] == (n + 2, "period")
-    assert f"2024Q1 actuals is listed again from row {n + 2}" in warning[2]
-    assert "2024Q1 counts twice" in warning[2]
+    assert f"2024Q1 actuals are listed again from row {n + 2}" in warning[2]
+    assert f"{len(again)} of {len(again)} customers, other figures in interest_income" in warning[2]
+    assert "count twice in 2024Q1" in warning[2]
+
+
+def test_a_quarter_issued_again_without_one_customer_or_after_parts_rows_is_told_too():
+    scenario, _ = worked_example()
+    actuals = scenario.actuals
+    q1 = actuals[actuals["period"] == "2024Q1"]
+    parts = pd.concat([q1.iloc[[0]].assign(fee_income=0.0), q1])  # one customer in two rows
+    rest = actuals[actuals["period"] != "2024Q1"]
+    for given in (
+        pd.concat([actuals, _issued_again(actuals).iloc[1:]]),  # the re-issue lacks one
+        pd.concat([parts, rest, _issued_again(actuals)]),
+    ):
+        found = _warnings(dataclasses.replace(scenario, actuals=given.reset_index(drop=True)))
+        assert any("listed again" in message for _, _, message in found), found
 
 
 def test_parts_of_a_customers_income_on_rows_of_their_own_are_no_warning():
-    """Rows a customer at a time (an interest row, then a fee row) are parts that add up."""
+    """Rows a customer at a time (an interest row, then a fee row) are parts that add up, and
+    so are blocks that fill different columns (a loans export, then deposits and fees)."""
     scenario, _ = worked_example()
     actuals = scenario.actuals
     parts = pd.concat([actuals, actuals.assign(interest_income=0.25)]).sort_index(kind="stable")
     assert _warnings(dataclasses.replace(scenario, actuals=parts.reset_index(drop=True))) == []
+    income = [c for c in INCOME_COLUMNS if c in actuals.columns]
+    loans = actuals.assign(**{c: 0.0 for c in income if c != "interest_income"})
+    rest = actuals.assign(interest_income=0.0)
+    blocks = pd.concat([loans, rest]).reset_index(drop=True)
+    assert _warnings(dataclasses.replace(scenario, actuals=blocks)) == []
 
 
 def test_a_reward_without_an_amount_and_a_stop_with_one_are_warnings():

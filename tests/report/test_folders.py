@@ -273,3 +273,29 @@ def test_a_variants_plan_is_checked_by_its_own_manifest(tmp_path: Path) -> None:
     plan.write_text("customer_id,manager_id\nC1,M2\n", encoding="utf-8")  # edited
     problem = str(replace_problem(run, {}, "sweep"))
     assert "variants/01_tolerance=1/assignment.csv" in problem and "changed after" in problem
+
+
+def test_the_default_folder_of_other_branches_still_there_is_not_replaced(tmp_path: Path) -> None:
+    """solve-many's out/solve-many of last year's branches; a report of the same branches
+    and more may replace it, and so may one of branches that are gone."""
+    north, south, east = (tmp_path / name for name in ("north", "south", "east"))
+    for folder in (north, south, east):
+        folder.mkdir()
+    report = tmp_path / "report"
+    report.mkdir()
+    branches = [{"scenario": str(north)}, {"scenario": str(south)}]
+    (report / "manifest.json").write_text(json.dumps({"branches": branches}), encoding="utf-8")
+
+    refused = folders.other_scenarios(report, [east])
+
+    assert refused is not None and f"another scenario, {north}, {south}" in refused
+    assert folders.other_scenarios(report, [north, south, east]) is None
+    south.rmdir()
+    assert folders.other_scenarios(report, [north, east]) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "folder"), [("../up", ".._up"), ("..", "scenario"), ("a\\b", "a_b"), ("北區", "北區")]
+)
+def test_a_scenario_name_makes_one_folder_under_out(name: str, folder: str) -> None:
+    assert folders.safe_folder_name(name) == folder

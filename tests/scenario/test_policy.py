@@ -10,7 +10,13 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from portfolio_opt.problems import Severity
-from portfolio_opt.scenario.policy import Policy, load_policy, override_warnings, parse_policy
+from portfolio_opt.scenario.policy import (
+    Policy,
+    goals_left_out,
+    load_policy,
+    override_warnings,
+    parse_policy,
+)
 
 
 def test_minimal_text_names_only_the_tables():
@@ -183,7 +189,8 @@ def test_an_objective_without_any_goal_is_refused(objective: str, column: str, m
 
 def test_order_and_weights_together_use_the_weights_with_a_warning():
     text = '[objective]\norder = ["continuity", "span"]\nweights = { span = 5, continuity = 1 }\n'
-    policy, [problem] = parse_policy(text)
+    policy, problems = parse_policy(text)
+    problem = next(p for p in problems if p.column == "objective.order")
     assert policy is not None and policy.objective.goals() == ["span", "continuity"]
     assert not problem.is_error
     assert (problem.column, problem.row) == ("objective.order", 2)
@@ -381,7 +388,19 @@ def test_affinity_counts_as_left_out_only_with_an_affinity_table():
     assert "leaves out affinity:" in problem.message
 
 
-def test_a_partial_order_given_on_the_command_line_warns_too():
-    [problem] = override_warnings({"objective.order": ["continuity", "span"]}, "--set")
+def test_a_partial_order_or_weights_given_on_the_command_line_warn_too():
+    [problem] = goals_left_out(Policy().updated({"objective.order": ["continuity"]}), "--set")
     assert problem.file == "--set"
-    assert "leaves out balance, chain, industry" in problem.message
+    assert "leaves out span, balance, chain, industry" in problem.message
+    weighted = Policy().updated({"objective.weights": {"span": 100, "balance": 10}})
+    [problem] = goals_left_out(weighted, "--set")
+    assert problem.column == "objective.weights"
+    assert "the weights leave out chain, industry, continuity (no weight, or 0)" in problem.message
+    assert "give them a weight (chain = 1, say)" in problem.hint
+
+
+def test_an_order_naming_affinity_without_its_table_is_not_advised_to_keep_it():
+    _, problems = parse_policy('[objective]\norder = ["span", "affinity"]\n')
+    [hint] = [p.hint for p in problems if "leaves out" in p.message]
+    assert '"span", "balance", "chain", "industry", "continuity"]' in hint
+    assert "affinity" not in hint

@@ -25,7 +25,7 @@ from portfolio_opt.model.instance import (
     kind_bands,
 )
 from portfolio_opt.model.structure import KINDS, fitting_counts, kind_holders, portfolio_counts
-from portfolio_opt.problems import listed
+from portfolio_opt.problems import as_sentence, listed
 
 SHOWN = 5
 
@@ -257,10 +257,26 @@ def group_sizes_fit_bands(instance: Instance) -> list[str]:
             f"{' each' if len(stuck) > 1 else ''} hold "
             f"{low if low == high else f'{low}..{high}'} customers"
             + (f" ({personal})" if (personal := _personal_bounds(instance, stuck)) else "")
-            + f", and no count there is {what}. Widen the span tolerance or those managers' "
-            "bounds, or split a group."
+            + f", and no count there is {what}. {as_sentence(_widen_band(instance, kind))} "
+            "or those managers' bounds, or split a group."
         )
     return reasons
+
+
+def _widen_band(instance: Instance, kind: int) -> str:
+    """How to widen the band of ``kind``'s portfolios: its own band where it has one (the span
+    tolerance does not reach it), else the span tolerance."""
+    if kind == STANDARD:
+        return "widen the span tolerance"
+    span = instance.scenario.policy.span
+    own = span.premium if kind == PREMIUM else span.separate_ledger
+    name = f"[span.{KIND_NAMES[kind]}]"
+    if own.min is not None and own.max is not None:
+        return f"widen {name} min..max"
+    if own.min is not None or own.max is not None:
+        end = "min" if own.min is not None else "max"
+        return f"widen the span tolerance or {name} {end}"
+    return "widen the span tolerance"
 
 
 PACKING_MOST_MANAGERS = 120  # the joint packing check's size: managers ...
@@ -586,7 +602,9 @@ def _larger_portfolio_fix(instance: Instance, kind: int, size: int) -> str:
     span = instance.scenario.policy.span
     band_high = int(kind_bands(instance.scenario, *instance.band_basis)[1][kind])
     personal = f"give a manager who may hold it a max_customers of at least {size}"
-    if band_high >= size:  # every manager who may hold it has a max of their own below it
+    own_max = instance.scenario.available_managers["max_customers"].to_numpy()
+    capped = all(pd.notna(own_max[m]) and own_max[m] < size for m in _eligible(instance, kind))
+    if band_high >= size or capped:  # a wider band meets the managers' own max first
         return personal
     widen = f"widen the span tolerance (to {span.tolerance + size - band_high})"
     own = span.premium if kind == PREMIUM else span.separate_ledger
@@ -633,7 +651,7 @@ def kind_counts_fit(instance: Instance) -> list[str]:
             )
             personal = _personal_bounds(instance, eligible)
             # More eligible managers help only where they all hold too few together.
-            managers = ", or the number of eligible managers" if need > highs.sum() else ""
+            managers = ", or make more managers eligible" if need > highs.sum() else ""
             reasons.append(
                 f"{need} {KIND_WORDS[kind]} customers fit no number of "
                 f"{KIND_WORDS[kind]} portfolios "

@@ -36,7 +36,12 @@ from portfolio_opt.report.console import print_table
 from portfolio_opt.report.folders import atomic_replacement, output_folder, replace_problem
 from portfolio_opt.scenario.columns import folded
 from portfolio_opt.scenario.data import Scenario
-from portfolio_opt.scenario.policy import LARGEST_SEED, MOST_WORKERS, override_warnings
+from portfolio_opt.scenario.policy import (
+    LARGEST_SEED,
+    MOST_WORKERS,
+    goals_left_out,
+    override_warnings,
+)
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -130,6 +135,15 @@ def _replacing(target: Path, command: str) -> Iterator[Path]:
     except FolderChangedError as exc:
         console.print(f"Error: {exc}", markup=False)
         sys.exit(EXIT_USAGE)
+
+
+def _variant_warnings(loaded: Scenario, overrides: dict[str, object], label: str) -> list[Problem]:
+    """What solve would warn about a variant's values: a rate of 5 is 500%, an order that
+    leaves goals out."""
+    found = override_warnings(overrides, label)
+    if any(key.startswith("objective.") for key in overrides):
+        found += goals_left_out(loaded.policy.updated(dict(overrides)), label)
+    return found
 
 
 def _check_folder(out: Path, inputs: Sequence[Path], command: str) -> None:
@@ -435,13 +449,13 @@ def sweep(
         variants = build_variants(loaded, vary, counts)
     except VariantError as exc:
         raise click.UsageError(str(exc)) from None
-    target, refused = output_folder(out, f"{loaded.name}-sweep", loaded.root)
+    target, refused = output_folder(out, f"{loaded.name}-sweep", [loaded.root])
     if refused is not None:
         console.print(f"Error: {refused}", markup=False)
         sys.exit(EXIT_USAGE)
     _check_folder(target, [loaded.root], "sweep")
-    for variant in variants:  # a value solve would warn about (a rate of 5 is 500%)
-        for problem in override_warnings(variant.overrides, f"variant {variant.label}"):
+    for variant in variants:
+        for problem in _variant_warnings(loaded, variant.overrides, f"variant {variant.label}"):
             out_console.print(f"WARNING {problem}", markup=False)
     started = time.monotonic()
     root, topic = str(loaded.root.resolve()), new_topic()
@@ -551,7 +565,10 @@ def solve_many(
         out_console.print(f"ERROR   {exc}", markup=False)
         sys.exit(EXIT_BAD_INPUT)
     labels = unique_labels(branches, taken=(BANK,))  # a branch called bank is not the total
-    target = Path(out) if out else Path("out") / "solve-many"
+    target, refused = output_folder(out, "solve-many", branches)
+    if refused is not None:
+        console.print(f"Error: {refused}", markup=False)
+        sys.exit(EXIT_USAGE)
     _check_folder(target, branches, "solve-many")
     started = time.monotonic()
     topic = new_topic()

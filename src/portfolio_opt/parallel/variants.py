@@ -232,6 +232,11 @@ def apply_drop(scenario: Scenario, manager_ids: Sequence[str]) -> Scenario:
         raise VariantError(f"unknown manager(s) {', '.join(unknown)}")
     managers = scenario.managers.copy()
     managers.loc[managers["manager_id"].isin(list(manager_ids)), "available"] = False
+    if not managers["available"].any():
+        raise VariantError(
+            f"{', '.join(manager_ids)} leave{'s' if len(manager_ids) == 1 else ''} no manager "
+            "available to hold the customers"
+        )
     return replace(scenario, managers=managers)
 
 

@@ -364,33 +364,35 @@ def rows_pasted_twice(actuals: pd.DataFrame, file: str) -> list[Problem]:
 
 
 def periods_given_twice(actuals: pd.DataFrame, file: str) -> list[Problem]:
-    """A warning per period whose whole list of customers is given again below it, with other
-    figures (a quarter issued again by accounting and pasted under the first issue): rows of a
-    customer and period are added up, so the period would count twice. Rows pasted unchanged
-    are told apart by :func:`rows_pasted_twice`."""
+    """A warning per period whose customers are listed again below them, with other figures
+    in the same columns (a quarter issued again by accounting and pasted under the first
+    issue, whole or nearly): rows of a customer and period are added up, so the period would
+    count twice. A customer's rows one after another are parts of one listing; rows pasted
+    unchanged are told apart by :func:`rows_pasted_twice`; blocks that fill different columns
+    (interest, then deposits and fees) are parts that add up."""
     ids = text(actuals, "customer_id").to_numpy()
     periods = pd.Series([parse_period(value) for value in text(actuals, "period")])
-    cells: pd.DataFrame | None = None
     problems = []
     for period in dict.fromkeys(p for p in periods if p is not None):
-        at = np.flatnonzero((periods == period).to_numpy())
-        n = len(set(ids[at]))
-        first, second = at[:n], at[n : 2 * n]
-        if n < 2 or len(second) < n:
+        listings = _listings(ids, np.flatnonzero((periods == period).to_numpy()))
+        if listings is None:
             continue
-        if len(set(ids[first])) < n or set(ids[second]) != set(ids[first]):
-            continue  # not a second full list of the period's customers
-        if cells is None:
-            cells = actuals.astype(str).apply(lambda column: column.str.strip())
-        if _same_rows(cells, first, second):
+        first, second = listings
+        ours, again = set(ids[first]), set(ids[second])
+        common, listed_most = len(ours & again), max(len(ours), len(again))
+        if common < 2 or common < listed_most - max(1, int(REISSUE_MISSING * listed_most)):
+            continue
+        both = _columns_in_both(actuals, first, second)
+        if not both or _same_rows(actuals, first, second):
             continue
         problems.append(
             Problem(
                 file,
-                f"every customer with {period.label} actuals is listed again from row "
+                f"the customers with {period.label} actuals are listed again from row "
                 f"{second[0] + 2} (rows {first[0] + 2}-{first[-1] + 2}, then "
-                f"{second[0] + 2}-{second[-1] + 2}, other figures): the rows are added up, so "
-                f"{period.label} counts twice",
+                f"{second[0] + 2}-{second[-1] + 2}: {common} of {len(ours)} customers, other "
+                f"figures in {listed(both, len(both))}): the rows are added up, so those "
+                f"figures count twice in {period.label}",
                 "if the period was issued again, delete the old rows; if the rows are parts "
                 "that add up, leave them",
                 int(second[0]) + 2,
@@ -401,10 +403,38 @@ def periods_given_twice(actuals: pd.DataFrame, file: str) -> list[Problem]:
     return problems
 
 
-def _same_rows(cells: pd.DataFrame, first: np.ndarray, second: np.ndarray) -> bool:
+REISSUE_MISSING = 0.1  # of a period's customers a second issue may lack (one, at least)
+
+
+def _listings(ids: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The rows ``at`` (one period's, in file order) split where a customer's rows start again
+    after other customers' (a customer's rows one after another are one listing's parts)."""
+    seen: set[str] = set()
+    for i, row in enumerate(at):
+        customer = ids[row]
+        if customer in seen and ids[at[i - 1]] != customer:
+            return at[:i], at[i:]
+        seen.add(customer)
+    return None
+
+
+def _same_rows(actuals: pd.DataFrame, first: np.ndarray, second: np.ndarray) -> bool:
     """Whether the rows at ``second`` repeat those at ``first`` (in any order), cell for cell."""
-    ours = set(cells.iloc[first].itertuples(index=False, name=None))
-    return all(row in ours for row in cells.iloc[second].itertuples(index=False, name=None))
+    cells = actuals.iloc[np.concatenate([first, second])].astype(str)
+    cells = cells.apply(lambda column: column.str.strip())
+    ours = set(cells.iloc[: len(first)].itertuples(index=False, name=None))
+    return all(row in ours for row in cells.iloc[len(first) :].itertuples(index=False, name=None))
+
+
+def _columns_in_both(actuals: pd.DataFrame, first: np.ndarray, second: np.ndarray) -> list[str]:
+    """The income columns with figures in both blocks of rows."""
+    both = []
+    for column in INCOME_COLUMNS:
+        if column in actuals.columns:
+            figures = pd.to_numeric(actuals[column], errors="coerce").fillna(0.0).to_numpy() != 0
+            if figures[first].any() and figures[second].any():
+                both.append(column)
+    return both
 
 
 def adjustments_problems(

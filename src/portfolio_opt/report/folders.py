@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -183,28 +183,44 @@ def replace_problem(out: Path, inputs: Mapping[Path, str], command: str) -> str 
     return None
 
 
-def output_folder(out: str | None, name: str, scenario: Path) -> tuple[Path, str | None]:
+def output_folder(out: str | None, name: str, scenarios: Sequence[Path]) -> tuple[Path, str | None]:
     """The output folder (``out``, or ``out/NAME`` by default) and why it is refused, if it is:
-    the default folder is never one another scenario's outputs are in."""
+    the default folder is never one that holds another scenario's outputs."""
     if out:
         return Path(out), None
-    target = Path("out") / name
-    return target, another_scenario(target, scenario)
+    target = Path("out") / safe_folder_name(name)
+    return target, other_scenarios(target, scenarios)
 
 
-def another_scenario(out: Path, scenario: Path) -> str | None:
+def safe_folder_name(name: str) -> str:
+    """``name`` as one folder's name: no separators, not ``.`` or ``..``."""
+    safe = name.replace("/", "_").replace("\\", "_").strip()
+    return safe if safe.strip(".") else "scenario"
+
+
+def other_scenarios(out: Path, scenarios: Sequence[Path]) -> str | None:
     """Why the default folder ``out`` (named by scenario.toml's ``name``) is not replaced, or
-    None: it holds the outputs of another scenario folder, still there, of the same name (a
-    copy of last year's folder keeps its name)."""
-    source = _read_manifest(out).get("scenario") if out.is_dir() else None
-    if not isinstance(source, str) or not Path(source).is_dir():
+    None: it holds the outputs of another scenario folder, still there (a copy of last year's
+    folder keeps its name; solve-many's report of other branches)."""
+    manifest = _read_manifest(out) if out.is_dir() else {}
+    branches = manifest.get("branches")
+    recorded = [manifest.get("scenario")] + [
+        branch.get("scenario")
+        for branch in (branches if isinstance(branches, list) else [])
+        if isinstance(branch, dict)
+    ]
+    ours = {path.resolve() for path in scenarios}
+    others = [
+        source
+        for source in recorded
+        if isinstance(source, str) and Path(source).is_dir() and Path(source).resolve() not in ours
+    ]
+    if not others:
         return None
-    if Path(source).resolve() == scenario.resolve():
-        return None
+    own_name = f", or give {scenarios[0] / 'scenario.toml'} a name of its own"
     return (
-        f"{out} holds the outputs of another scenario of the same name, {source}; it was left "
-        f"as it is: give this one's own --out folder, or a name of its own in "
-        f"{scenario / 'scenario.toml'}"
+        f"{out} holds the outputs of another scenario, {listed(others)}; it was left as it is: "
+        f"give this run its own --out folder{own_name if len(scenarios) == 1 else ''}"
     )
 
 

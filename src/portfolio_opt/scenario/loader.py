@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
@@ -19,6 +20,7 @@ from portfolio_opt.scenario.policy import (
     Classes,
     Payout,
     Policy,
+    goals_left_out,
     load_policy,
     names_listed,
     override_warnings,
@@ -389,11 +391,14 @@ def _new_cells(found: list[Problem], earlier: list[Problem]) -> list[Problem]:
     return [p for p in found if (p.file, p.row, p.column) not in flagged]
 
 
+OVERRIDES = "--set"  # where values given instead of the policy file's are said to come from
+
+
 def _with_overrides(
     policy: Policy, overrides: dict[str, object]
 ) -> tuple[Policy | None, list[Problem]]:
     try:
-        return policy.updated(overrides), override_warnings(overrides, "override")
+        updated = policy.updated(overrides)
     except ValidationError as exc:
         return None, [
             Problem(
@@ -403,14 +408,29 @@ def _with_overrides(
             )
             for e in exc.errors()
         ]
+    found = override_warnings(overrides, OVERRIDES)
+    if any(key.startswith("objective.") for key in overrides):
+        found += goals_left_out(updated, OVERRIDES)
+    return updated, found
+
+
+def _objective_given(problems: list[Problem], overrides: dict[str, object]) -> list[Problem]:
+    """``problems`` without the file's warnings on [objective] where the command line gives
+    the objective instead (they are said again of the objective in force)."""
+    if not any(key.startswith("objective.") for key in overrides):
+        return problems
+    return [p for p in problems if p.is_error or not (p.column or "").startswith("objective.")]
 
 
 def inspect_scenario(
-    path: str | Path, overrides: dict[str, object] | None = None
+    path: str | Path,
+    overrides: dict[str, object] | None = None,
+    away: Sequence[str] = (),
 ) -> tuple[Scenario | None, list[Problem]]:
     """Load what can be loaded and list every problem (errors and warnings) found on the way.
 
-    ``overrides`` replace policy keys by dotted name (``{"span.tolerance": 1}``) before checking.
+    ``overrides`` replace policy keys by dotted name (``{"span.tolerance": 1}``) before checking,
+    and the managers ``away`` are taken as unavailable, as if managers.csv said so.
     """
     root = scenario_root(path)
     if root.is_file():
@@ -428,11 +448,17 @@ def inspect_scenario(
     policy, problems = load_policy(root / POLICY_FILE)
     if policy is not None and overrides:
         policy, found = _with_overrides(policy, overrides)
-        problems = [*problems, *found]
+        problems = [*_objective_given(problems, overrides), *found]
     if policy is None:
         return None, problems + _tables_beside_a_bad_policy(root)
     frames, files, labels, found = _read_tables(root, policy)
     problems += found + _tables_not_named(root, policy)
+    if away and "managers" in frames:
+        managers = frames["managers"]
+        if "manager_id" in managers and managers.get("available", pd.Series()).dtype == bool:
+            kept = managers["available"] & ~managers["manager_id"].astype(str).isin(list(away))
+            if kept.any():  # else the command says the option leaves nobody, as bad usage
+                frames["managers"] = managers.assign(available=kept)
     if all(t in frames for t in REQUIRED_TABLES):
         problems += _new_cells(_cross_checks(frames, labels, policy), problems)
         problems += _unit_target_slip(root, frames["customers"], policy)

@@ -490,14 +490,14 @@ def parse_policy(text: str, file: str = "scenario.toml") -> tuple[Policy | None,
         return None, [Problem(file, f"not valid TOML: {exc}", _toml_hint(text, line), row=line)]
     warnings = (
         _order_and_weights(raw, text, file)
-        + _goals_left_out(raw, text, file)
         + _percents_as_fractions(raw, text, file)
         + _names_listed_twice(raw, text, file)
     )
     try:
         # Strict: TOML has types, and a value of the wrong one is a mistake to report, not to
         # convert (true is not a tolerance of 1, "0.05" in quotes is text).
-        return Policy.model_validate(raw, strict=True), warnings
+        policy = Policy.model_validate(raw, strict=True)
+        return policy, warnings + _goals_left_out(raw, text, file)  # once the goals are sound
     except ValidationError as exc:
         problems = list(warnings)
         errors = exc.errors()
@@ -721,7 +721,7 @@ def override_warnings(overrides: dict[str, object], label: str) -> list[Problem]
                 break
         else:
             place[last] = value
-    return _percents_as_fractions(raw, "", label) + _goals_left_out(raw, "", label)
+    return _percents_as_fractions(raw, "", label)
 
 
 def _order_and_weights(raw: dict[str, Any], text: str, file: str) -> list[Problem]:
@@ -743,33 +743,79 @@ def _order_and_weights(raw: dict[str, Any], text: str, file: str) -> list[Proble
 
 
 def _goals_left_out(raw: dict[str, Any], text: str, file: str) -> list[Problem]:
-    """A warning when [objective] order leaves out goals: the search does not pursue them, so
-    a partial order (``["continuity"]``) can leave targets far apart without a word."""
+    """A warning when [objective] leaves goals out (of the order, or with no weight): the
+    search does not pursue them, so ``order = ["continuity"]`` can leave targets far apart
+    without a word."""
     objective = raw.get("objective")
-    if not isinstance(objective, dict) or "weights" in objective:
-        return []
-    order = objective.get("order")
-    if not isinstance(order, list) or not order or len(set(map(str, order))) < len(order):
-        return []  # the model's checks say what is wrong with it
-    if not all(isinstance(goal, str) and goal in GOALS for goal in order):
+    if not isinstance(objective, dict):
         return []
     tables = raw.get("tables")
     with_affinity = isinstance(tables, dict) and bool(tables.get("affinity"))
+    weights, order = objective.get("weights"), objective.get("order")
+    key = "weights" if weights is not None else "order"
+    row = _key_line(text, ("objective", key)) if text else None
+    if weights is not None:
+        if not isinstance(weights, dict) or not set(weights) <= set(GOALS):
+            return []  # the model's checks say what is wrong with them
+        if any(isinstance(w, bool) or not isinstance(w, int | float) for w in weights.values()):
+            return []
+        if not any(w > 0 for w in weights.values()):
+            return []  # no goal at all: an error of its own
+        return left_out_warning(None, weights, with_affinity, file, row)
+    if not isinstance(order, list) or not order or len(set(map(str, order))) < len(order):
+        return []
+    if not all(isinstance(goal, str) and goal in GOALS for goal in order):
+        return []
+    return left_out_warning(order, None, with_affinity, file, row)
+
+
+def goals_left_out(policy: Policy, file: str) -> list[Problem]:
+    """The warning of :func:`_goals_left_out` for a policy as it runs (values given on the
+    command line or by a sweep's variant included)."""
+    objective, with_affinity = policy.objective, policy.tables.affinity is not None
+    if objective.weights is None and objective.order is None:
+        return []  # the default order: every goal
+    order = None if objective.order is None else list(map(str, objective.order))
+    return left_out_warning(order, objective.weights, with_affinity, file, None)
+
+
+def left_out_warning(
+    order: list[str] | None,
+    weights: dict[str, float] | None,
+    with_affinity: bool,
+    file: str,
+    row: int | None,
+) -> list[Problem]:
+    """The goals an order or weights leave out, with the full order or the weights to add."""
     kept = [*DEFAULT_ORDER, *(["affinity"] if with_affinity else [])]
-    missing = [goal for goal in kept if goal not in order]
+    if weights is not None:
+        missing = [goal for goal in kept if not weights.get(goal)]
+    else:
+        missing = [goal for goal in kept if goal not in (order or [])]
     if not missing:
         return []
-    full = ", ".join(f'"{goal}"' for goal in [*order, *missing])
     them = "it" if len(missing) == 1 else "them"
+    left = f"leave{'s' if weights is None else ''} out {listed(missing, len(missing))}"
+    if weights is not None:
+        what, hint = (
+            f"the weights {left} (no weight, or 0)",
+            f"to pursue {them}, give {them} a weight ({missing[0]} = 1, say)",
+        )
+    else:
+        ranked = [g for g in order or [] if g != "affinity" or with_affinity] + missing
+        full = ", ".join(f'"{goal}"' for goal in ranked)
+        what, hint = (
+            f"the order {left}",
+            f"to rank {them} after the goals listed, write order = [{full}]",
+        )
     return [
         Problem(
             file,
-            f"objective: the order leaves out {listed(missing, len(missing))}: the search does "
-            f"not pursue {them}, so the plan may be far from the best on {them} (the KPIs "
-            f"still report {them})",
-            f"to rank {them} after the goals listed, write order = [{full}]",
-            row=_key_line(text, ("objective", "order")) if text else None,
-            column="objective.order",
+            f"objective: {what}: the search does not pursue {them}, so the plan may be far "
+            f"from the best on {them} (the KPIs still report {them})",
+            hint,
+            row=row,
+            column=f"objective.{'order' if weights is None else 'weights'}",
             severity=Severity.WARNING,
         )
     ]
