@@ -19,6 +19,7 @@ import pandas as pd
 from portfolio_opt import __version__
 from portfolio_opt.model.instance import span_band
 from portfolio_opt.model.result import GOAL_UNITS, Result, SolveStatus
+from portfolio_opt.model.settings import search_seconds
 from portfolio_opt.model.solve import SolveParams, solve
 from portfolio_opt.payout import compute_payout, customer_targets
 from portfolio_opt.plan.checker import check_plan
@@ -232,15 +233,17 @@ def run_solve(
     stop: Callable[[], bool] | None = None,
     extras: Callable[[Path, Scenario, dict[str, pd.DataFrame], dict[str, object]], None]
     | None = None,
+    spent_s: float = 0.0,
 ) -> SolveOutcome:
-    """Solve, check, pay and (with ``out``) write the output folder."""
+    """Solve, check, pay and (with ``out``) write the output folder; ``spent_s`` of the time
+    limit went before (starting, loading), and writing the plan takes its share too."""
     if out is not None:
         check_output_folder(out, scenario)
     result = solve(
         scenario,
         progress=progress,
         stop=stop,
-        time_limit_s=params.time_limit_s,
+        time_limit_s=search_seconds(params, len(scenario.customers), spent_s),
         workers=params.workers,
         seed=params.seed,
         deterministic=params.deterministic,

@@ -156,3 +156,34 @@ def test_solving_again_replaces_the_last_run_but_not_the_planners_files(
         run_solve(branch, out, PARAMS)
 
     assert edited.read_text(encoding="utf-8") == "customer_id,manager_id\n"
+
+
+def test_the_search_leaves_the_time_limit_room_for_starting_and_writing() -> None:
+    """--time-limit 20 is the whole command: the search gets what starting, loading and
+    writing the plan leave, at least half; a deterministic run the whole limit, as its plan
+    must not depend on the clock."""
+    from portfolio_opt.model.settings import search_seconds
+
+    quick = SolveParams(time_limit_s=20, workers=2, seed=0, deterministic=False)
+    assert search_seconds(quick, 3000, spent_s=2.0) == pytest.approx(20 - 2 - 1.3 - 0.6)
+    assert search_seconds(quick, 3000, spent_s=15.0) == 10.0
+    same = SolveParams(time_limit_s=20, workers=2, seed=0, deterministic=True)
+    assert search_seconds(same, 3000, spent_s=2.0) == 20.0
+
+
+def test_run_solve_gives_the_search_what_is_left_of_the_limit(
+    branch: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import portfolio_opt.pipeline as pipeline
+
+    asked: list[float] = []
+
+    def solve(scenario: Scenario, **given: float) -> None:
+        asked.append(given["time_limit_s"])
+        raise LookupError  # the budget is all this test needs
+
+    monkeypatch.setattr(pipeline, "solve", solve)
+    params = SolveParams(time_limit_s=10, workers=1, seed=0, deterministic=False)
+    with pytest.raises(LookupError):
+        run_solve(branch, None, params, spent_s=1.0)
+    assert asked == [pytest.approx(10 - 1.0 - 1.3 - 0.0002 * len(branch.customers))]
