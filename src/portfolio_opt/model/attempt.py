@@ -16,7 +16,7 @@ import numpy as np
 
 from portfolio_opt.model.alongside import ExactAlongside
 from portfolio_opt.model.bounds import goal_bounds
-from portfolio_opt.model.chain_led import CHAIN_LED_SHARE, chain_led_spec, lead_with_chains
+from portfolio_opt.model.chain_led import CHAIN_LED_SHARE, lead_with_chains, leads_with_chains
 from portfolio_opt.model.construct import construct
 from portfolio_opt.model.continuity import keep_relationships, send_back
 from portfolio_opt.model.cpmodel import SubModel, SubResult
@@ -136,7 +136,8 @@ class PlanAttempt:
         self.dived = False  # whether the plan started from column generation and dives
         self.alongside: ExactAlongside | None = None  # the exact model run beside the dives
         # Where balance ranks above chain, a chain-led plan is built instead (see chain_led).
-        self.chains_lead = bool(len(instance.edge_u)) and chain_led_spec(spec) is not None
+        bounded = instance.scenario.policy.balance.max_deviation is not None
+        self.chains_lead = bool(len(instance.edge_u)) and leads_with_chains(spec, bounded)
 
     def run(self) -> Attempted | None:
         """The attempt's plan; None when the exact model proves that these kinds admit none."""

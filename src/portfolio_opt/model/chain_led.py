@@ -51,6 +51,21 @@ def chain_led_spec(spec: GoalSpec) -> GoalSpec | None:
     return GoalSpec(tuple(order), None)
 
 
+def leads_with_chains(spec: GoalSpec, bounded: bool) -> bool:
+    """Whether a plan built with chains leading under a loose balance bound is worth trying:
+    where the goals rank balance above chain (see chain_led_spec), and where they rank chain
+    first but bound balance, as the plan built balanced first has few chains left to keep."""
+    if chain_led_spec(spec) is not None:
+        return True
+    order = list(spec.order)
+    return (
+        bounded
+        and spec.weights is None
+        and "chain" in order
+        and set(order[: order.index("chain")]) <= LEADS_CHAIN
+    )
+
+
 Search = Callable[[np.ndarray, float, Means, GoalSpec, float], np.ndarray]
 
 
@@ -72,8 +87,7 @@ def lead_with_chains(
     ``search(start, seconds, means, spec, until)`` improves a plan under those goals; without
     it, the plan is only built and polished (a start for the exact model).
     """
-    led = chain_led_spec(spec)
-    assert led is not None
+    led = chain_led_spec(spec) or spec  # chain ahead of a bounded balance: as the goals say
     # Deterministic: each polish a count of checks in place of the clock; run to the end, they
     # took 55 s of a 30 s limit at 30,000 x 600.
     checks = math.inf if math.isfinite(deadline) else CHECKS_PER_S * DETERMINISTIC_POLISH * seconds
