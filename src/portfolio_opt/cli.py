@@ -239,15 +239,14 @@ def validate(scenario: str, as_json: bool, settings: tuple[str, ...], unavailabl
             _print_problems(problems, "fix them and validate again", every=True)
         sys.exit(EXIT_BAD_INPUT)
     loaded = _with_unavailable(loaded, unavailable)
-    warnings = loaded.warnings
     collisions = rule_collisions(loaded)
     summary = scenario_summary(loaded)
     if as_json:
-        summary["warnings"] = [_problem_record(p) for p in warnings]
+        summary["warnings"] = [_problem_record(p) for p in loaded.warnings]
         summary["collisions"] = collisions
         out_console.print(json.dumps(summary, ensure_ascii=False, indent=2), markup=False)
     else:
-        for p in warnings:
+        for p in loaded.warnings:
             out_console.print(f"WARNING {p}", markup=False)
         title = f"Scenario {summary['scenario']}: no errors in the files"
         table = Table(title=title, show_header=False)
