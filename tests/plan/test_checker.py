@@ -47,6 +47,7 @@ def test_missing_customer():
     violations = check_plan(small_scenario(), frame[frame["customer_id"] != "S3"])
     (v,) = only(violations, "coverage")
     assert "S3" in v.message and v.customers == ("S3",)
+    assert "no row of the plan names it (add one, with its manager_id)" in v.message
 
 
 def test_customer_listed_twice():

@@ -223,6 +223,32 @@ def test_a_class_group_or_industry_typed_into_the_plan_is_not_read_and_says_so(t
     assert all("customers table" in p.message for p in problems)
 
 
+def test_a_target_typed_into_the_plan_is_not_read_and_says_so(tmp_path):
+    """The report's plan sheet shows each customer's target, which decides pay: a planner who
+    changes it there is told that pay follows the scenario's incomes and growth."""
+    from portfolio_opt.payout import customer_targets
+
+    scenario = small_scenario()
+    targets = customer_targets(scenario.customers, scenario.policy)["target"]
+    rows = [
+        ("P1", "MA"), ("P2", "MA"), ("S1", "MB"), ("S2", "MB"),
+        ("S3", "MC"), ("S4", "MC"), ("L1", "ML"), ("L2", "ML"),
+    ]  # fmt: skip
+    written = {c: f"{targets[c]:,.2f}" for c, _ in rows} | {"S2": "1,000,000.00"}
+    path = tmp_path / "plan.csv"
+    path.write_text(
+        "customer_id,manager_id,target\n" + "".join(f'{c},{m},"{written[c]}"\n' for c, m in rows),
+        encoding="utf-8",
+    )
+
+    _, problems = read_assignment(path, scenario)
+
+    [problem] = problems
+    assert (problem.row, problem.column, problem.severity) == (5, "target", Severity.WARNING)
+    assert "1 cell(s) differ" in problem.message and "not read" in problem.message
+    assert "customers table" in problem.hint
+
+
 def test_last_years_plan_is_not_held_to_this_years_prior_managers(tmp_path):
     scenario = small_scenario()
     path = tmp_path / "plan.csv"

@@ -312,3 +312,16 @@ def test_text_no_encoding_reads_names_every_line_of_bad_bytes(tmp_path: Path):
     _, [problem] = read_table(tmp_path, "c.csv")
     assert problem.row == 2
     assert "are in lines 2, 4, 5" in problem.hint
+
+
+def test_every_empty_required_cell_is_listed_past_fifty_in_one_line():
+    """A formula filled down past the data leaves 70 empty classes: 50 listed, then one line
+    naming the other 20 rows."""
+    frame = pd.DataFrame(
+        {"customer_id": [f"C{i}" for i in range(70)], "customer_class": [""] * 70}, dtype=str
+    )
+    _, problems = coerce_table(frame, SCHEMAS["customers"], "customers.csv")
+    empty = [p for p in problems if p.column == "customer_class"]
+    assert len(empty) == 51
+    assert empty[-1].message == "... and 20 more cells like these, in rows 52-71"
+    assert empty[-1].hint == "fill in customer_class"

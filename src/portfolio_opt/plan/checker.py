@@ -275,7 +275,11 @@ def _every_customer_once(view: PlanView) -> list[Violation]:
     for cid in view.customer_ids:
         given = listed.get(cid, [])
         if not given:
-            out.append(Violation("coverage", f"customer {cid} has no manager", (cid,)))
+            message = (
+                f"customer {cid} has no manager: no row of the plan names it (add one, with "
+                "its manager_id)"
+            )
+            out.append(Violation("coverage", message, (cid,)))
         elif len(given) > 1:
             managers = tuple(dict.fromkeys(m for m in given if m))
             message = f"customer {cid} appears {len(given)} times (managers {names(managers)})"

@@ -22,7 +22,7 @@ REQUIRED = ("customer_id", "manager_id")
 # The columns a plan is read by, matched in any case: the ids, and the written columns whose
 # edits are warned about (manager_name, and those in WORKED_OUT).
 SCENARIO_COLUMNS = ("prior_manager_id", "customer_class", "group_id", "industry")
-READ_COLUMNS = (*REQUIRED, "manager_name", "portfolio_type", *SCENARIO_COLUMNS)
+READ_COLUMNS = (*REQUIRED, "manager_name", "portfolio_type", "target", *SCENARIO_COLUMNS)
 SOURCE_ROWS, SOURCE_FILE = "source_rows", "source_file"  # a plan's attrs: where its rows were
 ANOTHER_BRANCH_SHARE = 0.9  # of the plan's customers unknown, past which it is named as such
 LEFT_AT_MOST = 0.5  # of last year's plan naming customers or managers who left, at the most
@@ -268,6 +268,10 @@ WORKED_OUT = {  # column: where it comes from, what to do instead of editing it
         "is worked out from the customers each manager holds",
         "to change the plan, change manager_id; this column is written anew",
     ),
+    "target": (
+        "is worked out from the customer's incomes and growth in the scenario",
+        "to change pay, change those in the customers table; this column is written anew",
+    ),
     **{
         column: (
             "comes from the scenario's customers table",
@@ -276,6 +280,7 @@ WORKED_OUT = {  # column: where it comes from, what to do instead of editing it
         for column in SCENARIO_COLUMNS
     },
 }
+TARGET_CENTS = 0.006  # a written target within this of the scenario's is the same target
 
 
 def _worked_out_columns_edited(
@@ -286,12 +291,16 @@ def _worked_out_columns_edited(
     changes the plan. Stale cells are no news: ``moved`` after any move, and a portfolio_type
     that names the customer's own kind after a move into a portfolio of another kind (a broken
     rule, which the checker reports)."""
+    from portfolio_opt.payout import customer_targets
     from portfolio_opt.payout.compute import customer_kinds, held_types
 
     customers = scenario.customers.set_index(scenario.customers["customer_id"].astype(str))
     own_kind = frame["customer_id"].map(customer_kinds(scenario))
     right_values = {
         "portfolio_type": frame["manager_id"].map(held_types(scenario, frame)),
+        "target": frame["customer_id"].map(
+            customer_targets(scenario.customers, scenario.policy)["target"]
+        ),
         **{
             column: frame["customer_id"].map(customers[column].astype(str)).fillna("")
             for column in SCENARIO_COLUMNS
@@ -308,6 +317,9 @@ def _worked_out_columns_edited(
         differ = written != right
         if column == "portfolio_type":
             differ &= written != own_kind
+        if column == "target":
+            number = pd.to_numeric(written.str.replace(",", ""), errors="coerce")
+            differ = (number - right).abs().gt(TARGET_CENTS) | (number.isna() & (written != ""))
         if not differ.any():
             continue
         first = differ.idxmax()

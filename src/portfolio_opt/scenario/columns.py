@@ -347,12 +347,14 @@ def coerce_table(
             raw = frame[col.name].astype(str).str.strip()
         if col.required and col.name in frame.columns:
             empty = np.flatnonzero((raw == "").to_numpy() & ~blank)
+            fill = f"fill in {col.name}"
             problems += [
-                Problem(
-                    label, "the value is empty", f"fill in {col.name}", row=_row(p), column=col.name
-                )
+                Problem(label, "the value is empty", fill, row=_row(p), column=col.name)
                 for p in empty[:MAX_CELL_PROBLEMS]
             ]
+            if len(empty) > MAX_CELL_PROBLEMS:
+                rest = [_row(int(p)) for p in empty[MAX_CELL_PROBLEMS:]]
+                problems.append(more_like_these(label, col.name, rest, fill, "cells"))
         raw, found = _without_spreadsheet_errors(raw, col.name, label)
         problems += found
         if col.kind in ("id", "text"):
