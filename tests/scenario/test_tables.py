@@ -132,6 +132,20 @@ def test_symlink_out_of_the_folder_is_refused(tmp_path):
     assert resolve_inside(root, "link.csv") is None
 
 
+def test_a_workbook_encrypted_with_a_password_is_named_so(tmp_path):
+    """Excel wraps an encrypted .xlsx in an OLE container, as an old .xls is: saving it again as
+    .xlsx keeps the password, so the advice is to remove it. An .xls renamed is not this."""
+    ole = bytes.fromhex("d0cf11e0a1b11ae1") + bytes(504)
+    (tmp_path / "locked.xlsx").write_bytes(ole + "EncryptedPackage".encode("utf-16-le"))
+    (tmp_path / "old.xlsx").write_bytes(ole + "Workbook".encode("utf-16-le"))
+
+    _, [locked] = read_table(tmp_path, "locked.xlsx")
+    _, [old] = read_table(tmp_path, "old.xlsx")
+
+    assert "protected by a password" in locked.message and "remove the password" in locked.hint
+    assert "not an .xlsx file" in old.message
+
+
 def test_paths_inside_the_folder_are_allowed(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "c.csv").write_text(CSV)

@@ -581,6 +581,15 @@ def _read_xlsx(
         hint = f"name the sheet that holds the table after '#'; the workbook has {names}"
         return None, [Problem(label, f"the sheet {exc.args[0]!r} is a chart, not a table", hint)]
     except (KeyError, zipfile.BadZipFile):  # no workbook parts: another format renamed
+        if is_encrypted_workbook(path):
+            return None, [
+                Problem(
+                    label,
+                    "cannot read the workbook: it is protected by a password (encrypted)",
+                    "open it in Excel, remove the password (File > Info > Protect Workbook > "
+                    "Encrypt with Password, left empty) and save it",
+                )
+            ]
         return None, [
             Problem(
                 label,
@@ -686,6 +695,20 @@ def _hidden_values(
             Problem(label, f"{FOLD_MARK}{more} more formulas without a saved result", "save it")
         )
     return problems
+
+
+OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # the container Excel wraps an encrypted .xlsx in
+ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")  # the stream holding it
+
+
+def is_encrypted_workbook(path: Path) -> bool:
+    """Whether ``path`` is an .xlsx file Excel encrypted with a password: an OLE container
+    (as an old .xls is too) holding an EncryptedPackage stream."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    return data.startswith(OLE_MAGIC) and ENCRYPTED_PACKAGE in data
 
 
 def read_table(
