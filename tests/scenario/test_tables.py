@@ -215,3 +215,23 @@ def test_folding_warnings_keeps_the_count_of_a_line_that_stands_for_more_rows():
     assert len(shown) == 7
     assert shown[5] == "... and 45 more warnings like these, in rows 7-51"
     assert shown[6] == cap.message
+
+
+def test_rows_hidden_or_filtered_out_in_excel_are_read_and_named(tmp_path):
+    """A planner sees 2 customers where the table holds 4: rows 3 and 5 are hidden."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in (["customer_id", "customer_class"], *([f"C{i}", "key"] for i in range(1, 5))):
+        sheet.append(row)
+    for hidden in (3, 5):
+        sheet.row_dimensions[hidden].hidden = True
+    book.save(tmp_path / "book.xlsx")
+
+    frame, [problem] = read_table(tmp_path, "book.xlsx")
+
+    assert len(frame) == 4
+    assert problem.severity.value == "warning"
+    assert "2 row(s) hidden in Excel (hidden, or filtered out) are read" in problem.message
+    assert problem.message.endswith("rows 3, 5")

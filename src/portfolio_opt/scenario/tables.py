@@ -640,7 +640,26 @@ def _read_xlsx(
     # empty ones are only formatting.
     keep = [bool(name) or bool((frame[i] != "").any()) for i, name in enumerate(header)]
     frame.columns = [name or f"Unnamed: {i}" for i, name in enumerate(header)]
-    return frame.loc[:, keep], passed + _hidden_values(cells, header, label, skip_rows)
+    found = _hidden_values(cells, header, label, skip_rows) + _hidden_rows(cells, label, skip_rows)
+    return frame.loc[:, keep], passed + found
+
+
+def _hidden_rows(cells: SheetCells, label: str, skip_rows: int) -> list[Problem]:
+    """A warning naming the table's rows hidden in Excel (hidden, or filtered out): they are
+    read like the others, though the planner does not see them."""
+    rows = [r - skip_rows for r in cells.hidden_rows if r > skip_rows + 1]
+    if not rows:
+        return []
+    return [
+        Problem(
+            label,
+            f"{len(rows)} row(s) hidden in Excel (hidden, or filtered out) are read like the "
+            f"others: rows {_ranges(rows)}",
+            "show them (Unhide, or clear the filter) and check them; delete the rows the plan "
+            "should not have",
+            severity=Severity.WARNING,
+        )
+    ]
 
 
 def _hidden_values(

@@ -44,6 +44,7 @@ class SheetCells:
     unsaved_formulas: list[tuple[int, int, str]]  # (row, column, formula), 1-based
     title: str = ""
     hidden_before: tuple[str, ...] = ()  # hidden sheets passed over to reach the first shown
+    hidden_rows: tuple[int, ...] = ()  # rows hidden or filtered out in Excel, 1-based
 
 
 def _has_formulas(path: Path) -> bool:
@@ -181,6 +182,9 @@ def read_sheet(path: Path, sheet: str | None) -> SheetCells:
             for r in sorted(worksheet.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col))
         ]
         title = worksheet.title
+        hidden_rows = tuple(
+            sorted(r for r, d in worksheet.row_dimensions.items() if d.hidden and r <= last_row)
+        )
     finally:
         if not _keeping[0]:
             book.close()
@@ -188,7 +192,7 @@ def read_sheet(path: Path, sheet: str | None) -> SheetCells:
     for (r, c), formula in sorted(formulas.items()):
         if r <= len(rows) and c <= len(rows[r - 1]) and rows[r - 1][c - 1] is None:
             unsaved.append((r, c, formula))
-    return SheetCells(rows, merged, unsaved, title, hidden_before)
+    return SheetCells(rows, merged, unsaved, title, hidden_before, hidden_rows)
 
 
 def _used_extent(worksheet: Any, formulas: dict[tuple[int, int], str]) -> tuple[int, int]:
