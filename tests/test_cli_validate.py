@@ -281,3 +281,10 @@ def test_the_objective_given_with_set_is_warned_about_once_and_the_files_not_at_
     assert "leaves out span, balance, industry" in partial.output
     assert "leaves out" not in replaced.output, replaced.output
     assert "leaves out" in validate(branch).output  # the file's own order
+
+
+def test_a_goal_given_only_with_set_is_warned_about_as_set():
+    result = validate(SMALL_BRANCH, "--set", 'objective.order=["span","affinity"]')
+    assert "WARNING --set, column objective: the goal affinity needs an affinity table" in (
+        result.output
+    )

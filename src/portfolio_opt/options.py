@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from portfolio_opt.scenario.policy import LARGEST_SEED, MOST_WORKERS
+from portfolio_opt.scenario.policy import LARGEST_SEED, LEAST_TIME_LIMIT_S, MOST_WORKERS
 
 
 class Seconds(click.FloatRange):
@@ -18,7 +18,7 @@ class Seconds(click.FloatRange):
     name = "seconds"
 
     def __init__(self) -> None:
-        super().__init__(min=0.1)
+        super().__init__(min=LEAST_TIME_LIMIT_S)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         number = super().convert(value, param, ctx)

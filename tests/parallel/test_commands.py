@@ -316,3 +316,24 @@ def test_the_display_shows_running_tasks_and_a_line_per_finished_one() -> None:
     display.done(summary)
     recorded.print(display)
     assert "1 done, 1 running, 1 waiting" in recorded.export_text()
+
+
+def test_a_sweep_that_varies_the_objective_does_not_warn_of_the_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every variant gives its own order: the file's partial order is no variant's."""
+    from portfolio_opt.parallel import commands
+
+    branch = shutil.copytree(
+        Path(__file__).parents[1] / "model" / "data" / "small_branch", tmp_path / "b"
+    )
+    toml = branch / "scenario.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + '\n[objective]\norder = ["span"]\n')
+
+    commands._load(str(branch), objective_varied=True)
+    varied = capsys.readouterr().out
+    commands._load(str(branch))
+    plain = capsys.readouterr().out
+
+    assert "leaves out" not in varied
+    assert "leaves out balance, chain, industry, continuity" in plain

@@ -404,3 +404,9 @@ def test_an_order_naming_affinity_without_its_table_is_not_advised_to_keep_it():
     [hint] = [p.hint for p in problems if "leaves out" in p.message]
     assert '"span", "balance", "chain", "industry", "continuity"]' in hint
     assert "affinity" not in hint
+
+
+def test_a_time_limit_below_what_the_option_takes_is_refused_in_the_file_too():
+    _, [problem] = parse_policy("[solver]\ntime_limit_s = 0.05\n")
+    assert problem.is_error and problem.column == "solver.time_limit_s"
+    assert parse_policy("[solver]\ntime_limit_s = 0.1\n")[0] is not None

@@ -101,7 +101,9 @@ def _run_options(default_out: str) -> Decorator:
     return wrap
 
 
-def _load(path: str) -> Scenario:
+def _load(path: str, objective_varied: bool = False) -> Scenario:
+    """The scenario, or an exit listing its problems; its warnings printed (those on the
+    file's [objective] left out where every variant gives its own)."""
     from portfolio_opt.scenario.loader import inspect_scenario
 
     scenario, problems = inspect_scenario(path)
@@ -109,7 +111,8 @@ def _load(path: str) -> Scenario:
         _print_problems(problems)
         sys.exit(EXIT_BAD_INPUT)
     for problem in folded(scenario.warnings):
-        out_console.print(f"WARNING {problem}", markup=False)
+        if not (objective_varied and (problem.column or "").startswith("objective")):
+            out_console.print(f"WARNING {problem}", markup=False)
     return scenario
 
 
@@ -443,7 +446,8 @@ def sweep(
 
     if not vary and drop is None:
         raise click.UsageError("give at least one --vary KEY=V1,V2,... or --drop-managers K")
-    loaded = _load(scenario)
+    varied = [v.split("=", 1)[0].strip() for v in vary]
+    loaded = _load(scenario, objective_varied=any(k.startswith("objective.") for k in varied))
     try:
         counts = parse_counts(drop) if drop is not None else None
         variants = build_variants(loaded, vary, counts)

@@ -422,6 +422,19 @@ def _objective_given(problems: list[Problem], overrides: dict[str, object]) -> l
     return [p for p in problems if p.is_error or not (p.column or "").startswith("objective.")]
 
 
+def _objective_said_of_overrides(
+    problems: list[Problem], overrides: dict[str, object]
+) -> list[Problem]:
+    """The checks of the objective in force (an affinity goal without its table) name the
+    command line where it gives the objective, not the policy file."""
+    if not any(key.startswith("objective.") for key in overrides):
+        return problems
+    return [
+        replace(p, file=OVERRIDES) if p.file == POLICY_FILE and p.column == "objective" else p
+        for p in problems
+    ]
+
+
 def inspect_scenario(
     path: str | Path,
     overrides: dict[str, object] | None = None,
@@ -465,7 +478,7 @@ def inspect_scenario(
         problems += _foreign_income_without_fx_rate(frames, labels, policy)
     else:
         problems += _new_cells(_one_table_read(frames, labels, policy), problems)
-    problems = _without_shifted_cells(problems)
+    problems = _objective_said_of_overrides(_without_shifted_cells(problems), overrides or {})
     if any(p.is_error for p in problems):
         return None, problems
     scenario = Scenario(

@@ -223,10 +223,13 @@ MOST_WORKERS = 1024  # CP-SAT threads a solve may ask for
 LARGEST_SEED = 2**31 - 1  # CP-SAT's seed is a 32-bit integer
 
 
+LEAST_TIME_LIMIT_S = 0.1  # as --time-limit takes: less would leave no search at all
+
+
 class Solver(_Section):
     """CP-SAT settings; ``workers = 0`` uses every core."""
 
-    time_limit_s: float = Field(default=30.0, gt=0)
+    time_limit_s: float = Field(default=30.0, ge=LEAST_TIME_LIMIT_S)
     workers: int = Field(default=0, ge=0, le=MOST_WORKERS)
     seed: int = Field(default=0, ge=0, le=LARGEST_SEED)
     deterministic: bool = False
