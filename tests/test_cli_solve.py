@@ -1243,3 +1243,25 @@ def test_a_scenario_name_that_is_a_path_stays_inside_the_default_folder(
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / ".._up" / "assignment.csv").is_file()
     assert not (tmp_path / "up").exists()
+
+
+def test_verify_given_an_output_folder_whose_workbook_was_edited_names_its_plan_sheet(
+    solved: Solved, tmp_path: Path
+) -> None:
+    """The planner moved a customer on report.xlsx's Assignment sheet: that is the plan to
+    check, not assignment.csv, the plan as solved."""
+    from openpyxl import load_workbook
+
+    out = shutil.copytree(solved.out, tmp_path / "run")
+    plain = run("verify", str(solved.scenario), str(out))
+    book = load_workbook(out / "report.xlsx")
+    book["Assignment"]["B2"] = "M1" if book["Assignment"]["B2"].value != "M1" else "M2"
+    book.save(out / "report.xlsx")
+
+    edited = run("verify", str(solved.scenario), str(out))
+
+    assert f"give {out.resolve() / 'assignment.csv'}" in plain.output
+    assert edited.exit_code == 1
+    assert f"give {out.resolve() / 'report.xlsx'}#Assignment: report.xlsx was changed" in (
+        edited.output
+    )

@@ -188,6 +188,23 @@ def _another_branch(unknown: int, listed: int, label: str) -> list[Problem]:
     ]
 
 
+def _plan_in_folder(folder: Path) -> str:
+    """Which plan file of an output folder to give: report.xlsx's plan sheet where the workbook
+    was edited since the solve (and assignment.csv was not), else assignment.csv."""
+    from portfolio_opt.report.folders import files_changed
+
+    inside = folder / "assignment.csv"
+    if not inside.is_file():
+        return "give the plan file in it"
+    changed = files_changed(folder)
+    if "report.xlsx" in changed and "assignment.csv" not in changed:
+        return (
+            f"give {folder / 'report.xlsx'}#Assignment: report.xlsx was changed since the solve "
+            f"(edited in Excel?), and {inside} is the plan as solved"
+        )
+    return f"give {inside}"
+
+
 def read_assignment(
     path: Path, scenario: Scenario, customers_left: bool = False
 ) -> tuple[pd.DataFrame, list[Problem]]:
@@ -207,9 +224,7 @@ def read_assignment(
     real = Path(file).resolve()
     empty = pd.DataFrame({c: pd.Series(dtype=str) for c in REQUIRED})
     if real.is_dir():
-        inside = real / "assignment.csv"
-        hint = f"give {inside}" if inside.is_file() else "give the plan file in it"
-        return empty, [Problem(label, "is a folder, not a plan file", hint)]
+        return empty, [Problem(label, "is a folder, not a plan file", _plan_in_folder(real))]
     if not real.is_file():
         return empty, [Problem(label, "file not found", f"check the path {file}")]
     # The columns read are matched in any case; others keep the planner's spelling.

@@ -251,6 +251,11 @@ def _work_in(folder: Path, manifest: Mapping[str, Any]) -> tuple[list[str], list
     return foreign, changed
 
 
+def files_changed(folder: Path) -> list[str]:
+    """The files of an output folder changed since the command wrote them."""
+    return _changed_since(folder, _read_manifest(folder))
+
+
 def _changed_since(folder: Path, manifest: Mapping[str, Any]) -> list[str]:
     """The files of ``folder`` whose contents differ from what the manifest recorded (folders
     written before the manifest recorded digests have nothing to compare)."""
