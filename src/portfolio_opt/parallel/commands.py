@@ -39,8 +39,8 @@ from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.policy import (
     LARGEST_SEED,
     MOST_WORKERS,
-    goals_left_out,
-    override_warnings,
+    gives_objective,
+    values_warnings,
 )
 
 if TYPE_CHECKING:
@@ -138,15 +138,6 @@ def _replacing(target: Path, command: str) -> Iterator[Path]:
     except FolderChangedError as exc:
         console.print(f"Error: {exc}", markup=False)
         sys.exit(EXIT_USAGE)
-
-
-def _variant_warnings(loaded: Scenario, overrides: dict[str, object], label: str) -> list[Problem]:
-    """What solve would warn about a variant's values: a rate of 5 is 500%, an order that
-    leaves goals out."""
-    found = override_warnings(overrides, label)
-    if any(key.startswith("objective.") for key in overrides):
-        found += goals_left_out(loaded.policy.updated(dict(overrides)), label)
-    return found
 
 
 def _check_folder(out: Path, inputs: Sequence[Path], command: str) -> None:
@@ -447,7 +438,7 @@ def sweep(
     if not vary and drop is None:
         raise click.UsageError("give at least one --vary KEY=V1,V2,... or --drop-managers K")
     varied = [v.split("=", 1)[0].strip() for v in vary]
-    loaded = _load(scenario, objective_varied=any(k.startswith("objective.") for k in varied))
+    loaded = _load(scenario, objective_varied=gives_objective(varied))
     try:
         counts = parse_counts(drop) if drop is not None else None
         variants = build_variants(loaded, vary, counts)
@@ -459,7 +450,8 @@ def sweep(
         sys.exit(EXIT_USAGE)
     _check_folder(target, [loaded.root], "sweep")
     for variant in variants:
-        for problem in _variant_warnings(loaded, variant.overrides, f"variant {variant.label}"):
+        overrides, label = dict(variant.overrides), f"variant {variant.label}"
+        for problem in values_warnings(loaded.policy.updated(overrides), overrides, label):
             out_console.print(f"WARNING {problem}", markup=False)
     started = time.monotonic()
     root, topic = str(loaded.root.resolve()), new_topic()

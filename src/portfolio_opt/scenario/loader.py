@@ -20,13 +20,13 @@ from portfolio_opt.scenario.policy import (
     Classes,
     Payout,
     Policy,
-    goals_left_out,
+    gives_objective,
     load_policy,
     names_listed,
-    override_warnings,
     payout_section,
     policy_key_line,
     tables_section,
+    values_warnings,
 )
 from portfolio_opt.scenario.schema import INCOME_COLUMNS, REQUIRED_TABLES, SCHEMAS
 from portfolio_opt.scenario.tables import (
@@ -408,31 +408,33 @@ def _with_overrides(
             )
             for e in exc.errors()
         ]
-    found = override_warnings(overrides, OVERRIDES)
-    if any(key.startswith("objective.") for key in overrides):
-        found += goals_left_out(updated, OVERRIDES)
-    return updated, found
+    return updated, values_warnings(updated, overrides, OVERRIDES)
 
 
-def _objective_given(problems: list[Problem], overrides: dict[str, object]) -> list[Problem]:
-    """``problems`` without the file's warnings on [objective] where the command line gives
-    the objective instead (they are said again of the objective in force)."""
-    if not any(key.startswith("objective.") for key in overrides):
+def _objective_of_overrides(problems: list[Problem], overrides: dict[str, object]) -> list[Problem]:
+    """Where the command line gives the objective: the file's warnings on its own [objective]
+    go (they are said again of the objective in force), and the checks of the objective in
+    force (an affinity goal without its table) name the command line, not the file."""
+    if not gives_objective(overrides):
         return problems
-    return [p for p in problems if p.is_error or not (p.column or "").startswith("objective.")]
+    said = []
+    for p in problems:
+        own = p.file == POLICY_FILE and not p.is_error
+        if own and (p.column or "").startswith("objective."):
+            continue
+        said.append(replace(p, file=OVERRIDES) if own and p.column == "objective" else p)
+    return said
 
 
-def _objective_said_of_overrides(
-    problems: list[Problem], overrides: dict[str, object]
-) -> list[Problem]:
-    """The checks of the objective in force (an affinity goal without its table) name the
-    command line where it gives the objective, not the policy file."""
-    if not any(key.startswith("objective.") for key in overrides):
-        return problems
-    return [
-        replace(p, file=OVERRIDES) if p.file == POLICY_FILE and p.column == "objective" else p
-        for p in problems
-    ]
+def _taken_away(managers: pd.DataFrame, away: Sequence[str]) -> pd.DataFrame:
+    """The managers table with those ``away`` unavailable, as if it said so; as it is where
+    that would leave nobody (the command says so, as bad usage) or it cannot tell."""
+    if not away or "manager_id" not in managers:
+        return managers
+    if managers.get("available", pd.Series()).dtype != bool:
+        return managers
+    kept = managers["available"] & ~managers["manager_id"].astype(str).isin(list(away))
+    return managers.assign(available=kept) if kept.any() else managers
 
 
 def inspect_scenario(
@@ -461,24 +463,20 @@ def inspect_scenario(
     policy, problems = load_policy(root / POLICY_FILE)
     if policy is not None and overrides:
         policy, found = _with_overrides(policy, overrides)
-        problems = [*_objective_given(problems, overrides), *found]
+        problems = [*problems, *found]
     if policy is None:
         return None, problems + _tables_beside_a_bad_policy(root)
     frames, files, labels, found = _read_tables(root, policy)
     problems += found + _tables_not_named(root, policy)
-    if away and "managers" in frames:
-        managers = frames["managers"]
-        if "manager_id" in managers and managers.get("available", pd.Series()).dtype == bool:
-            kept = managers["available"] & ~managers["manager_id"].astype(str).isin(list(away))
-            if kept.any():  # else the command says the option leaves nobody, as bad usage
-                frames["managers"] = managers.assign(available=kept)
+    if "managers" in frames:
+        frames["managers"] = _taken_away(frames["managers"], away)
     if all(t in frames for t in REQUIRED_TABLES):
         problems += _new_cells(_cross_checks(frames, labels, policy), problems)
         problems += _unit_target_slip(root, frames["customers"], policy)
         problems += _foreign_income_without_fx_rate(frames, labels, policy)
     else:
         problems += _new_cells(_one_table_read(frames, labels, policy), problems)
-    problems = _objective_said_of_overrides(_without_shifted_cells(problems), overrides or {})
+    problems = _objective_of_overrides(_without_shifted_cells(problems), overrides or {})
     if any(p.is_error for p in problems):
         return None, problems
     scenario = Scenario(

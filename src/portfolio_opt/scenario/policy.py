@@ -10,6 +10,7 @@ import json
 import math
 import re
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -770,6 +771,21 @@ def _goals_left_out(raw: dict[str, Any], text: str, file: str) -> list[Problem]:
     if not all(isinstance(goal, str) and goal in GOALS for goal in order):
         return []
     return left_out_warning(order, None, with_affinity, file, row)
+
+
+def gives_objective(keys: Iterable[str]) -> bool:
+    """Whether these dotted keys give the objective (its order or weights)."""
+    return any(key.startswith("objective.") for key in keys)
+
+
+def values_warnings(policy: Policy, overrides: dict[str, object], label: str) -> list[Problem]:
+    """What the policy file would draw for values given on the command line or by a sweep's
+    variant (a rate of 5 is 500%), and, where they give the objective, the goals that
+    ``policy``, the policy in force, leaves out."""
+    found = override_warnings(overrides, label)
+    if gives_objective(overrides):
+        found += goals_left_out(policy, label)
+    return found
 
 
 def goals_left_out(policy: Policy, file: str) -> list[Problem]:
