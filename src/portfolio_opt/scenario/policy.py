@@ -501,7 +501,7 @@ def parse_policy(text: str, file: str = "scenario.toml") -> tuple[Policy | None,
         # Strict: TOML has types, and a value of the wrong one is a mistake to report, not to
         # convert (true is not a tolerance of 1, "0.05" in quotes is text).
         policy = Policy.model_validate(raw, strict=True)
-        return policy, warnings + _goals_left_out(raw, text, file)  # once the goals are sound
+        return policy, warnings + goals_left_out(policy, file, text)  # once the goals are sound
     except ValidationError as exc:
         problems = list(warnings)
         errors = exc.errors()
@@ -746,33 +746,6 @@ def _order_and_weights(raw: dict[str, Any], text: str, file: str) -> list[Proble
     ]
 
 
-def _goals_left_out(raw: dict[str, Any], text: str, file: str) -> list[Problem]:
-    """A warning when [objective] leaves goals out (of the order, or with no weight): the
-    search does not pursue them, so ``order = ["continuity"]`` can leave targets far apart
-    without a word."""
-    objective = raw.get("objective")
-    if not isinstance(objective, dict):
-        return []
-    tables = raw.get("tables")
-    with_affinity = isinstance(tables, dict) and bool(tables.get("affinity"))
-    weights, order = objective.get("weights"), objective.get("order")
-    key = "weights" if weights is not None else "order"
-    row = _key_line(text, ("objective", key)) if text else None
-    if weights is not None:
-        if not isinstance(weights, dict) or not set(weights) <= set(GOALS):
-            return []  # the model's checks say what is wrong with them
-        if any(isinstance(w, bool) or not isinstance(w, int | float) for w in weights.values()):
-            return []
-        if not any(w > 0 for w in weights.values()):
-            return []  # no goal at all: an error of its own
-        return left_out_warning(None, weights, with_affinity, file, row)
-    if not isinstance(order, list) or not order or len(set(map(str, order))) < len(order):
-        return []
-    if not all(isinstance(goal, str) and goal in GOALS for goal in order):
-        return []
-    return left_out_warning(order, None, with_affinity, file, row)
-
-
 def gives_objective(keys: Iterable[str]) -> bool:
     """Whether these dotted keys give the objective (its order or weights)."""
     return any(key.startswith("objective.") for key in keys)
@@ -788,17 +761,20 @@ def values_warnings(policy: Policy, overrides: dict[str, object], label: str) ->
     return found
 
 
-def goals_left_out(policy: Policy, file: str) -> list[Problem]:
-    """The warning of :func:`_goals_left_out` for a policy as it runs (values given on the
-    command line or by a sweep's variant included)."""
+def goals_left_out(policy: Policy, file: str, text: str = "") -> list[Problem]:
+    """A warning when [objective] leaves goals out (of the order, or with no weight): the
+    search does not pursue them, so ``order = ["continuity"]`` can leave targets far apart
+    without a word. With the policy file's ``text``, the warning has its line."""
     objective, with_affinity = policy.objective, policy.tables.affinity is not None
     if objective.weights is None and objective.order is None:
         return []  # the default order: every goal
+    key = "weights" if objective.weights is not None else "order"
+    row = _key_line(text, ("objective", key)) if text else None
     order = None if objective.order is None else list(map(str, objective.order))
-    return left_out_warning(order, objective.weights, with_affinity, file, None)
+    return _left_out_warning(order, objective.weights, with_affinity, file, row)
 
 
-def left_out_warning(
+def _left_out_warning(
     order: list[str] | None,
     weights: dict[str, float] | None,
     with_affinity: bool,
