@@ -289,7 +289,7 @@ def goals_by_the_readme(scenario: Scenario, plan: pd.DataFrame) -> dict[str, int
     return {
         "chain": round(100 * sum(w for a, b, w in links if owner[a] != owner[b])),
         "continuity": sum(1000 + min(999, round(100 * abs(target[c]) / typical)) for c in moved),
-        "industry": sum(len({industry[c] or "(none)" for c in cs}) for cs in held.values()),
+        "industry": sum(len({industry[c] for c in cs if industry[c]}) for cs in held.values()),
         "balance": round(balance),
         "span": round(span),
     }

@@ -292,6 +292,27 @@ def test_industry_bound_counts_an_industry_too_big_for_one_portfolio() -> None:
     assert result.goals["industry"] >= industry_bound(instance)
 
 
+def test_a_customer_with_no_industry_counts_in_no_portfolios_industries() -> None:
+    # 5 steel, 5 retail and 2 customers of no industry, 2 portfolios of 6: steel and retail
+    # each whole, one blank beside each, is 1 industry per portfolio, as the KPI counts them.
+    rows = standard_customers(12)
+    for i, row in enumerate(rows):
+        row["industry"] = "steel" if i < 5 else "retail" if i < 10 else ""
+    scenario = make_scenario(
+        rows,
+        MANAGERS[:2],
+        policy={"span": {"tolerance": 0}, "objective": {"order": ["industry"]}},
+    )
+    instance = build_instance(scenario, customer_targets(scenario))
+    assert industry_bound(instance) == 2
+    result = solve_fast(scenario)
+    plan = valid_plan(scenario, result)
+    assert result.goals["industry"] == 2
+    industries = plan.merge(pd.DataFrame(rows)[["customer_id", "industry"]], on="customer_id")
+    named = industries.loc[industries["industry"] != ""]
+    assert named.groupby("manager_id")["industry"].nunique().tolist() == [1, 1]
+
+
 def test_span_spreads_standard_customers_evenly_beside_small_portfolios() -> None:
     """The demo branch: N/M is 10, the premium and separate-ledger portfolios hold 11 and 5, so
     the 44 standard customers go 11 + 11 + 11 + 11, not 10 + 11 + 11 + 12 (which is as far from

@@ -60,8 +60,9 @@ def chain_bound(instance: Instance) -> int:
 
 
 def industry_bound(instance: Instance) -> int:
-    """Per kind: every portfolio holds an industry, and an industry whose customers outnumber
-    the largest portfolio is spread over several portfolios (each of them counts it)."""
+    """Per kind: every portfolio holding a customer of some industry counts one, and an
+    industry whose customers outnumber the largest portfolio is spread over several portfolios
+    (each of them counts it). Customers with no industry count in none."""
     industry = instance.scenario.customers["industry"].to_numpy(dtype=str)
     total = 0
     for kind in range(3):
@@ -70,9 +71,10 @@ def industry_bound(instance: Instance) -> int:
             continue
         biggest = int(instance.high[kind].max(initial=1)) or 1
         members = np.concatenate([instance.members[b] for b in blocks])
-        _, customers = np.unique(industry[members], return_counts=True)
+        named = industry[members][industry[members] != ""]
+        _, customers = np.unique(named, return_counts=True)
         spread = int(sum(-(-int(n) // biggest) for n in customers))
-        needed = -(-int(instance.size[blocks].sum()) // biggest)
+        needed = -(-len(named) // biggest)
         total += max(spread, needed)
     return total
 

@@ -196,7 +196,8 @@ def build_instance(scenario: Scenario, customer_value: pd.Series) -> Instance:
     rotation_due = (
         (tenure >= max_tenure) & (prior >= 0) if max_tenure is not None else np.zeros(n, dtype=bool)
     )
-    industry_codes, industry_names = pd.factorize(customers["industry"].replace("", "(none)"))
+    # A blank industry is none: it counts in no portfolio's industries, as in the KPI.
+    industry_codes, industry_names = pd.factorize(customers["industry"].replace("", None))
     pinned = customers["pinned_manager_id"].to_numpy(dtype=object)
 
     components = group_components(customers, scenario.relations)
@@ -220,7 +221,8 @@ def build_instance(scenario: Scenario, customer_value: pd.Series) -> Instance:
         if pins[-1] >= 0:  # a pinned block can keep only what its pin held
             stay = {pins[-1]: stay[pins[-1]]} if pins[-1] in stay else {}
         kept.append(stay)
-        industries.append(np.unique(industry_codes[idx]))
+        codes = industry_codes[idx]
+        industries.append(np.unique(codes[codes >= 0]))
 
     size = np.array([len(x) for x in members], dtype=np.int64)
     block_value = np.array([value[x].sum() for x in members], dtype=float)
