@@ -30,13 +30,13 @@ from portfolio_opt.pipeline import (
     EXIT_BAD_INPUT,
     EXIT_INFEASIBLE,
     EXIT_OK,
-    EXIT_USAGE,
     OutputFolderError,
     file_hash,
     input_hashes,
     run_solve,
 )
 from portfolio_opt.problems import Problem, as_sentence, in_reading_order
+from portfolio_opt.report.console import refuse
 from portfolio_opt.scenario.columns import folded
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.loader import inspect_scenario
@@ -143,8 +143,7 @@ def _settings_given(path: str, settings: tuple[str, ...]) -> dict[str, object]:
         if policy is not None:  # else loading the scenario says what is wrong with the file
             check_policy_overrides(policy, overrides)
     except VariantError as exc:
-        console.print(f"Error: --set {exc}", markup=False)
-        sys.exit(EXIT_USAGE)
+        refuse(console, f"--set {exc}")
     return overrides
 
 
@@ -155,8 +154,7 @@ def _with_unavailable(scenario: Scenario, unavailable: str) -> Scenario:
     try:
         return apply_drop(scenario, _ids(unavailable))
     except VariantError as exc:
-        console.print(f"Error: --unavailable: {exc}", markup=False)
-        sys.exit(EXIT_USAGE)
+        refuse(console, f"--unavailable: {exc}")
 
 
 class _Commands(click.Group):
@@ -487,8 +485,7 @@ def solve_command(
     )
     target, refused = output_folder(out, loaded.name, [loaded.root])
     if refused is not None:
-        console.print(f"Error: {refused}", markup=False)
-        sys.exit(EXIT_USAGE)
+        refuse(console, refused)
     interrupt = _Interrupt()
     started = time.monotonic()
     try:
@@ -503,15 +500,13 @@ def solve_command(
                 spent_s=_seconds_spent(),
             )
     except OutputFolderError as exc:
-        console.print(f"Error: {exc}", markup=False)
-        sys.exit(EXIT_USAGE)
+        refuse(console, exc)
     except OSError as exc:  # the disk filled up while writing, say: the old folder stands
-        console.print(
-            f"Error: the outputs could not be written to {target} ({exc.strerror or exc}); "
+        refuse(
+            console,
+            f"the outputs could not be written to {target} ({exc.strerror or exc}); "
             "nothing was changed there. Free some space or choose another --out folder.",
-            markup=False,
         )
-        sys.exit(EXIT_USAGE)
     if outcome.exit_code != EXIT_OK:
         title = (
             "The hard rules cannot all hold:"
@@ -646,8 +641,7 @@ def payout(
         target, {loaded.root: "scenario", plan_file: "plan"}, "payout"
     )
     if refused is not None:
-        console.print(f"Error: {refused}", markup=False)
-        sys.exit(EXIT_USAGE)
+        refuse(console, refused)
     plan, problems = read_assignment(Path(assignment), loaded)
     if plan is not None and not any(p.is_error for p in problems):
         found = payout_problems(loaded, plan, Path(assignment).name)
@@ -726,14 +720,13 @@ def generate(n_customers: int, n_managers: int, seed: int, rebalance: bool, out:
     from portfolio_opt.report.folders import untouched_since_written, unwritable_place
 
     if not untouched_since_written(Path(out)):
-        console.print(
-            f"Error: {out} holds files generate did not write, or changed since it wrote them "
-            "(a scenario of yours?); nothing was changed. Choose a new or empty folder."
+        refuse(
+            console,
+            f"{out} holds files generate did not write, or changed since it wrote them "
+            "(a scenario of yours?); nothing was changed. Choose a new or empty folder.",
         )
-        sys.exit(EXIT_USAGE)
     if (unwritable := unwritable_place(Path(out).resolve())) is not None:
-        console.print(f"Error: {unwritable}", markup=False)
-        sys.exit(EXIT_USAGE)
+        refuse(console, unwritable)
     started = time.monotonic()
     generated = generate_scenario(
         n_customers, n_managers, seed=seed, rebalance=rebalance, name=Path(out).name

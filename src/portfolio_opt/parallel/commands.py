@@ -26,13 +26,12 @@ from portfolio_opt.options import Seconds
 from portfolio_opt.pipeline import (
     EXIT_BAD_INPUT,
     EXIT_OK,
-    EXIT_USAGE,
     input_hashes,
     most_severe,
 )
 from portfolio_opt.problems import Problem
 from portfolio_opt.report.atomic import FolderChangedError
-from portfolio_opt.report.console import print_table
+from portfolio_opt.report.console import print_table, refuse
 from portfolio_opt.report.folders import atomic_replacement, output_folder, replace_problem
 from portfolio_opt.scenario.columns import folded
 from portfolio_opt.scenario.data import Scenario
@@ -136,15 +135,13 @@ def _replacing(target: Path, command: str) -> Iterator[Path]:
         with atomic_replacement(target, command) as staging:
             yield staging
     except FolderChangedError as exc:
-        console.print(f"Error: {exc}", markup=False)
-        sys.exit(EXIT_USAGE)
+        refuse(console, exc)
 
 
 def _check_folder(out: Path, inputs: Sequence[Path], command: str) -> None:
     problem = folder_problem(out, inputs, command)
     if problem is not None:
-        console.print(f"Error: {problem}", markup=False)
-        sys.exit(EXIT_USAGE)
+        refuse(console, problem)
 
 
 # -- the cluster and the display --------------------------------------------------------------
@@ -170,17 +167,15 @@ def _connect(
 
     size = None if scheduler else size_local_cluster(n_tasks, workers)
     if scheduler and (problem := _address_problem(scheduler)):
-        console.print(
-            f"Error: cannot use the Dask scheduler at {scheduler}: {problem} (give an address "
+        refuse(
+            console,
+            f"cannot use the Dask scheduler at {scheduler}: {problem} (give an address "
             "such as tcp://host:8786)",
-            markup=False,
         )
-        sys.exit(EXIT_USAGE)
     try:
         client = stack.enter_context(open_client(scheduler, size))
     except (OSError, TimeoutError) as exc:
-        console.print(f"Error: cannot use the Dask scheduler at {scheduler}: {exc}", markup=False)
-        sys.exit(EXIT_USAGE)
+        refuse(console, f"cannot use the Dask scheduler at {scheduler}: {exc}")
     if size is not None:
         return client, size.threads_per_task, {"local_cluster": True, "workers": size.n_workers}
     threads = workers or threads_on_cluster(client)
@@ -446,8 +441,7 @@ def sweep(
         raise click.UsageError(str(exc)) from None
     target, refused = output_folder(out, f"{loaded.name}-sweep", [loaded.root])
     if refused is not None:
-        console.print(f"Error: {refused}", markup=False)
-        sys.exit(EXIT_USAGE)
+        refuse(console, refused)
     _check_folder(target, [loaded.root], "sweep")
     for variant in variants:
         overrides, label = dict(variant.overrides), f"variant {variant.label}"
@@ -563,8 +557,7 @@ def solve_many(
     labels = unique_labels(branches, taken=(BANK,))  # a branch called bank is not the total
     target, refused = output_folder(out, "solve-many", branches)
     if refused is not None:
-        console.print(f"Error: {refused}", markup=False)
-        sys.exit(EXIT_USAGE)
+        refuse(console, refused)
     _check_folder(target, branches, "solve-many")
     started = time.monotonic()
     topic = new_topic()

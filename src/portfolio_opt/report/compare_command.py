@@ -14,8 +14,7 @@ from rich.text import Text
 
 from portfolio_opt.launch import nothing_written_on_ctrl_c
 from portfolio_opt.options import Seconds, solver_options
-from portfolio_opt.pipeline import EXIT_USAGE
-from portfolio_opt.report.console import print_table
+from portfolio_opt.report.console import print_table, refuse
 from portfolio_opt.report.workbook import COUNT, MONEY, PERCENT, RATIO, number_format
 
 if TYPE_CHECKING:
@@ -183,8 +182,7 @@ def compare(
     target = Path(out) if out else Path("out") / "compare"
     problem = folder_problem(target, paths)
     if problem is not None:
-        console.print(f"Error: {problem}", markup=False)
-        sys.exit(EXIT_USAGE)
+        refuse(console, problem)
     try:
         with nothing_written_on_ctrl_c(target), atomic_folder(target) as staging:
             found = collect_runs(
