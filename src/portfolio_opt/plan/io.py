@@ -329,12 +329,7 @@ def _worked_out_columns_edited(
         # A spreadsheet or pandas may re-save the id 7004 of a column with blanks as 7004.0.
         whole = written.str.fullmatch(r"\d+\.0+")
         written = written.where(~whole, written.str.split(".").str[0])
-        differ = written != right
-        if column == "portfolio_type":
-            differ &= written != own_kind
-        if column == "target":
-            number = pd.to_numeric(written.str.replace(",", ""), errors="coerce")
-            differ = (number - right).abs().gt(TARGET_CENTS) | (number.isna() & (written != ""))
+        differ = _cells_differ(column, written, right, own_kind)
         if not differ.any():
             continue
         first = differ.idxmax()
@@ -352,6 +347,18 @@ def _worked_out_columns_edited(
             )
         )
     return problems
+
+
+def _cells_differ(
+    column: str, written: pd.Series, right: pd.Series, own_kind: pd.Series
+) -> pd.Series:
+    """Which cells of ``column`` say otherwise than ``right``: a target to within a cent, and a
+    portfolio_type naming the customer's own kind is stale rather than edited."""
+    if column == "target":
+        number = pd.to_numeric(written.str.replace(",", ""), errors="coerce")
+        return (number - right).abs().gt(TARGET_CENTS) | (number.isna() & (written != ""))
+    differ = written != right
+    return differ & (written != own_kind) if column == "portfolio_type" else differ
 
 
 def _names_unlike_ids(frame: pd.DataFrame, scenario: Scenario, label: str) -> list[Problem]:
