@@ -80,6 +80,73 @@ def test_scenarios_whose_rules_collide_are_all_named_before_any_is_solved(
     assert "Solving" not in result.output and not out.exists()
 
 
+def _without_a_grade(demo_dir: Path, folder: Path) -> Path:
+    """A copy of the demo whose premium customers have no A-grade manager to hold them."""
+    shutil.copytree(demo_dir, folder)
+    managers = pd.read_csv(folder / "managers.csv", dtype=str, keep_default_na=False)
+    managers["grade"] = "B"
+    managers.to_csv(folder / "managers.csv", index=False)
+    return folder
+
+
+def test_a_scenario_whose_rules_collide_is_left_out_and_the_others_compared(
+    demo_dir: Path, solved: Solved, solved_tight: Solved, tmp_path: Path
+) -> None:
+    """As a sweep's variant without a plan: named with its reasons, the rest compared (exit 0)."""
+    broken = _without_a_grade(demo_dir, tmp_path / "no-a")
+    out = tmp_path / "cmp"
+
+    result = _run(solved.out, broken, solved_tight.out, "--out", out)
+
+    assert result.exit_code == EXIT_OK, result.output
+    said = result.output.replace("\n", " ")
+    assert f"Left out: {broken}: the hard rules cannot all hold" in said
+    assert f"{broken}: 11 premium customers need an available manager of grade A" in said
+    compared = pd.read_csv(out / "compare.csv")
+    assert [c for c in compared.columns if c not in ("kpi", "meaning")] == ["demo", "demo-tight"]
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert [entry["why"] for entry in manifest["left_out"]] == [
+        f"{broken}: the hard rules cannot all hold, so it has no plan to compare"
+    ]
+
+
+def test_a_scenario_whose_solve_finds_no_plan_is_left_out_after_the_others_are_solved(
+    demo_dir: Path, solved: Solved, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plans solved before it are kept and compared, not thrown away with it."""
+    from portfolio_opt.pipeline import EXIT_NO_PLAN
+    from portfolio_opt.report import compare as compare_module
+
+    solving = compare_module.solve_run
+
+    def slow_for_one(scenario, label, out, solver=None):  # type: ignore[no-untyped-def]
+        if label == "slow":
+            raise compare_module.CompareError("slow: no plan to compare", EXIT_NO_PLAN, ["slow"])
+        return solving(scenario, label, out, solver)
+
+    monkeypatch.setattr(compare_module, "solve_run", slow_for_one)
+    slow = shutil.copytree(demo_dir, tmp_path / "slow")
+    out = tmp_path / "cmp"
+
+    result = _run(demo_dir, slow, solved.out, "--out", out, "--time-limit", "1", "--workers", "1")
+
+    assert result.exit_code == EXIT_OK, result.output
+    assert "Left out: slow: no plan to compare" in result.output
+    assert (out / "runs" / "demo" / "assignment.csv").is_file()
+    assert not (out / "runs" / "slow").exists()
+
+
+def test_a_scenario_left_without_a_plan_beside_one_plan_is_its_failure(
+    demo_dir: Path, solved: Solved, tmp_path: Path
+) -> None:
+    """One plan is nothing to compare: the other's reasons, with its exit code."""
+    broken = _without_a_grade(demo_dir, tmp_path / "no-a")
+    result = _run(solved.out, broken, "--out", tmp_path / "cmp")
+    assert result.exit_code == EXIT_INFEASIBLE, result.output
+    assert "no-a: the hard rules cannot all hold" in result.output
+    assert not (tmp_path / "cmp").exists()
+
+
 def test_one_plan_is_a_usage_error(solved: Solved) -> None:
     assert _run(solved.out).exit_code == EXIT_USAGE
 

@@ -521,45 +521,71 @@ def unique_labels(paths: Sequence[Path], taken: Sequence[str] = TABLE_COLUMNS) -
     return labels
 
 
+@dataclass
+class Collected:
+    """The plans to compare, and the scenarios that have none (each with why)."""
+
+    runs: list[Run]
+    without_plan: list[CompareError] = field(default_factory=list)
+
+
 def collect_runs(
     paths: Sequence[Path],
     runs_folder: Path | None = None,
     solver: Mapping[str, object] | None = None,
     announce: Callable[[str], None] | None = None,
     plans_of: Path | None = None,
-) -> list[Run]:
+) -> Collected:
     """Each path as a plan: output folders are read, scenario folders solved into runs_folder,
     plan files read against the scenario ``plans_of`` (else that of the solve beside them).
 
     Every input is read and every scenario folder checked before any is solved, so all the bad
     ones are reported at once (with the most severe exit code), not one solve after another.
+    A scenario whose hard rules cannot all hold, or whose solve finds no plan, is left out and
+    said, as a sweep's variant is: the others are still compared, where two or more have plans.
     """
     labels = unique_labels([Path(p) for p in paths])
     read: dict[int, Run | Scenario] = {}  # a plan read, or a scenario to solve
     failures: list[CompareError] = []
+    without_plan: list[CompareError] = []
     for i, path in enumerate(map(Path, paths)):
         try:
             if is_scenario_folder(path) and not is_output_folder(path):
-                scenario = _loaded(path)
-                _rules_can_hold(scenario, path)
-                read[i] = scenario
+                read[i] = _loaded(path)
             else:
                 read[i] = _read_plan(path, labels[i], plans_of)
         except CompareError as exc:
             failures.append(exc)
     if failures:
         raise _all_of(failures)
+    for i, found in list(read.items()):
+        try:
+            if isinstance(found, Scenario):
+                _rules_can_hold(found, Path(paths[i]))
+        except CompareError as exc:
+            del read[i]
+            without_plan.append(exc)
+    _enough_to_compare(len(read), without_plan)
     runs = []
-    for i, path in enumerate(map(Path, paths)):
-        found = read[i]
+    for i, found in read.items():  # in the order given: the first plan is the others' base
         if isinstance(found, Run):
             runs.append(found)
             continue
         if announce is not None:
-            announce(f"Solving {path} ...")
+            announce(f"Solving {paths[i]} ...")
         out = None if runs_folder is None else runs_folder / labels[i]
-        runs.append(solve_run(found, labels[i], out, solver))
-    return runs
+        try:
+            runs.append(solve_run(found, labels[i], out, solver))
+        except CompareError as exc:
+            without_plan.append(exc)
+    _enough_to_compare(len(runs), without_plan)
+    return Collected(runs, without_plan)
+
+
+def _enough_to_compare(plans: int, without_plan: Sequence[CompareError]) -> None:
+    """The scenarios without a plan as one error where fewer than two plans are left."""
+    if plans < 2 and without_plan:
+        raise _all_of(without_plan)
 
 
 def _rules_can_hold(scenario: Scenario, path: Path) -> None:
@@ -826,6 +852,7 @@ class Comparison:
     moves: pd.DataFrame
     by_manager: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    left_out: list[CompareError] = field(default_factory=list)  # scenarios without a plan
 
 
 def compare_runs(runs: Sequence[Run]) -> Comparison:
@@ -993,6 +1020,7 @@ def write_comparison(folder: Path, comparison: Comparison) -> None:
         "version": __version__,
         "plans": {run.label: _where(run.folder, folder) for run in comparison.runs},
         "notes": comparison.notes,
+        "left_out": [{"why": str(e), "reasons": e.details} for e in comparison.left_out],
     }
     write_manifest(folder, manifest)
 

@@ -119,14 +119,16 @@ def _moves_parts(comparison: Comparison) -> list[Table | str]:
     return shown
 
 
-def _compared_and_written(runs: list[Any], staging: Path) -> Any:
-    """``compare_runs`` and ``write_comparison``, with a value an edit left where compare cannot
-    read it (a KPI that is text, a section that is null) named as a CompareError rather than
-    a traceback."""
+def _compared_and_written(collected: Any, staging: Path) -> Any:
+    """``compare_runs`` and ``write_comparison`` (the scenarios without a plan named as left
+    out), with a value an edit left where compare cannot read it (a KPI that is text, a
+    section that is null) named as a CompareError rather than a traceback."""
     from portfolio_opt.report.compare import CompareError, compare_runs, write_comparison
 
+    runs = collected.runs
     try:
         comparison = compare_runs(runs)
+        comparison.left_out = collected.without_plan
         write_comparison(staging, comparison)
     except (ValueError, TypeError, AttributeError, KeyError) as exc:
         folders = ", ".join(str(run.folder) for run in runs if run.folder is not None)
@@ -168,9 +170,10 @@ def compare(
 
     Each RUN_OR_SCENARIO is a solve output folder, a scenario folder that is solved first
     (its output goes to OUT/runs/NAME) with the solver options given here, or a plan file
-    (.csv or .xlsx[#Sheet], e.g. edited in Excel) of the --scenario given. Writes
-    compare.csv, compare.xlsx, moves.csv, moves_by_manager.csv and plots/ (fairness.png,
-    load.png) to OUT.
+    (.csv or .xlsx[#Sheet], e.g. edited in Excel) of the --scenario given. A scenario
+    without a plan (its hard rules collide, or its solve finds none) is left out with its
+    reasons, and the others compared. Writes compare.csv, compare.xlsx, moves.csv,
+    moves_by_manager.csv and plots/ (fairness.png, load.png) to OUT.
     """
     # Plotting and workbook libraries load only when a comparison runs.
     from portfolio_opt.report.atomic import atomic_folder
@@ -210,4 +213,8 @@ def compare(
         out_console.print(part, markup=False)
     for note in comparison.notes:
         out_console.print(f"Note: {note}", markup=False)
+    for failed in comparison.left_out:
+        out_console.print(f"Left out: {failed}", markup=False)
+        for detail in failed.details:
+            out_console.print(f"- {detail}", markup=False)
     out_console.print(f"Comparison written to {target}", markup=False)
