@@ -559,9 +559,10 @@ def collect_runs(
     if failures:
         raise _all_of(failures)
     for i, found in list(read.items()):
+        if not isinstance(found, Scenario):
+            continue
         try:
-            if isinstance(found, Scenario):
-                _rules_can_hold(found, Path(paths[i]))
+            _rules_can_hold(found, Path(paths[i]))
         except CompareError as exc:
             del read[i]
             without_plan.append(exc)
