@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+from arguments import positive_count, positive_seconds, size  # beside this script
 from ortools.sat.python import cp_model
 
 from portfolio_opt.gap import GapProblem, load_gap, write_gap_scenario
@@ -37,6 +38,7 @@ from portfolio_opt.model.solve import solve
 from portfolio_opt.scenario.loader import load_scenario
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "gap"
+DATA_FILES = ("optima.csv", "instance_files.csv")
 SETS = {
     "orlib": ["gap*"],
     "cde": ["c*", "d*", "e*"],
@@ -108,11 +110,6 @@ def read_entries(data: Path) -> list[Entry]:
     return entries
 
 
-def _size(text: str) -> tuple[int, int]:
-    m, _, n = text.lower().partition("x")
-    return int(m), int(n)
-
-
 def select(entries: list[Entry], args: argparse.Namespace) -> list[Entry]:
     patterns: list[str] = []
     for name in args.set or []:
@@ -125,10 +122,10 @@ def select(entries: list[Entry], args: argparse.Namespace) -> list[Entry]:
     if args.sense != "both":
         chosen = [e for e in chosen if e.sense == args.sense]
     if args.max_size:
-        m, n = _size(args.max_size)
+        m, n = args.max_size
         chosen = [e for e in chosen if e.n_agents <= m and e.n_jobs <= n]
     if args.min_size:
-        m, n = _size(args.min_size)
+        m, n = args.min_size
         chosen = [e for e in chosen if e.n_agents >= m and e.n_jobs >= n]
     order = {"gap": 0}
     return sorted(
@@ -275,9 +272,11 @@ def summary(rows: list[Row]) -> list[str]:
         if not pcts:
             continue
         proven = sum(bool(getattr(r, f"{who}_proven")) for r in rows)
+        better = sum(p < -1e-9 for p in pcts)
         out.append(
-            f"{who}: {len(pcts)} solved, {sum(p <= 1e-9 for p in pcts)} at best known, "
-            f"{proven} proven optimal, mean {np.mean(pcts):.3f}% / max {max(pcts):.3f}% above"
+            f"{who}: {len(pcts)} solved, {sum(abs(p) <= 1e-9 for p in pcts)} at best known, "
+            + (f"{better} better than best known, " if better else "")
+            + f"{proven} proven optimal, mean {np.mean(pcts):.3f}% / max {max(pcts):.3f}% above"
         )
     duels = [r for r in rows if r.ours is not None and r.plain is not None]
     if duels:
@@ -288,6 +287,20 @@ def summary(rows: list[Row]) -> list[str]:
             f"worse on {worse}"
         )
     return out
+
+
+def beyond_proven_optima(rows: list[Row], entries: list[Entry]) -> list[str]:
+    """A line for each result better than a proven optimum: impossible, so the optimum was
+    misread or the plan is not what was scored."""
+    proven = {(e.instance, e.sense) for e in entries if e.proven_optimal}
+    return [
+        f"IMPOSSIBLE {who} on {r.instance} ({r.sense}): {value} is better than the proven "
+        f"optimum {r.best_known}"
+        for r in rows
+        if (r.instance, r.sense) in proven
+        for who, value, pct in (("ours", r.ours, r.ours_pct), ("plain", r.plain, r.plain_pct))
+        if pct is not None and pct < -1e-9
+    ]
 
 
 def write_csv(rows: list[Row], path: Path) -> None:
@@ -309,11 +322,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--set", action="append", choices=sorted(SETS), help="instance set(s)")
     parser.add_argument("--instances", help="comma-separated names or patterns (d20200,'gap1-*')")
     parser.add_argument("--sense", choices=["min", "max", "both"], default="both")
-    parser.add_argument("--max-size", help="at most MxN agents x jobs, e.g. 20x200")
-    parser.add_argument("--min-size", help="at least MxN agents x jobs, e.g. 10x400")
-    parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per instance")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-size", type=size, help="at most MxN agents x jobs, e.g. 20x200")
+    parser.add_argument("--min-size", type=size, help="at least MxN agents x jobs, e.g. 10x400")
+    parser.add_argument(
+        "--time-limit", type=positive_seconds, default=60.0, help="seconds per instance"
+    )
+    parser.add_argument("--workers", type=positive_count, default=2, help="threads per solve")
+    parser.add_argument("--seed", type=int, default=0, help="solvers' random seed")
     parser.add_argument("--only", choices=["ours", "plain"], help="run one side only")
     parser.add_argument("--csv", type=Path, help="write the table here (after every instance)")
     parser.add_argument(
@@ -327,6 +342,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    missing = [f for f in DATA_FILES if not (args.data / f).is_file()]
+    if missing:
+        print(
+            f"{args.data} is not a GAP benchmark folder (no {', '.join(missing)}); "
+            "give the folder with --data",
+            file=sys.stderr,
+        )
+        return 2
     entries = select(read_entries(args.data), args)
     if not entries:
         print("no instance matches the selection", file=sys.stderr)
@@ -365,6 +388,11 @@ def main(argv: list[str] | None = None) -> int:
             write_csv(rows, args.csv)
     for text in summary(rows):
         print(text)
+    impossible = beyond_proven_optima(rows, entries)
+    for text in impossible:
+        print(text)
+    if impossible:
+        return 1
     if args.fail_above is not None:
         bad = [r for r in rows if r.ours_pct is None or r.ours_pct > args.fail_above + 1e-9]
         if bad and args.only != "plain":

@@ -1,0 +1,79 @@
+"""The benchmark scripts as a reviewer runs them: bad options are usage errors, every method's
+row is scored alike, and a result better than a proven optimum is flagged."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _script(name: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(BENCHMARKS / name), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--cases", "X"], "unknown X; choose from S, M, M-chain, M-rebalance, L"),
+        (["--methods", "foo"], "unknown foo; choose from engine, greedy, one-shot"),
+        (["--time-limit", "0"], "'0' is not a number of seconds above 0"),
+    ],
+)
+def test_a_bad_option_of_the_engine_benchmark_is_a_usage_error(args: list[str], said: str):
+    ran = _script("run.py", *args)
+    assert ran.returncode == 2 and said in ran.stderr and "Traceback" not in ran.stderr
+
+
+def test_the_greedy_baseline_is_scored_as_the_engine_scores_its_plans(tmp_path: Path) -> None:
+    table = tmp_path / "bench.csv"
+    ran = _script("run.py", "--cases", "S", "--methods", "greedy", "--csv", table)
+    assert ran.returncode == 0, ran.stderr
+    row = pd.read_csv(table).iloc[0]
+    assert row["violations"] == 0
+    assert 0 <= row["bound"] <= row["objective"]
+    assert row["gap_pct"] == pytest.approx(
+        100 * (row["objective"] - row["bound"]) / row["objective"], abs=0.1
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--max-size", "20"], "'20' is not a size MxN, e.g. 20x200"),
+        (["--workers", "-3"], "'-3' is not a whole number of at least 1"),
+        (["--data", "nowhere"], "nowhere is not a GAP benchmark folder"),
+    ],
+)
+def test_a_bad_option_of_the_gap_benchmark_is_a_usage_error(args: list[str], said: str):
+    ran = _script("gap.py", *args, "--list")
+    assert ran.returncode == 2 and said in ran.stderr and "Traceback" not in ran.stderr
+
+
+def test_a_result_better_than_a_proven_optimum_is_flagged(tmp_path: Path) -> None:
+    """2 agents, 3 jobs whose least cost is 9, listed as a proven optimum of 10: impossible."""
+    (tmp_path / "tiny.txt").write_text("1\n2 3\n1 2 3\n4 5 6\n1 1 1\n2 2 2\n2 4\n")
+    (tmp_path / "optima.csv").write_text(
+        "instance,n_agents,n_jobs,objective_sense,best_known,proven_optimal,source\n"
+        "tiny1,2,3,min,10,true,a misread optimum\n"
+    )
+    (tmp_path / "instance_files.csv").write_text(
+        "instance,file,problem_index_1based,format,note,best_solution_certificate\n"
+        "tiny1,tiny.txt,1,orlib-multi,,\n"
+    )
+
+    ran = _script("gap.py", "--data", tmp_path, "--instances", "tiny1", "--sense", "min",
+                  "--time-limit", "2", "--workers", "1")  # fmt: skip
+
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    assert "IMPOSSIBLE ours on tiny1 (min): 9 is better than the proven optimum 10" in ran.stdout
