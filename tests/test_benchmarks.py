@@ -23,15 +23,18 @@ def _script(name: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize(
-    ("args", "said"),
+    ("script", "args", "said"),
     [
-        (["--cases", "X"], "unknown X; choose from S, M, M-chain, M-rebalance, L"),
-        (["--methods", "foo"], "unknown foo; choose from engine, greedy, one-shot"),
-        (["--time-limit", "0"], "'0' is not a number of seconds above 0"),
+        ("run.py", ["--cases", "X"], "unknown X; choose from S, M, M-chain, M-rebalance, L"),
+        ("run.py", ["--methods", "foo"], "unknown foo; choose from engine, greedy, one-shot"),
+        ("run.py", ["--time-limit", "0"], "'0' is not a number of seconds above 0"),
+        ("gap.py", ["--max-size", "20", "--list"], "'20' is not a size MxN, e.g. 20x200"),
+        ("gap.py", ["--workers", "-3", "--list"], "'-3' is not a whole number of at least 1"),
+        ("gap.py", ["--data", "nowhere", "--list"], "nowhere is not a GAP benchmark folder"),
     ],
 )
-def test_a_bad_option_of_the_engine_benchmark_is_a_usage_error(args: list[str], said: str):
-    ran = _script("run.py", *args)
+def test_a_bad_option_is_a_usage_error_before_any_work(script: str, args: list[str], said: str):
+    ran = _script(script, *args)
     assert ran.returncode == 2 and said in ran.stderr and "Traceback" not in ran.stderr
 
 
@@ -45,19 +48,6 @@ def test_the_greedy_baseline_is_scored_as_the_engine_scores_its_plans(tmp_path: 
     assert row["gap_pct"] == pytest.approx(
         100 * (row["objective"] - row["bound"]) / row["objective"], abs=0.1
     )
-
-
-@pytest.mark.parametrize(
-    ("args", "said"),
-    [
-        (["--max-size", "20"], "'20' is not a size MxN, e.g. 20x200"),
-        (["--workers", "-3"], "'-3' is not a whole number of at least 1"),
-        (["--data", "nowhere"], "nowhere is not a GAP benchmark folder"),
-    ],
-)
-def test_a_bad_option_of_the_gap_benchmark_is_a_usage_error(args: list[str], said: str):
-    ran = _script("gap.py", *args, "--list")
-    assert ran.returncode == 2 and said in ran.stderr and "Traceback" not in ran.stderr
 
 
 def test_a_result_better_than_a_proven_optimum_is_flagged(tmp_path: Path) -> None:
