@@ -34,15 +34,30 @@ def positive_seconds(text: str) -> float:
     return seconds
 
 
-def positive_count(text: str) -> int:
-    """A whole number of at least 1 (workers)."""
+def whole_number(least: int) -> Callable[[str], int]:
+    """A whole number of at least ``least`` (workers 1, a seed 0)."""
+
+    def parse(text: str) -> int:
+        try:
+            number = int(text)
+        except ValueError:
+            number = least - 1
+        if number < least:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least {least}")
+        return number
+
+    return parse
+
+
+def percent(text: str) -> float:
+    """A finite percentage of at least 0."""
     try:
-        count = int(text)
+        share = float(text)
     except ValueError:
-        count = 0
-    if count < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
-    return count
+        share = math.nan
+    if not (share >= 0 and math.isfinite(share)):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage of at least 0")
+    return share
 
 
 def size(text: str) -> tuple[int, int]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from arguments import names_of, positive_seconds  # beside this script
+from arguments import names_of, positive_seconds, whole_number  # beside this script
 
 from portfolio_opt.generate import generate_scenario, write_scenario
 
@@ -245,7 +245,10 @@ def main(argv: list[str] | None = None) -> int:
         help=f"comma-separated methods (default all: {','.join(METHODS)})",
     )
     parser.add_argument(
-        "--seed", type=int, default=1, help="seed of the generated scenarios (solvers use 0)"
+        "--seed",
+        type=whole_number(0),
+        default=1,
+        help="seed of the generated scenarios (solvers use 0)",
     )
     parser.add_argument("--csv", type=Path, help="also write the table here")
     args = parser.parse_args(argv)
