@@ -41,6 +41,7 @@ def test_two_output_folders(solved: Solved, solved_tight: Solved, tmp_path: Path
     assert "change manager from demo to demo-tight" in result.output
     for name in ("compare.csv", "compare.xlsx", "moves.csv", "moves_by_manager.csv"):
         assert (out / name).is_file(), name
+    assert not (out / "left_out.csv").exists()  # nothing was left out
     assert (out / "plots" / "fairness.png").is_file() and (out / "plots" / "load.png").is_file()
     again = _run(solved.out, solved_tight.out, "--out", out)  # its own folder is replaced
     assert again.exit_code == EXIT_OK, again.output
@@ -108,6 +109,11 @@ def test_a_scenario_whose_rules_collide_is_left_out_and_the_others_compared(
     assert [entry["why"] for entry in manifest["left_out"]] == [
         f"{broken}: the hard rules cannot all hold, so it has no plan to compare"
     ]
+    left_out = pd.read_csv(out / "left_out.csv")
+    assert set(left_out["exit_code"]) == {EXIT_INFEASIBLE} and len(left_out) == 2
+    assert left_out["reason"].str.contains("11 premium customers need").any()
+    sheet = pd.read_excel(out / "compare.xlsx", sheet_name="Left out")
+    assert sheet["reason"].tolist() == left_out["reason"].tolist()
 
 
 def test_a_scenario_whose_solve_finds_no_plan_is_left_out_after_the_others_are_solved(

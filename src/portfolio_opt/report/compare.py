@@ -1000,8 +1000,21 @@ def _where(run_folder: Path | None, folder: Path) -> str | None:
     return str(resolved.relative_to(folder.resolve())) if inside else str(resolved)
 
 
+def left_out_table(left_out: Sequence[CompareError]) -> pd.DataFrame:
+    """A row per reason of each scenario left out: why it has no plan, with its exit code."""
+    return pd.DataFrame(
+        [
+            {"left_out": str(failed), "exit_code": failed.exit_code, "reason": reason}
+            for failed in left_out
+            for reason in failed.details or [""]
+        ],
+        columns=["left_out", "exit_code", "reason"],
+    )
+
+
 def write_comparison(folder: Path, comparison: Comparison) -> None:
-    """compare.csv, compare.xlsx, moves.csv, moves_by_manager.csv and plots/ into ``folder``."""
+    """compare.csv, compare.xlsx, moves.csv, moves_by_manager.csv, left_out.csv (where a
+    scenario was left out) and plots/ into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     write_csv(comparison.kpis, folder / "compare.csv")
     sheets: dict[str, pd.DataFrame | Sheet] = {
@@ -1013,6 +1026,9 @@ def write_comparison(folder: Path, comparison: Comparison) -> None:
         write_csv(comparison.by_manager, folder / "moves_by_manager.csv")
         sheets["Moves"] = comparison.moves
         sheets["Moves by manager"] = comparison.by_manager
+    if comparison.left_out:
+        sheets["Left out"] = left_out_table(comparison.left_out)
+        write_csv(sheets["Left out"], folder / "left_out.csv")
     write_workbook(folder / "compare.xlsx", sheets)
     save_figures(folder / "plots", comparison_figures(comparison))
     manifest = {

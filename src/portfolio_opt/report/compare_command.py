@@ -172,8 +172,8 @@ def compare(
     (its output goes to OUT/runs/NAME) with the solver options given here, or a plan file
     (.csv or .xlsx[#Sheet], e.g. edited in Excel) of the --scenario given. A scenario
     without a plan (its hard rules collide, or its solve finds none) is left out with its
-    reasons, and the others compared. Writes compare.csv, compare.xlsx, moves.csv,
-    moves_by_manager.csv and plots/ (fairness.png, load.png) to OUT.
+    reasons (left_out.csv), and the others compared. Writes compare.csv, compare.xlsx,
+    moves.csv, moves_by_manager.csv and plots/ (fairness.png, load.png) to OUT.
     """
     # Plotting and workbook libraries load only when a comparison runs.
     from portfolio_opt.report.atomic import atomic_folder
