@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from portfolio_opt.model.result import Result, SolveStatus
 from portfolio_opt.payout import customer_targets
-from portfolio_opt.pipeline import EXIT_BAD_INPUT
+from portfolio_opt.pipeline import EXIT_BAD_INPUT, EXIT_NO_PLAN, SolveOutcome
 from portfolio_opt.report.compare import (
     CompareError,
     Run,
@@ -252,6 +253,17 @@ def test_run_from_outcome(solved: Solved) -> None:
     run = run_from_outcome(solved.scenario, solved.outcome, "in memory")
     assert run.label == "in memory" and run.scenario is solved.scenario
     assert len(run.assignment) == 60
+
+
+def test_a_solve_without_a_plan_is_no_run_and_names_itself_in_each_reason(solved: Solved) -> None:
+    failed = SolveOutcome(
+        Result(SolveStatus.NO_PLAN, explanation=["try a longer limit"]), EXIT_NO_PLAN
+    )
+    with pytest.raises(CompareError) as raised:
+        run_from_outcome(solved.scenario, failed, "variant b")
+    assert str(raised.value) == "variant b: no plan to compare"
+    assert raised.value.exit_code == EXIT_NO_PLAN
+    assert raised.value.details == ["variant b: try a longer limit"]
 
 
 def test_unique_labels() -> None:

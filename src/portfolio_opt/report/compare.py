@@ -475,10 +475,11 @@ def plan_run(
 def run_from_outcome(scenario: Scenario, outcome: SolveOutcome, label: str | None = None) -> Run:
     """A plan from :func:`pipeline.run_solve`'s result, kept in memory (e.g. in a notebook)."""
     if outcome.exit_code != EXIT_OK:
-        raise CompareError(
-            f"{label or scenario.name}: no plan to compare",
+        name = label or scenario.name
+        raise CompareError(  # its reasons named as those of the quick check (_rules_can_hold)
+            f"{name}: no plan to compare",
             outcome.exit_code,
-            outcome.result.explanation + outcome.violations,
+            [f"{name}: {reason}" for reason in outcome.result.explanation + outcome.violations],
         )
     tables = outcome.tables
     return Run(
