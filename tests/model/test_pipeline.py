@@ -165,7 +165,7 @@ def test_the_search_leaves_the_time_limit_room_for_starting_and_writing() -> Non
     from portfolio_opt.model.settings import search_seconds
 
     quick = SolveParams(time_limit_s=20, workers=2, seed=0, deterministic=False)
-    assert search_seconds(quick, 3000, spent_s=2.0) == pytest.approx(20 - 2 - 1.3 - 0.6)
+    assert search_seconds(quick, 3000, spent_s=2.0) == pytest.approx(20 - 2 - 1.8 - 0.6)
     assert search_seconds(quick, 3000, spent_s=15.0) == 10.0
     same = SolveParams(time_limit_s=20, workers=2, seed=0, deterministic=True)
     assert search_seconds(same, 3000, spent_s=2.0) == 20.0
@@ -186,4 +186,4 @@ def test_run_solve_gives_the_search_what_is_left_of_the_limit(
     params = SolveParams(time_limit_s=10, workers=1, seed=0, deterministic=False)
     with pytest.raises(LookupError):
         run_solve(branch, None, params, spent_s=1.0)
-    assert asked == [pytest.approx(10 - 1.0 - 1.3 - 0.0002 * len(branch.customers))]
+    assert asked == [pytest.approx(10 - 1.0 - 1.8 - 0.0002 * len(branch.customers))]

@@ -46,8 +46,8 @@ class SolveParams:
         )
 
 
-AFTER_SEARCH_S = 1.3  # checking, paying and writing a plan: a base (the plots) ...
-AFTER_SEARCH_PER_CUSTOMER_S = 0.0002  # ... and per customer (3,000: 1.9 s; 30,000: 6.9 s)
+AFTER_SEARCH_S = 1.8  # checking, paying and writing a plan: a base (the plots) ...
+AFTER_SEARCH_PER_CUSTOMER_S = 0.0002  # ... and per customer (3,000: 2.4 s; 30,000: 7.8 s)
 LEAST_SEARCH_SHARE = 0.5  # of the time limit, the search has at least
 
 
