@@ -23,15 +23,23 @@ def names_of(known: list[str]) -> Callable[[str], list[str]]:
     return parse
 
 
-def positive_seconds(text: str) -> float:
-    """A time limit: a finite number of seconds above 0."""
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = math.nan
-    if not (seconds > 0 and math.isfinite(seconds)):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0")
-    return seconds
+def finite_number(what: str, least: float, above: bool = False) -> Callable[[str], float]:
+    """A finite number of at least ``least`` (above it, where ``above``); ``what`` names it."""
+
+    def parse(text: str) -> float:
+        try:
+            number = float(text)
+        except ValueError:
+            number = math.nan
+        if not (math.isfinite(number) and (number > least if above else number >= least)):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+        return number
+
+    return parse
+
+
+positive_seconds = finite_number("a number of seconds above 0", 0, above=True)  # a time limit
+percent = finite_number("a percentage of at least 0", 0)
 
 
 def whole_number(least: int) -> Callable[[str], int]:
@@ -47,17 +55,6 @@ def whole_number(least: int) -> Callable[[str], int]:
         return number
 
     return parse
-
-
-def percent(text: str) -> float:
-    """A finite percentage of at least 0."""
-    try:
-        share = float(text)
-    except ValueError:
-        share = math.nan
-    if not (share >= 0 and math.isfinite(share)):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage of at least 0")
-    return share
 
 
 def size(text: str) -> tuple[int, int]:
