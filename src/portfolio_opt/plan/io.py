@@ -12,7 +12,7 @@ import pandas as pd
 from portfolio_opt.plan.checker import text_column
 from portfolio_opt.problems import Problem, Severity, listed
 from portfolio_opt.report.safe_text import unescape_formula
-from portfolio_opt.scenario.columns import capped, id_hint, id_lookup
+from portfolio_opt.scenario.columns import capped, id_hint, id_lookup, parse_numbers
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.glossary import column_for_header
 from portfolio_opt.scenario.tables import column_name, read_table, split_table_spec
@@ -355,7 +355,7 @@ def _cells_differ(
     """Which cells of ``column`` say otherwise than ``right``: a target to within a cent, and a
     portfolio_type naming the customer's own kind is stale rather than edited."""
     if column == "target":
-        number = pd.to_numeric(written.str.replace(",", ""), errors="coerce")
+        number = parse_numbers(written)
         return (number - right).abs().gt(TARGET_CENTS) | (number.isna() & (written != ""))
     differ = written != right
     return differ & (written != own_kind) if column == "portfolio_type" else differ
