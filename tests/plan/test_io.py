@@ -246,6 +246,7 @@ def test_a_target_typed_into_the_plan_is_not_read_and_says_so(tmp_path):
     [problem] = problems
     assert (problem.row, problem.column, problem.severity) == (5, "target", Severity.WARNING)
     assert "1 cell(s) differ" in problem.message and "not read" in problem.message
+    assert f"where it is '{targets['S2']:.2f}'" in problem.message  # as typed, no type names
     assert "customers table" in problem.hint
 
 

@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from portfolio_opt.plan.checker import text_column
@@ -298,6 +299,13 @@ WORKED_OUT = {  # column: where it comes from, what to do instead of editing it
 TARGET_CENTS = 0.006  # a written target within this of the scenario's is the same target
 
 
+def _as_written(value: object) -> str:
+    """A cell's value as a planner would type it (money to the cent, no type names)."""
+    if isinstance(value, float | np.floating):
+        return f"{float(value):.2f}"
+    return str(value)
+
+
 def _worked_out_columns_edited(
     frame: pd.DataFrame, scenario: Scenario, label: str
 ) -> list[Problem]:
@@ -338,7 +346,7 @@ def _worked_out_columns_edited(
             Problem(
                 label,
                 f"{int(differ.sum())} cell(s) differ from the plan, the first "
-                f"{frame.at[first, column]!r} where it is {right[first]!r}: {column} {source}, "
+                f"{frame.at[first, column]!r} where it is {_as_written(right[first])!r}: {column} {source}, "
                 "not read",
                 hint,
                 row=int(first),
