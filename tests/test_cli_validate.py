@@ -200,7 +200,7 @@ def test_json_lists_errors_when_the_files_are_bad():
     problems = json.loads(result.output)
     assert len(problems["errors"]) == 19
     first = problems["errors"][0]
-    assert set(first) == {"severity", "file", "row", "column", "message", "hint"}
+    assert set(first) == {"severity", "file", "row", "column", "message", "hint", "stands_for"}
 
 
 def test_the_summary_gives_the_chain_weight_that_solve_reports_cut_of(tmp_path):
@@ -288,3 +288,25 @@ def test_a_goal_given_only_with_set_is_warned_about_as_set():
     assert "WARNING --set, column objective: the goal affinity needs an affinity table" in (
         result.output
     )
+
+
+def test_errors_folded_past_the_first_ones_are_counted_and_get_advice_true_of_each(tmp_path):
+    """60 classes typed in capitals: the last 10, folded into one line, are PREMIUM and KEY, so
+    the line cannot say "did you mean basic?"; the summary counts every bad cell."""
+    import pandas as pd
+
+    folder = Path(shutil.copytree(DATA.parents[2] / "scenarios" / "demo", tmp_path / "demo"))
+    customers = pd.read_csv(folder / "customers.csv", dtype=str, keep_default_na=False)
+    customers["customer_class"] = ["BASIC"] * 50 + ["PREMIUM"] * 5 + ["KEY"] * 5
+    customers.to_csv(folder / "customers.csv", index=False)
+
+    result = validate(folder, "--json")
+    listed = json.loads(result.output)["errors"]
+    text = validate(folder).output
+
+    [folded] = [e for e in listed if e["message"].startswith("... and")]
+    assert folded["stands_for"] == 10 and "rows 52-61" in folded["message"]
+    assert "did you mean" not in folded["hint"]
+    assert folded["hint"].startswith("use one of premium, key, growth, basic, watch, exit")
+    assert sum(e["stands_for"] for e in listed) == 60
+    assert text.splitlines()[-1].startswith("60 error(s)")

@@ -35,7 +35,7 @@ from portfolio_opt.pipeline import (
     input_hashes,
     run_solve,
 )
-from portfolio_opt.problems import Problem, as_sentence, in_reading_order
+from portfolio_opt.problems import Problem, as_sentence, counted, in_reading_order
 from portfolio_opt.report.console import refuse
 from portfolio_opt.scenario.columns import folded
 from portfolio_opt.scenario.data import Scenario
@@ -66,7 +66,7 @@ def _print_problems(
         out_console.print(f"WARNING {p}", markup=False)
     if errors:
         out_console.print(
-            f"{len(errors)} error(s), {len(warnings)} warning(s): {outcome}.", markup=False
+            f"{counted(errors)} error(s), {counted(warnings)} warning(s): {outcome}.", markup=False
         )
 
 
@@ -270,6 +270,7 @@ def _problem_record(problem: Problem) -> dict[str, object]:
         "column": problem.column,
         "message": problem.message,
         "hint": problem.hint,
+        "stands_for": problem.stands_for,
     }
 
 

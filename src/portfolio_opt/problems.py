@@ -31,7 +31,8 @@ class Problem:
     """One thing wrong with the input, located as a spreadsheet user would find it.
 
     ``row`` is the row number a spreadsheet shows (the header is row 1), or ``None`` for a
-    problem with the whole file or column.
+    problem with the whole file or column. A line standing for more problems of a kind (past
+    the first few) counts them all in ``stands_for``.
     """
 
     file: str
@@ -40,6 +41,7 @@ class Problem:
     row: int | None = None
     column: str | None = None
     severity: Severity = Severity.ERROR
+    stands_for: int = 1
 
     @property
     def is_error(self) -> bool:
@@ -59,6 +61,11 @@ class Problem:
 
 
 FOLD_MARK = "... and "  # how a line standing for more problems of a kind begins
+
+
+def counted(problems: list[Problem]) -> int:
+    """How many problems these lines report (a line standing for more counts each)."""
+    return sum(p.stands_for for p in problems)
 
 
 def in_reading_order(problems: list[Problem]) -> list[Problem]:

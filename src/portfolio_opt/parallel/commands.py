@@ -29,7 +29,7 @@ from portfolio_opt.pipeline import (
     input_hashes,
     most_severe,
 )
-from portfolio_opt.problems import Problem
+from portfolio_opt.problems import Problem, counted
 from portfolio_opt.report.atomic import FolderChangedError
 from portfolio_opt.report.console import print_table, refuse
 from portfolio_opt.report.folders import atomic_replacement, output_folder, replace_problem
@@ -119,7 +119,7 @@ def _print_problems(problems: Sequence[Problem]) -> None:
     errors = [p for p in problems if p.is_error]
     for p in errors:
         out_console.print(f"ERROR   {p}", markup=False)
-    out_console.print(f"{len(errors)} error(s): nothing was solved.", markup=False)
+    out_console.print(f"{counted(errors)} error(s): nothing was solved.", markup=False)
 
 
 def folder_problem(out: Path, inputs: Sequence[Path], command: str) -> str | None:

@@ -100,8 +100,8 @@ def _id_problems(
         first_row.setdefault(cid, row)
     return [
         *_another_branch(unexplained, len(frame), label),
-        *capped(unknown["customer_id"], "unknown customers"),
-        *capped(unknown["manager_id"], "unknown managers"),
+        *capped(unknown["customer_id"], "unknown customers", "use an id from the customers table"),
+        *capped(unknown["manager_id"], "unknown managers", "use an id from the managers table"),
         *capped(repeated, "repeated customers"),
     ]
 
@@ -346,8 +346,8 @@ def _worked_out_columns_edited(
             Problem(
                 label,
                 f"{int(differ.sum())} cell(s) differ from the plan, the first "
-                f"{frame.at[first, column]!r} where it is {_as_written(right[first])!r}: {column} {source}, "
-                "not read",
+                f"{frame.at[first, column]!r} where it is {_as_written(right[first])!r}: "
+                f"{column} {source}, not read",
                 hint,
                 row=int(first),
                 column=column,

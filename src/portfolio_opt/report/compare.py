@@ -36,7 +36,7 @@ from portfolio_opt.pipeline import (
     write_csv,
 )
 from portfolio_opt.plan.io import plan_digest, plan_table, read_assignment
-from portfolio_opt.problems import Problem, ScenarioError, listed
+from portfolio_opt.problems import Problem, ScenarioError, counted, listed
 from portfolio_opt.report.as_solved import as_solved
 from portfolio_opt.report.folders import file_digest, replace_problem, write_manifest
 from portfolio_opt.report.plots import fonts, plot_fairness, plot_load, span_bands
@@ -430,7 +430,7 @@ def plan_run(
     if errors:
         at = _file_of(path).parent
         raise CompareError(
-            f"{path}: the plan has {len(errors)} error(s)", details=_in_folder(errors, at)
+            f"{path}: the plan has {counted(errors)} error(s)", details=_in_folder(errors, at)
         )
     name = label or _file_of(path).stem
     kpis: dict[str, Any] = {"status": "edited", **plan_kpis(scenario, plan)}
@@ -671,7 +671,7 @@ def _loaded(path: Path) -> Scenario:
     if scenario is None:
         errors: list[Problem] = [p for p in problems if p.is_error]
         raise CompareError(
-            f"{path}: the scenario has {len(errors)} error(s)", details=_in_folder(errors, path)
+            f"{path}: the scenario has {counted(errors)} error(s)", details=_in_folder(errors, path)
         )
     return scenario
 

@@ -55,6 +55,7 @@ def more_like_these(
     hint: str,
     what: str,
     severity: Severity = Severity.ERROR,
+    count: int | None = None,
 ) -> Problem:
     """One line for the problems past MAX_CELL_PROBLEMS of a kind, naming their rows (as a
     spreadsheet numbers them) in runs, so that none is lost: ``rows 12, 15-40, 52``."""
@@ -73,20 +74,27 @@ def more_like_these(
         hint,
         column=column,
         severity=severity,
+        stands_for=len(rows) if count is None else count,
     )
 
 
-def capped(problems: list[Problem], what: str) -> list[Problem]:
+DIFFERING_HINTS = "they differ in what to do: look at each of these rows"
+
+
+def capped(problems: list[Problem], what: str, hint: str | None = None) -> list[Problem]:
     """``problems`` of one kind (same file and column) past MAX_CELL_PROBLEMS folded into one
-    line naming their rows, so a wrong file gives a readable list and loses no row."""
+    line naming their rows, so a wrong file gives a readable list and loses no row. The line
+    gives their advice where they share it, else ``hint`` (advice true of every one of them):
+    one row's "did you mean key?" is wrong for the next row's PREMIUM."""
     if len(problems) <= MAX_CELL_PROBLEMS:
         return problems
     first, rest = problems[:MAX_CELL_PROBLEMS], problems[MAX_CELL_PROBLEMS:]
     rows = [p.row for p in rest if p.row is not None]
     last = rest[-1]
+    shared = last.hint if len({p.hint for p in rest}) == 1 else (hint or DIFFERING_HINTS)
     return [
         *first,
-        more_like_these(last.file, last.column, rows, last.hint, what, last.severity),
+        more_like_these(last.file, last.column, rows, shared, what, last.severity, len(rest)),
     ]
 
 
@@ -104,7 +112,9 @@ def folded(problems: Sequence[Problem], shown: int = WARNINGS_OF_A_KIND) -> list
         out += alike[:shown]
         if rest := alike[shown:]:
             rows = [p.row for p in rest if p.row is not None]
-            out.append(more_like_these(file, column, rows, hint, "warnings", rest[0].severity))
+            out.append(
+                more_like_these(file, column, rows, hint, "warnings", rest[0].severity, len(rest))
+            )
         out += more
     return out
 
@@ -519,4 +529,4 @@ def unknown_values(
         )
         for p in bad
     ]
-    return capped(problems, f"unknown {what} values")
+    return capped(problems, f"unknown {what} values", hint)

@@ -433,6 +433,7 @@ def _capped(problems: list[Problem]) -> list[Problem]:
             f"{FOLD_MARK}{len(rest)} more rows like these: {rows}",
             first.hint,
             severity=first.severity,
+            stands_for=len(rest),
         ),
     ]
 
@@ -646,8 +647,9 @@ def _read_xlsx(
 
 def _hidden_rows(cells: SheetCells, label: str, skip_rows: int) -> list[Problem]:
     """A warning naming the table's rows hidden in Excel (hidden, or filtered out): they are
-    read like the others, though the planner does not see them."""
-    rows = [r - skip_rows for r in cells.hidden_rows if r > skip_rows + 1]
+    read like the others, though the planner does not see them. Named at their sheet rows:
+    the message text is not shifted back past a title as a problem's row is."""
+    rows = [r for r in cells.hidden_rows if r > skip_rows + 1]
     if not rows:
         return []
     return [

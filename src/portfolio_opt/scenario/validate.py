@@ -47,9 +47,10 @@ def manager_ids_unique(managers: pd.DataFrame, label: str) -> list[Problem]:
     return duplicate_ids(managers, "manager_id", label)
 
 
-def _as_listed(names: list[str]) -> list[str]:
-    """``names`` in the policy's order (best class or grade first), each once."""
-    return list(dict.fromkeys(names))
+def _as_listed(names: list[str]) -> str:
+    """``names`` in the policy's order (best class or grade first), each once, as a planner
+    reads a list."""
+    return ", ".join(dict.fromkeys(names))
 
 
 def classes_known(customers: pd.DataFrame, policy: Policy, label: str) -> list[Problem]:
