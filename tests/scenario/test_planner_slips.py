@@ -231,7 +231,7 @@ def test_rows_beyond_the_first_twenty_of_a_kind_are_named_in_one_line(branch: Pa
     _, problems = read_table(branch, "customers.csv")
     long_rows = [p for p in problems if p.is_error]
     assert [p.row for p in long_rows[:20]] == list(range(2, 22))
-    assert long_rows[20].message == "... and 10 more rows like these: 22-31"
+    assert long_rows[20].message == "... and 10 more like these, in rows 22-31"
     assert len(long_rows) == 21
 
 

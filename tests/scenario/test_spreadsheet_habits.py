@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from portfolio_opt.plan.io import read_assignment
 from portfolio_opt.scenario.loader import inspect_scenario, load_scenario
@@ -116,6 +116,35 @@ def test_an_xlsx_title_merged_across_the_columns_hides_no_other_problem(demo):
         (2, None, "the column names are i"),
         (3, "tenure_years", "'many' is not a number"),
     ]
+
+
+def test_a_tables_own_checks_run_below_a_title_and_name_sheet_rows_in_their_text(demo):
+    """A repeated id and an unknown class need no other table: they are listed beside the
+    title's error, at the rows the planner sees, "first at row" too."""
+    first = pd.read_csv(demo / "customers.csv", dtype=str).loc[0, "customer_id"]
+    _customers_under_a_title(demo, blank_row=True, merged=True)
+    book = load_workbook(demo / "customers.xlsx")
+    sheet = book.active
+    header = [c.value for c in sheet[3]]
+    sheet.cell(16, header.index("customer_id") + 1).value = first  # its first copy: row 4
+    sheet.cell(15, header.index("customer_class") + 1).value = "bogus"
+    book.save(demo / "customers.xlsx")
+    assert sorted((row, column, message) for _, row, column, message in _errors(demo)) == [
+        (3, None, f"the column names are in row 3, not in row 1 (row 1 holds {TITLE!r})"),
+        (15, "customer_class", "unknown customer class 'bogus'"),
+        (16, "customer_id", f"duplicate customer_id {first!r} (first at row 4)"),
+    ]
+
+
+def test_rows_hidden_below_a_title_are_named_at_their_sheet_rows(demo):
+    _customers_under_a_title(demo, blank_row=True, merged=False)
+    book = load_workbook(demo / "customers.xlsx")
+    for row in (10, 11):
+        book.active.row_dimensions[row].hidden = True
+    book.save(demo / "customers.xlsx")
+    _, problems = inspect_scenario(demo)
+    [hidden] = [p for p in problems if "hidden in Excel" in p.message]
+    assert hidden.message.endswith("rows 10-11")
 
 
 def test_a_missing_column_is_not_repeated_as_an_unknown_customer_in_every_relation(demo):

@@ -206,7 +206,7 @@ def test_folding_warnings_keeps_the_count_of_a_line_that_stands_for_more_rows():
         for row in range(2, 52)
     ]
     cap = Problem(
-        "a.csv", f"{FOLD_MARK}130 more rows like these: 52-181", "delete it",
+        "a.csv", f"{FOLD_MARK}130 more like these, in rows 52-181", "delete it",
         severity=Severity.WARNING,
     )  # fmt: skip
 

@@ -31,6 +31,7 @@ from portfolio_opt.scenario.policy import (
 from portfolio_opt.scenario.schema import INCOME_COLUMNS, REQUIRED_TABLES, SCHEMAS
 from portfolio_opt.scenario.tables import (
     TOO_MANY_FIELDS,
+    at_sheet_rows,
     read_table,
     resolve_inside,
     rows_above_header,
@@ -88,15 +89,11 @@ def _read_each_table(
         raw, found = read_table(root, spec, labels[table], required, known)
         problems += found
         if above := rows_above_header(found):
-            problems += _below_title(root, spec, labels[table], table, above)
+            problems += _below_title(root, spec, labels[table], table, above, policy)
             continue
         if raw is None:
             continue
-        problems += rules.look_alike_columns(raw, table, labels[table])
-        problems += rules.nameless_columns(raw, labels[table])
-        if table in ("customers", "actuals"):
-            problems += rules.income_columns_read(raw, table, labels[table])
-        typed, found = coerce_table(raw, SCHEMAS[table], labels[table])
+        typed, found = _typed(raw, table, labels[table])
         problems += found
         if not has_required_columns(raw, SCHEMAS[table]):
             # Checks across tables would repeat that the column is missing; repeated ids not.
@@ -107,6 +104,15 @@ def _read_each_table(
         if inside is not None:
             files[table] = inside
     return frames, files, labels, problems
+
+
+def _typed(raw: pd.DataFrame, table: str, label: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """The table with its columns typed, and the problems of its columns and cells."""
+    problems = rules.look_alike_columns(raw, table, label) + rules.nameless_columns(raw, label)
+    if table in ("customers", "actuals"):
+        problems += rules.income_columns_read(raw, table, label)
+    typed, found = coerce_table(raw, SCHEMAS[table], label)
+    return typed, problems + found
 
 
 def _ids_unique_alone(table: str, typed: pd.DataFrame, label: str) -> list[Problem]:
@@ -253,16 +259,21 @@ def _tables_not_named(root: Path, policy: Policy) -> list[Problem]:
     return problems
 
 
-def _below_title(root: Path, spec: str, label: str, table: str, above: int) -> list[Problem]:
+def _below_title(
+    root: Path, spec: str, label: str, table: str, above: int, policy: Policy
+) -> list[Problem]:
     """A table's own problems below the title above its column names (bad cells, missing
-    columns), with rows counted from the sheet's first row, so that they show together with
-    the title's; the checks across tables wait until the title is gone."""
+    columns, repeated ids, unknown classes), at the sheet's rows, so that they show together
+    with the title's; the checks across tables wait until the title is gone."""
     schema = SCHEMAS[table]
     required = [c.name for c in schema if c.required]
     raw, found = read_table(root, spec, label, required, {c.name for c in schema}, above)
     if raw is not None:
-        found += coerce_table(raw, schema, label)[1]
-    return [p if p.row is None else replace(p, row=p.row + above) for p in found]
+        typed, cells = _typed(raw, table, label)
+        found += cells
+        if has_required_columns(raw, schema):
+            found += _new_cells(_own_checks(table, typed, label, policy), found)
+    return [at_sheet_rows(p, above) for p in found]
 
 
 def _cross_checks(
@@ -324,17 +335,25 @@ def _one_table_read(
     problems = []
     if "customers" in frames:
         customers, label = frames["customers"], labels["customers"]
-        problems += _customer_checks(customers, label)
-        if policy is not None:
-            problems += rules.classes_known(customers, policy, label)
+        problems += _own_checks("customers", customers, label, policy)
         if "relations" in frames and len(customers):
             problems += rules.relations_valid(frames["relations"], customers, labels["relations"])
     if "managers" in frames:
-        managers, label = frames["managers"], labels["managers"]
-        problems += _manager_checks(managers, label)
-        if policy is not None:
-            problems += rules.grades_known(managers, policy, label)
+        problems += _own_checks("managers", frames["managers"], labels["managers"], policy)
     return problems
+
+
+def _own_checks(
+    table: str, frame: pd.DataFrame, label: str, policy: Policy | None
+) -> list[Problem]:
+    """The checks of the customers or managers table on its own (none for the others)."""
+    if table == "customers":
+        own = _customer_checks(frame, label)
+        return own + (rules.classes_known(frame, policy, label) if policy is not None else [])
+    if table == "managers":
+        own = _manager_checks(frame, label)
+        return own + (rules.grades_known(frame, policy, label) if policy is not None else [])
+    return []
 
 
 def _table_checks(frames: dict[str, pd.DataFrame], labels: dict[str, str]) -> list[Problem]:

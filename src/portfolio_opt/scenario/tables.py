@@ -11,6 +11,7 @@ import warnings
 import zipfile
 from collections import Counter
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -313,6 +314,25 @@ def rows_above_header(problems: Sequence[Problem]) -> int:
     return rows[0] - 1 if rows else 0
 
 
+ROWS_IN_TEXT = re.compile(r"\b(rows?) (\d+(?:-\d+)?(?:, \d+(?:-\d+)?)*)")
+
+
+def at_sheet_rows(problem: Problem, above: int) -> Problem:
+    """A problem found in a table read from below its title, with every row it names, where
+    it is and in its text ("first in row 3", "rows 52-61"), moved down past the ``above`` rows
+    to where the planner sees it."""
+
+    def moved(match: re.Match[str]) -> str:
+        numbers = re.sub(r"\d+", lambda n: str(int(n.group()) + above), match.group(2))
+        return f"{match.group(1)} {numbers}"
+
+    return replace(
+        problem,
+        row=None if problem.row is None else problem.row + above,
+        message=ROWS_IN_TEXT.sub(moved, problem.message),
+    )
+
+
 def _csv_header_pushed_down(text: str, required: Sequence[str], label: str) -> Problem | None:
     head = text.splitlines()[: HEADER_SEARCH_ROWS + 1]
     for delimiter in DELIMITERS:  # the title row tells nothing about the separator
@@ -430,7 +450,7 @@ def _capped(problems: list[Problem]) -> list[Problem]:
         *problems[:MAX_ROW_PROBLEMS],
         Problem(
             first.file,
-            f"{FOLD_MARK}{len(rest)} more rows like these: {rows}",
+            f"{FOLD_MARK}{len(rest)} more like these, in rows {rows}",
             first.hint,
             severity=first.severity,
             stands_for=len(rest),
@@ -647,9 +667,8 @@ def _read_xlsx(
 
 def _hidden_rows(cells: SheetCells, label: str, skip_rows: int) -> list[Problem]:
     """A warning naming the table's rows hidden in Excel (hidden, or filtered out): they are
-    read like the others, though the planner does not see them. Named at their sheet rows:
-    the message text is not shifted back past a title as a problem's row is."""
-    rows = [r for r in cells.hidden_rows if r > skip_rows + 1]
+    read like the others, though the planner does not see them."""
+    rows = [r - skip_rows for r in cells.hidden_rows if r > skip_rows + 1]
     if not rows:
         return []
     return [
