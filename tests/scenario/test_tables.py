@@ -235,3 +235,20 @@ def test_rows_hidden_or_filtered_out_in_excel_are_read_and_named(tmp_path):
     assert problem.severity.value == "warning"
     assert "2 row(s) hidden in Excel (hidden, or filtered out) are read" in problem.message
     assert problem.message.endswith("rows 3, 5")
+
+
+def test_excels_separator_line_names_the_separator_and_is_no_row(tmp_path):
+    """Excel reads "sep=;" as the separator and hides the line: the header is row 1 there, so
+    a bad cell on the second customer is in row 3."""
+    demo = shutil.copytree(DATA.parents[2] / "scenarios" / "demo", tmp_path / "demo")
+    customers = pd.read_csv(demo / "customers.csv", dtype=str, keep_default_na=False)
+    customers.loc[1, "tenure_years"] = "many"
+    text = customers.to_csv(index=False, sep=";")
+    (demo / "customers.csv").write_text("sep=;\r\n" + text, encoding="utf-8")
+
+    frame, problems = read_table(demo, "customers.csv")
+    _, found = inspect_scenario(demo)
+
+    assert problems == [] and list(frame.columns) == list(customers.columns)
+    assert len(frame) == len(customers)
+    assert [(p.row, p.column) for p in found if p.is_error] == [(3, "tenure_years")]

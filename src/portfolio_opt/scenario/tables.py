@@ -27,6 +27,8 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 # Spreadsheets of other formats: their '#Sheet' is split off, so the message is about the format.
 OTHER_WORKBOOK_SUFFIXES = (".xls", ".xlsb", ".ods", ".numbers")
 DELIMITERS = ",;\t"
+# Excel's first line naming the separator; Excel reads it and hides it, so the header is row 1.
+SEPARATOR_LINE = re.compile(r"\Asep=(.)[ \t]*\r?\n", re.IGNORECASE)
 # GB18030 reads almost any Big5 bytes, but common Big5 characters land in its private-use area.
 PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 # Format characters and NUL: invisible in Excel, yet part of the text.
@@ -518,11 +520,14 @@ def _read_csv(
         )
         first = rows[0] if rows else None
         return None, [Problem(label, f"cannot read the text: {exc.reason}", hint, row=first)]
+    named = SEPARATOR_LINE.match(text)
+    if named:
+        text = text[named.end() :]
     if skip_rows:
         text = "".join(text.splitlines(keepends=True)[skip_rows:])
     elif (pushed := _csv_header_pushed_down(text, required, label)) is not None:
         return None, [pushed]
-    delimiter = sniff_delimiter(text)
+    delimiter = named.group(1) if named else sniff_delimiter(text)
     records = _records(text, delimiter)
     uneven = _uneven_rows(records, delimiter, label) + _decimal_commas(text, delimiter, label)
     text = _without_extra_fields(text, records, delimiter)
