@@ -50,7 +50,13 @@ def test_a_table_that_is_a_folder_is_named_so(minimal: Path) -> None:
     assert messages(problems) == ["extra.csv|None|is a folder, not a file"]
 
 
-TRADITIONAL = ["重點,批發零售,鋼鐵,製造業", "瀋陽東中鋼鐵股份有限公司"]  # as small Big5 files hold
+# As small Big5 files hold, and GB18030 ones of a planner writing traditional characters.
+TRADITIONAL = [
+    "重點,批發零售,鋼鐵,製造業",
+    "瀋陽東中鋼鐵股份有限公司",
+    "遲到罰款,違紀扣罰",
+    "M1,錢進",
+]
 SIMPLIFIED = ["客户,重点,钢铁,批发零售"]
 # Windows-1252, as Excel in Western Europe saves a CSV: GB18030 reads "ül" as one character.
 WESTERN = [
@@ -143,3 +149,14 @@ def test_a_managers_column_on_customers_is_named_as_not_read(minimal: Path) -> N
         "managers): it is not read"
     ]
     assert not [w for w in warned if "region" in w]  # an own column like any other
+
+
+def test_text_two_encodings_read_as_likely_is_read_with_a_warning_naming_both(tmp_path):
+    """高雄 in Big5 is 蔼动 in GB18030: both common words' characters; the planner is told."""
+    (tmp_path / "notes.csv").write_bytes("manager_id,note\nM1,高雄\n".encode("cp950"))
+    frame, [problem] = read_table(tmp_path, "notes.csv")
+    assert frame is not None and problem.severity.value == "warning"
+    assert problem.message == (
+        "read as GB18030, where Big5 would read it as likely: 'M1,蔼动' rather than 'M1,高雄'"
+    )
+    assert "CSV UTF-8" in problem.hint

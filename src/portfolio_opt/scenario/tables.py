@@ -21,6 +21,7 @@ from portfolio_opt.scenario.xlsx import NoSuchSheet, NotATable, SheetCells, read
 
 ENCODINGS = ("utf-8-sig", "gb18030", "cp950", "cp1252")
 ENCODING_NAMES = "UTF-8, UTF-16, GB18030, Big5 and Windows-1252"
+ENCODING_LABELS = {"gb18030": "GB18030", "cp950": "Big5", "cp1252": "Windows-1252"}
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode Text"
 UTF16_ZEROS = 0.25  # share of byte pairs with a zero byte on one side: UTF-16 without a BOM
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
@@ -130,17 +131,40 @@ def decode_text(data: bytes) -> tuple[str, str]:
     if (text := _decoded(data, "utf-8-sig")) is not None:
         disguised = _gb18030_read_as_utf8(data, text)
         return (text, "utf-8-sig") if disguised is None else (disguised, "gb18030")
-    readings = {e: t for e in ENCODINGS[1:] if (t := _decoded(data, e)) is not None}
-    unlikely = {e: _unlikely_characters(t, e) for e, t in readings.items()}
-    # Windows-1252 reads any bytes but five; it is taken only where it reads as Western text.
-    if unlikely.get("cp1252", 0):
-        del unlikely["cp1252"]
-    if unlikely:
-        encoding = min(unlikely, key=unlikely.__getitem__)
-        if not PRIVATE_USE.search(readings[encoding]):
-            return readings[encoding], encoding
-    reason = "the encoding is unclear" if unlikely else "unknown encoding"
+    readings = _scored_readings(data)
+    if readings:
+        encoding = min(readings, key=lambda e: readings[e][1])
+        if not PRIVATE_USE.search(readings[encoding][0]):
+            return readings[encoding][0], encoding
+    reason = "the encoding is unclear" if readings else "unknown encoding"
     raise UnicodeDecodeError("gb18030", data, 0, len(data), f"{reason}; tried {ENCODING_NAMES}")
+
+
+def _scored_readings(data: bytes) -> dict[str, tuple[str, int]]:
+    """The readings of bytes that are not UTF-8, each with how many unlikely characters it
+    holds, in the order ties go (GB18030, Big5, Windows-1252)."""
+    readings = {e: t for e in ENCODINGS[1:] if (t := _decoded(data, e)) is not None}
+    scored = {e: (t, _unlikely_characters(t, e)) for e, t in readings.items()}
+    # Windows-1252 reads any bytes but five; it is taken only where it reads as Western text.
+    if scored.get("cp1252", ("", 0))[1]:
+        del scored["cp1252"]
+    return scored
+
+
+def rival_reading(data: bytes, encoding: str) -> tuple[str, str, str] | None:
+    """Another encoding that reads the bytes as likely as ``encoding`` does, but otherwise:
+    a line it reads differently, as (that encoding, the line as ``encoding`` reads it, the
+    line as it reads it). Short Chinese texts can be such: 高雄 in Big5 is 蔼动 in GB18030."""
+    readings = _scored_readings(data) if encoding in ENCODINGS[1:] else {}
+    if encoding not in readings:
+        return None
+    text, score = readings[encoding]
+    for other, (its_text, its_score) in readings.items():
+        if other != encoding and its_score == score and its_text != text:
+            lines = zip(text.splitlines(), its_text.splitlines(), strict=False)
+            ours, theirs = next(((a, b) for a, b in lines if a != b), (text, its_text))
+            return other, ours, theirs
+    return None
 
 
 def _gb18030_read_as_utf8(data: bytes, utf8: str) -> str | None:
@@ -210,21 +234,36 @@ def _mixed(run: str) -> bool:
 
 
 def _rare_characters(text: str, encoding: str) -> int:
-    """Characters a text in ``encoding`` seldom holds: private-use ones, and Chinese characters
-    outside the common set (GB2312 for GB18030, Big5's frequent characters for Big5). Big5 bytes
-    read as GB18030 give mostly such characters, and GB18030 bytes read as Big5 too."""
+    """Characters a text in ``encoding`` seldom holds: private-use ones, Chinese characters
+    outside the common sets (GB2312's simplified ones, Big5's frequent traditional ones; GB18030
+    holds both), and in GB18030 the fewer of simplified-only and traditional-only characters,
+    as a writer types one script or the other. Big5 bytes read as GB18030 give mostly such
+    characters, and GB18030 bytes read as Big5 too."""
     rare = 0
+    scripts = {"simplified": 0, "traditional": 0}
     for char in set(text):
-        if PRIVATE_USE.match(char) or (ord(char) >= 0x2E80 and not _common(char, encoding)):
-            rare += text.count(char)
-    return rare
+        count = text.count(char)
+        if PRIVATE_USE.match(char):
+            rare += count
+        elif ord(char) >= 0x2E80:
+            simplified, traditional = _in_gb2312(char), _frequent_in_big5(char)
+            if not (traditional or (encoding == "gb18030" and simplified)):
+                rare += count
+            elif simplified != traditional:
+                scripts["simplified" if simplified else "traditional"] += count
+    return rare + (min(scripts.values()) if encoding == "gb18030" else 0)
 
 
-def _common(char: str, encoding: str) -> bool:
+def _in_gb2312(char: str) -> bool:
     try:
-        if encoding == "gb18030":
-            char.encode("gb2312")
-            return True
+        char.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _frequent_in_big5(char: str) -> bool:
+    try:
         return BIG5_FREQUENT[0] <= char.encode("cp950")[0] <= BIG5_FREQUENT[1]
     except UnicodeEncodeError:
         return False
@@ -507,7 +546,7 @@ def _read_csv(
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
     try:
         data = path.read_bytes()
-        text, _ = decode_text(data)
+        text, encoding = decode_text(data)
     except OSError as exc:
         return None, [unreadable(label, exc)]
     except UnicodeDecodeError as exc:
@@ -520,6 +559,7 @@ def _read_csv(
         )
         first = rows[0] if rows else None
         return None, [Problem(label, f"cannot read the text: {exc.reason}", hint, row=first)]
+    unclear = _unclear_encoding(data, encoding, label)
     named = SEPARATOR_LINE.match(text)
     if named:
         text = text[named.end() :]
@@ -562,7 +602,25 @@ def _read_csv(
     # formatting (a spreadsheet's empty first column), as in a workbook.
     nameless = [n.strip() == "" for n in names] if len(names) == len(frame.columns) else []
     keep = [not blank or bool((frame.iloc[:, i] != "").any()) for i, blank in enumerate(nameless)]
-    return (frame.loc[:, keep] if keep else frame), uneven
+    return (frame.loc[:, keep] if keep else frame), unclear + uneven
+
+
+def _unclear_encoding(data: bytes, encoding: str, label: str) -> list[Problem]:
+    """A warning where another encoding reads the file as likely, and otherwise (a few short
+    Chinese words can be read either way): which reading was taken, and the other one."""
+    rival = rival_reading(data, encoding)
+    if rival is None:
+        return []
+    other, ours, theirs = rival
+    return [
+        Problem(
+            label,
+            f"read as {ENCODING_LABELS[encoding]}, where {ENCODING_LABELS[other]} would read it "
+            f"as likely: {ours.strip()!r} rather than {theirs.strip()!r}",
+            "if the text looks wrong, save the file as 'CSV UTF-8' from Excel",
+            severity=Severity.WARNING,
+        )
+    ]
 
 
 def _sheet_names(path: Path) -> list[str]:
