@@ -1532,8 +1532,37 @@ def test_the_search_counts_many_groups_as_groups(monkeypatch: pytest.MonkeyPatch
 
     assert result.status is SolveStatus.INFEASIBLE, result.explanation
     text = "\n".join(result.explanation)
-    assert "12 groups, of G00: 4 customers (C00, C01, C02, ...)" in text
+    assert "12 groups (12 of 4 customers), of G00: 4 customers (C00, C01, C02, ...)" in text
     assert ", ...) and 4 more" in text
+
+
+def test_a_collision_proven_on_a_branch_too_large_to_narrow_down_still_gives_its_numbers():
+    """1,400 customers for 40 portfolios of exactly 35: 10 + 10 + 15 is the only way to 35, so
+    40 of the 60 groups of 15 fit. Too many pairs to find the smallest set of rules: the rules
+    the branch has are each said with their numbers."""
+    tens = [
+        c
+        for g in range(50)
+        for c in standard_customers(10, prefix="T", start=10 * g, group_id=f"T{g:02d}")
+    ]
+    fifteens = [
+        c
+        for g in range(60)
+        for c in standard_customers(15, prefix="F", start=15 * g, group_id=f"F{g:02d}")
+    ]
+    scenario = make_scenario(
+        tens + fifteens,
+        [manager(f"M{i:02d}") for i in range(40)],
+        policy={"span": {"tolerance": 0}},
+    )
+
+    result = solve_fast(scenario)
+
+    assert result.status is SolveStatus.INFEASIBLE, result.explanation
+    text = "\n".join(result.explanation)
+    assert "no plan can keep all of: the span bands, keeping groups together" in text
+    assert "40 standard portfolio(s) of 35..35 customers" in text
+    assert "110 groups (60 of 15, 50 of 10 customers), of F00: 15 customers" in text
 
 
 def test_more_groups_than_portfolios_take_are_found_before_the_search() -> None:

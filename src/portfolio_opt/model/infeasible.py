@@ -8,6 +8,7 @@ calls a branch infeasible that has a plan: it only says which rules together lea
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -253,6 +254,29 @@ def _needed(
     return kept
 
 
+FAMILY_WORDS = {
+    "span": "the span bands",
+    "balance": "the [balance] bound",
+    "groups": "keeping groups together",
+    "rotation": "rotation",
+    "pins": "pins",
+    "capacity": "workload capacity",
+}
+
+
+def present_families(instance: Instance) -> list[str]:
+    """The rule families this branch has (the span bands always), in FACTS order."""
+    has = {
+        "span": True,
+        "groups": bool((instance.size > 1).any()),
+        "balance": instance.scenario.policy.balance.max_deviation is not None,
+        "rotation": any(instance.forbidden),
+        "pins": bool((instance.pin >= 0).any()),
+        "capacity": instance.capacity is not None,
+    }
+    return [name for name in FACTS if has[name]]
+
+
 def rule_facts(instance: Instance, structure: Structure, families: list[str]) -> list[str]:
     """The rule families, in words with their numbers (for ``structure``'s kinds)."""
     facts = [FACTS[name](instance, structure) for name in FACTS if name in families]
@@ -365,7 +389,11 @@ def _groups_fact(inst: Instance, structure: Structure) -> str:
         key=lambda b: -len(inst.members[b]),
     )
     shown = [_group_text(inst, b) for b in blocks]
-    if len(shown) > 1:
+    if len(shown) > GROUPS_SHOWN:  # the sizes say what the few named do not
+        sizes = Counter(len(inst.members[b]) for b in blocks)
+        by_size = ", ".join(f"{count} of {size}" for size, count in sorted(sizes.items())[::-1])
+        held = f"{len(shown)} groups ({by_size} customers), of {listed(shown, GROUPS_SHOWN)}"
+    elif len(shown) > 1:
         held = f"{len(shown)} groups, of {listed(shown, GROUPS_SHOWN)}"
     else:
         held = f"group {shown[0]}" if group_ids(inst, blocks[0]) else f"a group of {shown[0]}"

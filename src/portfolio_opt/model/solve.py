@@ -34,8 +34,11 @@ from portfolio_opt.model.goals import (
 from portfolio_opt.model.handover import hand_over
 from portfolio_opt.model.infeasible import (
     EXPLAIN_LIMIT_S,
+    FACTS,
+    FAMILY_WORDS,
     colliding_rules,
     examine,
+    present_families,
     rule_facts,
 )
 from portfolio_opt.model.instance import (
@@ -579,17 +582,8 @@ def _band_explanation(
     kinds = (
         ", ".join(counts[:-1]) + (" and " if len(counts) > 1 else "") + counts[-1] if counts else ""
     )
-    rules = ["the span bands"]
-    if instance.scenario.policy.balance.max_deviation is not None:
-        rules.append("the [balance] bound")
-    if (instance.size > 1).any():
-        rules.append("keeping groups together")
-    if any(instance.forbidden):
-        rules.append("rotation")
-    if (instance.pin >= 0).any():
-        rules.append("pins")
-    if instance.capacity is not None:
-        rules.append("workload capacity")
+    families = present_families(instance)
+    rules = [FAMILY_WORDS[name] for name in families]
     text = (f"With {kinds} portfolios, no" if kinds else "No") + (
         f" plan can keep all of: {', '.join(rules)}."
         if proven
@@ -601,6 +595,8 @@ def _band_explanation(
             "[span] tolerance or a type's band, or designate which managers hold premium and "
             "separate-ledger portfolios."
         )
+    if proven and structure is not None:  # which of them could give way is not known: each
+        return [text, *(FACTS[name](instance, structure) for name in families)]
     return [text]
 
 
