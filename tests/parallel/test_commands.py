@@ -208,20 +208,22 @@ def test_solve_many_consolidates_branches_on_a_local_cluster(
     assert manifest["solver"]["workers"] >= 1
 
 
-def test_solve_many_exits_3_when_a_branch_cannot_keep_the_hard_rules(
+def test_solve_many_exits_3_when_no_branch_can_keep_the_hard_rules_and_keeps_the_last_report(
     cluster: Client, branch_dir: Path, tmp_path: Path
 ) -> None:
-    tight = _infeasible_copy(branch_dir, tmp_path / "tight")
+    """As solve keeps its folder when it finds no plan, the bank's last report stays."""
     out = tmp_path / "bank"
-    result = _run(
-        "solve-many", tight, "--out", out, "--time-limit", TIME_LIMIT_S,
-        "--scheduler", cluster.scheduler.address,
-    )  # fmt: skip
+    options = ["--out", out, "--time-limit", TIME_LIMIT_S, "--scheduler", cluster.scheduler.address]
+    assert _run("solve-many", branch_dir, *options).exit_code == 0
+    before = (out / "branches.csv").read_bytes()
+    tight = _infeasible_copy(branch_dir, tmp_path / "tight")
+
+    result = _run("solve-many", tight, *options)
+
     assert result.exit_code == EXIT_INFEASIBLE, result.output
     assert "tight: infeasible - the hard rules cannot all hold\n" in result.output
-    assert "0 of 1 branches solved" in result.output
-    table = pd.read_csv(out / "branches.csv")
-    assert list(table["status"]) == ["infeasible", "0 of 1 branches solved"]
+    assert f"No branch has a plan: nothing was written, and {out} is as it was." in result.output
+    assert (out / "branches.csv").read_bytes() == before
 
 
 def test_a_sweep_where_no_variant_has_a_plan_exits_with_the_failures_code(
@@ -233,7 +235,8 @@ def test_a_sweep_where_no_variant_has_a_plan_exits_with_the_failures_code(
         "--time-limit", TIME_LIMIT_S, "--scheduler", cluster.scheduler.address,
     )  # fmt: skip
     assert result.exit_code == EXIT_INFEASIBLE, result.output
-    assert "(0 with a plan)" in result.output
+    assert "No variant has a plan: nothing was written" in result.output
+    assert not (tmp_path / "sweep").exists()
 
 
 def test_a_swept_value_solve_would_warn_about_is_warned_about(

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 import pandas as pd
@@ -136,6 +136,28 @@ def _replacing(target: Path, command: str) -> Iterator[Path]:
             yield staging
     except FolderChangedError as exc:
         refuse(console, exc)
+
+
+class _NothingSolved(Exception):
+    """No solve found a plan: the output folder is left as it was, as ``solve`` leaves its
+    own, and the failures are told instead."""
+
+    def __init__(self, summaries: Sequence[TaskSummary]) -> None:
+        super().__init__("no plan")
+        self.summaries = summaries
+
+
+def _unless_nothing_solved(summaries: Sequence[TaskSummary]) -> None:
+    if not any(s.ok for s in summaries):
+        raise _NothingSolved(summaries)
+
+
+def _nothing_written(exc: _NothingSolved, keys: Sequence[str], noun: str, target: Path) -> NoReturn:
+    _print_failures(keys, exc.summaries)
+    out_console.print(
+        f"No {noun} has a plan: nothing was written, and {target} is as it was.", markup=False
+    )
+    sys.exit(many_exit_code(exc.summaries))
 
 
 def _check_folder(out: Path, inputs: Sequence[Path], command: str) -> None:
@@ -449,58 +471,62 @@ def sweep(
             out_console.print(f"WARNING {problem}", markup=False)
     started = time.monotonic()
     root, topic = str(loaded.root.resolve()), new_topic()
-    with (
-        nothing_written_on_ctrl_c(target),
-        _replacing(target, "sweep") as staging,
-        ExitStack() as stack,
-    ):
-        client, threads, cluster = _connect(stack, scheduler, len(variants), workers)
-        tasks = [
-            SolveTask(
-                v.label,
-                root,
-                str(staging / VARIANTS_FOLDER / v.folder_name),
-                v.settings,
-                v.drop or (),
-                time_limit,
-                threads,
-                seed,
-                deterministic,
-                topic,
-            )
-            for v in variants
-        ]
-        summaries = _run(client, tasks, f"{len(tasks)} variants", _where(cluster, threads))
-        stack.close()  # the cluster is not needed for the report
-        manifest = _manifest(
-            "sweep",
-            cluster,
-            {
-                "time_limit_s": time_limit,
-                "workers": threads,
-                "seed": seed,
-                "deterministic": deterministic,
-            },
-        )
-        manifest.update(
-            scenario=root,
-            inputs_sha256=input_hashes(loaded),
-            vary=list(vary),
-            drop_managers=counts,
-            wall_seconds=round(time.monotonic() - started, 3),
-            variants=[
-                {
-                    **record,
-                    "folder": f"{VARIANTS_FOLDER}/{v.folder_name}",
-                    "overrides": v.overrides,
-                    "dropped": list(v.drop) if v.drop is not None else None,
-                }
-                for v, record in zip(
-                    variants, _task_records([v.label for v in variants], summaries), strict=True
+    try:
+        with (
+            nothing_written_on_ctrl_c(target),
+            _replacing(target, "sweep") as staging,
+            ExitStack() as stack,
+        ):
+            client, threads, cluster = _connect(stack, scheduler, len(variants), workers)
+            tasks = [
+                SolveTask(
+                    v.label,
+                    root,
+                    str(staging / VARIANTS_FOLDER / v.folder_name),
+                    v.settings,
+                    v.drop or (),
+                    time_limit,
+                    threads,
+                    seed,
+                    deterministic,
+                    topic,
                 )
-            ],
-        )
-        table, comparison = write_sweep_report(staging, loaded, variants, summaries, manifest)
+                for v in variants
+            ]
+            summaries = _run(client, tasks, f"{len(tasks)} variants", _where(cluster, threads))
+            _unless_nothing_solved(summaries)
+            stack.close()  # the cluster is not needed for the report
+            manifest = _manifest(
+                "sweep",
+                cluster,
+                {
+                    "time_limit_s": time_limit,
+                    "workers": threads,
+                    "seed": seed,
+                    "deterministic": deterministic,
+                },
+            )
+            manifest.update(
+                scenario=root,
+                inputs_sha256=input_hashes(loaded),
+                vary=list(vary),
+                drop_managers=counts,
+                wall_seconds=round(time.monotonic() - started, 3),
+                variants=[
+                    {
+                        **record,
+                        "folder": f"{VARIANTS_FOLDER}/{v.folder_name}",
+                        "overrides": v.overrides,
+                        "dropped": list(v.drop) if v.drop is not None else None,
+                    }
+                    for v, record in zip(
+                        variants, _task_records([v.label for v in variants], summaries), strict=True
+                    )
+                ],
+            )
+            table, comparison = write_sweep_report(staging, loaded, variants, summaries, manifest)
+    except _NothingSolved as exc:
+        _nothing_written(exc, [v.label for v in variants], "variant", target)
     _print_table(_results_table("Variants", table, "variant", SWEEP_COLUMNS))
     _print_failures([v.label for v in variants], summaries)
     for note in comparison.notes if comparison is not None else []:
@@ -511,8 +537,6 @@ def sweep(
         f"in {time.monotonic() - started:.1f}s",
         markup=False,
     )
-    if not solved:  # variants failing is what a sweep may show; all of them, a failure
-        sys.exit(many_exit_code(summaries))
 
 
 @click.command(name="solve-many")
@@ -561,47 +585,55 @@ def solve_many(
     _check_folder(target, branches, "solve-many")
     started = time.monotonic()
     topic = new_topic()
-    with (
-        nothing_written_on_ctrl_c(target),
-        _replacing(target, "solve-many") as staging,
-        ExitStack() as stack,
-    ):
-        client, threads, cluster = _connect(stack, scheduler, len(branches), workers)
-        tasks = [
-            SolveTask(
-                label,
-                str(path.resolve()),
-                str(staging / BRANCHES_FOLDER / label),
-                workers=threads,
-                time_limit_s=time_limit,
-                seed=seed,
-                deterministic=deterministic,
-                topic=topic,
-            )
-            for label, path in zip(labels, branches, strict=True)
-        ]
-        summaries = _run(client, tasks, f"{len(tasks)} branches", _where(cluster, threads))
-        stack.close()
-        manifest = _manifest(
-            "solve-many",
-            cluster,
-            {
-                "time_limit_s": time_limit,
-                "workers": threads,
-                "seed": seed,
-                "deterministic": deterministic,
-            },
-        )
-        manifest.update(
-            wall_seconds=round(time.monotonic() - started, 3),
-            branches=[
-                {**record, "scenario": str(path.resolve()), "folder": f"{BRANCHES_FOLDER}/{label}"}
-                for label, path, record in zip(
-                    labels, branches, _task_records(labels, summaries), strict=True
+    try:
+        with (
+            nothing_written_on_ctrl_c(target),
+            _replacing(target, "solve-many") as staging,
+            ExitStack() as stack,
+        ):
+            client, threads, cluster = _connect(stack, scheduler, len(branches), workers)
+            tasks = [
+                SolveTask(
+                    label,
+                    str(path.resolve()),
+                    str(staging / BRANCHES_FOLDER / label),
+                    workers=threads,
+                    time_limit_s=time_limit,
+                    seed=seed,
+                    deterministic=deterministic,
+                    topic=topic,
                 )
-            ],
-        )
-        table = write_consolidated(staging, labels, summaries, manifest)
+                for label, path in zip(labels, branches, strict=True)
+            ]
+            summaries = _run(client, tasks, f"{len(tasks)} branches", _where(cluster, threads))
+            _unless_nothing_solved(summaries)
+            stack.close()
+            manifest = _manifest(
+                "solve-many",
+                cluster,
+                {
+                    "time_limit_s": time_limit,
+                    "workers": threads,
+                    "seed": seed,
+                    "deterministic": deterministic,
+                },
+            )
+            manifest.update(
+                wall_seconds=round(time.monotonic() - started, 3),
+                branches=[
+                    {
+                        **record,
+                        "scenario": str(path.resolve()),
+                        "folder": f"{BRANCHES_FOLDER}/{label}",
+                    }
+                    for label, path, record in zip(
+                        labels, branches, _task_records(labels, summaries), strict=True
+                    )
+                ],
+            )
+            table = write_consolidated(staging, labels, summaries, manifest)
+    except _NothingSolved as exc:
+        _nothing_written(exc, labels, "branch", target)
     _print_table(_results_table("Branches and the bank", table, "branch", BRANCH_COLUMNS))
     _print_failures(labels, summaries)
     solved = sum(s.ok for s in summaries)
