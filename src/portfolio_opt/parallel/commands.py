@@ -160,6 +160,23 @@ def _nothing_written(exc: _NothingSolved, keys: Sequence[str], noun: str, target
     sys.exit(many_exit_code(exc.summaries))
 
 
+@contextmanager
+def _staged(
+    target: Path, command: str, keys: Sequence[str], noun: str
+) -> Iterator[tuple[Path, ExitStack]]:
+    """The staging folder that replaces ``target`` at the end, and a stack for the cluster.
+    Nothing is written on Ctrl-C, nor where no solve found a plan (the failures are told)."""
+    try:
+        with (
+            nothing_written_on_ctrl_c(target),
+            _replacing(target, command) as staging,
+            ExitStack() as stack,
+        ):
+            yield staging, stack
+    except _NothingSolved as exc:
+        _nothing_written(exc, keys, noun, target)
+
+
 def _check_folder(out: Path, inputs: Sequence[Path], command: str) -> None:
     problem = folder_problem(out, inputs, command)
     if problem is not None:
@@ -471,62 +488,55 @@ def sweep(
             out_console.print(f"WARNING {problem}", markup=False)
     started = time.monotonic()
     root, topic = str(loaded.root.resolve()), new_topic()
-    try:
-        with (
-            nothing_written_on_ctrl_c(target),
-            _replacing(target, "sweep") as staging,
-            ExitStack() as stack,
-        ):
-            client, threads, cluster = _connect(stack, scheduler, len(variants), workers)
-            tasks = [
-                SolveTask(
-                    v.label,
-                    root,
-                    str(staging / VARIANTS_FOLDER / v.folder_name),
-                    v.settings,
-                    v.drop or (),
-                    time_limit,
-                    threads,
-                    seed,
-                    deterministic,
-                    topic,
-                )
-                for v in variants
-            ]
-            summaries = _run(client, tasks, f"{len(tasks)} variants", _where(cluster, threads))
-            _unless_nothing_solved(summaries)
-            stack.close()  # the cluster is not needed for the report
-            manifest = _manifest(
-                "sweep",
-                cluster,
+    with _staged(target, "sweep", [v.label for v in variants], "variant") as (staging, stack):
+        client, threads, cluster = _connect(stack, scheduler, len(variants), workers)
+        tasks = [
+            SolveTask(
+                v.label,
+                root,
+                str(staging / VARIANTS_FOLDER / v.folder_name),
+                v.settings,
+                v.drop or (),
+                time_limit,
+                threads,
+                seed,
+                deterministic,
+                topic,
+            )
+            for v in variants
+        ]
+        summaries = _run(client, tasks, f"{len(tasks)} variants", _where(cluster, threads))
+        _unless_nothing_solved(summaries)
+        stack.close()  # the cluster is not needed for the report
+        manifest = _manifest(
+            "sweep",
+            cluster,
+            {
+                "time_limit_s": time_limit,
+                "workers": threads,
+                "seed": seed,
+                "deterministic": deterministic,
+            },
+        )
+        manifest.update(
+            scenario=root,
+            inputs_sha256=input_hashes(loaded),
+            vary=list(vary),
+            drop_managers=counts,
+            wall_seconds=round(time.monotonic() - started, 3),
+            variants=[
                 {
-                    "time_limit_s": time_limit,
-                    "workers": threads,
-                    "seed": seed,
-                    "deterministic": deterministic,
-                },
-            )
-            manifest.update(
-                scenario=root,
-                inputs_sha256=input_hashes(loaded),
-                vary=list(vary),
-                drop_managers=counts,
-                wall_seconds=round(time.monotonic() - started, 3),
-                variants=[
-                    {
-                        **record,
-                        "folder": f"{VARIANTS_FOLDER}/{v.folder_name}",
-                        "overrides": v.overrides,
-                        "dropped": list(v.drop) if v.drop is not None else None,
-                    }
-                    for v, record in zip(
-                        variants, _task_records([v.label for v in variants], summaries), strict=True
-                    )
-                ],
-            )
-            table, comparison = write_sweep_report(staging, loaded, variants, summaries, manifest)
-    except _NothingSolved as exc:
-        _nothing_written(exc, [v.label for v in variants], "variant", target)
+                    **record,
+                    "folder": f"{VARIANTS_FOLDER}/{v.folder_name}",
+                    "overrides": v.overrides,
+                    "dropped": list(v.drop) if v.drop is not None else None,
+                }
+                for v, record in zip(
+                    variants, _task_records([v.label for v in variants], summaries), strict=True
+                )
+            ],
+        )
+        table, comparison = write_sweep_report(staging, loaded, variants, summaries, manifest)
     _print_table(_results_table("Variants", table, "variant", SWEEP_COLUMNS))
     _print_failures([v.label for v in variants], summaries)
     for note in comparison.notes if comparison is not None else []:
@@ -585,55 +595,44 @@ def solve_many(
     _check_folder(target, branches, "solve-many")
     started = time.monotonic()
     topic = new_topic()
-    try:
-        with (
-            nothing_written_on_ctrl_c(target),
-            _replacing(target, "solve-many") as staging,
-            ExitStack() as stack,
-        ):
-            client, threads, cluster = _connect(stack, scheduler, len(branches), workers)
-            tasks = [
-                SolveTask(
-                    label,
-                    str(path.resolve()),
-                    str(staging / BRANCHES_FOLDER / label),
-                    workers=threads,
-                    time_limit_s=time_limit,
-                    seed=seed,
-                    deterministic=deterministic,
-                    topic=topic,
+    with _staged(target, "solve-many", labels, "branch") as (staging, stack):
+        client, threads, cluster = _connect(stack, scheduler, len(branches), workers)
+        tasks = [
+            SolveTask(
+                label,
+                str(path.resolve()),
+                str(staging / BRANCHES_FOLDER / label),
+                workers=threads,
+                time_limit_s=time_limit,
+                seed=seed,
+                deterministic=deterministic,
+                topic=topic,
+            )
+            for label, path in zip(labels, branches, strict=True)
+        ]
+        summaries = _run(client, tasks, f"{len(tasks)} branches", _where(cluster, threads))
+        _unless_nothing_solved(summaries)
+        stack.close()
+        manifest = _manifest(
+            "solve-many",
+            cluster,
+            {
+                "time_limit_s": time_limit,
+                "workers": threads,
+                "seed": seed,
+                "deterministic": deterministic,
+            },
+        )
+        manifest.update(
+            wall_seconds=round(time.monotonic() - started, 3),
+            branches=[
+                {**record, "scenario": str(path.resolve()), "folder": f"{BRANCHES_FOLDER}/{label}"}
+                for label, path, record in zip(
+                    labels, branches, _task_records(labels, summaries), strict=True
                 )
-                for label, path in zip(labels, branches, strict=True)
-            ]
-            summaries = _run(client, tasks, f"{len(tasks)} branches", _where(cluster, threads))
-            _unless_nothing_solved(summaries)
-            stack.close()
-            manifest = _manifest(
-                "solve-many",
-                cluster,
-                {
-                    "time_limit_s": time_limit,
-                    "workers": threads,
-                    "seed": seed,
-                    "deterministic": deterministic,
-                },
-            )
-            manifest.update(
-                wall_seconds=round(time.monotonic() - started, 3),
-                branches=[
-                    {
-                        **record,
-                        "scenario": str(path.resolve()),
-                        "folder": f"{BRANCHES_FOLDER}/{label}",
-                    }
-                    for label, path, record in zip(
-                        labels, branches, _task_records(labels, summaries), strict=True
-                    )
-                ],
-            )
-            table = write_consolidated(staging, labels, summaries, manifest)
-    except _NothingSolved as exc:
-        _nothing_written(exc, labels, "branch", target)
+            ],
+        )
+        table = write_consolidated(staging, labels, summaries, manifest)
     _print_table(_results_table("Branches and the bank", table, "branch", BRANCH_COLUMNS))
     _print_failures(labels, summaries)
     solved = sum(s.ok for s in summaries)
