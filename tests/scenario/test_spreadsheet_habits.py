@@ -171,11 +171,17 @@ def test_a_header_in_row_one_is_read_even_when_a_data_row_repeats_the_names(tmp_
 
 
 def test_an_edited_plan_under_a_title_row_is_reported_the_same_way(tmp_path):
+    """The title, and the rows' own problems at the rows the planner sees."""
     plan = tmp_path / "plan.csv"
-    plan.write_text("Plan 2026\ncustomer_id,manager_id\nC1,M1\n", encoding="utf-8")
+    plan.write_text(
+        "Plan 2026\ncustomer_id,manager_id\nC0001,M001\nC1,M1\nC0001,M002\n", encoding="utf-8"
+    )
     frame, problems = read_assignment(plan, load_scenario(DEMO))
     assert [(p.row, p.message) for p in problems] == [
-        (2, "the column names are in row 2, not in row 1 (row 1 holds 'Plan 2026')")
+        (2, "the column names are in row 2, not in row 1 (row 1 holds 'Plan 2026')"),
+        (4, "unknown customer 'C1'"),
+        (4, "unknown manager 'M1'"),
+        (5, "customer C0001 is listed again (first at row 3)"),
     ]
     assert frame.empty
 

@@ -16,7 +16,13 @@ from portfolio_opt.report.safe_text import unescape_formula
 from portfolio_opt.scenario.columns import capped, id_hint, id_lookup, parse_numbers
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.glossary import column_for_header
-from portfolio_opt.scenario.tables import column_name, read_table, split_table_spec
+from portfolio_opt.scenario.tables import (
+    at_sheet_rows,
+    column_name,
+    read_table,
+    rows_above_header,
+    split_table_spec,
+)
 from portfolio_opt.scenario.validate import LOOK_ALIKE, column_spelling
 
 REQUIRED = ("customer_id", "manager_id")
@@ -228,10 +234,27 @@ def read_assignment(
         return empty, [Problem(label, "is a folder, not a plan file", _plan_in_folder(real))]
     if not real.is_file():
         return empty, [Problem(label, "file not found", f"check the path {file}")]
+    spec = real.name + (f"#{sheet}" if sheet else "")
+    plan, problems = _plan_read(real.parent, spec, label, scenario, customers_left)
+    if above := rows_above_header(problems):  # the rows' own problems too, at sheet rows
+        _, below = _plan_read(real.parent, spec, label, scenario, customers_left, above)
+        problems += [at_sheet_rows(p, above) for p in below]
+    return plan, problems
+
+
+def _plan_read(
+    folder: Path,
+    spec: str,
+    label: str,
+    scenario: Scenario,
+    customers_left: bool,
+    skip_rows: int = 0,
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """The plan in ``folder``'s ``spec`` read from below ``skip_rows`` rows (see
+    :func:`read_assignment`), rows counted from its header."""
+    empty = pd.DataFrame({c: pd.Series(dtype=str) for c in REQUIRED})
     # The columns read are matched in any case; others keep the planner's spelling.
-    frame, problems = read_table(
-        real.parent, real.name + (f"#{sheet}" if sheet else ""), label, REQUIRED, READ_COLUMNS
-    )
+    frame, problems = read_table(folder, spec, label, REQUIRED, READ_COLUMNS, skip_rows=skip_rows)
     if frame is None:
         return empty, problems
     missing = [c for c in REQUIRED if c not in frame.columns]
