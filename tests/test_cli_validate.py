@@ -310,3 +310,17 @@ def test_errors_folded_past_the_first_ones_are_counted_and_get_advice_true_of_ea
     assert folded["hint"].startswith("use one of premium, key, growth, basic, watch, exit")
     assert sum(e["stands_for"] for e in listed) == 60
     assert text.splitlines()[-1].startswith("60 error(s)")
+
+
+def test_a_table_pasted_twice_folds_its_repeated_ids_past_the_first_50(tmp_path):
+    import pandas as pd
+
+    folder = Path(shutil.copytree(DATA.parents[2] / "scenarios" / "demo", tmp_path / "demo"))
+    customers = pd.read_csv(folder / "customers.csv", dtype=str, keep_default_na=False)
+    pd.concat([customers, customers]).to_csv(folder / "customers.csv", index=False)
+
+    listed = json.loads(validate(folder, "--json").output)["errors"]
+
+    repeated = [e for e in listed if e["column"] == "customer_id"]
+    assert len(repeated) == 51 and repeated[-1]["message"].startswith("... and 10 more")
+    assert sum(e["stands_for"] for e in repeated) == len(customers)

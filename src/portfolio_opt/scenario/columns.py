@@ -398,9 +398,10 @@ def repeats(keys: Iterable[Hashable]) -> list[tuple[int, int]]:
 
 
 def duplicate_ids(frame: pd.DataFrame, column: str, label: str) -> list[Problem]:
-    """Each repeated id, at every row after its first appearance."""
+    """Each repeated id, at every row after its first appearance (past the first 50, one line
+    names the rest's rows: a table pasted twice)."""
     ids = frame[column]
-    return [
+    repeated = [
         Problem(
             label,
             f"duplicate {column} {ids.iloc[p]!r} (first at row {_row(first)})",
@@ -410,7 +411,8 @@ def duplicate_ids(frame: pd.DataFrame, column: str, label: str) -> list[Problem]
         )
         for p, first in repeats(ids)
         if ids.iloc[p] != ""
-    ] + look_alike_ids(frame, column, label)
+    ]
+    return capped(repeated, f"repeated {column} values") + look_alike_ids(frame, column, label)
 
 
 def look_alike_ids(frame: pd.DataFrame, column: str, label: str) -> list[Problem]:
