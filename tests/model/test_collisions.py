@@ -1598,7 +1598,8 @@ def test_groups_that_fit_each_portfolio_but_not_all_of_them_are_named() -> None:
     exact = {"span": {"tolerance": 0}}
     stuck = Collision([*_groups_of(19, 4), *_sevens(2)], managers, [], policy=exact)
     assert groups_pack_into_portfolios(_instance(stuck)) == [
-        "The customers come in groups that stay whole (standard: sizes 4 x19, 7 x2), and no "
+        "The customers come in groups that stay whole (standard: sizes 4 x19, 7 x2 for 3 "
+        "manager(s), each holding 30..30 customers), and no "
         "split of them gives every portfolio a count within its band: widen the span tolerance "
         "(or the bands of [span.premium] / [span.separate_ledger]) or split a group."
     ]

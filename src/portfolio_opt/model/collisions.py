@@ -326,7 +326,8 @@ def groups_pack_into_portfolios(instance: Instance) -> list[str]:
         return []
     grouped = [k for k in kinds if (sizes[k][0] > 1).any()]
     parts = "; ".join(
-        f"{KIND_WORDS[k]}: sizes {_size_summary(instance.size[instance.kind == k])}"
+        f"{KIND_WORDS[k]}: sizes {_size_summary(instance.size[instance.kind == k])} for "
+        f"{_bands_of(instance, k)}"
         for k in grouped
     )
     return [
@@ -514,6 +515,16 @@ def _max_source(instance: Instance, m: int, kind: int) -> str:
     if band is not None and band.max is not None:
         return f"[span.{KIND_NAMES[kind]}] max"
     return "the span band's maximum: customers / managers rounded up, plus [span] tolerance"
+
+
+def _bands_of(instance: Instance, kind: int) -> str:
+    """The managers who may hold ``kind`` and their bands, in a planner's words."""
+    eligible = _eligible(instance, kind)
+    low, high = instance.low[kind, eligible], instance.high[kind, eligible]
+    bands = f"{int(low.min())}..{int(high.max())} customers"
+    if len({(int(a), int(b)) for a, b in zip(low, high, strict=True)}) > 1:
+        bands = f"within {bands} (their bands differ)"
+    return f"{len(eligible)} manager(s), each holding {bands}"
 
 
 def _eligible(instance: Instance, kind: int) -> list[int]:
