@@ -157,6 +157,21 @@ def test_text_two_encodings_read_as_likely_is_read_with_a_warning_naming_both(tm
     frame, [problem] = read_table(tmp_path, "notes.csv")
     assert frame is not None and problem.severity.value == "warning"
     assert problem.message == (
-        "read as GB18030, where Big5 would read it as likely: 'M1,蔼动' rather than 'M1,高雄'"
+        "read as GB18030, where Big5 would read it almost as well: 'M1,蔼动' rather than 'M1,高雄'"
     )
     assert "CSV UTF-8" in problem.hint
+
+
+@pytest.mark.parametrize(("text", "encoding"), [("楊千嬅", "cp950"), ("裝B區", "gb18030")])
+def test_a_few_chinese_words_windows_1252_reads_as_well_are_warned_about(tmp_path, text, encoding):
+    """One rare character is all that tells these bytes from Windows-1252 signs."""
+    (tmp_path / "notes.csv").write_bytes(f"manager_id,note\nM1,{text}\n".encode(encoding))
+    _, [problem] = read_table(tmp_path, "notes.csv")
+    assert problem.severity.value == "warning"
+    assert "Windows-1252" in problem.message and text in problem.message
+
+
+@pytest.mark.parametrize("text", WESTERN)
+def test_western_text_gets_no_encoding_warning(tmp_path, text):
+    (tmp_path / "names.csv").write_bytes(f'id,name\n1,"{text}"\n'.encode("cp1252"))
+    assert read_table(tmp_path, "names.csv")[1] == []

@@ -22,6 +22,9 @@ from portfolio_opt.scenario.xlsx import NoSuchSheet, NotATable, SheetCells, read
 ENCODINGS = ("utf-8-sig", "gb18030", "cp950", "cp1252")
 ENCODING_NAMES = "UTF-8, UTF-16, GB18030, Big5 and Windows-1252"
 ENCODING_LABELS = {"gb18030": "GB18030", "cp950": "Big5", "cp1252": "Windows-1252"}
+# A reading with at most this many more unlikely characters than the one taken is as likely:
+# one rare character (楊千嬅's 嬅) is all that tells a few Big5 words from Windows-1252 signs.
+RIVAL_MARGIN = 1
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode Text"
 UTF16_ZEROS = 0.25  # share of byte pairs with a zero byte on one side: UTF-16 without a BOM
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
@@ -152,7 +155,8 @@ def _scored_readings(data: bytes) -> dict[str, tuple[str, int]]:
 
 
 def rival_reading(data: bytes, encoding: str) -> tuple[str, str, str] | None:
-    """Another encoding that reads the bytes as likely as ``encoding`` does, but otherwise:
+    """Another encoding that reads the bytes about as likely as ``encoding`` does (within
+    RIVAL_MARGIN unlikely characters), but otherwise:
     a line it reads differently, as (that encoding, the line as ``encoding`` reads it, the
     line as it reads it). Short Chinese texts can be such: 高雄 in Big5 is 蔼动 in GB18030."""
     readings = _scored_readings(data) if encoding in ENCODINGS[1:] else {}
@@ -160,7 +164,8 @@ def rival_reading(data: bytes, encoding: str) -> tuple[str, str, str] | None:
         return None
     text, score = readings[encoding]
     for other, (its_text, its_score) in readings.items():
-        if other != encoding and its_score == score and its_text != text:
+        near = its_score <= score + RIVAL_MARGIN and not PRIVATE_USE.search(its_text)
+        if other != encoding and near and its_text != text:
             lines = zip(text.splitlines(), its_text.splitlines(), strict=False)
             ours, theirs = next(((a, b) for a, b in lines if a != b), (text, its_text))
             return other, ours, theirs
@@ -616,7 +621,7 @@ def _unclear_encoding(data: bytes, encoding: str, label: str) -> list[Problem]:
         Problem(
             label,
             f"read as {ENCODING_LABELS[encoding]}, where {ENCODING_LABELS[other]} would read it "
-            f"as likely: {ours.strip()!r} rather than {theirs.strip()!r}",
+            f"almost as well: {ours.strip()!r} rather than {theirs.strip()!r}",
             "if the text looks wrong, save the file as 'CSV UTF-8' from Excel",
             severity=Severity.WARNING,
         )
