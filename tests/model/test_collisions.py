@@ -1599,7 +1599,7 @@ def test_groups_that_fit_each_portfolio_but_not_all_of_them_are_named() -> None:
     stuck = Collision([*_groups_of(19, 4), *_sevens(2)], managers, [], policy=exact)
     assert groups_pack_into_portfolios(_instance(stuck)) == [
         "The customers come in groups that stay whole (standard: sizes 4 x19, 7 x2 for 3 "
-        "manager(s), each holding 30..30 customers), and no "
+        "manager(s) (M1, M2, M3), each holding 30..30 customers), and no "
         "split of them gives every portfolio a count within its band: widen the span tolerance "
         "(or the bands of [span.premium] / [span.separate_ledger]) or split a group."
     ]
@@ -1702,3 +1702,17 @@ def test_the_customer_level_model_proves_a_pigeonhole_of_large_customers_at_once
 
     assert verdict.plan is None
     assert verdict.families == ["span", "balance"]
+
+
+def test_groups_that_no_split_holds_name_the_kind_that_fails_alone() -> None:
+    """Premium portfolios of exactly 10 cannot take groups of 4 (8 or 12, never 10); the
+    standard groups split fine, so only the premium kind, its managers and band are named."""
+    grouped = [premium(f"P{i:02d}", group_id=f"PG{i // 4}") for i in range(20)]
+    managers = [manager("A1", "A"), manager("A2", "A"), *(manager(f"B{i}") for i in range(4))]
+    policy = {"span": {"tolerance": 2, "premium": {"min": 10, "max": 10}}}
+    stuck = Collision([*grouped, *_groups_of(10, 4)], managers, [], policy=policy)
+    [reason] = groups_pack_into_portfolios(_instance(stuck))
+    assert "(premium: sizes 4 x5 for 2 manager(s) (A1, A2), each holding 10..10 customers)" in (
+        reason
+    )
+    assert "standard:" not in reason

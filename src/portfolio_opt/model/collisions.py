@@ -298,37 +298,15 @@ def groups_pack_into_portfolios(instance: Instance) -> list[str]:
     )
     if (instance.kind < 0).any() or too_big or all((v == 1).all() for v, _ in sizes.values()):
         return []
-    model = cp_model.CpModel()
-    counts: dict[int, list[list[cp_model.IntVar]]] = {k: [] for k in kinds}
-    for m in range(instance.n_managers):
-        held = [k for k in kinds if instance.eligible_kind(m, k)]
-        if not held:
-            continue  # holds nothing (where that breaks a rule, other checks say which)
-        holds = {k: model.new_bool_var("") for k in held}
-        model.add(sum(holds.values()) <= 1)  # a manager with no customers holds no kind
-        for k in held:
-            values, available = sizes[k]
-            row = [model.new_int_var(0, int(n), "") for n in available]
-            total = sum(int(v) * c for v, c in zip(values, row, strict=True))
-            model.add(total >= int(instance.low[k, m]) * holds[k])
-            model.add(total <= int(instance.high[k, m]) * holds[k])
-            counts[k].append(row)
-        if all(instance.low[k, m] > 0 for k in held):
-            model.add(sum(holds.values()) == 1)
-    for k in kinds:
-        for i, n in enumerate(sizes[k][1]):
-            model.add(sum(row[i] for row in counts[k]) == int(n))
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = PACKING_GUARD_S
-    solver.parameters.max_deterministic_time = PACKING_WORK
-    if solver.solve(model) != cp_model.INFEASIBLE:
+    if _packs(instance, kinds, sizes):
         return []
     grouped = [k for k in kinds if (sizes[k][0] > 1).any()]
+    # The kind that fails on its own, where one does: the others are no part of it.
+    alone = [k for k in grouped if not _packs(instance, [k], sizes)]
     parts = "; ".join(
         f"{KIND_WORDS[k]}: sizes {_size_summary(instance.size[instance.kind == k])} for "
         f"{_bands_of(instance, k)}"
-        for k in grouped
+        for k in (alone or grouped)
     )
     return [
         f"The customers come in groups that stay whole ({parts}), and no split of them gives "
@@ -517,6 +495,40 @@ def _max_source(instance: Instance, m: int, kind: int) -> str:
     return "the span band's maximum: customers / managers rounded up, plus [span] tolerance"
 
 
+def _packs(
+    instance: Instance, kinds: list[int], sizes: dict[int, tuple[np.ndarray, np.ndarray]]
+) -> bool:
+    """Whether the groups of ``kinds``, counted by size, may split among the managers with
+    every count within its band and every manager holding one kind, or one of the other kinds
+    where it may (False only when proven: no split exists)."""
+    model = cp_model.CpModel()
+    counts: dict[int, list[list[cp_model.IntVar]]] = {k: [] for k in kinds}
+    for m in range(instance.n_managers):
+        held = [k for k in kinds if instance.eligible_kind(m, k)]
+        if not held:
+            continue  # holds nothing (where that breaks a rule, other checks say which)
+        holds = {k: model.new_bool_var("") for k in held}
+        model.add(sum(holds.values()) <= 1)  # a manager with no customers holds no kind
+        for k in held:
+            values, available = sizes[k]
+            row = [model.new_int_var(0, int(n), "") for n in available]
+            total = sum(int(v) * c for v, c in zip(values, row, strict=True))
+            model.add(total >= int(instance.low[k, m]) * holds[k])
+            model.add(total <= int(instance.high[k, m]) * holds[k])
+            counts[k].append(row)
+        elsewhere = any(instance.eligible_kind(m, k) for k in sizes if k not in kinds)
+        if all(instance.low[k, m] > 0 for k in held) and not elsewhere:
+            model.add(sum(holds.values()) == 1)
+    for k in kinds:
+        for i, n in enumerate(sizes[k][1]):
+            model.add(sum(row[i] for row in counts[k]) == int(n))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = PACKING_GUARD_S
+    solver.parameters.max_deterministic_time = PACKING_WORK
+    return solver.solve(model) != cp_model.INFEASIBLE
+
+
 def _bands_of(instance: Instance, kind: int) -> str:
     """The managers who may hold ``kind`` and their bands, in a planner's words."""
     eligible = _eligible(instance, kind)
@@ -524,7 +536,8 @@ def _bands_of(instance: Instance, kind: int) -> str:
     bands = f"{int(low.min())}..{int(high.max())} customers"
     if len({(int(a), int(b)) for a, b in zip(low, high, strict=True)}) > 1:
         bands = f"within {bands} (their bands differ)"
-    return f"{len(eligible)} manager(s), each holding {bands}"
+    names = listed([instance.manager_ids[m] for m in eligible])
+    return f"{len(eligible)} manager(s) ({names}), each holding {bands}"
 
 
 def _eligible(instance: Instance, kind: int) -> list[int]:
