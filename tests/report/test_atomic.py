@@ -82,3 +82,10 @@ def test_an_unchanged_target_is_replaced(tmp_path: Path) -> None:
     with atomic_folder(target, lambda: None) as staging:
         (staging / "a.csv").write_text("new", encoding="utf-8")
     assert (target / "a.csv").read_text(encoding="utf-8") == "new"
+
+
+def test_a_run_that_writes_nothing_leaves_no_new_empty_folders(tmp_path: Path) -> None:
+    target = tmp_path / "out" / "runs" / "branch"
+    with pytest.raises(RuntimeError), atomic_folder(target):
+        raise RuntimeError("no plan")
+    assert list(tmp_path.iterdir()) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import re
@@ -56,6 +57,7 @@ def atomic_folder(target: Path, changed: Callable[[], str | None] | None = None)
     ``changed`` says, just before, why ``target`` may no longer be replaced (a plan edited
     there while the run went on), or None; then the outputs go beside it instead."""
     target = target.resolve()
+    made = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(target)
     staging = Path(
@@ -65,6 +67,9 @@ def atomic_folder(target: Path, changed: Callable[[], str | None] | None = None)
         yield staging
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        for folder in made:  # nothing written leaves no new empty folders either
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         raise
     staging.chmod(_folder_mode())  # mkdtemp's is private; the folder is shared like any other
     if changed is not None and target.exists() and (problem := changed()) is not None:
