@@ -152,7 +152,11 @@ def _unless_nothing_solved(summaries: Sequence[TaskSummary]) -> None:
         raise _NothingSolved(summaries)
 
 
-def _nothing_written(exc: _NothingSolved, keys: Sequence[str], noun: str, target: Path) -> NoReturn:
+def _nothing_written(
+    exc: _NothingSolved, keys: Sequence[str], noun: str, target: Path, warn: bool
+) -> NoReturn:
+    if warn:
+        _print_warnings(keys, exc.summaries)
     _print_failures(keys, exc.summaries)
     out_console.print(
         f"No {noun} has a plan: nothing was written, and {target} is as it was.", markup=False
@@ -162,10 +166,11 @@ def _nothing_written(exc: _NothingSolved, keys: Sequence[str], noun: str, target
 
 @contextmanager
 def _staged(
-    target: Path, command: str, keys: Sequence[str], noun: str
+    target: Path, command: str, keys: Sequence[str], noun: str, warn: bool = False
 ) -> Iterator[tuple[Path, ExitStack]]:
     """The staging folder that replaces ``target`` at the end, and a stack for the cluster.
-    Nothing is written on Ctrl-C, nor where no solve found a plan (the failures are told)."""
+    Nothing is written on Ctrl-C, nor where no solve found a plan (the failures are told, and
+    with ``warn`` each task's warnings)."""
     try:
         with (
             nothing_written_on_ctrl_c(target),
@@ -174,7 +179,7 @@ def _staged(
         ):
             yield staging, stack
     except _NothingSolved as exc:
-        _nothing_written(exc, keys, noun, target)
+        _nothing_written(exc, keys, noun, target, warn)
 
 
 def _check_folder(out: Path, inputs: Sequence[Path], command: str) -> None:
@@ -357,6 +362,7 @@ def _task_records(keys: Sequence[str], summaries: Sequence[TaskSummary]) -> list
             "seconds": s.seconds,
             "worker": s.worker,
             "errors": list(s.errors),
+            "warnings": list(s.warnings),
         }
         for key, s in zip(keys, summaries, strict=True)
     ]
@@ -395,6 +401,13 @@ def _results_table(title: str, table: Any, first: str, columns: dict[str, str]) 
 
 def _print_table(table: Table) -> None:
     print_table(out_console, table)
+
+
+def _print_warnings(keys: Sequence[str], summaries: Sequence[TaskSummary]) -> None:
+    """Each branch's warnings (slips that change its plan or pay without a word), by name."""
+    for key, summary in zip(keys, summaries, strict=True):
+        for warning in summary.warnings:
+            out_console.print(f"WARNING {key}: {warning}", markup=False)
 
 
 def _print_failures(keys: Sequence[str], summaries: Sequence[TaskSummary]) -> None:
@@ -595,7 +608,7 @@ def solve_many(
     _check_folder(target, branches, "solve-many")
     started = time.monotonic()
     topic = new_topic()
-    with _staged(target, "solve-many", labels, "branch") as (staging, stack):
+    with _staged(target, "solve-many", labels, "branch", warn=True) as (staging, stack):
         client, threads, cluster = _connect(stack, scheduler, len(branches), workers)
         tasks = [
             SolveTask(
@@ -633,6 +646,7 @@ def solve_many(
             ],
         )
         table = write_consolidated(staging, labels, summaries, manifest)
+    _print_warnings(labels, summaries)
     _print_table(_results_table("Branches and the bank", table, "branch", BRANCH_COLUMNS))
     _print_failures(labels, summaries)
     solved = sum(s.ok for s in summaries)

@@ -29,6 +29,7 @@ from portfolio_opt.pipeline import (
     run_solve,
 )
 from portfolio_opt.problems import as_sentence, in_reading_order
+from portfolio_opt.scenario.columns import folded
 from portfolio_opt.scenario.data import Scenario
 from portfolio_opt.scenario.loader import inspect_scenario
 
@@ -83,6 +84,7 @@ class TaskSummary:
     totals: dict[str, float] = field(default_factory=dict)
     errors: tuple[str, ...] = ()
     worker: str = ""
+    warnings: tuple[str, ...] = ()  # the scenario's, past a few of a kind folded into one
     manager_names: dict[str, str] = field(default_factory=dict)  # for the consolidated sheets
 
     @property
@@ -166,12 +168,29 @@ def _solver_progress(notify: Notify) -> Callable[[dict[str, object]], None]:
 
 
 def failed(
-    task: SolveTask, status: str, code: int, errors: list[str], seconds: float, worker: str = ""
+    task: SolveTask,
+    status: str,
+    code: int,
+    errors: list[str],
+    seconds: float,
+    worker: str = "",
+    warnings: tuple[str, ...] = (),
 ) -> TaskSummary:
     """The summary of a task that wrote no plan."""
     return TaskSummary(
-        task.key, task.out, status, code, round(seconds, 3), errors=tuple(errors), worker=worker
+        task.key,
+        task.out,
+        status,
+        code,
+        round(seconds, 3),
+        errors=tuple(errors),
+        worker=worker,
+        warnings=warnings,
     )
+
+
+def _warnings(scenario: Scenario) -> tuple[str, ...]:
+    return tuple(str(p) for p in folded(scenario.warnings))
 
 
 def solve_task(task: SolveTask) -> TaskSummary:
@@ -190,6 +209,7 @@ def solve_task(task: SolveTask) -> TaskSummary:
     if scenario is None:
         return failed(task, "bad input", EXIT_BAD_INPUT, errors, time.monotonic() - started, where)
     params = task_params(task, scenario)
+    warnings = _warnings(scenario)
     notify({"state": "solving", "time_limit_s": params.time_limit_s})
     try:
         outcome = run_solve(
@@ -200,12 +220,13 @@ def solve_task(task: SolveTask) -> TaskSummary:
             extras=write_report_files,
         )
     except OutputFolderError as exc:
-        return failed(task, "bad usage", EXIT_USAGE, [str(exc)], time.monotonic() - started, where)
+        seconds = time.monotonic() - started
+        return failed(task, "bad usage", EXIT_USAGE, [str(exc)], seconds, where, warnings)
     seconds = time.monotonic() - started
     if outcome.exit_code != EXIT_OK:
         reasons = [as_sentence(r) for r in outcome.result.explanation + outcome.violations]
         status = STATUS_OF_EXIT.get(outcome.exit_code, "error")
-        return failed(task, status, outcome.exit_code, reasons, seconds, where)
+        return failed(task, status, outcome.exit_code, reasons, seconds, where, warnings)
     return TaskSummary(
         task.key,
         task.out,
@@ -216,6 +237,7 @@ def solve_task(task: SolveTask) -> TaskSummary:
         totals=plan_totals(outcome.tables),
         worker=where,
         manager_names=names_by_id(scenario.managers, "manager_id").astype(str).to_dict(),
+        warnings=warnings,
     )
 
 
