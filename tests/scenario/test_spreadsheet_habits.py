@@ -398,3 +398,11 @@ def test_a_formatted_empty_cell_at_the_sheets_last_row_is_not_read_as_a_million_
     cells = read_sheet(path, None)
 
     assert cells.rows == [["customer_id", "customer_class"], ["C1", "key"]]
+
+
+def test_a_payout_table_under_a_title_is_not_read_as_empty_by_the_checks_across_tables(demo):
+    """actuals.csv under a title: its error, and no warning that a quarter has no actuals."""
+    actuals = demo / "actuals.csv"
+    actuals.write_text(f"{TITLE}\n" + actuals.read_text(encoding="utf-8"), encoding="utf-8")
+    _, problems = inspect_scenario(demo)
+    assert [(p.file, p.row) for p in problems] == [("actuals.csv", 2)]

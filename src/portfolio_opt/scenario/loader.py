@@ -388,6 +388,9 @@ def _payout_checks(
 ) -> list[Problem]:
     from portfolio_opt.payout.validate import no_actuals_rows, validate_payout_inputs
 
+    payout_tables = ("actuals", "adjustments", "credits")
+    if any(getattr(policy.tables, t) is not None and t not in frames for t in payout_tables):
+        return []  # one named but unread (a title row): read as empty, it would mislead
     tables = {
         t: frames[t] if t in frames else _empty(t) for t in ("actuals", "adjustments", "credits")
     }
