@@ -10,6 +10,7 @@ from portfolio_opt.problems import Problem, as_sentence, in_reading_order, liste
     [
         ("the span bands: 3 portfolios", "The span bands: 3 portfolios"),
         ("group G1 of 6 (C00, C01)", "Group G1 of 6 (C00, C01)"),
+        ("rotation: C0000 (with M05) must move", "Rotation: C0000 (with M05) must move"),
         ("m001 may hold only premium portfolios", "m001 may hold only premium portfolios"),
         ("12 standard customers", "12 standard customers"),
         ("A group mixes kinds", "A group mixes kinds"),

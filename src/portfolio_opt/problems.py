@@ -15,7 +15,7 @@ def listed(items: list[str], most: int = 5) -> str:
 def as_sentence(text: str) -> str:
     """``text`` with a capital first letter, where it starts with a word in lower case (an id
     such as m001, with a digit, is left as written)."""
-    first = text.split(" ", 1)[0]
+    first = text.split(" ", 1)[0].rstrip(":;,.")
     if first.isalpha() and first.islower():
         return text[0].upper() + text[1:]
     return text

@@ -1716,3 +1716,32 @@ def test_groups_that_no_split_holds_name_the_kind_that_fails_alone() -> None:
         reason
     )
     assert "standard:" not in reason
+
+
+def test_a_collision_proven_without_the_balance_bound_is_exit_3_under_it_too() -> None:
+    """1,000 customers in 50 groups of 20 for 25 portfolios of exactly 40, and rotation leaves
+    11 groups 10 places: the exact model proves it with or without a loose balance bound, and
+    the customer-level model is too large to say which rules (25,000 pairs). Under the bound
+    the proof without it stands, and the bound is said to be no part of it."""
+    customers = []
+    for i in range(1000):
+        group, k = divmod(i, 20)
+        prior = {"prior_manager_id": f"M{5 + k:02d}", "tenure_years": 6} if group < 11 else {}
+        customers += standard_customers(1, start=i, group_id=f"G{group:03d}", **prior)
+    scenario = make_scenario(
+        customers,
+        [manager(f"M{j:02d}") for j in range(25)],
+        policy={
+            "span": {"tolerance": 0},
+            "rotation": {"max_tenure_years": 6},
+            "balance": {"max_deviation": 0.5},
+        },
+    )
+
+    result = solve_fast(scenario)
+
+    assert result.status is SolveStatus.INFEASIBLE, result.explanation
+    text = "\n".join(result.explanation)
+    assert "no plan can keep all of: the span bands, keeping groups together, rotation." in text
+    assert "25 standard portfolio(s) of 40..40 customers" in text
+    assert "The [balance] bound (max_deviation = 0.5) is no part of this" in text

@@ -23,6 +23,7 @@ from portfolio_opt.model.collisions import (
     find_collisions,
     groups_pack_into_portfolios,
 )
+from portfolio_opt.model.cpmodel import SubModel
 from portfolio_opt.model.goals import (
     GoalSpec,
     Means,
@@ -540,6 +541,13 @@ def _after_proof(
     )
     if rules is None and every_choice and not bounded:
         rules = _band_explanation(instance, structure, proven=True)  # the proof stands
+    elif rules is None and every_choice and _proven_without_bound(instance, ruled_out, params):
+        bound = instance.scenario.policy.balance.max_deviation
+        rules = [
+            *_band_explanation(_without_balance_bound(instance), structure, proven=True),
+            f"The [balance] bound (max_deviation = {bound}) is no part of this: the rules "
+            "above leave no plan without it.",
+        ]
     if rules is None:
         return Result(
             SolveStatus.NO_PLAN,
@@ -554,6 +562,42 @@ def _after_proof(
         )
         rules += [_other_choices(reason) for reason in others_need or []]
     return Result(SolveStatus.INFEASIBLE, explanation=rules, runtime=time.monotonic() - started)
+
+
+UNBOUNDED_PROOF_S = 5.0  # per choice of kinds, for the exact model without the balance bound
+
+
+def _without_balance_bound(instance: Instance) -> Instance:
+    scenario = instance.scenario
+    policy = scenario.policy.updated({"balance.max_deviation": None})
+    return replace(instance, scenario=replace(scenario, policy=policy))
+
+
+def _proven_without_bound(
+    instance: Instance, ruled_out: list[Structure], params: SolveParams
+) -> bool:
+    """Whether the exact model proves, with the balance bound left out, that none of these
+    choices of kinds admits a plan. Under the bound its proofs do not stand alone (it measures
+    balance over every standard portfolio, the checker over those holding customers); without
+    it they do, and then the bound is no part of the collision."""
+    unbounded = _without_balance_bound(instance)
+    spec = goal_spec(unbounded)
+    for structure in ruled_out:
+        if not fits_one_model(unbounded, structure):
+            return False
+        model = SubModel.whole_branch(
+            unbounded,
+            structure,
+            portfolio_means(unbounded, structure),
+            spec,
+            np.zeros(unbounded.n_blocks, dtype=int),
+            soft_hard_rules=False,
+            hint=False,
+        )
+        outcome = model.solve(UNBOUNDED_PROOF_S, params.workers, params.seed, params.deterministic)
+        if outcome.status != "INFEASIBLE":
+            return False
+    return True
 
 
 def _other_choices(reason: str) -> str:
