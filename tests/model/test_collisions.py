@@ -1745,3 +1745,48 @@ def test_a_collision_proven_without_the_balance_bound_is_exit_3_under_it_too() -
     assert "no plan can keep all of: the span bands, keeping groups together, rotation." in text
     assert "25 standard portfolio(s) of 40..40 customers" in text
     assert "The [balance] bound (max_deviation = 0.5) is no part of this" in text
+
+
+def _fifteens_and_tens(**fifteen: Any) -> list[dict[str, Any]]:
+    """Two groups F0, F1 of 15 (with ``fifteen`` columns) and six groups T0..T5 of 10."""
+    return [
+        *(
+            c
+            for g in range(2)
+            for c in standard_customers(15, "F", 15 * g, group_id=f"F{g}", **fifteen)
+        ),
+        *(c for g in range(6) for c in standard_customers(10, "T", 10 * g, group_id=f"T{g}")),
+    ]
+
+
+def test_groups_that_split_by_size_but_not_with_their_pins_name_the_pins() -> None:
+    """Three portfolios of exactly 30 hold 15 + 15 or 10 + 10 + 10; F0 and F1 pinned to M1
+    and M2 leave both with 15 and nothing of 15 to add."""
+    customers = _fifteens_and_tens()
+    for c in customers:
+        if c["customer_id"] in ("F00", "F15"):
+            c["pinned_manager_id"] = "M1" if c["customer_id"] == "F00" else "M2"
+    managers = [manager("M1"), manager("M2"), manager("M3")]
+    stuck = Collision(customers, managers, [], policy={"span": {"tolerance": 0}})
+    [reason] = groups_pack_into_portfolios(_instance(stuck))
+    assert "(standard: sizes 10 x6, 15 x2 for 3 manager(s) (M1, M2, M3)" in reason
+    assert "with the pins of F0 (15) to M1; F1 (15) to M2, no split of them" in reason
+    assert reason.endswith("or lift a pin or the rotation.")
+
+
+def test_groups_that_split_by_size_but_not_with_rotation_name_the_rotation() -> None:
+    """Both groups of 15 must leave M1 and M2, where they were nine years: M3 takes them, and
+    the tens fill M1 and M2. With M1 and M2 alone (45 each: 15 + 10 + 10 + 10) and both
+    groups leaving M1, M2 would need both and cannot make 45 with tens: no split remains."""
+    customers = _fifteens_and_tens(prior_manager_id="M1", tenure_years=9)
+    for c in customers[15:30]:
+        c["prior_manager_id"] = "M2"
+    managers = [manager("M1"), manager("M2"), manager("M3")]
+    rotation = {"span": {"tolerance": 0}, "rotation": {"max_tenure_years": 8}}
+    fits = Collision(customers, managers, [], policy=rotation)
+    assert groups_pack_into_portfolios(_instance(fits)) == []
+    for c in customers[15:30]:
+        c["prior_manager_id"] = "M1"
+    stuck = Collision([*customers], [manager("M1"), *managers[1:2]], [], policy=rotation)
+    [reason] = groups_pack_into_portfolios(_instance(stuck))
+    assert "with rotation taking 2 group(s) (sizes 15 x2) away from M1" in reason

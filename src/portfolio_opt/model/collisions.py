@@ -281,6 +281,7 @@ def _widen_band(instance: Instance, kind: int) -> str:
 
 PACKING_MOST_MANAGERS = 120  # the joint packing check's size: managers ...
 PACKING_MOST_SIZES = 30  # ... and distinct group sizes of a kind
+PACKING_MOST_CLASSES = 300  # ... and of sizes, pins and rotations together
 PACKING_WORK = 1.0  # its work (deterministic seconds, the same on any machine): only a proof
 PACKING_GUARD_S = 10.0  # that no split exists is reported; the clock guards a slow machine
 
@@ -289,30 +290,124 @@ def groups_pack_into_portfolios(instance: Instance) -> list[str]:
     """Groups stay whole, so each kind's groups must split among its portfolios with every
     portfolio's count within its band, and every manager holds one kind: counted by group
     size (which groups, not), a small model says whether any split exists (groups of 4 and 7
-    fill 30 only as 4 + 4 + 4 + 4 + 7 + 7). Asked where the search found no plan: its proof
-    turns "no plan found in the time" into "no plan exists"."""
+    fill 30 only as 4 + 4 + 4 + 4 + 7 + 7); where it does, counted also by pin and by the
+    manager rotation takes them from, whether one exists with those. Asked where the search
+    found no plan: its proof turns "no plan found in the time" into "no plan exists"."""
     kinds = [k for k in KINDS if (instance.kind == k).any()]
-    sizes = {k: np.unique(instance.size[instance.kind == k], return_counts=True) for k in kinds}
+    by_size = {k: _classes(instance, k, with_rules=False) for k in kinds}
     too_big = instance.n_managers > PACKING_MOST_MANAGERS or any(
-        len(v) > PACKING_MOST_SIZES for v, _ in sizes.values()
+        len(c) > PACKING_MOST_SIZES for c in by_size.values()
     )
-    if (instance.kind < 0).any() or too_big or all((v == 1).all() for v, _ in sizes.values()):
+    if (instance.kind < 0).any() or too_big or all(_all_single(c) for c in by_size.values()):
         return []
-    if _packs(instance, kinds, sizes):
+    grouped = [k for k in kinds if not _all_single(by_size[k])]
+    if not _packs(instance, kinds, by_size):
+        # The kind that fails on its own, where one does: the others are no part of it.
+        alone = [k for k in grouped if not _packs(instance, [k], by_size)]
+        return [_packing_reason(instance, alone or grouped, "")]
+    with_rules = {k: _classes(instance, k, with_rules=True) for k in kinds}
+    if with_rules == by_size or any(len(c) > PACKING_MOST_CLASSES for c in with_rules.values()):
         return []
-    grouped = [k for k in kinds if (sizes[k][0] > 1).any()]
-    # The kind that fails on its own, where one does: the others are no part of it.
-    alone = [k for k in grouped if not _packs(instance, [k], sizes)]
+    if _packs(instance, kinds, with_rules):
+        return []
+    return [_packing_reason(instance, grouped, _pins_and_rotation(instance))]
+
+
+Classes = dict[tuple[int, int, frozenset[int]], int]  # (size, pin, rotated from): blocks
+
+
+def _classes(instance: Instance, kind: int, with_rules: bool) -> Classes:
+    """A kind's blocks counted by size, and ``with_rules`` also by pin and by the managers
+    rotation takes them from."""
+    counts: Classes = {}
+    for b in np.flatnonzero(instance.kind == kind):
+        pin = int(instance.pin[b]) if with_rules else -1
+        away = frozenset(instance.forbidden[b]) if with_rules else frozenset()
+        key = (int(instance.size[b]), pin, away)
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def _all_single(classes: Classes) -> bool:
+    return all(size == 1 for size, _, _ in classes)
+
+
+def _packing_reason(instance: Instance, kinds: list[int], rules: str) -> str:
     parts = "; ".join(
         f"{KIND_WORDS[k]}: sizes {_size_summary(instance.size[instance.kind == k])} for "
         f"{_bands_of(instance, k)}"
-        for k in (alone or grouped)
+        for k in kinds
     )
-    return [
-        f"The customers come in groups that stay whole ({parts}), and no split of them gives "
-        "every portfolio a count within its band: widen the span tolerance (or the bands "
-        "of [span.premium] / [span.separate_ledger]) or split a group."
-    ]
+    return (
+        f"The customers come in groups that stay whole ({parts}), and {rules}no split of them "
+        "gives every portfolio a count within its band: widen the span tolerance (or the bands "
+        "of [span.premium] / [span.separate_ledger])"
+        + (", split a group, or lift a pin or the rotation." if rules else " or split a group.")
+    )
+
+
+def _pins_and_rotation(instance: Instance) -> str:
+    """The pins and rotation of groups, as the packing check counts them."""
+    said = []
+    pinned: dict[int, list[str]] = {}
+    for b in np.flatnonzero(instance.pin >= 0).tolist():
+        size = int(instance.size[b])
+        name = f"{_group_name(instance, b)} ({size})" if size > 1 else _block_ids(instance, b)[0]
+        pinned.setdefault(int(instance.pin[b]), []).append(name)
+    if pinned:
+        pins = [
+            f"{listed(names, SHOWN)} to {instance.manager_ids[m]}" for m, names in pinned.items()
+        ]
+        said.append(f"with the pins of {'; '.join(pins)}")
+    away: dict[int, list[int]] = {}
+    for block in range(instance.n_blocks):
+        for m in instance.forbidden[block]:
+            away.setdefault(int(m), []).append(int(instance.size[block]))
+    if away:
+        moves = [
+            f"{len(sizes)} group(s) (sizes {_size_summary(np.array(sizes))}) away from "
+            f"{instance.manager_ids[m]}"
+            for m, sizes in sorted(away.items(), key=lambda item: -len(item[1]))
+        ]
+        said.append(f"with rotation taking {listed(moves, SHOWN)}")
+    return ", and ".join(said) + ", "
+
+
+def _packs(instance: Instance, kinds: list[int], classes: dict[int, Classes]) -> bool:
+    """Whether the blocks of ``kinds``, counted by class, may split among the managers with
+    every count within its band and every manager holding one kind, or one of the other kinds
+    where it may; a class pinned, or rotated away from a manager, is not his (False only when
+    proven: no split exists)."""
+    model = cp_model.CpModel()
+    taken: dict[tuple[int, tuple[int, int, frozenset[int]]], list[cp_model.IntVar]] = {}
+    for m in range(instance.n_managers):
+        held = [k for k in kinds if instance.eligible_kind(m, k)]
+        if not held:
+            continue  # holds nothing (where that breaks a rule, other checks say which)
+        holds = {k: model.new_bool_var("") for k in held}
+        model.add(sum(holds.values()) <= 1)  # a manager with no customers holds no kind
+        for k in held:
+            row = [
+                (key, model.new_int_var(0, n, ""))
+                for key, n in classes[k].items()
+                if key[1] in (-1, m) and m not in key[2]
+            ]
+            total = sum(key[0] * var for key, var in row)
+            model.add(total >= int(instance.low[k, m]) * holds[k])
+            model.add(total <= int(instance.high[k, m]) * holds[k])
+            for key, var in row:
+                taken.setdefault((k, key), []).append(var)
+        elsewhere = any(instance.eligible_kind(m, k) for k in classes if k not in kinds)
+        if all(instance.low[k, m] > 0 for k in held) and not elsewhere:
+            model.add(sum(holds.values()) == 1)
+    for k in kinds:
+        for key, n in classes[k].items():
+            model.add(sum(taken.get((k, key), [])) == n)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = PACKING_GUARD_S
+    solver.parameters.max_deterministic_time = PACKING_WORK
+    return solver.solve(model) != cp_model.INFEASIBLE
 
 
 def groups_fit_portfolios(instance: Instance) -> list[str]:
@@ -493,40 +588,6 @@ def _max_source(instance: Instance, m: int, kind: int) -> str:
     if band is not None and band.max is not None:
         return f"[span.{KIND_NAMES[kind]}] max"
     return "the span band's maximum: customers / managers rounded up, plus [span] tolerance"
-
-
-def _packs(
-    instance: Instance, kinds: list[int], sizes: dict[int, tuple[np.ndarray, np.ndarray]]
-) -> bool:
-    """Whether the groups of ``kinds``, counted by size, may split among the managers with
-    every count within its band and every manager holding one kind, or one of the other kinds
-    where it may (False only when proven: no split exists)."""
-    model = cp_model.CpModel()
-    counts: dict[int, list[list[cp_model.IntVar]]] = {k: [] for k in kinds}
-    for m in range(instance.n_managers):
-        held = [k for k in kinds if instance.eligible_kind(m, k)]
-        if not held:
-            continue  # holds nothing (where that breaks a rule, other checks say which)
-        holds = {k: model.new_bool_var("") for k in held}
-        model.add(sum(holds.values()) <= 1)  # a manager with no customers holds no kind
-        for k in held:
-            values, available = sizes[k]
-            row = [model.new_int_var(0, int(n), "") for n in available]
-            total = sum(int(v) * c for v, c in zip(values, row, strict=True))
-            model.add(total >= int(instance.low[k, m]) * holds[k])
-            model.add(total <= int(instance.high[k, m]) * holds[k])
-            counts[k].append(row)
-        elsewhere = any(instance.eligible_kind(m, k) for k in sizes if k not in kinds)
-        if all(instance.low[k, m] > 0 for k in held) and not elsewhere:
-            model.add(sum(holds.values()) == 1)
-    for k in kinds:
-        for i, n in enumerate(sizes[k][1]):
-            model.add(sum(row[i] for row in counts[k]) == int(n))
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = PACKING_GUARD_S
-    solver.parameters.max_deterministic_time = PACKING_WORK
-    return solver.solve(model) != cp_model.INFEASIBLE
 
 
 def _bands_of(instance: Instance, kind: int) -> str:
