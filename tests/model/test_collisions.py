@@ -1536,6 +1536,13 @@ def test_the_search_counts_many_groups_as_groups(monkeypatch: pytest.MonkeyPatch
     assert ", ...) and 4 more" in text
 
 
+def _explained_infeasible(scenario: Any) -> str:
+    """The explanation of a solve that must find the rules cannot all hold."""
+    result = solve_fast(scenario)
+    assert result.status is SolveStatus.INFEASIBLE, result.explanation
+    return "\n".join(result.explanation)
+
+
 def test_a_collision_proven_on_a_branch_too_large_to_narrow_down_still_gives_its_numbers():
     """1,400 customers for 40 portfolios of exactly 35: 10 + 10 + 15 is the only way to 35, so
     40 of the 60 groups of 15 fit. Too many pairs to find the smallest set of rules: the rules
@@ -1556,10 +1563,8 @@ def test_a_collision_proven_on_a_branch_too_large_to_narrow_down_still_gives_its
         policy={"span": {"tolerance": 0}},
     )
 
-    result = solve_fast(scenario)
+    text = _explained_infeasible(scenario)
 
-    assert result.status is SolveStatus.INFEASIBLE, result.explanation
-    text = "\n".join(result.explanation)
     assert "no plan can keep all of: the span bands, keeping groups together" in text
     assert "40 standard portfolio(s) of 35..35 customers" in text
     assert "110 groups (60 of 15, 50 of 10 customers), of F00: 15 customers" in text
@@ -1738,10 +1743,8 @@ def test_a_collision_proven_without_the_balance_bound_is_exit_3_under_it_too() -
         },
     )
 
-    result = solve_fast(scenario)
+    text = _explained_infeasible(scenario)
 
-    assert result.status is SolveStatus.INFEASIBLE, result.explanation
-    text = "\n".join(result.explanation)
     assert "no plan can keep all of: the span bands, keeping groups together, rotation." in text
     assert "25 standard portfolio(s) of 40..40 customers" in text
     assert "The [balance] bound (max_deviation = 0.5) is no part of this" in text
