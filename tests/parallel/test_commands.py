@@ -230,24 +230,29 @@ def test_solve_many_tells_each_branchs_warnings_by_name(
     cluster: Client, branch_dir: Path, tmp_path: Path
 ) -> None:
     """A slip that changes a branch's pay without a word (growth 5: 500%) is told, as solve
-    tells it, and kept in the manifest."""
-    slipped = shutil.copytree(branch_dir, tmp_path / "slipped")
-    customers = pd.read_csv(slipped / "customers.csv", dtype=str, keep_default_na=False)
-    customers.loc[0, "growth_rate"] = "5"
-    customers.to_csv(slipped / "customers.csv", index=False)
+    tells it, and kept in the manifest; a branch with bad input too keeps its warnings."""
+    branches = []
+    for name, customer_class in (("slipped", None), ("broken", "zzz")):
+        folder = shutil.copytree(branch_dir, tmp_path / name)
+        customers = pd.read_csv(folder / "customers.csv", dtype=str, keep_default_na=False)
+        customers.loc[0, "growth_rate"] = "5"
+        if customer_class:
+            customers.loc[1, "customer_class"] = customer_class
+        customers.to_csv(folder / "customers.csv", index=False)
+        branches.append(folder)
     out = tmp_path / "bank"
 
     result = _run(
-        "solve-many", slipped, "--out", out, "--time-limit", TIME_LIMIT_S,
+        "solve-many", *branches, "--out", out, "--time-limit", TIME_LIMIT_S,
         "--scheduler", cluster.scheduler.address,
     )  # fmt: skip
 
-    assert result.exit_code == 0, result.output
-    assert "WARNING slipped: customers.csv, row 2, column growth_rate: growth_rate 5 is 500%" in (
-        result.output
-    )
+    assert result.exit_code == 1, result.output  # the broken branch's bad input
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert any("growth_rate 5" in w for w in manifest["branches"][0]["warnings"])
+    for name, record in zip(("slipped", "broken"), manifest["branches"], strict=True):
+        said = f"WARNING {name}: customers.csv, row 2, column growth_rate: growth_rate 5 is 500%"
+        assert said in result.output
+        assert any("growth_rate 5" in w for w in record["warnings"])
 
 
 def test_a_sweep_where_no_variant_has_a_plan_exits_with_the_failures_code(

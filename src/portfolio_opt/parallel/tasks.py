@@ -101,16 +101,18 @@ def task_params(task: SolveTask, scenario: Scenario) -> SolveParams:
     return SolveParams.from_policy(scenario, **given)
 
 
-def load_task_scenario(task: SolveTask) -> tuple[Scenario | None, list[str]]:
+def load_task_scenario(task: SolveTask) -> tuple[Scenario | None, list[str], tuple[str, ...]]:
     """The task's scenario with its overrides and head-count cut, or the errors found (in the
-    order `validate` lists them)."""
+    order `validate` lists them); and its warnings, past a few of a kind folded into one."""
     scenario, problems = inspect_scenario(task.scenario, dict(task.overrides) or None)
+    warnings = tuple(str(p) for p in folded([p for p in problems if not p.is_error]))
     if scenario is None:
-        return None, [str(p) for p in in_reading_order([p for p in problems if p.is_error])]
+        errors = [str(p) for p in in_reading_order([p for p in problems if p.is_error])]
+        return None, errors, warnings
     try:
-        return apply_drop(scenario, task.drop), []
+        return apply_drop(scenario, task.drop), [], warnings
     except VariantError as exc:
-        return None, [str(exc)]
+        return None, [str(exc)], warnings
 
 
 def plan_totals(tables: dict[str, pd.DataFrame]) -> dict[str, float]:
@@ -189,10 +191,6 @@ def failed(
     )
 
 
-def _warnings(scenario: Scenario) -> tuple[str, ...]:
-    return tuple(str(p) for p in folded(scenario.warnings))
-
-
 def solve_task(task: SolveTask) -> TaskSummary:
     """Load, solve and write one plan with its report files into ``task.out``.
 
@@ -205,11 +203,11 @@ def solve_task(task: SolveTask) -> TaskSummary:
     where = _where()
     notify = _notifier(task)
     notify({"state": "loading"})
-    scenario, errors = load_task_scenario(task)
+    scenario, errors, warnings = load_task_scenario(task)
     if scenario is None:
-        return failed(task, "bad input", EXIT_BAD_INPUT, errors, time.monotonic() - started, where)
+        seconds = time.monotonic() - started
+        return failed(task, "bad input", EXIT_BAD_INPUT, errors, seconds, where, warnings)
     params = task_params(task, scenario)
-    warnings = _warnings(scenario)
     notify({"state": "solving", "time_limit_s": params.time_limit_s})
     try:
         outcome = run_solve(
