@@ -175,3 +175,15 @@ def test_a_few_chinese_words_windows_1252_reads_as_well_are_warned_about(tmp_pat
 def test_western_text_gets_no_encoding_warning(tmp_path, text):
     (tmp_path / "names.csv").write_bytes(f'id,name\n1,"{text}"\n'.encode("cp1252"))
     assert read_table(tmp_path, "names.csv")[1] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("C1,顏塗", "gb18030"),  # valid UTF-8 too: a private-use character and a T
+        ("C1,駱化", "gb18030"),  # valid UTF-8 too: an unassigned code point
+        ("C1,紀粘白文", "cp950"),  # GB18030 reads a private-use character, Big5 a rare one
+    ],
+)
+def test_a_short_file_no_reading_but_its_own_leaves_clean_is_read_in_its_own(text, encoding):
+    assert decode_text(f"customer_id,name\n{text}\n".encode(encoding))[1] == encoding

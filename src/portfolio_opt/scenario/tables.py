@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import re
+import unicodedata
 import warnings
 import zipfile
 from collections import Counter
@@ -134,12 +135,13 @@ def decode_text(data: bytes) -> tuple[str, str]:
     if (text := _decoded(data, "utf-8-sig")) is not None:
         disguised = _gb18030_read_as_utf8(data, text)
         return (text, "utf-8-sig") if disguised is None else (disguised, "gb18030")
-    readings = _scored_readings(data)
+    scored = _scored_readings(data)
+    # No planner typed a private-use character: a reading with one is not what was written.
+    readings = {e: r for e, r in scored.items() if not PRIVATE_USE.search(r[0])}
     if readings:
         encoding = min(readings, key=lambda e: readings[e][1])
-        if not PRIVATE_USE.search(readings[encoding][0]):
-            return readings[encoding][0], encoding
-    reason = "the encoding is unclear" if readings else "unknown encoding"
+        return readings[encoding][0], encoding
+    reason = "the encoding is unclear" if scored else "unknown encoding"
     raise UnicodeDecodeError("gb18030", data, 0, len(data), f"{reason}; tried {ENCODING_NAMES}")
 
 
@@ -178,12 +180,17 @@ def _gb18030_read_as_utf8(data: bytes, utf8: str) -> str | None:
     Short Chinese words in GB18030 can be valid UTF-8 (郑伟 -> ֣ΰ, 煤炭 -> úÌ¿): their UTF-8
     reading then holds letters of other scripts no Chinese planner typed, while the GB18030
     one holds only common Chinese characters. None where UTF-8 is the likelier reading."""
-    if data.startswith(codecs.BOM_UTF8) or not UTF8_UNLIKELY.search(utf8):
+    if data.startswith(codecs.BOM_UTF8) or not (UTF8_UNLIKELY.search(utf8) or _unused(utf8)):
         return None
     gb = _decoded(data, "gb18030")
     if gb is None or not re.search(f"[{CHINESE}]", gb) or _unlikely_characters(gb, "gb18030"):
         return None
     return gb
+
+
+def _unused(text: str) -> bool:
+    """Whether ``text`` holds a private-use or unassigned character, which no one typed."""
+    return any(unicodedata.category(c) in ("Co", "Cn") for c in set(text) if ord(c) > 0x7F)
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
