@@ -579,8 +579,17 @@ def _proven_without_bound(
     """Whether the exact model proves, with the balance bound left out, that none of these
     choices of kinds admits a plan. Under the bound its proofs do not stand alone (it measures
     balance over every standard portfolio, the checker over those holding customers); without
-    it they do, and then the bound is no part of the collision."""
+    it they do, and then the bound is no part of the collision, unless the bound is what kept
+    the kinds model from other choices (a part-timer kept out of a standard portfolio)."""
     unbounded = _without_balance_bound(instance)
+    other = decide_structure(
+        unbounded,
+        UNBOUNDED_PROOF_S,
+        exclude=[s.kind for s in ruled_out],
+        deterministic=params.deterministic,
+    )
+    if isinstance(other, Structure) or not none_left(other):
+        return False
     spec = goal_spec(unbounded)
     for structure in ruled_out:
         if not fits_one_model(unbounded, structure):
