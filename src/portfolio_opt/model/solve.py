@@ -541,7 +541,11 @@ def _after_proof(
     )
     if rules is None and every_choice and not bounded:
         rules = _band_explanation(instance, structure, proven=True)  # the proof stands
-    elif rules is None and every_choice and _proven_without_bound(instance, ruled_out, params):
+    elif (
+        rules is None
+        and every_choice
+        and _proven_without_bound(instance, ruled_out, params, started)
+    ):
         bound = instance.scenario.policy.balance.max_deviation
         rules = [
             *_band_explanation(_without_balance_bound(instance), structure, proven=True),
@@ -564,7 +568,7 @@ def _after_proof(
     return Result(SolveStatus.INFEASIBLE, explanation=rules, runtime=time.monotonic() - started)
 
 
-UNBOUNDED_PROOF_S = 5.0  # per choice of kinds, for the exact model without the balance bound
+UNBOUNDED_PROOF_SHARE = 0.25  # of the limit at most, for the exact model without the bound
 
 
 def _without_balance_bound(instance: Instance) -> Instance:
@@ -574,19 +578,22 @@ def _without_balance_bound(instance: Instance) -> Instance:
 
 
 def _proven_without_bound(
-    instance: Instance, ruled_out: list[Structure], params: SolveParams
+    instance: Instance, ruled_out: list[Structure], params: SolveParams, started: float
 ) -> bool:
     """Whether the exact model proves, with the balance bound left out, that none of these
     choices of kinds admits a plan. Under the bound its proofs do not stand alone (it measures
     balance over every standard portfolio, the checker over those holding customers); without
     it they do, and then the bound is no part of the collision, unless the bound is what kept
     the kinds model from other choices (a part-timer kept out of a standard portfolio)."""
+    budget = UNBOUNDED_PROOF_SHARE * params.time_limit_s
+    if not params.deterministic:  # within the limit: what the examination left of it
+        budget = min(budget, started + params.time_limit_s - time.monotonic())
+    each = budget / (len(ruled_out) + 1)  # the kinds model, then each choice
+    if each < GOAL_FLOOR_S:
+        return False
     unbounded = _without_balance_bound(instance)
     other = decide_structure(
-        unbounded,
-        UNBOUNDED_PROOF_S,
-        exclude=[s.kind for s in ruled_out],
-        deterministic=params.deterministic,
+        unbounded, each, exclude=[s.kind for s in ruled_out], deterministic=params.deterministic
     )
     if isinstance(other, Structure) or not none_left(other):
         return False
@@ -603,7 +610,7 @@ def _proven_without_bound(
             soft_hard_rules=False,
             hint=False,
         )
-        outcome = model.solve(UNBOUNDED_PROOF_S, params.workers, params.seed, params.deterministic)
+        outcome = model.solve(each, params.workers, params.seed, params.deterministic)
         if outcome.status != "INFEASIBLE":
             return False
     return True
