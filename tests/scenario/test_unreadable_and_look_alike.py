@@ -187,3 +187,25 @@ def test_western_text_gets_no_encoding_warning(tmp_path, text):
 )
 def test_a_short_file_no_reading_but_its_own_leaves_clean_is_read_in_its_own(text, encoding):
     assert decode_text(f"customer_id,name\n{text}\n".encode(encoding))[1] == encoding
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_holding_characters_u_xx00_is_read(encoding):
+    """一 (U+4E00) and 开 (U+5F00) put a zero byte on the other side of their pair."""
+    text = "name\n統一企業\n第一商業銀行\n深圳开发区建设有限公司\n"
+    assert decode_text(text.encode(encoding)) == (text, encoding)
+
+
+@pytest.mark.parametrize("odd", ["« Café »", "n°\xa0Édition", "Café–Élysée"])
+def test_a_western_table_with_one_odd_run_of_signs_is_read_as_written(tmp_path, odd):
+    rows = ["Müller GmbH", "Société Générale", "Crédit Agricole"] * 60 + [odd]
+    text = "name\n" + "".join(f'"{r}"\n' for r in rows)
+    (tmp_path / "names.csv").write_bytes(text.encode("cp1252"))
+    frame, problems = read_table(tmp_path, "names.csv")
+    assert frame is not None and frame["name"].tolist() == rows and problems == []
+
+
+@pytest.mark.parametrize("name", ["Kaya Yıldırım", "Dương Öztürk", "Žilina Novotný", "Łódź"])
+def test_utf8_latin_letters_of_other_languages_stay_utf8(name):
+    text = f"customer_id,name\nC1,{name}\n"
+    assert decode_text(text.encode("utf-8")) == (text, "utf-8-sig")

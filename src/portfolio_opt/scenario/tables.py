@@ -43,6 +43,7 @@ INVISIBLE = re.compile("[\x00\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff
 # punctuation and signs between, which a planner may have typed.
 UTF8_UNLIKELY = re.compile("[\x80-\x9f\u0100-\u1fff\u2c00-\u2dff]")
 NON_ASCII_RUNS = re.compile("[^\x00-\x7f]{3,}")
+CHINESE_INSIDE_A_WORD = re.compile("(?<=[A-Za-z])[\u2e80-\U0002ffff]+(?=[A-Za-z])")
 CHINESE = "\u2e80-\U0002ffff"
 LONE_CHINESE_BY_A_LETTER = re.compile(
     f"(?<=[A-Za-z])[{CHINESE}](?![{CHINESE}])|(?<![{CHINESE}])[{CHINESE}](?=[A-Za-z])"
@@ -149,11 +150,9 @@ def _scored_readings(data: bytes) -> dict[str, tuple[str, int]]:
     """The readings of bytes that are not UTF-8, each with how many unlikely characters it
     holds, in the order ties go (GB18030, Big5, Windows-1252)."""
     readings = {e: t for e in ENCODINGS[1:] if (t := _decoded(data, e)) is not None}
-    scored = {e: (t, _unlikely_characters(t, e)) for e, t in readings.items()}
-    # Windows-1252 reads any bytes but five; it is taken only where it reads as Western text.
-    if scored.get("cp1252", ("", 0))[1]:
-        del scored["cp1252"]
-    return scored
+    # Windows-1252 reads any bytes but five: its unlikely runs weigh against it, and it comes
+    # last on a tie, but a Western table with one odd run (« Café ») is still read as one.
+    return {e: (t, _unlikely_characters(t, e)) for e, t in readings.items()}
 
 
 def rival_reading(data: bytes, encoding: str) -> tuple[str, str, str] | None:
@@ -179,8 +178,12 @@ def _gb18030_read_as_utf8(data: bytes, utf8: str) -> str | None:
 
     Short Chinese words in GB18030 can be valid UTF-8 (郑伟 -> ֣ΰ, 煤炭 -> úÌ¿): their UTF-8
     reading then holds letters of other scripts no Chinese planner typed, while the GB18030
-    one holds only common Chinese characters. None where UTF-8 is the likelier reading."""
-    if data.startswith(codecs.BOM_UTF8) or not (UTF8_UNLIKELY.search(utf8) or _unused(utf8)):
+    one holds only common Chinese characters. None where UTF-8 is the likelier reading: Latin
+    letters of other languages (Yıldırım, Dvořák, Dương) are what they look like."""
+    foreign = {
+        c for c in UTF8_UNLIKELY.findall(utf8) if not unicodedata.name(c, "").startswith("LATIN")
+    }
+    if data.startswith(codecs.BOM_UTF8) or not (foreign or _unused(utf8)):
         return None
     gb = _decoded(data, "gb18030")
     if gb is None or not re.search(f"[{CHINESE}]", gb) or _unlikely_characters(gb, "gb18030"):
@@ -202,9 +205,10 @@ def _utf16_without_bom(data: bytes) -> str | None:
     if not pairs or b"\x00" not in sample:
         return None
     even, odd = sample[0 : 2 * pairs : 2].count(0), sample[1 : 2 * pairs : 2].count(0)
-    if odd >= UTF16_ZEROS * pairs and even <= odd // 20:
+    # Characters U+xx00 (一, 开) put their zero on the other side: fewer, never as many.
+    if odd >= UTF16_ZEROS * pairs and even <= odd // 2:
         return "utf-16-le"
-    if even >= UTF16_ZEROS * pairs and odd <= even // 20:
+    if even >= UTF16_ZEROS * pairs and odd <= even // 2:
         return "utf-16-be"
     return None
 
@@ -231,7 +235,9 @@ def _unlikely_characters(text: str, encoding: str) -> int:
     # A lone Chinese character against a Latin letter, made of a byte and a letter: an
     # accented letter and the next one, joined (Åsa -> 彎a).
     joined = [c for c in LONE_CHINESE_BY_A_LETTER.findall(text) if _ends_in_a_letter(c, encoding)]
-    return _rare_characters(text, encoding) + len(joined)
+    # Chinese characters inside a Latin word (Caf闁蒷ys閑: accented letters read in pairs).
+    inside = sum(len(run) for run in CHINESE_INSIDE_A_WORD.findall(text))
+    return _rare_characters(text, encoding) + len(joined) + inside
 
 
 def _ends_in_a_letter(char: str, encoding: str) -> bool:
