@@ -209,3 +209,10 @@ def test_a_western_table_with_one_odd_run_of_signs_is_read_as_written(tmp_path, 
 def test_utf8_latin_letters_of_other_languages_stay_utf8(name):
     text = f"customer_id,name\nC1,{name}\n"
     assert decode_text(text.encode("utf-8")) == (text, "utf-8-sig")
+
+
+def test_big5_names_with_less_common_characters_are_not_read_as_windows_1252_signs():
+    """林欣嬅 / 葉德燊: Windows-1252 reads ªLªYå_ (an ordinal sign before a capital), which
+    no Western writer types; Big5 wins despite its two less common characters."""
+    text = "name\n林欣嬅\n葉德燊\n"
+    assert decode_text(text.encode("cp950")) == (text, "cp950")

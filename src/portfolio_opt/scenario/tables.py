@@ -43,6 +43,8 @@ INVISIBLE = re.compile("[\x00\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff
 # punctuation and signs between, which a planner may have typed.
 UTF8_UNLIKELY = re.compile("[\x80-\x9f\u0100-\u1fff\u2c00-\u2dff]")
 NON_ASCII_RUNS = re.compile("[^\x00-\x7f]{3,}")
+# Signs no Western writer puts before a letter; Big5 bytes read as Windows-1252 do (林 -> ªL).
+SIGN_BEFORE_A_LETTER = re.compile("[¤¦¨¯´¸¹²³ª¶µ¬\xad·¾¼½º©®](?=[^\\W\\d_])")
 CHINESE_INSIDE_A_WORD = re.compile("(?<=[A-Za-z])[\u2e80-\U0002ffff]+(?=[A-Za-z])")
 CHINESE = "\u2e80-\U0002ffff"
 LONE_CHINESE_BY_A_LETTER = re.compile(
@@ -231,7 +233,8 @@ def _unlikely_characters(text: str, encoding: str) -> int:
         # Accented letters stand alone inside words, or two together (Société, Grüße), and
         # longer runs are of one kind (ÄÖÜ, ———); Chinese bytes read as Windows-1252 come in
         # runs that mix capitals, small letters and signs (张三 -> ÕÅÈý).
-        return sum(len(run) for run in NON_ASCII_RUNS.findall(text) if _mixed(run))
+        mixed = sum(len(run) for run in NON_ASCII_RUNS.findall(text) if _mixed(run))
+        return mixed + len(SIGN_BEFORE_A_LETTER.findall(text))
     # A lone Chinese character against a Latin letter, made of a byte and a letter: an
     # accented letter and the next one, joined (Åsa -> 彎a).
     joined = [c for c in LONE_CHINESE_BY_A_LETTER.findall(text) if _ends_in_a_letter(c, encoding)]
