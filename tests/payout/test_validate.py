@@ -376,3 +376,17 @@ def test_a_reward_without_an_amount_and_a_stop_with_one_are_warnings():
         (first, "amount", "a reward of 0 (or blank) changes nothing"),
         (first + 1, "amount", "a stop with an amount (5000): the period's performance pay stops"),
     ]
+
+
+def test_a_reward_or_bonus_written_negative_is_warned_about_as_paid_positive():
+    """A clawback written as a negative bonus would raise pay: the planner is told."""
+    scenario, _ = worked_example()
+    rows = [
+        {"manager_id": "M1", "period": "2024", "kind": "bonus", "amount": -12},
+        {"manager_id": "M1", "period": "2024", "kind": "reward", "amount": 12},
+    ]
+    scenario = _with(scenario, "adjustments", rows)
+    first = len(scenario.adjustments) - len(rows) + 2  # its spreadsheet row
+    assert _warnings(scenario) == [
+        (first, "amount", "a reward written as -12 is paid as +12: a reward raises pay"),
+    ]

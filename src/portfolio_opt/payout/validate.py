@@ -482,10 +482,14 @@ def _quarters_with_actuals(actuals: pd.DataFrame, year: int) -> set[int]:
 
 
 def _amount_beside_kind(kind: str | None, amount: float, row: int, file: str) -> list[Problem]:
-    """A warning for a reward or penalty of 0 or blank (it changes nothing), and for a stop
-    with an amount (a stop pays nothing for the period, whatever the amount)."""
+    """A warning for a reward or penalty of 0 or blank (it changes nothing), for a reward
+    written negative (a reward raises pay: a clawback written as a negative bonus would be
+    paid), and for a stop with an amount (a stop pays nothing for the period)."""
     if kind in ("reward", "penalty") and amount == 0:
         message, hint = f"a {kind} of 0 (or blank) changes nothing", "fill in the amount"
+    elif kind == "reward" and amount < 0:
+        message = f"a reward written as {amount:g} is paid as +{-amount:g}: a reward raises pay"
+        hint = "write penalty (or leave the kind blank) for an amount that lowers pay"
     elif kind == "stop" and amount != 0:
         message = f"a stop with an amount ({amount:g}): the period's performance pay stops"
         hint = "clear the amount, or use reward or penalty if an amount is meant"
