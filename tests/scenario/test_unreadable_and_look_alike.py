@@ -216,3 +216,13 @@ def test_big5_names_with_less_common_characters_are_not_read_as_windows_1252_sig
     no Western writer types; Big5 wins despite its two less common characters."""
     text = "name\n林欣嬅\n葉德燊\n"
     assert decode_text(text.encode("cp950")) == (text, "cp950")
+
+
+def test_a_few_big5_names_gb18030_reads_nearly_as_well_are_warned_about(tmp_path):
+    """Five names with less common characters (靚 甯 蓁 燊): GB18030's reading has three unlikely
+    characters, Big5's five; so few names cannot tell, and the planner is told."""
+    names = ["游麗靚", "莊華甯", "黃婷蓁", "廖華燊", "賴偉甯"]
+    (tmp_path / "names.csv").write_bytes(("name\n" + "\n".join(names) + "\n").encode("cp950"))
+    frame, [problem] = read_table(tmp_path, "names.csv")
+    assert problem.severity.value == "warning" and "Big5" in problem.message
+    assert names[0] in problem.message or names[0] in frame["name"].tolist()

@@ -24,8 +24,10 @@ ENCODINGS = ("utf-8-sig", "gb18030", "cp950", "cp1252")
 ENCODING_NAMES = "UTF-8, UTF-16, GB18030, Big5 and Windows-1252"
 ENCODING_LABELS = {"gb18030": "GB18030", "cp950": "Big5", "cp1252": "Windows-1252"}
 # A reading with at most this many more unlikely characters than the one taken is as likely:
-# one rare character (楊千嬅's 嬅) is all that tells a few Big5 words from Windows-1252 signs.
-RIVAL_MARGIN = 1
+# one rare character (楊千嬅's 嬅) is all that tells a few Big5 words from Windows-1252 signs,
+# and a few names (靚 甯 蓁 燊 in five) all that tells Big5 from GB18030; one more per five
+# Chinese characters read, up to three (a table's readings differ by far more).
+RIVAL_MARGIN = (1, 3)
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode Text"
 UTF16_ZEROS = 0.25  # share of byte pairs with a zero byte on one side: UTF-16 without a BOM
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
@@ -158,16 +160,18 @@ def _scored_readings(data: bytes) -> dict[str, tuple[str, int]]:
 
 
 def rival_reading(data: bytes, encoding: str) -> tuple[str, str, str] | None:
-    """Another encoding that reads the bytes about as likely as ``encoding`` does (within
-    RIVAL_MARGIN unlikely characters), but otherwise:
+    """Another encoding that reads the bytes about as likely as ``encoding`` does (within the
+    RIVAL_MARGIN of unlikely characters), but otherwise:
     a line it reads differently, as (that encoding, the line as ``encoding`` reads it, the
     line as it reads it). Short Chinese texts can be such: 高雄 in Big5 is 蔼动 in GB18030."""
     readings = _scored_readings(data) if encoding in ENCODINGS[1:] else {}
     if encoding not in readings:
         return None
     text, score = readings[encoding]
+    least, most = RIVAL_MARGIN
+    margin = min(max(len(re.findall(f"[{CHINESE}]", text)) // 5, least), most)
     for other, (its_text, its_score) in readings.items():
-        near = its_score <= score + RIVAL_MARGIN and not PRIVATE_USE.search(its_text)
+        near = its_score <= score + margin and not PRIVATE_USE.search(its_text)
         if other != encoding and near and its_text != text:
             lines = zip(text.splitlines(), its_text.splitlines(), strict=False)
             ours, theirs = next(((a, b) for a, b in lines if a != b), (text, its_text))
