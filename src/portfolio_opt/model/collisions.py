@@ -313,7 +313,8 @@ def groups_pack_into_portfolios(instance: Instance) -> list[str]:
     return [_packing_reason(instance, grouped, _pins_and_rotation(instance))]
 
 
-Classes = dict[tuple[int, int, frozenset[int]], int]  # (size, pin, rotated from): blocks
+ClassKey = tuple[int, int, frozenset[int]]  # size, pin, the managers rotation takes it from
+Classes = dict[ClassKey, int]  # blocks of each class
 
 
 def _classes(instance: Instance, kind: int, with_rules: bool) -> Classes:
@@ -379,7 +380,7 @@ def _packs(instance: Instance, kinds: list[int], classes: dict[int, Classes]) ->
     where it may; a class pinned, or rotated away from a manager, is not his (False only when
     proven: no split exists)."""
     model = cp_model.CpModel()
-    taken: dict[tuple[int, tuple[int, int, frozenset[int]]], list[cp_model.IntVar]] = {}
+    taken: dict[tuple[int, ClassKey], list[cp_model.IntVar]] = {}
     for m in range(instance.n_managers):
         held = [k for k in kinds if instance.eligible_kind(m, k)]
         if not held:

@@ -229,17 +229,21 @@ def read_assignment(
     file, sheet = split_table_spec(str(path))
     label = Path(file).name
     real = Path(file).resolve()
-    empty = pd.DataFrame({c: pd.Series(dtype=str) for c in REQUIRED})
     if real.is_dir():
-        return empty, [Problem(label, "is a folder, not a plan file", _plan_in_folder(real))]
+        return _no_plan(), [Problem(label, "is a folder, not a plan file", _plan_in_folder(real))]
     if not real.is_file():
-        return empty, [Problem(label, "file not found", f"check the path {file}")]
+        return _no_plan(), [Problem(label, "file not found", f"check the path {file}")]
     spec = real.name + (f"#{sheet}" if sheet else "")
     plan, problems = _plan_read(real.parent, spec, label, scenario, customers_left)
     if above := rows_above_header(problems):  # the rows' own problems too, at sheet rows
         _, below = _plan_read(real.parent, spec, label, scenario, customers_left, above)
         problems += [at_sheet_rows(p, above) for p in below]
     return plan, problems
+
+
+def _no_plan() -> pd.DataFrame:
+    """The plan of a file that cannot be read: its columns, no rows."""
+    return pd.DataFrame({c: pd.Series(dtype=str) for c in REQUIRED})
 
 
 def _plan_read(
@@ -252,11 +256,10 @@ def _plan_read(
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """The plan in ``folder``'s ``spec`` read from below ``skip_rows`` rows (see
     :func:`read_assignment`), rows counted from its header."""
-    empty = pd.DataFrame({c: pd.Series(dtype=str) for c in REQUIRED})
     # The columns read are matched in any case; others keep the planner's spelling.
     frame, problems = read_table(folder, spec, label, REQUIRED, READ_COLUMNS, skip_rows=skip_rows)
     if frame is None:
-        return empty, problems
+        return _no_plan(), problems
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
         problems += [
@@ -269,7 +272,7 @@ def _plan_read(
             )
             for c in missing
         ]
-        return empty, problems
+        return _no_plan(), problems
     frame = frame.astype(str).map(lambda v: unescape_formula(v.strip()))
     frame.index = pd.Index([_row(p) for p in range(len(frame))])
     blank_id = frame["customer_id"] == ""

@@ -47,8 +47,8 @@ UTF8_UNLIKELY = re.compile("[\x80-\x9f\u0100-\u1fff\u2c00-\u2dff]")
 NON_ASCII_RUNS = re.compile("[^\x00-\x7f]{3,}")
 # Signs no Western writer puts before a letter; Big5 bytes read as Windows-1252 do (林 -> ªL).
 SIGN_BEFORE_A_LETTER = re.compile("[¤¦¨¯´¸¹²³ª¶µ¬\xad·¾¼½º©®](?=[^\\W\\d_])")
-CHINESE_INSIDE_A_WORD = re.compile("(?<=[A-Za-z])[\u2e80-\U0002ffff]+(?=[A-Za-z])")
 CHINESE = "\u2e80-\U0002ffff"
+CHINESE_INSIDE_A_WORD = re.compile(f"(?<=[A-Za-z])[{CHINESE}]+(?=[A-Za-z])")
 LONE_CHINESE_BY_A_LETTER = re.compile(
     f"(?<=[A-Za-z])[{CHINESE}](?![{CHINESE}])|(?<![{CHINESE}])[{CHINESE}](?=[A-Za-z])"
 )
@@ -125,6 +125,9 @@ def _decoded(data: bytes, encoding: str) -> str | None:
         return None
 
 
+Readings = dict[str, tuple[str, int]]  # encoding: its text, its unlikely characters
+
+
 def decode_text(data: bytes) -> tuple[str, str]:
     """Decode CSV bytes as UTF-8 (with or without BOM), UTF-16 (with BOM), GB18030, Big5 or
     Windows-1252; return (text, encoding).
@@ -133,24 +136,33 @@ def decode_text(data: bytes) -> tuple[str, str]:
     in Western Europe) read the bytes, the reading with fewer unlikely characters wins. Raises
     ``UnicodeDecodeError`` whose reason says what went wrong.
     """
+    text, encoding, _ = _decoding(data)
+    return text, encoding
+
+
+def _decoding(data: bytes) -> tuple[str, str, Readings]:
+    """:func:`decode_text`'s text and encoding, and the scored readings it chose among (none
+    where the bytes are UTF-8 or UTF-16), for the warning of a rival reading."""
     if data.startswith(UTF16_BOMS) and (text := _decoded(data, "utf-16")) is not None:
-        return text, "utf-16"
+        return text, "utf-16", {}
     if (unmarked := _utf16_without_bom(data)) and (text := _decoded(data, unmarked)) is not None:
-        return text, unmarked
+        return text, unmarked, {}
     if (text := _decoded(data, "utf-8-sig")) is not None:
         disguised = _gb18030_read_as_utf8(data, text)
-        return (text, "utf-8-sig") if disguised is None else (disguised, "gb18030")
+        if disguised is None:
+            return text, "utf-8-sig", {}
+        return disguised, "gb18030", _scored_readings(data)
     scored = _scored_readings(data)
     # No planner typed a private-use character: a reading with one is not what was written.
     readings = {e: r for e, r in scored.items() if not PRIVATE_USE.search(r[0])}
     if readings:
         encoding = min(readings, key=lambda e: readings[e][1])
-        return readings[encoding][0], encoding
+        return readings[encoding][0], encoding, scored
     reason = "the encoding is unclear" if scored else "unknown encoding"
     raise UnicodeDecodeError("gb18030", data, 0, len(data), f"{reason}; tried {ENCODING_NAMES}")
 
 
-def _scored_readings(data: bytes) -> dict[str, tuple[str, int]]:
+def _scored_readings(data: bytes) -> Readings:
     """The readings of bytes that are not UTF-8, each with how many unlikely characters it
     holds, in the order ties go (GB18030, Big5, Windows-1252)."""
     readings = {e: t for e in ENCODINGS[1:] if (t := _decoded(data, e)) is not None}
@@ -159,12 +171,11 @@ def _scored_readings(data: bytes) -> dict[str, tuple[str, int]]:
     return {e: (t, _unlikely_characters(t, e)) for e, t in readings.items()}
 
 
-def rival_reading(data: bytes, encoding: str) -> tuple[str, str, str] | None:
+def rival_reading(readings: Readings, encoding: str) -> tuple[str, str, str] | None:
     """Another encoding that reads the bytes about as likely as ``encoding`` does (within the
     RIVAL_MARGIN of unlikely characters), but otherwise:
     a line it reads differently, as (that encoding, the line as ``encoding`` reads it, the
     line as it reads it). Short Chinese texts can be such: 高雄 in Big5 is 蔼动 in GB18030."""
-    readings = _scored_readings(data) if encoding in ENCODINGS[1:] else {}
     if encoding not in readings:
         return None
     text, score = readings[encoding]
@@ -571,7 +582,7 @@ def _read_csv(
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
     try:
         data = path.read_bytes()
-        text, encoding = decode_text(data)
+        text, encoding, readings = _decoding(data)
     except OSError as exc:
         return None, [unreadable(label, exc)]
     except UnicodeDecodeError as exc:
@@ -584,7 +595,7 @@ def _read_csv(
         )
         first = rows[0] if rows else None
         return None, [Problem(label, f"cannot read the text: {exc.reason}", hint, row=first)]
-    unclear = _unclear_encoding(data, encoding, label)
+    unclear = _unclear_encoding(readings, encoding, label)
     named = SEPARATOR_LINE.match(text)
     if named:
         text = text[named.end() :]
@@ -630,10 +641,10 @@ def _read_csv(
     return (frame.loc[:, keep] if keep else frame), unclear + uneven
 
 
-def _unclear_encoding(data: bytes, encoding: str, label: str) -> list[Problem]:
+def _unclear_encoding(readings: Readings, encoding: str, label: str) -> list[Problem]:
     """A warning where another encoding reads the file as likely, and otherwise (a few short
     Chinese words can be read either way): which reading was taken, and the other one."""
-    rival = rival_reading(data, encoding)
+    rival = rival_reading(readings, encoding)
     if rival is None:
         return []
     other, ours, theirs = rival
